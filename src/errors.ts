@@ -1,0 +1,65 @@
+import { failure, type JsonRpcFailure, type JsonRpcId } from './mcp/jsonrpc.js';
+
+/**
+ * Where an error surfaces to the MCP client:
+ * - `http`: the HTTP status carries it, with a JSON-RPC error body (transport-level problems);
+ * - `jsonrpc`: HTTP 200 with a JSON-RPC error response (protocol errors on a valid request);
+ * - `tool`: a successful JSON-RPC response whose tool result has `isError: true`, so the model can react.
+ */
+export type ErrorSurface = 'http' | 'jsonrpc' | 'tool';
+
+export interface ErrorSpec {
+  readonly status: number;
+  readonly rpcCode: number;
+  readonly surface: ErrorSurface;
+  readonly message: string;
+}
+
+/** The one registry of gateway error codes. Every entry is documented in docs/errors.md (a test checks it). */
+export const ERRORS = {
+  GW_ORIGIN_NOT_ALLOWED: { status: 403, rpcCode: -32000, surface: 'http', message: 'Forbidden: Origin not allowed' },
+  GW_NOT_ACCEPTABLE: { status: 406, rpcCode: -32000, surface: 'http', message: 'Not Acceptable' },
+  GW_UNSUPPORTED_MEDIA_TYPE: { status: 415, rpcCode: -32000, surface: 'http', message: 'Unsupported Media Type: Content-Type must be application/json' },
+  GW_PAYLOAD_TOO_LARGE: { status: 413, rpcCode: -32000, surface: 'http', message: 'Payload Too Large' },
+  GW_METHOD_NOT_ALLOWED: { status: 405, rpcCode: -32000, surface: 'http', message: 'Method Not Allowed' },
+  GW_UNSUPPORTED_PROTOCOL_VERSION: { status: 400, rpcCode: -32000, surface: 'http', message: 'Bad Request: unsupported MCP-Protocol-Version' },
+  GW_SESSION_REQUIRED: { status: 400, rpcCode: -32000, surface: 'http', message: 'Bad Request: Mcp-Session-Id header is required' },
+  GW_SESSION_NOT_FOUND: { status: 404, rpcCode: -32001, surface: 'http', message: 'Session not found or expired; start a new session with initialize' },
+  GW_SESSION_STORE_UNAVAILABLE: { status: 503, rpcCode: -32603, surface: 'http', message: 'Session store unavailable; retry later' },
+  GW_PARSE_ERROR: { status: 400, rpcCode: -32700, surface: 'http', message: 'Parse error' },
+  GW_INVALID_REQUEST: { status: 400, rpcCode: -32600, surface: 'http', message: 'Invalid Request' },
+  GW_METHOD_NOT_FOUND: { status: 200, rpcCode: -32601, surface: 'jsonrpc', message: 'Method not found' },
+  GW_INVALID_PARAMS: { status: 200, rpcCode: -32602, surface: 'jsonrpc', message: 'Invalid params' },
+  GW_UNKNOWN_TOOL: { status: 200, rpcCode: -32602, surface: 'jsonrpc', message: 'Unknown tool' },
+  GW_INTERNAL: { status: 500, rpcCode: -32603, surface: 'http', message: 'Internal error' },
+  GW_ARGUMENTS_INVALID: { status: 200, rpcCode: 0, surface: 'tool', message: 'Arguments do not match the tool input schema' },
+  GW_UPSTREAM_UNAVAILABLE: { status: 200, rpcCode: 0, surface: 'tool', message: 'No backend instance could be reached' },
+  GW_UPSTREAM_TIMEOUT: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend did not answer in time' },
+  GW_UPSTREAM_HTTP_ERROR: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend answered with an HTTP error' },
+  GW_UPSTREAM_PROTOCOL: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend answered with something the gateway could not understand' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/**
+ * A local error with a stable string code and the underlying cause.
+ * Adapters turn it into the wire shape the registry names.
+ */
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
+    super(detail ? `${ERRORS[code].message}: ${detail}` : ERRORS[code].message, options);
+    this.name = 'GatewayError';
+    this.code = code;
+  }
+
+  get status(): number {
+    return ERRORS[this.code].status;
+  }
+}
+
+/** The JSON-RPC error body for a registry code, keeping the request id when known. */
+export function wireError(code: ErrorCode, id: JsonRpcId | null, detail?: string): JsonRpcFailure {
+  const spec = ERRORS[code];
+  return failure(id, spec.rpcCode, detail ? `${spec.message}: ${detail}` : spec.message, { code });
+}

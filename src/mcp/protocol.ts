@@ -1,0 +1,20 @@
+/** MCP protocol revisions the gateway speaks, newest first. */
+export const SUPPORTED_PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26'] as const;
+export type ProtocolVersion = (typeof SUPPORTED_PROTOCOL_VERSIONS)[number];
+
+export const LATEST_PROTOCOL_VERSION: ProtocolVersion = SUPPORTED_PROTOCOL_VERSIONS[0];
+
+/** The revision assumed when a client sends no MCP-Protocol-Version header (transport spec, 2025-06-18+). */
+export const DEFAULT_NEGOTIATED_VERSION: ProtocolVersion = '2025-03-26';
+
+export function isSupportedVersion(v: string): v is ProtocolVersion {
+  return (SUPPORTED_PROTOCOL_VERSIONS as readonly string[]).includes(v);
+}
+
+/** Lifecycle rule: answer with the client's version when supported, otherwise with our latest. */
+export function negotiateVersion(requested: unknown): ProtocolVersion {
+  return typeof requested === 'string' && isSupportedVersion(requested) ? requested : LATEST_PROTOCOL_VERSION;
+}
+
+export const HEADER_SESSION_ID = 'mcp-session-id';
+export const HEADER_PROTOCOL_VERSION = 'mcp-protocol-version';

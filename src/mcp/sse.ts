@@ -1,0 +1,25 @@
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+
+/** Encode one JSON-RPC message as an SSE `message` event. */
+export function sseEvent(data: string, id?: string): string {
+  return id === undefined ? `event: message\ndata: ${data}\n\n` : `id: ${id}\nevent: message\ndata: ${data}\n\n`;
+}
+
+/** An SSE comment line; keeps idle connections alive through proxies. */
+export const SSE_KEEPALIVE = ': keep-alive\n\n';
+
+/**
+ * Decode an SSE byte stream into its events as they arrive.
+ * Yields each event's data; events other than `message` (or unnamed) are skipped.
+ */
+export async function* decodeSse(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<EventSourceMessage> {
+  const pending: EventSourceMessage[] = [];
+  const parser = createParser({ onEvent: (e) => pending.push(e) });
+  const decoder = new TextDecoder();
+  for await (const chunk of body) {
+    parser.feed(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
+    while (pending.length > 0) yield pending.shift()!;
+  }
+  parser.feed(decoder.decode());
+  while (pending.length > 0) yield pending.shift()!;
+}
