@@ -1,0 +1,123 @@
+import type { Logger } from 'pino';
+import type { McpBackendConfig } from '../config/schema.js';
+import type { BackendDescriptor, ToolDefinition } from './model.js';
+import { buildSnapshot, CatalogSnapshot } from './snapshot.js';
+import type { CatalogSource } from './source.js';
+
+/** Asks a native MCP backend for its tools (all pages). */
+export type ToolDiscovery = (backend: McpBackendConfig, signal: AbortSignal) => Promise<ToolDefinition[]>;
+
+export interface CatalogOptions {
+  readonly source: CatalogSource;
+  readonly discover: ToolDiscovery;
+  readonly separator: string;
+  readonly pageSize: number;
+  readonly refreshIntervalMs: number;
+  readonly logger: Logger;
+  /** How long start() waits for the first discovery before serving what it has. */
+  readonly initialDiscoveryTimeoutMs?: number;
+}
+
+/**
+ * Owns the current {@link CatalogSnapshot}. Discovery runs in the background and never on a
+ * request path; a new snapshot replaces the old one atomically and listeners hear about it
+ * only when the tools clients see have changed.
+ */
+export class Catalog {
+  private snapshot: CatalogSnapshot;
+  private backends: readonly BackendDescriptor[] = [];
+  private readonly discovered = new Map<string, readonly ToolDefinition[]>();
+  private readonly listeners = new Set<(s: CatalogSnapshot) => void>();
+  private readonly inflight = new Map<string, Promise<void>>();
+  private readonly abort = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private fingerprint = '';
+
+  constructor(private readonly opts: CatalogOptions) {
+    this.snapshot = buildSnapshot({ version: 0, backends: [], discovered: this.discovered, separator: opts.separator, pageSize: opts.pageSize });
+  }
+
+  /** The snapshot to serve right now. */
+  current(): CatalogSnapshot {
+    return this.snapshot;
+  }
+
+  /** Subscribe to tool-set changes; returns the unsubscribe function. */
+  onChange(listener: (s: CatalogSnapshot) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async start(): Promise<void> {
+    await this.opts.source.start((backends) => this.setBackends(backends));
+    const first = Promise.all(this.nativeBackends().map((b) => this.refresh(b)));
+    const wait = this.opts.initialDiscoveryTimeoutMs ?? 5_000;
+    await Promise.race([first, new Promise((r) => setTimeout(r, wait).unref())]);
+    this.timer = setInterval(() => void this.refreshAll(), this.opts.refreshIntervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.abort.abort();
+    await this.opts.source.stop();
+  }
+
+  /** Re-discover every native backend now (also used when a backend reports list_changed). */
+  async refreshAll(): Promise<void> {
+    await Promise.all(this.nativeBackends().map((b) => this.refresh(b)));
+  }
+
+  private nativeBackends(): McpBackendConfig[] {
+    return this.backends.filter((b): b is McpBackendConfig => b.kind === 'mcp');
+  }
+
+  private setBackends(backends: readonly BackendDescriptor[]): void {
+    const known = new Set(backends.map((b) => b.name));
+    for (const name of this.discovered.keys()) if (!known.has(name)) this.discovered.delete(name);
+    const added = backends.filter((b) => b.kind === 'mcp' && !this.backends.some((o) => o.name === b.name));
+    this.backends = backends;
+    this.rebuild();
+    for (const b of added) void this.refresh(b as McpBackendConfig);
+  }
+
+  /** Discover one backend's tools; a failure keeps the last known tools and is logged. */
+  async refresh(backend: McpBackendConfig): Promise<void> {
+    const running = this.inflight.get(backend.name);
+    if (running) return running;
+    const task = (async () => {
+      try {
+        const tools = await this.opts.discover(backend, this.abort.signal);
+        if (!this.backends.some((b) => b.name === backend.name)) return;
+        this.discovered.set(backend.name, tools);
+        this.rebuild();
+      } catch (err) {
+        if (this.abort.signal.aborted) return;
+        this.opts.logger.warn({ backend: backend.name, err: (err as Error).message }, 'tool discovery failed; keeping the last known tools');
+      } finally {
+        this.inflight.delete(backend.name);
+      }
+    })();
+    this.inflight.set(backend.name, task);
+    return task;
+  }
+
+  private rebuild(): void {
+    const next = buildSnapshot({
+      version: this.snapshot.version + 1,
+      backends: this.backends,
+      discovered: this.discovered,
+      separator: this.opts.separator,
+      pageSize: this.opts.pageSize,
+    });
+    for (const p of next.problems) if (!this.snapshot.problems.includes(p)) this.opts.logger.error({ problem: p }, 'catalog problem');
+    const fingerprint = JSON.stringify(next.sorted.map((t) => t.definition));
+    const changed = fingerprint !== this.fingerprint;
+    this.fingerprint = fingerprint;
+    this.snapshot = next;
+    if (changed) {
+      this.opts.logger.info({ version: next.version, tools: next.tools.size }, 'catalog updated');
+      for (const l of this.listeners) l(next);
+    }
+  }
+}

@@ -1,0 +1,150 @@
+import { compileArgumentCheck, type ArgumentCheck } from './validation.js';
+import type { BackendDescriptor, CatalogTool, ToolDefinition } from './model.js';
+import { describeCollision, exposedName, findCollisions, MAX_TOOL_NAME } from './naming.js';
+
+/** A page of `tools/list`, pre-serialised once per snapshot. */
+export interface ToolPage {
+  /** JSON text of the `result` object: `{"tools":[...],"nextCursor":...}`. */
+  readonly resultJson: string;
+  readonly tools: readonly CatalogTool[];
+  readonly nextCursor?: string;
+}
+
+export class InvalidCursorError extends Error {
+  readonly code = 'GW_INVALID_CURSOR';
+}
+
+/**
+ * An immutable view of the catalog. Hot paths read it without locks; changes build a new one.
+ * Problems (collisions, unusable tools) are kept so operators can see them, never resolved silently.
+ */
+export class CatalogSnapshot {
+  readonly sorted: readonly CatalogTool[];
+  private readonly pages = new Map<string, ToolPage>();
+  private readonly checks = new Map<string, ArgumentCheck | null>();
+
+  constructor(
+    readonly version: number,
+    readonly tools: ReadonlyMap<string, CatalogTool>,
+    readonly backends: ReadonlyMap<string, BackendDescriptor>,
+    readonly problems: readonly string[],
+    readonly pageSize: number,
+  ) {
+    this.sorted = [...tools.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /**
+   * One page of the listing. The cursor is the last name of the previous page, so paging
+   * stays consistent when tools are added or removed in between.
+   */
+  page(cursor: string | undefined): ToolPage {
+    const key = cursor ?? '';
+    const cached = this.pages.get(key);
+    if (cached) return cached;
+    let start = 0;
+    if (cursor !== undefined) {
+      const after = decodeCursor(cursor);
+      start = lowerBoundAfter(this.sorted, after);
+    }
+    const tools = this.sorted.slice(start, start + this.pageSize);
+    const more = start + this.pageSize < this.sorted.length;
+    const nextCursor = more ? encodeCursor(tools[tools.length - 1]!.name) : undefined;
+    const result: Record<string, unknown> = { tools: tools.map((t) => t.definition) };
+    if (nextCursor) result.nextCursor = nextCursor;
+    const page: ToolPage = nextCursor ? { resultJson: JSON.stringify(result), tools, nextCursor } : { resultJson: JSON.stringify(result), tools };
+    if (this.pages.size < 10_000) this.pages.set(key, page);
+    return page;
+  }
+
+  /** The argument check for a tool, compiled on first use; `null` when its schema could not be compiled. */
+  argumentCheck(tool: CatalogTool): ArgumentCheck | null {
+    let check = this.checks.get(tool.name);
+    if (check === undefined) {
+      try {
+        check = compileArgumentCheck(tool.definition.inputSchema);
+      } catch {
+        check = null;
+      }
+      this.checks.set(tool.name, check);
+    }
+    return check;
+  }
+}
+
+function encodeCursor(lastName: string): string {
+  return Buffer.from(lastName, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  const name = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (name === '' || encodeCursor(name) !== cursor) throw new InvalidCursorError(`invalid cursor "${cursor}"`);
+  return name;
+}
+
+function lowerBoundAfter(sorted: readonly CatalogTool[], name: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]!.name <= name) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Inputs of a snapshot build. */
+export interface BuildInput {
+  readonly version: number;
+  readonly backends: readonly BackendDescriptor[];
+  /** Tools published by native MCP backends, by backend name (absent: not discovered yet). */
+  readonly discovered: ReadonlyMap<string, readonly ToolDefinition[]>;
+  readonly separator: string;
+  readonly pageSize: number;
+}
+
+/** Combine configured and discovered tools into a snapshot; colliding names are left out and reported. */
+export function buildSnapshot(input: BuildInput): CatalogSnapshot {
+  const problems: string[] = [];
+  const candidates: CatalogTool[] = [];
+  const backends = new Map<string, BackendDescriptor>();
+  for (const b of input.backends) {
+    backends.set(b.name, b);
+    if (b.kind === 'rest') {
+      for (const t of b.tools) {
+        const { http, timeoutMs, name, ...rest } = t;
+        const definition = { ...stripUndefined(rest), name: exposedName(b, name, input.separator) } as ToolDefinition;
+        candidates.push({
+          name: definition.name,
+          upstreamName: name,
+          backend: b.name,
+          definition,
+          route: timeoutMs === undefined ? { kind: 'rest', http } : { kind: 'rest', http, timeoutMs },
+        });
+      }
+    } else {
+      for (const t of input.discovered.get(b.name) ?? []) {
+        const definition: ToolDefinition = { ...t, name: exposedName(b, t.name, input.separator) };
+        candidates.push({ name: definition.name, upstreamName: t.name, backend: b.name, definition, route: { kind: 'mcp' } });
+      }
+    }
+  }
+  const collisions = findCollisions(candidates.map((t) => ({ name: t.name, owner: `backend "${t.backend}" (tool "${t.upstreamName}")` })));
+  const clashing = new Set(collisions.map((c) => c.name));
+  for (const c of collisions) problems.push(describeCollision(c));
+  const tools = new Map<string, CatalogTool>();
+  for (const t of candidates) {
+    if (clashing.has(t.name)) continue;
+    if (t.name.length > MAX_TOOL_NAME) {
+      problems.push(`tool "${t.name}" of backend "${t.backend}" is longer than ${MAX_TOOL_NAME} characters and is left out`);
+      continue;
+    }
+    tools.set(t.name, t);
+  }
+  return new CatalogSnapshot(input.version, tools, backends, problems, input.pageSize);
+}
+
+function stripUndefined<T extends Record<string, unknown>>(o: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out as T;
+}

@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+
+/** Who a session belongs to. Anonymous until authentication is configured. */
+export interface Principal {
+  readonly issuer: string | null;
+  readonly subject: string;
+}
+
+export const ANONYMOUS: Principal = Object.freeze({ issuer: null, subject: 'anonymous' });
+
+export function samePrincipal(a: Principal, b: Principal): boolean {
+  return a.issuer === b.issuer && a.subject === b.subject;
+}
+
+/** The gateway's session with one backend on behalf of one client session. */
+export interface BackendSession {
+  /** Base URL of the instance that holds the session (backend sessions are per instance). */
+  readonly instance: string;
+  /** The backend's Mcp-Session-Id; null when the backend runs stateless. */
+  readonly sessionId: string | null;
+  readonly protocolVersion: string;
+}
+
+/** What the gateway remembers about a client session (DESIGN.md "Session record"). */
+export interface SessionRecord {
+  readonly id: string;
+  readonly principal: Principal;
+  readonly protocolVersion: string;
+  readonly clientInfo?: Record<string, unknown>;
+  readonly clientCapabilities: Record<string, unknown>;
+  readonly backendSessions: Readonly<Record<string, BackendSession>>;
+  /** Minimum level of log notifications the client asked for (`logging/setLevel`). */
+  readonly logLevel?: string;
+  readonly createdAt: number;
+  readonly lastSeenAt: number;
+}
+
+/**
+ * Port for session storage. Adapters enforce the idle TTL with sliding expiry: every `get`
+ * of a live session extends it. Implementations: memory (one process), Hazelcast (a cluster).
+ */
+export interface SessionStore {
+  create(record: SessionRecord): Promise<void>;
+  /** The live session, touched; undefined when unknown or expired. */
+  get(id: string): Promise<SessionRecord | undefined>;
+  /** Remember (or with `undefined`, forget) the backend session a client session holds. */
+  setBackendSession(id: string, backend: string, session: BackendSession | undefined): Promise<void>;
+  setLogLevel(id: string, level: string): Promise<void>;
+  /** Remove the session; returns what it held so its backend sessions can be closed. */
+  delete(id: string): Promise<SessionRecord | undefined>;
+  /** Called with each session that expires, so its backend sessions can be closed. */
+  onExpired(listener: (record: SessionRecord) => void): void;
+  size(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** A new session id: 256 random bits, URL-safe visible ASCII as the transport spec requires. */
+export function newSessionId(): string {
+  return randomBytes(32).toString('base64url');
+}
