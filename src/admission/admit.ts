@@ -1,0 +1,126 @@
+import type { CatalogSnapshot } from '../catalog/snapshot.js';
+import { ERRORS, wireError, type ErrorCode } from '../errors.js';
+import { isRequest, parseMessage, success, type JsonRpcId, type JsonRpcRequest } from '../mcp/jsonrpc.js';
+import { HEADER_PROTOCOL_VERSION, HEADER_SESSION_ID, isSupportedVersion, negotiateVersion } from '../mcp/protocol.js';
+import { samePrincipal, type SessionRecord, type SessionStore } from '../session/store.js';
+import type { Decision, GatewayRequest } from './decision.js';
+import { accepts, isJsonContentType } from './media.js';
+import { originMatcher } from './origin.js';
+import { toolCallDecision } from './tool-call.js';
+
+export interface AdmissionOptions {
+  readonly allowedOrigins: readonly string[];
+  readonly maxBodyBytes: number;
+  readonly sessions: SessionStore;
+  readonly catalog: () => CatalogSnapshot;
+}
+
+export const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const;
+
+function reject(code: ErrorCode, id: JsonRpcId | null = null, detail?: string, headers?: Record<string, string>): Decision {
+  const d: Decision = { kind: 'reject', code, status: ERRORS[code].status, body: wireError(code, id, detail) };
+  if (headers) d.headers = headers;
+  return d;
+}
+
+/**
+ * The admission core: turns one request into a {@link Decision}. It knows MCP and the
+ * gateway's rules, and nothing of HTTP servers or Envoy.
+ */
+export class Admission {
+  private readonly originAllowed: (origin: string | undefined) => boolean;
+
+  constructor(private readonly opts: AdmissionOptions) {
+    this.originAllowed = originMatcher(opts.allowedOrigins);
+  }
+
+  async decide(req: GatewayRequest): Promise<Decision> {
+    if (!this.originAllowed(req.headers.origin)) return reject('GW_ORIGIN_NOT_ALLOWED', null, `"${req.headers.origin}"`);
+    switch (req.method) {
+      case 'POST':
+        return this.post(req);
+      case 'GET':
+        if (!accepts(req.headers.accept, 'text/event-stream')) return reject('GW_NOT_ACCEPTABLE', null, 'GET needs Accept: text/event-stream');
+        return this.withSession(req, null, (session) => ({ kind: 'open-stream', session }));
+      case 'DELETE':
+        return this.withSession(req, null, (session) => ({ kind: 'end-session', session }));
+      default:
+        return reject('GW_METHOD_NOT_ALLOWED', null, `${req.method} is not supported`, { allow: 'GET, POST, DELETE' });
+    }
+  }
+
+  private async post(req: GatewayRequest): Promise<Decision> {
+    if (!isJsonContentType(req.headers['content-type'])) return reject('GW_UNSUPPORTED_MEDIA_TYPE');
+    const { accept } = req.headers;
+    if (!accepts(accept, 'application/json') && !accepts(accept, 'text/event-stream')) {
+      return reject('GW_NOT_ACCEPTABLE', null, 'POST needs Accept: application/json, text/event-stream');
+    }
+    const size = req.bodyBytes ?? Buffer.byteLength(req.body ?? '');
+    if (size > this.opts.maxBodyBytes) return reject('GW_PAYLOAD_TOO_LARGE', null, `the limit is ${this.opts.maxBodyBytes} bytes`);
+    const parsed = parseMessage(req.body ?? '');
+    if (!parsed.ok) {
+      const { error } = parsed;
+      return { kind: 'reject', code: error.error.code === -32700 ? 'GW_PARSE_ERROR' : 'GW_INVALID_REQUEST', status: 400, body: error };
+    }
+    const message = parsed.message;
+    if (isRequest(message) && message.method === 'initialize') return this.initialize(message);
+    const id = isRequest(message) ? message.id : null;
+    return this.withSession(req, id, (session) => {
+      if (!isRequest(message)) return { kind: 'accepted', session, message };
+      return this.request(session, message);
+    });
+  }
+
+  private initialize(message: JsonRpcRequest): Decision {
+    const requested = message.params?.protocolVersion;
+    if (typeof requested !== 'string') {
+      return reject('GW_INVALID_PARAMS', message.id, 'initialize needs params.protocolVersion');
+    }
+    return { kind: 'initialize', message, protocolVersion: negotiateVersion(requested) };
+  }
+
+  private request(session: SessionRecord, message: JsonRpcRequest): Decision {
+    const params = message.params ?? {};
+    switch (message.method) {
+      case 'ping':
+        return { kind: 'respond', session, body: success(message.id, {}) };
+      case 'tools/list': {
+        const cursor = params.cursor;
+        if (cursor !== undefined && typeof cursor !== 'string') return this.invalidParams(session, message.id, '"cursor" must be a string');
+        return { kind: 'list-tools', session, message, cursor };
+      }
+      case 'tools/call':
+        return toolCallDecision(session, message, this.opts.catalog());
+      case 'logging/setLevel': {
+        const level = params.level;
+        if (typeof level !== 'string' || !(LOG_LEVELS as readonly string[]).includes(level)) {
+          return this.invalidParams(session, message.id, `"level" must be one of ${LOG_LEVELS.join(', ')}`);
+        }
+        return { kind: 'set-log-level', session, message, level };
+      }
+      default:
+        return { kind: 'respond', session, body: wireError('GW_METHOD_NOT_FOUND', message.id, `"${message.method}"`) };
+    }
+  }
+
+  private invalidParams(session: SessionRecord, id: JsonRpcId, detail: string): Decision {
+    return { kind: 'respond', session, body: wireError('GW_INVALID_PARAMS', id, detail) };
+  }
+
+  /** Resolve the caller's session (header, protocol version, identity binding) before `next`. */
+  private async withSession(req: GatewayRequest, id: JsonRpcId | null, next: (s: SessionRecord) => Decision): Promise<Decision> {
+    const version = req.headers[HEADER_PROTOCOL_VERSION];
+    if (version !== undefined && !isSupportedVersion(version)) return reject('GW_UNSUPPORTED_PROTOCOL_VERSION', id, `"${version}"`);
+    const sessionId = req.headers[HEADER_SESSION_ID];
+    if (!sessionId) return reject('GW_SESSION_REQUIRED', id);
+    let session: SessionRecord | undefined;
+    try {
+      session = await this.opts.sessions.get(sessionId);
+    } catch {
+      return reject('GW_SESSION_STORE_UNAVAILABLE', id);
+    }
+    // A session presented by another identity is indistinguishable from an unknown one.
+    if (!session || !samePrincipal(session.principal, req.principal)) return reject('GW_SESSION_NOT_FOUND', id);
+    return next(session);
+  }
+}

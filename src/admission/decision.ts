@@ -1,0 +1,40 @@
+import type { ErrorCode } from '../errors.js';
+import type { CatalogTool } from '../catalog/model.js';
+import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from '../mcp/jsonrpc.js';
+import type { ProtocolVersion } from '../mcp/protocol.js';
+import type { Principal, SessionRecord } from '../session/store.js';
+
+/**
+ * A transport-neutral request: what the standalone server and the Envoy adapter both know.
+ * Header names are lower-case.
+ */
+export interface GatewayRequest {
+  readonly method: string;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  /** The raw body of a POST (already bounded by the adapter). */
+  readonly body?: string;
+  /** Size of the body as received, to enforce the limit even when the adapter truncated it. */
+  readonly bodyBytes?: number;
+  readonly principal: Principal;
+}
+
+/**
+ * What to do with a request. Only the adapters turn this into HTTP or Envoy mutations.
+ * - reject: an HTTP-level error with a JSON-RPC error body (id kept when known);
+ * - respond: a complete JSON-RPC answer decided without any backend;
+ * - accepted: a notification or response from the client (HTTP 202);
+ * - initialize: create a session;
+ * - list-tools: answer `tools/list` from the catalog;
+ * - call-tool: route `tools/call` to the tool's backend;
+ * - open-stream / end-session: GET and DELETE on the endpoint.
+ */
+export type Decision =
+  | { kind: 'reject'; code: ErrorCode; status: number; body: JsonRpcResponse; headers?: Record<string, string> }
+  | { kind: 'respond'; session: SessionRecord; body: JsonRpcResponse }
+  | { kind: 'accepted'; session: SessionRecord; message: JsonRpcMessage }
+  | { kind: 'initialize'; message: JsonRpcRequest; protocolVersion: ProtocolVersion }
+  | { kind: 'list-tools'; session: SessionRecord; message: JsonRpcRequest; cursor: string | undefined }
+  | { kind: 'set-log-level'; session: SessionRecord; message: JsonRpcRequest; level: string }
+  | { kind: 'call-tool'; session: SessionRecord; message: JsonRpcRequest; tool: CatalogTool; arguments: Record<string, unknown> }
+  | { kind: 'open-stream'; session: SessionRecord }
+  | { kind: 'end-session'; session: SessionRecord };
