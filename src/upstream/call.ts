@@ -1,0 +1,29 @@
+import type { CatalogTool } from '../catalog/model.js';
+import type { JsonRpcMessage, JsonRpcRequest } from '../mcp/jsonrpc.js';
+import type { SessionRecord } from '../session/store.js';
+import type { BackendDescriptor } from '../catalog/model.js';
+
+/** Everything an executor needs to run one `tools/call`. */
+export interface ToolCall {
+  readonly session: SessionRecord;
+  readonly tool: CatalogTool;
+  readonly backend: BackendDescriptor;
+  /** The client's request (its id is the one the final response carries). */
+  readonly request: JsonRpcRequest;
+  readonly arguments: Record<string, unknown>;
+  /** Aborted when the client disconnects or cancels. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Runs a tool call against a backend. Yields notifications for the client as they happen,
+ * then exactly one response carrying the client's request id.
+ */
+export type ToolExecutor = (call: ToolCall) => AsyncGenerator<JsonRpcMessage>;
+
+/** The client's progress token for a request, if it asked for progress. */
+export function progressToken(request: JsonRpcRequest): string | number | undefined {
+  const meta = request.params?._meta as { progressToken?: unknown } | undefined;
+  const t = meta?.progressToken;
+  return typeof t === 'string' || typeof t === 'number' ? t : undefined;
+}

@@ -1,0 +1,38 @@
+import { GatewayError } from '../errors.js';
+
+/**
+ * One upstream call's cancellation: aborted when the client goes away or cancels, or when the
+ * call's time budget runs out (then `timedOut` is true). Always `dispose()` it.
+ */
+export class Deadline {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private readonly onParentAbort = (): void => this.controller.abort(this.parent.reason);
+  timedOut = false;
+
+  constructor(
+    private readonly parent: AbortSignal,
+    readonly ms: number,
+  ) {
+    if (parent.aborted) this.controller.abort(parent.reason);
+    else parent.addEventListener('abort', this.onParentAbort, { once: true });
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.controller.abort(new GatewayError('GW_UPSTREAM_TIMEOUT', `no answer within ${ms} ms`));
+    }, ms);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** The error to report for an aborted call. */
+  error(): GatewayError {
+    return this.timedOut ? new GatewayError('GW_UPSTREAM_TIMEOUT', `no answer within ${this.ms} ms`) : new GatewayError('GW_INTERNAL', 'call cancelled by the client');
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.parent.removeEventListener('abort', this.onParentAbort);
+  }
+}

@@ -1,0 +1,45 @@
+import { GatewayError } from '../errors.js';
+import type { InstancePool } from './pool.js';
+import { describeNetworkError, neverReachedBackend } from './transport.js';
+
+/** Thrown by an attempt to say the instance failed in a way worth trying elsewhere (e.g. HTTP 503). */
+export class InstanceFailure extends Error {
+  constructor(message: string, readonly reached: boolean, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'InstanceFailure';
+  }
+}
+
+/**
+ * Run `attempt` on the pool's instances in order. A failed instance enters its cooldown; the call
+ * moves on to the next instance only when that cannot duplicate a side effect: the request never
+ * reached the failed one, or the tool is retry-safe (read-only or idempotent).
+ */
+export async function withFailover<T>(
+  pool: InstancePool,
+  retrySafe: boolean,
+  attempt: (url: string) => Promise<T>,
+  isAborted: () => boolean = () => false,
+): Promise<T> {
+  const tried: string[] = [];
+  for (const url of pool.order()) {
+    try {
+      const out = await attempt(url);
+      pool.succeeded(url);
+      return out;
+    } catch (err) {
+      if (isAborted()) throw err;
+      if (err instanceof GatewayError) {
+        if (err.code === 'GW_UPSTREAM_TIMEOUT') pool.failed(url);
+        throw err;
+      }
+      pool.failed(url);
+      const reached = err instanceof InstanceFailure ? err.reached : !neverReachedBackend(err);
+      tried.push(`${url} (${err instanceof InstanceFailure ? err.message : describeNetworkError(err)})`);
+      if (reached && !retrySafe) {
+        throw new GatewayError('GW_UPSTREAM_UNAVAILABLE', `${tried.join('; ')}; not retried elsewhere because the tool may have side effects`, { cause: err });
+      }
+    }
+  }
+  throw new GatewayError('GW_UPSTREAM_UNAVAILABLE', `tried ${tried.join('; ')}`);
+}

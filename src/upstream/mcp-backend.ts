@@ -1,0 +1,217 @@
+import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
+import { isRetrySafe, type ToolDefinition } from '../catalog/model.js';
+import type { McpBackendConfig } from '../config/schema.js';
+import { GatewayError } from '../errors.js';
+import { isNotification, isRequest, isResponse, success, type JsonRpcMessage, type JsonRpcRequest } from '../mcp/jsonrpc.js';
+import { isSupportedVersion, LATEST_PROTOCOL_VERSION } from '../mcp/protocol.js';
+import type { BackendSession, SessionRecord, SessionStore } from '../session/store.js';
+import type { ToolCall } from './call.js';
+import { Deadline } from './deadline.js';
+import { withFailover } from './failover.js';
+import { deleteSession, postMessage, replyMessages, type McpEndpoint, type McpReply } from './mcp-wire.js';
+import type { Pools } from './pool.js';
+import { toolError } from './results.js';
+import { describeNetworkError, neverReachedBackend } from './transport.js';
+
+export interface McpBackendsOptions {
+  readonly dispatcher: Dispatcher;
+  readonly pools: Pools;
+  readonly sessions: SessionStore;
+  readonly defaultTimeoutMs: number;
+  readonly logger: Logger;
+  readonly clientInfo: { name: string; version: string };
+}
+
+/**
+ * The gateway as an MCP client of native backends. Each client session gets its own backend
+ * session per backend (never one shared by all callers), remembered in the session record so
+ * any gateway instance can continue it.
+ */
+export class McpBackends {
+  private nextId = 1;
+
+  constructor(private readonly opts: McpBackendsOptions) {}
+
+  /** Ask a backend for all its tools, in a short-lived discovery session. */
+  async discover(backend: McpBackendConfig, signal: AbortSignal): Promise<ToolDefinition[]> {
+    const pool = this.opts.pools.get(backend.name, backend.urls);
+    const deadline = new Deadline(signal, backend.timeoutMs ?? this.opts.defaultTimeoutMs);
+    try {
+      return await withFailover(pool, true, async (url) => {
+        const bs = await this.openSession(backend, url, deadline.signal);
+        const ep = this.endpoint(backend, bs);
+        try {
+          const tools: ToolDefinition[] = [];
+          let cursor: string | undefined;
+          for (let page = 0; page < 1000; page++) {
+            const result = await this.request(ep, 'tools/list', cursor === undefined ? {} : { cursor }, deadline.signal);
+            if (!Array.isArray(result.tools)) throw new GatewayError('GW_UPSTREAM_PROTOCOL', 'tools/list result has no "tools" array');
+            for (const t of result.tools as ToolDefinition[]) if (t && typeof t.name === 'string' && t.inputSchema && typeof t.inputSchema === 'object') tools.push(t);
+            cursor = typeof result.nextCursor === 'string' && result.nextCursor !== '' ? result.nextCursor : undefined;
+            if (cursor === undefined) break;
+          }
+          return tools;
+        } finally {
+          void deleteSession(this.opts.dispatcher, ep, AbortSignal.timeout(2_000)).catch(() => {});
+        }
+      });
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  /** Forward a `tools/call` in the client's backend session and relay the backend's stream. */
+  async *execute(call: ToolCall): AsyncGenerator<JsonRpcMessage> {
+    const backend = call.backend as McpBackendConfig;
+    const clientId = call.request.id;
+    const deadline = new Deadline(call.signal, backend.timeoutMs ?? this.opts.defaultTimeoutMs);
+    const pool = this.opts.pools.get(backend.name, backend.urls);
+    let bs: BackendSession | undefined = call.session.backendSessions[backend.name];
+    let retried = false;
+    try {
+      for (;;) {
+        if (!bs || !backend.urls.includes(bs.instance)) {
+          bs = await withFailover(pool, true, (url) => this.openSession(backend, url, deadline.signal), () => call.signal.aborted);
+          await this.opts.sessions.setBackendSession(call.session.id, backend.name, bs);
+        }
+        const ep = this.endpoint(backend, bs);
+        const backendId = `gw-${this.nextId++}`;
+        const message: JsonRpcRequest = { jsonrpc: '2.0', id: backendId, method: 'tools/call', params: { ...call.request.params, name: call.tool.upstreamName } };
+        let reply: McpReply;
+        try {
+          reply = await postMessage(this.opts.dispatcher, ep, message, deadline.signal);
+        } catch (err) {
+          if (deadline.signal.aborted) throw err;
+          pool.failed(bs.instance);
+          if (!retried && (neverReachedBackend(err) || isRetrySafe(call.tool))) {
+            retried = true;
+            bs = undefined;
+            continue;
+          }
+          return yield success(clientId, toolError('GW_UPSTREAM_UNAVAILABLE', `backend "${backend.name}" at ${ep.url}: ${describeNetworkError(err)}`));
+        }
+        if (reply.status === 404 && bs.sessionId && !retried) {
+          // The backend forgot our session (restart, expiry): start a new one, once.
+          await reply.body.dump();
+          this.opts.logger.debug({ backend: backend.name, instance: bs.instance }, 'backend session lost; re-initializing');
+          retried = true;
+          bs = undefined;
+          continue;
+        }
+        pool.succeeded(bs.instance);
+        if (reply.status !== 200) {
+          const body = (await reply.body.text().catch(() => '')).slice(0, 1000);
+          return yield success(clientId, toolError('GW_UPSTREAM_HTTP_ERROR', `HTTP ${reply.status} from backend "${backend.name}"${body ? `: ${body}` : ''}`));
+        }
+        yield* this.relay(reply, ep, backendId, clientId, deadline);
+        return;
+      }
+    } catch (err) {
+      if (deadline.signal.aborted) return yield success(clientId, toolError(deadline.error().code, deadline.error().message));
+      if (err instanceof GatewayError) return yield success(clientId, toolError(err.code, err.message));
+      throw err;
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  /** Relay a reply: notifications pass through, the response gets the client's id back. */
+  private async *relay(reply: McpReply, ep: McpEndpoint, backendId: string, clientId: string | number, deadline: Deadline): AsyncGenerator<JsonRpcMessage> {
+    let answered = false;
+    try {
+      for await (const m of replyMessages(reply)) {
+        if (isResponse(m)) {
+          if (m.id !== backendId) continue;
+          answered = true;
+          yield { ...m, id: clientId };
+          return;
+        }
+        if (isRequest(m)) {
+          // Server-to-client requests (sampling, elicitation) are not relayed yet; refuse so the backend does not wait.
+          void postMessage(this.opts.dispatcher, ep, { jsonrpc: '2.0', id: m.id, error: { code: -32601, message: `the gateway does not relay "${m.method}" yet` } }, AbortSignal.timeout(2_000))
+            .then((r) => r.body.dump())
+            .catch(() => {});
+          continue;
+        }
+        if (isNotification(m)) yield m;
+      }
+      throw new GatewayError('GW_UPSTREAM_PROTOCOL', 'the backend closed the stream without answering');
+    } finally {
+      if (!answered) {
+        reply.body.destroy();
+        if (deadline.signal.aborted) this.cancel(ep, backendId, deadline.timedOut ? 'timeout' : 'cancelled by the client');
+      }
+    }
+  }
+
+  /** Close every backend session a client session holds (on DELETE or expiry). */
+  async closeSessions(record: SessionRecord, backends: ReadonlyMap<string, { headers: Record<string, string> }>): Promise<void> {
+    await Promise.all(
+      Object.entries(record.backendSessions).map(async ([name, bs]) => {
+        const ep: McpEndpoint = { url: bs.instance, sessionId: bs.sessionId, protocolVersion: bs.protocolVersion, headers: backends.get(name)?.headers ?? {} };
+        try {
+          await deleteSession(this.opts.dispatcher, ep, AbortSignal.timeout(5_000));
+        } catch (err) {
+          this.opts.logger.debug({ backend: name, err: describeNetworkError(err) }, 'closing backend session failed');
+        }
+      }),
+    );
+  }
+
+  private cancel(ep: McpEndpoint, requestId: string, reason: string): void {
+    void postMessage(this.opts.dispatcher, ep, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason } }, AbortSignal.timeout(2_000))
+      .then((r) => r.body.dump())
+      .catch(() => {});
+  }
+
+  private endpoint(backend: McpBackendConfig, bs: BackendSession): McpEndpoint {
+    return { url: bs.instance, sessionId: bs.sessionId, protocolVersion: bs.protocolVersion, headers: backend.headers };
+  }
+
+  /** The initialize handshake with one instance. */
+  private async openSession(backend: McpBackendConfig, url: string, signal: AbortSignal): Promise<BackendSession> {
+    const init: JsonRpcRequest = {
+      jsonrpc: '2.0',
+      id: `gw-${this.nextId++}`,
+      method: 'initialize',
+      params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: this.opts.clientInfo },
+    };
+    const ep: McpEndpoint = { url, headers: backend.headers };
+    const reply = await postMessage(this.opts.dispatcher, ep, init, signal);
+    if (reply.status !== 200) {
+      await reply.body.dump();
+      throw new GatewayError('GW_UPSTREAM_PROTOCOL', `backend "${backend.name}" at ${url} answered initialize with HTTP ${reply.status}`);
+    }
+    const result = await this.resultOf(reply, init.id);
+    const version = result.protocolVersion;
+    if (typeof version !== 'string' || !isSupportedVersion(version)) {
+      throw new GatewayError('GW_UPSTREAM_PROTOCOL', `backend "${backend.name}" negotiated unsupported protocol version ${String(version)}`);
+    }
+    const bs: BackendSession = { instance: url, sessionId: reply.sessionId ?? null, protocolVersion: version };
+    const ack = await postMessage(this.opts.dispatcher, this.endpoint(backend, bs), { jsonrpc: '2.0', method: 'notifications/initialized' }, signal);
+    await ack.body.dump();
+    return bs;
+  }
+
+  /** A request/response exchange on a gateway-owned session (discovery). */
+  private async request(ep: McpEndpoint, method: string, params: Record<string, unknown>, signal: AbortSignal): Promise<Record<string, unknown>> {
+    const id = `gw-${this.nextId++}`;
+    const reply = await postMessage(this.opts.dispatcher, ep, { jsonrpc: '2.0', id, method, params }, signal);
+    if (reply.status !== 200) {
+      await reply.body.dump();
+      throw new GatewayError('GW_UPSTREAM_PROTOCOL', `${method} answered HTTP ${reply.status}`);
+    }
+    return this.resultOf(reply, id);
+  }
+
+  private async resultOf(reply: McpReply, id: string | number): Promise<Record<string, unknown>> {
+    for await (const m of replyMessages(reply)) {
+      if (!isResponse(m) || m.id !== id) continue;
+      if ('error' in m) throw new GatewayError('GW_UPSTREAM_PROTOCOL', `backend error ${m.error.code}: ${m.error.message}`);
+      reply.body.destroy();
+      return m.result;
+    }
+    throw new GatewayError('GW_UPSTREAM_PROTOCOL', 'the backend closed the stream without answering');
+  }
+}

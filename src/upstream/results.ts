@@ -1,0 +1,23 @@
+import { ERRORS, type ErrorCode } from '../errors.js';
+
+/** `_meta` key under which tool-error results carry the gateway error code. */
+export const ERROR_META_KEY = 'io.github.mcp-gateway/error';
+
+/** A `tools/call` result the model can act on, with the gateway's error code in `_meta`. */
+export function toolError(code: ErrorCode, detail: string): Record<string, unknown> {
+  return {
+    content: [{ type: 'text', text: `${ERRORS[code].message}: ${detail}` }],
+    isError: true,
+    _meta: { [ERROR_META_KEY]: code },
+  };
+}
+
+/** A successful result carrying JSON: structured content for programs, the same JSON as text for models. */
+export function jsonResult(value: unknown): Record<string, unknown> {
+  const structuredContent = value !== null && typeof value === 'object' && !Array.isArray(value) ? value : { result: value };
+  return { content: [{ type: 'text', text: JSON.stringify(value) }], structuredContent };
+}
+
+export function textResult(text: string): Record<string, unknown> {
+  return { content: [{ type: 'text', text }] };
+}
