@@ -1,0 +1,154 @@
+import type { Logger } from 'pino';
+import type { Decision } from '../admission/decision.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { InvalidCursorError } from '../catalog/snapshot.js';
+import { wireError } from '../errors.js';
+import { isNotification, success, type JsonRpcMessage, type JsonRpcRequest } from '../mcp/jsonrpc.js';
+import { HEADER_SESSION_ID } from '../mcp/protocol.js';
+import { newSessionId, type Principal, type SessionRecord, type SessionStore } from '../session/store.js';
+import type { ToolCall, ToolExecutor } from '../upstream/call.js';
+import type { McpBackends } from '../upstream/mcp-backend.js';
+import type { Reply } from './reply.js';
+import type { StreamHub } from './streams.js';
+
+export interface BrokerOptions {
+  readonly sessions: SessionStore;
+  readonly catalog: Catalog;
+  readonly rest: ToolExecutor;
+  readonly mcp: McpBackends;
+  readonly streams: StreamHub;
+  readonly logger: Logger;
+  readonly serverInfo: { name: string; version: string; title?: string };
+}
+
+/** Log levels at which `info` notifications still reach the client. */
+const INFO_VISIBLE = new Set([undefined, 'debug', 'info']);
+
+/**
+ * Carries out admission decisions: the MCP server behind `/mcp` for everything that is not a
+ * routed backend call in the Envoy topology, and for everything in the standalone gateway.
+ */
+export class Broker {
+  /** Calls running on this process, by session and client request id, so a client can cancel them. */
+  private readonly inflight = new Map<string, AbortController>();
+
+  constructor(private readonly opts: BrokerOptions) {
+    opts.sessions.onExpired((r) => void this.release(r));
+    opts.catalog.onChange(() => opts.streams.broadcast({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' }));
+  }
+
+  async handle(decision: Decision, principal: Principal): Promise<Reply> {
+    switch (decision.kind) {
+      case 'reject': {
+        const r: Reply = { kind: 'json', status: decision.status, body: JSON.stringify(decision.body) };
+        if (decision.headers) r.headers = decision.headers;
+        return r;
+      }
+      case 'respond':
+        return json(decision.body);
+      case 'initialize':
+        return this.initialize(decision.message, decision.protocolVersion, principal);
+      case 'accepted':
+        this.notification(decision.session, decision.message);
+        return { kind: 'empty', status: 202 };
+      case 'list-tools':
+        return this.listTools(decision.message, decision.cursor);
+      case 'set-log-level':
+        await this.opts.sessions.setLogLevel(decision.session.id, decision.level);
+        return json(success(decision.message.id, {}));
+      case 'call-tool':
+        return this.callTool(decision.session, decision.message, decision.tool, decision.arguments);
+      case 'open-stream':
+        return { kind: 'stream', session: decision.session };
+      case 'end-session': {
+        const record = await this.opts.sessions.delete(decision.session.id);
+        if (record) await this.release(record);
+        return { kind: 'empty', status: 204 };
+      }
+    }
+  }
+
+  private async initialize(message: JsonRpcRequest, protocolVersion: string, principal: Principal): Promise<Reply> {
+    const now = Date.now();
+    const params = message.params ?? {};
+    const record: SessionRecord = {
+      id: newSessionId(),
+      principal,
+      protocolVersion,
+      clientCapabilities: isObject(params.capabilities) ? params.capabilities : {},
+      ...(isObject(params.clientInfo) ? { clientInfo: params.clientInfo } : {}),
+      backendSessions: {},
+      createdAt: now,
+      lastSeenAt: now,
+    };
+    await this.opts.sessions.create(record);
+    this.opts.logger.debug({ session: record.id, client: record.clientInfo, protocolVersion }, 'session created');
+    const result = {
+      protocolVersion,
+      capabilities: { tools: { listChanged: true }, logging: {} },
+      serverInfo: this.opts.serverInfo,
+    };
+    return { kind: 'json', status: 200, body: JSON.stringify(success(message.id, result)), headers: { [HEADER_SESSION_ID]: record.id } };
+  }
+
+  private listTools(message: JsonRpcRequest, cursor: string | undefined): Reply {
+    try {
+      const page = this.opts.catalog.current().page(cursor);
+      return { kind: 'json', status: 200, body: `{"jsonrpc":"2.0","id":${JSON.stringify(message.id)},"result":${page.resultJson}}` };
+    } catch (err) {
+      if (err instanceof InvalidCursorError) return json(wireError('GW_INVALID_PARAMS', message.id, err.message));
+      throw err;
+    }
+  }
+
+  private callTool(session: SessionRecord, request: JsonRpcRequest, tool: ToolCall['tool'], args: Record<string, unknown>): Reply {
+    const backend = this.opts.catalog.current().backends.get(tool.backend);
+    const abort = new AbortController();
+    if (!backend) {
+      return json(wireError('GW_UNKNOWN_TOOL', request.id, `"${tool.name}" (its backend is gone)`));
+    }
+    const key = inflightKey(session.id, request.id);
+    this.inflight.set(key, abort);
+    const call: ToolCall = { session, tool, backend, request, arguments: args, signal: abort.signal };
+    const run = tool.route.kind === 'rest' ? this.opts.rest(call) : this.opts.mcp.execute(call);
+    const inflight = this.inflight;
+    async function* tracked(): AsyncGenerator<JsonRpcMessage> {
+      try {
+        yield* run;
+      } finally {
+        if (inflight.get(key) === abort) inflight.delete(key);
+      }
+    }
+    return { kind: 'messages', messages: tracked(), abort };
+  }
+
+  /** Whether `info` notifications (streamed REST chunks) are wanted by the session. */
+  static wantsInfo(session: SessionRecord): boolean {
+    return INFO_VISIBLE.has(session.logLevel);
+  }
+
+  private notification(session: SessionRecord, message: JsonRpcMessage): void {
+    if (!isNotification(message) || message.method !== 'notifications/cancelled') return;
+    const requestId = message.params?.requestId;
+    if (typeof requestId !== 'string' && typeof requestId !== 'number') return;
+    this.inflight.get(inflightKey(session.id, requestId))?.abort(new Error('cancelled by the client'));
+  }
+
+  /** Free what an ended session holds: its GET streams and its backend sessions. */
+  private async release(record: SessionRecord): Promise<void> {
+    this.opts.streams.closeSession(record.id);
+    await this.opts.mcp.closeSessions(record, this.opts.catalog.current().backends);
+  }
+}
+
+function json(body: unknown): Reply {
+  return { kind: 'json', status: 200, body: JSON.stringify(body) };
+}
+
+function inflightKey(sessionId: string, requestId: string | number): string {
+  return `${sessionId}\u0000${typeof requestId}:${requestId}`;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,16 @@
+import type { JsonRpcMessage } from '../mcp/jsonrpc.js';
+import type { SessionRecord } from '../session/store.js';
+
+/**
+ * What the broker answers, for an adapter to put on the wire.
+ * - json: one JSON body (already serialised) with a status;
+ * - messages: notifications then one response, relayed as they come (JSON when only the response
+ *   comes, SSE otherwise);
+ * - empty: a status without body (202 Accepted, 204);
+ * - stream: open the session's GET stream.
+ */
+export type Reply =
+  | { kind: 'json'; status: number; body: string; headers?: Record<string, string> }
+  | { kind: 'messages'; messages: AsyncGenerator<JsonRpcMessage>; abort: AbortController }
+  | { kind: 'empty'; status: number }
+  | { kind: 'stream'; session: SessionRecord };

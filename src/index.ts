@@ -1,0 +1,21 @@
+/**
+ * The public surface of the package. Any export added here becomes public API.
+ */
+export { Admission, type AdmissionOptions } from './admission/admit.js';
+export type { Decision, GatewayRequest } from './admission/decision.js';
+export { Broker, type BrokerOptions } from './broker/broker.js';
+export type { Reply } from './broker/reply.js';
+export { StreamHub, type StreamSink } from './broker/streams.js';
+export { Catalog, type CatalogOptions, type ToolDiscovery } from './catalog/catalog.js';
+export type { BackendDescriptor, CatalogTool, ToolDefinition } from './catalog/model.js';
+export { CatalogSnapshot } from './catalog/snapshot.js';
+export { StaticSource, type CatalogSource } from './catalog/source.js';
+export { ConfigError, loadConfigFile, parseConfig } from './config/load.js';
+export type { BackendConfig, GatewayConfig } from './config/schema.js';
+export { ERRORS, GatewayError, type ErrorCode, type ErrorSpec } from './errors.js';
+export { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from './mcp/protocol.js';
+export { MemorySessionStore } from './session/memory-store.js';
+export { ANONYMOUS, type BackendSession, type Principal, type SessionRecord, type SessionStore } from './session/store.js';
+export { createGateway, type GatewayCore, type GatewayDeps } from './standalone/gateway.js';
+export { runStandalone, type RunningGateway } from './standalone/run.js';
+export { StandaloneServer, type Authenticate } from './standalone/server.js';

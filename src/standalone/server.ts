@@ -1,0 +1,132 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { GatewayRequest } from '../admission/decision.js';
+import { originMatcher } from '../admission/origin.js';
+import { wireError } from '../errors.js';
+import { isRequest, type JsonRpcId } from '../mcp/jsonrpc.js';
+import { ANONYMOUS, type Principal } from '../session/store.js';
+import { readBody } from './body.js';
+import type { GatewayCore } from './gateway.js';
+import { writeJson, writeReply } from './write.js';
+
+const CORS_ALLOW_HEADERS = 'content-type, accept, authorization, mcp-session-id, mcp-protocol-version, last-event-id';
+const CORS_EXPOSE_HEADERS = 'mcp-session-id, www-authenticate';
+
+/** Resolves who is calling; anonymous until authentication is configured. */
+export type Authenticate = (headers: GatewayRequest['headers']) => Promise<Principal>;
+
+export interface StandaloneOptions {
+  readonly authenticate?: Authenticate;
+}
+
+/** The one-process gateway: a plain node:http server in front of the core. */
+export class StandaloneServer {
+  private readonly server: Server;
+  private readonly originAllowed: (origin: string | undefined) => boolean;
+  private readonly authenticate: Authenticate;
+
+  constructor(
+    private readonly core: GatewayCore,
+    opts: StandaloneOptions = {},
+  ) {
+    this.authenticate = opts.authenticate ?? (async () => ANONYMOUS);
+    this.originAllowed = originMatcher(core.config.server.allowedOrigins);
+    this.server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+      this.route(req, res).catch((err: unknown) => {
+        core.logger.error({ err }, 'unhandled error while serving a request');
+        if (!res.headersSent) writeJson(res, 500, JSON.stringify(wireError('GW_INTERNAL', null)));
+        else res.destroy();
+      });
+    });
+  }
+
+  /** Start listening; resolves with the endpoint URL. */
+  async listen(host = this.core.config.server.host, port = this.core.config.server.port): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = this.server.address() as AddressInfo;
+    const h = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    return `http://${h}:${addr.port}${this.core.config.server.path}`;
+  }
+
+  async close(): Promise<void> {
+    this.core.streams.closeAll();
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz' && req.method === 'GET') return this.health(res);
+    if (path !== this.core.config.server.path) return writeJson(res, 404, JSON.stringify({ error: 'not found', endpoint: this.core.config.server.path }));
+    const origin = req.headers.origin;
+    if (origin !== undefined && this.originAllowed(origin)) {
+      res.setHeader('access-control-allow-origin', origin);
+      res.setHeader('access-control-expose-headers', CORS_EXPOSE_HEADERS);
+      res.setHeader('vary', 'Origin');
+    }
+    if (req.method === 'OPTIONS') return this.preflight(req, res);
+    await this.mcp(req, res);
+  }
+
+  private async mcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { config, admission, broker, streams, logger } = this.core;
+    const headers = flatten(req.headers);
+    let body: string | undefined;
+    let bodyBytes: number | undefined;
+    if (req.method === 'POST') {
+      const read = await readBody(req, config.server.maxBodyBytes);
+      body = read.text;
+      bodyBytes = read.size;
+      // A body we stopped reading cannot be followed by another request on this connection.
+      if (read.truncated) res.setHeader('connection', 'close');
+    }
+    const principal = await this.authenticate(headers);
+    const gatewayRequest: GatewayRequest = { method: req.method ?? 'GET', headers, principal, ...(body === undefined ? {} : { body, bodyBytes }) };
+    const decision = await admission.decide(gatewayRequest);
+    if (decision.kind === 'reject') logger.debug({ code: decision.code, status: decision.status }, 'request rejected');
+    const reply = await broker.handle(decision, principal);
+    const requestId: JsonRpcId | null = 'message' in decision && isRequest(decision.message) ? decision.message.id : null;
+    await writeReply(res, reply, {
+      accept: headers.accept,
+      requestId,
+      streams,
+      keepAliveMs: config.server.keepAliveIntervalMs,
+      onError: (err) => logger.error({ err, requestId }, 'tool call failed inside the gateway'),
+    });
+  }
+
+  private preflight(req: IncomingMessage, res: ServerResponse): void {
+    if (!this.originAllowed(req.headers.origin)) return writeJson(res, 403, JSON.stringify(wireError('GW_ORIGIN_NOT_ALLOWED', null)));
+    res.writeHead(204, {
+      'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
+      'access-control-allow-headers': CORS_ALLOW_HEADERS,
+      'access-control-max-age': '600',
+    });
+    res.end();
+  }
+
+  private async health(res: ServerResponse): Promise<void> {
+    const snapshot = this.core.catalog.current();
+    const body = {
+      status: 'ok',
+      catalog: { version: snapshot.version, tools: snapshot.tools.size, backends: snapshot.backends.size, problems: snapshot.problems },
+      sessions: await this.core.sessions.size().catch(() => null),
+      streams: this.core.streams.count,
+    };
+    writeJson(res, 200, JSON.stringify(body));
+  }
+}
+
+function flatten(h: IncomingMessage['headers']): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(h)) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}

@@ -1,0 +1,108 @@
+import type { ServerResponse } from 'node:http';
+import { accepts } from '../admission/media.js';
+import type { Reply } from '../broker/reply.js';
+import type { StreamHub } from '../broker/streams.js';
+import { wireError } from '../errors.js';
+import { isResponse, type JsonRpcId, type JsonRpcMessage } from '../mcp/jsonrpc.js';
+import { SSE_KEEPALIVE, sseEvent } from '../mcp/sse.js';
+
+const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' };
+
+/** Write bytes, waiting for the socket to drain when its buffer is full. */
+function write(res: ServerResponse, chunk: string): Promise<void> {
+  if (res.write(chunk)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+export function writeJson(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+export interface WriteContext {
+  readonly accept: string | undefined;
+  readonly requestId: JsonRpcId | null;
+  readonly streams: StreamHub;
+  readonly keepAliveMs: number;
+  readonly onError: (err: unknown) => void;
+}
+
+/** Put a broker reply on the wire. */
+export async function writeReply(res: ServerResponse, reply: Reply, ctx: WriteContext): Promise<void> {
+  switch (reply.kind) {
+    case 'json':
+      return writeJson(res, reply.status, reply.body, reply.headers);
+    case 'empty':
+      res.writeHead(reply.status).end();
+      return;
+    case 'stream':
+      return openStream(res, reply.session.id, ctx);
+    case 'messages':
+      return relay(res, reply.messages, reply.abort, ctx);
+  }
+}
+
+/**
+ * Relay a call: JSON when the response is the first thing that comes (or the client does not
+ * take SSE), SSE as soon as a notification comes first. A client that goes away aborts the call.
+ */
+async function relay(res: ServerResponse, messages: AsyncGenerator<JsonRpcMessage>, abort: AbortController, ctx: WriteContext): Promise<void> {
+  const onClose = (): void => {
+    if (!res.writableFinished) abort.abort(new Error('client disconnected'));
+  };
+  res.on('close', onClose);
+  const sse = accepts(ctx.accept, 'text/event-stream');
+  const json = accepts(ctx.accept, 'application/json');
+  let streaming = false;
+  try {
+    for await (const m of messages) {
+      if (!streaming) {
+        if (isResponse(m) && json) return writeJson(res, 200, JSON.stringify(m));
+        if (!sse) continue; // a JSON-only client gets just the final response
+        res.writeHead(200, SSE_HEADERS);
+        streaming = true;
+      }
+      await write(res, sseEvent(JSON.stringify(m)));
+      if (isResponse(m)) break;
+    }
+    if (!streaming && !res.headersSent) {
+      writeJson(res, 500, JSON.stringify(wireError('GW_INTERNAL', ctx.requestId, 'the call ended without a response')));
+      return;
+    }
+    res.end();
+  } catch (err) {
+    ctx.onError(err);
+    const body = JSON.stringify(wireError('GW_INTERNAL', ctx.requestId));
+    if (!res.headersSent) writeJson(res, 500, body);
+    else if (!res.writableEnded) res.end(sseEvent(body));
+  } finally {
+    res.off('close', onClose);
+    if (!res.writableEnded) res.end();
+  }
+}
+
+/** The session's GET stream: server-initiated messages and keep-alives until the client or session goes. */
+function openStream(res: ServerResponse, sessionId: string, ctx: WriteContext): Promise<void> {
+  res.writeHead(200, SSE_HEADERS);
+  res.flushHeaders();
+  return new Promise((resolve) => {
+    const keepAlive = setInterval(() => res.write(SSE_KEEPALIVE), ctx.keepAliveMs);
+    const unregister = ctx.streams.add(sessionId, {
+      send: (m) => void res.write(sseEvent(JSON.stringify(m))),
+      close: () => res.end(),
+    });
+    res.on('close', () => {
+      clearInterval(keepAlive);
+      unregister();
+      resolve();
+    });
+  });
+}
