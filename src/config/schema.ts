@@ -52,7 +52,7 @@ const backendCommon = {
   headers: z.record(z.string(), z.string()).default({}),
 };
 
-const restBackend = z.object({ kind: z.literal('rest'), ...backendCommon, tools: z.array(restTool).min(1) }).strict();
+const restBackend = z.object({ kind: z.literal('rest'), ...backendCommon, tools: z.array(restTool).min(1, 'needs at least one tool') }).strict();
 const mcpBackend = z.object({ kind: z.literal('mcp'), ...backendCommon }).strict();
 
 export const backendSchema = z.discriminatedUnion('kind', [restBackend, mcpBackend]);

@@ -1,0 +1,77 @@
+import { pino } from 'pino';
+import { parseConfig } from '../../src/config/load.js';
+import { createGateway, type GatewayCore } from '../../src/standalone/gateway.js';
+import { StandaloneServer } from '../../src/standalone/server.js';
+
+export interface TestGateway {
+  readonly url: string;
+  readonly core: GatewayCore;
+  stop(): Promise<void>;
+}
+
+/** A real standalone gateway on a free loopback port, configured from a plain object. */
+export async function startGateway(raw: Record<string, unknown>): Promise<TestGateway> {
+  const config = parseConfig({ ...raw, server: { port: 0, ...(raw.server as object) } });
+  const core = createGateway(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+  await core.start();
+  const server = new StandaloneServer(core);
+  const url = await server.listen('127.0.0.1', 0);
+  return {
+    url,
+    core,
+    async stop() {
+      await server.close();
+      await core.stop();
+    },
+  };
+}
+
+/** Headers every MCP POST carries. */
+export const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+
+/** A raw initialize over fetch; returns the session id. */
+export async function rawInitialize(url: string, protocolVersion = '2025-11-25'): Promise<{ sessionId: string; body: any }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: MCP_HEADERS,
+    body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }),
+  });
+  const body = await res.json();
+  return { sessionId: res.headers.get('mcp-session-id')!, body };
+}
+
+/** POST one JSON-RPC message with a session. */
+export function rawPost(url: string, sessionId: string | undefined, message: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { ...MCP_HEADERS, ...(sessionId ? { 'mcp-session-id': sessionId } : {}), ...headers },
+    body: typeof message === 'string' ? message : JSON.stringify(message),
+  });
+}
+
+/** The example backends' REST tools, reused by the tests (same mapping as examples/gateway.yaml). */
+export const ORDER_TOOLS = [
+  {
+    name: 'list_orders',
+    inputSchema: { type: 'object', properties: { status: { type: 'string' } } },
+    annotations: { readOnlyHint: true },
+    http: { method: 'GET', path: '/orders' },
+  },
+  {
+    name: 'get_order',
+    inputSchema: { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9]+$' } }, required: ['id'] },
+    annotations: { readOnlyHint: true },
+    http: { method: 'GET', path: '/orders/{id}' },
+  },
+  {
+    name: 'create_order',
+    inputSchema: { type: 'object', properties: { item: { type: 'string' }, quantity: { type: 'integer', minimum: 1 } }, required: ['item', 'quantity'] },
+    http: { method: 'POST', path: '/orders' },
+  },
+  {
+    name: 'track_order',
+    inputSchema: { type: 'object', properties: { id: { type: 'string' }, delayMs: { type: 'integer' } }, required: ['id'] },
+    annotations: { readOnlyHint: true },
+    http: { method: 'GET', path: '/orders/{id}/events' },
+  },
+];
