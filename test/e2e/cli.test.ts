@@ -1,0 +1,71 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { startOrdersApi } from '../../examples/backends/orders-api.js';
+import { rawInitialize, rawPost } from '../support/gateway.js';
+
+const CLI = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
+
+async function configFile(text: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'gw-cli-'));
+  const file = join(dir, 'gateway.yaml');
+  await writeFile(file, text);
+  return file;
+}
+
+function run(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => resolve({ code, stderr }));
+  });
+}
+
+describe('mcp-gateway CLI', () => {
+  it('refuses an invalid configuration with exit code 2 and the bad key', async () => {
+    const file = await configFile('server:\n  port: 99999\nbackends:\n  - name: x\n    kind: rest\n    urls: [not-a-url]\n    tools: [{ name: t, http: { path: / } }]\n');
+    const { code, stderr } = await run(['standalone', '--config', file]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('server.port');
+    expect(stderr).toContain('backends[0].urls[0]: must be an http(s) URL');
+  });
+
+  it('explains its usage for a missing --config or unknown command', async () => {
+    expect((await run(['standalone'])).stderr).toContain('missing --config');
+    const unknown = await run(['serve']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('usage: mcp-gateway standalone --config');
+  });
+
+  it('serves MCP with a configuration file and stops cleanly on SIGTERM', async () => {
+    const api = await startOrdersApi();
+    const file = await configFile(
+      `logging: { level: info }\nbackends:\n  - name: orders\n    kind: rest\n    urls: ["${api.url}"]\n    tools: [{ name: get_order, http: { path: "/orders/{id}" } }]\n`,
+    );
+    const child = spawn(process.execPath, [CLI, 'standalone', '--config', file, '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d) => {
+          out += d;
+          const m = /"url":"([^"]+)".*mcp gateway listening/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.on('exit', (code) => reject(new Error(`exited early with ${code}: ${out}`)));
+      });
+      const { sessionId } = await rawInitialize(url);
+      const res = await rawPost(url, sessionId, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'orders_get_order', arguments: { id: '1002' } } });
+      expect((await res.json()).result.structuredContent.item).toBe('monitor');
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      await api.close();
+    }
+  });
+});
