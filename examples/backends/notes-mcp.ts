@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
+import { closeServer, listen } from './listen.js';
 
 /** A note-taking MCP server built with the official SDK: the example native MCP backend. */
 export interface NotesServer {
@@ -93,18 +93,14 @@ export async function startNotesServer(opts: { port?: number; host?: string } = 
       if (!res.headersSent) res.writeHead(500).end(String(err));
     }
   });
-  await new Promise<void>((r) => http.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', r));
-  const { port } = http.address() as AddressInfo;
+  const base = await listen(http, opts.port, opts.host);
   return {
-    url: `http://127.0.0.1:${port}/mcp`,
+    url: `${base}/mcp`,
     sessions,
     initialized,
     async close() {
       for (const t of sessions.values()) await t.close().catch(() => {});
-      await new Promise<void>((resolve) => {
-        http.close(() => resolve());
-        http.closeAllConnections();
-      });
+      await closeServer(http);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listen } from './listen.js';
 
 /** A small order-management REST API, the example REST backend behind the gateway. */
 export interface OrdersApi {
@@ -81,15 +81,6 @@ export async function startOrdersApi(opts: { port?: number; host?: string; name?
       send(res, 400, { error: (err as Error).message });
     }
   });
-  await new Promise<void>((r) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    calls,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const url = await listen(server, opts.port, opts.host);
+  return { url, calls, close: () => closeServer(server) };
 }

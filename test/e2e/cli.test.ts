@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { startOrdersApi } from '../../examples/backends/orders-api.js';
-import { rawInitialize, rawPost } from '../support/gateway.js';
+import { rawInitialize, rawPost, jsonOf } from '../support/gateway.js';
 
 const CLI = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
 
@@ -59,7 +59,7 @@ describe('mcp-gateway CLI', () => {
       });
       const { sessionId } = await rawInitialize(url);
       const res = await rawPost(url, sessionId, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'orders_get_order', arguments: { id: '1002' } } });
-      expect((await res.json()).result.structuredContent.item).toBe('monitor');
+      expect((await jsonOf(res)).result.structuredContent.item).toBe('monitor');
       const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);

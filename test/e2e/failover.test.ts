@@ -27,7 +27,7 @@ async function dropping(): Promise<TestServer> {
   return s;
 }
 
-const text = (r: { content: unknown }): string => (r.content as Array<{ text: string }>)[0]!.text;
+const text = (r: Record<string, unknown>): string => (r.content as Array<{ text: string }>)[0]!.text;
 
 describe('round-robin and failover', () => {
   it('spreads calls over the instances round-robin', async () => {

@@ -4,7 +4,7 @@ import { startNotesServer, type NotesServer } from '../../examples/backends/note
 import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-api.js';
 import { connectClient } from '../support/client.js';
 import { startDynamicMcpServer } from '../support/dynamic-mcp.js';
-import { ORDER_TOOLS, rawInitialize, rawPost, startGateway, type TestGateway } from '../support/gateway.js';
+import { ORDER_TOOLS, rawInitialize, rawPost, startGateway, type TestGateway, jsonOf } from '../support/gateway.js';
 
 let orders: OrdersApi;
 let notes: NotesServer;
@@ -177,7 +177,7 @@ describe('session lifecycle', () => {
     const note = await rawPost(gw.url, sessionId, { jsonrpc: '2.0', method: 'notifications/initialized' });
     expect(note.status).toBe(202);
     const ping = await rawPost(gw.url, sessionId, { jsonrpc: '2.0', id: 'p', method: 'ping' });
-    expect(await ping.json()).toEqual({ jsonrpc: '2.0', id: 'p', result: {} });
+    expect(await jsonOf(ping)).toEqual({ jsonrpc: '2.0', id: 'p', result: {} });
   });
 
 });

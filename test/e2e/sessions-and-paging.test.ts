@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startNotesServer } from '../../examples/backends/notes-mcp.js';
 import { startOrdersApi } from '../../examples/backends/orders-api.js';
 import { connectClient } from '../support/client.js';
-import { ORDER_TOOLS, rawInitialize, rawPost, startGateway } from '../support/gateway.js';
+import { ORDER_TOOLS, rawInitialize, rawPost, startGateway, jsonOf } from '../support/gateway.js';
 import { deadUrl } from '../support/http-backends.js';
 
 const cleanup: Array<() => Promise<void>> = [];
@@ -72,7 +72,7 @@ describe('response format follows Accept', () => {
     const msg = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'orders_track_order', arguments: { id: '1', delayMs: 5 } } };
     const json = await rawPost(gw.url, sessionId, msg, { accept: 'application/json' });
     expect(json.headers.get('content-type')).toBe('application/json');
-    expect((await json.json()).result.content[0].text.split('\n')).toHaveLength(4);
+    expect((await jsonOf(json)).result.content[0].text.split('\n')).toHaveLength(4);
     const sse = await rawPost(gw.url, sessionId, msg);
     expect(sse.headers.get('content-type')).toBe('text/event-stream');
     const events = (await sse.text()).split('\n\n').filter((e) => e.includes('data:'));

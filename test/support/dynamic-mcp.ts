@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { closeServer, listen } from '../../examples/backends/listen.js';
 
 /** A real MCP SDK server whose tool set tests can change at run time (each new session sees the current set). */
 export interface DynamicMcpServer {
@@ -45,18 +45,14 @@ export async function startDynamicMcpServer(initial: string[]): Promise<DynamicM
     }
     await transport.handleRequest(req, res, body);
   });
-  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-  const { port } = http.address() as AddressInfo;
+  const base = await listen(http);
   return {
-    url: `http://127.0.0.1:${port}/mcp`,
+    url: `${base}/mcp`,
     toolNames,
     calls,
     async close() {
       for (const t of sessions.values()) await t.close().catch(() => {});
-      await new Promise<void>((resolve) => {
-        http.close(() => resolve());
-        http.closeAllConnections();
-      });
+      await closeServer(http);
     },
   };
 }

@@ -1,29 +1,12 @@
-import { pino } from 'pino';
 import { parseConfig } from '../../src/config/load.js';
-import { createGateway, type GatewayCore } from '../../src/standalone/gateway.js';
-import { StandaloneServer } from '../../src/standalone/server.js';
+import { runStandalone, type RunningGateway } from '../../src/standalone/run.js';
 
-export interface TestGateway {
-  readonly url: string;
-  readonly core: GatewayCore;
-  stop(): Promise<void>;
-}
+export type TestGateway = RunningGateway;
 
-/** A real standalone gateway on a free loopback port, configured from a plain object. */
-export async function startGateway(raw: Record<string, unknown>): Promise<TestGateway> {
-  const config = parseConfig({ ...raw, server: { port: 0, ...(raw.server as object) } });
-  const core = createGateway(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
-  await core.start();
-  const server = new StandaloneServer(core);
-  const url = await server.listen('127.0.0.1', 0);
-  return {
-    url,
-    core,
-    async stop() {
-      await server.close();
-      await core.stop();
-    },
-  };
+/** A real standalone gateway on a free loopback port, configured from a plain object (logs silenced). */
+export function startGateway(raw: Record<string, unknown>): Promise<TestGateway> {
+  const logging = { level: process.env.TEST_LOG_LEVEL ?? 'silent' };
+  return runStandalone(parseConfig({ logging, ...raw, server: { port: 0, ...(raw.server as object) } }));
 }
 
 /** Headers every MCP POST carries. */
@@ -36,8 +19,8 @@ export async function rawInitialize(url: string, protocolVersion = '2025-11-25')
     headers: MCP_HEADERS,
     body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }),
   });
-  const body = await res.json();
-  return { sessionId: res.headers.get('mcp-session-id')!, body };
+  const body = await jsonOf(res);
+  return { sessionId: res.headers.get("mcp-session-id")!, body };
 }
 
 /** POST one JSON-RPC message with a session. */
@@ -75,3 +58,8 @@ export const ORDER_TOOLS = [
     http: { method: 'GET', path: '/orders/{id}/events' },
   },
 ];
+
+/** A response's JSON body, loosely typed for assertions. */
+export async function jsonOf(res: Response): Promise<any> {
+  return res.json();
+}

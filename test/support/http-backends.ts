@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listen } from '../../examples/backends/listen.js';
 
 export interface TestServer {
   readonly url: string;
@@ -7,18 +7,8 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-async function listen(server: Server, hits: { count: number }): Promise<TestServer> {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    hits,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+async function serve(server: Server, hits: { count: number }): Promise<TestServer> {
+  return { url: await listen(server), hits, close: () => closeServer(server) };
 }
 
 /** Reads the whole request, then drops the connection without answering: the request reached it. */
@@ -31,7 +21,7 @@ export function startDroppingServer(): Promise<TestServer> {
       req.socket.destroy();
     });
   });
-  return listen(server, hits);
+  return serve(server, hits);
 }
 
 /** Answers after a delay (for timeouts). */
@@ -43,14 +33,13 @@ export function startSlowServer(delayMs: number): Promise<TestServer> {
     const t = setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"late":true}'), delayMs);
     res.on('close', () => clearTimeout(t));
   });
-  return listen(server, hits);
+  return serve(server, hits);
 }
 
 /** A loopback URL where nothing listens (connection refused: the request never reaches anyone). */
 export async function deadUrl(): Promise<string> {
   const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return `http://127.0.0.1:${port}`;
+  const url = await listen(server);
+  await closeServer(server);
+  return url;
 }
