@@ -30,6 +30,7 @@ export interface McpBackendsOptions {
  */
 export class McpBackends {
   private nextId = 1;
+  private readonly opening = new Map<string, Promise<BackendSession>>();
 
   constructor(private readonly opts: McpBackendsOptions) {}
 
@@ -71,10 +72,7 @@ export class McpBackends {
     let retried = false;
     try {
       for (;;) {
-        if (!bs || !backend.urls.includes(bs.instance)) {
-          bs = await withFailover(pool, true, (url) => this.openSession(backend, url, deadline.signal), () => call.signal.aborted);
-          await this.opts.sessions.setBackendSession(call.session.id, backend.name, bs);
-        }
+        if (!bs || !backend.urls.includes(bs.instance)) bs = await this.ensureSession(call, backend, deadline.signal, bs);
         const ep = this.endpoint(backend, bs);
         const backendId = `gw-${this.nextId++}`;
         const message: JsonRpcRequest = { jsonrpc: '2.0', id: backendId, method: 'tools/call', params: { ...call.request.params, name: call.tool.upstreamName } };
@@ -114,6 +112,25 @@ export class McpBackends {
     } finally {
       deadline.dispose();
     }
+  }
+
+  /**
+   * Open (and remember) the client session's backend session. Concurrent first calls of one
+   * client session share one handshake instead of each opening a session.
+   */
+  private ensureSession(call: ToolCall, backend: McpBackendConfig, signal: AbortSignal, stale: BackendSession | undefined): Promise<BackendSession> {
+    const key = `${call.session.id}\u0000${backend.name}\u0000${stale?.sessionId ?? ''}`;
+    let opening = this.opening.get(key);
+    if (!opening) {
+      const pool = this.opts.pools.get(backend.name, backend.urls);
+      opening = withFailover(pool, true, (url) => this.openSession(backend, url, signal), () => signal.aborted).then(async (bs) => {
+        await this.opts.sessions.setBackendSession(call.session.id, backend.name, bs);
+        return bs;
+      });
+      this.opening.set(key, opening);
+      void opening.catch(() => {}).finally(() => this.opening.delete(key));
+    }
+    return opening;
   }
 
   /** Relay a reply: notifications pass through, the response gets the client's id back. */

@@ -125,6 +125,15 @@ describe('tools/call to a native MCP backend', () => {
     await b.client.close();
   });
 
+  it('opens one backend session for concurrent first calls of a client session', async () => {
+    const { client } = await connectClient(gw.url);
+    const before = notes.initialized.length;
+    const results = await Promise.all(Array.from({ length: 5 }, () => client.callTool({ name: 'notes_list_notes', arguments: {} })));
+    expect(results.every((r) => !r.isError)).toBe(true);
+    expect(notes.initialized.length - before).toBe(1);
+    await client.close();
+  });
+
   it('re-initializes a backend session the backend forgot, once, without the client noticing', async () => {
     const { client, transport } = await connectClient(gw.url);
     await client.callTool({ name: 'notes_add_note', arguments: { text: 'first' } });
