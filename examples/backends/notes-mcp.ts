@@ -12,10 +12,12 @@ export interface NotesServer {
   readonly sessions: Map<string, StreamableHTTPServerTransport>;
   /** Every session id ever initialized, in order. */
   readonly initialized: string[];
+  /** Calls of count_slowly that stopped because the caller cancelled them. */
+  readonly cancelled: { count: number };
   close(): Promise<void>;
 }
 
-function buildServer(notes: string[]): McpServer {
+function buildServer(notes: string[], cancelled: { count: number }): McpServer {
   const server = new McpServer({ name: 'notes', version: '1.0.0' }, { capabilities: { logging: {} } });
   server.registerTool(
     'add_note',
@@ -42,7 +44,10 @@ function buildServer(notes: string[]): McpServer {
       const token = extra._meta?.progressToken;
       for (let i = 1; i <= n; i++) {
         await new Promise((r) => setTimeout(r, delayMs ?? 20));
-        if (extra.signal.aborted) break;
+        if (extra.signal.aborted) {
+          cancelled.count++;
+          break;
+        }
         if (token !== undefined) await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: i, total: n } });
         await extra.sendNotification({ method: 'notifications/message', params: { level: 'info', data: `step ${i} of ${n}` } });
       }
@@ -63,6 +68,7 @@ export async function startNotesServer(opts: { port?: number; host?: string } = 
   const notes: string[] = [];
   const sessions = new Map<string, StreamableHTTPServerTransport>();
   const initialized: string[] = [];
+  const cancelled = { count: 0 };
   const http = createServer(async (req, res) => {
     try {
       if (!req.url?.startsWith('/mcp')) return void res.writeHead(404).end();
@@ -85,7 +91,7 @@ export async function startNotesServer(opts: { port?: number; host?: string } = 
         t.onclose = () => {
           if (t.sessionId) sessions.delete(t.sessionId);
         };
-        await buildServer(notes).connect(t);
+        await buildServer(notes, cancelled).connect(t);
         transport = t;
       }
       await transport.handleRequest(req, res, body);
@@ -98,6 +104,7 @@ export async function startNotesServer(opts: { port?: number; host?: string } = 
     url: `${base}/mcp`,
     sessions,
     initialized,
+    cancelled,
     async close() {
       for (const t of sessions.values()) await t.close().catch(() => {});
       await closeServer(http);

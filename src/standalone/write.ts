@@ -74,7 +74,9 @@ async function relay(res: ServerResponse, messages: AsyncGenerator<JsonRpcMessag
       if (isResponse(m)) break;
     }
     if (!streaming && !res.headersSent) {
-      writeJson(res, 500, JSON.stringify(wireError('GW_INTERNAL', ctx.requestId, 'the call ended without a response')));
+      // Cancelled calls end without a JSON-RPC response, as MCP cancellation asks.
+      if (abort.signal.aborted) res.writeHead(204).end();
+      else writeJson(res, 500, JSON.stringify(wireError('GW_INTERNAL', ctx.requestId, 'the call ended without a response')));
       return;
     }
     res.end();

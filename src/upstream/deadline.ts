@@ -18,7 +18,7 @@ export class Deadline {
     else parent.addEventListener('abort', this.onParentAbort, { once: true });
     this.timer = setTimeout(() => {
       this.timedOut = true;
-      this.controller.abort(new GatewayError('GW_UPSTREAM_TIMEOUT', `no answer within ${ms} ms`));
+      this.controller.abort(this.timeoutError());
     }, ms);
   }
 
@@ -26,9 +26,9 @@ export class Deadline {
     return this.controller.signal;
   }
 
-  /** The error to report for an aborted call. */
-  error(): GatewayError {
-    return this.timedOut ? new GatewayError('GW_UPSTREAM_TIMEOUT', `no answer within ${this.ms} ms`) : new GatewayError('GW_INTERNAL', 'call cancelled by the client');
+  /** The error to report when the time budget ran out. */
+  timeoutError(): GatewayError {
+    return new GatewayError('GW_UPSTREAM_TIMEOUT', `no answer within ${this.ms} ms`);
   }
 
   dispose(): void {

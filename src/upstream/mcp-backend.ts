@@ -106,7 +106,8 @@ export class McpBackends {
         return;
       }
     } catch (err) {
-      if (deadline.signal.aborted) return yield success(clientId, toolError(deadline.error().code, deadline.error().message));
+      // A cancelled request gets no response (MCP cancellation); a timed-out one gets a tool error.
+      if (deadline.signal.aborted) return deadline.timedOut ? yield success(clientId, toolError('GW_UPSTREAM_TIMEOUT', deadline.timeoutError().message)) : undefined;
       if (err instanceof GatewayError) return yield success(clientId, toolError(err.code, err.message));
       throw err;
     } finally {

@@ -74,7 +74,8 @@ export function restExecutor(opts: RestExecutorOptions) {
       const value = isJsonMedia(mt) ? parseJsonOr(text, undefined) : undefined;
       return yield success(id, value === undefined ? textResult(text) : jsonResult(value));
     } catch (err) {
-      if (deadline.signal.aborted) return yield success(id, toolError(deadline.error().code, deadline.error().message));
+      // A cancelled request gets no response (MCP cancellation); a timed-out one gets a tool error.
+      if (deadline.signal.aborted) return deadline.timedOut ? yield success(id, toolError('GW_UPSTREAM_TIMEOUT', deadline.timeoutError().message)) : undefined;
       if (err instanceof GatewayError) return yield success(id, toolError(err.code, err.message));
       throw err;
     } finally {

@@ -125,6 +125,21 @@ describe('tools/call to a native MCP backend', () => {
     await b.client.close();
   });
 
+  it('passes a client cancellation on to the backend', async () => {
+    const { client } = await connectClient(gw.url);
+    const abort = new AbortController();
+    const before = notes.cancelled.count;
+    const call = client.callTool({ name: 'notes_count_slowly', arguments: { n: 20, delayMs: 100 } }, undefined, {
+      signal: abort.signal,
+      onprogress: () => abort.abort('user pressed stop'),
+    });
+    await expect(call).rejects.toThrow();
+    await waitFor(() => notes.cancelled.count > before);
+    const after = await client.callTool({ name: 'notes_list_notes', arguments: {} });
+    expect(after.isError).toBeFalsy();
+    await client.close();
+  });
+
   it('opens one backend session for concurrent first calls of a client session', async () => {
     const { client } = await connectClient(gw.url);
     const before = notes.initialized.length;

@@ -1,0 +1,57 @@
+/**
+ * Locates the real infrastructure binaries installed by
+ * `scripts/install-components.sh`. Kept in sync with the script's cache layout
+ * so a fresh clone on the same machine reuses the same (slow to build) install.
+ */
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+const INSTALL_HINT = 'run `bash scripts/install-components.sh` first';
+
+/** `${MCP_GATEWAY_CACHE:-$HOME/.cache/mcp-gateway}/components`, as in the script. */
+export function componentsDir(): string {
+  const root = process.env['MCP_GATEWAY_CACHE'] || join(homedir(), '.cache', 'mcp-gateway');
+  return join(root, 'components');
+}
+
+function requireFile(what: string, path: string, mode: number): string {
+  try {
+    accessSync(path, mode);
+  } catch {
+    throw new Error(`${what} not found at ${path}: ${INSTALL_HINT}`);
+  }
+  return path;
+}
+
+/** Version the script recorded for a component (its stamp file). */
+export function installedVersion(component: 'envoy' | 'hazelcast' | 'opa' | 'consul'): string {
+  const stamp = join(componentsDir(), 'stamps', component);
+  try {
+    return readFileSync(stamp, 'utf8').trim();
+  } catch {
+    throw new Error(`${component} is not installed (no stamp ${stamp}): ${INSTALL_HINT}`);
+  }
+}
+
+/** Path of the Envoy executable. */
+export function envoyBin(): string {
+  return requireFile('envoy', join(componentsDir(), 'bin', 'envoy'), constants.X_OK);
+}
+
+/** Path of the OPA executable. */
+export function opaBin(): string {
+  return requireFile('opa', join(componentsDir(), 'bin', 'opa'), constants.X_OK);
+}
+
+/** Path of the Consul executable. */
+export function consulBin(): string {
+  return requireFile('consul', join(componentsDir(), 'bin', 'consul'), constants.X_OK);
+}
+
+/** Path of the Hazelcast member jar (its name carries the installed version). */
+export function hazelcastJar(): string {
+  const version = installedVersion('hazelcast');
+  const jar = join(componentsDir(), 'hazelcast', `hazelcast-${version}.jar`);
+  return requireFile('hazelcast jar', jar, constants.R_OK);
+}
