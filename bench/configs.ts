@@ -1,0 +1,70 @@
+/**
+ * Gateway configurations for the bench. Built as plain objects and passed through the real
+ * `parseConfig`, so the gateway under test is configured exactly as a YAML file would configure it.
+ */
+import { parseConfig } from '../src/config/load.js';
+import type { GatewayConfig } from '../src/config/schema.js';
+
+/** Where the backends child listens. */
+export interface BackendUrls {
+  readonly orders: string;
+  readonly echo: string;
+  /** A trivial node:http server the 20 listing-only REST backends point at. */
+  readonly stub: string;
+}
+
+export const LIST_BACKENDS = 20;
+export const TOOLS_PER_BACKEND = 50;
+
+/** Logging at `warn`: per-request logging would measure pino, not the gateway. */
+const base = { server: { host: '127.0.0.1', port: 0 }, logging: { level: 'warn' } } as const;
+
+/** The gateway for tool calls: the example orders API (REST) and the echo SDK server (MCP). */
+export function callsConfig(urls: BackendUrls): Readonly<GatewayConfig> {
+  return parseConfig({
+    ...base,
+    backends: [
+      {
+        name: 'orders',
+        kind: 'rest',
+        urls: [urls.orders],
+        tools: [
+          {
+            name: 'get_order',
+            description: 'One order by its id.',
+            inputSchema: { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9]+$' } }, required: ['id'], additionalProperties: false },
+            annotations: { readOnlyHint: true },
+            http: { method: 'GET', path: '/orders/{id}' },
+          },
+        ],
+      },
+      { name: 'echo', kind: 'mcp', urls: [urls.echo] },
+    ],
+  });
+}
+
+/**
+ * 20 REST backends × 50 tools, with schemas and descriptions of a realistic size so the listing
+ * payload resembles a real catalog rather than 1,000 bare names.
+ */
+export function listingConfig(urls: BackendUrls, pageSize: number): Readonly<GatewayConfig> {
+  const backends = Array.from({ length: LIST_BACKENDS }, (_, b) => ({
+    name: `svc${String(b).padStart(2, '0')}`,
+    kind: 'rest',
+    urls: [urls.stub],
+    tools: Array.from({ length: TOOLS_PER_BACKEND }, (_, t) => ({
+      name: `op_${String(t).padStart(2, '0')}`,
+      title: `Operation ${t} of service ${b}`,
+      description: `Performs operation ${t} on service ${b}: looks up a resource by id and returns its current state as JSON.`,
+      inputSchema: {
+        type: 'object',
+        properties: { id: { type: 'string', pattern: '^[0-9]+$' }, verbose: { type: 'boolean' } },
+        required: ['id'],
+        additionalProperties: false,
+      },
+      annotations: { readOnlyHint: true },
+      http: { method: 'GET', path: `/r${t}/{id}` },
+    })),
+  }));
+  return parseConfig({ ...base, catalog: { pageSize }, backends });
+}

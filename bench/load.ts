@@ -1,0 +1,57 @@
+/**
+ * Closed-loop load: `concurrency` workers each send the next request as soon as the previous
+ * one is answered. Bounded by both a request count and a time limit so a slow or wedged
+ * target cannot make the bench run forever. Latency per request is measured with
+ * `process.hrtime.bigint()` from just before sending to the last byte of the body.
+ */
+import { summarize, type Summary } from './stats.js';
+import type { Target } from './targets.js';
+
+export interface LoadOptions {
+  readonly concurrency: number;
+  /** Requests sent and discarded first (JIT, connection setup, caches). */
+  readonly warmup: number;
+  /** Requests measured. */
+  readonly requests: number;
+  /** Hard limit for the measured phase, in milliseconds. */
+  readonly maxMs: number;
+}
+
+async function drive(target: Target, concurrency: number, count: number, maxMs: number, record: boolean) {
+  const lat = new Float64Array(count);
+  let issued = 0;
+  let done = 0;
+  let errors = 0;
+  let bytes = 0;
+  const deadline = process.hrtime.bigint() + BigInt(maxMs) * 1_000_000n;
+  const worker = async (): Promise<void> => {
+    while (issued < count) {
+      issued++;
+      const t0 = process.hrtime.bigint();
+      if (t0 > deadline) return;
+      let ok = false;
+      try {
+        const r = await target.send();
+        ok = r.ok;
+        bytes += r.bytes;
+      } catch {
+        ok = false;
+      }
+      const t1 = process.hrtime.bigint();
+      if (!ok) errors++;
+      if (record) lat[done] = Number(t1 - t0) / 1e6;
+      done++;
+    }
+  };
+  const start = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  return { lat: lat.subarray(0, done), errors, seconds, bytes };
+}
+
+/** Warm up, then measure. */
+export async function runLoad(target: Target, opts: LoadOptions): Promise<Summary> {
+  await drive(target, opts.concurrency, opts.warmup, opts.maxMs, false);
+  const r = await drive(target, opts.concurrency, opts.requests, opts.maxMs, true);
+  return summarize(r.lat, r.errors, r.seconds, r.bytes);
+}

@@ -1,0 +1,84 @@
+/**
+ * Child-process entry that hosts the systems under test, so the load generator (the parent)
+ * never shares an event loop with them. Two roles, one process each:
+ *   `backends`            the orders REST API, the echo MCP server and a stub REST server;
+ *   `gateway <urls-json>` three gateways: tool calls, 1,000-tool listing at page size 1000 and 500.
+ * The child reports `{ type: 'ready', urls }` over IPC, stops on `{ type: 'stop' }`, and exits by
+ * itself when the parent goes away (IPC disconnect), so no server outlives a crashed bench.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { runStandalone } from '../src/standalone/run.js';
+import { startOrdersApi } from '../examples/backends/orders-api.js';
+import { startEchoServer } from './echo-mcp.js';
+import { callsConfig, listingConfig, type BackendUrls } from './configs.js';
+
+/** What a child reports once listening. */
+export type ReadyMessage = { type: 'ready'; urls: Record<string, string> };
+
+type Stopper = () => Promise<unknown>;
+
+/**
+ * A node:http server that answers `{}`: listing-only backends need a real, reachable URL. It also
+ * serves `/blob?bytes=N`, a pre-encoded JSON body of exactly N bytes: the floor for moving a
+ * `tools/list` page of that size to the client, with no gateway work at all.
+ */
+async function startStub(): Promise<{ url: string; close: Stopper }> {
+  const blobs = new Map<number, Buffer>();
+  const blob = (n: number): Buffer => {
+    let b = blobs.get(n);
+    if (!b) blobs.set(n, (b = Buffer.from(`{"p":"${'x'.repeat(Math.max(0, n - 8))}"}`)));
+    return b;
+  };
+  const server = createServer((req, res) => {
+    const m = /^\/blob\?bytes=(\d{1,8})$/.exec(req.url ?? '');
+    const body = m ? blob(Number(m[1])) : '{}';
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); }),
+  };
+}
+
+async function startBackends(): Promise<{ urls: BackendUrls; stoppers: Stopper[] }> {
+  const [orders, echo, stub] = await Promise.all([startOrdersApi(), startEchoServer(), startStub()]);
+  return { urls: { orders: orders.url, echo: echo.url, stub: stub.url }, stoppers: [orders.close, echo.close, stub.close] };
+}
+
+async function startGateways(backends: BackendUrls): Promise<{ urls: Record<string, string>; stoppers: Stopper[] }> {
+  const listen = { host: '127.0.0.1', port: 0 };
+  const calls = await runStandalone(callsConfig(backends), listen);
+  const list1000 = await runStandalone(listingConfig(backends, 1000), listen);
+  const list500 = await runStandalone(listingConfig(backends, 500), listen);
+  return { urls: { calls: calls.url, list1000: list1000.url, list500: list500.url }, stoppers: [calls.stop, list1000.stop, list500.stop] };
+}
+
+async function main(): Promise<void> {
+  const role = process.argv[2];
+  const started =
+    role === 'backends' ? await startBackends()
+    : role === 'gateway' ? await startGateways(JSON.parse(process.argv[3] ?? '{}') as BackendUrls)
+    : undefined;
+  if (!started || !process.send) throw new Error('usage: forked by bench/run.js with role "backends" or "gateway <urls-json>"');
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await Promise.allSettled(started.stoppers.map((s) => s()));
+    // A normal exit (not a signal) lets `--cpu-prof` write its profile.
+    process.exit(0);
+  };
+  process.on('message', (m: { type?: string }) => void (m?.type === 'stop' && stop()));
+  process.on('disconnect', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  const ready: ReadyMessage = { type: 'ready', urls: { ...started.urls } };
+  process.send(ready);
+}
+
+main().catch((err: unknown) => {
+  console.error('bench servers failed:', err);
+  process.exit(1);
+});

@@ -1,0 +1,111 @@
+/**
+ * The request pairs being compared. Each target is one closure that sends a request and reads
+ * the whole body (time to last byte is what a client waits for), plus a one-off deep check that
+ * the answer is the real thing and not a fast error.
+ */
+import type { Pool } from 'undici';
+import { firstMessage, type SessionHeaders } from './mcp-session.js';
+
+export interface Target {
+  readonly label: string;
+  /** Send one request; resolves with whether the answer looked right (cheap check) and its size. */
+  send(): Promise<{ ok: boolean; bytes: number }>;
+  /** Send one request and throw unless the answer is exactly what the scenario expects. */
+  verify(): Promise<{ note: string; bytes: number }>;
+}
+
+let nextId = 1;
+
+/** `tools/call` or `tools/list` in an open session; ids are unique so concurrent calls never collide. */
+function rpc(pool: Pool, path: string, headers: SessionHeaders, method: string, params: Record<string, unknown>) {
+  return async (): Promise<{ status: number; text: string }> => {
+    const body = `{"jsonrpc":"2.0","id":${nextId++},"method":"${method}","params":${JSON.stringify(params)}}`;
+    const res = await pool.request({ path, method: 'POST', headers, body });
+    return { status: res.statusCode, text: await res.body.text() };
+  };
+}
+
+function target(label: string, call: () => Promise<{ status: number; text: string }>, cheap: (text: string) => boolean, deep: (text: string) => string): Target {
+  return {
+    label,
+    async send() {
+      const { status, text } = await call();
+      return { ok: status === 200 && cheap(text), bytes: text.length };
+    },
+    async verify() {
+      const { status, text } = await call();
+      if (status !== 200) throw new Error(`${label}: HTTP ${status}: ${text.slice(0, 300)}`);
+      return { note: deep(text), bytes: Buffer.byteLength(text) };
+    },
+  };
+}
+
+function check(label: string, cond: boolean, text: string): void {
+  if (!cond) throw new Error(`${label}: unexpected answer: ${text.slice(0, 300)}`);
+}
+
+/** GET /orders/1001 straight to the orders API: the no-proxy baseline for the REST tool. */
+export function restDirect(pool: Pool): Target {
+  const label = 'REST direct GET /orders/1001';
+  const call = async () => {
+    const res = await pool.request({ path: '/orders/1001', method: 'GET', headers: { accept: 'application/json' } });
+    return { status: res.statusCode, text: await res.body.text() };
+  };
+  return target(label, call, (t) => t.includes('"keyboard"'), (t) => {
+    check(label, (JSON.parse(t) as { id?: string }).id === '1001', t);
+    return 'order 1001';
+  });
+}
+
+/** The same order through the gateway's `orders_get_order` REST tool. */
+export function restGateway(pool: Pool, path: string, session: SessionHeaders): Target {
+  const label = 'REST via gateway tools/call orders_get_order';
+  const call = rpc(pool, path, session, 'tools/call', { name: 'orders_get_order', arguments: { id: '1001' } });
+  return target(label, call, (t) => t.includes('keyboard') && !t.includes('"isError":true'), (t) => {
+    const m = firstMessage(t) as { result?: { isError?: boolean; content?: unknown[] } };
+    check(label, m.result !== undefined && m.result.isError !== true && JSON.stringify(m.result).includes('keyboard'), t);
+    return 'tool result with order 1001';
+  });
+}
+
+/** `tools/call echo` on a session opened directly with the SDK server (SSE reply, SDK default). */
+export function mcpDirect(pool: Pool, path: string, session: SessionHeaders): Target {
+  return mcpCall('MCP direct tools/call echo', pool, path, session, 'echo');
+}
+
+/** The same call through the gateway, which relays it in its own backend session. */
+export function mcpGateway(pool: Pool, path: string, session: SessionHeaders): Target {
+  return mcpCall('MCP via gateway tools/call echo_echo', pool, path, session, 'echo_echo');
+}
+
+function mcpCall(label: string, pool: Pool, path: string, session: SessionHeaders, name: string): Target {
+  const call = rpc(pool, path, session, 'tools/call', { name, arguments: { text: 'bench-ping' } });
+  return target(label, call, (t) => t.includes('bench-ping') && !t.includes('"isError":true'), (t) => {
+    const m = firstMessage(t) as { result?: { isError?: boolean; content?: Array<{ text?: string }> } };
+    check(label, m.result?.isError !== true && m.result?.content?.[0]?.text === 'bench-ping', t);
+    return 'echo result';
+  });
+}
+
+/** The first `tools/list` page; `expect` is the tool count that page must hold. */
+export function listTools(label: string, pool: Pool, path: string, session: SessionHeaders, expect: number, more: boolean): Target {
+  const call = rpc(pool, path, session, 'tools/list', {});
+  return target(label, call, (t) => t.includes('"tools"'), (t) => {
+    const m = firstMessage(t) as { result?: { tools?: unknown[]; nextCursor?: string } };
+    check(label, m.result?.tools?.length === expect && (m.result.nextCursor !== undefined) === more, t);
+    return `${expect} tools${more ? ' + nextCursor' : ''}, ${(t.length / 1024).toFixed(0)} KiB`;
+  });
+}
+
+/** A static body of the same size as a listing page, from a plain node:http server: the payload floor. */
+export function payloadFloor(pool: Pool, bytes: number): Target {
+  const label = `static ${bytes}-byte JSON body (payload floor, no gateway)`;
+  const call = async () => {
+    const res = await pool.request({ path: `/blob?bytes=${bytes}`, method: 'GET' });
+    return { status: res.statusCode, text: await res.body.text() };
+  };
+  return target(label, call, (t) => t.length === bytes, (t) => {
+    check(label, t.length === bytes, t.slice(0, 100));
+    return `${bytes} bytes`;
+  });
+}
