@@ -6,7 +6,12 @@ interface Range {
   q: number;
 }
 
+/** Parsed Accept headers; clients send the same few values over and over. */
+const parsed = new Map<string, Range[]>();
+
 function parseAccept(header: string): Range[] {
+  const hit = parsed.get(header);
+  if (hit) return hit;
   const out: Range[] = [];
   for (const part of header.split(',')) {
     const [range, ...params] = part.trim().split(';');
@@ -20,6 +25,8 @@ function parseAccept(header: string): Range[] {
     }
     out.push({ type, subtype, q: Number.isFinite(q) ? q : 0 });
   }
+  if (parsed.size >= 256) parsed.clear();
+  parsed.set(header, out);
   return out;
 }
 

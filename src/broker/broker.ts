@@ -94,7 +94,8 @@ export class Broker {
   private listTools(message: JsonRpcRequest, cursor: string | undefined): Reply {
     try {
       const page = this.opts.catalog.current().page(cursor);
-      return { kind: 'json', status: 200, body: `{"jsonrpc":"2.0","id":${JSON.stringify(message.id)},"result":${page.resultJson}}` };
+      const head = Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(message.id)},"result":`);
+      return { kind: 'json', status: 200, body: [head, page.resultJson, CLOSE_BRACE] };
     } catch (err) {
       if (err instanceof InvalidCursorError) return json(wireError('GW_INVALID_PARAMS', message.id, err.message));
       throw err;
@@ -109,17 +110,12 @@ export class Broker {
     }
     const key = inflightKey(session.id, request.id);
     this.inflight.set(key, abort);
-    const call: ToolCall = { session, tool, backend, request, arguments: args, signal: abort.signal };
-    const run = tool.route.kind === 'rest' ? this.opts.rest(call) : this.opts.mcp.execute(call);
-    const inflight = this.inflight;
-    async function* tracked(): AsyncGenerator<JsonRpcMessage> {
-      try {
-        yield* run;
-      } finally {
-        if (inflight.get(key) === abort) inflight.delete(key);
-      }
-    }
-    return { kind: 'messages', messages: tracked(), abort };
+    const call: ToolCall = { session, tool, backend, request, arguments: args, abort };
+    const messages = tool.route.kind === 'rest' ? this.opts.rest(call) : this.opts.mcp.execute(call);
+    const finish = (): void => {
+      if (this.inflight.get(key) === abort) this.inflight.delete(key);
+    };
+    return { kind: 'messages', messages, abort, finish };
   }
 
   /** Whether `info` notifications (streamed REST chunks) are wanted by the session. */
@@ -140,6 +136,8 @@ export class Broker {
     await this.opts.mcp.closeSessions(record, this.opts.catalog.current().backends);
   }
 }
+
+const CLOSE_BRACE = Buffer.from('}');
 
 function json(body: unknown): Reply {
   return { kind: 'json', status: 200, body: JSON.stringify(body) };

@@ -1,6 +1,9 @@
 import type { JsonRpcMessage } from '../mcp/jsonrpc.js';
 import type { SessionRecord } from '../session/store.js';
 
+/** A JSON body: text, or UTF-8 parts to send in order (large cached bodies are not copied). */
+export type JsonBody = string | readonly Buffer[];
+
 /**
  * What the broker answers, for an adapter to put on the wire.
  * - json: one JSON body (already serialised) with a status;
@@ -10,7 +13,7 @@ import type { SessionRecord } from '../session/store.js';
  * - stream: open the session's GET stream.
  */
 export type Reply =
-  | { kind: 'json'; status: number; body: string; headers?: Record<string, string> }
-  | { kind: 'messages'; messages: AsyncGenerator<JsonRpcMessage>; abort: AbortController }
+  | { kind: 'json'; status: number; body: JsonBody; headers?: Record<string, string> }
+  | { kind: 'messages'; messages: AsyncGenerator<JsonRpcMessage>; abort: AbortController; finish: () => void }
   | { kind: 'empty'; status: number }
   | { kind: 'stream'; session: SessionRecord };

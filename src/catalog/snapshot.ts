@@ -4,8 +4,8 @@ import { describeCollision, exposedName, findCollisions, MAX_TOOL_NAME } from '.
 
 /** A page of `tools/list`, pre-serialised once per snapshot. */
 export interface ToolPage {
-  /** JSON text of the `result` object: `{"tools":[...],"nextCursor":...}`. */
-  readonly resultJson: string;
+  /** UTF-8 JSON of the `result` object, `{"tools":[...],"nextCursor":...}`, encoded once per snapshot. */
+  readonly resultJson: Buffer;
   readonly tools: readonly CatalogTool[];
   readonly nextCursor?: string;
 }
@@ -51,7 +51,8 @@ export class CatalogSnapshot {
     const nextCursor = more ? encodeCursor(tools[tools.length - 1]!.name) : undefined;
     const result: Record<string, unknown> = { tools: tools.map((t) => t.definition) };
     if (nextCursor) result.nextCursor = nextCursor;
-    const page: ToolPage = nextCursor ? { resultJson: JSON.stringify(result), tools, nextCursor } : { resultJson: JSON.stringify(result), tools };
+    const resultJson = Buffer.from(JSON.stringify(result));
+    const page: ToolPage = nextCursor ? { resultJson, tools, nextCursor } : { resultJson, tools };
     if (this.pages.size < 10_000) this.pages.set(key, page);
     return page;
   }

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { accepts } from '../admission/media.js';
-import type { Reply } from '../broker/reply.js';
+import type { JsonBody, Reply } from '../broker/reply.js';
 import type { StreamHub } from '../broker/streams.js';
 import { wireError } from '../errors.js';
 import { isResponse, type JsonRpcId, type JsonRpcMessage } from '../mcp/jsonrpc.js';
@@ -22,9 +22,20 @@ function write(res: ServerResponse, chunk: string): Promise<void> {
   });
 }
 
-export function writeJson(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+/** Write a complete JSON answer; text is encoded once, parts are written without copying. */
+export function writeJson(res: ServerResponse, status: number, body: JsonBody, headers: Record<string, string> = {}): void {
+  if (typeof body === 'string') {
+    const bytes = Buffer.from(body);
+    res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': bytes.length });
+    res.end(bytes);
+    return;
+  }
+  let length = 0;
+  for (const part of body) length += part.length;
+  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': length });
+  res.cork();
+  for (const part of body) res.write(part);
+  res.end();
 }
 
 export interface WriteContext {
@@ -46,7 +57,11 @@ export async function writeReply(res: ServerResponse, reply: Reply, ctx: WriteCo
     case 'stream':
       return openStream(res, reply.session.id, ctx);
     case 'messages':
-      return relay(res, reply.messages, reply.abort, ctx);
+      try {
+        return await relay(res, reply.messages, reply.abort, ctx);
+      } finally {
+        reply.finish();
+      }
   }
 }
 

@@ -11,8 +11,8 @@ export interface ToolCall {
   /** The client's request (its id is the one the final response carries). */
   readonly request: JsonRpcRequest;
   readonly arguments: Record<string, unknown>;
-  /** Aborted when the client disconnects or cancels. */
-  readonly signal: AbortSignal;
+  /** Aborted when the client disconnects or cancels, or (through the executor's Deadline) on timeout. */
+  readonly abort: AbortController;
 }
 
 /**

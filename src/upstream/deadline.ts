@@ -1,24 +1,21 @@
 import { GatewayError } from '../errors.js';
 
 /**
- * One upstream call's cancellation: aborted when the client goes away or cancels, or when the
- * call's time budget runs out (then `timedOut` is true). Always `dispose()` it.
+ * One upstream call's time budget. It aborts the call's own controller (the one the client's
+ * cancellation or disconnect aborts too), so a call needs one controller and no listeners;
+ * `timedOut` tells the two apart. Always `dispose()` it.
  */
 export class Deadline {
-  private readonly controller = new AbortController();
   private readonly timer: NodeJS.Timeout;
-  private readonly onParentAbort = (): void => this.controller.abort(this.parent.reason);
   timedOut = false;
 
   constructor(
-    private readonly parent: AbortSignal,
+    private readonly controller: AbortController,
     readonly ms: number,
   ) {
-    if (parent.aborted) this.controller.abort(parent.reason);
-    else parent.addEventListener('abort', this.onParentAbort, { once: true });
     this.timer = setTimeout(() => {
       this.timedOut = true;
-      this.controller.abort(this.timeoutError());
+      controller.abort(this.timeoutError());
     }, ms);
   }
 
@@ -33,6 +30,19 @@ export class Deadline {
 
   dispose(): void {
     clearTimeout(this.timer);
-    this.parent.removeEventListener('abort', this.onParentAbort);
+  }
+
+  /** A deadline for background work under a parent signal (discovery): its own controller, linked to the parent. */
+  static under(parent: AbortSignal, ms: number): Deadline {
+    const controller = new AbortController();
+    if (parent.aborted) controller.abort(parent.reason);
+    else parent.addEventListener('abort', () => controller.abort(parent.reason), { once: true, signal: controller.signal });
+    const d = new Deadline(controller, ms);
+    const dispose = d.dispose.bind(d);
+    d.dispose = () => {
+      dispose();
+      if (!controller.signal.aborted) controller.abort();
+    };
+    return d;
   }
 }

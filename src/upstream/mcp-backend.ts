@@ -37,7 +37,7 @@ export class McpBackends {
   /** Ask a backend for all its tools, in a short-lived discovery session. */
   async discover(backend: McpBackendConfig, signal: AbortSignal): Promise<ToolDefinition[]> {
     const pool = this.opts.pools.get(backend.name, backend.urls);
-    const deadline = new Deadline(signal, backend.timeoutMs ?? this.opts.defaultTimeoutMs);
+    const deadline = Deadline.under(signal, backend.timeoutMs ?? this.opts.defaultTimeoutMs);
     try {
       return await withFailover(pool, true, async (url) => {
         const bs = await this.openSession(backend, url, deadline.signal);
@@ -66,7 +66,7 @@ export class McpBackends {
   async *execute(call: ToolCall): AsyncGenerator<JsonRpcMessage> {
     const backend = call.backend as McpBackendConfig;
     const clientId = call.request.id;
-    const deadline = new Deadline(call.signal, backend.timeoutMs ?? this.opts.defaultTimeoutMs);
+    const deadline = new Deadline(call.abort, backend.timeoutMs ?? this.opts.defaultTimeoutMs);
     const pool = this.opts.pools.get(backend.name, backend.urls);
     let bs: BackendSession | undefined = call.session.backendSessions[backend.name];
     let retried = false;

@@ -37,7 +37,7 @@ export function restExecutor(opts: RestExecutorOptions) {
       throw err;
     }
     const timeoutMs = call.tool.route.timeoutMs ?? backend.timeoutMs ?? opts.defaultTimeoutMs;
-    const deadline = new Deadline(call.signal, timeoutMs);
+    const deadline = new Deadline(call.abort, timeoutMs);
     const retrySafe = isRetrySafe(call.tool);
     const pool = opts.pools.get(backend.name, backend.urls);
     try {
@@ -60,7 +60,7 @@ export function restExecutor(opts: RestExecutorOptions) {
           }
           return r;
         },
-        () => call.signal.aborted,
+        () => deadline.signal.aborted,
       );
       const mt = mediaType(res.headers['content-type']);
       if (res.statusCode < 200 || res.statusCode >= 300) {

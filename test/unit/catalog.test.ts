@@ -51,7 +51,7 @@ describe('catalog snapshot', () => {
     const last = s.page(s.page(p1.nextCursor).nextCursor);
     expect(last.tools.map((t) => t.name)).toEqual(['t6']);
     expect(last.nextCursor).toBeUndefined();
-    expect(JSON.parse(last.resultJson)).toEqual({ tools: [tool('t6')] });
+    expect(JSON.parse(last.resultJson.toString())).toEqual({ tools: [tool('t6')] });
     expect(() => s.page('not a cursor!')).toThrow(InvalidCursorError);
   });
 
