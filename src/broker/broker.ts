@@ -108,6 +108,7 @@ export class Broker {
     if (!backend) {
       return json(wireError('GW_UNKNOWN_TOOL', request.id, `"${tool.name}" (its backend is gone)`));
     }
+    this.opts.logger.debug({ session: session.id, request: request.id, tool: tool.name, backend: backend.name }, 'tool call');
     const key = inflightKey(session.id, request.id);
     this.inflight.set(key, abort);
     const call: ToolCall = { session, tool, backend, request, arguments: args, abort };
