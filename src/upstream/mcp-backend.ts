@@ -12,7 +12,7 @@ import { withFailover } from './failover.js';
 import { deleteSession, postMessage, replyMessages, type McpEndpoint, type McpReply } from './mcp-wire.js';
 import type { Pools } from './pool.js';
 import { toolError } from './results.js';
-import { describeNetworkError, neverReachedBackend } from './transport.js';
+import { describeNetworkError, isNetworkError, neverReachedBackend } from './transport.js';
 
 export interface McpBackendsOptions {
   readonly dispatcher: Dispatcher;
@@ -109,6 +109,7 @@ export class McpBackends {
       // A cancelled request gets no response (MCP cancellation); a timed-out one gets a tool error.
       if (deadline.signal.aborted) return deadline.timedOut ? yield success(clientId, toolError('GW_UPSTREAM_TIMEOUT', deadline.timeoutError().message)) : undefined;
       if (err instanceof GatewayError) return yield success(clientId, toolError(err.code, err.message));
+      if (isNetworkError(err)) return yield success(clientId, toolError('GW_UPSTREAM_UNAVAILABLE', `connection to backend "${backend.name}" lost: ${describeNetworkError(err)}`));
       throw err;
     } finally {
       deadline.dispose();

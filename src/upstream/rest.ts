@@ -10,6 +10,7 @@ import { Deadline } from './deadline.js';
 import { InstanceFailure, withFailover } from './failover.js';
 import type { Pools } from './pool.js';
 import { buildRestRequest, joinUrl } from './rest-request.js';
+import { describeNetworkError, isNetworkError } from './transport.js';
 import { jsonResult, textResult, toolError } from './results.js';
 
 export interface RestExecutorOptions {
@@ -34,6 +35,7 @@ export function restExecutor(opts: RestExecutorOptions) {
       req = buildRestRequest(call.tool.route.http, call.arguments);
     } catch (err) {
       if (err instanceof GatewayError) return yield success(id, toolError(err.code, err.message));
+      if (isNetworkError(err)) return yield success(id, toolError('GW_UPSTREAM_UNAVAILABLE', `connection to backend "${backend.name}" lost: ${describeNetworkError(err)}`));
       throw err;
     }
     const timeoutMs = call.tool.route.timeoutMs ?? backend.timeoutMs ?? opts.defaultTimeoutMs;
@@ -77,6 +79,7 @@ export function restExecutor(opts: RestExecutorOptions) {
       // A cancelled request gets no response (MCP cancellation); a timed-out one gets a tool error.
       if (deadline.signal.aborted) return deadline.timedOut ? yield success(id, toolError('GW_UPSTREAM_TIMEOUT', deadline.timeoutError().message)) : undefined;
       if (err instanceof GatewayError) return yield success(id, toolError(err.code, err.message));
+      if (isNetworkError(err)) return yield success(id, toolError('GW_UPSTREAM_UNAVAILABLE', `connection to backend "${backend.name}" lost: ${describeNetworkError(err)}`));
       throw err;
     } finally {
       deadline.dispose();

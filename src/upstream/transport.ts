@@ -26,6 +26,15 @@ export function neverReachedBackend(err: unknown): boolean {
   return false;
 }
 
+/** Whether an error comes from the network (a Node or undici error code) rather than from a bug. */
+export function isNetworkError(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (code.startsWith('UND_ERR') || /^E[A-Z]+$/.test(code))) return true;
+  }
+  return false;
+}
+
 /** A short, model-readable description of a network failure. */
 export function describeNetworkError(err: unknown): string {
   const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };

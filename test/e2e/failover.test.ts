@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-api.js';
 import { connectClient } from '../support/client.js';
 import { ORDER_TOOLS, startGateway, type TestGateway } from '../support/gateway.js';
-import { deadUrl, startDroppingServer, startSlowServer, type TestServer } from '../support/http-backends.js';
+import { deadUrl, startBrokenStreamServer, startDroppingServer, startSlowServer, type TestServer } from '../support/http-backends.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -109,6 +109,22 @@ describe('timeouts', () => {
     expect(r.isError).toBe(true);
     expect(text(r)).toContain('did not answer in time');
     expect(slow.hits.count).toBe(1);
+    await client.close();
+  });
+});
+
+describe('a backend that breaks mid-answer', () => {
+  it('ends the call with a tool error after relaying what arrived', async () => {
+    const broken = await startBrokenStreamServer();
+    cleanup.push(() => broken.close());
+    const gw = await startGateway({ backends: [{ name: 'feed', kind: 'rest', urls: [broken.url], tools: [{ name: 'follow', http: { method: 'GET', path: '/' } }] }] });
+    cleanup.push(() => gw.stop());
+    const { client } = await connectClient(gw.url);
+    const progress: string[] = [];
+    const r = await client.callTool({ name: 'feed_follow', arguments: {} }, undefined, { onprogress: (p) => progress.push(p.message ?? '') });
+    expect(progress).toEqual(['{"step":1}']);
+    expect(r.isError).toBe(true);
+    expect(text(r)).toMatch(/connection to backend "feed" lost/);
     await client.close();
   });
 });

@@ -15,14 +15,14 @@ export interface OpaHandle {
   output(): string;
 }
 
-/** Starts `opa run --server` with telemetry off; ready when `GET /health` is 200. */
+/** Starts `opa run --server` with the version check (telemetry) off; ready when `GET /health` is 200. */
 export async function startOpa(opts: { timeoutMs?: number } = {}): Promise<OpaHandle> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const handle = await startProcess({
     name: 'opa',
     cmd: opaBin(),
-    args: ['run', '--server', '--addr', `127.0.0.1:${port}`, '--disable-telemetry', '--log-level', 'error'],
+    args: ['run', '--server', '--addr', `127.0.0.1:${port}`, '--skip-version-check', '--log-level', 'error'],
     timeoutMs: opts.timeoutMs ?? 30_000,
     ready: async () => (await probe(`${url}/health`)).ok,
   });

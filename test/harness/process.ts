@@ -68,15 +68,17 @@ export interface ProcessHandle {
   kill(): void;
 }
 
-const live = new Set<ChildProcess>();
+/** Running children and their cleanup, for the exit hooks. */
+const live = new Map<ChildProcess, (() => void) | undefined>();
 let hooksInstalled = false;
 
 function killAll(): void {
-  for (const child of live) {
+  for (const [child, cleanup] of live) {
     try {
       child.kill('SIGKILL');
+      cleanup?.();
     } catch {
-      // already gone
+      // already gone / best effort
     }
   }
   live.clear();
@@ -109,10 +111,11 @@ export async function startProcess(opts: StartProcessOptions): Promise<ProcessHa
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  live.add(child);
+  live.set(child, opts.cleanup);
   child.stdout?.setEncoding('utf8').on('data', (d: string) => ring.push('out', d));
   child.stderr?.setEncoding('utf8').on('data', (d: string) => ring.push('err', d));
 
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   let exitInfo: string | undefined;
   let spawnError: Error | undefined;
   const exited = new Promise<number | null>((resolve) => {
@@ -165,10 +168,20 @@ export async function startProcess(opts: StartProcessOptions): Promise<ProcessHa
     },
   };
 
+  // A spawn failure (ENOENT, EACCES) is reported asynchronously; wait for it.
+  await new Promise<void>((resolve) => {
+    child.once('spawn', resolve);
+    child.once('error', () => resolve());
+  });
+
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
   const ctx: ReadyContext = { output: () => ring.text() };
   for (;;) {
-    if (exitInfo !== undefined) throw fail(`${exitInfo} before becoming ready`);
+    if (exitInfo !== undefined) {
+      // 'exit' can precede the last stdout/stderr chunks; give them a moment.
+      await Promise.race([closed, sleep(500)]);
+      throw fail(`${exitInfo} before becoming ready`);
+    }
     let ok = false;
     try {
       ok = await opts.ready(ctx);

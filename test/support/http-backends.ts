@@ -43,3 +43,16 @@ export async function deadUrl(): Promise<string> {
   await closeServer(server);
   return url;
 }
+
+/** Starts an NDJSON stream, sends one line, then drops the connection mid-answer. */
+export function startBrokenStreamServer(): Promise<TestServer> {
+  const hits = { count: 0 };
+  const server = createServer((req, res) => {
+    hits.count++;
+    req.resume();
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    res.write('{"step":1}\n');
+    setTimeout(() => res.socket?.destroy(), 50);
+  });
+  return serve(server, hits);
+}
