@@ -47,10 +47,13 @@ export type ErrorCode = keyof typeof ERRORS;
  */
 export class GatewayError extends Error {
   readonly code: ErrorCode;
+  /** What happened, without the registry's generic message (which `message` starts with). */
+  readonly detail: string | undefined;
   constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
     super(detail ? `${ERRORS[code].message}: ${detail}` : ERRORS[code].message, options);
     this.name = 'GatewayError';
     this.code = code;
+    this.detail = detail;
   }
 
   get status(): number {

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { GatewayRequest } from '../admission/decision.js';
 import { originMatcher } from '../admission/origin.js';
-import { wireError } from '../errors.js';
+import { GatewayError, wireError } from '../errors.js';
 import { isRequest, type JsonRpcId } from '../mcp/jsonrpc.js';
 import { ANONYMOUS, type Principal } from '../session/store.js';
 import { readBody } from './body.js';
@@ -33,9 +33,12 @@ export class StandaloneServer {
     this.originAllowed = originMatcher(core.config.server.allowedOrigins);
     this.server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
       this.route(req, res).catch((err: unknown) => {
-        core.logger.error({ err }, 'unhandled error while serving a request');
-        if (!res.headersSent) writeJson(res, 500, JSON.stringify(wireError('GW_INTERNAL', null)));
-        else res.destroy();
+        // Known failures (the session store down, say) keep their registry status; others are bugs.
+        const known = err instanceof GatewayError;
+        if (known) core.logger.warn({ code: err.code, err: err.message }, 'request failed');
+        else core.logger.error({ err }, 'unhandled error while serving a request');
+        if (res.headersSent) res.destroy();
+        else writeJson(res, known ? err.status : 500, JSON.stringify(known ? wireError(err.code, null, err.detail) : wireError('GW_INTERNAL', null)));
       });
     });
   }

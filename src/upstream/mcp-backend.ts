@@ -107,8 +107,8 @@ export class McpBackends {
       }
     } catch (err) {
       // A cancelled request gets no response (MCP cancellation); a timed-out one gets a tool error.
-      if (deadline.signal.aborted) return deadline.timedOut ? yield success(clientId, toolError('GW_UPSTREAM_TIMEOUT', deadline.timeoutError().message)) : undefined;
-      if (err instanceof GatewayError) return yield success(clientId, toolError(err.code, err.message));
+      if (deadline.signal.aborted) return deadline.timedOut ? yield success(clientId, toolError('GW_UPSTREAM_TIMEOUT', deadline.timeoutError().detail)) : undefined;
+      if (err instanceof GatewayError) return yield success(clientId, toolError(err.code, err.detail));
       if (isNetworkError(err)) return yield success(clientId, toolError('GW_UPSTREAM_UNAVAILABLE', `connection to backend "${backend.name}" lost: ${describeNetworkError(err)}`));
       throw err;
     } finally {

@@ -34,7 +34,7 @@ export function restExecutor(opts: RestExecutorOptions) {
     try {
       req = buildRestRequest(call.tool.route.http, call.arguments);
     } catch (err) {
-      if (err instanceof GatewayError) return yield success(id, toolError(err.code, err.message));
+      if (err instanceof GatewayError) return yield success(id, toolError(err.code, err.detail));
       if (isNetworkError(err)) return yield success(id, toolError('GW_UPSTREAM_UNAVAILABLE', `connection to backend "${backend.name}" lost: ${describeNetworkError(err)}`));
       throw err;
     }
@@ -77,8 +77,8 @@ export function restExecutor(opts: RestExecutorOptions) {
       return yield success(id, value === undefined ? textResult(text) : jsonResult(value));
     } catch (err) {
       // A cancelled request gets no response (MCP cancellation); a timed-out one gets a tool error.
-      if (deadline.signal.aborted) return deadline.timedOut ? yield success(id, toolError('GW_UPSTREAM_TIMEOUT', deadline.timeoutError().message)) : undefined;
-      if (err instanceof GatewayError) return yield success(id, toolError(err.code, err.message));
+      if (deadline.signal.aborted) return deadline.timedOut ? yield success(id, toolError('GW_UPSTREAM_TIMEOUT', deadline.timeoutError().detail)) : undefined;
+      if (err instanceof GatewayError) return yield success(id, toolError(err.code, err.detail));
       if (isNetworkError(err)) return yield success(id, toolError('GW_UPSTREAM_UNAVAILABLE', `connection to backend "${backend.name}" lost: ${describeNetworkError(err)}`));
       throw err;
     } finally {

@@ -4,9 +4,9 @@ import { ERRORS, type ErrorCode } from '../errors.js';
 export const ERROR_META_KEY = 'io.github.mcp-gateway/error';
 
 /** A `tools/call` result the model can act on, with the gateway's error code in `_meta`. */
-export function toolError(code: ErrorCode, detail: string): Record<string, unknown> {
+export function toolError(code: ErrorCode, detail: string | undefined): Record<string, unknown> {
   return {
-    content: [{ type: 'text', text: `${ERRORS[code].message}: ${detail}` }],
+    content: [{ type: 'text', text: detail ? `${ERRORS[code].message}: ${detail}` : ERRORS[code].message }],
     isError: true,
     _meta: { [ERROR_META_KEY]: code },
   };
