@@ -73,9 +73,20 @@ export const configSchema = z
       .prefault({}),
     sessions: z
       .object({
-        store: z.enum(['memory']).default('memory'),
+        /** `memory`: one process; `hazelcast`: shared by every gateway instance of a Hazelcast cluster. */
+        store: z.enum(['memory', 'hazelcast']).default('memory'),
         /** Idle time after which a session expires; every use extends it (sliding expiry). */
         ttlSeconds: z.number().int().positive().default(1800),
+        hazelcast: z
+          .object({
+            clusterName: z.string().min(1).default('dev'),
+            members: z.array(z.string().regex(/^[^\s:]+(:\d{1,5})?$/, 'must be host or host:port')).min(1).default(['127.0.0.1:5701']),
+            mapName: z.string().min(1).default('mcp-gateway-sessions'),
+            /** How long a session operation may wait for the cluster before the request gets 503. */
+            invocationTimeoutMs: positiveMs.default(2_000),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

@@ -7,7 +7,7 @@ import { Catalog } from '../catalog/catalog.js';
 import { StaticSource, type CatalogSource } from '../catalog/source.js';
 import { assertNoStaticCollisions } from '../catalog/static-check.js';
 import type { GatewayConfig } from '../config/schema.js';
-import { MemorySessionStore } from '../session/memory-store.js';
+import { openSessionStore } from '../session/open.js';
 import type { SessionStore } from '../session/store.js';
 import { McpBackends } from '../upstream/mcp-backend.js';
 import { Pools } from '../upstream/pool.js';
@@ -36,12 +36,12 @@ export interface GatewayDeps {
   readonly dispatcher?: Dispatcher;
 }
 
-/** Wire the core from a validated configuration. Throws ConfigError for clashing tool names. */
-export function createGateway(config: Readonly<GatewayConfig>, deps: GatewayDeps): GatewayCore {
+/** Wire the core from a validated configuration. Rejects with ConfigError for clashing tool names. */
+export async function createGateway(config: Readonly<GatewayConfig>, deps: GatewayDeps): Promise<GatewayCore> {
   assertNoStaticCollisions(config.backends, config.catalog.separator);
   const { logger } = deps;
+  const sessions = deps.sessions ?? (await openSessionStore(config.sessions, logger));
   const dispatcher = deps.dispatcher ?? createAgent({ connectTimeoutMs: config.upstream.connectTimeoutMs });
-  const sessions = deps.sessions ?? new MemorySessionStore(config.sessions.ttlSeconds * 1000);
   const pools = new Pools(config.upstream.cooldownMs);
   const mcp = new McpBackends({
     dispatcher,

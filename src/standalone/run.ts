@@ -12,7 +12,7 @@ export interface RunningGateway {
 /** Start the one-process gateway from a validated configuration. */
 export async function runStandalone(config: Readonly<GatewayConfig>, listen: { host?: string; port?: number } = {}): Promise<RunningGateway> {
   const logger = createLogger(config.logging.level);
-  const core = createGateway(config, { logger });
+  const core = await createGateway(config, { logger });
   await core.start();
   const server = new StandaloneServer(core);
   const url = await server.listen(listen.host, listen.port);

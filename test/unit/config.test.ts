@@ -60,11 +60,11 @@ describe('configuration', () => {
     await expect(loadConfigFile(join(dir, 'missing.yaml'))).rejects.toThrow(/cannot read configuration file/);
   });
 
-  it('refuses colliding tool names and duplicate backends at start', () => {
+  it('refuses colliding tool names and duplicate backends at start', async () => {
     const logger = pino({ level: 'silent' });
     const clash = parseConfig({ backends: [rest('a', ['x_y']), rest('b', ['y'], { prefix: 'a_x' })] });
-    expect(() => createGateway(clash, { logger })).toThrow(/tool name "a_x_y" is claimed by backend "a" \(tool "x_y"\) and backend "b" \(tool "y"\)/);
+    await expect(createGateway(clash, { logger })).rejects.toThrow(/tool name "a_x_y" is claimed by backend "a" \(tool "x_y"\) and backend "b" \(tool "y"\)/);
     const dup = parseConfig({ backends: [rest('a', ['x']), rest('a', ['y'])] });
-    expect(() => createGateway(dup, { logger })).toThrow(/backend name "a" is used more than once/);
+    await expect(createGateway(dup, { logger })).rejects.toThrow(/backend name "a" is used more than once/);
   });
 });

@@ -1,0 +1,223 @@
+import { Client, LifecycleState, type IMap } from 'hazelcast-client';
+import type { Logger } from 'pino';
+import { GatewayError } from '../errors.js';
+import type { BackendSession, SessionRecord, SessionStore } from './store.js';
+
+export interface HazelcastStoreOptions {
+  readonly clusterName: string;
+  readonly members: readonly string[];
+  readonly mapName: string;
+  /** Idle time after which a session expires. */
+  readonly ttlMs: number;
+  /** How long one operation may wait for the cluster before the request gets 503. */
+  readonly invocationTimeoutMs: number;
+  readonly logger: Logger;
+}
+
+type SessionMap = IMap<string, string>;
+
+/**
+ * Sessions in a Hazelcast IMap, shared by every gateway instance of the cluster.
+ *
+ * Expiry is enforced by the cluster: each entry has a TTL that uses of the session push
+ * forward (sliding expiry), at most once per touch interval per instance.
+ *
+ * Warm lookups are served from a local cache without a network round trip. Every instance
+ * listens to the map's removed/updated/expired events, which members send at once, and drops
+ * its copy. (Hazelcast's built-in near cache is not used: members batch its invalidations,
+ * 10 s by default, so a DELETE on one instance would not end the session on the others at
+ * once.) Copies are also bounded to `cacheTtlMs` in case an event is lost, and the cache is
+ * cleared when the connection drops. While disconnected, every operation fails fast with
+ * GW_SESSION_STORE_UNAVAILABLE (503) instead of serving stale reads.
+ */
+export class HazelcastSessionStore implements SessionStore {
+  private connected = false;
+  private readonly touched = new Map<string, number>();
+  private readonly cache = new Map<string, { record: SessionRecord; at: number }>();
+  private readonly expiredListeners: Array<(r: SessionRecord) => void> = [];
+  private readonly touchIntervalMs: number;
+  private readonly cacheTtlMs: number;
+  private readonly sweeper: NodeJS.Timeout;
+  private client!: Client;
+  private map!: SessionMap;
+  private mapReady: Promise<void> | undefined;
+  private firstConnect!: () => void;
+  private readonly connectedOnce = new Promise<void>((r) => (this.firstConnect = r));
+
+  private constructor(private readonly opts: HazelcastStoreOptions) {
+    this.touchIntervalMs = Math.min(Math.max(opts.ttlMs / 10, 250), 5_000);
+    this.cacheTtlMs = Math.min(this.touchIntervalMs, 2_000);
+    this.sweeper = setInterval(() => this.sweep(), Math.max(opts.ttlMs, 1_000));
+    this.sweeper.unref();
+  }
+
+  /**
+   * Connect. Waits up to `startupWaitMs` for the cluster, then goes on connecting in the
+   * background, so the gateway starts (and answers 503 for sessions) even while the cluster is down.
+   */
+  static async open(opts: HazelcastStoreOptions, startupWaitMs = 10_000): Promise<HazelcastSessionStore> {
+    const store = new HazelcastSessionStore(opts);
+    store.client = await Client.newHazelcastClient({
+      clusterName: opts.clusterName,
+      network: { clusterMembers: [...opts.members], connectionTimeout: 2_000 },
+      connectionStrategy: {
+        asyncStart: true,
+        reconnectMode: 'ASYNC' as never,
+        connectionRetry: { initialBackoffMillis: 100, maxBackoffMillis: 2_000, multiplier: 1.5, clusterConnectTimeoutMillis: -1, jitter: 0.2 },
+      },
+      lifecycleListeners: [(state) => store.onLifecycle(state)],
+      properties: { 'hazelcast.client.invocation.timeout.millis': opts.invocationTimeoutMs, 'hazelcast.logging.level': 'OFF' },
+    });
+    const waited = await Promise.race([store.connectedOnce.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), startupWaitMs).unref())]);
+    if (waited) await store.mapReady;
+    else opts.logger.warn({ cluster: opts.clusterName, members: opts.members }, 'Hazelcast cluster not reachable yet; connecting in the background');
+    return store;
+  }
+
+  /** The map proxy and the expiry listener need a connection; the client re-registers the listener after reconnects. */
+  private prepareMap(): Promise<void> {
+    this.mapReady ??= (async () => {
+      this.map = await this.client.getMap<string, string>(this.opts.mapName);
+      await this.map.addEntryListener(
+        {
+          removed: (e) => this.forget(e.key),
+          updated: (e) => this.forget(e.key),
+          evicted: (e) => this.forget(e.key),
+          expired: (e) => this.onExpiredEntry(e.key, e.oldValue ?? e.value),
+        },
+        undefined,
+        true,
+      );
+      this.firstConnect();
+    })().catch((err: unknown) => {
+      this.mapReady = undefined;
+      this.opts.logger.error({ err: (err as Error).message }, 'cannot open the Hazelcast session map');
+    });
+    return this.mapReady;
+  }
+
+  /** Whether the client currently has a connection to the cluster. */
+  isConnected(): boolean {
+    return this.connected;
+  }
+
+  async create(record: SessionRecord): Promise<void> {
+    await this.op('create', () => this.map.set(record.id, JSON.stringify(record), this.entryTtl()));
+    const now = Date.now();
+    this.touched.set(record.id, now);
+    this.cache.set(record.id, { record, at: now });
+  }
+
+  async get(id: string): Promise<SessionRecord | undefined> {
+    if (!this.connected) throw new GatewayError('GW_SESSION_STORE_UNAVAILABLE', 'not connected to the Hazelcast cluster');
+    const now = Date.now();
+    let record = this.cache.get(id);
+    if (!record || now - record.at > this.cacheTtlMs) {
+      const json = await this.op('get', () => this.map.get(id));
+      if (json === null || json === undefined) {
+        this.forget(id);
+        return undefined;
+      }
+      record = { record: JSON.parse(json) as SessionRecord, at: now };
+      this.cache.set(id, record);
+    }
+    if (now - (this.touched.get(id) ?? 0) >= this.touchIntervalMs) {
+      this.touched.set(id, now);
+      this.map.setTtl(id, this.entryTtl()).catch((err: unknown) => this.opts.logger.debug({ err: (err as Error).message }, 'session touch failed'));
+    }
+    return { ...record.record, lastSeenAt: now };
+  }
+
+  setBackendSession(id: string, backend: string, session: BackendSession | undefined): Promise<void> {
+    return this.update(id, (r) => {
+      const backendSessions = { ...r.backendSessions };
+      if (session) backendSessions[backend] = session;
+      else delete backendSessions[backend];
+      return { ...r, backendSessions };
+    });
+  }
+
+  setLogLevel(id: string, level: string): Promise<void> {
+    return this.update(id, (r) => ({ ...r, logLevel: level }));
+  }
+
+  async delete(id: string): Promise<SessionRecord | undefined> {
+    const json = await this.op('delete', () => this.map.remove(id));
+    this.forget(id);
+    return typeof json === 'string' ? (JSON.parse(json) as SessionRecord) : undefined;
+  }
+
+  onExpired(listener: (record: SessionRecord) => void): void {
+    this.expiredListeners.push(listener);
+  }
+
+  size(): Promise<number> {
+    return this.op('size', () => this.map.size());
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    await this.client.shutdown();
+  }
+
+  /** Compare-and-set against the cluster's current value (never the near cache's), retried on races. */
+  private async update(id: string, change: (r: SessionRecord) => SessionRecord): Promise<void> {
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const view = await this.op('read', () => this.map.getEntryView(id));
+      if (!view) return;
+      const record = change(JSON.parse(view.value) as SessionRecord);
+      const next = JSON.stringify(record);
+      if (await this.op('update', () => this.map.replaceIfSame(id, view.value, next))) {
+        this.cache.set(id, { record, at: Date.now() });
+        await this.op('update', () => this.map.setTtl(id, this.entryTtl()));
+        return;
+      }
+    }
+    throw new GatewayError('GW_SESSION_STORE_UNAVAILABLE', `session ${id.slice(0, 8)}… kept changing under concurrent updates`);
+  }
+
+  /** TTL of an entry: the idle TTL plus one touch interval, so a session never expires early. */
+  private entryTtl(): number {
+    return this.opts.ttlMs + this.touchIntervalMs;
+  }
+
+  private forget(id: string): void {
+    this.cache.delete(id);
+    this.touched.delete(id);
+  }
+
+  private async op<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    if (!this.connected || !this.map) throw new GatewayError('GW_SESSION_STORE_UNAVAILABLE', 'not connected to the Hazelcast cluster');
+    try {
+      return await fn();
+    } catch (err) {
+      throw new GatewayError('GW_SESSION_STORE_UNAVAILABLE', `${what} failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private onLifecycle(state: LifecycleState): void {
+    if (state === LifecycleState.CONNECTED) {
+      this.connected = true;
+      void this.prepareMap();
+      this.opts.logger.info({ cluster: this.opts.clusterName }, 'session store connected to Hazelcast');
+    } else if (state === LifecycleState.DISCONNECTED || state === LifecycleState.SHUTTING_DOWN) {
+      this.connected = false;
+      this.cache.clear(); // events may be missed while disconnected
+      this.opts.logger.warn({ cluster: this.opts.clusterName }, 'session store lost its Hazelcast connection; session requests get 503 until it is back');
+    }
+  }
+
+  private onExpiredEntry(id: string, json: string | null | undefined): void {
+    this.forget(id);
+    if (typeof json !== 'string') return;
+    const record = JSON.parse(json) as SessionRecord;
+    for (const l of this.expiredListeners) l(record);
+  }
+
+  /** Forget local bookkeeping of sessions not used for a whole TTL (they are gone or used elsewhere). */
+  private sweep(): void {
+    const cutoff = Date.now() - this.entryTtl();
+    for (const [id, t] of this.touched) if (t < cutoff) this.forget(id);
+    for (const [id, c] of this.cache) if (c.at < cutoff) this.cache.delete(id);
+  }
+}
