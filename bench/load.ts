@@ -3,6 +3,8 @@
  * one is answered. Bounded by both a request count and a time limit so a slow or wedged
  * target cannot make the bench run forever. Latency per request is measured with
  * `process.hrtime.bigint()` from just before sending to the last byte of the body.
+ * The bench uses it for the unloaded cost of one hop (c=1) and for maximum throughput at
+ * saturation; latency under moderate load comes from the fixed-rate runner in rate.ts.
  */
 import { summarize, type Summary } from './stats.js';
 import type { Target } from './targets.js';
