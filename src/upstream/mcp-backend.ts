@@ -9,7 +9,7 @@ import type { BackendSession, SessionRecord, SessionStore } from '../session/sto
 import type { ToolCall } from './call.js';
 import { Deadline } from './deadline.js';
 import { withFailover } from './failover.js';
-import { deleteSession, postMessage, replyMessages, type McpEndpoint, type McpReply } from './mcp-wire.js';
+import { deleteSession, finishReply, postMessage, replyMessages, type McpEndpoint, type McpReply } from './mcp-wire.js';
 import type { Pools } from './pool.js';
 import { toolError } from './results.js';
 import { describeNetworkError, isNetworkError, neverReachedBackend } from './transport.js';
@@ -157,7 +157,8 @@ export class McpBackends {
       }
       throw new GatewayError('GW_UPSTREAM_PROTOCOL', 'the backend closed the stream without answering');
     } finally {
-      if (!answered) {
+      if (answered) finishReply(reply);
+      else {
         reply.body.destroy();
         if (deadline.signal.aborted) this.cancel(ep, backendId, deadline.timedOut ? 'timeout' : 'cancelled by the client');
       }
@@ -227,8 +228,8 @@ export class McpBackends {
   private async resultOf(reply: McpReply, id: string | number): Promise<Record<string, unknown>> {
     for await (const m of replyMessages(reply)) {
       if (!isResponse(m) || m.id !== id) continue;
+      finishReply(reply);
       if ('error' in m) throw new GatewayError('GW_UPSTREAM_PROTOCOL', `backend error ${m.error.code}: ${m.error.message}`);
-      reply.body.destroy();
       return m.result;
     }
     throw new GatewayError('GW_UPSTREAM_PROTOCOL', 'the backend closed the stream without answering');

@@ -45,14 +45,19 @@ export async function deleteSession(dispatcher: Dispatcher, ep: McpEndpoint, sig
   await res.body.dump();
 }
 
-/** The JSON-RPC messages of a reply: none for 202, one (or a batch) for JSON, each event for SSE. */
+/**
+ * The JSON-RPC messages of a reply: none for 202, one (or a batch) for JSON, each event for SSE.
+ * Stopping early leaves the body open: the caller drains it ({@link finishReply}) so the
+ * keep-alive connection survives, or destroys it to abandon the exchange.
+ */
 export async function* replyMessages(reply: McpReply): AsyncGenerator<JsonRpcMessage> {
   if (reply.status === 202) {
     await reply.body.dump();
     return;
   }
   if (reply.contentType === 'text/event-stream') {
-    for await (const event of decodeSse(reply.body)) {
+    const body = { [Symbol.asyncIterator]: () => reply.body.iterator({ destroyOnReturn: false }) };
+    for await (const event of decodeSse(body)) {
       if (event.event !== undefined && event.event !== 'message') continue;
       if (event.data.trim() === '') continue;
       yield decode(event.data);
@@ -72,6 +77,11 @@ export async function* replyMessages(reply: McpReply): AsyncGenerator<JsonRpcMes
   }
   await reply.body.dump();
   throw new GatewayError('GW_UPSTREAM_PROTOCOL', `backend answered HTTP ${reply.status} with content type "${reply.contentType || 'none'}"`);
+}
+
+/** Read what is left of an answered reply (the end of an SSE stream) so its connection can be reused. */
+export function finishReply(reply: McpReply): void {
+  reply.body.dump().catch(() => {});
 }
 
 function decode(data: string): JsonRpcMessage {
