@@ -17,11 +17,15 @@ export interface ConsulHandle {
   output(): string;
 }
 
-/** Starts `consul agent -dev`; ready once the agent reports a raft leader. */
-export async function startConsul(opts: { timeoutMs?: number } = {}): Promise<ConsulHandle> {
-  const [http, dns, serfLan, serfWan, server, grpc] = (await freePorts(6)) as [
+/**
+ * Starts `consul agent -dev`; ready once the agent reports a raft leader. `httpPort` fixes the
+ * HTTP API port, so a test can stop Consul and start a new one where clients already point.
+ */
+export async function startConsul(opts: { timeoutMs?: number; httpPort?: number } = {}): Promise<ConsulHandle> {
+  const [freeHttp, dns, serfLan, serfWan, server, grpc] = (await freePorts(6)) as [
     number, number, number, number, number, number,
   ];
+  const http = opts.httpPort ?? freeHttp;
   const dataDir = makeTempDir('consul');
   // grpc_tls = -1: the dev agent would otherwise take its fixed default 8503.
   const hcl = [

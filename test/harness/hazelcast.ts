@@ -34,6 +34,11 @@ export interface HazelcastHandle {
   clusterName: string;
   /** Resolves once the member's log shows a cluster of `size` members. */
   waitForMembers(size: number, timeoutMs?: number): Promise<void>;
+  /**
+   * Resolves once the member reports the cluster safe (no migration pending, every partition
+   * backed up). Only then does losing a member lose no data.
+   */
+  waitClusterSafe(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
   kill(): void;
   output(): string;
@@ -67,9 +72,18 @@ function configYaml(o: { clusterName: string; port: number; members: string[] })
     hazelcast.phone.home.enabled: false
     hazelcast.socket.bind.any: false
     hazelcast.logging.type: jdk
+    # Tests kill members on purpose: notice a dead member in seconds, not the default minute.
+    hazelcast.heartbeat.interval.seconds: 1
+    hazelcast.max.no.heartbeat.seconds: 5
   jet:
     enabled: false
   network:
+    # GET /hazelcast/health on the member port tells when the cluster is safe (migrations done).
+    rest-api:
+      enabled: true
+      endpoint-groups:
+        HEALTH_CHECK:
+          enabled: true
     public-address: "127.0.0.1:${o.port}"
     port:
       auto-increment: false
@@ -136,6 +150,22 @@ export async function startHazelcast(opts: HazelcastOptions): Promise<HazelcastH
           throw new Error(`hazelcast ${address}: no "Members {size:${size}" in log\n${handle.output()}`);
         }
         await new Promise((r) => setTimeout(r, 250));
+      }
+    },
+    async waitClusterSafe(timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last = '';
+      for (;;) {
+        try {
+          const res = await fetch(`http://${address}/hazelcast/health`, { signal: AbortSignal.timeout(1_000) });
+          last = await res.text();
+          const h = JSON.parse(last) as { clusterSafe?: boolean; migrationQueueSize?: number };
+          if (h.clusterSafe === true && h.migrationQueueSize === 0) return;
+        } catch (err) {
+          last = String(err);
+        }
+        if (Date.now() > deadline) throw new Error(`hazelcast ${address}: cluster not safe in time (last health: ${last})`);
+        await new Promise((r) => setTimeout(r, 200));
       }
     },
     stop: () => handle.stop(10_000),

