@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { McpBackendConfig } from '../config/schema.js';
 import type { BackendDescriptor, ToolDefinition } from './model.js';
 import { buildSnapshot, CatalogSnapshot } from './snapshot.js';
-import type { CatalogSource } from './source.js';
+import type { CatalogSource, SourceStatus } from './source.js';
 
 /** Asks a native MCP backend for its tools (all pages). */
 export type ToolDiscovery = (backend: McpBackendConfig, signal: AbortSignal) => Promise<ToolDefinition[]>;
@@ -26,6 +26,7 @@ export interface CatalogOptions {
 export class Catalog {
   private snapshot: CatalogSnapshot;
   private backends: readonly BackendDescriptor[] = [];
+  private sourceProblems: readonly string[] = [];
   private readonly discovered = new Map<string, readonly ToolDefinition[]>();
   private readonly listeners = new Set<(s: CatalogSnapshot) => void>();
   private readonly inflight = new Map<string, Promise<void>>();
@@ -49,7 +50,7 @@ export class Catalog {
   }
 
   async start(): Promise<void> {
-    await this.opts.source.start((backends) => this.setBackends(backends));
+    await this.opts.source.start((backends, problems) => this.setBackends(backends, problems ?? []));
     const first = Promise.all(this.nativeBackends().map((b) => this.refresh(b)));
     const wait = this.opts.initialDiscoveryTimeoutMs ?? 5_000;
     await Promise.race([first, new Promise((r) => setTimeout(r, wait).unref())]);
@@ -63,6 +64,11 @@ export class Catalog {
     await this.opts.source.stop();
   }
 
+  /** How fresh the source's backend list is (`stale` while e.g. Consul cannot be reached). */
+  sourceStatus(): SourceStatus {
+    return this.opts.source.status?.() ?? { stale: false };
+  }
+
   /** Re-discover every native backend now (also used when a backend reports list_changed). */
   async refreshAll(): Promise<void> {
     await Promise.all(this.nativeBackends().map((b) => this.refresh(b)));
@@ -72,7 +78,8 @@ export class Catalog {
     return this.backends.filter((b): b is McpBackendConfig => b.kind === 'mcp');
   }
 
-  private setBackends(backends: readonly BackendDescriptor[]): void {
+  private setBackends(backends: readonly BackendDescriptor[], problems: readonly string[]): void {
+    this.sourceProblems = problems;
     const known = new Set(backends.map((b) => b.name));
     for (const name of this.discovered.keys()) if (!known.has(name)) this.discovered.delete(name);
     const added = backends.filter((b) => b.kind === 'mcp' && !this.backends.some((o) => o.name === b.name));
@@ -109,6 +116,7 @@ export class Catalog {
       discovered: this.discovered,
       separator: this.opts.separator,
       pageSize: this.opts.pageSize,
+      problems: this.sourceProblems,
     });
     for (const p of next.problems) if (!this.snapshot.problems.includes(p)) this.opts.logger.error({ problem: p }, 'catalog problem');
     const fingerprint = JSON.stringify(next.sorted.map((t) => t.definition));

@@ -101,11 +101,13 @@ export interface BuildInput {
   readonly discovered: ReadonlyMap<string, readonly ToolDefinition[]>;
   readonly separator: string;
   readonly pageSize: number;
+  /** Problems found before the build (a source's unusable entries), listed first. */
+  readonly problems?: readonly string[];
 }
 
 /** Combine configured and discovered tools into a snapshot; colliding names are left out and reported. */
 export function buildSnapshot(input: BuildInput): CatalogSnapshot {
-  const problems: string[] = [];
+  const problems: string[] = [...(input.problems ?? [])];
   const candidates: CatalogTool[] = [];
   const backends = new Map<string, BackendDescriptor>();
   for (const b of input.backends) {

@@ -20,7 +20,8 @@ function formatPath(path: Path): string {
   return out === '' ? '(root)' : out;
 }
 
-function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+/** One line per issue, `  path: message`, as configuration errors are reported. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
   return issues.map((i) => `  ${formatPath(i.path)}: ${i.message}`).join('\n');
 }
 

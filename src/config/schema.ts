@@ -50,12 +50,54 @@ const backendCommon = {
   timeoutMs: positiveMs.optional(),
   /** Static headers sent to this backend (outbound credentials, for instance); never the client's token. */
   headers: z.record(z.string(), z.string()).default({}),
+  /** OAuth scopes a caller's token must carry to call this backend's tools (403 insufficient_scope otherwise). */
+  requiredScopes: z.array(z.string().min(1)).default([]),
+  /** Send the caller's identity in x-mcp-gateway-* headers (the gateway sets them; clients cannot). */
+  identityHeaders: z.boolean().default(false),
+  /** How the gateway authenticates to this backend: nothing, or OAuth2 client credentials. */
+  credentials: z
+    .discriminatedUnion('type', [
+      z.object({ type: z.literal('none') }).strict(),
+      z
+        .object({
+          type: z.literal('oauth2-client-credentials'),
+          tokenUrl: httpUrl,
+          clientId: z.string().min(1),
+          clientSecret: z.string().min(1),
+          scope: z.string().optional(),
+          /** RFC 8707 resource indicator for the backend, if its authorization server wants one. */
+          resource: z.string().optional(),
+        })
+        .strict(),
+    ])
+    .default({ type: 'none' }),
 };
 
 const restBackend = z.object({ kind: z.literal('rest'), ...backendCommon, tools: z.array(restTool).min(1, 'needs at least one tool') }).strict();
 const mcpBackend = z.object({ kind: z.literal('mcp'), ...backendCommon }).strict();
 
 export const backendSchema = z.discriminatedUnion('kind', [restBackend, mcpBackend]);
+
+/** REST tool definitions as a Consul service publishes them in KV (same shape as `backends[].tools`). */
+export const restToolsSchema = z.array(restTool).min(1, 'needs at least one tool');
+
+/** The Consul catalog source (docs/consul.md has the registration contract for tool services). */
+const consulSource = z
+  .object({
+    url: httpUrl.default('http://127.0.0.1:8500'),
+    /** ACL token with read access to the catalog, health and the KV prefix. */
+    token: z.string().min(1).optional(),
+    datacenter: z.string().min(1).optional(),
+    /** KV folder holding `<prefix><service>` = JSON array of REST tool definitions. */
+    kvPrefix: z.string().regex(/^[^/].*\/$/, 'must end with "/" and not start with "/"').default('mcp/tools/'),
+    /** Longest a blocking query waits for a change before it is asked again. */
+    waitSeconds: z.number().int().min(1).max(600).default(30),
+    /** Longest pause between retries while Consul cannot be reached (backoff starts at 250 ms). */
+    retryMaxMs: positiveMs.default(5_000),
+    /** How long start waits for the first full view of Consul before serving what it has. */
+    startTimeoutMs: positiveMs.default(5_000),
+  })
+  .strict();
 
 export const configSchema = z
   .object({
@@ -96,6 +138,8 @@ export const configSchema = z
         separator: z.string().regex(/^[_.-]{1,2}$/).default('_'),
         /** How often native MCP backends are asked for their tools. */
         refreshIntervalMs: positiveMs.default(60_000),
+        /** Discover backends in Consul too; absent: only the configured `backends`. */
+        consul: consulSource.optional(),
       })
       .strict()
       .prefault({}),
@@ -108,6 +152,67 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    auth: z
+      .object({
+        /** OIDC issuer; its discovery document names the JWKS used to verify tokens. */
+        issuer: httpUrl,
+        /** This gateway's resource identifier: tokens must name it in `aud` (RFC 8707 audience binding). */
+        audience: z.string().min(1),
+        /** Public URL of the MCP endpoint for the protected-resource metadata; defaults to the request's host + path. */
+        resource: httpUrl.optional(),
+        algorithms: z.array(z.enum(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'])).min(1).default(['RS256', 'PS256', 'ES256', 'EdDSA']),
+        clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
+        /** Scopes every request needs. */
+        requiredScopes: z.array(z.string().min(1)).default([]),
+        scopesSupported: z.array(z.string().min(1)).default([]),
+        /** Dotted path of the claim holding roles, e.g. `realm_access.roles` for Keycloak. */
+        rolesClaim: z.string().min(1).default('roles'),
+        maxTokenBytes: z.number().int().min(256).max(65_536).default(8_192),
+      })
+      .strict()
+      .optional(),
+    policy: z
+      .discriminatedUnion('engine', [
+        z.object({ engine: z.literal('allow-all') }).strict(),
+        z
+          .object({
+            engine: z.literal('rules'),
+            /** First rule whose `tools` glob matches decides; no matching rule denies. */
+            rules: z
+              .array(
+                z
+                  .object({
+                    tools: z.array(z.string().min(1)).min(1),
+                    allow: z.union([
+                      z.literal('anyone'),
+                      z.literal('nobody'),
+                      z.object({ roles: z.array(z.string()), scopes: z.array(z.string()), subjects: z.array(z.string()), clients: z.array(z.string()) }).partial().strict(),
+                    ]),
+                  })
+                  .strict(),
+              )
+              .min(1),
+          })
+          .strict(),
+        z
+          .object({
+            engine: z.literal('opa'),
+            url: httpUrl,
+            /** Rule returning {allow, reason} for one call. */
+            decisionPath: z.string().default('mcp/gateway/decision'),
+            /** Rule returning the names of the tools a caller may see. */
+            visiblePath: z.string().default('mcp/gateway/visible_tools'),
+            /** Rego files loaded into OPA at start (global policy, package mcp.policy, and data). */
+            policyFiles: z.array(z.string()).default([]),
+            /** Per-service Rego snippets: each must be `package mcp.services.<service>`. */
+            servicePolicies: z.record(z.string(), z.string()).default({}),
+            timeoutMs: positiveMs.default(1_000),
+            /** How long a caller's filtered tools/list stays cached (per principal and catalog version). */
+            listCacheMs: z.number().int().min(0).default(5_000),
+          })
+          .strict(),
+      ])
+      .default({ engine: 'allow-all' }),
     logging: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()
@@ -123,3 +228,4 @@ export type McpBackendConfig = z.output<typeof mcpBackend>;
 export type RestToolConfig = z.output<typeof restTool>;
 export type HttpMapping = z.output<typeof httpMapping>;
 export type ToolAnnotations = z.output<typeof annotations>;
+export type ConsulSourceConfig = z.output<typeof consulSource>;

@@ -4,7 +4,8 @@ import { Admission } from '../admission/admit.js';
 import { Broker } from '../broker/broker.js';
 import { StreamHub } from '../broker/streams.js';
 import { Catalog } from '../catalog/catalog.js';
-import { StaticSource, type CatalogSource } from '../catalog/source.js';
+import { openCatalogSource } from '../catalog/open.js';
+import type { CatalogSource } from '../catalog/source.js';
 import { assertNoStaticCollisions } from '../catalog/static-check.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { openSessionStore } from '../session/open.js';
@@ -52,7 +53,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     clientInfo: { name: 'mcp-gateway', version: VERSION },
   });
   const catalog = new Catalog({
-    source: deps.source ?? new StaticSource(config.backends),
+    source: deps.source ?? openCatalogSource(config, logger),
     discover: (backend, signal) => mcp.discover(backend, signal),
     separator: config.catalog.separator,
     pageSize: config.catalog.pageSize,

@@ -118,9 +118,11 @@ export class StandaloneServer {
 
   private async health(res: ServerResponse): Promise<void> {
     const snapshot = this.core.catalog.current();
+    // A stale source (Consul unreachable) still serves its last known catalog: degraded, not down.
+    const source = this.core.catalog.sourceStatus();
     const body = {
-      status: 'ok',
-      catalog: { version: snapshot.version, tools: snapshot.tools.size, backends: snapshot.backends.size, problems: snapshot.problems },
+      status: source.stale ? 'degraded' : 'ok',
+      catalog: { version: snapshot.version, tools: snapshot.tools.size, backends: snapshot.backends.size, problems: snapshot.problems, source },
       sessions: await this.core.sessions.size().catch(() => null),
       streams: this.core.streams.count,
     };

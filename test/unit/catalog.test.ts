@@ -1,16 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { buildSnapshot, InvalidCursorError } from '../../src/catalog/snapshot.js';
 import type { BackendDescriptor, ToolDefinition } from '../../src/catalog/model.js';
+import { backendSchema } from '../../src/config/schema.js';
 
-const restBackend = (name: string, tools: string[], prefix?: string): BackendDescriptor => ({
-  name,
-  kind: 'rest',
-  urls: ['http://127.0.0.1:1'],
-  headers: {},
-  ...(prefix === undefined ? {} : { prefix }),
-  tools: tools.map((t) => ({ name: t, inputSchema: { type: 'object' }, http: { method: 'GET', path: '/' } })),
-});
-const mcpBackend = (name: string, prefix?: string): BackendDescriptor => ({ name, kind: 'mcp', urls: ['http://127.0.0.1:2/mcp'], headers: {}, ...(prefix === undefined ? {} : { prefix }) });
+const restBackend = (name: string, tools: string[], prefix?: string): BackendDescriptor =>
+  backendSchema.parse({
+    name,
+    kind: 'rest',
+    urls: ['http://127.0.0.1:1'],
+    ...(prefix === undefined ? {} : { prefix }),
+    tools: tools.map((t) => ({ name: t, http: { path: '/' } })),
+  });
+const mcpBackend = (name: string, prefix?: string): BackendDescriptor =>
+  backendSchema.parse({ name, kind: 'mcp', urls: ['http://127.0.0.1:2/mcp'], ...(prefix === undefined ? {} : { prefix }) });
 const tool = (name: string): ToolDefinition => ({ name, inputSchema: { type: 'object' } });
 
 describe('catalog snapshot', () => {

@@ -1,0 +1,106 @@
+import { formatIssues } from '../../config/load.js';
+import { backendSchema, restToolsSchema } from '../../config/schema.js';
+import type { BackendDescriptor } from '../model.js';
+
+/** Service meta keys of the registration contract (docs/consul.md). */
+export const META = {
+  enabled: 'mcp-enabled',
+  kind: 'mcp-kind',
+  path: 'mcp-path',
+  prefix: 'mcp-prefix',
+  scheme: 'mcp-scheme',
+} as const;
+
+/** The parts of a `/v1/health/service/<name>` entry the mapping reads. */
+export interface HealthEntry {
+  readonly Node: { readonly Address: string };
+  readonly Service: { readonly ID: string; readonly Address: string; readonly Port: number; readonly Meta: Record<string, string> | null };
+}
+
+/** The parts of a `/v1/kv/<prefix>?recurse` entry the mapping reads. */
+export interface KvEntry {
+  readonly Key: string;
+  readonly Value: string | null;
+}
+
+/** A service's tool definitions as stored in KV: the key (for messages) and the decoded text. */
+export interface KvTools {
+  readonly key: string;
+  readonly text: string;
+}
+
+/** Decode `mcp/tools/<service>` entries by service name; deeper keys are not part of the contract and are ignored. */
+export function kvToolsByService(entries: readonly KvEntry[] | null, prefix: string): Map<string, KvTools> {
+  const out = new Map<string, KvTools>();
+  for (const e of entries ?? []) {
+    const service = e.Key.slice(prefix.length);
+    if (!e.Key.startsWith(prefix) || service === '' || service.includes('/')) continue;
+    out.set(service, { key: e.Key, text: e.Value === null ? '' : Buffer.from(e.Value, 'base64').toString('utf8') });
+  }
+  return out;
+}
+
+/** What one service became: a backend, a reason it was left out, or both (a backend with a warning). */
+export interface MappedService {
+  readonly backend?: BackendDescriptor;
+  readonly problem?: string;
+}
+
+/**
+ * Turn one Consul service (its passing, MCP-enabled instances) and its KV tool definitions into
+ * a backend. A service without healthy instances maps to nothing: its tools leave the catalog.
+ * Anything unusable is reported with the service and key named, and only this service is left out.
+ */
+export function mapService(name: string, entries: readonly HealthEntry[], kv: KvTools | undefined, kvPrefix: string): MappedService {
+  const instances = entries.filter((e) => e.Service.Meta?.[META.enabled] === 'true').sort((a, b) => (a.Service.ID < b.Service.ID ? -1 : 1));
+  if (instances.length === 0) return {};
+  const meta = instances[0]!.Service.Meta ?? {};
+  const kind = meta[META.kind];
+  const where = `consul service "${name}"`;
+  if (kind !== 'rest' && kind !== 'mcp') return { problem: `${where} is left out: service meta ${META.kind} must be "rest" or "mcp", got ${kind === undefined ? 'nothing' : `"${kind}"`}` };
+  const urls = [...new Set(instances.map((e) => instanceUrl(e, kind)))];
+  const raw: Record<string, unknown> = { name, kind, urls };
+  if (meta[META.prefix] !== undefined) raw.prefix = meta[META.prefix];
+  let note: string | undefined;
+  if (kind === 'rest') {
+    if (!kv) return { problem: `${where} (${META.kind}=rest) is left out: no tool definitions at KV key "${kvPrefix}${name}"` };
+    const tools = parseTools(kv);
+    if (typeof tools === 'string') return { problem: `${where} is left out: ${tools}` };
+    raw.tools = tools;
+  } else if (kv) {
+    note = `${where}: tool definitions at KV key "${kv.key}" are ignored; an ${META.kind}=mcp service lists its own tools`;
+  }
+  const parsed = backendSchema.safeParse(raw);
+  if (!parsed.success) return { problem: `${where} is left out: ${oneLine(formatIssues(parsed.error.issues))}` };
+  return note ? { backend: parsed.data, problem: note } : { backend: parsed.data };
+}
+
+/** The JSON array at a KV key, validated as REST tool definitions; a message naming the key otherwise. */
+function parseTools(kv: KvTools): unknown[] | string {
+  let json: unknown;
+  try {
+    json = JSON.parse(kv.text);
+  } catch (err) {
+    return `KV key "${kv.key}" is not valid JSON (${(err as Error).message})`;
+  }
+  const parsed = restToolsSchema.safeParse(json);
+  if (!parsed.success) return `tool definitions at KV key "${kv.key}" are invalid: ${oneLine(formatIssues(parsed.error.issues))}`;
+  return json as unknown[];
+}
+
+/** `<scheme>://<service address, or the node's>:<port><mcp-path>`; the MCP default path is `/mcp`. */
+function instanceUrl(e: HealthEntry, kind: 'rest' | 'mcp'): string {
+  const meta = e.Service.Meta ?? {};
+  const host = e.Service.Address || e.Node.Address;
+  const scheme = meta[META.scheme] === 'https' ? 'https' : 'http';
+  let path = meta[META.path] ?? (kind === 'mcp' ? '/mcp' : '');
+  if (path !== '' && !path.startsWith('/')) path = `/${path}`;
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${e.Service.Port}${path}`;
+}
+
+function oneLine(issues: string): string {
+  return issues
+    .split('\n')
+    .map((l) => l.trim())
+    .join('; ');
+}

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { CombinedSource } from '../../src/catalog/combined.js';
+import { kvToolsByService, mapService, type HealthEntry } from '../../src/catalog/consul/mapping.js';
+import { runWatch } from '../../src/catalog/consul/watch.js';
+import type { BackendDescriptor } from '../../src/catalog/model.js';
+import { StaticSource } from '../../src/catalog/source.js';
+
+const entry = (id: string, port: number, meta: Record<string, string>, address = ''): HealthEntry => ({
+  Node: { Address: '10.0.0.9' },
+  Service: { ID: id, Address: address, Port: port, Meta: { 'mcp-enabled': 'true', ...meta } },
+});
+const tools = (value: unknown) => ({ key: 'mcp/tools/svc', text: typeof value === 'string' ? value : JSON.stringify(value) });
+const TOOL = { name: 'get', http: { path: '/x' } };
+
+describe('Consul service → backend', () => {
+  it('builds instance URLs from the service (or node) address, port and mcp-path', () => {
+    const m = mapService('svc', [entry('b', 2, { 'mcp-kind': 'mcp' }), entry('a', 1, { 'mcp-kind': 'mcp', 'mcp-path': 'rpc', 'mcp-prefix': '' }, '10.0.0.1')], undefined, 'mcp/tools/');
+    expect(m.backend).toMatchObject({ name: 'svc', kind: 'mcp', prefix: '', urls: ['http://10.0.0.1:1/rpc', 'http://10.0.0.9:2/mcp'] });
+    const rest = mapService('svc', [entry('a', 8080, { 'mcp-kind': 'rest', 'mcp-scheme': 'https' }, '::1')], tools([TOOL]), 'mcp/tools/');
+    expect(rest.backend?.urls).toEqual(['https://[::1]:8080']);
+    expect(rest.problem).toBeUndefined();
+  });
+
+  it('maps no healthy instance to nothing, and bad input to a problem naming the service and key', () => {
+    expect(mapService('svc', [], tools([TOOL]), 'mcp/tools/')).toEqual({});
+    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'grpc' })], undefined, 'mcp/tools/').problem).toBe('consul service "svc" is left out: service meta mcp-kind must be "rest" or "mcp", got "grpc"');
+    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'rest' })], undefined, 'mcp/tools/').problem).toContain('no tool definitions at KV key "mcp/tools/svc"');
+    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'rest' })], tools('[{'), 'mcp/tools/').problem).toMatch(/^consul service "svc" is left out: KV key "mcp\/tools\/svc" is not valid JSON/);
+    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'rest' })], tools([{ name: 'get', http: { method: 'FETCH', path: '/' } }]), 'mcp/tools/').problem).toContain('[0].http.method');
+    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'rest', 'mcp-prefix': 'bad prefix' })], tools([TOOL]), 'mcp/tools/').problem).toContain('prefix');
+  });
+
+  it('reads service keys directly under the KV prefix only', () => {
+    const b64 = (s: string) => Buffer.from(s).toString('base64');
+    const m = kvToolsByService([{ Key: 'mcp/tools/', Value: null }, { Key: 'mcp/tools/a', Value: b64('[1]') }, { Key: 'mcp/tools/a/x', Value: b64('[2]') }], 'mcp/tools/');
+    expect([...m]).toEqual([['a', { key: 'mcp/tools/a', text: '[1]' }]]);
+  });
+});
+
+describe('combined sources', () => {
+  it('keeps the first backend of a name and reports the later one', async () => {
+    const b = (name: string, url: string): BackendDescriptor => ({ name, kind: 'mcp', urls: [url], headers: {} }) as BackendDescriptor;
+    const pushes: Array<[string[], readonly string[] | undefined]> = [];
+    const source = new CombinedSource([
+      { label: 'configuration', source: new StaticSource([b('x', 'http://a/mcp')]) },
+      { label: 'consul', source: new StaticSource([b('x', 'http://b/mcp'), b('y', 'http://c/mcp')]) },
+    ]);
+    await source.start((backends, problems) => void pushes.push([backends.map((d) => d.urls[0]!), problems]));
+    expect(pushes.at(-1)).toEqual([['http://a/mcp', 'http://c/mcp'], ['backend "x" from consul is left out: the name is already used by a backend from configuration']]);
+    expect(source.status()).toEqual({ stale: false });
+  });
+});
+
+describe('blocking-query watch', () => {
+  it('blocks on the last index, resets an index that goes backwards, and re-reads without blocking after a failure', async () => {
+    const answers: Array<number | Error> = [5, 5, 9, 3, new Error('down'), 3];
+    const asked: number[] = [];
+    const seen: number[] = [];
+    const stop = new AbortController();
+    let errors = 0;
+    await runWatch({
+      read: async (index) => {
+        asked.push(index);
+        const a = answers.shift();
+        if (a === undefined) {
+          stop.abort();
+          throw new Error('done');
+        }
+        if (a instanceof Error) throw a;
+        return { index: a, body: a };
+      },
+      onData: (body) => void seen.push(body as number),
+      onSuccess: () => {},
+      onError: () => void errors++,
+      retryMaxMs: 10,
+      minIntervalMs: 0,
+      signal: stop.signal,
+    });
+    expect(asked).toEqual([0, 5, 5, 9, 0, 0, 3]);
+    expect(seen).toEqual([5, 9, 3, 3]);
+    expect(errors).toBe(1);
+  });
+});
