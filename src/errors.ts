@@ -67,7 +67,7 @@ export class GatewayError extends Error {
 }
 
 /** The JSON-RPC error body for a registry code, keeping the request id when known. */
-export function wireError(code: ErrorCode, id: JsonRpcId | null, detail?: string): JsonRpcFailure {
+export function wireError(code: ErrorCode, id: JsonRpcId | null, detail?: string, data?: Record<string, unknown>): JsonRpcFailure {
   const spec = ERRORS[code];
-  return failure(id, spec.rpcCode, detail ? `${spec.message}: ${detail}` : spec.message, { code });
+  return failure(id, spec.rpcCode, detail ? `${spec.message}: ${detail}` : spec.message, { code, ...data });
 }

@@ -7,12 +7,17 @@ import type { Decision, GatewayRequest } from './decision.js';
 import { accepts, isJsonContentType } from './media.js';
 import { originMatcher } from './origin.js';
 import { toolCallDecision } from './tool-call.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { Caller } from '../auth/caller.js';
+import type { PolicyEngine } from '../policy/engine.js';
 
 export interface AdmissionOptions {
   readonly allowedOrigins: readonly string[];
   readonly maxBodyBytes: number;
   readonly sessions: SessionStore;
   readonly catalog: () => CatalogSnapshot;
+  readonly authenticator: Authenticator;
+  readonly policy: PolicyEngine;
 }
 
 export const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const;
@@ -36,20 +41,26 @@ export class Admission {
 
   async decide(req: GatewayRequest): Promise<Decision> {
     if (!this.originAllowed(req.headers.origin)) return reject('GW_ORIGIN_NOT_ALLOWED', null, `"${req.headers.origin}"`);
+    if (req.method !== 'POST' && req.method !== 'GET' && req.method !== 'DELETE') {
+      return reject('GW_METHOD_NOT_ALLOWED', null, `${req.method} is not supported`, { allow: 'GET, POST, DELETE' });
+    }
+    const auth = await this.opts.authenticator.authenticate(req);
+    if (!auth.ok) return reject(auth.code, null, auth.detail, auth.headers);
+    const caller = auth.caller;
     switch (req.method) {
       case 'POST':
-        return this.post(req);
+        return this.post(req, caller);
       case 'GET':
         if (!accepts(req.headers.accept, 'text/event-stream')) return reject('GW_NOT_ACCEPTABLE', null, 'GET needs Accept: text/event-stream');
-        return this.withSession(req, null, (session) => ({ kind: 'open-stream', session }));
+        return this.withSession(req, caller, null, (session) => ({ kind: 'open-stream', session }));
       case 'DELETE':
-        return this.withSession(req, null, (session) => ({ kind: 'end-session', session }));
+        return this.withSession(req, caller, null, (session) => ({ kind: 'end-session', session }));
       default:
         return reject('GW_METHOD_NOT_ALLOWED', null, `${req.method} is not supported`, { allow: 'GET, POST, DELETE' });
     }
   }
 
-  private async post(req: GatewayRequest): Promise<Decision> {
+  private async post(req: GatewayRequest, caller: Caller): Promise<Decision> {
     if (!isJsonContentType(req.headers['content-type'])) return reject('GW_UNSUPPORTED_MEDIA_TYPE');
     const { accept } = req.headers;
     if (!accepts(accept, 'application/json') && !accepts(accept, 'text/event-stream')) {
@@ -63,23 +74,23 @@ export class Admission {
       return { kind: 'reject', code: error.error.code === -32700 ? 'GW_PARSE_ERROR' : 'GW_INVALID_REQUEST', status: 400, body: error };
     }
     const message = parsed.message;
-    if (isRequest(message) && message.method === 'initialize') return this.initialize(message);
+    if (isRequest(message) && message.method === 'initialize') return this.initialize(message, caller);
     const id = isRequest(message) ? message.id : null;
-    return this.withSession(req, id, (session) => {
+    return this.withSession(req, caller, id, (session) => {
       if (!isRequest(message)) return { kind: 'accepted', session, message };
-      return this.request(session, message);
+      return this.request(req, caller, session, message);
     });
   }
 
-  private initialize(message: JsonRpcRequest): Decision {
+  private initialize(message: JsonRpcRequest, caller: Caller): Decision {
     const requested = message.params?.protocolVersion;
     if (typeof requested !== 'string') {
       return reject('GW_INVALID_PARAMS', message.id, 'initialize needs params.protocolVersion');
     }
-    return { kind: 'initialize', message, protocolVersion: negotiateVersion(requested) };
+    return { kind: 'initialize', message, protocolVersion: negotiateVersion(requested), caller };
   }
 
-  private request(session: SessionRecord, message: JsonRpcRequest): Decision {
+  private request(req: GatewayRequest, caller: Caller, session: SessionRecord, message: JsonRpcRequest): Decision | Promise<Decision> {
     const params = message.params ?? {};
     switch (message.method) {
       case 'ping':
@@ -87,10 +98,10 @@ export class Admission {
       case 'tools/list': {
         const cursor = params.cursor;
         if (cursor !== undefined && typeof cursor !== 'string') return this.invalidParams(session, message.id, '"cursor" must be a string');
-        return { kind: 'list-tools', session, message, cursor };
+        return { kind: 'list-tools', session, message, cursor, caller, sourceIp: req.remoteAddress ?? null };
       }
       case 'tools/call':
-        return toolCallDecision(session, message, this.opts.catalog());
+        return toolCallDecision({ req, caller, session, message, catalog: this.opts.catalog(), authenticator: this.opts.authenticator, policy: this.opts.policy });
       case 'logging/setLevel': {
         const level = params.level;
         if (typeof level !== 'string' || !(LOG_LEVELS as readonly string[]).includes(level)) {
@@ -108,7 +119,12 @@ export class Admission {
   }
 
   /** Resolve the caller's session (header, protocol version, identity binding) before `next`. */
-  private async withSession(req: GatewayRequest, id: JsonRpcId | null, next: (s: SessionRecord) => Decision): Promise<Decision> {
+  private async withSession(
+    req: GatewayRequest,
+    caller: Caller,
+    id: JsonRpcId | null,
+    next: (s: SessionRecord) => Decision | Promise<Decision>,
+  ): Promise<Decision> {
     const version = req.headers[HEADER_PROTOCOL_VERSION];
     if (version !== undefined && !isSupportedVersion(version)) return reject('GW_UNSUPPORTED_PROTOCOL_VERSION', id, `"${version}"`);
     const sessionId = req.headers[HEADER_SESSION_ID];
@@ -120,7 +136,7 @@ export class Admission {
       return reject('GW_SESSION_STORE_UNAVAILABLE', id);
     }
     // A session presented by another identity is indistinguishable from an unknown one.
-    if (!session || !samePrincipal(session.principal, req.principal)) return reject('GW_SESSION_NOT_FOUND', id);
+    if (!session || !samePrincipal(session.principal, caller.principal)) return reject('GW_SESSION_NOT_FOUND', id);
     return next(session);
   }
 }

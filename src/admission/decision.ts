@@ -2,7 +2,8 @@ import type { ErrorCode } from '../errors.js';
 import type { CatalogTool } from '../catalog/model.js';
 import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from '../mcp/jsonrpc.js';
 import type { ProtocolVersion } from '../mcp/protocol.js';
-import type { Principal, SessionRecord } from '../session/store.js';
+import type { Caller } from '../auth/caller.js';
+import type { SessionRecord } from '../session/store.js';
 
 /**
  * A transport-neutral request: what the standalone server and the Envoy adapter both know.
@@ -15,7 +16,10 @@ export interface GatewayRequest {
   readonly body?: string;
   /** Size of the body as received, to enforce the limit even when the adapter truncated it. */
   readonly bodyBytes?: number;
-  readonly principal: Principal;
+  /** Path and query as received (tokens in the query string are refused). */
+  readonly url?: string;
+  /** The peer's address, for policies (`context.source.ip`). */
+  readonly remoteAddress?: string;
 }
 
 /**
@@ -32,9 +36,9 @@ export type Decision =
   | { kind: 'reject'; code: ErrorCode; status: number; body: JsonRpcResponse; headers?: Record<string, string> }
   | { kind: 'respond'; session: SessionRecord; body: JsonRpcResponse }
   | { kind: 'accepted'; session: SessionRecord; message: JsonRpcMessage }
-  | { kind: 'initialize'; message: JsonRpcRequest; protocolVersion: ProtocolVersion }
-  | { kind: 'list-tools'; session: SessionRecord; message: JsonRpcRequest; cursor: string | undefined }
+  | { kind: 'initialize'; message: JsonRpcRequest; protocolVersion: ProtocolVersion; caller: Caller }
+  | { kind: 'list-tools'; session: SessionRecord; message: JsonRpcRequest; cursor: string | undefined; caller: Caller; sourceIp: string | null }
   | { kind: 'set-log-level'; session: SessionRecord; message: JsonRpcRequest; level: string }
-  | { kind: 'call-tool'; session: SessionRecord; message: JsonRpcRequest; tool: CatalogTool; arguments: Record<string, unknown> }
+  | { kind: 'call-tool'; session: SessionRecord; message: JsonRpcRequest; tool: CatalogTool; arguments: Record<string, unknown>; caller: Caller }
   | { kind: 'open-stream'; session: SessionRecord }
   | { kind: 'end-session'; session: SessionRecord };

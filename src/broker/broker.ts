@@ -10,6 +10,8 @@ import type { ToolCall, ToolExecutor } from '../upstream/call.js';
 import type { McpBackends } from '../upstream/mcp-backend.js';
 import type { Reply } from './reply.js';
 import type { StreamHub } from './streams.js';
+import type { ToolVisibility } from '../policy/visibility.js';
+import type { Caller } from '../auth/caller.js';
 
 export interface BrokerOptions {
   readonly sessions: SessionStore;
@@ -17,6 +19,7 @@ export interface BrokerOptions {
   readonly rest: ToolExecutor;
   readonly mcp: McpBackends;
   readonly streams: StreamHub;
+  readonly visibility: ToolVisibility;
   readonly logger: Logger;
   readonly serverInfo: { name: string; version: string; title?: string };
 }
@@ -37,7 +40,7 @@ export class Broker {
     opts.catalog.onChange(() => opts.streams.broadcast({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' }));
   }
 
-  async handle(decision: Decision, principal: Principal): Promise<Reply> {
+  async handle(decision: Decision): Promise<Reply> {
     switch (decision.kind) {
       case 'reject': {
         const r: Reply = { kind: 'json', status: decision.status, body: JSON.stringify(decision.body) };
@@ -47,17 +50,17 @@ export class Broker {
       case 'respond':
         return json(decision.body);
       case 'initialize':
-        return this.initialize(decision.message, decision.protocolVersion, principal);
+        return this.initialize(decision.message, decision.protocolVersion, decision.caller.principal);
       case 'accepted':
         this.notification(decision.session, decision.message);
         return { kind: 'empty', status: 202 };
       case 'list-tools':
-        return this.listTools(decision.message, decision.cursor);
+        return this.listTools(decision.message, decision.cursor, decision.caller, decision.session, decision.sourceIp);
       case 'set-log-level':
         await this.opts.sessions.setLogLevel(decision.session.id, decision.level);
         return json(success(decision.message.id, {}));
       case 'call-tool':
-        return this.callTool(decision.session, decision.message, decision.tool, decision.arguments);
+        return this.callTool(decision.session, decision.message, decision.tool, decision.arguments, decision.caller);
       case 'open-stream':
         return { kind: 'stream', session: decision.session };
       case 'end-session': {
@@ -91,9 +94,11 @@ export class Broker {
     return { kind: 'json', status: 200, body: JSON.stringify(success(message.id, result)), headers: { [HEADER_SESSION_ID]: record.id } };
   }
 
-  private listTools(message: JsonRpcRequest, cursor: string | undefined): Reply {
+  /** The caller's page: the whole catalog, or only the tools policy lets this caller call. */
+  private async listTools(message: JsonRpcRequest, cursor: string | undefined, caller: Caller, session: SessionRecord, sourceIp: string | null): Promise<Reply> {
     try {
-      const page = this.opts.catalog.current().page(cursor);
+      const pager = await this.opts.visibility.pagerFor(caller, session, this.opts.catalog.current(), sourceIp);
+      const page = pager.page(cursor);
       const head = Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(message.id)},"result":`);
       return { kind: 'json', status: 200, body: [head, page.resultJson, CLOSE_BRACE] };
     } catch (err) {
@@ -102,7 +107,7 @@ export class Broker {
     }
   }
 
-  private callTool(session: SessionRecord, request: JsonRpcRequest, tool: ToolCall['tool'], args: Record<string, unknown>): Reply {
+  private callTool(session: SessionRecord, request: JsonRpcRequest, tool: ToolCall['tool'], args: Record<string, unknown>, caller: Caller): Reply {
     const backend = this.opts.catalog.current().backends.get(tool.backend);
     const abort = new AbortController();
     if (!backend) {
@@ -111,7 +116,7 @@ export class Broker {
     this.opts.logger.debug({ session: session.id, request: request.id, tool: tool.name, backend: backend.name }, 'tool call');
     const key = inflightKey(session.id, request.id);
     this.inflight.set(key, abort);
-    const call: ToolCall = { session, tool, backend, request, arguments: args, abort };
+    const call: ToolCall = { session, tool, backend, request, arguments: args, caller, abort };
     const messages = tool.route.kind === 'rest' ? this.opts.rest(call) : this.opts.mcp.execute(call);
     const finish = (): void => {
       if (this.inflight.get(key) === abort) this.inflight.delete(key);

@@ -25,6 +25,8 @@ export interface CatalogTool {
   readonly backend: string;
   readonly definition: Readonly<ToolDefinition>;
   readonly route: ToolRoute;
+  /** Labels for policies (config `tags`, or `_meta.tags` of a native tool); not shown to clients. */
+  readonly tags: readonly string[];
 }
 
 /** A backend as catalog sources describe it (file config today, Consul later). */

@@ -15,12 +15,46 @@ export class InvalidCursorError extends Error {
 }
 
 /**
+ * Pages over a sorted list of tools. The cursor is the last name of the previous page, so paging
+ * stays consistent when tools are added or removed in between. Pages are serialised once.
+ */
+export class ToolPager {
+  private readonly pages = new Map<string, ToolPage>();
+
+  constructor(
+    readonly sorted: readonly CatalogTool[],
+    readonly pageSize: number,
+  ) {}
+
+  page(cursor: string | undefined): ToolPage {
+    const key = cursor ?? '';
+    const cached = this.pages.get(key);
+    if (cached) return cached;
+    const start = cursor === undefined ? 0 : lowerBoundAfter(this.sorted, decodeCursor(cursor));
+    const tools = this.sorted.slice(start, start + this.pageSize);
+    const more = start + this.pageSize < this.sorted.length;
+    const nextCursor = more ? encodeCursor(tools[tools.length - 1]!.name) : undefined;
+    const result: Record<string, unknown> = { tools: tools.map((t) => t.definition) };
+    if (nextCursor) result.nextCursor = nextCursor;
+    const resultJson = Buffer.from(JSON.stringify(result));
+    const page: ToolPage = nextCursor ? { resultJson, tools, nextCursor } : { resultJson, tools };
+    if (this.pages.size < 10_000) this.pages.set(key, page);
+    return page;
+  }
+
+  /** A pager over the subset of these tools that `keep` accepts (a caller's visible tools). */
+  filter(keep: (t: CatalogTool) => boolean): ToolPager {
+    return new ToolPager(this.sorted.filter(keep), this.pageSize);
+  }
+}
+
+/**
  * An immutable view of the catalog. Hot paths read it without locks; changes build a new one.
  * Problems (collisions, unusable tools) are kept so operators can see them, never resolved silently.
  */
 export class CatalogSnapshot {
   readonly sorted: readonly CatalogTool[];
-  private readonly pages = new Map<string, ToolPage>();
+  readonly pager: ToolPager;
   private readonly checks = new Map<string, ArgumentCheck | null>();
 
   constructor(
@@ -31,30 +65,12 @@ export class CatalogSnapshot {
     readonly pageSize: number,
   ) {
     this.sorted = [...tools.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    this.pager = new ToolPager(this.sorted, pageSize);
   }
 
-  /**
-   * One page of the listing. The cursor is the last name of the previous page, so paging
-   * stays consistent when tools are added or removed in between.
-   */
+  /** One page of the whole listing (see {@link ToolPager}). */
   page(cursor: string | undefined): ToolPage {
-    const key = cursor ?? '';
-    const cached = this.pages.get(key);
-    if (cached) return cached;
-    let start = 0;
-    if (cursor !== undefined) {
-      const after = decodeCursor(cursor);
-      start = lowerBoundAfter(this.sorted, after);
-    }
-    const tools = this.sorted.slice(start, start + this.pageSize);
-    const more = start + this.pageSize < this.sorted.length;
-    const nextCursor = more ? encodeCursor(tools[tools.length - 1]!.name) : undefined;
-    const result: Record<string, unknown> = { tools: tools.map((t) => t.definition) };
-    if (nextCursor) result.nextCursor = nextCursor;
-    const resultJson = Buffer.from(JSON.stringify(result));
-    const page: ToolPage = nextCursor ? { resultJson, tools, nextCursor } : { resultJson, tools };
-    if (this.pages.size < 10_000) this.pages.set(key, page);
-    return page;
+    return this.pager.page(cursor);
   }
 
   /** The argument check for a tool, compiled on first use; `null` when its schema could not be compiled. */
@@ -114,7 +130,7 @@ export function buildSnapshot(input: BuildInput): CatalogSnapshot {
     backends.set(b.name, b);
     if (b.kind === 'rest') {
       for (const t of b.tools) {
-        const { http, timeoutMs, name, ...rest } = t;
+        const { http, timeoutMs, name, tags, ...rest } = t;
         const definition = { ...stripUndefined(rest), name: exposedName(b, name, input.separator) } as ToolDefinition;
         candidates.push({
           name: definition.name,
@@ -122,12 +138,13 @@ export function buildSnapshot(input: BuildInput): CatalogSnapshot {
           backend: b.name,
           definition,
           route: timeoutMs === undefined ? { kind: 'rest', http } : { kind: 'rest', http, timeoutMs },
+          tags,
         });
       }
     } else {
       for (const t of input.discovered.get(b.name) ?? []) {
         const definition: ToolDefinition = { ...t, name: exposedName(b, t.name, input.separator) };
-        candidates.push({ name: definition.name, upstreamName: t.name, backend: b.name, definition, route: { kind: 'mcp' } });
+        candidates.push({ name: definition.name, upstreamName: t.name, backend: b.name, definition, route: { kind: 'mcp' }, tags: metaTags(t) });
       }
     }
   }
@@ -144,6 +161,11 @@ export function buildSnapshot(input: BuildInput): CatalogSnapshot {
     tools.set(t.name, t);
   }
   return new CatalogSnapshot(input.version, tools, backends, problems, input.pageSize);
+}
+
+function metaTags(t: ToolDefinition): string[] {
+  const tags = (t._meta as { tags?: unknown } | undefined)?.tags;
+  return Array.isArray(tags) ? tags.filter((x): x is string => typeof x === 'string') : [];
 }
 
 function stripUndefined<T extends Record<string, unknown>>(o: T): T {

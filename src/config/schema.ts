@@ -37,6 +37,8 @@ const restTool = z
     inputSchema: jsonObject.default({ type: 'object' }),
     outputSchema: jsonObject.optional(),
     annotations: annotations.optional(),
+    /** Labels policies can match on (`input.tool.tags`); not shown to clients. */
+    tags: z.array(z.string().min(1)).default([]),
     timeoutMs: positiveMs.optional(),
     http: httpMapping,
   })
@@ -168,6 +170,8 @@ export const configSchema = z
         /** Dotted path of the claim holding roles, e.g. `realm_access.roles` for Keycloak. */
         rolesClaim: z.string().min(1).default('roles'),
         maxTokenBytes: z.number().int().min(256).max(65_536).default(8_192),
+        /** Shortest time between two JWKS fetches; a token with an unknown key id triggers one (key rotation). */
+        jwksCooldownMs: z.number().int().min(0).default(30_000),
       })
       .strict()
       .optional(),

@@ -12,9 +12,14 @@ import { openSessionStore } from '../session/open.js';
 import type { SessionStore } from '../session/store.js';
 import { McpBackends } from '../upstream/mcp-backend.js';
 import { Pools } from '../upstream/pool.js';
+import { OutboundCredentials } from '../upstream/credentials.js';
 import { restExecutor } from '../upstream/rest.js';
 import { createAgent } from '../upstream/transport.js';
 import { VERSION } from '../version.js';
+import { AnonymousAuthenticator, BearerAuthenticator, type Authenticator } from '../auth/authenticator.js';
+import { OidcVerifier } from '../auth/oidc.js';
+import { createPolicy } from '../policy/create.js';
+import { ToolVisibility } from '../policy/visibility.js';
 
 /** The assembled core: what an adapter (standalone HTTP, Envoy ext_proc) drives. */
 export interface GatewayCore {
@@ -24,6 +29,7 @@ export interface GatewayCore {
   readonly catalog: Catalog;
   readonly sessions: SessionStore;
   readonly streams: StreamHub;
+  readonly authenticator: Authenticator;
   readonly logger: Logger;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -44,11 +50,13 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   const sessions = deps.sessions ?? (await openSessionStore(config.sessions, logger));
   const dispatcher = deps.dispatcher ?? createAgent({ connectTimeoutMs: config.upstream.connectTimeoutMs });
   const pools = new Pools(config.upstream.cooldownMs);
+  const credentials = new OutboundCredentials(dispatcher, logger);
   const mcp = new McpBackends({
     dispatcher,
     pools,
     sessions,
     defaultTimeoutMs: config.upstream.timeoutMs,
+    credentials,
     logger,
     clientInfo: { name: 'mcp-gateway', version: VERSION },
   });
@@ -61,24 +69,34 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     logger,
   });
   const streams = new StreamHub();
-  const rest = restExecutor({ dispatcher, pools, defaultTimeoutMs: config.upstream.timeoutMs, wantsLog: (call) => Broker.wantsInfo(call.session) });
-  const broker = new Broker({ sessions, catalog, rest, mcp, streams, logger, serverInfo: { name: 'mcp-gateway', version: VERSION, title: 'MCP Gateway' } });
+  const verifier = config.auth ? new OidcVerifier({ ...config.auth, logger }) : undefined;
+  const authenticator = config.auth && verifier ? new BearerAuthenticator(config.auth, verifier, config.server.path) : new AnonymousAuthenticator();
+  const policy = createPolicy(config.policy, dispatcher, logger);
+  const visibility = new ToolVisibility(policy, config.policy.engine === 'opa' ? config.policy.listCacheMs : 0);
+  const rest = restExecutor({ dispatcher, pools, credentials, defaultTimeoutMs: config.upstream.timeoutMs, wantsLog: (call) => Broker.wantsInfo(call.session) });
+  const broker = new Broker({ sessions, catalog, rest, mcp, streams, visibility, logger, serverInfo: { name: 'mcp-gateway', version: VERSION, title: 'MCP Gateway' } });
   const admission = new Admission({
     allowedOrigins: config.server.allowedOrigins,
     maxBodyBytes: config.server.maxBodyBytes,
     sessions,
     catalog: () => catalog.current(),
+    authenticator,
+    policy,
   });
   return {
     config,
     admission,
     broker,
+    authenticator,
     catalog,
     sessions,
     streams,
     logger,
-    start: () => catalog.start(),
+    async start() {
+      await Promise.all([catalog.start(), verifier?.start(), policy.start?.()]);
+    },
     async stop() {
+      verifier?.stop();
       streams.closeAll();
       await catalog.stop();
       await sessions.close();

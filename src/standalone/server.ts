@@ -4,7 +4,8 @@ import type { GatewayRequest } from '../admission/decision.js';
 import { originMatcher } from '../admission/origin.js';
 import { GatewayError, wireError } from '../errors.js';
 import { isRequest, type JsonRpcId } from '../mcp/jsonrpc.js';
-import { ANONYMOUS, type Principal } from '../session/store.js';
+import { BearerAuthenticator } from '../auth/authenticator.js';
+import { resourceMetadata } from '../auth/challenge.js';
 import { readBody } from './body.js';
 import type { GatewayCore } from './gateway.js';
 import { writeJson, writeReply } from './write.js';
@@ -12,24 +13,12 @@ import { writeJson, writeReply } from './write.js';
 const CORS_ALLOW_HEADERS = 'content-type, accept, authorization, mcp-session-id, mcp-protocol-version, last-event-id';
 const CORS_EXPOSE_HEADERS = 'mcp-session-id, www-authenticate';
 
-/** Resolves who is calling; anonymous until authentication is configured. */
-export type Authenticate = (headers: GatewayRequest['headers']) => Promise<Principal>;
-
-export interface StandaloneOptions {
-  readonly authenticate?: Authenticate;
-}
-
 /** The one-process gateway: a plain node:http server in front of the core. */
 export class StandaloneServer {
   private readonly server: Server;
   private readonly originAllowed: (origin: string | undefined) => boolean;
-  private readonly authenticate: Authenticate;
 
-  constructor(
-    private readonly core: GatewayCore,
-    opts: StandaloneOptions = {},
-  ) {
-    this.authenticate = opts.authenticate ?? (async () => ANONYMOUS);
+  constructor(private readonly core: GatewayCore) {
     this.originAllowed = originMatcher(core.config.server.allowedOrigins);
     this.server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
       this.route(req, res).catch((err: unknown) => {
@@ -68,6 +57,7 @@ export class StandaloneServer {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz' && req.method === 'GET') return this.health(res);
+    if (path?.startsWith('/.well-known/oauth-protected-resource') && req.method === 'GET') return this.protectedResource(req, res);
     if (path !== this.core.config.server.path) return writeJson(res, 404, JSON.stringify({ error: 'not found', endpoint: this.core.config.server.path }));
     const origin = req.headers.origin;
     if (origin !== undefined && this.originAllowed(origin)) {
@@ -91,11 +81,16 @@ export class StandaloneServer {
       // A body we stopped reading cannot be followed by another request on this connection.
       if (read.truncated) res.setHeader('connection', 'close');
     }
-    const principal = await this.authenticate(headers);
-    const gatewayRequest: GatewayRequest = { method: req.method ?? 'GET', headers, principal, ...(body === undefined ? {} : { body, bodyBytes }) };
+    const gatewayRequest: GatewayRequest = {
+      method: req.method ?? 'GET',
+      headers,
+      url: req.url ?? '/',
+      ...(req.socket.remoteAddress ? { remoteAddress: req.socket.remoteAddress } : {}),
+      ...(body === undefined ? {} : { body, bodyBytes }),
+    };
     const decision = await admission.decide(gatewayRequest);
     if (decision.kind === 'reject') logger.debug({ code: decision.code, status: decision.status }, 'request rejected');
-    const reply = await broker.handle(decision, principal);
+    const reply = await broker.handle(decision);
     const requestId: JsonRpcId | null = 'message' in decision && isRequest(decision.message) ? decision.message.id : null;
     await writeReply(res, reply, {
       accept: headers.accept,
@@ -104,6 +99,14 @@ export class StandaloneServer {
       keepAliveMs: config.server.keepAliveIntervalMs,
       onError: (err) => logger.error({ err, requestId }, 'tool call failed inside the gateway'),
     });
+  }
+
+  /** RFC 9728 metadata: which authorization server issues tokens for this gateway. */
+  private protectedResource(req: IncomingMessage, res: ServerResponse): void {
+    const { authenticator, config } = this.core;
+    if (!(authenticator instanceof BearerAuthenticator) || !config.auth) return writeJson(res, 404, JSON.stringify({ error: 'authentication is not configured' }));
+    const doc = resourceMetadata(authenticator.resourceFor(flatten(req.headers)), config.auth.issuer, config.auth.scopesSupported);
+    writeJson(res, 200, JSON.stringify(doc), { 'access-control-allow-origin': '*', 'cache-control': 'max-age=300' });
   }
 
   private preflight(req: IncomingMessage, res: ServerResponse): void {

@@ -2,6 +2,7 @@ import type { CatalogTool } from '../catalog/model.js';
 import type { JsonRpcMessage, JsonRpcRequest } from '../mcp/jsonrpc.js';
 import type { SessionRecord } from '../session/store.js';
 import type { BackendDescriptor } from '../catalog/model.js';
+import type { Caller } from '../auth/caller.js';
 
 /** Everything an executor needs to run one `tools/call`. */
 export interface ToolCall {
@@ -11,6 +12,8 @@ export interface ToolCall {
   /** The client's request (its id is the one the final response carries). */
   readonly request: JsonRpcRequest;
   readonly arguments: Record<string, unknown>;
+  /** The verified caller (identity headers for backends that want them). */
+  readonly caller: Caller;
   /** Aborted when the client disconnects or cancels, or (through the executor's Deadline) on timeout. */
   readonly abort: AbortController;
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
-import { isRetrySafe, type ToolDefinition } from '../catalog/model.js';
+import { isRetrySafe, type BackendDescriptor, type ToolDefinition } from '../catalog/model.js';
 import type { McpBackendConfig } from '../config/schema.js';
 import { GatewayError } from '../errors.js';
 import { isNotification, isRequest, isResponse, success, type JsonRpcMessage, type JsonRpcRequest } from '../mcp/jsonrpc.js';
@@ -11,6 +11,7 @@ import { Deadline } from './deadline.js';
 import { withFailover } from './failover.js';
 import { deleteSession, finishReply, postMessage, replyMessages, type McpEndpoint, type McpReply } from './mcp-wire.js';
 import type { Pools } from './pool.js';
+import type { OutboundCredentials } from './credentials.js';
 import { toolError } from './results.js';
 import { describeNetworkError, isNetworkError, neverReachedBackend } from './transport.js';
 
@@ -19,6 +20,7 @@ export interface McpBackendsOptions {
   readonly pools: Pools;
   readonly sessions: SessionStore;
   readonly defaultTimeoutMs: number;
+  readonly credentials: OutboundCredentials;
   readonly logger: Logger;
   readonly clientInfo: { name: string; version: string };
 }
@@ -40,8 +42,9 @@ export class McpBackends {
     const deadline = Deadline.under(signal, backend.timeoutMs ?? this.opts.defaultTimeoutMs);
     try {
       return await withFailover(pool, true, async (url) => {
-        const bs = await this.openSession(backend, url, deadline.signal);
-        const ep = this.endpoint(backend, bs);
+        const headers = await this.opts.credentials.headers(backend, undefined);
+        const bs = await this.openSession(backend, url, headers, deadline.signal);
+        const ep = this.endpoint(bs, headers);
         try {
           const tools: ToolDefinition[] = [];
           let cursor: string | undefined;
@@ -71,9 +74,10 @@ export class McpBackends {
     let bs: BackendSession | undefined = call.session.backendSessions[backend.name];
     let retried = false;
     try {
+      const headers = await this.opts.credentials.headers(backend, call.caller);
       for (;;) {
-        if (!bs || !backend.urls.includes(bs.instance)) bs = await this.ensureSession(call, backend, deadline.signal, bs);
-        const ep = this.endpoint(backend, bs);
+        if (!bs || !backend.urls.includes(bs.instance)) bs = await this.ensureSession(call, backend, headers, deadline.signal, bs);
+        const ep = this.endpoint(bs, headers);
         const backendId = `gw-${this.nextId++}`;
         const message: JsonRpcRequest = { jsonrpc: '2.0', id: backendId, method: 'tools/call', params: { ...call.request.params, name: call.tool.upstreamName } };
         let reply: McpReply;
@@ -120,12 +124,12 @@ export class McpBackends {
    * Open (and remember) the client session's backend session. Concurrent first calls of one
    * client session share one handshake instead of each opening a session.
    */
-  private ensureSession(call: ToolCall, backend: McpBackendConfig, signal: AbortSignal, stale: BackendSession | undefined): Promise<BackendSession> {
+  private ensureSession(call: ToolCall, backend: McpBackendConfig, headers: Record<string, string>, signal: AbortSignal, stale: BackendSession | undefined): Promise<BackendSession> {
     const key = `${call.session.id}\u0000${backend.name}\u0000${stale?.sessionId ?? ''}`;
     let opening = this.opening.get(key);
     if (!opening) {
       const pool = this.opts.pools.get(backend.name, backend.urls);
-      opening = withFailover(pool, true, (url) => this.openSession(backend, url, signal), () => signal.aborted).then(async (bs) => {
+      opening = withFailover(pool, true, (url) => this.openSession(backend, url, headers, signal), () => signal.aborted).then(async (bs) => {
         await this.opts.sessions.setBackendSession(call.session.id, backend.name, bs);
         return bs;
       });
@@ -166,11 +170,12 @@ export class McpBackends {
   }
 
   /** Close every backend session a client session holds (on DELETE or expiry). */
-  async closeSessions(record: SessionRecord, backends: ReadonlyMap<string, { headers: Record<string, string> }>): Promise<void> {
+  async closeSessions(record: SessionRecord, backends: ReadonlyMap<string, BackendDescriptor>): Promise<void> {
     await Promise.all(
       Object.entries(record.backendSessions).map(async ([name, bs]) => {
-        const ep: McpEndpoint = { url: bs.instance, sessionId: bs.sessionId, protocolVersion: bs.protocolVersion, headers: backends.get(name)?.headers ?? {} };
         try {
+          const backend = backends.get(name);
+          const ep = this.endpoint(bs, backend ? await this.opts.credentials.headers(backend, undefined) : {});
           await deleteSession(this.opts.dispatcher, ep, AbortSignal.timeout(5_000));
         } catch (err) {
           this.opts.logger.debug({ backend: name, err: describeNetworkError(err) }, 'closing backend session failed');
@@ -185,19 +190,19 @@ export class McpBackends {
       .catch(() => {});
   }
 
-  private endpoint(backend: McpBackendConfig, bs: BackendSession): McpEndpoint {
-    return { url: bs.instance, sessionId: bs.sessionId, protocolVersion: bs.protocolVersion, headers: backend.headers };
+  private endpoint(bs: BackendSession, headers: Record<string, string>): McpEndpoint {
+    return { url: bs.instance, sessionId: bs.sessionId, protocolVersion: bs.protocolVersion, headers };
   }
 
   /** The initialize handshake with one instance. */
-  private async openSession(backend: McpBackendConfig, url: string, signal: AbortSignal): Promise<BackendSession> {
+  private async openSession(backend: McpBackendConfig, url: string, headers: Record<string, string>, signal: AbortSignal): Promise<BackendSession> {
     const init: JsonRpcRequest = {
       jsonrpc: '2.0',
       id: `gw-${this.nextId++}`,
       method: 'initialize',
       params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: this.opts.clientInfo },
     };
-    const ep: McpEndpoint = { url, headers: backend.headers };
+    const ep: McpEndpoint = { url, headers };
     const reply = await postMessage(this.opts.dispatcher, ep, init, signal);
     if (reply.status !== 200) {
       await reply.body.dump();
@@ -209,7 +214,7 @@ export class McpBackends {
       throw new GatewayError('GW_UPSTREAM_PROTOCOL', `backend "${backend.name}" negotiated unsupported protocol version ${String(version)}`);
     }
     const bs: BackendSession = { instance: url, sessionId: reply.sessionId ?? null, protocolVersion: version };
-    const ack = await postMessage(this.opts.dispatcher, this.endpoint(backend, bs), { jsonrpc: '2.0', method: 'notifications/initialized' }, signal);
+    const ack = await postMessage(this.opts.dispatcher, this.endpoint(bs, headers), { jsonrpc: '2.0', method: 'notifications/initialized' }, signal);
     await ack.body.dump();
     return bs;
   }

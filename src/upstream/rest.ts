@@ -11,12 +11,14 @@ import { InstanceFailure, withFailover } from './failover.js';
 import type { Pools } from './pool.js';
 import { buildRestRequest, joinUrl } from './rest-request.js';
 import { describeNetworkError, isNetworkError } from './transport.js';
+import type { OutboundCredentials } from './credentials.js';
 import { jsonResult, textResult, toolError } from './results.js';
 
 export interface RestExecutorOptions {
   readonly dispatcher: Dispatcher;
   readonly pools: Pools;
   readonly defaultTimeoutMs: number;
+  readonly credentials: OutboundCredentials;
   /** Whether the session wants `info`-level log notifications (streamed chunks use them without a progress token). */
   readonly wantsLog: (call: ToolCall) => boolean;
 }
@@ -43,6 +45,7 @@ export function restExecutor(opts: RestExecutorOptions) {
     const retrySafe = isRetrySafe(call.tool);
     const pool = opts.pools.get(backend.name, backend.urls);
     try {
+      const headers = await opts.credentials.headers(backend, call.caller, { accept: 'application/json', ...req.headers });
       const res = await withFailover(
         pool,
         retrySafe,
@@ -52,7 +55,7 @@ export function restExecutor(opts: RestExecutorOptions) {
             origin: url.origin,
             path: url.pathname + url.search,
             method: req.method as Dispatcher.HttpMethod,
-            headers: { accept: 'application/json', ...backend.headers, ...req.headers },
+            headers,
             body: req.body ?? null,
             signal: deadline.signal,
           });
@@ -65,6 +68,7 @@ export function restExecutor(opts: RestExecutorOptions) {
         () => deadline.signal.aborted,
       );
       const mt = mediaType(res.headers['content-type']);
+      if (res.statusCode === 401 && backend.credentials.type !== 'none') opts.credentials.invalidate(backend.name);
       if (res.statusCode < 200 || res.statusCode >= 300) {
         const text = await readText(res.body);
         const snippet = text.length > 2000 ? `${text.slice(0, 2000)}…` : text;

@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import type { Logger } from 'pino';
+import { GatewayError } from '../errors.js';
+import type { Caller } from './caller.js';
+
+export interface OidcOptions {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly algorithms: readonly string[];
+  readonly clockToleranceSeconds: number;
+  readonly rolesClaim: string;
+  /** Shortest time between two JWKS fetches (an unknown `kid` triggers one; rotation is picked up this way). */
+  readonly jwksCooldownMs?: number;
+  readonly logger: Logger;
+}
+
+/** A token that cannot be accepted; `description` is safe to show the client. */
+export class InvalidTokenError extends Error {
+  readonly code = 'GW_INVALID_TOKEN';
+}
+
+const MAX_CACHED = 10_000;
+
+/**
+ * Verifies bearer JWTs against the issuer's keys, found through OIDC discovery in the background.
+ * Verified tokens are remembered until they expire, so a client's repeated requests cost a hash
+ * lookup instead of a signature check.
+ */
+export class OidcVerifier {
+  private jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
+  private discovery: Promise<void> | undefined;
+  private readonly verified = new Map<string, { caller: Caller; expMs: number }>();
+  private stopped = false;
+
+  constructor(private readonly opts: OidcOptions) {}
+
+  /** Start discovery; retried with backoff until it succeeds. Resolves after the first attempt. */
+  async start(): Promise<void> {
+    this.discovery = this.discover();
+    await Promise.race([this.discovery, new Promise((r) => setTimeout(r, 5_000).unref())]);
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  async verify(token: string): Promise<Caller> {
+    const key = createHash('sha256').update(token).digest('base64url');
+    const hit = this.verified.get(key);
+    if (hit && hit.expMs > Date.now()) return hit.caller;
+    if (!this.jwks) throw new GatewayError('GW_AUTH_UNAVAILABLE', `the issuer ${this.opts.issuer} has not been reached yet`);
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.jwks, {
+        issuer: this.opts.issuer,
+        audience: this.opts.audience,
+        algorithms: [...this.opts.algorithms],
+        clockTolerance: this.opts.clockToleranceSeconds,
+        requiredClaims: ['exp', 'sub'],
+      }));
+    } catch (err) {
+      throw new InvalidTokenError(describe(err), { cause: err });
+    }
+    const caller = this.toCaller(payload);
+    if (this.verified.size >= MAX_CACHED) this.verified.clear();
+    this.verified.set(key, { caller, expMs: (payload.exp! + this.opts.clockToleranceSeconds) * 1000 });
+    return caller;
+  }
+
+  private toCaller(p: JWTPayload): Caller {
+    const scopes = typeof p.scope === 'string' ? p.scope.split(' ').filter(Boolean) : Array.isArray(p.scp) ? p.scp.map(String) : typeof p.scp === 'string' ? p.scp.split(' ') : [];
+    const rawRoles = claimAt(p, this.opts.rolesClaim);
+    const roles = Array.isArray(rawRoles) ? rawRoles.map(String) : typeof rawRoles === 'string' ? rawRoles.split(' ').filter(Boolean) : [];
+    const clientId = typeof p.client_id === 'string' ? p.client_id : typeof p.azp === 'string' ? p.azp : undefined;
+    const caller: Caller = { principal: { issuer: p.iss!, subject: p.sub! }, scopes, roles, claims: p };
+    return clientId === undefined ? caller : { ...caller, clientId };
+  }
+
+  private async discover(): Promise<void> {
+    const wellKnown = `${this.opts.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
+    for (let attempt = 0, delay = 500; !this.stopped; attempt++, delay = Math.min(delay * 2, 30_000)) {
+      try {
+        const res = await fetch(wellKnown, { signal: AbortSignal.timeout(5_000) });
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        const doc = (await res.json()) as { issuer?: string; jwks_uri?: string };
+        if (doc.issuer !== this.opts.issuer) throw new Error(`discovery names issuer "${doc.issuer}", expected "${this.opts.issuer}"`);
+        if (typeof doc.jwks_uri !== 'string') throw new Error('discovery document has no jwks_uri');
+        this.jwks = createRemoteJWKSet(new URL(doc.jwks_uri), { cooldownDuration: this.opts.jwksCooldownMs ?? 30_000, timeoutDuration: 5_000 });
+        this.opts.logger.info({ issuer: this.opts.issuer, jwks: doc.jwks_uri }, 'OIDC discovery done');
+        return;
+      } catch (err) {
+        this.opts.logger.warn({ issuer: this.opts.issuer, attempt, err: (err as Error).message }, 'OIDC discovery failed; retrying');
+        await new Promise((r) => setTimeout(r, delay).unref());
+      }
+    }
+  }
+}
+
+function claimAt(p: JWTPayload, path: string): unknown {
+  let v: unknown = p;
+  for (const k of path.split('.')) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+  return v;
+}
+
+function describe(err: unknown): string {
+  if (err instanceof errors.JWTExpired) return 'the token has expired';
+  if (err instanceof errors.JWTClaimValidationFailed) return `claim "${err.claim}" is not acceptable (${err.reason})`;
+  if (err instanceof errors.JOSEAlgNotAllowed) return 'the token is signed with an algorithm that is not allowed';
+  if (err instanceof errors.JWKSNoMatchingKey) return 'no key of the issuer matches the token';
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'the token signature is invalid';
+  if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid) return 'the token is malformed';
+  return 'the token could not be verified';
+}

@@ -1,0 +1,36 @@
+# Loaded into OPA by the gateway (policy id "mcp-gateway-base"). Policy authors do not edit it:
+# they write `allow` (and optionally `reason`) in package mcp.policy, and services ship
+# restrictions as `deny` reasons in package mcp.services.<service>. A service policy can only
+# narrow what the global policy allows, never widen it.
+package mcp.gateway
+
+import rego.v1
+
+# Reasons the service's own policy gives for refusing this input.
+denials(inp) := ds if {
+	ds := {r | some r in object.get(data.mcp.services, [inp.request.service, "deny"], set())} with input as inp
+}
+
+allowed(inp) if {
+	data.mcp.policy.allow with input as inp
+}
+
+why_not(inp) := r if {
+	r := data.mcp.policy.reason with input as inp
+} else := "no policy rule allows this call"
+
+evaluate(inp) := {"allow": false, "reason": concat("; ", sort(denials(inp)))} if {
+	count(denials(inp)) > 0
+} else := {"allow": true} if {
+	allowed(inp)
+} else := {"allow": false, "reason": why_not(inp)}
+
+# The decision for one tools/call (input: the policy input document).
+decision := evaluate(input)
+
+# The tools a caller may see, decided in one query (input: the document without request/tool,
+# plus "items": [{"tool": …, "request": …}, …]).
+visible_tools := [item.tool.name |
+	some item in input.items
+	evaluate(object.union(object.remove(input, ["items"]), item)).allow
+]

@@ -1,0 +1,110 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
+import type { CatalogTool } from '../catalog/model.js';
+import type { GatewayConfig } from '../config/schema.js';
+import { packageFile } from '../package-file.js';
+import type { PolicyDecision, PolicyEngine } from './engine.js';
+import { toolPart, type PolicyInput, type PolicySubject } from './input.js';
+
+type OpaConfig = Extract<GatewayConfig['policy'], { engine: 'opa' }>;
+
+/** Rego package a service's snippet must declare, so it can only speak for its own service. */
+const SERVICE_PACKAGE = /^\s*package\s+mcp\.services\.(?:([A-Za-z_][A-Za-z0-9_]*)|\["([^"]+)"\])\s*$/m;
+
+/**
+ * Policy decisions by OPA over its REST API. At start the gateway loads its base module
+ * (src/policy/base.rego), the global policy files and each service's snippet; a snippet that
+ * does not compile is logged and left out, the others keep working. Every failure to get an
+ * answer denies (fail closed).
+ */
+export class OpaPolicy implements PolicyEngine {
+  private readonly origin: string;
+
+  constructor(
+    private readonly cfg: OpaConfig,
+    private readonly dispatcher: Dispatcher,
+    private readonly logger: Logger,
+  ) {
+    this.origin = new URL(cfg.url).origin;
+  }
+
+  /** Load the modules; while OPA is unreachable, keep trying in the background. */
+  async start(): Promise<void> {
+    const loaded = this.loadAll();
+    await Promise.race([loaded, new Promise((r) => setTimeout(r, 5_000).unref())]);
+  }
+
+  async decide(input: PolicyInput): Promise<PolicyDecision> {
+    try {
+      const result = await this.query(this.cfg.decisionPath, input);
+      if (typeof result === 'boolean') return result ? { allow: true } : { allow: false, reason: 'denied by policy' };
+      if (result && typeof result === 'object' && typeof (result as { allow?: unknown }).allow === 'boolean') {
+        const { allow, reason } = result as { allow: boolean; reason?: unknown };
+        return allow ? { allow } : { allow, reason: typeof reason === 'string' ? reason : 'denied by policy' };
+      }
+      return { allow: false, unavailable: true, reason: `policy at ${this.cfg.decisionPath} gave no decision` };
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'OPA decision failed; denying');
+      return { allow: false, unavailable: true, reason: `policy engine unavailable: ${(err as Error).message}` };
+    }
+  }
+
+  async visible(subject: PolicySubject, tools: readonly CatalogTool[]): Promise<ReadonlySet<string>> {
+    try {
+      const result = await this.query(this.cfg.visiblePath, { ...subject, items: tools.map((t) => toolPart(t, {})) });
+      if (!Array.isArray(result)) throw new Error(`policy at ${this.cfg.visiblePath} did not return a list`);
+      return new Set(result.filter((x): x is string => typeof x === 'string'));
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'OPA listing decision failed; showing no tools');
+      return new Set();
+    }
+  }
+
+  private async query(path: string, input: unknown): Promise<unknown> {
+    const res = await this.dispatcher.request({
+      origin: this.origin,
+      path: `/v1/data/${path.replace(/^\/+/, '')}`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ input }),
+      signal: AbortSignal.timeout(this.cfg.timeoutMs),
+    });
+    const text = await res.body.text();
+    if (res.statusCode !== 200) throw new Error(`OPA answered HTTP ${res.statusCode}: ${text.slice(0, 300)}`);
+    return (JSON.parse(text) as { result?: unknown }).result;
+  }
+
+  private async loadAll(): Promise<void> {
+    const modules: Array<{ id: string; text: () => Promise<string>; service?: string }> = [
+      { id: 'mcp-gateway-base', text: async () => packageFile('src/policy/base.rego') },
+      ...this.cfg.policyFiles.map((f) => ({ id: `mcp-gateway-file-${basename(f)}`, text: () => readFile(f, 'utf8') })),
+      ...Object.entries(this.cfg.servicePolicies).map(([service, f]) => ({ id: `mcp-gateway-service-${service}`, text: () => readFile(f, 'utf8'), service })),
+    ];
+    for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
+      try {
+        for (const m of modules) await this.put(m.id, await m.text(), m.service);
+        this.logger.info({ modules: modules.length }, 'policies loaded into OPA');
+        return;
+      } catch (err) {
+        this.logger.warn({ err: (err as Error).message }, 'cannot reach OPA to load policies; retrying');
+        await new Promise((r) => setTimeout(r, delay).unref());
+      }
+    }
+  }
+
+  /** Upload one module; a module OPA rejects is logged and skipped, a network failure is thrown (retry). */
+  private async put(id: string, rego: string, service?: string): Promise<void> {
+    if (service !== undefined) {
+      const m = SERVICE_PACKAGE.exec(rego);
+      if (!m || (m[1] ?? m[2]) !== service) {
+        this.logger.error({ service, policy: id }, `policy of service "${service}" must declare package mcp.services.${service}; left out`);
+        return;
+      }
+    }
+    const res = await this.dispatcher.request({ origin: this.origin, path: `/v1/policies/${encodeURIComponent(id)}`, method: 'PUT', headers: { 'content-type': 'text/plain' }, body: rego, signal: AbortSignal.timeout(5_000) });
+    const text = await res.body.text();
+    if (res.statusCode !== 200) this.logger.error({ policy: id, opa: text.slice(0, 2000) }, `OPA rejected policy ${id}; left out, other policies stay in force`);
+  }
+}
