@@ -57,6 +57,7 @@ export async function startIdp(clients: TestClient[], audience: string): Promise
           getResourceServerInfo: (_ctx: unknown, resource: string) => ({ scope: 'tools:call orders:write orders:read', audience: resource, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } }),
         },
       },
+      ttl: { ClientCredentials: 600 },
       extraTokenClaims: (_ctx: unknown, token: { clientId?: string }) => claimsOf.get(token.clientId ?? '') ?? {},
     } as never);
     handler = provider.callback() as RequestListener;
