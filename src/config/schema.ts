@@ -92,6 +92,8 @@ const consulSource = z
     datacenter: z.string().min(1).optional(),
     /** KV folder holding `<prefix><service>` = JSON array of REST tool definitions. */
     kvPrefix: z.string().regex(/^[^/].*\/$/, 'must end with "/" and not start with "/"').default('mcp/tools/'),
+    /** KV folder holding `<prefix><service>` = the service's Rego snippet (package mcp.services.<service>), loaded into OPA. */
+    policyPrefix: z.string().regex(/^[^/].*\/$/, 'must end with "/" and not start with "/"').default('mcp/policies/'),
     /** Longest a blocking query waits for a change before it is asked again. */
     waitSeconds: z.number().int().min(1).max(600).default(30),
     /** Longest pause between retries while Consul cannot be reached (backoff starts at 250 ms). */

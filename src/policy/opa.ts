@@ -21,6 +21,9 @@ const SERVICE_PACKAGE = /^\s*package\s+mcp\.services\.(?:([A-Za-z_][A-Za-z0-9_]*
  */
 export class OpaPolicy implements PolicyEngine {
   private readonly origin: string;
+  /** Snippets from a dynamic source (Consul KV) as last uploaded, by service. */
+  private readonly dynamic = new Map<string, string>();
+  private syncing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly cfg: OpaConfig,
@@ -92,6 +95,36 @@ export class OpaPolicy implements PolicyEngine {
         await new Promise((r) => setTimeout(r, delay).unref());
       }
     }
+  }
+
+  /**
+   * Make OPA hold exactly these service snippets from a dynamic source (Consul KV): changed ones
+   * are uploaded, removed ones deleted. Calls are serialised so updates apply in order.
+   */
+  syncServiceSnippets(snippets: ReadonlyMap<string, string>): Promise<void> {
+    this.syncing = this.syncing.then(async () => {
+      for (const [service, rego] of snippets) {
+        if (this.dynamic.get(service) === rego) continue;
+        try {
+          await this.put(`mcp-gateway-kv-${service}`, rego, service);
+          this.dynamic.set(service, rego);
+        } catch (err) {
+          this.logger.warn({ service, err: (err as Error).message }, 'cannot load the service policy into OPA yet');
+        }
+      }
+      for (const service of [...this.dynamic.keys()]) {
+        if (snippets.has(service)) continue;
+        try {
+          const res = await this.dispatcher.request({ origin: this.origin, path: `/v1/policies/${encodeURIComponent(`mcp-gateway-kv-${service}`)}`, method: 'DELETE', signal: AbortSignal.timeout(5_000) });
+          await res.body.dump();
+          this.dynamic.delete(service);
+          this.logger.info({ service }, 'service policy removed from OPA');
+        } catch (err) {
+          this.logger.warn({ service, err: (err as Error).message }, 'cannot remove the service policy from OPA yet');
+        }
+      }
+    });
+    return this.syncing;
   }
 
   /** Upload one module; a module OPA rejects is logged and skipped, a network failure is thrown (retry). */

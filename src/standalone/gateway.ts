@@ -19,6 +19,8 @@ import { VERSION } from '../version.js';
 import { AnonymousAuthenticator, BearerAuthenticator, type Authenticator } from '../auth/authenticator.js';
 import { OidcVerifier } from '../auth/oidc.js';
 import { createPolicy } from '../policy/create.js';
+import { watchPolicySnippets } from '../policy/consul-snippets.js';
+import { OpaPolicy } from '../policy/opa.js';
 import { ToolVisibility } from '../policy/visibility.js';
 
 /** The assembled core: what an adapter (standalone HTTP, Envoy ext_proc) drives. */
@@ -72,6 +74,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   const verifier = config.auth ? new OidcVerifier({ ...config.auth, logger }) : undefined;
   const authenticator = config.auth && verifier ? new BearerAuthenticator(config.auth, verifier, config.server.path) : new AnonymousAuthenticator();
   const policy = createPolicy(config.policy, dispatcher, logger);
+  let stopSnippets: (() => Promise<void>) | undefined;
   const visibility = new ToolVisibility(policy, config.policy.engine === 'opa' ? config.policy.listCacheMs : 0);
   const rest = restExecutor({ dispatcher, pools, credentials, defaultTimeoutMs: config.upstream.timeoutMs, wantsLog: (call) => Broker.wantsInfo(call.session) });
   const broker = new Broker({ sessions, catalog, rest, mcp, streams, visibility, logger, serverInfo: { name: 'mcp-gateway', version: VERSION, title: 'MCP Gateway' } });
@@ -94,8 +97,12 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     logger,
     async start() {
       await Promise.all([catalog.start(), verifier?.start(), policy.start?.()]);
+      if (policy instanceof OpaPolicy && config.catalog.consul) {
+        stopSnippets = watchPolicySnippets(config.catalog.consul, logger.child({ component: 'consul-policies' }), (s) => void policy.syncServiceSnippets(s));
+      }
     },
     async stop() {
+      await stopSnippets?.();
       verifier?.stop();
       streams.closeAll();
       await catalog.stop();
