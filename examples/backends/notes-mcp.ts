@@ -1,20 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
-import { closeServer, listen } from './listen.js';
+import { serveMcp, type McpHttpServer } from './mcp-http.js';
 
 /** A note-taking MCP server built with the official SDK: the example native MCP backend. */
-export interface NotesServer {
-  readonly url: string;
-  /** Live MCP sessions on this server, by session id. */
-  readonly sessions: Map<string, StreamableHTTPServerTransport>;
-  /** Every session id ever initialized, in order. */
-  readonly initialized: string[];
+export interface NotesServer extends McpHttpServer {
   /** Calls of count_slowly that stopped because the caller cancelled them. */
   readonly cancelled: { count: number };
-  close(): Promise<void>;
 }
 
 function buildServer(notes: string[], cancelled: { count: number }): McpServer {
@@ -57,57 +48,10 @@ function buildServer(notes: string[], cancelled: { count: number }): McpServer {
   return server;
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  let text = '';
-  for await (const chunk of req) text += chunk;
-  return text ? JSON.parse(text) : undefined;
-}
-
 /** Start the server on 127.0.0.1; the MCP endpoint is `<url>` (path /mcp). */
 export async function startNotesServer(opts: { port?: number; host?: string } = {}): Promise<NotesServer> {
   const notes: string[] = [];
-  const sessions = new Map<string, StreamableHTTPServerTransport>();
-  const initialized: string[] = [];
   const cancelled = { count: 0 };
-  const http = createServer(async (req, res) => {
-    try {
-      if (!req.url?.startsWith('/mcp')) return void res.writeHead(404).end();
-      const sid = req.headers['mcp-session-id'];
-      const body = req.method === 'POST' ? await readJson(req) : undefined;
-      let transport = typeof sid === 'string' ? sessions.get(sid) : undefined;
-      if (!transport) {
-        const isInit = typeof body === 'object' && body !== null && (body as { method?: string }).method === 'initialize';
-        if (sid !== undefined || !isInit) {
-          res.writeHead(sid !== undefined ? 404 : 400, { 'content-type': 'application/json' });
-          return void res.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32001, message: 'Session not found' } }));
-        }
-        const t: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-          sessionIdGenerator: () => randomUUID(),
-          onsessioninitialized: (id) => {
-            sessions.set(id, t);
-            initialized.push(id);
-          },
-        });
-        t.onclose = () => {
-          if (t.sessionId) sessions.delete(t.sessionId);
-        };
-        await buildServer(notes, cancelled).connect(t);
-        transport = t;
-      }
-      await transport.handleRequest(req, res, body);
-    } catch (err) {
-      if (!res.headersSent) res.writeHead(500).end(String(err));
-    }
-  });
-  const base = await listen(http, opts.port, opts.host);
-  return {
-    url: `${base}/mcp`,
-    sessions,
-    initialized,
-    cancelled,
-    async close() {
-      for (const t of sessions.values()) await t.close().catch(() => {});
-      await closeServer(http);
-    },
-  };
+  const server = await serveMcp(() => buildServer(notes, cancelled), opts);
+  return { ...server, cancelled };
 }
