@@ -63,9 +63,20 @@ export class OidcVerifier {
       throw new InvalidTokenError(describe(err), { cause: err });
     }
     const caller = this.toCaller(payload);
-    if (this.verified.size >= MAX_CACHED) this.verified.clear();
+    if (this.verified.size >= MAX_CACHED) this.evict();
     this.verified.set(key, { caller, expMs: (payload.exp! + this.opts.clockToleranceSeconds) * 1000 });
     return caller;
+  }
+
+  /** Drop expired tokens; if still full, the oldest tenth (Map order is insertion order). */
+  private evict(): void {
+    const now = Date.now();
+    for (const [k, v] of this.verified) if (v.expMs <= now) this.verified.delete(k);
+    let extra = this.verified.size - MAX_CACHED * 0.9;
+    for (const k of this.verified.keys()) {
+      if (extra-- <= 0) break;
+      this.verified.delete(k);
+    }
   }
 
   private toCaller(p: JWTPayload): Caller {

@@ -44,7 +44,9 @@ export class ToolPager {
 
   /** A pager over the subset of these tools that `keep` accepts (a caller's visible tools). */
   filter(keep: (t: CatalogTool) => boolean): ToolPager {
-    return new ToolPager(this.sorted.filter(keep), this.pageSize);
+    const kept = this.sorted.filter(keep);
+    // Everything visible: share this pager and its serialised pages.
+    return kept.length === this.sorted.length ? this : new ToolPager(kept, this.pageSize);
   }
 }
 

@@ -9,7 +9,8 @@ import { policySubject } from './input.js';
  * per caller and catalog version, remembered for `cacheMs`.
  */
 export class ToolVisibility {
-  private readonly cache = new Map<string, { pager: ToolPager; expires: number }>();
+  /** Pagers being computed or computed, by caller and catalog version; concurrent misses share one query. */
+  private readonly cache = new Map<string, { pager: Promise<ToolPager>; expires: number }>();
 
   constructor(
     private readonly policy: PolicyEngine,
@@ -22,10 +23,20 @@ export class ToolVisibility {
     const now = Date.now();
     const hit = this.cache.get(key);
     if (hit && hit.expires > now) return hit.pager;
-    const allowed = await this.policy.visible(policySubject(caller, session, sourceIp), snapshot.sorted);
-    const pager = snapshot.pager.filter((t) => allowed.has(t.name));
-    if (this.cache.size > 10_000) this.cache.clear();
-    if (this.cacheMs > 0) this.cache.set(key, { pager, expires: now + this.cacheMs });
+    const pager = this.policy.visible(policySubject(caller, session, sourceIp), snapshot.sorted).then((allowed) => snapshot.pager.filter((t) => allowed.has(t.name)));
+    if (this.cache.size >= 10_000) this.evict(now);
+    // Until it settles the entry serves concurrent listings; afterwards it lives for cacheMs.
+    const entry = { pager, expires: Number.POSITIVE_INFINITY };
+    this.cache.set(key, entry);
+    pager.then(
+      () => (entry.expires = Date.now() + this.cacheMs),
+      () => this.cache.delete(key),
+    );
     return pager;
+  }
+
+  private evict(now: number): void {
+    for (const [k, v] of this.cache) if (v.expires <= now) this.cache.delete(k);
+    if (this.cache.size >= 10_000) this.cache.clear();
   }
 }

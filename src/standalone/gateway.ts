@@ -75,7 +75,8 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   const authenticator = config.auth && verifier ? new BearerAuthenticator(config.auth, verifier, config.server.path) : new AnonymousAuthenticator();
   const policy = createPolicy(config.policy, dispatcher, logger);
   let stopSnippets: (() => Promise<void>) | undefined;
-  const visibility = new ToolVisibility(policy, config.policy.engine === 'opa' ? config.policy.listCacheMs : 0);
+  // Rules only change with the configuration, so their listings live as long as the catalog version.
+  const visibility = new ToolVisibility(policy, config.policy.engine === 'opa' ? config.policy.listCacheMs : Number.MAX_SAFE_INTEGER);
   const rest = restExecutor({ dispatcher, pools, credentials, defaultTimeoutMs: config.upstream.timeoutMs, wantsLog: (call) => Broker.wantsInfo(call.session) });
   const broker = new Broker({ sessions, catalog, rest, mcp, streams, visibility, logger, serverInfo: { name: 'mcp-gateway', version: VERSION, title: 'MCP Gateway' } });
   const admission = new Admission({
