@@ -19,7 +19,9 @@ import type { BackendDescriptor } from '../src/catalog/model.js';
 import { buildSnapshot } from '../src/catalog/snapshot.js';
 import { parseConfig } from '../src/config/load.js';
 import { runStandalone } from '../src/standalone/run.js';
-import { consulBinary, startAgent } from './consul-agent.js';
+import { consulBin } from '../test/harness/components.js';
+import { startConsul } from '../test/harness/consul.js';
+import { installed } from './installed.js';
 import { openSession } from './mcp-session.js';
 
 const SERVICES = 200;
@@ -96,7 +98,7 @@ function rebuild(): void {
 }
 
 async function latency(bin: string): Promise<void> {
-  const agent = await startAgent(bin);
+  const agent = await startConsul();
   const put = async (path: string, body?: unknown): Promise<void> => {
     const res = await fetch(`${agent.url}${path}`, { method: 'PUT', ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     if (!res.ok) throw new Error(`PUT ${path}: HTTP ${res.status}`);
@@ -146,7 +148,7 @@ async function latency(bin: string): Promise<void> {
 
 async function main(): Promise<void> {
   rebuild();
-  const bin = consulBinary();
+  const bin = installed(consulBin);
   if (!bin) console.log('\nConsul change latency: skipped, no consul binary (run `bash scripts/install-components.sh`).');
   else await latency(bin);
 }

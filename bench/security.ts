@@ -17,7 +17,7 @@
  *    allow-all (and one with the rules engine), in front of one trivial node:http backend.
  * 4. tools/list of 1,000 tools (20 backends × 50, pageSize 1000) through gateways with allow-all
  *    (baseline), OPA uncached (listCacheMs 0: every listing is a first listing, one batched OPA
- *    query), OPA cached (within listCacheMs) and the rules engine.
+ *    query), OPA cached (within listCacheMs) and the rules engine (cached per catalog version).
  *
  * Gateway requests are closed loop at c=1, the targets of one comparison interleaved request by
  * request (rotating the order each round), so drift in machine load hits both sides alike. The
@@ -50,7 +50,10 @@ import { createLogger } from '../src/telemetry/logger.js';
 import { createAgent } from '../src/upstream/transport.js';
 import { listingConfig } from './configs.js';
 import { firstMessage, openSession, type SessionHeaders } from './mcp-session.js';
-import { hazelcastJar, killOnSignals, opaBinary, startHazelcast, startOpa, type Proc } from './security-procs.js';
+import { hazelcastJar, opaBin } from '../test/harness/components.js';
+import { startHazelcast, type HazelcastHandle } from '../test/harness/hazelcast.js';
+import { startOpa, type OpaHandle } from '../test/harness/opa.js';
+import { installed } from './installed.js';
 import { percentile } from './stats.js';
 
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
@@ -201,7 +204,7 @@ async function createMany(store: SessionStore, n: number): Promise<string[]> {
 const WARM_SET = 100;
 const WARM_OPS = 100_000;
 
-async function sessions(hz: Proc | undefined, cluster: string): Promise<void> {
+async function sessions(hz: HazelcastHandle | undefined, cluster: string): Promise<void> {
   const ttlMs = 1_800_000; // the default ttlSeconds: local cache copies live min(touch interval, 2 s)
   const mem = new MemorySessionStore(ttlMs);
   const memIds = await createMany(mem, 2 * N.sessions + WARM_SET);
@@ -422,7 +425,7 @@ async function lister(c: GatewayClient, label: string): Promise<() => Promise<vo
   };
 }
 
-async function policyBench(opa: Proc | undefined): Promise<void> {
+async function policyBench(opa: OpaHandle | undefined): Promise<void> {
   const backend = await startBackend();
   const opened: GatewayClient[] = [];
   const dispatcher: Dispatcher = createAgent({ connectTimeoutMs: 2_000 });
@@ -517,7 +520,7 @@ async function policyBench(opa: Proc | undefined): Promise<void> {
     const vs = (f: Fig): string => `${x(f.p50 / lfAllow!.p50)} p50, ${x(f.p99 / lfAllow!.p99)} p99`;
     const listLines: Line[] = [
       { label: 'allow-all (pre-serialised page)', fig: lfAllow!, vs: 'baseline' },
-      { label: 'rules (not cached: every listing)', fig: lfRules!, vs: vs(lfRules!) },
+      { label: 'rules (cached per caller and catalog version)', fig: lfRules!, vs: vs(lfRules!) },
     ];
     if (lfOpa0 && lfOpa) {
       listLines.push(
@@ -556,7 +559,7 @@ async function policyBench(opa: Proc | undefined): Promise<void> {
     }
     const listNotes = [
       '20 backends × 50 tools, pageSize 1000, ~400 KiB per listing; c=1, the gateways interleaved; all 1,000 tools visible to the caller',
-      'rules: the gateway caches filtered listings for OPA only (listCacheMs), so with rules every listing is evaluated and serialised again',
+      'rules: listings are cached per caller and catalog version (rules change only with the configuration)',
     ];
     listNotes.push(...listNotesOpa);
     if (firstCached !== undefined) listNotes.push(`the very first listings after start (uncached + cached gateway, JIT cold) took ${num(firstCached, true)} ms together`);
@@ -573,7 +576,6 @@ async function policyBench(opa: Proc | undefined): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  killOnSignals();
   const watchdog = setTimeout(() => {
     console.error('bench:security: gave up after 240 s');
     process.exit(1);
@@ -581,11 +583,11 @@ async function main(): Promise<void> {
   watchdog.unref();
   const started = Date.now();
   console.log(`bench:security: node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}`);
-  const jar = hazelcastJar();
-  const opaBin = opaBinary();
+  const jar = installed(hazelcastJar);
+  const opaPath = installed(opaBin);
   const cluster = `mcp-gw-bench-${process.pid}-${Date.now().toString(36)}`;
   // Both start in parallel; OPA then idles while the session figures are taken.
-  const [hz, opa] = await Promise.all([jar ? startHazelcast(jar, cluster) : undefined, opaBin ? startOpa(opaBin) : undefined]);
+  const [hz, opa] = await Promise.all([jar ? startHazelcast({ clusterName: cluster }) : undefined, opaPath ? startOpa() : undefined]);
   if (!jar) skipped.push('Hazelcast (no jar)');
   try {
     try {
