@@ -1,0 +1,74 @@
+/**
+ * The gRPC `envoy.service.ext_proc.v3.ExternalProcessor` service Envoy's ext_proc filter calls.
+ * Each `Process` stream is one HTTP request and gets its own {@link RequestProcessor}. A failure
+ * inside the gateway answers with an immediate 500, never with "continue": Envoy must not let an
+ * unchecked request through.
+ */
+import { Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { wireError } from '../errors.js';
+import type { ProcessingRequest, ProcessingResponse } from './messages.js';
+import { RequestProcessor, type ProcessorDeps } from './processor.js';
+import { loadExtProcProtos } from './protos.js';
+import { immediate } from './translate.js';
+
+export interface ExtProcServerOptions extends ProcessorDeps {
+  readonly logger: Logger;
+  /** How long `stop()` lets open streams finish before cutting them; default 5 s. */
+  readonly shutdownGraceMs?: number;
+}
+
+export class ExtProcServer {
+  private readonly server = new Server();
+  private port: number | undefined;
+
+  constructor(private readonly opts: ExtProcServerOptions) {
+    this.server.addService(loadExtProcProtos().service, { Process: (call: ServerDuplexStream<ProcessingRequest, ProcessingResponse>) => this.stream(call) });
+  }
+
+  /** Bind (127.0.0.1 and a free port by default); resolves with the bound port. */
+  async start(host = '127.0.0.1', port = 0): Promise<number> {
+    this.port = await new Promise<number>((resolve, reject) => {
+      this.server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+    });
+    return this.port;
+  }
+
+  get boundPort(): number | undefined {
+    return this.port;
+  }
+
+  /** Stop accepting streams; let open ones finish for the grace period, then cut them. */
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, this.opts.shutdownGraceMs ?? 5_000);
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private stream(call: ServerDuplexStream<ProcessingRequest, ProcessingResponse>): void {
+    const processor = new RequestProcessor(this.opts);
+    // Envoy waits for each answer before the next phase, but keep replies in order regardless.
+    let queue: Promise<void> = Promise.resolve();
+    call.on('data', (req: ProcessingRequest) => {
+      queue = queue.then(async () => {
+        let res: ProcessingResponse;
+        try {
+          res = await processor.process(req);
+        } catch (err) {
+          this.opts.logger.error({ err }, 'ext_proc processing failed');
+          res = immediate(500, wireError('GW_INTERNAL', null), {}, 'GW_INTERNAL');
+        }
+        if (!call.cancelled && call.writable) call.write(res);
+      });
+    });
+    call.on('end', () => void queue.then(() => call.end()));
+    call.on('error', (err) => this.opts.logger.debug({ err }, 'ext_proc stream error'));
+  }
+}

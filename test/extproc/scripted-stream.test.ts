@@ -1,0 +1,189 @@
+/**
+ * Plays Envoy: opens `Process` streams to the real ext_proc gRPC server and sends the messages
+ * Envoy sends in the configured mode (request headers, then the buffered body), then checks the
+ * answers. The core behind it is the real one (createGateway), with a REST backend.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { credentials, type ClientDuplexStream } from '@grpc/grpc-js';
+import { pino } from 'pino';
+import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-api.js';
+import { parseConfig } from '../../src/config/load.js';
+import { loadExtProcProtos } from '../../src/extproc/protos.js';
+import { runExtProc, type RunningExtProc } from '../../src/extproc/run.js';
+import { ExtProcServer } from '../../src/extproc/server.js';
+import { ORDER_TOOLS, rawInitialize } from '../support/gateway.js';
+
+let orders: OrdersApi;
+let gw: RunningExtProc;
+let client: InstanceType<ReturnType<typeof loadExtProcProtos>['Client']>;
+
+beforeAll(async () => {
+  orders = await startOrdersApi();
+  gw = await runExtProc(
+    parseConfig({
+      logging: { level: process.env.TEST_LOG_LEVEL ?? 'silent' },
+      audit: { sink: 'off' },
+      server: { port: 0, allowedOrigins: ['http://localhost:*'] },
+      backends: [{ name: 'orders', kind: 'rest', urls: [orders.url], tools: ORDER_TOOLS }],
+    }),
+  );
+  const { Client } = loadExtProcProtos();
+  client = new Client(`127.0.0.1:${gw.extprocPort}`, credentials.createInsecure());
+});
+
+afterAll(async () => {
+  client?.close();
+  await gw?.stop();
+  await orders?.close();
+});
+
+/** One ext_proc stream: send a message, get the next answer. */
+function openStream(): { send(msg: unknown): Promise<any>; close(): void } {
+  const call = (client as any).Process() as ClientDuplexStream<unknown, any>;
+  const answers: any[] = [];
+  const waiters: Array<(m: any) => void> = [];
+  call.on('data', (m: any) => (waiters.length > 0 ? waiters.shift()!(m) : answers.push(m)));
+  call.on('error', () => undefined);
+  return {
+    send(msg) {
+      call.write(msg);
+      return answers.length > 0 ? Promise.resolve(answers.shift()) : new Promise((r) => waiters.push(r));
+    },
+    close: () => call.end(),
+  };
+}
+
+function headers(method: string, extra: Record<string, string> = {}, endOfStream = false): unknown {
+  const all: Record<string, string> = {
+    ':method': method,
+    ':path': '/mcp',
+    ':authority': 'gateway.test',
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    ...extra,
+  };
+  const list = Object.entries(all).map(([key, v]) => ({ key, raw_value: Buffer.from(v) }));
+  return { request_headers: { headers: { headers: list }, end_of_stream: endOfStream } };
+}
+
+function body(json: unknown): unknown {
+  return { request_body: { body: Buffer.from(typeof json === 'string' ? json : JSON.stringify(json)), end_of_stream: true } };
+}
+
+const setHeaders = (mutation: any): Record<string, string> =>
+  Object.fromEntries((mutation?.set_headers ?? []).map((h: any) => [h.header.key, Buffer.from(h.header.raw_value ?? '').toString() || h.header.value]));
+
+const INITIALIZE = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'scripted', version: '1' } } };
+
+describe('ext_proc stream, phase by phase', () => {
+  it('answers a body that is not JSON with an immediate 400 carrying a JSON-RPC parse error', async () => {
+    const s = openStream();
+    const first = await s.send(headers('POST'));
+    expect(first.response).toBe('request_headers');
+    expect(first.request_headers.response.status ?? 'CONTINUE').toBe('CONTINUE');
+    const second = await s.send(body('{"jsonrpc": "2.0", '));
+    expect(second.response).toBe('immediate_response');
+    const im = second.immediate_response;
+    expect(im.status.code).toBe('BadRequest');
+    expect(setHeaders(im.headers)['content-type']).toBe('application/json');
+    const answer = JSON.parse(im.body.toString());
+    expect(answer).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32700 } });
+    s.close();
+  });
+
+  it('routes a valid initialize to the broker, removes a client-supplied x-mcp-gateway-subject and clears the route cache', async () => {
+    const s = openStream();
+    const first = await s.send(headers('POST', { 'x-mcp-gateway-subject': 'admin', 'x-mcp-gateway-route': 'evil' }));
+    expect(first.request_headers.response.header_mutation.remove_headers).toEqual(
+      expect.arrayContaining(['x-mcp-gateway-subject', 'x-mcp-gateway-route']),
+    );
+    const second = await s.send(body(INITIALIZE));
+    expect(second.response).toBe('request_body');
+    const common = second.request_body.response;
+    expect(common.clear_route_cache).toBe(true);
+    expect(setHeaders(common.header_mutation)).toEqual({ 'x-mcp-gateway-route': 'broker' });
+    expect(common.header_mutation.remove_headers).toEqual(['x-mcp-gateway-subject']);
+    s.close();
+  });
+
+  it('puts the CORS headers the broker would add on an immediate answer to an allowed origin', async () => {
+    const s = openStream();
+    await s.send(headers('POST', { origin: 'http://localhost:3000' }));
+    const answer = await s.send(body('not json'));
+    const set = setHeaders(answer.immediate_response.headers);
+    expect(set['access-control-allow-origin']).toBe('http://localhost:3000');
+    expect(set['access-control-expose-headers']).toContain('mcp-session-id');
+    s.close();
+  });
+
+  it('decides a GET on the headers alone (no session: immediate 400 with the JSON-RPC error)', async () => {
+    const s = openStream();
+    const only = await s.send(headers('GET', { accept: 'text/event-stream' }, true));
+    expect(only.response).toBe('immediate_response');
+    expect(only.immediate_response.status.code).toBe('BadRequest');
+    expect(JSON.parse(only.immediate_response.body.toString()).error.code).toBeTypeOf('number');
+    s.close();
+  });
+
+  it('sees sessions the broker created: ping is answered by Envoy, tools/call goes to the broker', async () => {
+    const { sessionId } = await rawInitialize(gw.brokerUrl);
+    const ping = openStream();
+    await ping.send(headers('POST', { 'mcp-session-id': sessionId }));
+    const pong = await ping.send(body({ jsonrpc: '2.0', id: 7, method: 'ping' }));
+    expect(pong.immediate_response.status.code).toBe('OK');
+    expect(JSON.parse(pong.immediate_response.body.toString())).toEqual({ jsonrpc: '2.0', id: 7, result: {} });
+    ping.close();
+
+    const call = openStream();
+    await call.send(headers('POST', { 'mcp-session-id': sessionId }));
+    const routed = await call.send(body({ jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 'orders_get_order', arguments: { id: '1001' } } }));
+    expect(setHeaders(routed.request_body.response.header_mutation)).toEqual({ 'x-mcp-gateway-route': 'broker' });
+    call.close();
+
+    const unknown = openStream();
+    await unknown.send(headers('POST', { 'mcp-session-id': 'not-a-session' }));
+    const refused = await unknown.send(body({ jsonrpc: '2.0', id: 9, method: 'tools/list' }));
+    expect(refused.immediate_response.status.code).toBe('NotFound');
+    expect(JSON.parse(refused.immediate_response.body.toString())).toMatchObject({ id: 9 });
+    unknown.close();
+  });
+
+  it('passes paths other than the MCP endpoint to the broker without admission', async () => {
+    const s = openStream();
+    const list = [
+      { key: ':method', raw_value: Buffer.from('GET') },
+      { key: ':path', raw_value: Buffer.from('/healthz') },
+      { key: 'x-mcp-gateway-subject', raw_value: Buffer.from('x') },
+    ];
+    const only = await s.send({ request_headers: { headers: { headers: list }, end_of_stream: true } });
+    expect(setHeaders(only.request_headers.response.header_mutation)).toEqual({ 'x-mcp-gateway-route': 'broker' });
+    expect(only.request_headers.response.header_mutation.remove_headers).toEqual(['x-mcp-gateway-subject']);
+    s.close();
+  });
+});
+
+describe('ext_proc server failures', () => {
+  it('answers an immediate 500 (never continue) when admission throws', async () => {
+    const failing = new ExtProcServer({
+      decide: () => Promise.reject(new Error('boom')),
+      mcpPath: '/mcp',
+      logger: pino({ level: 'silent' }),
+      shutdownGraceMs: 100,
+    });
+    const port = await failing.start();
+    const { Client } = loadExtProcProtos();
+    const c = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
+    try {
+      const call = (c as any).Process() as ClientDuplexStream<unknown, any>;
+      const answer = new Promise<any>((r) => call.once('data', r));
+      call.write(headers('GET', { accept: 'text/event-stream' }, true));
+      const res = await answer;
+      expect(res.immediate_response.status.code).toBe('InternalServerError');
+      expect(JSON.parse(res.immediate_response.body.toString())).toMatchObject({ error: { code: -32603 } });
+      call.end();
+    } finally {
+      c.close();
+      await failing.stop();
+    }
+  });
+});

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { readHeaders, routeTo, sourceAddress, toGatewayRequest } from '../../src/extproc/translate.js';
+
+const h = (pairs: Array<[string, string]>) => ({ headers: { headers: pairs.map(([key, v]) => ({ key, raw_value: Buffer.from(v) })) } });
+
+describe('ext_proc translation', () => {
+  it('splits pseudo, ordinary and internal headers; joins repeated ones; maps :authority to host', () => {
+    const r = readHeaders(h([[':method', 'POST'], [':path', '/mcp?x=1'], [':authority', 'gw'], ['Accept', 'a'], ['accept', 'b'], ['X-MCP-Gateway-Subject', 'root']]));
+    expect(r.pseudo).toEqual({ ':method': 'POST', ':path': '/mcp?x=1', ':authority': 'gw' });
+    expect(r.headers).toEqual({ accept: 'a, b' });
+    expect(r.internal).toEqual(['x-mcp-gateway-subject']);
+    const req = toGatewayRequest(r, Buffer.from('{}'), '10.1.2.3');
+    expect(req).toEqual({ method: 'POST', url: '/mcp?x=1', headers: { accept: 'a, b', host: 'gw' }, body: '{}', bodyBytes: 2, remoteAddress: '10.1.2.3' });
+  });
+
+  it('reads the value field when raw_value is empty', () => {
+    expect(readHeaders({ headers: { headers: [{ key: 'accept', value: 'x', raw_value: Buffer.alloc(0) }] } }).headers).toEqual({ accept: 'x' });
+  });
+
+  it('takes the ip of the source.address attribute, IPv4 or IPv6', () => {
+    const attr = (v: string) => ({ attributes: { 'envoy.filters.http.ext_proc': { fields: { 'source.address': { stringValue: v } } } } });
+    expect(sourceAddress(attr('127.0.0.1:4242'))).toBe('127.0.0.1');
+    expect(sourceAddress(attr('[::1]:4242'))).toBe('::1');
+    expect(sourceAddress({})).toBeUndefined();
+  });
+
+  it('overwrites the route header rather than removing it', () => {
+    const r = routeTo('broker', ['x-mcp-gateway-route', 'x-mcp-gateway-tenant']);
+    expect(r.header_mutation?.set_headers?.[0]).toMatchObject({ header: { key: 'x-mcp-gateway-route' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' });
+    expect(r.header_mutation?.remove_headers).toEqual(['x-mcp-gateway-tenant']);
+    expect(r.clear_route_cache).toBe(true);
+  });
+});

@@ -1,0 +1,132 @@
+/**
+ * The real Envoy with envoy/envoy.yaml in front of the ext_proc service and the broker, and the
+ * official MCP SDK client going through Envoy. Also checks that Envoy fails closed when the
+ * ext_proc service is gone.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-api.js';
+import type { GatewayRequest } from '../../src/admission/decision.js';
+import { parseConfig } from '../../src/config/load.js';
+import { runExtProc, type RunningExtProc } from '../../src/extproc/run.js';
+import { ADMIN_PORT_PLACEHOLDER, startEnvoy, validateEnvoyConfig, type EnvoyHandle } from '../harness/envoy.js';
+import { freePort } from '../harness/ports.js';
+import { connectClient } from '../support/client.js';
+import { MCP_HEADERS, ORDER_TOOLS, rawInitialize } from '../support/gateway.js';
+
+const TEMPLATE = readFileSync(new URL('../../envoy/envoy.yaml', import.meta.url), 'utf8');
+
+/** envoy/envoy.yaml with the ports tagged `# PORT:<name>` replaced (admin by the harness placeholder). */
+function render(ports: { listener: number; extproc: number; broker: number }): string {
+  return TEMPLATE.replace(/port_value: \d+ \} # PORT:(\w+)/g, (_m, name: string) => {
+    const port = name === 'admin' ? ADMIN_PORT_PLACEHOLDER : String(ports[name as keyof typeof ports]);
+    return `port_value: ${port} }`;
+  });
+}
+
+let orders: OrdersApi;
+let gw: RunningExtProc;
+let envoy: EnvoyHandle;
+let endpoint: string;
+let config: string;
+
+beforeAll(async () => {
+  orders = await startOrdersApi();
+  gw = await runExtProc(
+    parseConfig({
+      logging: { level: process.env.TEST_LOG_LEVEL ?? 'silent' },
+      audit: { sink: 'off' },
+      server: { port: 0 },
+      backends: [{ name: 'orders', kind: 'rest', urls: [orders.url], tools: ORDER_TOOLS }],
+    }),
+  );
+  const listener = await freePort();
+  config = render({ listener, extproc: gw.extprocPort, broker: Number(new URL(gw.brokerUrl).port) });
+  envoy = await startEnvoy({ configYaml: config });
+  endpoint = `http://127.0.0.1:${listener}/mcp`;
+});
+
+afterAll(async () => {
+  await envoy?.stop();
+  await gw?.stop();
+  await orders?.close();
+});
+
+describe('MCP through Envoy and ext_proc', () => {
+  it('envoy/envoy.yaml passes `envoy --mode validate`', async () => {
+    const { ok, output } = await validateEnvoyConfig(config);
+    expect(ok, output).toBe(true);
+  });
+
+  it('serves the MCP SDK client: initialize, tools/list, a REST tool call', async () => {
+    const { client } = await connectClient(endpoint);
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name)).toContain('orders_get_order');
+    const result = await client.callTool({ name: 'orders_get_order', arguments: { id: '1001' } });
+    expect(result.isError).toBeFalsy();
+    expect(result.structuredContent).toMatchObject({ id: '1001', item: 'keyboard' });
+    await client.ping();
+    await client.close();
+  });
+
+  it('relays a streamed REST answer chunk by chunk through Envoy', async () => {
+    const { client } = await connectClient(endpoint);
+    const progress: string[] = [];
+    const result = await client.callTool({ name: 'orders_track_order', arguments: { id: '1001' } }, undefined, {
+      onprogress: (p) => progress.push(p.message ?? ''),
+    });
+    expect(progress.map((m) => JSON.parse(m).event)).toEqual(['received', 'packed', 'shipped', 'delivered']);
+    expect((result.content as Array<{ text: string }>)[0]!.text.split('\n')).toHaveLength(4);
+    await client.close();
+  });
+
+  it('answers bad input from ext_proc with the JSON-RPC error, before any upstream', async () => {
+    const res = await fetch(endpoint, { method: 'POST', headers: MCP_HEADERS, body: '{"jsonrpc":' });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(await res.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32700 } });
+
+    const noSession = await fetch(endpoint, { method: 'POST', headers: MCP_HEADERS, body: JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/list' }) });
+    expect(noSession.status).toBe(400);
+    expect(await noSession.json()).toMatchObject({ id: 3, error: {} });
+  });
+
+  it('strips client-supplied x-mcp-gateway-* headers and overrides the route header before the broker sees the request', async () => {
+    const seen: GatewayRequest[] = [];
+    const admission = gw.core.admission;
+    const original = admission.decide.bind(admission);
+    admission.decide = (req) => {
+      seen.push(req);
+      return original(req);
+    };
+    try {
+      const { sessionId } = await rawInitialize(endpoint);
+      // A client trying to pick a cluster (the ext_proc service itself) and to claim an identity.
+      const res = await fetch(endpoint, {
+        method: 'POST',
+        headers: { ...MCP_HEADERS, 'mcp-session-id': sessionId, 'x-mcp-gateway-subject': 'admin', 'x-mcp-gateway-route': 'extproc' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/list' }),
+      });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { result: { tools: unknown[] } }).result.tools.length).toBeGreaterThan(0);
+    } finally {
+      admission.decide = original;
+    }
+    // First ext_proc's view (peer address from Envoy's source.address attribute), then the broker's.
+    const [viaExtProc, atBroker] = seen.filter((r) => r.body?.includes('tools/list'));
+    expect(viaExtProc!.remoteAddress).toBe('127.0.0.1');
+    expect(Object.keys(viaExtProc!.headers).filter((h) => h.startsWith('x-mcp-gateway-'))).toEqual([]);
+    expect(atBroker!.headers['x-mcp-gateway-route']).toBe('broker');
+    expect(atBroker!.headers['x-mcp-gateway-subject']).toBeUndefined();
+  });
+
+  it('fails closed with a 5xx when the ext_proc service is down', async () => {
+    await gw.extproc.stop();
+    const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } } };
+    const res = await fetch(endpoint, { method: 'POST', headers: MCP_HEADERS, body: JSON.stringify(init) });
+    expect(res.status).toBeGreaterThanOrEqual(500);
+    expect(res.headers.get('mcp-session-id')).toBeNull();
+    const get = await fetch(`${endpoint.replace('/mcp', '/healthz')}`);
+    expect(get.status).toBeGreaterThanOrEqual(500);
+  });
+});
