@@ -16,8 +16,8 @@ export interface BackendUrls {
 export const LIST_BACKENDS = 20;
 export const TOOLS_PER_BACKEND = 50;
 
-/** Logging at `warn`: per-request logging would measure pino, not the gateway. */
-const base = { server: { host: '127.0.0.1', port: 0 }, logging: { level: 'warn' } } as const;
+/** Logging at `warn`: per-request logging would measure pino, not the gateway. Audit off: bench/audit.ts measures it. */
+const base = { server: { host: '127.0.0.1', port: 0 }, logging: { level: 'warn' }, audit: { sink: 'off' } } as const;
 
 /** The gateway for tool calls: the example orders API (REST) and the echo SDK server (MCP). */
 export function callsConfig(urls: BackendUrls): Readonly<GatewayConfig> {

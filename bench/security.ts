@@ -350,7 +350,7 @@ async function startBackend(): Promise<{ url: string; close: () => Promise<void>
   return { url, close: () => closeServer(server) };
 }
 
-const gatewayBase = { server: { host: '127.0.0.1', port: 0 }, logging: { level: 'warn' } } as const;
+const gatewayBase = { server: { host: '127.0.0.1', port: 0 }, logging: { level: 'warn' }, audit: { sink: 'off' } } as const;
 
 function callsConfig(backend: string, policy: unknown): Readonly<GatewayConfig> {
   return parseConfig({

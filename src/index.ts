@@ -3,6 +3,7 @@
  */
 export { Admission, type AdmissionOptions } from './admission/admit.js';
 export type { Decision, GatewayRequest } from './admission/decision.js';
+export type { AdmissionObserver, Denial } from './admission/observer.js';
 export { Broker, type BrokerOptions } from './broker/broker.js';
 export type { Reply } from './broker/reply.js';
 export { StreamHub, type StreamSink } from './broker/streams.js';
@@ -31,3 +32,6 @@ export { AllowAllPolicy, type PolicyDecision, type PolicyEngine } from './policy
 export type { PolicyInput } from './policy/input.js';
 export { OpaPolicy } from './policy/opa.js';
 export { RulesPolicy } from './policy/rules.js';
+export { sessionRef, type AuditEvent, type DenialEvent, type ToolCallEvent } from './telemetry/audit.js';
+export { GatewayMetrics, type CallOutcome, type MetricsSources } from './telemetry/metrics.js';
+export { Telemetry } from './telemetry/telemetry.js';

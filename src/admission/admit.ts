@@ -10,6 +10,7 @@ import { toolCallDecision } from './tool-call.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Caller } from '../auth/caller.js';
 import type { PolicyEngine } from '../policy/engine.js';
+import { DENIAL_CODES, type AdmissionObserver, type Trail } from './observer.js';
 
 export interface AdmissionOptions {
   readonly allowedOrigins: readonly string[];
@@ -18,6 +19,8 @@ export interface AdmissionOptions {
   readonly catalog: () => CatalogSnapshot;
   readonly authenticator: Authenticator;
   readonly policy: PolicyEngine;
+  /** Told of every denial (audit trail, metrics). */
+  readonly observer?: AdmissionObserver;
 }
 
 export const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const;
@@ -40,6 +43,22 @@ export class Admission {
   }
 
   async decide(req: GatewayRequest): Promise<Decision> {
+    const trail: Trail = { startedAt: performance.now() };
+    const decision = await this.route(req, trail);
+    if (this.opts.observer) this.observe(req, trail, decision, this.opts.observer);
+    return decision;
+  }
+
+  /** Report a denial: a refusal admission marked as one, an HTTP-level denial, or any refusal of a tools/call. */
+  private observe(req: GatewayRequest, trail: Trail, d: Decision, observer: AdmissionObserver): void {
+    if (trail.denied) {
+      observer.denied({ code: trail.denied.code, status: d.kind === 'reject' ? d.status : 200, reason: trail.denied.reason, request: req, trail });
+    } else if (d.kind === 'reject' && (DENIAL_CODES.has(d.code) || trail.method === 'tools/call')) {
+      observer.denied({ code: d.code, status: d.status, reason: 'error' in d.body ? d.body.error.message : null, request: req, trail });
+    }
+  }
+
+  private async route(req: GatewayRequest, trail: Trail): Promise<Decision> {
     if (!this.originAllowed(req.headers.origin)) return reject('GW_ORIGIN_NOT_ALLOWED', null, `"${req.headers.origin}"`);
     if (req.method !== 'POST' && req.method !== 'GET' && req.method !== 'DELETE') {
       return reject('GW_METHOD_NOT_ALLOWED', null, `${req.method} is not supported`, { allow: 'GET, POST, DELETE' });
@@ -47,20 +66,21 @@ export class Admission {
     const auth = await this.opts.authenticator.authenticate(req);
     if (!auth.ok) return reject(auth.code, null, auth.detail, auth.headers);
     const caller = auth.caller;
+    trail.caller = caller;
     switch (req.method) {
       case 'POST':
-        return this.post(req, caller);
+        return this.post(req, caller, trail);
       case 'GET':
         if (!accepts(req.headers.accept, 'text/event-stream')) return reject('GW_NOT_ACCEPTABLE', null, 'GET needs Accept: text/event-stream');
-        return this.withSession(req, caller, null, (session) => ({ kind: 'open-stream', session }));
+        return this.withSession(req, caller, null, trail, (session) => ({ kind: 'open-stream', session }));
       case 'DELETE':
-        return this.withSession(req, caller, null, (session) => ({ kind: 'end-session', session }));
+        return this.withSession(req, caller, null, trail, (session) => ({ kind: 'end-session', session }));
       default:
         return reject('GW_METHOD_NOT_ALLOWED', null, `${req.method} is not supported`, { allow: 'GET, POST, DELETE' });
     }
   }
 
-  private async post(req: GatewayRequest, caller: Caller): Promise<Decision> {
+  private async post(req: GatewayRequest, caller: Caller, trail: Trail): Promise<Decision> {
     if (!isJsonContentType(req.headers['content-type'])) return reject('GW_UNSUPPORTED_MEDIA_TYPE');
     const { accept } = req.headers;
     if (!accepts(accept, 'application/json') && !accepts(accept, 'text/event-stream')) {
@@ -76,9 +96,13 @@ export class Admission {
     const message = parsed.message;
     if (isRequest(message) && message.method === 'initialize') return this.initialize(message, caller);
     const id = isRequest(message) ? message.id : null;
-    return this.withSession(req, caller, id, (session) => {
+    if (isRequest(message)) {
+      trail.method = message.method;
+      trail.requestId = message.id;
+    }
+    return this.withSession(req, caller, id, trail, (session) => {
       if (!isRequest(message)) return { kind: 'accepted', session, message };
-      return this.request(req, caller, session, message);
+      return this.request(req, caller, session, message, trail);
     });
   }
 
@@ -90,7 +114,7 @@ export class Admission {
     return { kind: 'initialize', message, protocolVersion: negotiateVersion(requested), caller };
   }
 
-  private request(req: GatewayRequest, caller: Caller, session: SessionRecord, message: JsonRpcRequest): Decision | Promise<Decision> {
+  private request(req: GatewayRequest, caller: Caller, session: SessionRecord, message: JsonRpcRequest, trail: Trail): Decision | Promise<Decision> {
     const params = message.params ?? {};
     switch (message.method) {
       case 'ping':
@@ -101,7 +125,7 @@ export class Admission {
         return { kind: 'list-tools', session, message, cursor, caller, sourceIp: req.remoteAddress ?? null };
       }
       case 'tools/call':
-        return toolCallDecision({ req, caller, session, message, catalog: this.opts.catalog(), authenticator: this.opts.authenticator, policy: this.opts.policy });
+        return toolCallDecision({ req, caller, session, message, catalog: this.opts.catalog(), authenticator: this.opts.authenticator, policy: this.opts.policy, trail });
       case 'logging/setLevel': {
         const level = params.level;
         if (typeof level !== 'string' || !(LOG_LEVELS as readonly string[]).includes(level)) {
@@ -123,12 +147,14 @@ export class Admission {
     req: GatewayRequest,
     caller: Caller,
     id: JsonRpcId | null,
+    trail: Trail,
     next: (s: SessionRecord) => Decision | Promise<Decision>,
   ): Promise<Decision> {
     const version = req.headers[HEADER_PROTOCOL_VERSION];
     if (version !== undefined && !isSupportedVersion(version)) return reject('GW_UNSUPPORTED_PROTOCOL_VERSION', id, `"${version}"`);
     const sessionId = req.headers[HEADER_SESSION_ID];
     if (!sessionId) return reject('GW_SESSION_REQUIRED', id);
+    trail.sessionId = sessionId;
     let session: SessionRecord | undefined;
     try {
       session = await this.opts.sessions.get(sessionId);
@@ -137,6 +163,7 @@ export class Admission {
     }
     // A session presented by another identity is indistinguishable from an unknown one.
     if (!session || !samePrincipal(session.principal, caller.principal)) return reject('GW_SESSION_NOT_FOUND', id);
+    trail.session = session;
     return next(session);
   }
 }

@@ -4,6 +4,7 @@ import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from '../mcp/jso
 import type { ProtocolVersion } from '../mcp/protocol.js';
 import type { Caller } from '../auth/caller.js';
 import type { SessionRecord } from '../session/store.js';
+import type { TraceCarrier } from '../telemetry/trace.js';
 
 /**
  * A transport-neutral request: what the standalone server and the Envoy adapter both know.
@@ -39,6 +40,17 @@ export type Decision =
   | { kind: 'initialize'; message: JsonRpcRequest; protocolVersion: ProtocolVersion; caller: Caller }
   | { kind: 'list-tools'; session: SessionRecord; message: JsonRpcRequest; cursor: string | undefined; caller: Caller; sourceIp: string | null }
   | { kind: 'set-log-level'; session: SessionRecord; message: JsonRpcRequest; level: string }
-  | { kind: 'call-tool'; session: SessionRecord; message: JsonRpcRequest; tool: CatalogTool; arguments: Record<string, unknown>; caller: Caller }
+  | {
+      kind: 'call-tool';
+      session: SessionRecord;
+      message: JsonRpcRequest;
+      tool: CatalogTool;
+      arguments: Record<string, unknown>;
+      caller: Caller;
+      /** The peer's address (audit trail). */
+      sourceIp: string | null;
+      /** The request's trace context headers, continued to the backend. */
+      trace?: TraceCarrier;
+    }
   | { kind: 'open-stream'; session: SessionRecord }
   | { kind: 'end-session'; session: SessionRecord };

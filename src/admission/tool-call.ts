@@ -6,7 +6,9 @@ import { success, type JsonRpcRequest } from '../mcp/jsonrpc.js';
 import type { PolicyEngine } from '../policy/engine.js';
 import { policySubject, toolPart } from '../policy/input.js';
 import type { SessionRecord } from '../session/store.js';
+import { traceCarrier } from '../telemetry/trace.js';
 import type { Decision, GatewayRequest } from './decision.js';
+import type { Trail } from './observer.js';
 
 export interface ToolCallContext {
   readonly req: GatewayRequest;
@@ -16,6 +18,8 @@ export interface ToolCallContext {
   readonly catalog: CatalogSnapshot;
   readonly authenticator: Authenticator;
   readonly policy: PolicyEngine;
+  /** Filled with the tool and arguments, and the reason of a refusal, for the audit trail. */
+  readonly trail?: Trail;
 }
 
 /**
@@ -25,18 +29,20 @@ export interface ToolCallContext {
  * No backend is called before all of them pass.
  */
 export async function toolCallDecision(c: ToolCallContext): Promise<Decision> {
-  const { session, message, catalog } = c;
+  const { session, message, catalog, trail } = c;
   const params = message.params ?? {};
   const name = params.name;
-  if (typeof name !== 'string') return { kind: 'respond', session, body: wireError('GW_INVALID_PARAMS', message.id, '"name" must be a string') };
+  if (typeof name !== 'string') return refuse(c, 'GW_INVALID_PARAMS', '"name" must be a string');
+  if (trail) trail.tool = name;
   const args = params.arguments ?? {};
-  if (typeof args !== 'object' || args === null || Array.isArray(args)) {
-    return { kind: 'respond', session, body: wireError('GW_INVALID_PARAMS', message.id, '"arguments" must be an object') };
-  }
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) return refuse(c, 'GW_INVALID_PARAMS', '"arguments" must be an object');
+  if (trail) trail.arguments = args as Record<string, unknown>;
   const tool = catalog.tools.get(name);
-  if (!tool) return { kind: 'respond', session, body: wireError('GW_UNKNOWN_TOOL', message.id, `"${name}"`) };
+  if (!tool) return refuse(c, 'GW_UNKNOWN_TOOL', `"${name}"`);
+  if (trail) trail.backend = tool.backend;
   const problem = catalog.argumentCheck(tool)?.(args) ?? null;
   if (problem !== null) {
+    if (trail) trail.denied = { code: 'GW_ARGUMENTS_INVALID', reason: problem };
     return {
       kind: 'respond',
       session,
@@ -56,7 +62,17 @@ export async function toolCallDecision(c: ToolCallContext): Promise<Decision> {
   const verdict = await c.policy.decide(input);
   if (!verdict.allow) {
     const code = verdict.unavailable ? 'GW_POLICY_UNAVAILABLE' : 'GW_POLICY_DENIED';
+    if (trail) trail.denied = { code, reason: verdict.reason ?? null };
     return { kind: 'respond', session, body: wireError(code, message.id, verdict.reason, { reason: verdict.reason ?? null }) };
   }
-  return { kind: 'call-tool', session, message, tool, arguments: args as Record<string, unknown>, caller: c.caller };
+  const decision: Extract<Decision, { kind: 'call-tool' }> = { kind: 'call-tool', session, message, tool, arguments: args as Record<string, unknown>, caller: c.caller, sourceIp: c.req.remoteAddress ?? null };
+  const trace = traceCarrier(c.req.headers);
+  if (trace) decision.trace = trace;
+  return decision;
+}
+
+/** A JSON-RPC error for a malformed call (-32602), noted in the trail as a denial. */
+function refuse(c: ToolCallContext, code: 'GW_INVALID_PARAMS' | 'GW_UNKNOWN_TOOL', detail: string): Decision {
+  if (c.trail) c.trail.denied = { code, reason: detail };
+  return { kind: 'respond', session: c.session, body: wireError(code, c.message.id, detail) };
 }

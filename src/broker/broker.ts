@@ -7,6 +7,7 @@ import { isNotification, success, type JsonRpcMessage, type JsonRpcRequest } fro
 import { HEADER_SESSION_ID } from '../mcp/protocol.js';
 import { newSessionId, type Principal, type SessionRecord, type SessionStore } from '../session/store.js';
 import type { ToolCall, ToolExecutor } from '../upstream/call.js';
+import { sessionRef } from '../telemetry/audit.js';
 import type { McpBackends } from '../upstream/mcp-backend.js';
 import type { Reply } from './reply.js';
 import type { StreamHub } from './streams.js';
@@ -22,6 +23,8 @@ export interface BrokerOptions {
   readonly visibility: ToolVisibility;
   readonly logger: Logger;
   readonly serverInfo: { name: string; version: string; title?: string };
+  /** Runs each tool call under audit, metrics and tracing (src/telemetry); without it calls run bare. */
+  readonly observeCall?: (call: ToolCall, execute: ToolExecutor) => AsyncGenerator<JsonRpcMessage>;
 }
 
 /** Log levels at which `info` notifications still reach the client. */
@@ -60,7 +63,7 @@ export class Broker {
         await this.opts.sessions.setLogLevel(decision.session.id, decision.level);
         return json(success(decision.message.id, {}));
       case 'call-tool':
-        return this.callTool(decision.session, decision.message, decision.tool, decision.arguments, decision.caller);
+        return this.callTool(decision);
       case 'open-stream':
         return { kind: 'stream', session: decision.session };
       case 'end-session': {
@@ -85,7 +88,7 @@ export class Broker {
       lastSeenAt: now,
     };
     await this.opts.sessions.create(record);
-    this.opts.logger.debug({ session: record.id, client: record.clientInfo, protocolVersion }, 'session created');
+    this.opts.logger.debug({ session: sessionRef(record.id), client: record.clientInfo, protocolVersion }, 'session created');
     const result = {
       protocolVersion,
       capabilities: { tools: { listChanged: true }, logging: {} },
@@ -107,17 +110,18 @@ export class Broker {
     }
   }
 
-  private callTool(session: SessionRecord, request: JsonRpcRequest, tool: ToolCall['tool'], args: Record<string, unknown>, caller: Caller): Reply {
+  private callTool(d: Extract<Decision, { kind: 'call-tool' }>): Reply {
+    const { session, message: request, tool, arguments: args, caller } = d;
     const backend = this.opts.catalog.current().backends.get(tool.backend);
     const abort = new AbortController();
     if (!backend) {
       return json(wireError('GW_UNKNOWN_TOOL', request.id, `"${tool.name}" (its backend is gone)`));
     }
-    this.opts.logger.debug({ session: session.id, request: request.id, tool: tool.name, backend: backend.name }, 'tool call');
     const key = inflightKey(session.id, request.id);
     this.inflight.set(key, abort);
-    const call: ToolCall = { session, tool, backend, request, arguments: args, caller, abort };
-    const messages = tool.route.kind === 'rest' ? this.opts.rest(call) : this.opts.mcp.execute(call);
+    const call: ToolCall = { session, tool, backend, request, arguments: args, caller, abort, sourceIp: d.sourceIp, ...(d.trace ? { trace: d.trace } : {}) };
+    const execute: ToolExecutor = tool.route.kind === 'rest' ? this.opts.rest : (c) => this.opts.mcp.execute(c);
+    const messages = this.opts.observeCall ? this.opts.observeCall(call, execute) : execute(call);
     const finish = (): void => {
       if (this.inflight.get(key) === abort) this.inflight.delete(key);
     };

@@ -33,6 +33,7 @@ export class Catalog {
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private fingerprint = '';
+  private rebuiltAt = Date.now();
 
   constructor(private readonly opts: CatalogOptions) {
     this.snapshot = buildSnapshot({ version: 0, backends: [], discovered: this.discovered, separator: opts.separator, pageSize: opts.pageSize });
@@ -62,6 +63,11 @@ export class Catalog {
     if (this.timer) clearInterval(this.timer);
     this.abort.abort();
     await this.opts.source.stop();
+  }
+
+  /** Epoch ms of the last rebuild of the snapshot (a source update or a native backend's discovery). */
+  updatedAt(): number {
+    return this.rebuiltAt;
   }
 
   /** How fresh the source's backend list is (`stale` while e.g. Consul cannot be reached). */
@@ -123,6 +129,7 @@ export class Catalog {
     const changed = fingerprint !== this.fingerprint;
     this.fingerprint = fingerprint;
     this.snapshot = next;
+    this.rebuiltAt = Date.now();
     if (changed) {
       this.opts.logger.info({ version: next.version, tools: next.tools.size }, 'catalog updated');
       for (const l of this.listeners) l(next);

@@ -103,6 +103,50 @@ const consulSource = z
   })
   .strict();
 
+/**
+ * Key globs whose values never reach the audit log (matched case-insensitively at any depth):
+ * anything that looks like a password, secret, token, API key, credential or private key.
+ */
+export const DEFAULT_REDACT_KEYS = ['*pass*', '*secret*', '*token*', '*api*key*', '*authorization*', '*credential*', '*private*', '*cookie*'];
+/** String values that are secrets whatever their key: bearer credentials and JWTs. */
+export const DEFAULT_REDACT_VALUES = ['^(Bearer|Basic)\\s', '^eyJ[A-Za-z0-9_-]*\\.eyJ[A-Za-z0-9_-]*\\.'];
+
+function compiles(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The audit trail (docs/observability.md): one JSON line per tools/call and per denial. */
+const auditSchema = z
+  .object({
+    /** `stdout` (JSON lines beside the logs), `file` (JSON lines appended to `file`) or `off`. */
+    sink: z.enum(['stdout', 'file', 'off']).default('stdout'),
+    file: z.string().min(1).optional(),
+    /** Longest an event waits in memory before it is written (events are written in batches); 0 writes each at once. */
+    flushIntervalMs: z.number().int().min(0).max(10_000).default(200),
+    /** Events held in memory while the sink is slow; beyond it events are dropped and counted. */
+    maxBufferBytes: z.number().int().min(65_536).default(16 * 1024 * 1024),
+    redact: z
+      .object({
+        /** Include (redacted) call arguments in events; `false` keeps only their top-level key names. */
+        includeArguments: z.boolean().default(true),
+        keys: z.array(z.string().min(1)).default(DEFAULT_REDACT_KEYS),
+        /** Regular expressions; a string value matching one is redacted wherever it is. */
+        values: z.array(z.string().min(1).refine(compiles, 'must be a valid regular expression')).default(DEFAULT_REDACT_VALUES),
+        /** Longer string values are cut to this many characters. */
+        maxStringLength: z.number().int().min(16).default(1_024),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .refine((a) => a.sink !== 'file' || a.file !== undefined, { message: 'needs "file" when sink is "file"', path: ['file'] })
+  .prefault({});
+
 export const configSchema = z
   .object({
     server: z
@@ -219,13 +263,26 @@ export const configSchema = z
           .strict(),
       ])
       .default({ engine: 'allow-all' }),
+    audit: auditSchema,
+    metrics: z
+      .object({
+        /** Serve Prometheus metrics at `path` on the gateway's listener. */
+        enabled: z.boolean().default(true),
+        path: z.string().startsWith('/').default('/metrics'),
+      })
+      .strict()
+      .prefault({}),
     logging: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()
       .prefault({}),
     backends: z.array(backendSchema).default([]),
   })
-  .strict();
+  .strict()
+  .refine((c) => !c.metrics.enabled || (c.metrics.path !== c.server.path && c.metrics.path !== '/healthz'), {
+    message: 'must differ from server.path and /healthz',
+    path: ['metrics', 'path'],
+  });
 
 export type GatewayConfig = z.output<typeof configSchema>;
 export type BackendConfig = z.output<typeof backendSchema>;

@@ -22,6 +22,7 @@ import { createPolicy } from '../policy/create.js';
 import { watchPolicySnippets } from '../policy/consul-snippets.js';
 import { OpaPolicy } from '../policy/opa.js';
 import { ToolVisibility } from '../policy/visibility.js';
+import { Telemetry } from '../telemetry/telemetry.js';
 
 /** The assembled core: what an adapter (standalone HTTP, Envoy ext_proc) drives. */
 export interface GatewayCore {
@@ -33,6 +34,8 @@ export interface GatewayCore {
   readonly streams: StreamHub;
   readonly authenticator: Authenticator;
   readonly logger: Logger;
+  /** Audit trail, Prometheus metrics (`telemetry.metrics.registry`) and tracing of this core. */
+  readonly telemetry: Telemetry;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -71,6 +74,11 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     logger,
   });
   const streams = new StreamHub();
+  const telemetry = await Telemetry.open(config, { logger, sessions, catalog, pools }).catch(async (err: unknown) => {
+    if (!deps.sessions) await sessions.close();
+    if (!deps.dispatcher) await dispatcher.close();
+    throw err;
+  });
   const verifier = config.auth ? new OidcVerifier({ ...config.auth, logger }) : undefined;
   const authenticator = config.auth && verifier ? new BearerAuthenticator(config.auth, verifier, config.server.path) : new AnonymousAuthenticator();
   const policy = createPolicy(config.policy, dispatcher, logger);
@@ -78,7 +86,17 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   // Rules only change with the configuration, so their listings live as long as the catalog version.
   const visibility = new ToolVisibility(policy, config.policy.engine === 'opa' ? config.policy.listCacheMs : Number.MAX_SAFE_INTEGER);
   const rest = restExecutor({ dispatcher, pools, credentials, defaultTimeoutMs: config.upstream.timeoutMs, wantsLog: (call) => Broker.wantsInfo(call.session) });
-  const broker = new Broker({ sessions, catalog, rest, mcp, streams, visibility, logger, serverInfo: { name: 'mcp-gateway', version: VERSION, title: 'MCP Gateway' } });
+  const broker = new Broker({
+    sessions,
+    catalog,
+    rest,
+    mcp,
+    streams,
+    visibility,
+    logger,
+    serverInfo: { name: 'mcp-gateway', version: VERSION, title: 'MCP Gateway' },
+    observeCall: (call, execute) => telemetry.observeCall(call, execute),
+  });
   const admission = new Admission({
     allowedOrigins: config.server.allowedOrigins,
     maxBodyBytes: config.server.maxBodyBytes,
@@ -86,6 +104,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     catalog: () => catalog.current(),
     authenticator,
     policy,
+    observer: telemetry,
   });
   return {
     config,
@@ -96,6 +115,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     sessions,
     streams,
     logger,
+    telemetry,
     async start() {
       await Promise.all([catalog.start(), verifier?.start(), policy.start?.()]);
       if (policy instanceof OpaPolicy && config.catalog.consul) {
@@ -109,6 +129,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
       await catalog.stop();
       await sessions.close();
       if (!deps.dispatcher) await dispatcher.close();
+      await telemetry.close();
     },
   };
 }

@@ -57,6 +57,8 @@ export class StandaloneServer {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz' && req.method === 'GET') return this.health(res);
+    const { metrics } = this.core.config;
+    if (metrics.enabled && path === metrics.path && req.method === 'GET') return this.metrics(res);
     if (path?.startsWith('/.well-known/oauth-protected-resource') && req.method === 'GET') return this.protectedResource(req, res);
     if (path !== this.core.config.server.path) return writeJson(res, 404, JSON.stringify({ error: 'not found', endpoint: this.core.config.server.path }));
     const origin = req.headers.origin;
@@ -117,6 +119,12 @@ export class StandaloneServer {
       'access-control-max-age': '600',
     });
     res.end();
+  }
+
+  /** Prometheus text exposition of this core's registry. */
+  private async metrics(res: ServerResponse): Promise<void> {
+    const { contentType, body } = await this.core.telemetry.metrics.scrape();
+    res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' }).end(body);
   }
 
   private async health(res: ServerResponse): Promise<void> {

@@ -3,6 +3,7 @@ import type { JsonRpcMessage, JsonRpcRequest } from '../mcp/jsonrpc.js';
 import type { SessionRecord } from '../session/store.js';
 import type { BackendDescriptor } from '../catalog/model.js';
 import type { Caller } from '../auth/caller.js';
+import type { TraceCarrier } from '../telemetry/trace.js';
 
 /** Everything an executor needs to run one `tools/call`. */
 export interface ToolCall {
@@ -16,6 +17,14 @@ export interface ToolCall {
   readonly caller: Caller;
   /** Aborted when the client disconnects or cancels, or (through the executor's Deadline) on timeout. */
   readonly abort: AbortController;
+  /** The client request's trace context headers (for telemetry, which turns them into `outboundHeaders`). */
+  readonly trace?: TraceCarrier;
+  /** The peer's address (audit trail). */
+  readonly sourceIp?: string | null;
+  /** Headers every outbound request of the call carries (the trace context it continues). */
+  readonly outboundHeaders?: Readonly<Record<string, string>>;
+  /** Told each instance the call is sent to, in order; the last one served the call or failed it. */
+  readonly onInstance?: (url: string) => void;
 }
 
 /**

@@ -74,9 +74,10 @@ export class McpBackends {
     let bs: BackendSession | undefined = call.session.backendSessions[backend.name];
     let retried = false;
     try {
-      const headers = await this.opts.credentials.headers(backend, call.caller);
+      const headers = await this.opts.credentials.headers(backend, call.caller, call.outboundHeaders);
       for (;;) {
         if (!bs || !backend.urls.includes(bs.instance)) bs = await this.ensureSession(call, backend, headers, deadline.signal, bs);
+        call.onInstance?.(bs.instance);
         const ep = this.endpoint(bs, headers);
         const backendId = `gw-${this.nextId++}`;
         const message: JsonRpcRequest = { jsonrpc: '2.0', id: backendId, method: 'tools/call', params: { ...call.request.params, name: call.tool.upstreamName } };

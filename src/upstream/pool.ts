@@ -63,6 +63,11 @@ export class Pools {
     this.pools.set(backend, next);
     return next;
   }
+
+  /** A backend's pool if one was made (no call yet: none), without creating it; for metrics. */
+  peek(backend: string): InstancePool | undefined {
+    return this.pools.get(backend);
+  }
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

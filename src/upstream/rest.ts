@@ -45,11 +45,12 @@ export function restExecutor(opts: RestExecutorOptions) {
     const retrySafe = isRetrySafe(call.tool);
     const pool = opts.pools.get(backend.name, backend.urls);
     try {
-      const headers = await opts.credentials.headers(backend, call.caller, { accept: 'application/json', ...req.headers });
+      const headers = await opts.credentials.headers(backend, call.caller, { accept: 'application/json', ...req.headers, ...call.outboundHeaders });
       const res = await withFailover(
         pool,
         retrySafe,
         async (base) => {
+          call.onInstance?.(base);
           const url = joinUrl(base, req.path);
           const r = await opts.dispatcher.request({
             origin: url.origin,

@@ -3,10 +3,10 @@ import { runStandalone, type RunningGateway } from '../../src/standalone/run.js'
 
 export type TestGateway = RunningGateway;
 
-/** A real standalone gateway on a free loopback port, configured from a plain object (logs silenced). */
+/** A real standalone gateway on a free loopback port, configured from a plain object (logs silenced, audit off unless asked for). */
 export function startGateway(raw: Record<string, unknown>): Promise<TestGateway> {
   const logging = { level: process.env.TEST_LOG_LEVEL ?? 'silent' };
-  return runStandalone(parseConfig({ logging, ...raw, server: { port: 0, ...(raw.server as object) } }));
+  return runStandalone(parseConfig({ logging, audit: { sink: 'off' }, ...raw, server: { port: 0, ...(raw.server as object) } }));
 }
 
 /** Headers every MCP POST carries. */

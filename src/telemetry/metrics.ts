@@ -1,0 +1,121 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** What the scrape-time gauges read. Kept as functions so telemetry needs no concrete core classes. */
+export interface MetricsSources {
+  /** Live sessions (may be a network call: Hazelcast); bounded by a timeout at scrape time. */
+  sessions(): Promise<number>;
+  catalog(): { readonly tools: number; readonly stale: boolean; readonly ageSeconds: number };
+  /** Every instance of every backend in the current catalog, and whether it is in its cooldown. */
+  instances(): Iterable<{ readonly backend: string; readonly instance: string; readonly cooling: boolean }>;
+}
+
+/** Outcomes of a `tools/call` that ran (see docs/observability.md). */
+export type CallOutcome = 'ok' | 'tool_error' | 'upstream_error' | 'timeout' | 'cancelled' | 'internal_error';
+
+const SESSIONS_TIMEOUT_MS = 1_000;
+const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/**
+ * The gateway's Prometheus metrics, in a registry of its own (not prom-client's global one), so
+ * several gateways in one process never clash. Labels are bounded: tool and backend names come
+ * from the catalog, instances from backend configuration or Consul; never session ids.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly toolCalls: Counter<'tool' | 'backend' | 'outcome'>;
+  private readonly duration: Histogram<'backend' | 'outcome'>;
+  private readonly denials: Counter<'reason_code'>;
+  private readonly rateLimits: Counter;
+  private readonly auditDrops: Counter;
+
+  constructor(sources: MetricsSources) {
+    const registers = [this.registry];
+    this.toolCalls = new Counter({ name: 'mcp_gateway_tool_calls_total', help: 'tools/call requests that reached a backend, by outcome', labelNames: ['tool', 'backend', 'outcome'], registers });
+    this.duration = new Histogram({
+      name: 'mcp_gateway_tool_call_duration_seconds',
+      help: 'Time from admission to the end of a tools/call (backend time included)',
+      labelNames: ['backend', 'outcome'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.denials = new Counter({ name: 'mcp_gateway_denials_total', help: 'Requests refused by authentication, sessions, argument checks or policy, by gateway error code', labelNames: ['reason_code'], registers });
+    this.rateLimits = new Counter({ name: 'mcp_gateway_rate_limited_total', help: 'Requests refused by rate limits (enforced by Envoy; always 0 in the standalone gateway)', registers });
+    this.auditDrops = new Counter({ name: 'mcp_gateway_audit_dropped_total', help: 'Audit events dropped because the sink could not keep up', registers });
+    new Gauge({
+      name: 'mcp_gateway_active_sessions',
+      help: 'Live MCP sessions in the session store (NaN when the store did not answer in time)',
+      registers,
+      async collect() {
+        this.set(await withTimeout(sources.sessions(), SESSIONS_TIMEOUT_MS).catch(() => Number.NaN));
+      },
+    });
+    new Gauge({
+      name: 'mcp_gateway_catalog_tools',
+      help: 'Tools in the current catalog snapshot',
+      registers,
+      collect() {
+        this.set(sources.catalog().tools);
+      },
+    });
+    new Gauge({
+      name: 'mcp_gateway_catalog_age_seconds',
+      help: 'Seconds since the catalog source last confirmed its view (Consul), or since the catalog was last rebuilt',
+      registers,
+      collect() {
+        this.set(sources.catalog().ageSeconds);
+      },
+    });
+    new Gauge({
+      name: 'mcp_gateway_catalog_stale',
+      help: '1 while the catalog source cannot be reached and the last known catalog is served',
+      registers,
+      collect() {
+        this.set(sources.catalog().stale ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'mcp_gateway_upstream_instance_cooling',
+      help: '1 while a backend instance is in its failure cooldown (tried only after healthy ones: the circuit is open)',
+      labelNames: ['backend', 'instance'],
+      registers,
+      collect() {
+        // Rebuilt on each scrape so instances that left the catalog disappear.
+        this.reset();
+        for (const i of sources.instances()) this.set({ backend: i.backend, instance: i.instance }, i.cooling ? 1 : 0);
+      },
+    });
+  }
+
+  /** A tools/call that ran, with its outcome and duration. */
+  call(tool: string, backend: string, outcome: CallOutcome, seconds: number): void {
+    this.toolCalls.inc({ tool, backend, outcome });
+    this.duration.observe({ backend, outcome }, seconds);
+  }
+
+  denied(code: string): void {
+    this.denials.inc({ reason_code: code });
+  }
+
+  /** For adapters that enforce rate limits (the Envoy topology). */
+  rateLimited(): void {
+    this.rateLimits.inc();
+  }
+
+  auditDropped(): void {
+    this.auditDrops.inc();
+  }
+
+  /** The text exposition format and its content type, for a `/metrics` endpoint. */
+  async scrape(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timeout')), ms);
+    timer.unref();
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,227 @@
+import type { Logger } from 'pino';
+import type { AdmissionObserver, Denial } from '../admission/observer.js';
+import type { Caller } from '../auth/caller.js';
+import type { Catalog } from '../catalog/catalog.js';
+import type { GatewayConfig } from '../config/schema.js';
+import { isResponse, type JsonRpcMessage, type JsonRpcResponse } from '../mcp/jsonrpc.js';
+import type { SessionRecord, SessionStore } from '../session/store.js';
+import type { ToolCall, ToolExecutor } from '../upstream/call.js';
+import type { Pools } from '../upstream/pool.js';
+import { ERROR_META_KEY } from '../upstream/results.js';
+import { AuditLog, sessionRef, type AuditClient, type AuditPrincipal } from './audit.js';
+import { GatewayMetrics, type CallOutcome } from './metrics.js';
+import { createRedactor, type Redactor } from './redact.js';
+import { endCallSpan, startCallSpan, traceCarrier, traceIdOf, type CallSpan } from './trace.js';
+
+export interface TelemetryDeps {
+  readonly logger: Logger;
+  readonly sessions: SessionStore;
+  readonly catalog: Catalog;
+  readonly pools: Pools;
+}
+
+const MAX_TEXT = 256;
+const TIMEOUT = 'GW_UPSTREAM_TIMEOUT';
+const UPSTREAM_FAILURES = new Set(['GW_UPSTREAM_UNAVAILABLE', 'GW_UPSTREAM_PROTOCOL']);
+
+/**
+ * Audit trail, metrics and tracing for one gateway core. The core reports to it, not the
+ * transport: admission tells it of denials ({@link AdmissionObserver}), the broker runs each
+ * tool call through {@link observeCall}. So the standalone server and the Envoy adapter share it.
+ */
+export class Telemetry implements AdmissionObserver {
+  private constructor(
+    readonly metrics: GatewayMetrics,
+    readonly audit: AuditLog,
+    private readonly redact: Redactor,
+    private readonly logger: Logger,
+  ) {}
+
+  static async open(config: Readonly<GatewayConfig>, deps: TelemetryDeps): Promise<Telemetry> {
+    const { catalog, pools, sessions } = deps;
+    const metrics = new GatewayMetrics({
+      sessions: () => sessions.size(),
+      catalog: () => {
+        const status = catalog.sourceStatus();
+        const since = status.lastSuccessAt ?? catalog.updatedAt();
+        return { tools: catalog.current().tools.size, stale: status.stale, ageSeconds: Math.max(0, (Date.now() - since) / 1000) };
+      },
+      *instances() {
+        for (const b of catalog.current().backends.values()) {
+          const pool = pools.peek(b.name);
+          for (const url of b.urls) yield { backend: b.name, instance: url, cooling: pool?.isCooling(url) ?? false };
+        }
+      },
+    });
+    const audit = await AuditLog.open(config.audit, deps.logger, () => metrics.auditDropped());
+    return new Telemetry(metrics, audit, createRedactor(config.audit.redact), deps.logger);
+  }
+
+  async close(): Promise<void> {
+    await this.audit.close();
+  }
+
+  /** A refused request: counted, and one `mcp.denial` audit event. */
+  denied(d: Denial): void {
+    try {
+      this.metrics.denied(d.code);
+      const t = d.trail;
+      const latencyMs = round(performance.now() - t.startedAt);
+      if (this.logger.isLevelEnabled('debug')) {
+        this.logger.debug({ session: t.sessionId ? sessionRef(t.sessionId) : null, request: t.requestId ?? null, code: d.code, status: d.status, tool: t.tool }, 'request denied');
+      }
+      if (!this.audit.enabled) return;
+      this.audit.emit({
+        event: 'mcp.denial',
+        time: new Date().toISOString(),
+        session: t.sessionId ? sessionRef(t.sessionId) : null,
+        request: t.requestId ?? null,
+        principal: t.caller ? principalOf(t.caller) : null,
+        client: clientOf(t.caller, t.session, d.request.remoteAddress ?? null),
+        tool: t.tool ?? null,
+        backend: t.backend ?? null,
+        arguments: t.arguments ? this.redact(t.arguments) : null,
+        traceId: traceIdOf(traceCarrier(d.request.headers)) ?? null,
+        latencyMs,
+        decision: 'deny',
+        code: d.code,
+        reason: d.reason === null ? null : text(d.reason, 1024),
+        status: d.status,
+        method: t.method ?? null,
+        outcome: 'denied',
+      });
+    } catch (err) {
+      this.logger.error({ err }, 'recording a denial failed');
+    }
+  }
+
+  /**
+   * Run a tool call through `execute` inside an `mcp.tools/call` span whose context travels to
+   * the backend; when the call ends (answered, failed, cancelled or abandoned by the client) it
+   * is counted, timed, and written as one `mcp.tool_call` audit event. A plain iterator rather
+   * than an async generator: this sits on every call, and a generator layer costs microtasks.
+   */
+  observeCall(call: ToolCall, execute: ToolExecutor): AsyncGenerator<JsonRpcMessage> {
+    const rec = this.start(call);
+    const inner = execute(rec.call);
+    let ended = false;
+    const end = (crashed: boolean): void => {
+      if (ended) return;
+      ended = true;
+      this.finish(rec, crashed);
+    };
+    const it: AsyncGenerator<JsonRpcMessage> = {
+      next: () =>
+        inner.next().then(
+          (r) => {
+            if (r.done) end(false);
+            else if (isResponse(r.value)) rec.response = r.value;
+            return r;
+          },
+          (err: unknown) => {
+            end(true);
+            throw err;
+          },
+        ),
+      return: (value) => {
+        end(false);
+        return inner.return(value);
+      },
+      throw: (err: unknown) => {
+        end(true);
+        return inner.throw(err);
+      },
+      [Symbol.asyncIterator]: () => it,
+    };
+    return it;
+  }
+
+  private start(call: ToolCall): CallRecord {
+    const { tool, backend } = call;
+    const span = startCallSpan(call.trace, { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': tool.name, 'mcp.gateway.backend': backend.name });
+    const log = this.logger.isLevelEnabled('debug') ? this.logger.child({ session: sessionRef(call.session.id), request: call.request.id }) : undefined;
+    log?.debug({ tool: tool.name, backend: backend.name }, 'tool call');
+    const rec: CallRecord = { started: performance.now(), span, log, call, instance: null, response: undefined };
+    rec.call = { ...call, onInstance: (url) => (rec.instance = url), ...(span.headers ? { outboundHeaders: span.headers } : {}) };
+    return rec;
+  }
+
+  private finish(rec: CallRecord, crashed: boolean): void {
+    try {
+      const { call, span, response, instance } = rec;
+      const { tool, backend } = call;
+      const [outcome, errorCode] = crashed ? (['internal_error', 'GW_INTERNAL'] as const) : response ? outcomeOf(response) : (['cancelled', null] as const);
+      const ms = performance.now() - rec.started;
+      this.metrics.call(tool.name, backend.name, outcome, ms / 1000);
+      if (span.span) endCallSpan(span, outcome, instance ? { 'mcp.gateway.instance': instance } : {});
+      rec.log?.debug({ outcome, errorCode, instance, ms: round(ms) }, 'tool call ended');
+      if (!this.audit.enabled) return;
+      this.audit.emit({
+        event: 'mcp.tool_call',
+        time: new Date().toISOString(),
+        session: sessionRef(call.session.id),
+        request: call.request.id,
+        principal: principalOf(call.caller),
+        client: clientOf(call.caller, call.session, call.sourceIp ?? null),
+        tool: tool.name,
+        backend: backend.name,
+        arguments: this.redact(call.arguments),
+        traceId: span.traceId ?? null,
+        latencyMs: round(ms),
+        decision: 'allow',
+        instance,
+        outcome,
+        errorCode,
+        bytes: response ? Buffer.byteLength(JSON.stringify(response)) : 0,
+      });
+    } catch (err) {
+      this.logger.error({ err }, 'recording a tool call failed');
+    }
+  }
+}
+
+/** One running call, from {@link Telemetry.observeCall} to its end. */
+interface CallRecord {
+  readonly started: number;
+  readonly span: CallSpan;
+  readonly log: Logger | undefined;
+  /** The call as the executor sees it (with the instance hook and trace headers). */
+  call: ToolCall;
+  instance: string | null;
+  response: JsonRpcResponse | undefined;
+}
+
+/** How a call ended, from its response: the tool's own error, or the gateway's upstream error codes. */
+function outcomeOf(r: JsonRpcResponse): readonly [CallOutcome, string | null] {
+  if ('error' in r) {
+    const code = (r.error.data as { code?: unknown } | undefined)?.code;
+    return ['upstream_error', typeof code === 'string' ? code : `jsonrpc:${r.error.code}`];
+  }
+  if (r.result.isError !== true) return ['ok', null];
+  const code = (r.result._meta as Record<string, unknown> | undefined)?.[ERROR_META_KEY];
+  if (typeof code !== 'string') return ['tool_error', null];
+  if (code === TIMEOUT) return ['timeout', code];
+  return [UPSTREAM_FAILURES.has(code) ? 'upstream_error' : 'tool_error', code];
+}
+
+function principalOf(caller: Caller): AuditPrincipal {
+  return { issuer: caller.principal.issuer, subject: caller.principal.subject };
+}
+
+function clientOf(caller: Caller | undefined, session: SessionRecord | undefined, ip: string | null): AuditClient {
+  const info = session?.clientInfo;
+  return {
+    id: caller?.clientId ?? null,
+    name: typeof info?.name === 'string' ? text(info.name, MAX_TEXT) : null,
+    version: typeof info?.version === 'string' ? text(info.version, MAX_TEXT) : null,
+    ip,
+  };
+}
+
+function text(s: string, max: number): string {
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
