@@ -67,17 +67,10 @@ export class Admission {
     if (!auth.ok) return reject(auth.code, null, auth.detail, auth.headers);
     const caller = auth.caller;
     trail.caller = caller;
-    switch (req.method) {
-      case 'POST':
-        return this.post(req, caller, trail);
-      case 'GET':
-        if (!accepts(req.headers.accept, 'text/event-stream')) return reject('GW_NOT_ACCEPTABLE', null, 'GET needs Accept: text/event-stream');
-        return this.withSession(req, caller, null, trail, (session) => ({ kind: 'open-stream', session }));
-      case 'DELETE':
-        return this.withSession(req, caller, null, trail, (session) => ({ kind: 'end-session', session }));
-      default:
-        return reject('GW_METHOD_NOT_ALLOWED', null, `${req.method} is not supported`, { allow: 'GET, POST, DELETE' });
-    }
+    if (req.method === 'POST') return this.post(req, caller, trail);
+    if (req.method === 'DELETE') return this.withSession(req, caller, null, trail, (session) => ({ kind: 'end-session', session }));
+    if (!accepts(req.headers.accept, 'text/event-stream')) return reject('GW_NOT_ACCEPTABLE', null, 'GET needs Accept: text/event-stream');
+    return this.withSession(req, caller, null, trail, (session) => ({ kind: 'open-stream', session }));
   }
 
   private async post(req: GatewayRequest, caller: Caller, trail: Trail): Promise<Decision> {
