@@ -8,12 +8,13 @@ import { isSupportedVersion, LATEST_PROTOCOL_VERSION } from '../mcp/protocol.js'
 import type { BackendSession, SessionRecord, SessionStore } from '../session/store.js';
 import type { ToolCall } from './call.js';
 import { Deadline } from './deadline.js';
+import { failureAnswer } from './failure.js';
 import { withFailover } from './failover.js';
 import { deleteSession, finishReply, postMessage, replyMessages, type McpEndpoint, type McpReply } from './mcp-wire.js';
 import type { Pools } from './pool.js';
 import type { OutboundCredentials } from './credentials.js';
 import { toolError } from './results.js';
-import { describeNetworkError, isNetworkError, neverReachedBackend } from './transport.js';
+import { describeNetworkError, neverReachedBackend } from './transport.js';
 
 export interface McpBackendsOptions {
   readonly dispatcher: Dispatcher;
@@ -111,11 +112,8 @@ export class McpBackends {
         return;
       }
     } catch (err) {
-      // A cancelled request gets no response (MCP cancellation); a timed-out one gets a tool error.
-      if (deadline.signal.aborted) return deadline.timedOut ? yield success(clientId, toolError('GW_UPSTREAM_TIMEOUT', deadline.timeoutError().detail)) : undefined;
-      if (err instanceof GatewayError) return yield success(clientId, toolError(err.code, err.detail));
-      if (isNetworkError(err)) return yield success(clientId, toolError('GW_UPSTREAM_UNAVAILABLE', `connection to backend "${backend.name}" lost: ${describeNetworkError(err)}`));
-      throw err;
+      const answer = failureAnswer(err, deadline, clientId, backend.name);
+      if (answer) yield answer;
     } finally {
       deadline.dispose();
     }

@@ -7,10 +7,10 @@ import { isRetrySafe } from '../catalog/model.js';
 import { isJsonMedia, lines, mediaType, parseJsonOr, readText } from './body.js';
 import { progressToken, type ToolCall } from './call.js';
 import { Deadline } from './deadline.js';
+import { failureAnswer } from './failure.js';
 import { InstanceFailure, withFailover } from './failover.js';
 import type { Pools } from './pool.js';
 import { buildRestRequest, joinUrl } from './rest-request.js';
-import { describeNetworkError, isNetworkError } from './transport.js';
 import type { OutboundCredentials } from './credentials.js';
 import { jsonResult, textResult, toolError } from './results.js';
 
@@ -37,7 +37,6 @@ export function restExecutor(opts: RestExecutorOptions) {
       req = buildRestRequest(call.tool.route.http, call.arguments);
     } catch (err) {
       if (err instanceof GatewayError) return yield success(id, toolError(err.code, err.detail));
-      if (isNetworkError(err)) return yield success(id, toolError('GW_UPSTREAM_UNAVAILABLE', `connection to backend "${backend.name}" lost: ${describeNetworkError(err)}`));
       throw err;
     }
     const timeoutMs = call.tool.route.timeoutMs ?? backend.timeoutMs ?? opts.defaultTimeoutMs;
@@ -81,11 +80,8 @@ export function restExecutor(opts: RestExecutorOptions) {
       const value = isJsonMedia(mt) ? parseJsonOr(text, undefined) : undefined;
       return yield success(id, value === undefined ? textResult(text) : jsonResult(value));
     } catch (err) {
-      // A cancelled request gets no response (MCP cancellation); a timed-out one gets a tool error.
-      if (deadline.signal.aborted) return deadline.timedOut ? yield success(id, toolError('GW_UPSTREAM_TIMEOUT', deadline.timeoutError().detail)) : undefined;
-      if (err instanceof GatewayError) return yield success(id, toolError(err.code, err.detail));
-      if (isNetworkError(err)) return yield success(id, toolError('GW_UPSTREAM_UNAVAILABLE', `connection to backend "${backend.name}" lost: ${describeNetworkError(err)}`));
-      throw err;
+      const answer = failureAnswer(err, deadline, id, backend.name);
+      if (answer) yield answer;
     } finally {
       deadline.dispose();
     }
