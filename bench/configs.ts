@@ -17,26 +17,27 @@ export const LIST_BACKENDS = 20;
 export const TOOLS_PER_BACKEND = 50;
 
 /** Logging at `warn`: per-request logging would measure pino, not the gateway. Audit off: bench/audit.ts measures it. */
-const base = { server: { host: '127.0.0.1', port: 0 }, logging: { level: 'warn' }, audit: { sink: 'off' } } as const;
+export const GATEWAY_BASE = { server: { host: '127.0.0.1', port: 0 }, logging: { level: 'warn' }, audit: { sink: 'off' } } as const;
+
+/** The REST tool every tool-call measurement uses: GET /orders/{id} on the example orders API. */
+export const GET_ORDER_TOOL = {
+  name: 'get_order',
+  description: 'One order by its id.',
+  inputSchema: { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9]+$' } }, required: ['id'], additionalProperties: false },
+  annotations: { readOnlyHint: true },
+  http: { method: 'GET', path: '/orders/{id}' },
+} as const;
 
 /** The gateway for tool calls: the example orders API (REST) and the echo SDK server (MCP). */
 export function callsConfig(urls: BackendUrls): Readonly<GatewayConfig> {
   return parseConfig({
-    ...base,
+    ...GATEWAY_BASE,
     backends: [
       {
         name: 'orders',
         kind: 'rest',
         urls: [urls.orders],
-        tools: [
-          {
-            name: 'get_order',
-            description: 'One order by its id.',
-            inputSchema: { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9]+$' } }, required: ['id'], additionalProperties: false },
-            annotations: { readOnlyHint: true },
-            http: { method: 'GET', path: '/orders/{id}' },
-          },
-        ],
+        tools: [GET_ORDER_TOOL],
       },
       { name: 'echo', kind: 'mcp', urls: [urls.echo] },
     ],
@@ -66,5 +67,5 @@ export function listingConfig(urls: BackendUrls, pageSize: number): Readonly<Gat
       http: { method: 'GET', path: `/r${t}/{id}` },
     })),
   }));
-  return parseConfig({ ...base, catalog: { pageSize }, backends });
+  return parseConfig({ ...GATEWAY_BASE, catalog: { pageSize }, backends });
 }

@@ -48,7 +48,7 @@ import { ANONYMOUS, newSessionId, type SessionRecord, type SessionStore } from '
 import { runStandalone, type RunningGateway } from '../src/standalone/run.js';
 import { createLogger } from '../src/telemetry/logger.js';
 import { createAgent } from '../src/upstream/transport.js';
-import { listingConfig } from './configs.js';
+import { GATEWAY_BASE, GET_ORDER_TOOL, listingConfig } from './configs.js';
 import { firstMessage, openSession, type SessionHeaders } from './mcp-session.js';
 import { hazelcastJar, opaBin } from '../test/harness/components.js';
 import { startHazelcast, type HazelcastHandle } from '../test/harness/hazelcast.js';
@@ -350,26 +350,16 @@ async function startBackend(): Promise<{ url: string; close: () => Promise<void>
   return { url, close: () => closeServer(server) };
 }
 
-const gatewayBase = { server: { host: '127.0.0.1', port: 0 }, logging: { level: 'warn' }, audit: { sink: 'off' } } as const;
-
 function callsConfig(backend: string, policy: unknown): Readonly<GatewayConfig> {
   return parseConfig({
-    ...gatewayBase,
+    ...GATEWAY_BASE,
     policy,
     backends: [
       {
         name: 'orders',
         kind: 'rest',
         urls: [backend],
-        tools: [
-          {
-            name: 'get_order',
-            description: 'One order by its id.',
-            inputSchema: { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9]+$' } }, required: ['id'], additionalProperties: false },
-            annotations: { readOnlyHint: true },
-            http: { method: 'GET', path: '/orders/{id}' },
-          },
-        ],
+        tools: [GET_ORDER_TOOL],
       },
     ],
   });

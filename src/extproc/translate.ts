@@ -3,10 +3,11 @@
  * The admission core never sees an Envoy type; this file is the one place both meet.
  */
 import type { Decision, GatewayRequest } from '../admission/decision.js';
+import { IDENTITY_PREFIX } from '../upstream/credentials.js';
 import type { CommonResponse, HeaderMutation, HeaderValue, HeaderValueOption, HttpHeaders, ProcessingRequest, ProcessingResponse } from './messages.js';
 
 /** Headers under this prefix are the gateway's own: a client never gets to set them. */
-export const INTERNAL_HEADER_PREFIX = 'x-mcp-gateway-';
+export const INTERNAL_HEADER_PREFIX = IDENTITY_PREFIX;
 
 /** Names the upstream cluster; envoy.yaml routes with `cluster_header` on it. */
 export const ROUTE_HEADER = `${INTERNAL_HEADER_PREFIX}route`;
