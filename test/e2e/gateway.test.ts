@@ -4,6 +4,7 @@ import { startNotesServer, type NotesServer } from '../../examples/backends/note
 import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-api.js';
 import { connectClient } from '../support/client.js';
 import { startDynamicMcpServer } from '../support/dynamic-mcp.js';
+import { waitFor } from '../support/wait.js';
 import { ORDER_TOOLS, rawInitialize, rawPost, startGateway, type TestGateway, jsonOf } from '../support/gateway.js';
 
 let orders: OrdersApi;
@@ -134,7 +135,7 @@ describe('tools/call to a native MCP backend', () => {
       onprogress: () => abort.abort('user pressed stop'),
     });
     await expect(call).rejects.toThrow();
-    await waitFor(() => notes.cancelled.count > before);
+    await waitFor(() => notes.cancelled.count > before, 'the backend to see the cancellation', 5_000);
     const after = await client.callTool({ name: 'notes_list_notes', arguments: {} });
     expect(after.isError).toBeFalsy();
     await client.close();
@@ -216,9 +217,9 @@ describe('catalog changes', () => {
       let notified = 0;
       client.setNotificationHandler(ToolListChangedNotificationSchema, () => void notified++);
       // The SDK client opens its GET stream after initialization; wait until the gateway holds it.
-      await waitFor(() => gw2.core.streams.count > 0);
+      await waitFor(() => gw2.core.streams.count > 0, 'the client GET stream', 5_000);
       dynamic.toolNames.add('beta');
-      await waitFor(() => notified > 0);
+      await waitFor(() => notified > 0, 'notifications/tools/list_changed', 5_000);
       expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['dyn_alpha', 'dyn_beta']);
       const result = await client.callTool({ name: 'dyn_beta', arguments: {} });
       expect((result.content as Array<{ text: string }>)[0]!.text).toBe('beta done');
@@ -229,11 +230,3 @@ describe('catalog changes', () => {
     }
   });
 });
-
-async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -5,6 +5,7 @@ import { connectClient } from '../support/client.js';
 import { jsonOf, rawInitialize, rawPost, startGateway, type TestGateway } from '../support/gateway.js';
 import { startHazelcast, type HazelcastHandle } from '../harness/hazelcast.js';
 import { freePort } from '../harness/ports.js';
+import { waitFor } from '../support/wait.js';
 
 let notes: NotesServer;
 const cleanup: Array<() => Promise<void> | void> = [];
@@ -34,13 +35,8 @@ async function gateway(clusterName: string, members: string[], ttlSeconds = 60):
   return gw;
 }
 
-async function until(cond: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** Poll a request until it answers as expected (Hazelcast and its events are asynchronous). */
+const until = (cond: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> => waitFor(cond, 'the cluster to answer as expected', timeoutMs, 100);
 
 const call = (url: string, sid: string, name: string, args: Record<string, unknown> = {}) =>
   rawPost(url, sid, { jsonrpc: '2.0', id: randomUUID(), method: 'tools/call', params: { name, arguments: args } });

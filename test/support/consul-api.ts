@@ -49,12 +49,5 @@ export const kvDelete = async (consul: string, key: string): Promise<void> => {
   if (!res.ok) throw new Error(`consul DELETE ${key}: HTTP ${res.status}`);
 };
 
-/** Poll until `cond` holds (generous bound: the gateway's own target is 2 s). */
-export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await cond()) return;
-    if (Date.now() > end) throw new Error(`not in time: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** Polling for Consul-driven changes (generous bound: the gateway's own target is 2 s). */
+export { waitFor } from './wait.js';
