@@ -10,6 +10,8 @@ export interface PolicyDecision {
 
 /** Port: may this caller call this tool with these arguments; which tools may it see? */
 export interface PolicyEngine {
+  /** True for an engine that allows everything: callers skip building inputs it would not read. */
+  readonly allowsAll?: boolean;
   decide(input: PolicyInput): Promise<PolicyDecision>;
   /** Names of the tools the subject may call, decided in one batch (listing: arguments are empty). */
   visible(subject: PolicySubject, tools: readonly CatalogTool[]): Promise<ReadonlySet<string>>;
@@ -18,6 +20,7 @@ export interface PolicyEngine {
 
 /** No policy configured: everything is allowed (the standalone default). */
 export class AllowAllPolicy implements PolicyEngine {
+  readonly allowsAll = true;
   async decide(): Promise<PolicyDecision> {
     return { allow: true };
   }

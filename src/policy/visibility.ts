@@ -1,7 +1,7 @@
 import type { Caller } from '../auth/caller.js';
 import type { CatalogSnapshot, ToolPager } from '../catalog/snapshot.js';
 import type { SessionRecord } from '../session/store.js';
-import { AllowAllPolicy, type PolicyEngine } from './engine.js';
+import type { PolicyEngine } from './engine.js';
 import { policySubject } from './input.js';
 
 /**
@@ -18,7 +18,7 @@ export class ToolVisibility {
   ) {}
 
   async pagerFor(caller: Caller, session: SessionRecord, snapshot: CatalogSnapshot, sourceIp: string | null): Promise<ToolPager> {
-    if (this.policy instanceof AllowAllPolicy) return snapshot.pager;
+    if (this.policy.allowsAll) return snapshot.pager;
     const key = `${snapshot.version}\u0000${caller.principal.issuer}\u0000${caller.principal.subject}\u0000${caller.clientId ?? ''}\u0000${caller.roles.join(' ')}\u0000${caller.scopes.join(' ')}`;
     const now = Date.now();
     const hit = this.cache.get(key);
