@@ -29,6 +29,7 @@ export class Catalog {
   private sourceProblems: readonly string[] = [];
   private readonly discovered = new Map<string, readonly ToolDefinition[]>();
   private readonly listeners = new Set<(s: CatalogSnapshot) => void>();
+  private readonly backendListeners = new Set<(backends: readonly BackendDescriptor[]) => void>();
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
@@ -48,6 +49,20 @@ export class Catalog {
   onChange(listener: (s: CatalogSnapshot) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** The backends the source reports now (configured and discovered), e.g. for Envoy's clusters. */
+  backendList(): readonly BackendDescriptor[] {
+    return this.backends;
+  }
+
+  /**
+   * Subscribe to every backend-list update from the source, even when the tools stay the same:
+   * instances come and go without changing the catalog. Returns the unsubscribe function.
+   */
+  onBackendsChange(listener: (backends: readonly BackendDescriptor[]) => void): () => void {
+    this.backendListeners.add(listener);
+    return () => this.backendListeners.delete(listener);
   }
 
   async start(): Promise<void> {
@@ -91,6 +106,7 @@ export class Catalog {
     const added = backends.filter((b) => b.kind === 'mcp' && !this.backends.some((o) => o.name === b.name));
     this.backends = backends;
     this.rebuild();
+    for (const l of this.backendListeners) l(backends);
     for (const b of added) void this.refresh(b as McpBackendConfig);
   }
 

@@ -1,0 +1,75 @@
+/**
+ * {@link XdsSnapshot} → Envoy `Cluster` and `ClusterLoadAssignment` resources, encoded once per
+ * snapshot into `google.protobuf.Any` so every stream sends the same bytes.
+ */
+import type { XdsCluster, XdsSnapshot } from './clusters.js';
+import { resourceTypes, TYPE_URL } from './protos.js';
+
+/** `google.protobuf.Any` as gRPC serialises it. */
+export interface AnyResource {
+  readonly type_url: string;
+  readonly value: Buffer;
+}
+
+/** Encoded resources by type URL, then by resource name (in name order). */
+export type EncodedSnapshot = ReadonlyMap<string, ReadonlyMap<string, AnyResource>>;
+
+/** The Envoy cluster for one backend; its endpoints come from EDS over the same ADS stream. */
+export function clusterMessage(c: XdsCluster): Record<string, unknown> {
+  return {
+    name: c.name,
+    // Envoy's stat tag extraction takes a cluster name up to its first dot; this keeps one token.
+    alt_stat_name: c.name.replace(/\./g, '_'),
+    type: 'EDS',
+    eds_cluster_config: { eds_config: { ads: {}, resource_api_version: 'V3' } },
+    lb_policy: 'ROUND_ROBIN',
+    // Backends sit on the same network as Envoy; like the static clusters in envoy/envoy.yaml.
+    connect_timeout: { seconds: 1 },
+    // The circuit breaker. MCP reports tool failures inside 200 answers (isError, JSON-RPC
+    // errors), so a 5xx, a 502/503/504 or a failed connect (counted as 5xx) means the instance
+    // itself is broken: 3 in a row is enough, and gateway failures are enforced (Envoy's default
+    // is 0 %). A 1 s sweep takes the instance out well within the gateway's 2 s target. 10 s of
+    // ejection, growing with each repeat ejection, matches the standalone pool's default
+    // cooldown (`upstream.cooldownMs`); a lasting fault is Consul's health checks' to remove.
+    // 100 % lets every instance be ejected; Envoy's panic threshold (50 %) then still spreads
+    // calls over all of them, so a sick backend is deprioritised, never cut off by this alone.
+    outlier_detection: {
+      consecutive_5xx: { value: 3 },
+      consecutive_gateway_failure: { value: 3 },
+      enforcing_consecutive_gateway_failure: { value: 100 },
+      interval: { seconds: 1 },
+      base_ejection_time: { seconds: 10 },
+      max_ejection_percent: { value: 100 },
+    },
+    // No circuit_breakers: Envoy's defaults (1,024 connections, pending and active requests per
+    // cluster) are above what one gateway sends one MCP backend; a lower guess would only shed
+    // load that the backend could take.
+  };
+}
+
+/** The endpoints of one cluster: one locality, all instances equal. */
+export function loadAssignmentMessage(c: XdsCluster): Record<string, unknown> {
+  const lb_endpoints = c.endpoints.map((e) => ({ endpoint: { address: { socket_address: { address: e.address, port_value: e.port } } } }));
+  return { cluster_name: c.name, endpoints: lb_endpoints.length > 0 ? [{ lb_endpoints }] : [] };
+}
+
+/** Encode every resource of a snapshot once; streams pick from the result. */
+export function encodeSnapshot(snapshot: XdsSnapshot): EncodedSnapshot {
+  const { cluster, endpoints } = resourceTypes();
+  const pack = (type: typeof cluster, typeUrl: string, message: Record<string, unknown>): AnyResource => ({
+    type_url: typeUrl,
+    value: Buffer.from(type.encode(type.fromObject(message)).finish()),
+  });
+  return new Map([
+    [TYPE_URL.cluster, new Map(snapshot.clusters.map((c) => [c.name, pack(cluster, TYPE_URL.cluster, clusterMessage(c))]))],
+    [TYPE_URL.endpoints, new Map(snapshot.clusters.map((c) => [c.name, pack(endpoints, TYPE_URL.endpoints, loadAssignmentMessage(c))]))],
+  ]);
+}
+
+/** Decode an Any this module produced back into a plain object (enum names, durations as strings): for tests and debugging. */
+export function decodeResource(any: AnyResource): Record<string, any> {
+  const { cluster, endpoints } = resourceTypes();
+  const type = any.type_url === TYPE_URL.cluster ? cluster : any.type_url === TYPE_URL.endpoints ? endpoints : undefined;
+  if (!type) throw new Error(`xds: no decoder for ${any.type_url}`);
+  return type.toObject(type.decode(any.value), { enums: String, longs: String });
+}
