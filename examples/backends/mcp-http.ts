@@ -23,12 +23,22 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 
 const isInitialize = (body: unknown): boolean => typeof body === 'object' && body !== null && (body as { method?: string }).method === 'initialize';
 
+export interface ServeMcpOptions {
+  readonly port?: number;
+  readonly host?: string;
+  /**
+   * No sessions (the SDK's stateless mode): every POST gets a fresh server, so any instance of a
+   * scaled-out backend can answer any request; GET and DELETE get 405.
+   */
+  readonly stateless?: boolean;
+}
+
 /**
  * Serve MCP Streamable HTTP at /mcp on 127.0.0.1, as deployed SDK servers do: `initialize` opens a
  * session with a fresh server from `build`; an unknown session id gets 404 (so clients and the
- * gateway re-initialize), a request without one 400.
+ * gateway re-initialize), a request without one 400. Or statelessly (`stateless`).
  */
-export async function serveMcp(build: () => McpServer, opts: { port?: number; host?: string } = {}): Promise<McpHttpServer> {
+export async function serveMcp(build: () => McpServer, opts: ServeMcpOptions = {}): Promise<McpHttpServer> {
   const sessions = new Map<string, StreamableHTTPServerTransport>();
   const initialized: string[] = [];
   const http = createServer(async (req, res) => {
@@ -36,6 +46,13 @@ export async function serveMcp(build: () => McpServer, opts: { port?: number; ho
       if (!req.url?.startsWith('/mcp')) return void res.writeHead(404).end();
       const sid = req.headers['mcp-session-id'];
       const body = req.method === 'POST' ? await readJson(req) : undefined;
+      if (opts.stateless) {
+        if (req.method !== 'POST') return void res.writeHead(405, { allow: 'POST' }).end();
+        const t = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+        res.on('close', () => void t.close());
+        await build().connect(t);
+        return await t.handleRequest(req, res, body);
+      }
       let transport = typeof sid === 'string' ? sessions.get(sid) : undefined;
       if (!transport) {
         if (sid !== undefined || !isInitialize(body)) {

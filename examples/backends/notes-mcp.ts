@@ -1,6 +1,6 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { serveMcp, type McpHttpServer } from './mcp-http.js';
+import { serveMcp, type McpHttpServer, type ServeMcpOptions } from './mcp-http.js';
 
 /** A note-taking MCP server built with the official SDK: the example native MCP backend. */
 export interface NotesServer extends McpHttpServer {
@@ -49,7 +49,7 @@ function buildServer(notes: string[], cancelled: { count: number }): McpServer {
 }
 
 /** Start the server on 127.0.0.1; the MCP endpoint is `<url>` (path /mcp). */
-export async function startNotesServer(opts: { port?: number; host?: string } = {}): Promise<NotesServer> {
+export async function startNotesServer(opts: ServeMcpOptions = {}): Promise<NotesServer> {
   const notes: string[] = [];
   const cancelled = { count: 0 };
   const server = await serveMcp(() => buildServer(notes, cancelled), opts);

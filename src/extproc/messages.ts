@@ -43,6 +43,7 @@ export interface ProcessingRequest {
   request?: 'request_headers' | 'response_headers' | 'request_body' | 'response_body' | 'request_trailers' | 'response_trailers';
   request_headers?: HttpHeaders;
   request_body?: HttpBody;
+  response_headers?: HttpHeaders;
   /** Requested attributes (`request_attributes` in envoy.yaml), keyed by filter name. */
   attributes?: Record<string, Struct>;
 }
@@ -50,7 +51,22 @@ export interface ProcessingRequest {
 export interface CommonResponse {
   status?: 'CONTINUE' | 'CONTINUE_AND_REPLACE';
   header_mutation?: HeaderMutation;
+  /** Replaces the buffered body (request body phase). */
+  body_mutation?: { body?: Buffer };
   clear_route_cache?: boolean;
+}
+
+type HeaderSendMode = 'DEFAULT' | 'SEND' | 'SKIP';
+type BodySendMode = 'NONE' | 'STREAMED' | 'BUFFERED' | 'BUFFERED_PARTIAL';
+
+/** `envoy.extensions.filters.http.ext_proc.v3.ProcessingMode`, for `mode_override`. */
+export interface ProcessingMode {
+  request_header_mode?: HeaderSendMode;
+  response_header_mode?: HeaderSendMode;
+  request_body_mode?: BodySendMode;
+  response_body_mode?: BodySendMode;
+  request_trailer_mode?: HeaderSendMode;
+  response_trailer_mode?: HeaderSendMode;
 }
 
 export interface ImmediateResponse {
@@ -61,7 +77,7 @@ export interface ImmediateResponse {
 }
 
 export type ProcessingResponse =
-  | { request_headers: { response: CommonResponse } }
+  | { request_headers: { response: CommonResponse }; mode_override?: ProcessingMode }
   | { request_body: { response: CommonResponse } }
   | { request_trailers: { header_mutation?: HeaderMutation } }
   | { response_headers: { response: CommonResponse } }

@@ -1,15 +1,36 @@
 /**
  * One processor per ext_proc stream, that is per HTTP request (Envoy opens a stream for each),
- * with a method per phase. Envoy is configured (envoy/envoy.yaml `processing_mode`) to send only
- * the request headers and the buffered request body; other phases are answered with a plain
- * CONTINUE in case a configuration sends them anyway.
+ * with a method per phase. Envoy is configured (envoy/envoy.yaml `processing_mode`) to send the
+ * request headers and the buffered request body; for MCP POSTs the processor also asks for the
+ * response headers (`mode_override`), to settle calls it routed straight to a backend. Other
+ * phases are answered with a plain CONTINUE in case a configuration sends them anyway.
  */
 import type { Logger } from 'pino';
 import type { Decision, GatewayRequest } from '../admission/decision.js';
 import { originMatcher } from '../admission/origin.js';
+import { HANDOFF_HEADER, type DecisionHandoff } from '../admission/handoff.js';
+import type { McpBackendConfig } from '../config/schema.js';
 import { wireError } from '../errors.js';
-import type { HttpBody, HttpHeaders, ProcessingRequest, ProcessingResponse } from './messages.js';
-import { decisionMutation, immediate, readHeaders, routeTo, sourceAddress, stripInternal, toGatewayRequest, BROKER_CLUSTER, type ReceivedHeaders } from './translate.js';
+import { HEADER_SESSION_ID } from '../mcp/protocol.js';
+import type { DirectCall, DirectCalls } from '../upstream/direct.js';
+import type { HttpBody, HttpHeaders, ProcessingMode, ProcessingRequest, ProcessingResponse } from './messages.js';
+import {
+  answer,
+  directRoute,
+  hasHeader,
+  immediate,
+  passResponse,
+  rateLimitHeaders,
+  RATE_LIMITED_HEADER,
+  readHeaders,
+  responseStatus,
+  routeTo,
+  sourceAddress,
+  stripInternal,
+  toGatewayRequest,
+  BROKER_CLUSTER,
+  type ReceivedHeaders,
+} from './translate.js';
 
 /** What a processor needs from the core: admission only (no Envoy type crosses this line). */
 export interface ProcessorDeps {
@@ -19,7 +40,26 @@ export interface ProcessorDeps {
   /** `server.allowedOrigins`: answers Envoy gives itself carry the CORS headers the broker would add. */
   readonly allowedOrigins?: readonly string[];
   readonly logger: Logger;
+  /** Decisions handed to the broker so it does not admit forwarded requests again. */
+  readonly handoff?: DecisionHandoff;
+  /** Native MCP calls routed straight to their backend's cluster (needs the xDS clusters). */
+  readonly direct?: {
+    readonly calls: DirectCalls;
+    /** Whether Envoy has a cluster for the backend (the xDS server serves one). */
+    readonly routable: (backend: McpBackendConfig) => boolean;
+    readonly cluster: (backend: string) => string;
+  };
 }
+
+/** envoy.yaml's processing mode, plus the response headers: asked for MCP POSTs, which may become routed calls. */
+const WITH_RESPONSE_HEADERS: ProcessingMode = {
+  request_header_mode: 'SEND',
+  request_body_mode: 'BUFFERED',
+  request_trailer_mode: 'SKIP',
+  response_header_mode: 'SEND',
+  response_body_mode: 'NONE',
+  response_trailer_mode: 'SKIP',
+};
 
 /** Same exposure as the standalone server's answers (src/standalone/server.ts). */
 const CORS_EXPOSE_HEADERS = 'mcp-session-id, www-authenticate';
@@ -29,6 +69,9 @@ export class RequestProcessor {
   private remoteAddress: string | undefined;
   private readonly chunks: Buffer[] = [];
   private readonly originAllowed: (origin: string | undefined) => boolean;
+  /** The call this stream routed straight to a backend, settled by the response headers. */
+  private routed: DirectCall | undefined;
+  private cors: Record<string, string> = {};
 
   constructor(private readonly deps: ProcessorDeps) {
     this.originAllowed = originMatcher(deps.allowedOrigins ?? []);
@@ -45,7 +88,7 @@ export class RequestProcessor {
       case 'request_trailers':
         return { request_trailers: {} };
       case 'response_headers':
-        return { response_headers: { response: {} } };
+        return this.responseHeaders(req.response_headers);
       case 'response_body':
         return { response_body: { response: {} } };
       case 'response_trailers':
@@ -60,7 +103,10 @@ export class RequestProcessor {
     const received = readHeaders(h);
     this.received = received;
     if (this.bypassesAdmission(received)) return { request_headers: { response: routeTo(BROKER_CLUSTER, received.internal) } };
-    if (!h.end_of_stream) return { request_headers: { response: { status: 'CONTINUE', header_mutation: stripInternal(received.internal) } } };
+    if (!h.end_of_stream) {
+      const response = { request_headers: { response: { status: 'CONTINUE' as const, header_mutation: stripInternal(received.internal) } } };
+      return this.deps.direct && received.pseudo[':method'] === 'POST' ? { ...response, mode_override: WITH_RESPONSE_HEADERS } : response;
+    }
     const method = received.pseudo[':method'];
     return this.decide('request_headers', method === 'POST' ? Buffer.alloc(0) : undefined);
   }
@@ -87,9 +133,45 @@ export class RequestProcessor {
     const decision = await this.deps.decide(toGatewayRequest(received, body, this.remoteAddress));
     this.deps.logger.debug({ decision: decision.kind, phase }, 'ext_proc decision');
     const origin = received.headers.origin;
-    const cors: Record<string, string> = origin !== undefined && this.originAllowed(origin) ? { 'access-control-allow-origin': origin, 'access-control-expose-headers': CORS_EXPOSE_HEADERS, vary: 'Origin' } : {};
-    const out = decisionMutation(decision, received.internal, cors);
-    if ('immediate' in out) return out.immediate;
-    return phase === 'request_headers' ? { request_headers: { response: out.common } } : { request_body: { response: out.common } };
+    this.cors = origin !== undefined && this.originAllowed(origin) ? { 'access-control-allow-origin': origin, 'access-control-expose-headers': CORS_EXPOSE_HEADERS, vary: 'Origin' } : {};
+    if (decision.kind === 'reject' || decision.kind === 'respond') {
+      return answer(decision, this.cors);
+    }
+    const limits = rateLimitHeaders(decision, this.remoteAddress);
+    const { direct } = this.deps;
+    if (decision.kind === 'call-tool' && direct && phase === 'request_body') {
+      const plan = await direct.calls.plan(decision, direct.routable);
+      if (plan?.kind === 'answer') return immediate(200, plan.body, this.cors);
+      if (plan?.kind === 'forward') {
+        this.routed = plan.call;
+        return { request_body: { response: directRoute(plan.call.plan, direct.cluster(plan.call.plan.backend), received.internal, limits) } };
+      }
+    }
+    // The broker carries out the decision behind the ticket instead of admitting the request again.
+    if (this.deps.handoff) limits[HANDOFF_HEADER] = this.deps.handoff.put(decision);
+    const common = routeTo(BROKER_CLUSTER, received.internal, limits);
+    return phase === 'request_headers' ? { request_headers: { response: common } } : { request_body: { response: common } };
+  }
+
+  /**
+   * A routed call's answer: through, without the backend's own session id, or replaced by the
+   * gateway's tool error when the backend failed or lost the session. Others pass untouched.
+   */
+  private async responseHeaders(h: HttpHeaders | undefined): Promise<ProcessingResponse> {
+    const routed = this.routed;
+    if (!routed) return { response_headers: { response: {} } };
+    if (hasHeader(h, RATE_LIMITED_HEADER)) {
+      // Envoy's own refusal (a rate limit after ext_proc): the call never reached the backend.
+      routed.abandon();
+      return { response_headers: { response: {} } };
+    }
+    const answer = await routed.settle(responseStatus(h));
+    if (answer) return immediate(200, answer, this.cors);
+    return passResponse(this.cors, [HEADER_SESSION_ID]);
+  }
+
+  /** The stream ended (client gone, Envoy's own answer): a routed call that never saw its answer ends unanswered. */
+  close(): void {
+    this.routed?.abandon();
   }
 }

@@ -1,13 +1,16 @@
 /**
  * The Envoy topology's gateway process: one core (sessions, identity, policy, catalog) serving
- * both the ext_proc gRPC service Envoy consults and the broker HTTP server Envoy routes to. Both
- * share the core, so a session the broker creates is one admission can see.
- *
- * The broker is the standalone server and runs admission again on what Envoy forwards: twice
- * the work for forwarded requests, the same result, until the broker trusts Envoy's verdict.
+ * the ext_proc gRPC service Envoy consults, the broker HTTP server Envoy routes to, and the xDS
+ * server that tells Envoy the clusters of native MCP backends. They share the core, so a session
+ * the broker creates is one admission can see, and a decision ext_proc made is one the broker
+ * carries out without admitting the request again (DecisionHandoff).
  */
 import type { GatewayConfig } from '../config/schema.js';
+import { DecisionHandoff } from '../admission/handoff.js';
 import { createGateway, type GatewayCore } from '../standalone/gateway.js';
+import { clusterName, envoyRoutable } from '../xds/clusters.js';
+import { XdsFeed } from '../xds/feed.js';
+import { XdsServer } from '../xds/server.js';
 import { StandaloneServer } from '../standalone/server.js';
 import { createLogger } from '../telemetry/logger.js';
 import { ExtProcServer } from './server.js';
@@ -19,6 +22,9 @@ export interface ExtProcListen {
   /** Where the ext_proc gRPC service listens; 127.0.0.1 and a free port by default. */
   readonly extprocHost?: string;
   readonly extprocPort?: number;
+  /** Where the xDS (ADS) server listens; 127.0.0.1 and a free port by default. */
+  readonly xdsHost?: string;
+  readonly xdsPort?: number;
 }
 
 export interface RunningExtProc {
@@ -26,6 +32,8 @@ export interface RunningExtProc {
   /** The broker's MCP endpoint URL (Envoy's `broker` cluster points here). */
   readonly brokerUrl: string;
   readonly extprocPort: number;
+  /** Envoy's `xds` cluster points here. */
+  readonly xdsPort: number;
   /** The ext_proc service alone (tests stop it to check that Envoy fails closed). */
   readonly extproc: ExtProcServer;
   stop(): Promise<void>;
@@ -35,32 +43,34 @@ export async function runExtProc(config: Readonly<GatewayConfig>, listen: ExtPro
   const logger = createLogger(config.logging.level);
   const core = await createGateway(config, { logger });
   await core.start();
-  const broker = new StandaloneServer(core);
+  const handoff = new DecisionHandoff();
+  const broker = new StandaloneServer(core, { handoff });
   const extproc = new ExtProcServer({
     decide: (req) => core.admission.decide(req),
     mcpPath: config.server.path,
     allowedOrigins: config.server.allowedOrigins,
     logger: logger.child({ component: 'extproc' }),
+    handoff,
+    direct: { calls: core.direct, routable: envoyRoutable, cluster: clusterName },
   });
-  try {
-    const brokerUrl = await broker.listen(listen.brokerHost, listen.brokerPort);
-    const extprocPort = await extproc.start(listen.extprocHost, listen.extprocPort);
-    logger.info({ brokerUrl, extprocPort }, 'ext_proc service and broker listening');
-    return {
-      core,
-      brokerUrl,
-      extprocPort,
-      extproc,
-      async stop() {
-        await extproc.stop();
-        await broker.close();
-        await core.stop();
-      },
-    };
-  } catch (err) {
+  const xds = new XdsServer({ logger: logger.child({ component: 'xds' }) });
+  const feed = new XdsFeed({ catalog: core.catalog, server: xds, logger: logger.child({ component: 'xds' }) });
+  const stop = async (): Promise<void> => {
+    feed.stop();
     await extproc.stop();
+    await xds.stop();
     await broker.close().catch(() => undefined);
     await core.stop();
+  };
+  try {
+    await feed.start();
+    const xdsPort = await xds.start(listen.xdsHost, listen.xdsPort);
+    const brokerUrl = await broker.listen(listen.brokerHost, listen.brokerPort);
+    const extprocPort = await extproc.start(listen.extprocHost, listen.extprocPort);
+    logger.info({ brokerUrl, extprocPort, xdsPort }, 'ext_proc service, broker and xDS server listening');
+    return { core, brokerUrl, extprocPort, xdsPort, extproc, stop };
+  } catch (err) {
+    await stop();
     throw err;
   }
 }

@@ -4,7 +4,8 @@
  * inside the gateway answers with an immediate 500, never with "continue": Envoy must not let an
  * unchecked request through.
  */
-import { Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
+import { Server, type ServerDuplexStream } from '@grpc/grpc-js';
+import { bindInsecure, shutdownGracefully } from '../grpc-server.js';
 import type { Logger } from 'pino';
 import { wireError } from '../errors.js';
 import type { ProcessingRequest, ProcessingResponse } from './messages.js';
@@ -28,9 +29,7 @@ export class ExtProcServer {
 
   /** Bind (127.0.0.1 and a free port by default); resolves with the bound port. */
   async start(host = '127.0.0.1', port = 0): Promise<number> {
-    this.port = await new Promise<number>((resolve, reject) => {
-      this.server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
-    });
+    this.port = await bindInsecure(this.server, host, port);
     return this.port;
   }
 
@@ -40,16 +39,7 @@ export class ExtProcServer {
 
   /** Stop accepting streams; let open ones finish for the grace period, then cut them. */
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.server.forceShutdown();
-        resolve();
-      }, this.opts.shutdownGraceMs ?? 5_000);
-      this.server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    await shutdownGracefully(this.server, this.opts.shutdownGraceMs ?? 5_000);
   }
 
   private stream(call: ServerDuplexStream<ProcessingRequest, ProcessingResponse>): void {
@@ -68,7 +58,12 @@ export class ExtProcServer {
         if (!call.cancelled && call.writable) call.write(res);
       });
     });
-    call.on('end', () => void queue.then(() => call.end()));
-    call.on('error', (err) => this.opts.logger.debug({ err }, 'ext_proc stream error'));
+    const close = (): void => void queue.then(() => processor.close());
+    call.on('end', () => void queue.then(() => call.end()).then(close));
+    call.on('cancelled', close);
+    call.on('error', (err) => {
+      this.opts.logger.debug({ err }, 'ext_proc stream error');
+      close();
+    });
   }
 }

@@ -3,7 +3,10 @@
  * The admission core never sees an Envoy type; this file is the one place both meet.
  */
 import type { Decision, GatewayRequest } from '../admission/decision.js';
+import { createHash } from 'node:crypto';
+import { ANONYMOUS } from '../session/store.js';
 import { IDENTITY_PREFIX } from '../upstream/credentials.js';
+import { CLIENT_ONLY_HEADERS, type DirectCallPlan } from '../upstream/direct.js';
 import type { CommonResponse, HeaderMutation, HeaderValue, HeaderValueOption, HttpHeaders, ProcessingRequest, ProcessingResponse } from './messages.js';
 
 /** Headers under this prefix are the gateway's own: a client never gets to set them. */
@@ -12,8 +15,26 @@ export const INTERNAL_HEADER_PREFIX = IDENTITY_PREFIX;
 /** Names the upstream cluster; envoy.yaml routes with `cluster_header` on it. */
 export const ROUTE_HEADER = `${INTERNAL_HEADER_PREFIX}route`;
 
-/** The cluster of the broker (the standalone gateway server), which serves every forwarded request for now. */
+/** The cluster of the broker (the gateway's MCP server for everything not routed to a backend). */
 export const BROKER_CLUSTER = 'broker';
+
+/** Picks the route (envoy.yaml): `safe` retries on another host after a reset too, `unsent-only` only when nothing was sent. */
+export const RETRY_HEADER = `${INTERNAL_HEADER_PREFIX}retry`;
+
+/** Who is calling, for envoy.yaml's per-principal rate limit: a digest, never the identity itself. */
+export const PRINCIPAL_HEADER = `${INTERNAL_HEADER_PREFIX}principal`;
+
+/** The tool of a `tools/call`, for envoy.yaml's per-tool rate limits. */
+export const TOOL_HEADER = `${INTERNAL_HEADER_PREFIX}tool`;
+
+/** The request's JSON-RPC id as JSON, so Envoy's own 429 answer carries it (envoy.yaml `local_reply_config`). */
+export const RPC_ID_HEADER = `${INTERNAL_HEADER_PREFIX}rpc-id`;
+
+/** Set by envoy.yaml's rate limiters on their 429: the answer is Envoy's, not a backend's. */
+export const RATE_LIMITED_HEADER = `${INTERNAL_HEADER_PREFIX}rate-limited`;
+
+/** Base64 of the `ip:port` holding a backend session; envoy.yaml's stateful session filter routes to it. */
+export const UPSTREAM_HOST_HEADER = `${INTERNAL_HEADER_PREFIX}upstream-host`;
 
 /** The request headers Envoy sent, split into ordinary headers, pseudo-headers and client-supplied internal headers. */
 export interface ReceivedHeaders {
@@ -76,33 +97,85 @@ export function stripInternal(internal: readonly string[]): HeaderMutation {
 }
 
 /**
- * What Envoy should do with a decided request. `reject` and `respond` are answered by Envoy
- * itself; everything else continues to the broker, whose admission decides again (the broker is
- * the standalone server). Routing native-MCP calls straight to their backend comes with xDS.
+ * Envoy's own answer to a request admission refused (`reject`) or answered (`respond`): nothing
+ * reaches an upstream. Everything else continues ({@link routeTo}, {@link directRoute}).
  */
-export function decisionMutation(
-  decision: Decision,
-  internal: readonly string[],
-  extraHeaders: Record<string, string> = {},
-): { immediate: ProcessingResponse } | { common: CommonResponse } {
-  switch (decision.kind) {
-    case 'reject':
-      return { immediate: immediate(decision.status, decision.body, { ...extraHeaders, ...decision.headers }, decision.code) };
-    case 'respond':
-      return { immediate: immediate(200, decision.body, extraHeaders) };
-    default:
-      return { common: routeTo(BROKER_CLUSTER, internal) };
-  }
+export function answer(decision: Extract<Decision, { kind: 'reject' | 'respond' }>, extraHeaders: Record<string, string> = {}): ProcessingResponse {
+  return decision.kind === 'reject'
+    ? immediate(decision.status, decision.body, { ...extraHeaders, ...decision.headers }, decision.code)
+    : immediate(200, decision.body, extraHeaders);
 }
 
-/** Continue with the route header set (any client copy removed) and the route recomputed. */
-export function routeTo(cluster: string, internal: readonly string[]): CommonResponse {
-  const remove = internal.filter((n) => n !== ROUTE_HEADER);
+/**
+ * The headers envoy.yaml's rate limiters read after ext_proc: the principal (a digest of issuer
+ * and subject; anonymous callers by their address), the tool of a call, and the JSON-RPC id.
+ */
+export function rateLimitHeaders(decision: Decision, remoteAddress: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  const principal = 'caller' in decision ? decision.caller.principal : 'session' in decision ? decision.session.principal : undefined;
+  if (principal) {
+    const key = principal.issuer === null && principal.subject === ANONYMOUS.subject ? `anonymous\u0000${remoteAddress ?? ''}` : `${principal.issuer ?? ''}\u0000${principal.subject}`;
+    out[PRINCIPAL_HEADER] = createHash('sha256').update(key).digest('base64url').slice(0, 22);
+  }
+  if (decision.kind === 'call-tool') out[TOOL_HEADER] = decision.tool.name;
+  const message = 'message' in decision ? decision.message : undefined;
+  if (message && 'id' in message && message.id !== undefined) out[RPC_ID_HEADER] = asciiJson(message.id);
+  return out;
+}
+
+/** JSON with every non-ASCII character escaped: a header value Envoy copies into a JSON body as is. */
+function asciiJson(v: unknown): string {
+  return JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Continue with the route header (and `extra` gateway headers) set, any client copy removed, and the route recomputed. */
+export function routeTo(cluster: string, internal: readonly string[], extra: Record<string, string> = {}): CommonResponse {
+  const set = { [ROUTE_HEADER]: cluster, ...extra };
+  const remove = internal.filter((n) => !(n in set));
   return {
     status: 'CONTINUE',
-    header_mutation: { set_headers: [header(ROUTE_HEADER, cluster)], ...(remove.length > 0 ? { remove_headers: remove } : {}) },
+    header_mutation: { set_headers: Object.entries(set).map(([k, v]) => header(k, v)), ...(remove.length > 0 ? { remove_headers: remove } : {}) },
     clear_route_cache: true,
   };
+}
+
+/**
+ * A native MCP call sent straight to its backend's cluster: the backend's tool name in the body
+ * (with its length), the backend session's id and protocol version, the gateway's credentials
+ * instead of the client's token; pinned to the instance holding the session (Envoy's stateful
+ * session filter reads {@link UPSTREAM_HOST_HEADER}); retried on another instance only when the
+ * request never reached one, or the tool is safe to run twice ({@link RETRY_HEADER}).
+ */
+export function directRoute(plan: DirectCallPlan, cluster: string, internal: readonly string[], gatewayHeaders: Record<string, string> = {}): CommonResponse {
+  const set: Record<string, string> = {
+    ...gatewayHeaders,
+    ...plan.headers,
+    ':path': plan.path,
+    'content-length': String(plan.body.length),
+    [RETRY_HEADER]: plan.retrySafe ? 'safe' : 'unsent-only',
+  };
+  if (plan.pinned) set[UPSTREAM_HOST_HEADER] = Buffer.from(hostPort(plan.address)).toString('base64');
+  const common = routeTo(cluster, [...internal, ...CLIENT_ONLY_HEADERS.map((h) => h.toLowerCase())].filter((n) => !(n in set)), set);
+  return { ...common, body_mutation: { body: plan.body } };
+}
+
+function hostPort(a: { host: string; port: number }): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
+/** The `:status` of the upstream answer Envoy is about to send (response headers phase). */
+export function responseStatus(h: HttpHeaders | undefined): number | undefined {
+  for (const entry of h?.headers?.headers ?? []) if (entry.key === ':status') return Number(headerValue(entry)) || undefined;
+  return undefined;
+}
+
+export function hasHeader(h: HttpHeaders | undefined, name: string): boolean {
+  return (h?.headers?.headers ?? []).some((e) => e.key.toLowerCase() === name);
+}
+
+/** Let an answer through with headers set (CORS) and removed (the backend's own session id). */
+export function passResponse(set: Record<string, string>, remove: readonly string[]): ProcessingResponse {
+  return { response_headers: { response: { status: 'CONTINUE', header_mutation: { set_headers: Object.entries(set).map(([k, v]) => header(k, v)), remove_headers: [...remove] } } } };
 }
 
 /** An answer from Envoy with a JSON body; nothing reaches an upstream. */

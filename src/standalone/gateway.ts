@@ -10,6 +10,7 @@ import { assertNoStaticCollisions } from '../catalog/static-check.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { openSessionStore } from '../session/open.js';
 import type { SessionStore } from '../session/store.js';
+import { DirectCalls } from '../upstream/direct.js';
 import { McpBackends } from '../upstream/mcp-backend.js';
 import { Pools } from '../upstream/pool.js';
 import { OutboundCredentials } from '../upstream/credentials.js';
@@ -36,6 +37,8 @@ export interface GatewayCore {
   readonly logger: Logger;
   /** Audit trail, Prometheus metrics (`telemetry.metrics.registry`) and tracing of this core. */
   readonly telemetry: Telemetry;
+  /** Plans native MCP calls a transport sends to the backend itself (the Envoy topology). */
+  readonly direct: DirectCalls;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -97,6 +100,14 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     serverInfo: { name: 'mcp-gateway', version: VERSION, title: 'MCP Gateway' },
     observeCall: (call, execute) => telemetry.observeCall(call, execute),
   });
+  const direct = new DirectCalls({
+    mcp,
+    credentials,
+    pools,
+    catalog: () => catalog.current(),
+    defaultTimeoutMs: config.upstream.timeoutMs,
+    observeCall: (call, execute) => telemetry.observeCall(call, execute),
+  });
   const admission = new Admission({
     allowedOrigins: config.server.allowedOrigins,
     maxBodyBytes: config.server.maxBodyBytes,
@@ -116,6 +127,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     streams,
     logger,
     telemetry,
+    direct,
     async start() {
       await Promise.all([catalog.start(), verifier?.start(), policy.start?.()]);
       if (policy instanceof OpaPolicy && config.catalog.consul) {

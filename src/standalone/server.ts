@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GatewayRequest } from '../admission/decision.js';
+import { HANDOFF_HEADER, type DecisionHandoff } from '../admission/handoff.js';
 import { originMatcher } from '../admission/origin.js';
 import { GatewayError, wireError } from '../errors.js';
 import { isRequest, type JsonRpcId } from '../mcp/jsonrpc.js';
@@ -13,12 +14,24 @@ import { writeJson, writeReply } from './write.js';
 const CORS_ALLOW_HEADERS = 'content-type, accept, authorization, mcp-session-id, mcp-protocol-version, last-event-id';
 const CORS_EXPOSE_HEADERS = 'mcp-session-id, www-authenticate';
 
+export interface StandaloneServerOptions {
+  /**
+   * Decisions ext_proc already made (the Envoy topology's broker): a request carrying a ticket
+   * from it is carried out without being admitted again. Never set for a server clients reach
+   * directly without Envoy stripping their `x-mcp-gateway-*` headers.
+   */
+  readonly handoff?: DecisionHandoff;
+}
+
 /** The one-process gateway: a plain node:http server in front of the core. */
 export class StandaloneServer {
   private readonly server: Server;
   private readonly originAllowed: (origin: string | undefined) => boolean;
 
-  constructor(private readonly core: GatewayCore) {
+  constructor(
+    private readonly core: GatewayCore,
+    private readonly opts: StandaloneServerOptions = {},
+  ) {
     this.originAllowed = originMatcher(core.config.server.allowedOrigins);
     this.server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
       this.route(req, res).catch((err: unknown) => {
@@ -90,7 +103,7 @@ export class StandaloneServer {
       ...(req.socket.remoteAddress ? { remoteAddress: req.socket.remoteAddress } : {}),
       ...(body === undefined ? {} : { body, bodyBytes }),
     };
-    const decision = await admission.decide(gatewayRequest);
+    const decision = this.opts.handoff?.take(headers[HANDOFF_HEADER]) ?? (await admission.decide(gatewayRequest));
     if (decision.kind === 'reject') logger.debug({ code: decision.code, status: decision.status }, 'request rejected');
     const reply = await broker.handle(decision);
     const requestId: JsonRpcId | null = 'message' in decision && isRequest(decision.message) ? decision.message.id : null;

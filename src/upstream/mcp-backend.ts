@@ -120,6 +120,23 @@ export class McpBackends {
   }
 
   /**
+   * The client session's backend session for `call`, opened (on a healthy instance) when it has
+   * none, or when its instance left the backend's instance list. For callers that send the call
+   * themselves (the Envoy topology routes native calls straight to the backend).
+   */
+  async backendSession(call: ToolCall, headers: Record<string, string>, signal: AbortSignal): Promise<BackendSession> {
+    const backend = call.backend as McpBackendConfig;
+    const bs = call.session.backendSessions[backend.name];
+    if (bs && backend.urls.includes(bs.instance)) return bs;
+    return this.ensureSession(call, backend, headers, signal, bs);
+  }
+
+  /** Forget a backend session that failed or that its backend no longer knows; the next call opens a new one. */
+  async forgetSession(sessionId: string, backend: string): Promise<void> {
+    await this.opts.sessions.setBackendSession(sessionId, backend, undefined);
+  }
+
+  /**
    * Open (and remember) the client session's backend session. Concurrent first calls of one
    * client session share one handshake instead of each opening a session.
    */

@@ -5,13 +5,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentials, type ClientDuplexStream } from '@grpc/grpc-js';
+import { body, headers, INITIALIZE, openStream as open, setHeaders } from '../support/extproc-stream.js';
 import { pino } from 'pino';
 import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-api.js';
-import { parseConfig } from '../../src/config/load.js';
 import { loadExtProcProtos } from '../../src/extproc/protos.js';
-import { runExtProc, type RunningExtProc } from '../../src/extproc/run.js';
+import type { RunningExtProc } from '../../src/extproc/run.js';
 import { ExtProcServer } from '../../src/extproc/server.js';
-import { ORDER_TOOLS, rawInitialize } from '../support/gateway.js';
+import { ORDER_TOOLS, rawInitialize, startExtProc } from '../support/gateway.js';
 
 let orders: OrdersApi;
 let gw: RunningExtProc;
@@ -19,14 +19,10 @@ let client: InstanceType<ReturnType<typeof loadExtProcProtos>['Client']>;
 
 beforeAll(async () => {
   orders = await startOrdersApi();
-  gw = await runExtProc(
-    parseConfig({
-      logging: { level: process.env.TEST_LOG_LEVEL ?? 'silent' },
-      audit: { sink: 'off' },
-      server: { port: 0, allowedOrigins: ['http://localhost:*'] },
-      backends: [{ name: 'orders', kind: 'rest', urls: [orders.url], tools: ORDER_TOOLS }],
-    }),
-  );
+  gw = await startExtProc({
+    server: { allowedOrigins: ['http://localhost:*'] },
+    backends: [{ name: 'orders', kind: 'rest', urls: [orders.url], tools: ORDER_TOOLS }],
+  });
   const { Client } = loadExtProcProtos();
   client = new Client(`127.0.0.1:${gw.extprocPort}`, credentials.createInsecure());
 });
@@ -37,43 +33,7 @@ afterAll(async () => {
   await orders?.close();
 });
 
-/** One ext_proc stream: send a message, get the next answer. */
-function openStream(): { send(msg: unknown): Promise<any>; close(): void } {
-  const call = (client as any).Process() as ClientDuplexStream<unknown, any>;
-  const answers: any[] = [];
-  const waiters: Array<(m: any) => void> = [];
-  call.on('data', (m: any) => (waiters.length > 0 ? waiters.shift()!(m) : answers.push(m)));
-  call.on('error', () => undefined);
-  return {
-    send(msg) {
-      call.write(msg);
-      return answers.length > 0 ? Promise.resolve(answers.shift()) : new Promise((r) => waiters.push(r));
-    },
-    close: () => call.end(),
-  };
-}
-
-function headers(method: string, extra: Record<string, string> = {}, endOfStream = false): unknown {
-  const all: Record<string, string> = {
-    ':method': method,
-    ':path': '/mcp',
-    ':authority': 'gateway.test',
-    'content-type': 'application/json',
-    accept: 'application/json, text/event-stream',
-    ...extra,
-  };
-  const list = Object.entries(all).map(([key, v]) => ({ key, raw_value: Buffer.from(v) }));
-  return { request_headers: { headers: { headers: list }, end_of_stream: endOfStream } };
-}
-
-function body(json: unknown): unknown {
-  return { request_body: { body: Buffer.from(typeof json === 'string' ? json : JSON.stringify(json)), end_of_stream: true } };
-}
-
-const setHeaders = (mutation: any): Record<string, string> =>
-  Object.fromEntries((mutation?.set_headers ?? []).map((h: any) => [h.header.key, Buffer.from(h.header.raw_value ?? '').toString() || h.header.value]));
-
-const INITIALIZE = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'scripted', version: '1' } } };
+const openStream = () => open(client);
 
 describe('ext_proc stream, phase by phase', () => {
   it('answers a body that is not JSON with an immediate 400 carrying a JSON-RPC parse error', async () => {
@@ -101,7 +61,10 @@ describe('ext_proc stream, phase by phase', () => {
     expect(second.response).toBe('request_body');
     const common = second.request_body.response;
     expect(common.clear_route_cache).toBe(true);
-    expect(setHeaders(common.header_mutation)).toEqual({ 'x-mcp-gateway-route': 'broker' });
+    const set = setHeaders(common.header_mutation);
+    expect(set['x-mcp-gateway-route']).toBe('broker');
+    // The ticket of the decision, so the broker does not admit the request again.
+    expect(set['x-mcp-gateway-admitted']).toMatch(/^[\w-]{22}$/);
     expect(common.header_mutation.remove_headers).toEqual(['x-mcp-gateway-subject']);
     s.close();
   });
@@ -137,7 +100,7 @@ describe('ext_proc stream, phase by phase', () => {
     const call = openStream();
     await call.send(headers('POST', { 'mcp-session-id': sessionId }));
     const routed = await call.send(body({ jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 'orders_get_order', arguments: { id: '1001' } } }));
-    expect(setHeaders(routed.request_body.response.header_mutation)).toEqual({ 'x-mcp-gateway-route': 'broker' });
+    expect(setHeaders(routed.request_body.response.header_mutation)).toMatchObject({ 'x-mcp-gateway-route': 'broker' });
     call.close();
 
     const unknown = openStream();

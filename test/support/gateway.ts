@@ -1,12 +1,24 @@
 import { parseConfig } from '../../src/config/load.js';
+import type { GatewayConfig } from '../../src/config/schema.js';
+import { runExtProc, type RunningExtProc } from '../../src/extproc/run.js';
 import { runStandalone, type RunningGateway } from '../../src/standalone/run.js';
 
 export type TestGateway = RunningGateway;
 
-/** A real standalone gateway on a free loopback port, configured from a plain object (logs silenced, audit off unless asked for). */
-export function startGateway(raw: Record<string, unknown>): Promise<TestGateway> {
+/** A configuration from a plain object, for tests: logs silenced, audit off unless asked for, a free port. */
+export function testConfig(raw: Record<string, unknown>): Readonly<GatewayConfig> {
   const logging = { level: process.env.TEST_LOG_LEVEL ?? 'silent' };
-  return runStandalone(parseConfig({ logging, audit: { sink: 'off' }, ...raw, server: { port: 0, ...(raw.server as object) } }));
+  return parseConfig({ logging, audit: { sink: 'off' }, ...raw, server: { port: 0, ...(raw.server as object) } });
+}
+
+/** A real standalone gateway on a free loopback port. */
+export function startGateway(raw: Record<string, unknown>): Promise<TestGateway> {
+  return runStandalone(testConfig(raw));
+}
+
+/** The Envoy topology's gateway process (ext_proc, broker, xDS) on free loopback ports. */
+export function startExtProc(raw: Record<string, unknown>): Promise<RunningExtProc> {
+  return runExtProc(testConfig(raw));
 }
 
 /** Headers every MCP POST carries. */

@@ -1,0 +1,208 @@
+/**
+ * Native MCP tool calls the gateway does not carry itself. In the Envoy topology Envoy sends an
+ * admitted `tools/call` straight to the backend's cluster; this plans what changes on the way
+ * (the backend's tool name, its session id and protocol version, the gateway's credentials in
+ * place of the client's token) and learns from the backend's answer status. Transport-neutral:
+ * the ext_proc adapter turns a plan into Envoy mutations.
+ */
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { Decision } from '../admission/decision.js';
+import type { CatalogSnapshot } from '../catalog/snapshot.js';
+import type { McpBackendConfig } from '../config/schema.js';
+import { isRetrySafe } from '../catalog/model.js';
+import { success, type JsonRpcId, type JsonRpcMessage, type JsonRpcResponse } from '../mcp/jsonrpc.js';
+import { HEADER_PROTOCOL_VERSION, HEADER_SESSION_ID } from '../mcp/protocol.js';
+import type { ToolCall, ToolExecutor } from './call.js';
+import type { OutboundCredentials } from './credentials.js';
+import { Deadline } from './deadline.js';
+import { failureAnswer } from './failure.js';
+import type { McpBackends } from './mcp-backend.js';
+import type { Pools } from './pool.js';
+import { toolError } from './results.js';
+
+/** Client headers that never reach a backend: its token (no passthrough) and its own MCP session. */
+export const CLIENT_ONLY_HEADERS: readonly string[] = ['authorization', 'cookie', HEADER_SESSION_ID, HEADER_PROTOCOL_VERSION, 'last-event-id'];
+
+export interface DirectCallsOptions {
+  readonly mcp: McpBackends;
+  readonly credentials: OutboundCredentials;
+  readonly pools: Pools;
+  readonly catalog: () => CatalogSnapshot;
+  readonly defaultTimeoutMs: number;
+  /** Runs the call under audit, metrics and tracing (the same hook the broker uses). */
+  readonly observeCall?: (call: ToolCall, execute: ToolExecutor) => AsyncGenerator<JsonRpcMessage>;
+}
+
+type CallTool = Extract<Decision, { kind: 'call-tool' }>;
+
+/** What the planner decided: send the request on (with these changes) or answer in the backend's stead. */
+export type DirectPlan = { kind: 'forward'; call: DirectCall } | { kind: 'answer'; body: JsonRpcResponse };
+
+export class DirectCalls {
+  /** Endpoints are IPs (xDS resolves names the same way), so a pinned instance is named by IP. */
+  private readonly addresses = new AddressCache();
+
+  constructor(private readonly opts: DirectCallsOptions) {}
+
+  /**
+   * Plan a call to a native MCP backend, opening the client's backend session if it has none.
+   * Undefined when the call is not for a native backend the transport can reach (`routable`);
+   * the broker carries it instead.
+   */
+  async plan(d: CallTool, routable: (backend: McpBackendConfig) => boolean): Promise<DirectPlan | undefined> {
+    const backend = this.backendOf(d, routable);
+    if (!backend) return undefined;
+    const abort = new AbortController();
+    let seen: ToolCall | undefined;
+    let end!: (r: JsonRpcResponse | undefined) => void;
+    const ended = new Promise<JsonRpcResponse | undefined>((resolve) => (end = resolve));
+    const call: ToolCall = { session: d.session, tool: d.tool, backend, request: d.message, arguments: d.arguments, caller: d.caller, abort, sourceIp: d.sourceIp, ...(d.trace ? { trace: d.trace } : {}) };
+    const execute: ToolExecutor = (c) => {
+      seen = c;
+      return (async function* () {
+        const r = await ended;
+        if (r) yield r;
+      })();
+    };
+    const observed = this.opts.observeCall ? this.opts.observeCall(call, execute) : execute(call);
+    void drain(observed);
+    const deadline = new Deadline(abort, backend.timeoutMs ?? this.opts.defaultTimeoutMs);
+    try {
+      const c = seen ?? call;
+      const headers = await this.opts.credentials.headers(backend, d.caller, c.outboundHeaders);
+      const bs = await this.opts.mcp.backendSession(c, headers, deadline.signal);
+      c.onInstance?.(bs.instance);
+      const url = new URL(bs.instance);
+      const host = await this.addresses.of(url.hostname.replace(/^\[(.*)\]$/, '$1'));
+      const set: Record<string, string> = { ...headers, [HEADER_PROTOCOL_VERSION]: bs.protocolVersion };
+      if (bs.sessionId) set[HEADER_SESSION_ID] = bs.sessionId;
+      const message = { ...d.message, params: { ...d.message.params, name: d.tool.upstreamName } };
+      return {
+        kind: 'forward',
+        call: new DirectCall(this, end, {
+          sessionId: d.session.id,
+          backend: backend.name,
+          instance: bs.instance,
+          address: { host, port: Number(url.port || 80) },
+          pinned: bs.sessionId !== null,
+          path: url.pathname + url.search,
+          headers: set,
+          body: Buffer.from(JSON.stringify(message)),
+          retrySafe: isRetrySafe(d.tool),
+          requestId: d.message.id,
+        }),
+      };
+    } catch (err) {
+      const body = failureAnswer(err, deadline, d.message.id, backend.name) ?? success(d.message.id, toolError('GW_UPSTREAM_UNAVAILABLE', undefined));
+      end(body);
+      return { kind: 'answer', body };
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  /** Called by {@link DirectCall.settle}: learn from a failed answer. */
+  async failed(call: DirectCallPlan, lostSession: boolean): Promise<void> {
+    this.opts.pools.peek(call.backend)?.failed(call.instance);
+    // A pinned session lives on one instance only: the next call opens one on a healthy instance.
+    if (lostSession || call.pinned) await this.opts.mcp.forgetSession(call.sessionId, call.backend);
+  }
+
+  succeeded(call: DirectCallPlan): void {
+    this.opts.pools.peek(call.backend)?.succeeded(call.instance);
+  }
+
+  private backendOf(d: CallTool, routable: (backend: McpBackendConfig) => boolean): McpBackendConfig | undefined {
+    if (d.tool.route.kind !== 'mcp') return undefined;
+    const backend = this.opts.catalog().backends.get(d.tool.backend);
+    return backend?.kind === 'mcp' && routable(backend) ? backend : undefined;
+  }
+}
+
+/** Where the backend session lives and what the request must carry there. */
+export interface DirectCallPlan {
+  readonly sessionId: string;
+  readonly backend: string;
+  /** The instance URL that holds the backend session. */
+  readonly instance: string;
+  /** That instance's address, as the transport knows its endpoints. */
+  readonly address: { readonly host: string; readonly port: number };
+  /** The backend session exists on `instance` only (a stateful backend): the request must go there. */
+  readonly pinned: boolean;
+  /** Path and query of the backend's MCP endpoint. */
+  readonly path: string;
+  /** Headers to set; {@link CLIENT_ONLY_HEADERS} are removed first. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The JSON-RPC request as the backend must see it (its own tool name). */
+  readonly body: Buffer;
+  /** The tool may run twice (read-only or idempotent), so a retry may follow a sent request. */
+  readonly retrySafe: boolean;
+  readonly requestId: JsonRpcId;
+}
+
+/** One planned call, until the backend's answer status settles it (audit, instance health, sessions). */
+export class DirectCall {
+  private settled = false;
+
+  constructor(
+    private readonly owner: DirectCalls,
+    private readonly end: (r: JsonRpcResponse | undefined) => void,
+    readonly plan: DirectCallPlan,
+  ) {}
+
+  /** The exchange ended before any answer (the client went away): recorded as cancelled. */
+  abandon(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.end(undefined);
+  }
+
+  /**
+   * The backend's (or the transport's) answer status: undefined to let the answer through, or
+   * the answer the client gets instead. 200 passes; 404 means the backend lost the session;
+   * anything else means the call failed on this instance.
+   */
+  async settle(status: number | undefined): Promise<JsonRpcResponse | undefined> {
+    if (this.settled) return undefined;
+    this.settled = true;
+    const { plan } = this;
+    if (status === 200 || status === 202) {
+      this.owner.succeeded(plan);
+      // The body streams past the gateway: the audit event records the call as answered.
+      this.end(success(plan.requestId, {}));
+      return undefined;
+    }
+    const lost = status === 404 && plan.pinned;
+    await this.owner.failed(plan, lost);
+    const body = lost
+      ? success(plan.requestId, toolError('GW_UPSTREAM_SESSION_LOST', `backend "${plan.backend}" no longer knows the session; call the tool again`))
+      : status === undefined
+        ? success(plan.requestId, toolError('GW_UPSTREAM_UNAVAILABLE', `backend "${plan.backend}" did not answer`))
+        : success(plan.requestId, toolError(status >= 500 ? 'GW_UPSTREAM_UNAVAILABLE' : 'GW_UPSTREAM_HTTP_ERROR', `HTTP ${status} from backend "${plan.backend}"`));
+    this.end(body);
+    return body;
+  }
+}
+
+/** The first address of a hostname, cached briefly: on the path of every pinned call. */
+class AddressCache {
+  private readonly cache = new Map<string, { address: string; expires: number }>();
+
+  async of(host: string): Promise<string> {
+    if (isIP(host) !== 0) return host;
+    const hit = this.cache.get(host);
+    if (hit && hit.expires > Date.now()) return hit.address;
+    const { address } = await lookup(host);
+    this.cache.set(host, { address, expires: Date.now() + 30_000 });
+    return address;
+  }
+}
+
+async function drain(it: AsyncGenerator<unknown>): Promise<void> {
+  try {
+    for await (const _ of it);
+  } catch {
+    // The telemetry hook records crashes itself.
+  }
+}

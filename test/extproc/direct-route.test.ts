@@ -1,0 +1,144 @@
+/**
+ * Plays Envoy for native MCP calls routed straight to their backend: the mutations ext_proc
+ * answers are applied by hand to a real request to the real SDK backend (as Envoy would), and
+ * the backend's answer status is fed back. Also the ticket that spares the broker a second
+ * admission.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { credentials } from '@grpc/grpc-js';
+import { startNotesServer, type NotesServer } from '../../examples/backends/notes-mcp.js';
+import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-api.js';
+import { loadExtProcProtos } from '../../src/extproc/protos.js';
+import type { RunningExtProc } from '../../src/extproc/run.js';
+import { clusterName } from '../../src/xds/clusters.js';
+import { body, headers, INITIALIZE, openStream as open, responseHeaders, setHeaders } from '../support/extproc-stream.js';
+import { waitFor } from '../support/wait.js';
+import { MCP_HEADERS, ORDER_TOOLS, rawInitialize, startExtProc } from '../support/gateway.js';
+
+let notes: NotesServer;
+let orders: OrdersApi;
+let gw: RunningExtProc;
+let client: InstanceType<ReturnType<typeof loadExtProcProtos>['Client']>;
+
+beforeAll(async () => {
+  notes = await startNotesServer();
+  orders = await startOrdersApi();
+  gw = await startExtProc({
+    backends: [
+      { name: 'notes', kind: 'mcp', urls: [notes.url] },
+      { name: 'orders', kind: 'rest', urls: [orders.url], tools: ORDER_TOOLS },
+    ],
+  });
+  await waitFor(() => gw.core.catalog.current().tools.has('notes_add_note'), 'the notes tools discovered');
+  const { Client } = loadExtProcProtos();
+  client = new Client(`127.0.0.1:${gw.extprocPort}`, credentials.createInsecure());
+});
+
+afterAll(async () => {
+  client?.close();
+  await gw?.stop();
+  await notes?.close();
+  await orders?.close();
+});
+
+const openStream = () => open(client);
+
+/** Send what ext_proc asked for to the backend, as Envoy would after applying the mutations. */
+async function sendAsEnvoy(common: any, clientHeaders: Record<string, string>): Promise<Response> {
+  const set = setHeaders(common.header_mutation);
+  const remove = new Set<string>(common.header_mutation.remove_headers ?? []);
+  const sent: Record<string, string> = {};
+  for (const [k, v] of Object.entries(clientHeaders)) if (!remove.has(k) && !k.startsWith(':')) sent[k] = v;
+  for (const [k, v] of Object.entries(set)) if (!k.startsWith(':') && !k.startsWith('x-mcp-gateway-')) sent[k] = v;
+  delete sent['content-length'];
+  return fetch(new URL(set[':path']!, notes.url), { method: 'POST', headers: sent, body: common.body_mutation.body });
+}
+
+async function routedCall(sessionId: string, id: number, name: string, args: Record<string, unknown>) {
+  const clientHeaders = { ...MCP_HEADERS, 'mcp-session-id': sessionId, authorization: 'Bearer the-clients-own-token', 'x-mcp-gateway-subject': 'admin' };
+  const s = openStream();
+  const first = await s.send(headers('POST', clientHeaders));
+  const answer = await s.send(body({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } }));
+  return { s, first, answer, clientHeaders };
+}
+
+describe('native MCP tools/call routed straight to the backend', () => {
+  it('rewrites the call for the backend: its tool name and length, its session, no client token, the backend cluster', async () => {
+    const { sessionId } = await rawInitialize(gw.brokerUrl);
+    const { s, first, answer, clientHeaders } = await routedCall(sessionId, 41, 'notes_add_note', { text: 'routed' });
+    // MCP POSTs ask for the response headers, to settle routed calls.
+    expect(first.mode_override?.response_header_mode).toBe('SEND');
+    expect(answer.response).toBe('request_body');
+    const common = answer.request_body.response;
+    const set = setHeaders(common.header_mutation);
+    const sent = JSON.parse(common.body_mutation.body.toString());
+    expect(sent).toEqual({ jsonrpc: '2.0', id: 41, method: 'tools/call', params: { name: 'add_note', arguments: { text: 'routed' } } });
+    expect(set['content-length']).toBe(String(common.body_mutation.body.length));
+    expect(set['x-mcp-gateway-route']).toBe(clusterName('notes'));
+    expect(set[':path']).toBe('/mcp');
+    expect(notes.sessions.has(set['mcp-session-id']!)).toBe(true);
+    expect(set['mcp-session-id']).not.toBe(sessionId);
+    const port = new URL(notes.url).port;
+    expect(Buffer.from(set['x-mcp-gateway-upstream-host']!, 'base64').toString()).toBe(`127.0.0.1:${port}`);
+    expect(set['x-mcp-gateway-retry']).toBe('unsent-only');
+    expect(common.header_mutation.remove_headers).toEqual(expect.arrayContaining(['authorization', 'x-mcp-gateway-subject']));
+    expect(common.clear_route_cache).toBe(true);
+
+    const res = await sendAsEnvoy(common, clientHeaders);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toContain('saved note #');
+    expect(text).toContain('"id":41');
+
+    const passed = await s.send(responseHeaders(200, { 'mcp-session-id': set['mcp-session-id']! }));
+    expect(passed.response).toBe('response_headers');
+    // The backend's session id never reaches the client.
+    expect(passed.response_headers.response.header_mutation.remove_headers).toContain('mcp-session-id');
+    s.close();
+  });
+
+  it('tells the client to call again when the backend lost the session, and opens a new one next time', async () => {
+    const { sessionId } = await rawInitialize(gw.brokerUrl);
+    const one = await routedCall(sessionId, 1, 'notes_list_notes', {});
+    const firstBackendSession = setHeaders(one.answer.request_body.response.header_mutation)['mcp-session-id'];
+    expect(setHeaders(one.answer.request_body.response.header_mutation)['x-mcp-gateway-retry']).toBe('safe');
+    const lost = await one.s.send(responseHeaders(404));
+    expect(lost.response).toBe('immediate_response');
+    const reply = JSON.parse(lost.immediate_response.body.toString());
+    expect(reply).toMatchObject({ jsonrpc: '2.0', id: 1, result: { isError: true, _meta: { 'io.github.mcp-gateway/error': 'GW_UPSTREAM_SESSION_LOST' } } });
+    one.s.close();
+
+    const two = await routedCall(sessionId, 2, 'notes_list_notes', {});
+    const next = setHeaders(two.answer.request_body.response.header_mutation)['mcp-session-id'];
+    expect(next).toBeDefined();
+    expect(next).not.toBe(firstBackendSession);
+    two.s.close();
+  });
+
+  it('answers a backend failure with a tool error the model can act on', async () => {
+    const { sessionId } = await rawInitialize(gw.brokerUrl);
+    const call = await routedCall(sessionId, 5, 'notes_add_note', { text: 'x' });
+    const failed = await call.s.send(responseHeaders(503));
+    const reply = JSON.parse(failed.immediate_response.body.toString());
+    expect(reply).toMatchObject({ id: 5, result: { isError: true, _meta: { 'io.github.mcp-gateway/error': 'GW_UPSTREAM_UNAVAILABLE' } } });
+    call.s.close();
+  });
+});
+
+describe('decisions handed to the broker', () => {
+  it('lets the broker carry out what ext_proc admitted without admitting it again', async () => {
+    const s = openStream();
+    await s.send(headers('POST'));
+    const answer = await s.send(body(INITIALIZE));
+    const ticket = setHeaders(answer.request_body.response.header_mutation)['x-mcp-gateway-admitted'];
+    s.close();
+    // The forwarded request lacks what admission would insist on (a JSON content type): the
+    // broker still answers, because it carries out the decision behind the ticket.
+    const res = await fetch(gw.brokerUrl, { method: 'POST', headers: { accept: 'application/json', 'x-mcp-gateway-admitted': ticket! }, body: JSON.stringify(INITIALIZE) });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('mcp-session-id')).toBeTruthy();
+    // A ticket is good once: the same request again is admitted, and refused.
+    const again = await fetch(gw.brokerUrl, { method: 'POST', headers: { accept: 'application/json', 'x-mcp-gateway-admitted': ticket! }, body: JSON.stringify(INITIALIZE) });
+    expect(again.status).toBe(415);
+  });
+});

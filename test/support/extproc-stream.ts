@@ -1,0 +1,49 @@
+/**
+ * Playing Envoy on an ext_proc stream: the messages Envoy sends in the configured mode (request
+ * headers, the buffered body, the response headers) and readers for the answers.
+ */
+import type { ClientDuplexStream } from '@grpc/grpc-js';
+
+/** One ext_proc stream: send a message, get the next answer. */
+export function openStream(client: unknown): { send(msg: unknown): Promise<any>; close(): void } {
+  const call = (client as any).Process() as ClientDuplexStream<unknown, any>;
+  const answers: any[] = [];
+  const waiters: Array<(m: any) => void> = [];
+  call.on('data', (m: any) => (waiters.length > 0 ? waiters.shift()!(m) : answers.push(m)));
+  call.on('error', () => undefined);
+  return {
+    send(msg) {
+      call.write(msg);
+      return answers.length > 0 ? Promise.resolve(answers.shift()) : new Promise((r) => waiters.push(r));
+    },
+    close: () => call.end(),
+  };
+}
+
+export function headers(method: string, extra: Record<string, string> = {}, endOfStream = false): unknown {
+  const all: Record<string, string> = {
+    ':method': method,
+    ':path': '/mcp',
+    ':authority': 'gateway.test',
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    ...extra,
+  };
+  const list = Object.entries(all).map(([key, v]) => ({ key, raw_value: Buffer.from(v) }));
+  return { request_headers: { headers: { headers: list }, end_of_stream: endOfStream } };
+}
+
+export function body(json: unknown): unknown {
+  return { request_body: { body: Buffer.from(typeof json === 'string' ? json : JSON.stringify(json)), end_of_stream: true } };
+}
+
+export const setHeaders = (mutation: any): Record<string, string> =>
+  Object.fromEntries((mutation?.set_headers ?? []).map((h: any) => [h.header.key, Buffer.from(h.header.raw_value ?? '').toString() || h.header.value]));
+
+export const INITIALIZE = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'scripted', version: '1' } } };
+
+/** The upstream answer's headers, as Envoy sends them in the response headers phase. */
+export function responseHeaders(status: number, extra: Record<string, string> = {}): unknown {
+  const list = Object.entries({ ':status': String(status), 'content-type': 'text/event-stream', ...extra }).map(([key, v]) => ({ key, raw_value: Buffer.from(v) }));
+  return { response_headers: { headers: { headers: list }, end_of_stream: false } };
+}

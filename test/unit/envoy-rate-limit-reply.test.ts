@@ -1,0 +1,33 @@
+/**
+ * Envoy, not gateway code, writes the rate-limit answer (envoy/envoy.yaml `local_reply_config`):
+ * it must stay the registry's GW_RATE_LIMITED and valid JSON-RPC for both of its id forms.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { ERRORS } from '../../src/errors.js';
+
+const envoy = parse(readFileSync(new URL('../../envoy/envoy.yaml', import.meta.url), 'utf8'));
+const hcm = envoy.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
+
+describe('the rate-limit answer in envoy/envoy.yaml', () => {
+  it('is the registry entry GW_RATE_LIMITED, as JSON-RPC, with the id or null', () => {
+    const bodies: string[] = hcm.local_reply_config.mappers.map((m: any) => m.body_format_override.text_format_source.inline_string);
+    expect(bodies).toHaveLength(2);
+    const filled = bodies.map((b) => JSON.parse(b.replace('%REQ(x-mcp-gateway-rpc-id)%', '"abc"').replace('%RESP(retry-after)%', '7')));
+    for (const body of filled) {
+      expect(body.error).toEqual({ code: ERRORS.GW_RATE_LIMITED.rpcCode, message: ERRORS.GW_RATE_LIMITED.message, data: { code: 'GW_RATE_LIMITED', retryAfterSeconds: 7 } });
+    }
+    expect(filled.map((b) => b.id)).toEqual(['abc', null]);
+  });
+
+  it('has every limiter say which limit refused and when to retry', () => {
+    const limiters = hcm.http_filters.filter((f: any) => f.name.startsWith('mcp.ratelimit.'));
+    expect(limiters.map((f: any) => f.name)).toEqual(['mcp.ratelimit.client', 'mcp.ratelimit.principal', 'mcp.ratelimit.tool']);
+    for (const f of limiters) {
+      const added = Object.fromEntries(f.typed_config.response_headers_to_add.map((h: any) => [h.header.key, h.header.value]));
+      expect(added['x-mcp-gateway-rate-limited']).toBe(f.name.slice('mcp.ratelimit.'.length));
+      expect(Number(added['retry-after'])).toBeGreaterThan(0);
+    }
+  });
+});
