@@ -25,7 +25,6 @@ export class GatewayMetrics {
   private readonly toolCalls: Counter<'tool' | 'backend' | 'outcome'>;
   private readonly duration: Histogram<'backend' | 'outcome'>;
   private readonly denials: Counter<'reason_code'>;
-  private readonly rateLimits: Counter;
   private readonly auditDrops: Counter;
 
   constructor(sources: MetricsSources) {
@@ -39,7 +38,6 @@ export class GatewayMetrics {
       registers,
     });
     this.denials = new Counter({ name: 'mcp_gateway_denials_total', help: 'Requests refused by authentication, sessions, argument checks or policy, by gateway error code', labelNames: ['reason_code'], registers });
-    this.rateLimits = new Counter({ name: 'mcp_gateway_rate_limited_total', help: 'Requests refused by rate limits (enforced by Envoy; always 0 in the standalone gateway)', registers });
     this.auditDrops = new Counter({ name: 'mcp_gateway_audit_dropped_total', help: 'Audit events dropped because the sink could not keep up', registers });
     new Gauge({
       name: 'mcp_gateway_active_sessions',
@@ -94,11 +92,6 @@ export class GatewayMetrics {
 
   denied(code: string): void {
     this.denials.inc({ reason_code: code });
-  }
-
-  /** For adapters that enforce rate limits (the Envoy topology). */
-  rateLimited(): void {
-    this.rateLimits.inc();
   }
 
   auditDropped(): void {

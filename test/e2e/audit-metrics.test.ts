@@ -246,7 +246,6 @@ describe('metrics', () => {
     expect(sample(text, 'mcp_gateway_denials_total', { reason_code: 'GW_ARGUMENTS_INVALID' })).toBe(1);
     expect(sample(text, 'mcp_gateway_denials_total', { reason_code: 'GW_SESSION_NOT_FOUND' })).toBe(1);
     expect(sample(text, 'mcp_gateway_denials_total', { reason_code: 'GW_UNAUTHORIZED' })).toBe(1);
-    expect(sample(text, 'mcp_gateway_rate_limited_total')).toBe(0);
     expect(sample(text, 'mcp_gateway_active_sessions')).toBeGreaterThanOrEqual(2);
     expect(sample(text, 'mcp_gateway_catalog_tools')).toBe(10);
     expect(sample(text, 'mcp_gateway_catalog_stale')).toBe(0);

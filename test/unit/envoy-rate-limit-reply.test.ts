@@ -12,13 +12,21 @@ const hcm = envoy.static_resources.listeners[0].filter_chains[0].filters[0].type
 
 describe('the rate-limit answer in envoy/envoy.yaml', () => {
   it('is the registry entry GW_RATE_LIMITED, as JSON-RPC, with the id or null', () => {
-    const bodies: string[] = hcm.local_reply_config.mappers.map((m: any) => m.body_format_override.text_format_source.inline_string);
+    const bodies: string[] = hcm.local_reply_config.mappers
+      .filter((m: any) => JSON.stringify(m.filter).includes('local_rate_limited'))
+      .map((m: any) => m.body_format_override.text_format_source.inline_string);
     expect(bodies).toHaveLength(2);
     const filled = bodies.map((b) => JSON.parse(b.replace('%REQ(x-mcp-gateway-rpc-id)%', '"abc"').replace('%RESP(retry-after)%', '7')));
     for (const body of filled) {
       expect(body.error).toEqual({ code: ERRORS.GW_RATE_LIMITED.rpcCode, message: ERRORS.GW_RATE_LIMITED.message, data: { code: 'GW_RATE_LIMITED', retryAfterSeconds: 7 } });
     }
     expect(filled.map((b) => b.id)).toEqual(['abc', null]);
+  });
+
+  it("answers a body over Envoy's buffer with the registry's GW_PAYLOAD_TOO_LARGE", () => {
+    const mapper = hcm.local_reply_config.mappers.find((m: any) => JSON.stringify(m.filter).includes('request_payload_too_large'));
+    const body = JSON.parse(mapper.body_format_override.text_format_source.inline_string);
+    expect(body).toEqual({ jsonrpc: '2.0', id: null, error: { code: ERRORS.GW_PAYLOAD_TOO_LARGE.rpcCode, message: ERRORS.GW_PAYLOAD_TOO_LARGE.message, data: { code: 'GW_PAYLOAD_TOO_LARGE' } } });
   });
 
   it('has every limiter say which limit refused and when to retry', () => {
