@@ -1,35 +1,75 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from './config/load.js';
+import type { GatewayConfig } from './config/schema.js';
+import { runExtProc } from './extproc/run.js';
 import { runStandalone } from './standalone/run.js';
 
 const USAGE = `usage: mcp-gateway standalone --config <file.yaml> [--host H] [--port P]
+       mcp-gateway envoy --config <file.yaml> [--host H] [--broker-port P] [--extproc-port P] [--xds-port P]
 
 Commands:
-  standalone   run the gateway as one process (MCP Streamable HTTP on <host>:<port><server.path>)`;
+  standalone   run the gateway as one process (MCP Streamable HTTP on <host>:<port><server.path>)
+  envoy        run the gateway process of the Envoy topology: the broker (MCP on
+               <host>:<broker-port><server.path>), the ext_proc gRPC service and the xDS server
+               that Envoy (envoy/envoy.yaml) calls; see docs/envoy-topology.md.
+               --host applies to all three; without it the broker uses server.host and the
+               other two 127.0.0.1. A port of 0 picks a free one.`;
+
+/** A command line that cannot be used: reported with exit code 2, like an invalid configuration. */
+class UsageError extends Error {}
+
+/** What a command leaves running until a signal stops it. */
+interface Running {
+  stop(): Promise<void>;
+}
+
+const CONFIG_OPTION = { config: { type: 'string', short: 'c' } } as const;
+
+/** A port flag's value: an integer 0-65535 (0: any free port), or undefined when the flag is absent. */
+function portOption(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw new UsageError(`--${flag} must be a port number, got "${value}"`);
+  return port;
+}
+
+function loadConfig(file: string | undefined): Promise<Readonly<GatewayConfig>> {
+  if (!file) throw new UsageError(`missing --config\n${USAGE}`);
+  return loadConfigFile(file);
+}
+
+async function standalone(args: string[]): Promise<Running> {
+  const { values } = parseArgs({ args, options: { ...CONFIG_OPTION, host: { type: 'string' }, port: { type: 'string' } }, strict: true });
+  const port = portOption('port', values.port);
+  const config = await loadConfig(values.config);
+  return runStandalone(config, { host: values.host || undefined, port });
+}
+
+async function envoy(args: string[]): Promise<Running> {
+  const { values } = parseArgs({
+    args,
+    options: { ...CONFIG_OPTION, host: { type: 'string' }, 'broker-port': { type: 'string' }, 'extproc-port': { type: 'string' }, 'xds-port': { type: 'string' } },
+    strict: true,
+  });
+  const brokerPort = portOption('broker-port', values['broker-port']);
+  const extprocPort = portOption('extproc-port', values['extproc-port']);
+  const xdsPort = portOption('xds-port', values['xds-port']);
+  const config = await loadConfig(values.config);
+  const host = values.host || undefined;
+  return runExtProc(config, { brokerHost: host, brokerPort, extprocHost: host, extprocPort, xdsHost: host, xdsPort });
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<Running>> = { standalone, envoy };
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command !== 'standalone') {
+  const run = command !== undefined && Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!run) {
     process.stderr.write(`${command ? `unknown command "${command}"\n` : ''}${USAGE}\n`);
     return command === undefined || command === '--help' || command === '-h' ? 0 : 2;
   }
-  const { values } = parseArgs({
-    args: rest,
-    options: { config: { type: 'string', short: 'c' }, host: { type: 'string' }, port: { type: 'string' } },
-    strict: true,
-  });
-  if (!values.config) {
-    process.stderr.write(`missing --config\n${USAGE}\n`);
-    return 2;
-  }
-  const config = await loadConfigFile(values.config);
-  const port = values.port === undefined ? undefined : Number(values.port);
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
-    process.stderr.write(`--port must be a port number, got "${values.port}"\n`);
-    return 2;
-  }
-  const running = await runStandalone(config, { ...(values.host ? { host: values.host } : {}), ...(port === undefined ? {} : { port }) });
+  const running = await run(rest);
   const stop = (): void => void running.stop().then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -41,7 +81,7 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (err: unknown) => {
-    if (err instanceof ConfigError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    if (err instanceof UsageError || err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS_')) {
       process.stderr.write(`${(err as Error).message}\n`);
       process.exit(2);
     }

@@ -1,11 +1,14 @@
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { startOrdersApi } from '../../examples/backends/orders-api.js';
+import { freePorts } from '../harness/ports.js';
 import { rawInitialize, rawPost, jsonOf } from '../support/gateway.js';
+import { waitFor } from '../support/wait.js';
 
 const CLI = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
 
@@ -14,6 +17,18 @@ async function configFile(text: string): Promise<string> {
   const file = join(dir, 'gateway.yaml');
   await writeFile(file, text);
   return file;
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:port. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 function run(args: string[]): Promise<{ code: number | null; stderr: string }> {
@@ -67,5 +82,33 @@ describe('mcp-gateway CLI', () => {
       child.kill('SIGKILL');
       await api.close();
     }
+  });
+
+  it("runs the Envoy topology's gateway process: broker, ext_proc and xDS on the ports asked for", async () => {
+    const api = await startOrdersApi();
+    const file = await configFile(
+      `logging: { level: warn }\naudit: { sink: off }\nbackends:\n  - name: orders\n    kind: rest\n    urls: ["${api.url}"]\n    tools: [{ name: get_order, http: { path: "/orders/{id}" } }]\n`,
+    );
+    const [broker, extproc, xds] = await freePorts(3);
+    const args = ['envoy', '--config', file, '--host', '127.0.0.1', '--broker-port', String(broker), '--extproc-port', String(extproc), '--xds-port', String(xds)];
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      await waitFor(async () => child.exitCode === null && (await fetch(`http://127.0.0.1:${broker}/healthz`).then((r) => r.ok, () => false)), 'broker /healthz', 15_000);
+      expect(await accepts(extproc!)).toBe(true);
+      expect(await accepts(xds!)).toBe(true);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(await accepts(broker!)).toBe(false);
+    } finally {
+      child.kill('SIGKILL');
+      await api.close();
+    }
+  });
+
+  it('refuses a bad --xds-port with exit code 2', async () => {
+    const { code, stderr } = await run(['envoy', '--config', 'unused.yaml', '--xds-port', 'ninety']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('--xds-port must be a port number, got "ninety"');
   });
 });

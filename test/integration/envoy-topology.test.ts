@@ -1,0 +1,131 @@
+/**
+ * The whole Envoy topology with the real Envoy: envoy/envoy.yaml in front of the gateway process
+ * (ext_proc, broker, xDS) and real SDK backends, driven by the official MCP SDK client. Native
+ * MCP calls go from Envoy straight to the backend clusters Envoy learned over xDS; the tests read
+ * Envoy's own counters to tell which way a call went.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startNotesServer, type NotesServer } from '../../examples/backends/notes-mcp.js';
+import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-api.js';
+import { renderEnvoyConfig } from '../../examples/envoy-config.js';
+import type { RunningExtProc } from '../../src/extproc/run.js';
+import { clusterName } from '../../src/xds/clusters.js';
+import { ADMIN_PORT_PLACEHOLDER, startEnvoy, type EnvoyHandle } from '../harness/envoy.js';
+import { freePort } from '../harness/ports.js';
+import { connectClient } from '../support/client.js';
+import { ORDER_TOOLS, startExtProc } from '../support/gateway.js';
+import { waitFor } from '../support/wait.js';
+
+const TEMPLATE = readFileSync(new URL('../../envoy/envoy.yaml', import.meta.url), 'utf8');
+
+let orders: OrdersApi;
+/** A stateful SDK backend on two instances: sessions live on one instance each. */
+let notes: NotesServer[];
+/** A stateless SDK backend on two instances: any instance answers any call. */
+let scratch: NotesServer[];
+let gw: RunningExtProc;
+let envoy: EnvoyHandle;
+let endpoint: string;
+
+beforeAll(async () => {
+  orders = await startOrdersApi();
+  notes = [await startNotesServer(), await startNotesServer()];
+  scratch = [await startNotesServer({ stateless: true }), await startNotesServer({ stateless: true })];
+  gw = await startExtProc({
+    policy: { engine: 'rules', rules: [{ tools: ['orders_create_order'], allow: 'nobody' }, { tools: ['*'], allow: 'anyone' }] },
+    backends: [
+      { name: 'orders', kind: 'rest', urls: [orders.url], tools: ORDER_TOOLS },
+      { name: 'notes', kind: 'mcp', urls: notes.map((n) => n.url) },
+      { name: 'scratch', kind: 'mcp', urls: scratch.map((n) => n.url) },
+    ],
+  });
+  const listener = await freePort();
+  envoy = await startEnvoy({
+    configYaml: renderEnvoyConfig(TEMPLATE, { admin: ADMIN_PORT_PLACEHOLDER, listener, extproc: gw.extprocPort, broker: Number(new URL(gw.brokerUrl).port), xds: gw.xdsPort }),
+  });
+  endpoint = `http://127.0.0.1:${listener}/mcp`;
+  // Native tools are discovered in the background; Envoy learns the clusters over xDS.
+  await waitFor(() => gw.core.catalog.current().tools.has('scratch_list_notes') && gw.core.catalog.current().tools.has('notes_count_slowly'), 'native tools discovered', 15_000);
+  await waitFor(async () => (await clusterStat('scratch', 'membership_healthy')) === 2 && (await clusterStat('notes', 'membership_healthy')) === 2, 'Envoy knows both backend clusters', 15_000);
+});
+
+afterAll(async () => {
+  await envoy?.stop();
+  await gw?.stop();
+  await orders?.close();
+  for (const n of [...(notes ?? []), ...(scratch ?? [])]) await n.close().catch(() => undefined);
+});
+
+/** One counter or gauge of a backend's cluster, from Envoy's admin `/stats` (under the cluster's `alt_stat_name`). */
+async function clusterStat(backend: string, stat: string): Promise<number> {
+  const name = `cluster.${clusterName(backend).replace(/\./g, '_')}.${stat}`;
+  const res = await fetch(`${envoy.adminUrl}/stats?filter=${encodeURIComponent(`^${name.replace(/\./g, '\\.')}$`)}`);
+  const line = (await res.text()).split('\n').find((l) => l.startsWith(`${name}:`));
+  return line ? Number(line.split(': ')[1]) : NaN;
+}
+
+describe('the Envoy topology', () => {
+  it('routes native MCP calls straight to the backend cluster, streams their progress, and keeps REST calls on the broker', async () => {
+    const before = await clusterStat('notes', 'upstream_rq_total');
+    const { client } = await connectClient(endpoint);
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(['orders_get_order', 'notes_add_note', 'notes_count_slowly', 'scratch_list_notes']));
+    const progress: number[] = [];
+    const counted = await client.callTool({ name: 'notes_count_slowly', arguments: { n: 3, delayMs: 10 } }, undefined, { onprogress: (p) => progress.push(p.progress) });
+    expect(counted.content).toEqual([{ type: 'text', text: 'counted to 3' }]);
+    expect(progress).toEqual([1, 2, 3]);
+    const saved = await client.callTool({ name: 'notes_add_note', arguments: { text: 'through envoy' } });
+    expect(saved.isError).toBeFalsy();
+    expect(await clusterStat('notes', 'upstream_rq_total')).toBeGreaterThanOrEqual(before + 2);
+    // ext_proc counts (and audits) the calls it routed, from the backend's answer status.
+    const { body: metrics } = await gw.core.telemetry.metrics.scrape();
+    expect(metrics).toMatch(/mcp_gateway_tool_calls_total\{tool="notes_add_note",backend="notes",outcome="ok"\} [1-9]/);
+    const order = await client.callTool({ name: 'orders_get_order', arguments: { id: '1001' } });
+    expect(order.structuredContent).toMatchObject({ id: '1001' });
+    await client.close();
+  });
+
+  it('keeps a stateful backend session on its instance: every call of a client session lands where the session lives', async () => {
+    const { client } = await connectClient(endpoint);
+    for (let i = 0; i < 6; i++) {
+      const r = await client.callTool({ name: 'notes_add_note', arguments: { text: `pinned ${i}` } });
+      expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+    }
+    // Round-robin without pinning would have sent half of these to the instance without the session (404).
+    const listed = await client.callTool({ name: 'notes_list_notes', arguments: {} });
+    expect((listed.content as Array<{ text: string }>)[0]!.text).toContain('pinned 5');
+    await client.close();
+  });
+
+  it('answers a policy denial from ext_proc with the JSON-RPC error, and the tool is not listed', async () => {
+    const { client } = await connectClient(endpoint);
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name)).not.toContain('orders_create_order');
+    await expect(client.callTool({ name: 'orders_create_order', arguments: { item: 'pen', quantity: 1 } })).rejects.toMatchObject({ code: -32003 });
+    await client.close();
+  });
+
+  it("answers a body over Envoy's buffer with the JSON-RPC error, not Envoy's plain text", async () => {
+    const big = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { pad: 'x'.repeat(1_200_000) } });
+    const res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: big });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32000, data: { code: 'GW_PAYLOAD_TOO_LARGE' } } });
+  });
+
+  it('fails over through outlier detection when an instance of a stateless backend dies: no call fails', async () => {
+    const { client } = await connectClient(endpoint);
+    await client.callTool({ name: 'scratch_list_notes', arguments: {} });
+    await scratch[0]!.close();
+    const failures: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const r = await client.callTool({ name: 'scratch_list_notes', arguments: {} });
+      if (r.isError) failures.push(JSON.stringify(r.content));
+    }
+    expect(failures).toEqual([]);
+    // Envoy retried the refused connections on the other instance, and ejected the dead one.
+    expect(await clusterStat('scratch', 'upstream_rq_retry')).toBeGreaterThan(0);
+    expect(await clusterStat('scratch', 'outlier_detection.ejections_enforced_total')).toBeGreaterThan(0);
+    await client.close();
+  });
+});
