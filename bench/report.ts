@@ -8,9 +8,22 @@
  */
 import type { Summary } from './stats.js';
 
+/**
+ * Who answered a row: `direct` the backend itself (no proxy), `envoy` the backend behind a plain
+ * Envoy (bench/envoy.ts's baseline for the Envoy topology), `noop` behind Envoy with a do-nothing
+ * ext_proc (bench/envoy.ts's diagnostic), `gateway` the gateway under test.
+ */
+export type Side = 'direct' | 'envoy' | 'noop' | 'gateway';
+
+/** Which side is judged against which baseline: gateway over direct unless a bench says otherwise. */
+export interface Pair {
+  readonly side: Side;
+  readonly base: Side;
+}
+
 export interface Row {
   readonly scenario: string;
-  readonly side: 'direct' | 'gateway';
+  readonly side: Side;
   /** `closed`: `load` workers back to back; `rate`: `load` requests per second on a fixed schedule. */
   readonly mode: 'closed' | 'rate';
   readonly load: number;
@@ -33,6 +46,7 @@ export interface Verdict {
   readonly judged: boolean;
 }
 
+/** The issue's targets; the same numbers hold for the gateway over direct and for Envoy + gateway over plain Envoy. */
 export const TARGETS = { addedP50Ms: 0.5, addedP99Ms: 2, throughputRatio: 0.5, listP99Ms: 1 } as const;
 
 export const loadName = (r: Pick<Row, 'mode' | 'load'>): string => (r.mode === 'rate' ? `${r.load}/s` : `c=${r.load}`);
@@ -63,15 +77,16 @@ export function legend(rows: readonly Row[]): string {
 const isListing = (scenario: string): boolean => scenario.startsWith('list');
 
 /**
- * Gateway minus direct for every row pair with the same scenario and load; for listings the
- * p99 target, plus (informational, `met: null`) how far the gateway is above the static
- * payload floor. `saturation` is the closed-loop concurrency the throughput target is judged at.
+ * Gateway minus direct (or `pair.side` minus `pair.base`) for every row pair with the same
+ * scenario and load; for listings the p99 target, plus (informational, `met: null`) how far the
+ * gateway is above the static payload floor. `saturation` is the closed-loop concurrency the
+ * throughput target is judged at.
  */
-export function verdicts(rows: readonly Row[], saturation: number): Verdict[] {
+export function verdicts(rows: readonly Row[], saturation: number, pair: Pair = { side: 'gateway', base: 'direct' }): Verdict[] {
   const out: Verdict[] = [];
   for (const g of rows) {
-    if (g.side !== 'gateway') continue;
-    const d = rows.find((r) => r.side === 'direct' && r.scenario === g.scenario && r.mode === g.mode && r.load === g.load);
+    if (g.side !== pair.side) continue;
+    const d = rows.find((r) => r.side === pair.base && r.scenario === g.scenario && r.mode === g.mode && r.load === g.load);
     const rate = g.mode === 'rate';
     const saturated = !rate && g.load === saturation;
     const v = (metric: string, value: number, target: string, met: boolean | null, judged: boolean): void =>

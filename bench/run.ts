@@ -12,47 +12,21 @@
  * - closed loop at the highest concurrency (default c=8): saturation, where the throughput
  *   target (gateway / direct max req/s) is judged.
  *
- * Knobs (env): BENCH_CONCURRENCY (default "1,8"; the last is the saturation load),
- * BENCH_REQUESTS (4000), BENCH_WARMUP (500), BENCH_MAX_MS per closed-loop phase (10000);
- * BENCH_RATE req/s for tool calls (500), BENCH_LIST_RATE req/s for listings (200),
- * BENCH_RATE_MS measured per fixed-rate phase (3000) after BENCH_RATE_WARMUP_MS (1000),
- * BENCH_MAX_OUTSTANDING in-flight cap at a fixed rate (64; beyond it requests are dropped and
- * count as errors); BENCH_SCENARIOS (comma list of rest,mcp,list1000,list500; default all),
+ * Knobs (env): those of bench/plan.ts, plus BENCH_LIST_RATE req/s for listings (200);
+ * BENCH_SCENARIOS (comma list of rest,mcp,list1000,list500; default all),
  * BENCH_CPU_PROF=1 to write a V8 CPU profile of the gateway process under dist/bench-prof/
  * (summarise it with `node dist/bench/prof-summary.js <file>`).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { Pool } from 'undici';
 import { startChild, type Child } from './children.js';
-import { runLoad, type LoadOptions } from './load.js';
-import { runRate, type RateOptions } from './rate.js';
 import { openSession } from './mcp-session.js';
-import { legend, table, verdicts, verdictTable, TARGETS, type Row } from './report.js';
+import { closePools, distDir, env, lagWarning, measure, plan, poolFor, writeResults } from './plan.js';
+import { legend, table, verdicts, verdictTable, type Row } from './report.js';
 import * as t from './targets.js';
 
-const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
-const concurrencies = (process.env.BENCH_CONCURRENCY ?? '1,8').split(',').map(Number);
-const saturation = concurrencies[concurrencies.length - 1]!;
-const base = { warmup: env('BENCH_WARMUP', 500), requests: env('BENCH_REQUESTS', 4000), maxMs: env('BENCH_MAX_MS', 10_000) };
-const rates = { call: env('BENCH_RATE', 500), list: env('BENCH_LIST_RATE', 200) };
-const rateBase = { warmupMs: env('BENCH_RATE_WARMUP_MS', 1000), ms: env('BENCH_RATE_MS', 3000), maxOutstanding: env('BENCH_MAX_OUTSTANDING', 64), drainMs: 2000 };
+const { saturation } = plan;
+const rates = { call: plan.callRate, list: env('BENCH_LIST_RATE', 200) };
 const only = process.env.BENCH_SCENARIOS?.split(',');
-const distDir = fileURLToPath(new URL('..', import.meta.url));
-
-const pools: Pool[] = [];
-/**
- * One keep-alive pool per origin, as wide as the highest concurrency so no closed-loop request
- * waits for a socket. At a fixed rate more than that in flight means the target has stalled;
- * the extra requests then queue here, and that wait counts (latency is from the due time).
- */
-function poolFor(url: string): { pool: Pool; path: string } {
-  const u = new URL(url);
-  const pool = new Pool(u.origin, { connections: Math.max(...concurrencies), keepAliveTimeout: 60_000 });
-  pools.push(pool);
-  return { pool, path: u.pathname };
-}
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -78,8 +52,8 @@ async function main(): Promise<void> {
         direct: t.mcpDirect(echo.pool, echo.path, await openSession(echo.pool, echo.path)),
         gateway: t.mcpGateway(calls.pool, calls.path, await openSession(calls.pool, calls.path)),
       },
-      { name: 'list1000', gateway: t.listTools('tools/list 1000 tools, pageSize 1000', l1000.pool, l1000.path, await openSession(l1000.pool, l1000.path), 1000, false), requests: base.requests / 2 },
-      { name: 'list500', gateway: t.listTools('tools/list first page, pageSize 500', l500.pool, l500.path, await openSession(l500.pool, l500.path), 500, true), requests: base.requests / 2 },
+      { name: 'list1000', gateway: t.listTools('tools/list 1000 tools, pageSize 1000', l1000.pool, l1000.path, await openSession(l1000.pool, l1000.path), 1000, false), requests: plan.closed.requests / 2 },
+      { name: 'list500', gateway: t.listTools('tools/list first page, pageSize 500', l500.pool, l500.path, await openSession(l500.pool, l500.path), 500, true), requests: plan.closed.requests / 2 },
     ];
     const scenarios = all.filter((s) => !only || only.includes(s.name));
     for (const s of scenarios) {
@@ -91,22 +65,9 @@ async function main(): Promise<void> {
     }
 
     const rows: Row[] = [];
-    // Per scenario: unloaded (closed, low c), moderate (fixed rate), saturated (closed, highest c).
     for (const s of scenarios) {
       const sides = [['direct', s.direct!], ['gateway', s.gateway]] as const;
-      const closed = async (concurrency: number): Promise<void> => {
-        const opts: LoadOptions = { ...base, concurrency, requests: s.requests ?? base.requests };
-        for (const [side, tg] of sides) rows.push({ scenario: s.name, side, mode: 'closed', load: concurrency, label: tg.label, summary: await runLoad(tg, opts) });
-        process.stdout.write('.');
-      };
-      for (const c of concurrencies.slice(0, -1)) await closed(c);
-      const opts: RateOptions = { ...rateBase, rate: s.name.startsWith('list') ? rates.list : rates.call };
-      for (const [side, tg] of sides) {
-        const r = await runRate(tg, opts);
-        rows.push({ scenario: s.name, side, mode: 'rate', load: opts.rate, label: tg.label, summary: r.summary, lagP99: r.lagP99 });
-      }
-      process.stdout.write('.');
-      await closed(saturation);
+      rows.push(...(await measure(s.name, sides, { rate: s.name.startsWith('list') ? rates.list : rates.call, requests: s.requests })));
     }
     process.stdout.write('\n\n');
 
@@ -118,18 +79,13 @@ async function main(): Promise<void> {
     console.log(`from 20 backends, full listing; list500 = first page of 500), throughput ratio on closed loop c=${saturation} (saturation).`);
     console.log('Figures in parentheses are context, not judged:');
     console.log(verdictTable(list));
-    const lagged = rows.filter((r) => (r.lagP99 ?? 0) > 1).map((r) => `${r.scenario} ${r.side}`);
-    if (lagged.length) console.log(`\nWARNING: the load generator itself sent >1 ms late at p99 on ${lagged.join(', ')}: this process was starved of CPU (load average now ${loadavg()[0]!.toFixed(1)} on ${cpus().length} CPUs), so those p99s include machine noise.`);
+    const lagged = lagWarning(rows);
+    if (lagged) console.log(lagged);
     const judged = list.filter((v) => v.judged);
     console.log(`\n${judged.filter((v) => v.met).length}/${judged.length} targets met (latency at ${rates.call}/s calls, ${rates.list}/s listings; throughput at c=${saturation}); run took ${((Date.now() - started) / 1000).toFixed(1)} s`);
-
-    const out = `${distDir}bench-results.json`;
-    mkdirSync(distDir, { recursive: true });
-    const meta = { date: new Date().toISOString(), node: process.version, cpus: cpus().length, concurrencies, ...base, rates, ...rateBase, targets: TARGETS };
-    writeFileSync(out, `${JSON.stringify({ meta, rows, verdicts: list }, null, 2)}\n`);
-    console.log(`results written to ${out}`);
+    console.log(`results written to ${writeResults('bench-results.json', { rates }, rows, list)}`);
   } finally {
-    await Promise.allSettled(pools.map((p) => p.close()));
+    await closePools();
     await Promise.allSettled(children.reverse().map((c) => c.stop()));
   }
 }

@@ -2,15 +2,19 @@
  * Child-process entry that hosts the systems under test, so the load generator (the parent)
  * never shares an event loop with them. Two roles, one process each:
  *   `backends`            the orders REST API, the echo MCP server and a stub REST server;
- *   `gateway <urls-json>` three gateways: tool calls, 1,000-tool listing at page size 1000 and 500.
+ *   `gateway <urls-json>` three gateways: tool calls, 1,000-tool listing at page size 1000 and 500;
+ *   `extproc <urls-json>` the Envoy topology's gateway process (ext_proc, broker, xDS) for tool calls,
+ *                         and beside it a do-nothing ext_proc service (bench/noop-extproc.ts).
  * The child reports `{ type: 'ready', urls }` over IPC, stops on `{ type: 'stop' }`, and exits by
  * itself when the parent goes away (IPC disconnect), so no server outlives a crashed bench.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { runExtProc } from '../src/extproc/run.js';
 import { runStandalone } from '../src/standalone/run.js';
 import { startOrdersApi } from '../examples/backends/orders-api.js';
 import { startEchoServer } from './echo-mcp.js';
+import { startNoopExtProc } from './noop-extproc.js';
 import { callsConfig, listingConfig, type BackendUrls } from './configs.js';
 
 /** What a child reports once listening. */
@@ -56,13 +60,26 @@ async function startGateways(backends: BackendUrls): Promise<{ urls: Record<stri
   return { urls: { calls: calls.url, list1000: list1000.url, list500: list500.url }, stoppers: [calls.stop, list1000.stop, list500.stop] };
 }
 
+/**
+ * The gateway Envoy consults, configured like the standalone tool-call gateway (so the echo
+ * backend is a native `kind: mcp` backend Envoy reaches over xDS). Ports go out as
+ * `host:port` strings because the ready message carries strings.
+ */
+async function startExtProc(backends: BackendUrls): Promise<{ urls: Record<string, string>; stoppers: Stopper[] }> {
+  const gw = await runExtProc(callsConfig(backends));
+  // Same process as the gateway, so both ext_proc services get the same scheduling; only one is under load at a time.
+  const noop = await startNoopExtProc();
+  return { urls: { broker: gw.brokerUrl, extproc: `127.0.0.1:${gw.extprocPort}`, xds: `127.0.0.1:${gw.xdsPort}`, noop: `127.0.0.1:${noop.port}` }, stoppers: [gw.stop, noop.stop] };
+}
+
 async function main(): Promise<void> {
   const role = process.argv[2];
   const started =
     role === 'backends' ? await startBackends()
     : role === 'gateway' ? await startGateways(JSON.parse(process.argv[3] ?? '{}') as BackendUrls)
+    : role === 'extproc' ? await startExtProc(JSON.parse(process.argv[3] ?? '{}') as BackendUrls)
     : undefined;
-  if (!started || !process.send) throw new Error('usage: forked by bench/run.js with role "backends" or "gateway <urls-json>"');
+  if (!started || !process.send) throw new Error('usage: forked by bench/run.js or bench/envoy.js with role "backends", "gateway <urls-json>" or "extproc <urls-json>"');
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;

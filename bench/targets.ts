@@ -78,7 +78,8 @@ export function mcpGateway(pool: Pool, path: string, session: SessionHeaders): T
   return mcpCall('MCP via gateway tools/call echo_echo', pool, path, session, 'echo_echo');
 }
 
-function mcpCall(label: string, pool: Pool, path: string, session: SessionHeaders, name: string): Target {
+/** `tools/call <name>` with the echo argument, through whatever answers at `pool` (a direct backend, plain Envoy, the Envoy topology). */
+export function mcpCall(label: string, pool: Pool, path: string, session: SessionHeaders, name: string): Target {
   const call = rpc(pool, path, session, 'tools/call', { name, arguments: { text: 'bench-ping' } });
   return target(label, call, (t) => t.includes('bench-ping') && !t.includes('"isError":true'), (t) => {
     const m = firstMessage(t) as { result?: { isError?: boolean; content?: Array<{ text?: string }> } };

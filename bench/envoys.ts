@@ -1,0 +1,146 @@
+/**
+ * The two Envoys bench/envoy.ts compares: a plain one (listener → one static cluster, router
+ * only), which is what Envoy itself costs, and the real topology (envoy/envoy.yaml) in front of
+ * the gateway process. Both run through the test harness's `startEnvoy` (one worker thread, as
+ * in the integration tests), so they differ only in their configuration.
+ */
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { renderEnvoyConfig } from '../examples/envoy-config.js';
+import { ADMIN_PORT_PLACEHOLDER, startEnvoy, type EnvoyHandle } from '../test/harness/envoy.js';
+import { freePort } from '../test/harness/ports.js';
+
+/** The port of a `host:port` the bench children report. */
+const portOf = (hostPort: string): number => Number(new URL(`http://${hostPort}`).port);
+
+/** A running Envoy and the MCP endpoint its listener serves. */
+export interface BenchEnvoy {
+  readonly envoy: EnvoyHandle;
+  readonly endpoint: string;
+}
+
+/**
+ * envoy/envoy.yaml's ext_proc filter and cluster, pointed at `port`: for the do-nothing ext_proc
+ * variant, so it pays the topology's round trips. Response headers are asked for here rather
+ * than per request: the gateway turns them on for every MCP POST with `mode_override` anyway.
+ */
+function extProcParts(port: number): { filter: string; cluster: string } {
+  const filter = `
+                  - name: envoy.filters.http.ext_proc
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor
+                      grpc_service: { envoy_grpc: { cluster_name: extproc }, timeout: 5s }
+                      failure_mode_allow: false
+                      allow_mode_override: true
+                      message_timeout: 2s
+                      processing_mode: { request_header_mode: SEND, request_body_mode: BUFFERED, request_trailer_mode: SKIP, response_header_mode: SEND, response_body_mode: NONE, response_trailer_mode: SKIP }
+                      request_attributes: [source.address]`;
+  const cluster = `
+    - name: extproc
+      type: STATIC
+      connect_timeout: 1s
+      typed_extension_protocol_options:
+        envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+          "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+          explicit_http_config: { http2_protocol_options: {} }
+      load_assignment:
+        cluster_name: extproc
+        endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${port} } } } }] }]`;
+  return { filter, cluster };
+}
+
+/**
+ * The baseline: the same listener settings as envoy/envoy.yaml (HTTP/1.1 or 2, remote address,
+ * no route timeout since MCP answers may stream) but no ext_proc, no stateful session, one
+ * static cluster. With `extprocPort`, the topology's ext_proc filter in front of the router.
+ */
+function plainConfig(listener: number, backend: URL, extprocPort?: number): string {
+  const ext = extprocPort === undefined ? { filter: '', cluster: '' } : extProcParts(extprocPort);
+  return `
+admin:
+  address: { socket_address: { address: 127.0.0.1, port_value: ${ADMIN_PORT_PLACEHOLDER} } }
+static_resources:
+  listeners:
+    - name: mcp
+      address: { socket_address: { address: 127.0.0.1, port_value: ${listener} } }
+      filter_chains:
+        - filters:
+            - name: envoy.filters.network.http_connection_manager
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                stat_prefix: mcp
+                codec_type: AUTO
+                use_remote_address: true
+                route_config:
+                  virtual_hosts:
+                    - name: mcp
+                      domains: ["*"]
+                      routes: [{ match: { prefix: "/" }, route: { cluster: backend, timeout: 0s } }]
+                http_filters:${ext.filter}
+                  - name: envoy.filters.http.router
+                    typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
+  clusters:
+    - name: backend
+      type: STATIC
+      connect_timeout: 1s
+      load_assignment:
+        cluster_name: backend
+        endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: ${backend.hostname}, port_value: ${backend.port} } } } }] }]${ext.cluster}
+`;
+}
+
+/** Plain Envoy in front of the MCP backend at `backendUrl`; with `extproc` (host:port), plus the ext_proc filter calling it. */
+export async function startPlainEnvoy(backendUrl: string, extproc?: string): Promise<BenchEnvoy> {
+  const listener = await freePort();
+  const backend = new URL(backendUrl);
+  const extprocPort = extproc === undefined ? undefined : portOf(extproc);
+  const envoy = await startEnvoy({ configYaml: plainConfig(listener, backend, extprocPort) });
+  return { envoy, endpoint: `http://127.0.0.1:${listener}${backend.pathname}` };
+}
+
+/**
+ * envoy.yaml's rate limiters (buckets tagged `# LIMIT:<name>`) with buckets too large to ever
+ * refuse: the bench offers one client far more than the per-client default, and it measures the
+ * data path, not the limiter's refusals. The limiter filters still run, so their cost counts.
+ */
+export function unlimited(template: string): string {
+  return template.replace(/token_bucket: \{[^}]*\} # LIMIT:([\w-]+)/g, (_m, name: string) => `token_bucket: { max_tokens: 1000000000, tokens_per_fill: 1000000000, fill_interval: 1s } # LIMIT:${name}`);
+}
+
+/** The real topology: envoy/envoy.yaml (limits lifted, see {@link unlimited}) in front of the gateway process. */
+export async function startTopologyEnvoy(gw: Readonly<Record<string, string>>): Promise<BenchEnvoy> {
+  const { broker, extproc, xds } = gw;
+  if (!broker || !extproc || !xds) throw new Error(`bench envoy: the gateway child did not report broker, extproc and xds: ${JSON.stringify(gw)}`);
+  const template = unlimited(readFileSync(new URL('../../envoy/envoy.yaml', import.meta.url), 'utf8'));
+  const listener = await freePort();
+  const configYaml = renderEnvoyConfig(template, { admin: ADMIN_PORT_PLACEHOLDER, listener, broker: Number(new URL(broker).port), extproc: portOf(extproc), xds: portOf(xds) });
+  const envoy = await startEnvoy({ configYaml });
+  return { envoy, endpoint: `http://127.0.0.1:${listener}${new URL(broker).pathname}` };
+}
+
+/** Poll until `check` holds; the last error (if any) goes into the timeout message. */
+export async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return;
+    } catch (err) {
+      last = err;
+    }
+    await sleep(100);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/** Healthy members of a cluster, from admin `/clusters` (cluster names, unlike stats, are not rewritten by `alt_stat_name`). */
+export async function healthyHosts(adminUrl: string, cluster: string): Promise<number> {
+  const text = await (await fetch(`${adminUrl}/clusters`)).text();
+  return text.split('\n').filter((l) => l.startsWith(`${cluster}::`) && l.endsWith('::health_flags::healthy')).length;
+}
+
+/** Admin `/stats` lines (counters, gauges, histogram summaries) that were used and match `regex`. */
+export async function stats(adminUrl: string, regex: string): Promise<string[]> {
+  const text = await (await fetch(`${adminUrl}/stats?usedonly&filter=${encodeURIComponent(regex)}`)).text();
+  return text.split('\n').filter((l) => l.trim() !== '');
+}
