@@ -6,7 +6,7 @@ import { wireError } from '../errors.js';
 import { isNotification, success, type JsonRpcMessage, type JsonRpcRequest } from '../mcp/jsonrpc.js';
 import { HEADER_SESSION_ID } from '../mcp/protocol.js';
 import { newSessionId, type Principal, type SessionRecord, type SessionStore } from '../session/store.js';
-import type { ToolCall, ToolExecutor } from '../upstream/call.js';
+import { toolCallOf, type ToolCall, type ToolExecutor } from '../upstream/call.js';
 import { sessionRef } from '../telemetry/audit.js';
 import type { McpBackends } from '../upstream/mcp-backend.js';
 import type { Reply } from './reply.js';
@@ -111,7 +111,7 @@ export class Broker {
   }
 
   private callTool(d: Extract<Decision, { kind: 'call-tool' }>): Reply {
-    const { session, message: request, tool, arguments: args, caller } = d;
+    const { session, message: request, tool } = d;
     const backend = this.opts.catalog.current().backends.get(tool.backend);
     const abort = new AbortController();
     if (!backend) {
@@ -119,7 +119,7 @@ export class Broker {
     }
     const key = inflightKey(session.id, request.id);
     this.inflight.set(key, abort);
-    const call: ToolCall = { session, tool, backend, request, arguments: args, caller, abort, sourceIp: d.sourceIp, ...(d.trace ? { trace: d.trace } : {}) };
+    const call = toolCallOf(d, backend, abort);
     const execute: ToolExecutor = tool.route.kind === 'rest' ? this.opts.rest : (c) => this.opts.mcp.execute(c);
     const messages = this.opts.observeCall ? this.opts.observeCall(call, execute) : execute(call);
     const finish = (): void => {

@@ -17,13 +17,11 @@ import type { HttpBody, HttpHeaders, ProcessingMode, ProcessingRequest, Processi
 import {
   answer,
   directRoute,
-  hasHeader,
   immediate,
   passResponse,
   rateLimitHeaders,
   RATE_LIMITED_HEADER,
   readHeaders,
-  responseStatus,
   routeTo,
   sourceAddress,
   stripInternal,
@@ -160,12 +158,13 @@ export class RequestProcessor {
   private async responseHeaders(h: HttpHeaders | undefined): Promise<ProcessingResponse> {
     const routed = this.routed;
     if (!routed) return { response_headers: { response: {} } };
-    if (hasHeader(h, RATE_LIMITED_HEADER)) {
+    const answered = readHeaders(h);
+    if (answered.internal.includes(RATE_LIMITED_HEADER)) {
       // Envoy's own refusal (a rate limit after ext_proc): the call never reached the backend.
       routed.abandon();
       return { response_headers: { response: {} } };
     }
-    const answer = await routed.settle(responseStatus(h));
+    const answer = await routed.settle(Number(answered.pseudo[':status']) || undefined);
     if (answer) return immediate(200, answer, this.cors);
     return passResponse(this.cors, [HEADER_SESSION_ID]);
   }

@@ -163,16 +163,6 @@ function hostPort(a: { host: string; port: number }): string {
   return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
 
-/** The `:status` of the upstream answer Envoy is about to send (response headers phase). */
-export function responseStatus(h: HttpHeaders | undefined): number | undefined {
-  for (const entry of h?.headers?.headers ?? []) if (entry.key === ':status') return Number(headerValue(entry)) || undefined;
-  return undefined;
-}
-
-export function hasHeader(h: HttpHeaders | undefined, name: string): boolean {
-  return (h?.headers?.headers ?? []).some((e) => e.key.toLowerCase() === name);
-}
-
 /** Let an answer through with headers set (CORS) and removed (the backend's own session id). */
 export function passResponse(set: Record<string, string>, remove: readonly string[]): ProcessingResponse {
   return { response_headers: { response: { status: 'CONTINUE', header_mutation: { set_headers: Object.entries(set).map(([k, v]) => header(k, v)), remove_headers: [...remove] } } } };

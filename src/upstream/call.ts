@@ -1,3 +1,4 @@
+import type { Decision } from '../admission/decision.js';
 import type { CatalogTool } from '../catalog/model.js';
 import type { JsonRpcMessage, JsonRpcRequest } from '../mcp/jsonrpc.js';
 import type { SessionRecord } from '../session/store.js';
@@ -25,6 +26,11 @@ export interface ToolCall {
   readonly outboundHeaders?: Readonly<Record<string, string>>;
   /** Told each instance the call is sent to, in order; the last one served the call or failed it. */
   readonly onInstance?: (url: string) => void;
+}
+
+/** The call an admitted `tools/call` decision stands for, to `backend`, cancelled through `abort`. */
+export function toolCallOf(d: Extract<Decision, { kind: 'call-tool' }>, backend: BackendDescriptor, abort: AbortController): ToolCall {
+  return { session: d.session, tool: d.tool, backend, request: d.message, arguments: d.arguments, caller: d.caller, abort, sourceIp: d.sourceIp, ...(d.trace ? { trace: d.trace } : {}) };
 }
 
 /**

@@ -13,7 +13,7 @@ import type { McpBackendConfig } from '../config/schema.js';
 import { isRetrySafe } from '../catalog/model.js';
 import { success, type JsonRpcId, type JsonRpcMessage, type JsonRpcResponse } from '../mcp/jsonrpc.js';
 import { HEADER_PROTOCOL_VERSION, HEADER_SESSION_ID } from '../mcp/protocol.js';
-import type { ToolCall, ToolExecutor } from './call.js';
+import { toolCallOf, type ToolCall, type ToolExecutor } from './call.js';
 import type { OutboundCredentials } from './credentials.js';
 import { Deadline } from './deadline.js';
 import { failureAnswer } from './failure.js';
@@ -57,7 +57,7 @@ export class DirectCalls {
     let seen: ToolCall | undefined;
     let end!: (r: JsonRpcResponse | undefined) => void;
     const ended = new Promise<JsonRpcResponse | undefined>((resolve) => (end = resolve));
-    const call: ToolCall = { session: d.session, tool: d.tool, backend, request: d.message, arguments: d.arguments, caller: d.caller, abort, sourceIp: d.sourceIp, ...(d.trace ? { trace: d.trace } : {}) };
+    const call = toolCallOf(d, backend, abort);
     const execute: ToolExecutor = (c) => {
       seen = c;
       return (async function* () {
