@@ -7,8 +7,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { componentsDir } from './components-dir.js';
 
 const INSTALL_HINT = 'run `bash scripts/install-components.sh envoy`, set ENVOY_BIN, or put `envoy` on PATH';
 
@@ -30,7 +31,7 @@ export function findEnvoy(env: NodeJS.ProcessEnv = process.env): string {
     if (executable(env.ENVOY_BIN)) return env.ENVOY_BIN;
     throw new Error(`ENVOY_BIN=${env.ENVOY_BIN} is not an executable file`);
   }
-  const cached = join(env.MCP_GATEWAY_CACHE || join(homedir(), '.cache', 'mcp-gateway'), 'components', 'bin', 'envoy');
+  const cached = join(componentsDir(env), 'bin', 'envoy');
   if (executable(cached)) return cached;
   const onPath = (env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'envoy')).find(executable);
   if (onPath) return onPath;

@@ -4,16 +4,12 @@
  * so a fresh clone on the same machine reuses the same (slow to build) install.
  */
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { componentsDir } from '../../examples/components-dir.js';
 
 const INSTALL_HINT = 'run `bash scripts/install-components.sh` first';
 
-/** `${MCP_GATEWAY_CACHE:-$HOME/.cache/mcp-gateway}/components`, as in the script. */
-export function componentsDir(): string {
-  const root = process.env['MCP_GATEWAY_CACHE'] || join(homedir(), '.cache', 'mcp-gateway');
-  return join(root, 'components');
-}
+export { componentsDir };
 
 function requireFile(what: string, path: string, mode: number): string {
   try {
