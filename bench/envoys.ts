@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { renderEnvoyConfig } from '../examples/envoy-config.js';
-import { ADMIN_PORT_PLACEHOLDER, startEnvoy, type EnvoyHandle } from '../test/harness/envoy.js';
+import { ADMIN_PORT_PLACEHOLDER, httpListener, startEnvoy, staticCluster, type EnvoyHandle } from '../test/harness/envoy.js';
 import { freePort } from '../test/harness/ports.js';
 
 /** The port of a `host:port` the bench children report. */
@@ -61,32 +61,8 @@ admin:
   address: { socket_address: { address: 127.0.0.1, port_value: ${ADMIN_PORT_PLACEHOLDER} } }
 static_resources:
   listeners:
-    - name: mcp
-      address: { socket_address: { address: 127.0.0.1, port_value: ${listener} } }
-      filter_chains:
-        - filters:
-            - name: envoy.filters.network.http_connection_manager
-              typed_config:
-                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                stat_prefix: mcp
-                codec_type: AUTO
-                use_remote_address: true
-                route_config:
-                  virtual_hosts:
-                    - name: mcp
-                      domains: ["*"]
-                      routes: [{ match: { prefix: "/" }, route: { cluster: backend, timeout: 0s } }]
-                http_filters:${ext.filter}
-                  - name: envoy.filters.http.router
-                    typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
-  clusters:
-    - name: backend
-      type: STATIC
-      connect_timeout: 1s
-      load_assignment:
-        cluster_name: backend
-        endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: ${backend.hostname}, port_value: ${backend.port} } } } }] }]${ext.cluster}
-`;
+${httpListener({ port: listener, routes: ['{ match: { prefix: "/" }, route: { cluster: backend, timeout: 0s } }'], filters: ext.filter })}  clusters:
+${staticCluster('backend', backend.hostname, Number(backend.port))}${ext.cluster}`;
 }
 
 /** Plain Envoy in front of the MCP backend at `backendUrl`; with `extproc` (host:port), plus the ext_proc filter calling it. */

@@ -104,3 +104,43 @@ export async function validateEnvoyConfig(
     removeDir(dir);
   }
 }
+
+/**
+ * A `static_resources.listeners` item (indented for that list): one HTTP connection manager on
+ * 127.0.0.1:`port` whose single virtual host has `routes` (YAML flow mappings), any `filters`
+ * (YAML list items at http_filters depth, starting with a newline) and the router last. The
+ * shape every hand-written test or bench bootstrap needs; envoy/envoy.yaml is the real one.
+ */
+export function httpListener(opts: { port: number; routes: readonly string[]; name?: string; filters?: string }): string {
+  const name = opts.name ?? 'mcp';
+  return `    - name: ${name}
+      address: { socket_address: { address: 127.0.0.1, port_value: ${opts.port} } }
+      filter_chains:
+        - filters:
+            - name: envoy.filters.network.http_connection_manager
+              typed_config:
+                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                stat_prefix: ${name}
+                codec_type: AUTO
+                use_remote_address: true
+                route_config:
+                  virtual_hosts:
+                    - name: ${name}
+                      domains: ["*"]
+                      routes:
+${opts.routes.map((r) => `                        - ${r}\n`).join('')}                http_filters:${opts.filters ?? ''}
+                  - name: envoy.filters.http.router
+                    typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }
+`;
+}
+
+/** A `static_resources.clusters` item (indented for that list): one STATIC endpoint. */
+export function staticCluster(name: string, host: string, port: number): string {
+  return `    - name: ${name}
+      type: STATIC
+      connect_timeout: 1s
+      load_assignment:
+        cluster_name: ${name}
+        endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: ${host}, port_value: ${port} } } } }] }]
+`;
+}

@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConsul, type ConsulHandle } from './consul.js';
-import { ADMIN_PORT_PLACEHOLDER, startEnvoy, validateEnvoyConfig } from './envoy.js';
+import { ADMIN_PORT_PLACEHOLDER, httpListener, startEnvoy, staticCluster, validateEnvoyConfig } from './envoy.js';
 import { startHazelcast } from './hazelcast.js';
 import { startOpa, type OpaHandle } from './opa.js';
 import { freePort } from './ports.js';
@@ -134,36 +134,8 @@ admin:
   address: { socket_address: { address: 127.0.0.1, port_value: ${ADMIN_PORT_PLACEHOLDER} } }
 static_resources:
   listeners:
-    - name: ingress
-      address: { socket_address: { address: 127.0.0.1, port_value: ${listenPort} } }
-      filter_chains:
-        - filters:
-            - name: envoy.filters.network.http_connection_manager
-              typed_config:
-                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                stat_prefix: ingress
-                route_config:
-                  virtual_hosts:
-                    - name: all
-                      domains: ["*"]
-                      routes:
-                        - match: { prefix: "/" }
-                          route: { cluster: upstream }
-                http_filters:
-                  - name: envoy.filters.http.router
-                    typed_config:
-                      "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
-  clusters:
-    - name: upstream
-      type: STATIC
-      connect_timeout: 1s
-      load_assignment:
-        cluster_name: upstream
-        endpoints:
-          - lb_endpoints:
-              - endpoint:
-                  address: { socket_address: { address: 127.0.0.1, port_value: ${upstreamPort} } }
-`,
+${httpListener({ name: 'ingress', port: listenPort, routes: ['{ match: { prefix: "/" }, route: { cluster: upstream } }'] })}  clusters:
+${staticCluster('upstream', '127.0.0.1', upstreamPort)}`,
       });
       try {
         const res = await fetch(`http://127.0.0.1:${listenPort}/tools/list?x=1`);

@@ -3,7 +3,7 @@
  * readers for what Envoy then knows, through its admin API. The `dynamic_resources` block and the
  * `xds` cluster are the ones documented in envoy/xds-bootstrap.md for envoy/envoy.yaml.
  */
-import { ADMIN_PORT_PLACEHOLDER } from '../harness/envoy.js';
+import { ADMIN_PORT_PLACEHOLDER, httpListener } from '../harness/envoy.js';
 
 /** The two bootstrap additions, indented for the top level and for `static_resources.clusters`. */
 export function xdsBootstrapParts(xdsPort: number): { dynamicResources: string; xdsCluster: string } {
@@ -51,27 +51,7 @@ admin:
     socket_address: { address: 127.0.0.1, port_value: ${ADMIN_PORT_PLACEHOLDER} }
 ${dynamicResources}static_resources:
   listeners:
-    - name: mcp
-      address:
-        socket_address: { address: 127.0.0.1, port_value: ${opts.listenerPort} }
-      filter_chains:
-        - filters:
-            - name: envoy.filters.network.http_connection_manager
-              typed_config:
-                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                stat_prefix: mcp
-                route_config:
-                  virtual_hosts:
-                    - name: mcp
-                      domains: ["*"]
-                      routes:
-                        - match: { prefix: "/", headers: [{ name: x-mcp-gateway-route, present_match: true }] }
-                          route: { cluster_header: x-mcp-gateway-route, timeout: 0s }
-                http_filters:
-                  - name: envoy.filters.http.router
-                    typed_config:
-                      "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
-  clusters:
+${httpListener({ port: opts.listenerPort, routes: ['{ match: { prefix: "/", headers: [{ name: x-mcp-gateway-route, present_match: true }] }, route: { cluster_header: x-mcp-gateway-route, timeout: 0s } }'] })}  clusters:
 ${xdsCluster}`;
 }
 
