@@ -1,29 +1,27 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-api.js';
 import { connectClient } from '../support/client.js';
 import { ORDER_TOOLS, startGateway, type TestGateway } from '../support/gateway.js';
 import { deadUrl, startBrokenStreamServer, startDroppingServer, startSlowServer, type TestServer } from '../support/http-backends.js';
+import { stopAfterEach } from '../support/cleanup.js';
 
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = stopAfterEach();
 
 async function gatewayFor(urls: string[], extra: Record<string, unknown> = {}): Promise<TestGateway> {
   const gw = await startGateway({ upstream: { cooldownMs: 60_000 }, backends: [{ name: 'orders', kind: 'rest', urls, tools: ORDER_TOOLS }], ...extra });
-  cleanup.push(() => gw.stop());
+  cleanup(() => gw.stop());
   return gw;
 }
 
 async function orders(): Promise<OrdersApi> {
   const api = await startOrdersApi();
-  cleanup.push(() => api.close());
+  cleanup(() => api.close());
   return api;
 }
 
 async function dropping(): Promise<TestServer> {
   const s = await startDroppingServer();
-  cleanup.push(() => s.close());
+  cleanup(() => s.close());
   return s;
 }
 
@@ -100,11 +98,11 @@ describe('round-robin and failover', () => {
 describe('timeouts', () => {
   it('ends a REST call that exceeds its timeout with an isError result', async () => {
     const slow = await startSlowServer(5_000);
-    cleanup.push(() => slow.close());
+    cleanup(() => slow.close());
     const gw = await startGateway({
       backends: [{ name: 'slow', kind: 'rest', urls: [slow.url], timeoutMs: 200, tools: [{ name: 'wait', http: { method: 'GET', path: '/' } }] }],
     });
-    cleanup.push(() => gw.stop());
+    cleanup(() => gw.stop());
     const { client } = await connectClient(gw.url);
     const r = await client.callTool({ name: 'slow_wait', arguments: {} });
     expect(r.isError).toBe(true);
@@ -117,9 +115,9 @@ describe('timeouts', () => {
 describe('a backend that breaks mid-answer', () => {
   it('ends the call with a tool error after relaying what arrived', async () => {
     const broken = await startBrokenStreamServer();
-    cleanup.push(() => broken.close());
+    cleanup(() => broken.close());
     const gw = await startGateway({ backends: [{ name: 'feed', kind: 'rest', urls: [broken.url], tools: [{ name: 'follow', http: { method: 'GET', path: '/' } }] }] });
-    cleanup.push(() => gw.stop());
+    cleanup(() => gw.stop());
     const { client } = await connectClient(gw.url);
     const progress: string[] = [];
     const r = await client.callTool({ name: 'feed_follow', arguments: {} }, undefined, { onprogress: (p) => progress.push(p.message ?? '') });

@@ -1,22 +1,20 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startNotesServer } from '../../examples/backends/notes-mcp.js';
 import { startOrdersApi } from '../../examples/backends/orders-api.js';
 import { connectClient } from '../support/client.js';
 import { ORDER_TOOLS, rawInitialize, rawPost, startGateway, jsonOf } from '../support/gateway.js';
 import { deadUrl } from '../support/http-backends.js';
+import { stopAfterEach } from '../support/cleanup.js';
 
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+const cleanup = stopAfterEach();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('session expiry', () => {
   it('expires idle sessions (closing their backend sessions) and keeps used ones alive', async () => {
     const notes = await startNotesServer();
-    cleanup.push(() => notes.close());
+    cleanup(() => notes.close());
     const gw = await startGateway({ sessions: { ttlSeconds: 1 }, backends: [{ name: 'notes', kind: 'mcp', urls: [notes.url] }] });
-    cleanup.push(() => gw.stop());
+    cleanup(() => gw.stop());
     const idle = await rawInitialize(gw.url);
     const busy = await rawInitialize(gw.url);
     const call = await rawPost(gw.url, idle.sessionId, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'notes_list_notes', arguments: {} } });
@@ -37,12 +35,12 @@ describe('session expiry', () => {
 describe('tools/list pagination', () => {
   it('pages with opaque cursors and lists every tool exactly once', async () => {
     const api = await startOrdersApi();
-    cleanup.push(() => api.close());
+    cleanup(() => api.close());
     const gw = await startGateway({
       catalog: { pageSize: 3 },
       backends: ['a', 'b', 'c'].map((name) => ({ name, kind: 'rest', urls: [api.url], tools: ORDER_TOOLS })),
     });
-    cleanup.push(() => gw.stop());
+    cleanup(() => gw.stop());
     const { client } = await connectClient(gw.url);
     const names: string[] = [];
     let cursor: string | undefined;
@@ -65,9 +63,9 @@ describe('tools/list pagination', () => {
 describe('response format follows Accept', () => {
   it('gives a JSON-only client just the final result of a streaming call', async () => {
     const api = await startOrdersApi();
-    cleanup.push(() => api.close());
+    cleanup(() => api.close());
     const gw = await startGateway({ backends: [{ name: 'orders', kind: 'rest', urls: [api.url], tools: ORDER_TOOLS }] });
-    cleanup.push(() => gw.stop());
+    cleanup(() => gw.stop());
     const { sessionId } = await rawInitialize(gw.url);
     const msg = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'orders_track_order', arguments: { id: '1', delayMs: 5 } } };
     const json = await rawPost(gw.url, sessionId, msg, { accept: 'application/json' });
@@ -83,9 +81,9 @@ describe('response format follows Accept', () => {
 describe('native MCP backend failover', () => {
   it('opens the backend session on a live instance when another is down', async () => {
     const notes = await startNotesServer();
-    cleanup.push(() => notes.close());
+    cleanup(() => notes.close());
     const gw = await startGateway({ backends: [{ name: 'notes', kind: 'mcp', urls: [await deadUrl(), notes.url] }] });
-    cleanup.push(() => gw.stop());
+    cleanup(() => gw.stop());
     for (let i = 0; i < 3; i++) {
       const { client } = await connectClient(gw.url);
       const r = await client.callTool({ name: 'notes_add_note', arguments: { text: `n${i}` } });
@@ -97,9 +95,9 @@ describe('native MCP backend failover', () => {
   it('moves a session to another instance when its instance is gone (the call never reached it)', async () => {
     const first = await startNotesServer();
     const second = await startNotesServer();
-    cleanup.push(() => second.close());
+    cleanup(() => second.close());
     const gw = await startGateway({ upstream: { cooldownMs: 60_000 }, backends: [{ name: 'notes', kind: 'mcp', urls: [first.url, second.url] }] });
-    cleanup.push(() => gw.stop());
+    cleanup(() => gw.stop());
     const { client, transport } = await connectClient(gw.url);
     await client.callTool({ name: 'notes_add_note', arguments: { text: 'a' } });
     const holder = (await gw.core.sessions.get(transport.sessionId!))!.backendSessions.notes!.instance;

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNotesServer, type NotesServer } from '../../examples/backends/notes-mcp.js';
 import { connectClient } from '../support/client.js';
 import { jsonOf, rawInitialize, rawPost, startGateway, type TestGateway } from '../support/gateway.js';
 import { startHazelcast, type HazelcastHandle } from '../harness/hazelcast.js';
 import { freePort } from '../harness/ports.js';
 import { waitFor } from '../support/wait.js';
+import { stopAfterEach } from '../support/cleanup.js';
 
 let notes: NotesServer;
-const cleanup: Array<() => Promise<void> | void> = [];
+const cleanup = stopAfterEach();
 
 beforeAll(async () => {
   notes = await startNotesServer();
@@ -16,13 +17,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await notes?.close();
 });
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
 
 async function member(clusterName: string, extra: { port?: number; members?: number[] } = {}): Promise<HazelcastHandle> {
   const m = await startHazelcast({ clusterName, ...extra });
-  cleanup.push(() => m.stop());
+  cleanup(() => m.stop());
   return m;
 }
 
@@ -31,7 +29,7 @@ async function gateway(clusterName: string, members: string[], ttlSeconds = 60):
     sessions: { store: 'hazelcast', ttlSeconds, hazelcast: { clusterName, members, invocationTimeoutMs: 1500 } },
     backends: [{ name: 'notes', kind: 'mcp', urls: [notes.url] }],
   });
-  cleanup.push(() => gw.stop());
+  cleanup(() => gw.stop());
   return gw;
 }
 
