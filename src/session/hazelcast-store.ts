@@ -1,6 +1,7 @@
-import { Client, LifecycleState, type IMap } from 'hazelcast-client';
+import type { Client, IMap } from 'hazelcast-client';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
+import { HazelcastConnection } from './hazelcast-connection.js';
 import type { BackendSession, SessionRecord, SessionStore } from './store.js';
 
 export interface HazelcastStoreOptions {
@@ -11,6 +12,8 @@ export interface HazelcastStoreOptions {
   readonly ttlMs: number;
   /** How long one operation may wait for the cluster before the request gets 503. */
   readonly invocationTimeoutMs: number;
+  /** How long one client tries to reach the cluster before a fresh one replaces it (default 10 s). */
+  readonly connectWindowMs?: number;
   readonly logger: Logger;
 }
 
@@ -38,17 +41,17 @@ export class HazelcastSessionStore implements SessionStore {
   private readonly touchIntervalMs: number;
   private readonly cacheTtlMs: number;
   private readonly sweeper: NodeJS.Timeout;
-  private client!: Client;
-  private map!: SessionMap;
+  private readonly connection: HazelcastConnection;
+  private client: Client | undefined;
+  private map: SessionMap | undefined;
   private mapReady: Promise<void> | undefined;
-  private firstConnect!: () => void;
-  private readonly connectedOnce = new Promise<void>((r) => (this.firstConnect = r));
 
   private constructor(private readonly opts: HazelcastStoreOptions) {
     this.touchIntervalMs = Math.min(Math.max(opts.ttlMs / 10, 250), 5_000);
     this.cacheTtlMs = Math.min(this.touchIntervalMs, 2_000);
     this.sweeper = setInterval(() => this.sweep(), Math.max(opts.ttlMs, 1_000));
     this.sweeper.unref();
+    this.connection = new HazelcastConnection(opts, { connected: (c) => this.onConnected(c), disconnected: () => this.onDisconnected() });
   }
 
   /**
@@ -57,28 +60,34 @@ export class HazelcastSessionStore implements SessionStore {
    */
   static async open(opts: HazelcastStoreOptions, startupWaitMs = 10_000): Promise<HazelcastSessionStore> {
     const store = new HazelcastSessionStore(opts);
-    store.client = await Client.newHazelcastClient({
-      clusterName: opts.clusterName,
-      network: { clusterMembers: [...opts.members], connectionTimeout: 2_000 },
-      connectionStrategy: {
-        asyncStart: true,
-        reconnectMode: 'ASYNC' as never,
-        connectionRetry: { initialBackoffMillis: 100, maxBackoffMillis: 2_000, multiplier: 1.5, clusterConnectTimeoutMillis: -1, jitter: 0.2 },
-      },
-      lifecycleListeners: [(state) => store.onLifecycle(state)],
-      properties: { 'hazelcast.client.invocation.timeout.millis': opts.invocationTimeoutMs, 'hazelcast.logging.level': 'OFF' },
-    });
-    const waited = await Promise.race([store.connectedOnce.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), startupWaitMs).unref())]);
-    if (waited) await store.mapReady;
+    if (await store.connection.start(startupWaitMs)) await store.mapReady;
     else opts.logger.warn({ cluster: opts.clusterName, members: opts.members }, 'Hazelcast cluster not reachable yet; connecting in the background');
     return store;
   }
 
+  private onConnected(client: Client): void {
+    if (client !== this.client) {
+      this.client = client;
+      this.map = undefined;
+      this.mapReady = undefined;
+    }
+    this.connected = true;
+    void this.prepareMap();
+  }
+
+  private onDisconnected(): void {
+    this.connected = false;
+    this.cache.clear(); // events may be missed while disconnected
+    this.opts.logger.warn({ cluster: this.opts.clusterName }, 'session store lost its Hazelcast connection; session requests get 503 until it is back');
+  }
+
   /** The map proxy and the expiry listener need a connection; the client re-registers the listener after reconnects. */
   private prepareMap(): Promise<void> {
+    const client = this.client;
+    if (!client) return Promise.resolve();
     this.mapReady ??= (async () => {
-      this.map = await this.client.getMap<string, string>(this.opts.mapName);
-      await this.map.addEntryListener(
+      const map = await client.getMap<string, string>(this.opts.mapName);
+      await map.addEntryListener(
         {
           removed: (e) => this.forget(e.key),
           updated: (e) => this.forget(e.key),
@@ -88,7 +97,7 @@ export class HazelcastSessionStore implements SessionStore {
         undefined,
         true,
       );
-      this.firstConnect();
+      if (client === this.client) this.map = map;
     })().catch((err: unknown) => {
       this.mapReady = undefined;
       this.opts.logger.error({ err: (err as Error).message }, 'cannot open the Hazelcast session map');
@@ -102,7 +111,7 @@ export class HazelcastSessionStore implements SessionStore {
   }
 
   async create(record: SessionRecord): Promise<void> {
-    await this.op('create', () => this.map.set(record.id, JSON.stringify(record), this.entryTtl()));
+    await this.op('create', (map) => map.set(record.id, JSON.stringify(record), this.entryTtl()));
     const now = Date.now();
     this.touched.set(record.id, now);
     this.cache.set(record.id, { record, at: now });
@@ -113,7 +122,7 @@ export class HazelcastSessionStore implements SessionStore {
     const now = Date.now();
     let record = this.cache.get(id);
     if (!record || now - record.at > this.cacheTtlMs) {
-      const json = await this.op('get', () => this.map.get(id));
+      const json = await this.op('get', (map) => map.get(id));
       if (json === null || json === undefined) {
         this.forget(id);
         return undefined;
@@ -123,7 +132,7 @@ export class HazelcastSessionStore implements SessionStore {
     }
     if (now - (this.touched.get(id) ?? 0) >= this.touchIntervalMs) {
       this.touched.set(id, now);
-      this.map.setTtl(id, this.entryTtl()).catch((err: unknown) => this.opts.logger.debug({ err: (err as Error).message }, 'session touch failed'));
+      this.map?.setTtl(id, this.entryTtl()).catch((err: unknown) => this.opts.logger.debug({ err: (err as Error).message }, 'session touch failed'));
     }
     return { ...record.record, lastSeenAt: now };
   }
@@ -142,7 +151,7 @@ export class HazelcastSessionStore implements SessionStore {
   }
 
   async delete(id: string): Promise<SessionRecord | undefined> {
-    const json = await this.op('delete', () => this.map.remove(id));
+    const json = await this.op('delete', (map) => map.remove(id));
     this.forget(id);
     return typeof json === 'string' ? (JSON.parse(json) as SessionRecord) : undefined;
   }
@@ -152,24 +161,24 @@ export class HazelcastSessionStore implements SessionStore {
   }
 
   size(): Promise<number> {
-    return this.op('size', () => this.map.size());
+    return this.op('size', (map) => map.size());
   }
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
-    await this.client.shutdown();
+    await this.connection.close();
   }
 
   /** Compare-and-set against the cluster's current value (never the near cache's), retried on races. */
   private async update(id: string, change: (r: SessionRecord) => SessionRecord): Promise<void> {
     for (let attempt = 0; attempt < 8; attempt++) {
-      const view = await this.op('read', () => this.map.getEntryView(id));
+      const view = await this.op('read', (map) => map.getEntryView(id));
       if (!view) return;
       const record = change(JSON.parse(view.value) as SessionRecord);
       const next = JSON.stringify(record);
-      if (await this.op('update', () => this.map.replaceIfSame(id, view.value, next))) {
+      if (await this.op('update', (map) => map.replaceIfSame(id, view.value, next))) {
         this.cache.set(id, { record, at: Date.now() });
-        await this.op('update', () => this.map.setTtl(id, this.entryTtl()));
+        await this.op('update', (map) => map.setTtl(id, this.entryTtl()));
         return;
       }
     }
@@ -186,24 +195,13 @@ export class HazelcastSessionStore implements SessionStore {
     this.touched.delete(id);
   }
 
-  private async op<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    if (!this.connected || !this.map) throw new GatewayError('GW_SESSION_STORE_UNAVAILABLE', 'not connected to the Hazelcast cluster');
+  private async op<T>(what: string, fn: (map: SessionMap) => Promise<T>): Promise<T> {
+    const map = this.map;
+    if (!this.connected || !map) throw new GatewayError('GW_SESSION_STORE_UNAVAILABLE', 'not connected to the Hazelcast cluster');
     try {
-      return await fn();
+      return await fn(map);
     } catch (err) {
       throw new GatewayError('GW_SESSION_STORE_UNAVAILABLE', `${what} failed: ${(err as Error).message}`, { cause: err });
-    }
-  }
-
-  private onLifecycle(state: LifecycleState): void {
-    if (state === LifecycleState.CONNECTED) {
-      this.connected = true;
-      void this.prepareMap();
-      this.opts.logger.info({ cluster: this.opts.clusterName }, 'session store connected to Hazelcast');
-    } else if (state === LifecycleState.DISCONNECTED || state === LifecycleState.SHUTTING_DOWN) {
-      this.connected = false;
-      this.cache.clear(); // events may be missed while disconnected
-      this.opts.logger.warn({ cluster: this.opts.clusterName }, 'session store lost its Hazelcast connection; session requests get 503 until it is back');
     }
   }
 
