@@ -31,6 +31,8 @@ export interface ServeMcpOptions {
    * scaled-out backend can answer any request; GET and DELETE get 405.
    */
   readonly stateless?: boolean;
+  /** Answer each POST with one JSON body once the result is ready, instead of an SSE stream. */
+  readonly jsonResponse?: boolean;
 }
 
 /**
@@ -48,7 +50,7 @@ export async function serveMcp(build: () => McpServer, opts: ServeMcpOptions = {
       const body = req.method === 'POST' ? await readJson(req) : undefined;
       if (opts.stateless) {
         if (req.method !== 'POST') return void res.writeHead(405, { allow: 'POST' }).end();
-        const t = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+        const t = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: opts.jsonResponse });
         res.on('close', () => void t.close());
         await build().connect(t);
         return await t.handleRequest(req, res, body);
@@ -61,6 +63,7 @@ export async function serveMcp(build: () => McpServer, opts: ServeMcpOptions = {
         }
         const t: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
           sessionIdGenerator: () => randomUUID(),
+          enableJsonResponse: opts.jsonResponse,
           onsessioninitialized: (id) => {
             sessions.set(id, t);
             initialized.push(id);

@@ -153,6 +153,9 @@ export function directRoute(plan: DirectCallPlan, cluster: string, internal: rea
     ':path': plan.path,
     'content-length': String(plan.body.length),
     [RETRY_HEADER]: plan.retrySafe ? 'safe' : 'unsent-only',
+    // The call's budget: Envoy's router ends the exchange then, as the broker would (504 before
+    // the answer started, which settles as a timeout; a cut stream after).
+    'x-envoy-upstream-rq-timeout-ms': String(plan.timeoutMs),
   };
   if (plan.pinned) set[UPSTREAM_HOST_HEADER] = Buffer.from(hostPort(plan.address)).toString('base64');
   const common = routeTo(cluster, [...internal, ...CLIENT_ONLY_HEADERS.map((h) => h.toLowerCase())].filter((n) => !(n in set)), set);

@@ -7,6 +7,7 @@ import { GatewayError } from '../errors.js';
  */
 export class Deadline {
   private readonly timer: NodeJS.Timeout;
+  private readonly startedAt = Date.now();
   timedOut = false;
 
   constructor(
@@ -21,6 +22,11 @@ export class Deadline {
 
   get signal(): AbortSignal {
     return this.controller.signal;
+  }
+
+  /** What is left of the budget (at least 1 ms), for a transport that enforces it itself. */
+  remainingMs(): number {
+    return Math.max(1, this.ms - (Date.now() - this.startedAt));
   }
 
   /** The error to report when the time budget ran out. */

@@ -90,6 +90,8 @@ export class DirectCalls {
           headers: set,
           body: Buffer.from(JSON.stringify(message)),
           retrySafe: isRetrySafe(d.tool),
+          budgetMs: deadline.ms,
+          timeoutMs: deadline.remainingMs(),
           requestId: d.message.id,
         }),
       };
@@ -138,6 +140,10 @@ export interface DirectCallPlan {
   readonly body: Buffer;
   /** The tool may run twice (read-only or idempotent), so a retry may follow a sent request. */
   readonly retrySafe: boolean;
+  /** The backend's call budget (`timeoutMs`). */
+  readonly budgetMs: number;
+  /** What is left of it once the backend session is open: the transport enforces this. */
+  readonly timeoutMs: number;
   readonly requestId: JsonRpcId;
 }
 
@@ -179,7 +185,9 @@ export class DirectCall {
       ? success(plan.requestId, toolError('GW_UPSTREAM_SESSION_LOST', `backend "${plan.backend}" no longer knows the session; call the tool again`))
       : status === undefined
         ? success(plan.requestId, toolError('GW_UPSTREAM_UNAVAILABLE', `backend "${plan.backend}" did not answer`))
-        : success(plan.requestId, toolError(status >= 500 ? 'GW_UPSTREAM_UNAVAILABLE' : 'GW_UPSTREAM_HTTP_ERROR', `HTTP ${status} from backend "${plan.backend}"`));
+        : status === 504
+          ? success(plan.requestId, toolError('GW_UPSTREAM_TIMEOUT', `no answer from backend "${plan.backend}" within ${plan.budgetMs} ms`))
+          : success(plan.requestId, toolError(status >= 500 ? 'GW_UPSTREAM_UNAVAILABLE' : 'GW_UPSTREAM_HTTP_ERROR', `HTTP ${status} from backend "${plan.backend}"`));
     this.end(body);
     return body;
   }

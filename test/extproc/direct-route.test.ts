@@ -81,6 +81,11 @@ describe('native MCP tools/call routed straight to the backend', () => {
     const port = new URL(notes.url).port;
     expect(Buffer.from(set['x-mcp-gateway-upstream-host']!, 'base64').toString()).toBe(`127.0.0.1:${port}`);
     expect(set['x-mcp-gateway-retry']).toBe('unsent-only');
+    // What is left of the backend's budget (upstream.timeoutMs, 30 s, by default) once its session
+    // is open, enforced by Envoy's router.
+    const budget = Number(set['x-envoy-upstream-rq-timeout-ms']);
+    expect(budget).toBeGreaterThan(25_000);
+    expect(budget).toBeLessThanOrEqual(30_000);
     expect(common.header_mutation.remove_headers).toEqual(expect.arrayContaining(['authorization', 'x-mcp-gateway-subject']));
     expect(common.clear_route_cache).toBe(true);
 

@@ -10,11 +10,12 @@ import { startNotesServer, type NotesServer } from '../../examples/backends/note
 import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-api.js';
 import { renderEnvoyConfig } from '../../examples/envoy-config.js';
 import type { RunningExtProc } from '../../src/extproc/run.js';
+import { ERROR_META_KEY } from '../../src/upstream/results.js';
 import { clusterName } from '../../src/xds/clusters.js';
 import { ADMIN_PORT_PLACEHOLDER, startEnvoy, type EnvoyHandle } from '../harness/envoy.js';
 import { freePort } from '../harness/ports.js';
 import { connectClient } from '../support/client.js';
-import { ORDER_TOOLS, startExtProc } from '../support/gateway.js';
+import { ORDER_TOOLS, rawInitialize, rawPost, startExtProc } from '../support/gateway.js';
 import { waitFor } from '../support/wait.js';
 
 const TEMPLATE = readFileSync(new URL('../../envoy/envoy.yaml', import.meta.url), 'utf8');
@@ -22,7 +23,7 @@ const TEMPLATE = readFileSync(new URL('../../envoy/envoy.yaml', import.meta.url)
 let orders: OrdersApi;
 /** A stateful SDK backend on two instances: sessions live on one instance each. */
 let notes: NotesServer[];
-/** A stateless SDK backend on two instances: any instance answers any call. */
+/** A stateless SDK backend on two instances (any instance answers any call), answering in JSON bodies. */
 let scratch: NotesServer[];
 let gw: RunningExtProc;
 let envoy: EnvoyHandle;
@@ -31,13 +32,14 @@ let endpoint: string;
 beforeAll(async () => {
   orders = await startOrdersApi();
   notes = [await startNotesServer(), await startNotesServer()];
-  scratch = [await startNotesServer({ stateless: true }), await startNotesServer({ stateless: true })];
+  scratch = [await startNotesServer({ stateless: true, jsonResponse: true }), await startNotesServer({ stateless: true, jsonResponse: true })];
   gw = await startExtProc({
     policy: { engine: 'rules', rules: [{ tools: ['orders_create_order'], allow: 'nobody' }, { tools: ['*'], allow: 'anyone' }] },
     backends: [
       { name: 'orders', kind: 'rest', urls: [orders.url], tools: ORDER_TOOLS },
-      { name: 'notes', kind: 'mcp', urls: notes.map((n) => n.url) },
-      { name: 'scratch', kind: 'mcp', urls: scratch.map((n) => n.url) },
+      // Short budgets, so the tests of routed-call timeouts are quick.
+      { name: 'notes', kind: 'mcp', urls: notes.map((n) => n.url), timeoutMs: 3_000 },
+      { name: 'scratch', kind: 'mcp', urls: scratch.map((n) => n.url), timeoutMs: 1_000 },
     ],
   });
   const listener = await freePort();
@@ -104,6 +106,27 @@ describe('the Envoy topology', () => {
     expect(tools.map((t) => t.name)).not.toContain('orders_create_order');
     await expect(client.callTool({ name: 'orders_create_order', arguments: { item: 'pen', quantity: 1 } })).rejects.toMatchObject({ code: -32003 });
     await client.close();
+  });
+
+  it("answers a routed call that outlives its backend's timeoutMs with GW_UPSTREAM_TIMEOUT", async () => {
+    // scratch answers in one JSON body when done: Envoy's router ends the wait at the budget.
+    const { client } = await connectClient(endpoint);
+    const r = await client.callTool({ name: 'scratch_count_slowly', arguments: { n: 20, delayMs: 1_000 } });
+    expect(r.isError).toBe(true);
+    expect(r._meta).toMatchObject({ [ERROR_META_KEY]: 'GW_UPSTREAM_TIMEOUT' });
+    expect(JSON.stringify(r.content)).toContain('within 1000 ms');
+    await client.close();
+  });
+
+  it('ends the stream of a routed call still streaming when its budget runs out', async () => {
+    // notes streams (SSE) from the start, so the answer has begun when the budget runs out: Envoy
+    // can only cut the stream. The call would take 20 s; the test's own timeout is 20 s.
+    const { sessionId } = await rawInitialize(endpoint);
+    await rawPost(endpoint, sessionId, { jsonrpc: '2.0', method: 'notifications/initialized' });
+    const res = await rawPost(endpoint, sessionId, { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'notes_count_slowly', arguments: { n: 20, delayMs: 1_000 } } });
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const body = await res.text().then((text) => ({ text }), (err: unknown) => ({ err: String(err) }));
+    expect(body).toEqual({ err: expect.stringContaining('terminated') });
   });
 
   it("answers a body over Envoy's buffer with the JSON-RPC error, not Envoy's plain text", async () => {
