@@ -13,6 +13,7 @@ import type { Reply } from './reply.js';
 import type { StreamHub } from './streams.js';
 import type { ToolVisibility } from '../policy/visibility.js';
 import type { Caller } from '../auth/caller.js';
+import { inflightKey } from '../upstream/inflight.js';
 
 export interface BrokerOptions {
   readonly sessions: SessionStore;
@@ -25,6 +26,8 @@ export interface BrokerOptions {
   readonly serverInfo: { name: string; version: string; title?: string };
   /** Runs each tool call under audit, metrics and tracing (src/telemetry); without it calls run bare. */
   readonly observeCall?: (call: ToolCall, execute: ToolExecutor) => AsyncGenerator<JsonRpcMessage>;
+  /** Calls another transport carries (Envoy straight to a backend), for relaying cancellations. */
+  readonly routedCalls?: { cancel(sessionId: string, requestId: string | number, reason: string): boolean };
 }
 
 /** Log levels at which `info` notifications still reach the client. */
@@ -137,7 +140,9 @@ export class Broker {
     if (!isNotification(message) || message.method !== 'notifications/cancelled') return;
     const requestId = message.params?.requestId;
     if (typeof requestId !== 'string' && typeof requestId !== 'number') return;
-    this.inflight.get(inflightKey(session.id, requestId))?.abort(new Error('cancelled by the client'));
+    const running = this.inflight.get(inflightKey(session.id, requestId));
+    if (running) running.abort(new Error('cancelled by the client'));
+    else this.opts.routedCalls?.cancel(session.id, requestId, typeof message.params?.reason === 'string' ? message.params.reason : 'cancelled by the client');
   }
 
   /** Free what an ended session holds: its GET streams and its backend sessions. */
@@ -151,10 +156,6 @@ const CLOSE_BRACE = Buffer.from('}');
 
 function json(body: unknown): Reply {
   return { kind: 'json', status: 200, body: JSON.stringify(body) };
-}
-
-function inflightKey(sessionId: string, requestId: string | number): string {
-  return `${sessionId}\u0000${typeof requestId}:${requestId}`;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -171,6 +171,6 @@ export class RequestProcessor {
 
   /** The stream ended (client gone, Envoy's own answer): a routed call that never saw its answer ends unanswered. */
   close(): void {
-    this.routed?.abandon();
+    this.routed?.closed();
   }
 }

@@ -89,6 +89,14 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   // Rules only change with the configuration, so their listings live as long as the catalog version.
   const visibility = new ToolVisibility(policy, config.policy.engine === 'opa' ? config.policy.listCacheMs : Number.MAX_SAFE_INTEGER);
   const rest = restExecutor({ dispatcher, pools, credentials, defaultTimeoutMs: config.upstream.timeoutMs, wantsLog: (call) => Broker.wantsInfo(call.session) });
+  const direct = new DirectCalls({
+    mcp,
+    credentials,
+    pools,
+    catalog: () => catalog.current(),
+    defaultTimeoutMs: config.upstream.timeoutMs,
+    observeCall: (call, execute) => telemetry.observeCall(call, execute),
+  });
   const broker = new Broker({
     sessions,
     catalog,
@@ -99,14 +107,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     logger,
     serverInfo: { name: 'mcp-gateway', version: VERSION, title: 'MCP Gateway' },
     observeCall: (call, execute) => telemetry.observeCall(call, execute),
-  });
-  const direct = new DirectCalls({
-    mcp,
-    credentials,
-    pools,
-    catalog: () => catalog.current(),
-    defaultTimeoutMs: config.upstream.timeoutMs,
-    observeCall: (call, execute) => telemetry.observeCall(call, execute),
+    routedCalls: direct,
   });
   const admission = new Admission({
     allowedOrigins: config.server.allowedOrigins,

@@ -17,7 +17,9 @@ import { toolCallOf, type ToolCall, type ToolExecutor } from './call.js';
 import type { OutboundCredentials } from './credentials.js';
 import { Deadline } from './deadline.js';
 import { failureAnswer } from './failure.js';
+import { inflightKey } from './inflight.js';
 import type { McpBackends } from './mcp-backend.js';
+import type { McpEndpoint } from './mcp-wire.js';
 import type { Pools } from './pool.js';
 import { toolError } from './results.js';
 
@@ -42,8 +44,28 @@ export type DirectPlan = { kind: 'forward'; call: DirectCall } | { kind: 'answer
 export class DirectCalls {
   /** Endpoints are IPs (xDS resolves names the same way), so a pinned instance is named by IP. */
   private readonly addresses = new AddressCache();
+  /** Calls on their way or streaming, by client session and request id, so a client can cancel them. */
+  private readonly inflight = new Map<string, DirectCall>();
 
   constructor(private readonly opts: DirectCallsOptions) {}
+
+  /**
+   * Relay a client's `notifications/cancelled` to the backend running the call. Only a stateful
+   * backend session can tell which request to stop; a stateless backend never hears of it.
+   * False when no routed call of that session has that id.
+   */
+  cancel(sessionId: string, requestId: JsonRpcId, reason: string): boolean {
+    const call = this.inflight.get(inflightKey(sessionId, requestId));
+    if (!call) return false;
+    if (call.endpoint.sessionId) this.opts.mcp.cancel(call.endpoint, requestId, reason);
+    return true;
+  }
+
+  /** @internal The call's exchange is over. */
+  forget(sessionId: string, call: DirectCall): void {
+    const key = inflightKey(sessionId, call.plan.requestId);
+    if (this.inflight.get(key) === call) this.inflight.delete(key);
+  }
 
   /**
    * Plan a call to a native MCP backend, opening the client's backend session if it has none.
@@ -78,23 +100,23 @@ export class DirectCalls {
       const set: Record<string, string> = { ...headers, [HEADER_PROTOCOL_VERSION]: bs.protocolVersion };
       if (bs.sessionId) set[HEADER_SESSION_ID] = bs.sessionId;
       const message = { ...d.message, params: { ...d.message.params, name: d.tool.upstreamName } };
-      return {
-        kind: 'forward',
-        call: new DirectCall(this, end, {
-          sessionId: d.session.id,
-          backend: backend.name,
-          instance: bs.instance,
-          address: { host, port: Number(url.port || 80) },
-          pinned: bs.sessionId !== null,
-          path: url.pathname + url.search,
-          headers: set,
-          body: Buffer.from(JSON.stringify(message)),
-          retrySafe: isRetrySafe(d.tool),
-          budgetMs: deadline.ms,
-          timeoutMs: deadline.remainingMs(),
-          requestId: d.message.id,
-        }),
-      };
+      const endpoint: McpEndpoint = { url: bs.instance, sessionId: bs.sessionId, protocolVersion: bs.protocolVersion, headers };
+      const direct = new DirectCall(this, end, endpoint, {
+      sessionId: d.session.id,
+      backend: backend.name,
+      instance: bs.instance,
+      address: { host, port: Number(url.port || 80) },
+      pinned: bs.sessionId !== null,
+      path: url.pathname + url.search,
+      headers: set,
+      body: Buffer.from(JSON.stringify(message)),
+      retrySafe: isRetrySafe(d.tool),
+      budgetMs: deadline.ms,
+      timeoutMs: deadline.remainingMs(),
+      requestId: d.message.id,
+      });
+      this.inflight.set(inflightKey(d.session.id, d.message.id), direct);
+      return { kind: 'forward', call: direct };
     } catch (err) {
       const body = failureAnswer(err, deadline, d.message.id, backend.name) ?? success(d.message.id, toolError('GW_UPSTREAM_UNAVAILABLE', undefined));
       end(body);
@@ -154,6 +176,8 @@ export class DirectCall {
   constructor(
     private readonly owner: DirectCalls,
     private readonly end: (r: JsonRpcResponse | undefined) => void,
+    /** Where the call runs, for relaying a cancellation. */
+    readonly endpoint: McpEndpoint,
     readonly plan: DirectCallPlan,
   ) {}
 
@@ -162,6 +186,12 @@ export class DirectCall {
     if (this.settled) return;
     this.settled = true;
     this.end(undefined);
+  }
+
+  /** The exchange is over: the answer streamed to its end, was replaced, or the client left. */
+  closed(): void {
+    this.abandon();
+    this.owner.forget(this.plan.sessionId, this);
   }
 
   /**

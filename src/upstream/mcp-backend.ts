@@ -200,7 +200,8 @@ export class McpBackends {
     );
   }
 
-  private cancel(ep: McpEndpoint, requestId: string, reason: string): void {
+  /** Tell a backend to stop a request (`notifications/cancelled`); best effort, never throws. */
+  cancel(ep: McpEndpoint, requestId: string | number, reason: string): void {
     void postMessage(this.opts.dispatcher, ep, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason } }, AbortSignal.timeout(2_000))
       .then((r) => r.body.dump())
       .catch(() => {});

@@ -99,7 +99,10 @@ describe('native MCP tools/call routed straight to the backend', () => {
     expect(passed.response).toBe('response_headers');
     // The backend's session id never reaches the client.
     expect(passed.response_headers.response.header_mutation.remove_headers).toContain('mcp-session-id');
+    // Until its exchange ends, a client's cancellation of the call is relayed; after, it is forgotten.
+    expect(gw.core.direct.cancel(sessionId, 41, 'late')).toBe(true);
     s.close();
+    await waitFor(() => !gw.core.direct.cancel(sessionId, 41, 'late'), 'the ended call to be forgotten');
   });
 
   it('tells the client to call again when the backend lost the session, and opens a new one next time', async () => {

@@ -108,6 +108,23 @@ describe('the Envoy topology', () => {
     await client.close();
   });
 
+  it('relays a client cancellation of a routed call to the backend running it', async () => {
+    const { client } = await connectClient(endpoint);
+    const abort = new AbortController();
+    const cancelled = (): number => notes.reduce((sum, n) => sum + n.cancelled.count, 0);
+    const before = cancelled();
+    const routedBefore = await clusterStat('notes', 'upstream_rq_total');
+    // 10 steps of 150 ms: within the 3 s budget, so only the relayed cancellation can stop it.
+    const call = client.callTool({ name: 'notes_count_slowly', arguments: { n: 10, delayMs: 150 } }, undefined, {
+      signal: abort.signal,
+      onprogress: () => abort.abort('user pressed stop'),
+    });
+    await expect(call).rejects.toThrow();
+    expect(await clusterStat('notes', 'upstream_rq_total')).toBeGreaterThan(routedBefore); // it went straight to the backend
+    await waitFor(() => cancelled() > before, 'the backend to see the cancellation', 5_000);
+    await client.close();
+  });
+
   it("answers a routed call that outlives its backend's timeoutMs with GW_UPSTREAM_TIMEOUT", async () => {
     // scratch answers in one JSON body when done: Envoy's router ends the wait at the budget.
     const { client } = await connectClient(endpoint);
