@@ -1,7 +1,9 @@
 /**
  * The feed between the catalog's backend list and the xDS server: it serves the current list at
  * start, and a burst of changes during a slow name resolution ends with the latest list served,
- * without serving the ones it superseded.
+ * without serving the ones it superseded. Names are resolved again on their own, and a name that
+ * stops resolving keeps its last addresses. (The resolver is injected: DNS answers cannot be
+ * changed on this machine.)
  */
 import { describe, expect, it } from 'vitest';
 import type { BackendDescriptor } from '../../src/catalog/model.js';
@@ -55,5 +57,30 @@ describe('XdsFeed', () => {
     catalog.emit(backends('first'));
     await new Promise((r) => setImmediate(r));
     expect(served).toHaveLength(3);
+  });
+
+  it('follows a hostname to new addresses without a catalog change, and keeps the last ones when it stops resolving', async () => {
+    const served: XdsSnapshot[] = [];
+    let answer: string[] | Error = ['10.0.0.1'];
+    const feed = new XdsFeed({
+      catalog: catalogOf(backends('docs.internal')),
+      server: { update: (s) => void served.push(s) },
+      logger: createLogger('silent'),
+      refreshMs: 20,
+      resolve: async () => {
+        if (answer instanceof Error) throw answer;
+        return answer;
+      },
+    });
+    const endpoints = (): string[] => served.at(-1)!.clusters[0]!.endpoints.map((e) => e.address);
+    await feed.start();
+    expect(endpoints()).toEqual(['10.0.0.1']);
+    answer = ['10.0.0.7', '10.0.0.8'];
+    await waitFor(() => endpoints().join() === '10.0.0.7,10.0.0.8', 'the new addresses served');
+    answer = Object.assign(new Error('getaddrinfo EAI_AGAIN docs.internal'), { code: 'EAI_AGAIN' });
+    const before = served.length;
+    await waitFor(() => served.length >= before + 2, 'two more resolutions');
+    expect(endpoints()).toEqual(['10.0.0.7', '10.0.0.8']);
+    feed.stop();
   });
 });
