@@ -13,8 +13,10 @@
  * more pass per side reads each process's CPU per call from /proc (bench/cpu.ts).
  *
  * Process layout as in bench/run.ts: backends in one child, the gateway in another, each Envoy
- * its own process, the load generator here. Knobs: those of bench/plan.ts. Skipped with a note
- * when Envoy is not installed.
+ * its own process, the load generator here. Knobs: those of bench/plan.ts, and BENCH_CPU_PROF=1
+ * to write a V8 CPU profile of the gateway process (ext_proc, broker, xDS, and the noop ext_proc)
+ * under dist/bench-prof/ (`node dist/bench/prof-summary.js <file>`). Skipped with a note when
+ * Envoy is not installed.
  */
 import { cpus, loadavg } from 'node:os';
 import { envoyBin } from '../test/harness/components.js';
@@ -25,7 +27,7 @@ import { healthyHosts, startPlainEnvoy, startTopologyEnvoy, stats, until, type B
 import { installed } from './installed.js';
 import { openSession } from './mcp-session.js';
 import { runLoad } from './load.js';
-import { closePools, lagWarning, measure, plan, poolFor, writeResults } from './plan.js';
+import { closePools, distDir, lagWarning, measure, plan, poolFor, writeResults } from './plan.js';
 import { legend, table, verdicts, verdictTable, type Side, type Verdict } from './report.js';
 import * as t from './targets.js';
 
@@ -97,7 +99,8 @@ async function main(): Promise<void> {
   try {
     const backends = await startChild(['backends']);
     children.push(backends);
-    const gateway = await startChild(['extproc', JSON.stringify(backends.urls)]);
+    const prof = process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${distDir}bench-prof`] : [];
+    const gateway = await startChild(['extproc', JSON.stringify(backends.urls)], prof);
     children.push(gateway);
     const plain = await startPlainEnvoy(backends.urls.echo!);
     envoys.push(plain);

@@ -24,7 +24,14 @@ export interface BenchEnvoy {
  * variant, so it pays the topology's round trips. Response headers are asked for here rather
  * than per request: the gateway turns them on for every MCP POST with `mode_override` anyway.
  */
-function extProcParts(port: number): { filter: string; cluster: string } {
+function extProcParts(port: number): { runtime: string; filter: string; cluster: string } {
+  // As envoy/envoy.yaml: ext_proc streams end with a clean gRPC close, not a reset.
+  const runtime = `
+layered_runtime:
+  layers:
+    - name: static
+      static_layer:
+        envoy.reloadable_features.ext_proc_graceful_grpc_close: true`;
   const filter = `
                   - name: envoy.filters.http.ext_proc
                     typed_config:
@@ -46,7 +53,7 @@ function extProcParts(port: number): { filter: string; cluster: string } {
       load_assignment:
         cluster_name: extproc
         endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${port} } } } }] }]`;
-  return { filter, cluster };
+  return { runtime, filter, cluster };
 }
 
 /**
@@ -55,8 +62,8 @@ function extProcParts(port: number): { filter: string; cluster: string } {
  * static cluster. With `extprocPort`, the topology's ext_proc filter in front of the router.
  */
 function plainConfig(listener: number, backend: URL, extprocPort?: number): string {
-  const ext = extprocPort === undefined ? { filter: '', cluster: '' } : extProcParts(extprocPort);
-  return `
+  const ext = extprocPort === undefined ? { runtime: '', filter: '', cluster: '' } : extProcParts(extprocPort);
+  return `${ext.runtime}
 admin:
   address: { socket_address: { address: 127.0.0.1, port_value: ${ADMIN_PORT_PLACEHOLDER} } }
 static_resources:
