@@ -118,12 +118,25 @@ export class DirectCalls {
       this.inflight.set(inflightKey(d.session.id, d.message.id), direct);
       return { kind: 'forward', call: direct };
     } catch (err) {
-      const body = failureAnswer(err, deadline, d.message.id, backend.name) ?? success(d.message.id, toolError('GW_UPSTREAM_UNAVAILABLE', undefined));
-      end(body);
+      // The telemetry hook waits for `end`, even when the failure is a bug that is rethrown.
+      let body = success(d.message.id, toolError('GW_INTERNAL', undefined));
+      try {
+        body = failureAnswer(err, deadline, d.message.id, backend.name) ?? success(d.message.id, toolError('GW_UPSTREAM_UNAVAILABLE', undefined));
+      } finally {
+        end(body);
+      }
       return { kind: 'answer', body };
     } finally {
       deadline.dispose();
     }
+  }
+
+  /**
+   * Called by {@link DirectCall.settle}: the transport ran out of the call's budget. The instance
+   * is slow, not broken, and the backend session is intact; the backend is told to stop.
+   */
+  timedOut(call: DirectCall): void {
+    if (call.endpoint.sessionId) this.opts.mcp.cancel(call.endpoint, call.plan.requestId, 'timeout');
   }
 
   /** Called by {@link DirectCall.settle}: learn from a failed answer. */
@@ -209,21 +222,28 @@ export class DirectCall {
       this.end(success(plan.requestId, {}));
       return undefined;
     }
+    if (status === 504) {
+      this.owner.timedOut(this);
+      const body = success(plan.requestId, toolError('GW_UPSTREAM_TIMEOUT', `no answer from backend "${plan.backend}" within ${plan.budgetMs} ms`));
+      this.end(body);
+      return body;
+    }
     const lost = status === 404 && plan.pinned;
     await this.owner.failed(plan, lost);
     const body = lost
       ? success(plan.requestId, toolError('GW_UPSTREAM_SESSION_LOST', `backend "${plan.backend}" no longer knows the session; call the tool again`))
       : status === undefined
         ? success(plan.requestId, toolError('GW_UPSTREAM_UNAVAILABLE', `backend "${plan.backend}" did not answer`))
-        : status === 504
-          ? success(plan.requestId, toolError('GW_UPSTREAM_TIMEOUT', `no answer from backend "${plan.backend}" within ${plan.budgetMs} ms`))
-          : success(plan.requestId, toolError(status >= 500 ? 'GW_UPSTREAM_UNAVAILABLE' : 'GW_UPSTREAM_HTTP_ERROR', `HTTP ${status} from backend "${plan.backend}"`));
+        : success(plan.requestId, toolError(status >= 500 ? 'GW_UPSTREAM_UNAVAILABLE' : 'GW_UPSTREAM_HTTP_ERROR', `HTTP ${status} from backend "${plan.backend}"`));
     this.end(body);
     return body;
   }
 }
 
-/** The first address of a hostname, cached briefly: on the path of every pinned call. */
+/**
+ * The first address of a hostname, cached briefly: on the path of every pinned call. When a
+ * lookup fails the last address stands, as the xDS feed keeps a name's last endpoints.
+ */
 class AddressCache {
   private readonly cache = new Map<string, { address: string; expires: number }>();
 
@@ -231,9 +251,14 @@ class AddressCache {
     if (isIP(host) !== 0) return host;
     const hit = this.cache.get(host);
     if (hit && hit.expires > Date.now()) return hit.address;
-    const { address } = await lookup(host);
-    this.cache.set(host, { address, expires: Date.now() + 30_000 });
-    return address;
+    try {
+      const { address } = await lookup(host);
+      this.cache.set(host, { address, expires: Date.now() + 30_000 });
+      return address;
+    } catch (err) {
+      if (hit) return hit.address;
+      throw err;
+    }
   }
 }
 

@@ -30,7 +30,7 @@ export function neverReachedBackend(err: unknown): boolean {
 export function isNetworkError(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && (code.startsWith('UND_ERR') || /^E[A-Z]+$/.test(code))) return true;
+    if (typeof code === 'string' && (code.startsWith('UND_ERR') || code.startsWith('EAI_') || /^E[A-Z]+$/.test(code))) return true;
   }
   return false;
 }

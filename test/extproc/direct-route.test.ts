@@ -123,6 +123,25 @@ describe('native MCP tools/call routed straight to the backend', () => {
     two.s.close();
   });
 
+  it("answers GW_UPSTREAM_TIMEOUT when Envoy's router runs out of the budget, stops the backend, and keeps its session", async () => {
+    const { sessionId } = await rawInitialize(gw.brokerUrl);
+    const call = await routedCall(sessionId, 9, 'notes_count_slowly', { n: 20, delayMs: 100 });
+    const common = call.answer.request_body.response;
+    const backendSession = setHeaders(common.header_mutation)['mcp-session-id'];
+    const before = notes.cancelled.count;
+    const running = await sendAsEnvoy(common, call.clientHeaders); // the backend is counting
+    const timedOut = await call.s.send(responseHeaders(504));
+    const reply = JSON.parse(timedOut.immediate_response.body.toString());
+    expect(reply).toMatchObject({ id: 9, result: { isError: true, _meta: { 'io.github.mcp-gateway/error': 'GW_UPSTREAM_TIMEOUT' } } });
+    await waitFor(() => notes.cancelled.count > before, 'the backend to be told to stop');
+    await running.body?.cancel();
+    call.s.close();
+    // A slow call is not a broken instance: the client's backend session stays.
+    const next = await routedCall(sessionId, 10, 'notes_list_notes', {});
+    expect(setHeaders(next.answer.request_body.response.header_mutation)['mcp-session-id']).toBe(backendSession);
+    next.s.close();
+  });
+
   it('answers a backend failure with a tool error the model can act on', async () => {
     const { sessionId } = await rawInitialize(gw.brokerUrl);
     const call = await routedCall(sessionId, 5, 'notes_add_note', { text: 'x' });
