@@ -36,8 +36,12 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export class HazelcastConnection {
   private client: Client | undefined;
   private generation = 0;
+  /** The last lifecycle state of the newest client, seen even while it is still starting. */
+  private lastState: LifecycleState | undefined;
   private connecting: Promise<void> | undefined;
   private closed = false;
+  /** Ends the back-off between two attempts early (on close). */
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly opts: HazelcastConnectionOptions,
@@ -50,12 +54,17 @@ export class HazelcastConnection {
     return Promise.race([connected, sleep(waitMs).then(() => false)]);
   }
 
+  /**
+   * Shuts the client down. A client still starting is shut down when its start ends; close waits
+   * for that up to 2 s (a start against an unreachable cluster lasts up to the connect window).
+   */
   async close(): Promise<void> {
     this.closed = true;
+    this.wake?.();
     const client = this.client;
     this.client = undefined;
-    // A client still being started is shut down by `connect` when its start ends.
     await client?.shutdown();
+    if (this.connecting) await Promise.race([this.connecting, sleep(2_000)]);
   }
 
   private connect(): Promise<void> {
@@ -66,6 +75,7 @@ export class HazelcastConnection {
   private async connectUntilConnected(): Promise<void> {
     for (let attempt = 0; !this.closed; attempt++) {
       const generation = ++this.generation;
+      this.lastState = undefined;
       try {
         const client = await Client.newHazelcastClient(this.config(generation));
         if (this.closed) {
@@ -74,29 +84,45 @@ export class HazelcastConnection {
         }
         this.client = client;
         this.opts.logger.info({ cluster: this.opts.clusterName, members: client.getCluster().getMembers().length }, 'session store connected to Hazelcast');
-        this.events.connected(client);
+        // Lost again before its start returned: CONNECTED follows when it is back.
+        if (this.lastState !== LifecycleState.DISCONNECTED) this.events.connected(client);
         return;
       } catch (err) {
         const level = attempt === 0 ? 'warn' : 'debug';
         this.opts.logger[level]({ cluster: this.opts.clusterName, members: this.opts.members, err: (err as Error).message }, 'Hazelcast cluster not reachable; still trying');
-        await sleep(Math.min(500 * 2 ** attempt, 5_000));
+        await this.backOff(Math.min(500 * 2 ** attempt, 5_000));
       }
     }
   }
 
+  private backOff(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.wake?.(), ms).unref();
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+
   private onLifecycle(generation: number, state: LifecycleState): void {
-    // Events of a client still starting (or of one already replaced) are not the connection's.
-    if (generation !== this.generation || this.client === undefined) return;
+    // Events of a client already replaced are not the connection's.
+    if (generation !== this.generation) return;
+    this.lastState = state;
+    // A client still starting reports through `connectUntilConnected` once its start returns.
+    if (this.client === undefined) return;
     if (state === LifecycleState.CONNECTED) {
       this.opts.logger.info({ cluster: this.opts.clusterName }, 'session store reconnected to Hazelcast');
       this.events.connected(this.client);
     } else if (state === LifecycleState.DISCONNECTED) {
       this.events.disconnected();
     } else if (state === LifecycleState.SHUTDOWN && !this.closed) {
-      // The client gave up on the cluster: start over with a fresh one.
+      // The client gave up on the cluster: start over with a fresh one, once the attempt that
+      // made this client has fully ended.
       this.client = undefined;
       this.events.disconnected();
-      void this.connect();
+      setImmediate(() => void this.connect());
     }
   }
 

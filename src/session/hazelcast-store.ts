@@ -85,7 +85,8 @@ export class HazelcastSessionStore implements SessionStore {
   private prepareMap(): Promise<void> {
     const client = this.client;
     if (!client) return Promise.resolve();
-    this.mapReady ??= (async () => {
+    if (this.mapReady) return this.mapReady;
+    const ready: Promise<void> = (async () => {
       const map = await client.getMap<string, string>(this.opts.mapName);
       await map.addEntryListener(
         {
@@ -99,10 +100,12 @@ export class HazelcastSessionStore implements SessionStore {
       );
       if (client === this.client) this.map = map;
     })().catch((err: unknown) => {
-      this.mapReady = undefined;
+      // Only this client's attempt: a failure of a replaced client must not undo its successor's.
+      if (this.mapReady === ready) this.mapReady = undefined;
       this.opts.logger.error({ err: (err as Error).message }, 'cannot open the Hazelcast session map');
     });
-    return this.mapReady;
+    this.mapReady = ready;
+    return ready;
   }
 
   /** Whether the client currently has a connection to the cluster. */
@@ -166,6 +169,9 @@ export class HazelcastSessionStore implements SessionStore {
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
+    this.connected = false;
+    this.map = undefined;
+    this.cache.clear();
     await this.connection.close();
   }
 

@@ -61,6 +61,10 @@ describe('Hazelcast session store connection', () => {
     const r = record();
     await s.create(r);
     expect((await s.get(r.id))?.id).toBe(r.id);
+    // Closed, it serves nothing, not even what it cached.
+    await s.close();
+    expect(s.isConnected()).toBe(false);
+    await expect(s.get(r.id)).rejects.toMatchObject({ code: 'GW_SESSION_STORE_UNAVAILABLE' });
   });
 
   it('starts without the cluster, answers 503, and connects once a member is up', { timeout: 90_000 }, async () => {
