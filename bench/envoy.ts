@@ -13,7 +13,8 @@
  * more pass per side reads each process's CPU per call from /proc (bench/cpu.ts).
  *
  * Process layout as in bench/run.ts: backends in one child, the gateway in another, each Envoy
- * its own process, the load generator here. Knobs: those of bench/plan.ts, and BENCH_CPU_PROF=1
+ * its own process, the load generator here. Knobs: those of bench/plan.ts, BENCH_NOOP_ROUND_TRIPS=1
+ * (the do-nothing side with one round trip per call instead of three), and BENCH_CPU_PROF=1
  * to write a V8 CPU profile of the gateway process (ext_proc, broker, xDS, and the noop ext_proc)
  * under dist/bench-prof/ (`node dist/bench/prof-summary.js <file>`). Skipped with a note when
  * Envoy is not installed.

@@ -23,8 +23,12 @@ export interface BenchEnvoy {
  * envoy/envoy.yaml's ext_proc filter and cluster, pointed at `port`: for the do-nothing ext_proc
  * variant, so it pays the topology's round trips. Response headers are asked for here rather
  * than per request: the gateway turns them on for every MCP POST with `mode_override` anyway.
+ *
+ * BENCH_NOOP_ROUND_TRIPS=1 sends the do-nothing service the buffered body only (no request or
+ * response headers): the floor of a design with one round trip per call, for comparison.
  */
 function extProcParts(port: number): { runtime: string; filter: string; cluster: string } {
+  const headerMode = process.env.BENCH_NOOP_ROUND_TRIPS === '1' ? 'SKIP' : 'SEND';
   // As envoy/envoy.yaml: ext_proc streams end with a clean gRPC close, not a reset.
   const runtime = `
 layered_runtime:
@@ -40,7 +44,7 @@ layered_runtime:
                       failure_mode_allow: false
                       allow_mode_override: true
                       message_timeout: 2s
-                      processing_mode: { request_header_mode: SEND, request_body_mode: BUFFERED, request_trailer_mode: SKIP, response_header_mode: SEND, response_body_mode: NONE, response_trailer_mode: SKIP }
+                      processing_mode: { request_header_mode: ${headerMode}, request_body_mode: BUFFERED, request_trailer_mode: SKIP, response_header_mode: ${headerMode}, response_body_mode: NONE, response_trailer_mode: SKIP }
                       request_attributes: [source.address]`;
   const cluster = `
     - name: extproc
