@@ -131,5 +131,13 @@ describe('Hazelcast faults', () => {
     for (const id of ids) {
       await until(async () => (await rawPost(fresh.url, id, { jsonrpc: '2.0', id: 1, method: 'ping' })).status === 200, 20_000);
     }
+    // The gateway that was connected to both members goes on changing them on the survivor (a
+    // change always goes to the cluster, never to a local copy).
+    for (const id of ids) {
+      await until(async () => {
+        const res = await rawPost(gw.url, id, { jsonrpc: '2.0', id: 2, method: 'logging/setLevel', params: { level: 'error' } });
+        return res.status === 200 && !('error' in (await jsonOf(res)));
+      }, 20_000);
+    }
   }, 120_000);
 });
