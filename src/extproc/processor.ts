@@ -18,6 +18,7 @@ import {
   answer,
   directRoute,
   immediate,
+  noAnswer,
   passResponse,
   rateLimitHeaders,
   RATE_LIMITED_HEADER,
@@ -140,6 +141,8 @@ export class RequestProcessor {
     if (decision.kind === 'call-tool' && direct && phase === 'request_body') {
       const plan = await direct.calls.plan(decision, direct.routable);
       if (plan?.kind === 'answer') return immediate(200, plan.body, this.cors);
+      // MCP: a cancelled request gets no answer.
+      if (plan?.kind === 'cancelled') return noAnswer(this.cors);
       if (plan?.kind === 'forward') {
         this.routed = plan.call;
         return { request_body: { response: directRoute(plan.call.plan, direct.cluster(plan.call.plan.backend), received.internal, limits) } };

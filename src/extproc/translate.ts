@@ -184,6 +184,11 @@ export function immediate(status: number, body: unknown, headers: Record<string,
   };
 }
 
+/** 202 with no body: the answer to a request the client cancelled before it went anywhere. */
+export function noAnswer(headers: Record<string, string> = {}): ProcessingResponse {
+  return { immediate_response: { status: { code: 202 }, headers: { set_headers: Object.entries(headers).map(([k, v]) => header(k, v)) }, body: Buffer.alloc(0) } };
+}
+
 function header(key: string, value: string): HeaderValueOption {
   return { header: { key, raw_value: Buffer.from(value, 'latin1') }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' };
 }

@@ -38,14 +38,22 @@ export interface DirectCallsOptions {
 
 type CallTool = Extract<Decision, { kind: 'call-tool' }>;
 
-/** What the planner decided: send the request on (with these changes) or answer in the backend's stead. */
-export type DirectPlan = { kind: 'forward'; call: DirectCall } | { kind: 'answer'; body: JsonRpcResponse };
+/**
+ * What the planner decided: send the request on (with these changes), answer in the backend's
+ * stead, or nothing at all because the client cancelled the call while it was being planned.
+ */
+export type DirectPlan = { kind: 'forward'; call: DirectCall } | { kind: 'answer'; body: JsonRpcResponse } | { kind: 'cancelled' };
+
+/** A call still being planned (its backend session opening): a cancellation aborts it. */
+interface Planning {
+  readonly planning: AbortController;
+}
 
 export class DirectCalls {
   /** Endpoints are IPs (xDS resolves names the same way), so a pinned instance is named by IP. */
   private readonly addresses = new AddressCache();
   /** Calls on their way or streaming, by client session and request id, so a client can cancel them. */
-  private readonly inflight = new Map<string, DirectCall>();
+  private readonly inflight = new Map<string, DirectCall | Planning>();
 
   constructor(private readonly opts: DirectCallsOptions) {}
 
@@ -57,7 +65,8 @@ export class DirectCalls {
   cancel(sessionId: string, requestId: JsonRpcId, reason: string): boolean {
     const call = this.inflight.get(inflightKey(sessionId, requestId));
     if (!call) return false;
-    if (call.endpoint.sessionId) this.opts.mcp.cancel(call.endpoint, requestId, reason);
+    if ('planning' in call) call.planning.abort(new Error(reason));
+    else if (call.endpoint.sessionId) this.opts.mcp.cancel(call.endpoint, requestId, reason);
     return true;
   }
 
@@ -90,6 +99,9 @@ export class DirectCalls {
     const observed = this.opts.observeCall ? this.opts.observeCall(call, execute) : execute(call);
     void drain(observed);
     const deadline = new Deadline(abort, backend.timeoutMs ?? this.opts.defaultTimeoutMs);
+    const key = inflightKey(d.session.id, d.message.id);
+    const planning: Planning = { planning: abort };
+    this.inflight.set(key, planning);
     try {
       const c = seen ?? call;
       const headers = await this.opts.credentials.headers(backend, d.caller, c.outboundHeaders);
@@ -101,23 +113,29 @@ export class DirectCalls {
       if (bs.sessionId) set[HEADER_SESSION_ID] = bs.sessionId;
       const message = { ...d.message, params: { ...d.message.params, name: d.tool.upstreamName } };
       const endpoint: McpEndpoint = { url: bs.instance, sessionId: bs.sessionId, protocolVersion: bs.protocolVersion, headers };
+      abort.signal.throwIfAborted(); // cancelled while the session opened
       const direct = new DirectCall(this, end, endpoint, {
-      sessionId: d.session.id,
-      backend: backend.name,
-      instance: bs.instance,
-      address: { host, port: Number(url.port || 80) },
-      pinned: bs.sessionId !== null,
-      path: url.pathname + url.search,
-      headers: set,
-      body: Buffer.from(JSON.stringify(message)),
-      retrySafe: isRetrySafe(d.tool),
-      budgetMs: deadline.ms,
-      timeoutMs: deadline.remainingMs(),
-      requestId: d.message.id,
+        sessionId: d.session.id,
+        backend: backend.name,
+        instance: bs.instance,
+        address: { host, port: Number(url.port || 80) },
+        pinned: bs.sessionId !== null,
+        path: url.pathname + url.search,
+        headers: set,
+        body: Buffer.from(JSON.stringify(message)),
+        retrySafe: isRetrySafe(d.tool),
+        budgetMs: deadline.ms,
+        timeoutMs: deadline.remainingMs(),
+        requestId: d.message.id,
       });
-      this.inflight.set(inflightKey(d.session.id, d.message.id), direct);
+      this.inflight.set(key, direct);
       return { kind: 'forward', call: direct };
     } catch (err) {
+      if (this.inflight.get(key) === planning) this.inflight.delete(key);
+      if (abort.signal.aborted && !deadline.timedOut) {
+        end(undefined); // recorded as cancelled
+        return { kind: 'cancelled' };
+      }
       // The telemetry hook waits for `end`, even when the failure is a bug that is rethrown.
       let body = success(d.message.id, toolError('GW_INTERNAL', undefined));
       try {

@@ -12,24 +12,29 @@ import { loadExtProcProtos } from '../../src/extproc/protos.js';
 import type { RunningExtProc } from '../../src/extproc/run.js';
 import { clusterName } from '../../src/xds/clusters.js';
 import { body, headers, INITIALIZE, openStream as open, responseHeaders, setHeaders } from '../support/extproc-stream.js';
+import { startGatedProxy, type GatedProxy } from '../support/http-backends.js';
 import { waitFor } from '../support/wait.js';
 import { MCP_HEADERS, ORDER_TOOLS, rawInitialize, startExtProc } from '../support/gateway.js';
 
 let notes: NotesServer;
+/** Another way to the notes backend, whose `initialize` requests can be held (a backend slow to open sessions). */
+let gated: GatedProxy;
 let orders: OrdersApi;
 let gw: RunningExtProc;
 let client: InstanceType<ReturnType<typeof loadExtProcProtos>['Client']>;
 
 beforeAll(async () => {
   notes = await startNotesServer();
+  gated = await startGatedProxy(notes.url);
   orders = await startOrdersApi();
   gw = await startExtProc({
     backends: [
       { name: 'notes', kind: 'mcp', urls: [notes.url] },
+      { name: 'gated', kind: 'mcp', urls: [gated.url] },
       { name: 'orders', kind: 'rest', urls: [orders.url], tools: ORDER_TOOLS },
     ],
   });
-  await waitFor(() => gw.core.catalog.current().tools.has('notes_add_note'), 'the notes tools discovered');
+  await waitFor(() => gw.core.catalog.current().tools.has('notes_add_note') && gw.core.catalog.current().tools.has('gated_list_notes'), 'the notes tools discovered');
   const { Client } = loadExtProcProtos();
   client = new Client(`127.0.0.1:${gw.extprocPort}`, credentials.createInsecure());
 });
@@ -37,6 +42,7 @@ beforeAll(async () => {
 afterAll(async () => {
   client?.close();
   await gw?.stop();
+  await gated?.close();
   await notes?.close();
   await orders?.close();
 });
@@ -140,6 +146,27 @@ describe('native MCP tools/call routed straight to the backend', () => {
     const next = await routedCall(sessionId, 10, 'notes_list_notes', {});
     expect(setHeaders(next.answer.request_body.response.header_mutation)['mcp-session-id']).toBe(backendSession);
     next.s.close();
+  });
+
+  it('drops a call the client cancels while its backend session is still opening', async () => {
+    const { sessionId } = await rawInitialize(gw.brokerUrl);
+    gated.holdInitialize = true;
+    try {
+      const clientHeaders = { ...MCP_HEADERS, 'mcp-session-id': sessionId };
+      const s = openStream();
+      await s.send(headers('POST', clientHeaders));
+      const pending = s.send(body({ jsonrpc: '2.0', id: 12, method: 'tools/call', params: { name: 'gated_list_notes', arguments: {} } }));
+      await waitFor(() => gated.hits.count > 0, 'the backend session to start opening');
+      expect(gw.core.direct.cancel(sessionId, 12, 'user pressed stop')).toBe(true);
+      // Not sent on, not waited for (the budget is 30 s): no answer, as MCP wants for a cancelled request.
+      const answered = await pending;
+      expect(answered.immediate_response.status.code).toBe('Accepted'); // 202
+      expect(answered.immediate_response.body.length).toBe(0);
+      expect(gw.core.direct.cancel(sessionId, 12, 'again')).toBe(false);
+      s.close();
+    } finally {
+      gated.holdInitialize = false;
+    }
   });
 
   it('answers a backend failure with a tool error the model can act on', async () => {

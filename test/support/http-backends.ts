@@ -56,3 +56,33 @@ export function startBrokenStreamServer(): Promise<TestServer> {
   });
   return serve(server, hits);
 }
+
+export interface GatedProxy extends TestServer {
+  /** While true, `initialize` requests get no answer (and count in `hits`); the rest pass. */
+  holdInitialize: boolean;
+}
+
+/** Passes every request to `target`, except that it can hold `initialize` requests forever. */
+export async function startGatedProxy(target: string): Promise<GatedProxy> {
+  const hits = { count: 0 };
+  const upstream = new URL(target);
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+    if (proxy.holdInitialize && body.includes('"method":"initialize"')) {
+      hits.count++;
+      return; // held: the connection stays open, unanswered
+    }
+    const hopByHop = new Set(['host', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && !hopByHop.has(k)) headers[k] = v;
+    const answer = await fetch(new URL(req.url ?? '/', upstream), { method: req.method, headers, body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body });
+    res.writeHead(answer.status, Object.fromEntries([...answer.headers].filter(([k]) => !hopByHop.has(k))));
+    if (answer.body) for await (const c of answer.body) res.write(c);
+    res.end();
+  });
+  const url = await listen(server);
+  const proxy: GatedProxy = { url: new URL(upstream.pathname, url).toString(), hits, holdInitialize: false, close: () => closeServer(server) };
+  return proxy;
+}
