@@ -1,0 +1,110 @@
+/**
+ * Two gateway processes behind one Envoy, sharing sessions through a real Hazelcast member: the
+ * high-availability shape of the Envoy topology. Envoy spreads ext_proc streams and broker
+ * requests over both replicas (round robin), so a client's requests are admitted by either one,
+ * and a ticket issued by one replica's ext_proc often reaches the other's broker, which admits the
+ * request again.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isMap, isSeq, parseDocument, type YAMLMap } from 'yaml';
+import { startNotesServer, type NotesServer } from '../../examples/backends/notes-mcp.js';
+import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-api.js';
+import { renderEnvoyConfig } from '../../examples/envoy-config.js';
+import type { RunningExtProc } from '../../src/extproc/run.js';
+import { ADMIN_PORT_PLACEHOLDER, startEnvoy, type EnvoyHandle } from '../harness/envoy.js';
+import { startHazelcast, type HazelcastHandle } from '../harness/hazelcast.js';
+import { freePort } from '../harness/ports.js';
+import { connectClient } from '../support/client.js';
+import { ORDER_TOOLS, startExtProc } from '../support/gateway.js';
+import { waitFor } from '../support/wait.js';
+
+const TEMPLATE = readFileSync(new URL('../../envoy/envoy.yaml', import.meta.url), 'utf8');
+
+let member: HazelcastHandle;
+let orders: OrdersApi;
+let notes: NotesServer;
+let replicas: RunningExtProc[];
+let envoy: EnvoyHandle;
+let endpoint: string;
+
+/** envoy.yaml rendered for replica A, with replica B added to the `extproc` and `broker` clusters. */
+function twoReplicaConfig(listener: number, [a, b]: RunningExtProc[]): string {
+  const brokerPort = (r: RunningExtProc): number => Number(new URL(r.brokerUrl).port);
+  const doc = parseDocument(TEMPLATE);
+  const clusters = doc.getIn(['static_resources', 'clusters']);
+  if (!isSeq(clusters)) throw new Error('envoy.yaml: no static clusters');
+  for (const [name, port] of [['extproc', b!.extprocPort], ['broker', brokerPort(b!)]] as const) {
+    const cluster = clusters.items.find((c): c is YAMLMap => isMap(c) && c.get('name') === name);
+    const lbEndpoints = cluster?.getIn(['load_assignment', 'endpoints', 0, 'lb_endpoints']);
+    if (!isSeq(lbEndpoints)) throw new Error(`envoy.yaml: cluster ${name} has no endpoints`);
+    lbEndpoints.add(doc.createNode({ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } }));
+  }
+  // Replica A's ports go where the template's tags are; replica B's endpoints carry no tag.
+  return renderEnvoyConfig(doc.toString(), { admin: ADMIN_PORT_PLACEHOLDER, listener, extproc: a!.extprocPort, broker: brokerPort(a!), xds: a!.xdsPort });
+}
+
+/** Requests Envoy sent to each replica of a static cluster, by port, from the admin `/clusters` page. */
+async function perReplica(cluster: 'extproc' | 'broker'): Promise<Map<number, number>> {
+  const text = await (await fetch(`${envoy.adminUrl}/clusters`)).text();
+  const out = new Map<number, number>();
+  for (const m of text.matchAll(new RegExp(`^${cluster}::127\\.0\\.0\\.1:(\\d+)::rq_total::(\\d+)$`, 'gm'))) out.set(Number(m[1]), Number(m[2]));
+  return out;
+}
+
+beforeAll(async () => {
+  const cluster = `gw-${randomUUID()}`;
+  member = await startHazelcast({ clusterName: cluster });
+  orders = await startOrdersApi();
+  notes = await startNotesServer();
+  const config = {
+    sessions: { store: 'hazelcast', hazelcast: { clusterName: cluster, members: [member.address] } },
+    // No tool refresh while the test counts the backend's sessions.
+    catalog: { refreshIntervalMs: 3_600_000 },
+    backends: [
+      { name: 'orders', kind: 'rest', urls: [orders.url], tools: ORDER_TOOLS },
+      { name: 'notes', kind: 'mcp', urls: [notes.url] },
+    ],
+  };
+  replicas = [await startExtProc(config), await startExtProc(config)];
+  for (const r of replicas) await waitFor(() => r.core.catalog.current().tools.has('notes_add_note'), 'native tools discovered', 15_000);
+  const listener = await freePort();
+  envoy = await startEnvoy({ configYaml: twoReplicaConfig(listener, replicas) });
+  endpoint = `http://127.0.0.1:${listener}/mcp`;
+  await waitFor(async () => (await fetch(`${envoy.adminUrl}/stats?filter=mcp_backend_notes.membership_healthy`)).text().then((t) => t.includes(': 1')), 'Envoy knows the notes cluster', 15_000);
+}, 90_000);
+
+afterAll(async () => {
+  await envoy?.stop();
+  for (const r of replicas ?? []) await r.stop();
+  await notes?.close();
+  await orders?.close();
+  await member?.stop();
+});
+
+describe('two gateway replicas behind one Envoy', () => {
+  it("serves one client session whichever replica admits each request, in one backend session", { timeout: 60_000 }, async () => {
+    const backendSessionsBefore = notes.initialized.length;
+    const { client } = await connectClient(endpoint);
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(['orders_get_order', 'notes_add_note']));
+    for (let i = 0; i < 10; i++) {
+      const note = await client.callTool({ name: 'notes_add_note', arguments: { text: `replicated ${i}` } });
+      expect(note.isError).toBeFalsy();
+      const order = await client.callTool({ name: 'orders_get_order', arguments: { id: '1001' } });
+      expect(order.isError).toBeFalsy();
+    }
+    const listed = await client.callTool({ name: 'notes_list_notes', arguments: {} });
+    expect(JSON.stringify(listed.content)).toContain('replicated 9');
+    await client.close();
+    // Both replicas did admission and both brokers answered ...
+    const ports = replicas.map((r) => r.extprocPort);
+    const extproc = await perReplica('extproc');
+    for (const p of ports) expect(extproc.get(p) ?? 0, `ext_proc streams on replica :${p}`).toBeGreaterThan(0);
+    const broker = await perReplica('broker');
+    for (const r of replicas) expect(broker.get(Number(new URL(r.brokerUrl).port)) ?? 0, `broker requests on ${r.brokerUrl}`).toBeGreaterThan(0);
+    // ... and the native calls all went through the one backend session the client session holds.
+    expect(notes.initialized.length - backendSessionsBefore).toBe(1);
+  });
+});
