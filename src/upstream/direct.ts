@@ -200,9 +200,15 @@ export interface DirectCallPlan {
   readonly requestId: JsonRpcId;
 }
 
-/** One planned call, until the backend's answer status settles it (audit, instance health, sessions). */
+/**
+ * One planned call, until its exchange ends: the backend's answer status settles it (instance
+ * health, sessions), and an answer that passes ends it (audit, metrics) when its stream does.
+ */
 export class DirectCall {
   private settled = false;
+  /** A 200 passed: the answer is streaming past the gateway. */
+  private streaming = false;
+  private readonly forwardedAt = Date.now();
 
   constructor(
     private readonly owner: DirectCalls,
@@ -221,8 +227,16 @@ export class DirectCall {
 
   /** The exchange is over: the answer streamed to its end, was replaced, or the client left. */
   closed(): void {
-    this.abandon();
-    this.owner.forget(this.plan.sessionId, this);
+    const { plan } = this;
+    if (!this.streaming) this.abandon();
+    // Envoy's router cuts an answer still streaming when the budget runs out, so an exchange
+    // that lasted that long was cut: recorded (and the backend told) as a timeout.
+    else if (Date.now() - this.forwardedAt >= plan.timeoutMs) {
+      this.owner.timedOut(this);
+      this.end(success(plan.requestId, toolError('GW_UPSTREAM_TIMEOUT', `backend "${plan.backend}" was still answering after ${plan.budgetMs} ms; its answer was cut`)));
+    } else this.end(success(plan.requestId, {}));
+    this.streaming = false;
+    this.owner.forget(plan.sessionId, this);
   }
 
   /**
@@ -236,8 +250,8 @@ export class DirectCall {
     const { plan } = this;
     if (status === 200 || status === 202) {
       this.owner.succeeded(plan);
-      // The body streams past the gateway: the audit event records the call as answered.
-      this.end(success(plan.requestId, {}));
+      // The body streams past the gateway; the call ends when the exchange does (`closed`).
+      this.streaming = true;
       return undefined;
     }
     if (status === 504) {

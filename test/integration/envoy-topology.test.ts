@@ -144,6 +144,8 @@ describe('the Envoy topology', () => {
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const body = await res.text().then((text) => ({ text }), (err: unknown) => ({ err: String(err) }));
     expect(body).toEqual({ err: expect.stringContaining('terminated') });
+    // The gateway records it as what it was: a timeout, not an answered call.
+    await waitFor(async () => /mcp_gateway_tool_calls_total\{tool="notes_count_slowly",backend="notes",outcome="timeout"\} 1/.test((await gw.core.telemetry.metrics.scrape()).body), 'the cut call counted as a timeout', 5_000);
   });
 
   it("answers a body over Envoy's buffer with the JSON-RPC error, not Envoy's plain text", async () => {
