@@ -200,6 +200,9 @@ export interface DirectCallPlan {
   readonly requestId: JsonRpcId;
 }
 
+/** How close to its budget an exchange must end to count as cut by Envoy's router. */
+const CUT_TOLERANCE_MS = 50;
+
 /**
  * One planned call, until its exchange ends: the backend's answer status settles it (instance
  * health, sessions), and an answer that passes ends it (audit, metrics) when its stream does.
@@ -230,8 +233,10 @@ export class DirectCall {
     const { plan } = this;
     if (!this.streaming) this.abandon();
     // Envoy's router cuts an answer still streaming when the budget runs out, so an exchange
-    // that lasted that long was cut: recorded (and the backend told) as a timeout.
-    else if (Date.now() - this.forwardedAt >= plan.timeoutMs) {
+    // that lasted that long was cut: recorded (and the backend told) as a timeout. Envoy's timer
+    // and this clock differ by a few ms either way; an answer that ends within the tolerance of
+    // its budget counts as cut.
+    else if (Date.now() - this.forwardedAt >= plan.timeoutMs - CUT_TOLERANCE_MS) {
       this.owner.timedOut(this);
       this.end(success(plan.requestId, toolError('GW_UPSTREAM_TIMEOUT', `backend "${plan.backend}" was still answering after ${plan.budgetMs} ms; its answer was cut`)));
     } else this.end(success(plan.requestId, {}));

@@ -145,7 +145,10 @@ describe('the Envoy topology', () => {
     const body = await res.text().then((text) => ({ text }), (err: unknown) => ({ err: String(err) }));
     expect(body).toEqual({ err: expect.stringContaining('terminated') });
     // The gateway records it as what it was: a timeout, not an answered call.
-    await waitFor(async () => /mcp_gateway_tool_calls_total\{tool="notes_count_slowly",backend="notes",outcome="timeout"\} 1/.test((await gw.core.telemetry.metrics.scrape()).body), 'the cut call counted as a timeout', 5_000);
+    const counted = async (): Promise<string[]> => (await gw.core.telemetry.metrics.scrape()).body.split('\n').filter((l) => l.startsWith('mcp_gateway_tool_calls_total{tool="notes_count_slowly"'));
+    await waitFor(async () => (await counted()).some((l) => /outcome="timeout"\} [1-9]/.test(l)), 'the cut call counted as a timeout', 5_000).catch(async (err: Error) => {
+      throw new Error(`${err.message}; counted: ${(await counted()).join(' | ')}`);
+    });
   });
 
   it("answers a body over Envoy's buffer with the JSON-RPC error, not Envoy's plain text", async () => {
