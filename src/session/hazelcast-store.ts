@@ -140,6 +140,17 @@ export class HazelcastSessionStore implements SessionStore {
     return { ...record.record, lastSeenAt: now };
   }
 
+  async current(id: string): Promise<SessionRecord | undefined> {
+    const json = await this.op('get', (map) => map.get(id));
+    if (json === null || json === undefined) {
+      this.forget(id);
+      return undefined;
+    }
+    const record = JSON.parse(json) as SessionRecord;
+    this.cache.set(id, { record, at: Date.now() });
+    return record;
+  }
+
   setBackendSession(id: string, backend: string, session: BackendSession | undefined): Promise<void> {
     return this.update(id, (r) => {
       const backendSessions = { ...r.backendSessions };

@@ -31,6 +31,12 @@ export class MemorySessionStore implements SessionStore {
     return touched;
   }
 
+  /** One process holds no copies: the same record as `get`, untouched. */
+  async current(id: string): Promise<SessionRecord | undefined> {
+    const r = this.sessions.get(id);
+    return r && this.now() - r.lastSeenAt <= this.ttlMs ? r : undefined;
+  }
+
   async setBackendSession(id: string, backend: string, session: BackendSession | undefined): Promise<void> {
     const r = this.sessions.get(id);
     if (!r) return;

@@ -43,6 +43,12 @@ export interface SessionStore {
   create(record: SessionRecord): Promise<void>;
   /** The live session, touched; undefined when unknown or expired. */
   get(id: string): Promise<SessionRecord | undefined>;
+  /**
+   * The session as the store holds it now, never a local copy that may predate another
+   * instance's change (before opening a backend session, which another instance may just have
+   * opened). Not touched.
+   */
+  current(id: string): Promise<SessionRecord | undefined>;
   /** Remember (or with `undefined`, forget) the backend session a client session holds. */
   setBackendSession(id: string, backend: string, session: BackendSession | undefined): Promise<void>;
   setLogLevel(id: string, level: string): Promise<void>;

@@ -73,11 +73,13 @@ export class McpBackends {
     const deadline = new Deadline(call.abort, backend.timeoutMs ?? this.opts.defaultTimeoutMs);
     const pool = this.opts.pools.get(backend.name, backend.urls);
     let bs: BackendSession | undefined = call.session.backendSessions[backend.name];
+    /** The backend session that just failed, so a new one is opened instead of it. */
+    let failed: BackendSession | undefined;
     let retried = false;
     try {
       const headers = await this.opts.credentials.headers(backend, call.caller, call.outboundHeaders);
       for (;;) {
-        if (!bs || !backend.urls.includes(bs.instance)) bs = await this.ensureSession(call, backend, headers, deadline.signal, bs);
+        if (!bs || !backend.urls.includes(bs.instance)) bs = await this.ensureSession(call, backend, headers, deadline.signal, bs ?? failed);
         call.onInstance?.(bs.instance);
         const ep = this.endpoint(bs, headers);
         const backendId = `gw-${this.nextId++}`;
@@ -90,6 +92,7 @@ export class McpBackends {
           pool.failed(bs.instance);
           if (!retried && (neverReachedBackend(err) || isRetrySafe(call.tool))) {
             retried = true;
+            failed = bs;
             bs = undefined;
             continue;
           }
@@ -100,6 +103,7 @@ export class McpBackends {
           await reply.body.dump();
           this.opts.logger.debug({ backend: backend.name, instance: bs.instance }, 'backend session lost; re-initializing');
           retried = true;
+          failed = bs;
           bs = undefined;
           continue;
         }
@@ -138,17 +142,22 @@ export class McpBackends {
 
   /**
    * Open (and remember) the client session's backend session. Concurrent first calls of one
-   * client session share one handshake instead of each opening a session.
+   * client session share one handshake instead of each opening a session. The record this
+   * instance holds may predate another instance's change, so the store's current record is read
+   * first: a backend session another gateway instance just opened is used, not opened again.
    */
   private ensureSession(call: ToolCall, backend: McpBackendConfig, headers: Record<string, string>, signal: AbortSignal, stale: BackendSession | undefined): Promise<BackendSession> {
     const key = `${call.session.id}\u0000${backend.name}\u0000${stale?.sessionId ?? ''}`;
     let opening = this.opening.get(key);
     if (!opening) {
       const pool = this.opts.pools.get(backend.name, backend.urls);
-      opening = withFailover(pool, true, (url) => this.openSession(backend, url, headers, signal), () => signal.aborted).then(async (bs) => {
+      opening = (async () => {
+        const known = (await this.opts.sessions.current(call.session.id))?.backendSessions[backend.name];
+        if (known && backend.urls.includes(known.instance) && known.sessionId !== stale?.sessionId) return known;
+        const bs = await withFailover(pool, true, (url) => this.openSession(backend, url, headers, signal), () => signal.aborted);
         await this.opts.sessions.setBackendSession(call.session.id, backend.name, bs);
         return bs;
-      });
+      })();
       this.opening.set(key, opening);
       void opening.catch(() => {}).finally(() => this.opening.delete(key));
     }
