@@ -20,8 +20,8 @@ export interface Child {
 }
 
 /** Fork `servers.js <args>` and wait for its ready message. `execArgv` lets a run add `--cpu-prof`. */
-export async function startChild(args: string[], execArgv: string[] = [], timeoutMs = 20_000): Promise<Child> {
-  const child = fork(SERVERS, args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+export async function startChild(args: string[], execArgv: readonly string[] = [], timeoutMs = 20_000): Promise<Child> {
+  const child = fork(SERVERS, args, { execArgv: [...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   live.add(child);
   child.once('exit', () => live.delete(child));
   const urls = await new Promise<Record<string, string>>((resolve, reject) => {

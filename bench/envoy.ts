@@ -28,7 +28,7 @@ import { healthyHosts, startPlainEnvoy, startTopologyEnvoy, stats, until, type B
 import { installed } from './installed.js';
 import { openSession } from './mcp-session.js';
 import { runLoad } from './load.js';
-import { closePools, distDir, lagWarning, measure, plan, poolFor, writeResults } from './plan.js';
+import { closePools, gatewayProfiling, lagWarning, measure, plan, poolFor, writeResults } from './plan.js';
 import { legend, table, verdicts, verdictTable, type Side, type Verdict } from './report.js';
 import * as t from './targets.js';
 
@@ -100,8 +100,7 @@ async function main(): Promise<void> {
   try {
     const backends = await startChild(['backends']);
     children.push(backends);
-    const prof = process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${distDir}bench-prof`] : [];
-    const gateway = await startChild(['extproc', JSON.stringify(backends.urls)], prof);
+    const gateway = await startChild(['extproc', JSON.stringify(backends.urls)], gatewayProfiling);
     children.push(gateway);
     const plain = await startPlainEnvoy(backends.urls.echo!);
     envoys.push(plain);

@@ -37,6 +37,9 @@ export const plan = {
 /** Where the benches write their JSON (dist/, beside the compiled bench). */
 export const distDir = fileURLToPath(new URL('..', import.meta.url));
 
+/** Node flags for the gateway child: a V8 CPU profile under dist/bench-prof/ with BENCH_CPU_PROF=1. */
+export const gatewayProfiling: readonly string[] = process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${distDir}bench-prof`] : [];
+
 const pools: Pool[] = [];
 
 /**

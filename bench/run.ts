@@ -20,7 +20,7 @@
 import { cpus, loadavg } from 'node:os';
 import { startChild, type Child } from './children.js';
 import { openSession } from './mcp-session.js';
-import { closePools, distDir, env, lagWarning, measure, plan, poolFor, writeResults } from './plan.js';
+import { closePools, env, gatewayProfiling, lagWarning, measure, plan, poolFor, writeResults } from './plan.js';
 import { legend, table, verdicts, verdictTable, type Row } from './report.js';
 import * as t from './targets.js';
 
@@ -34,10 +34,9 @@ async function main(): Promise<void> {
   try {
     const backends = await startChild(['backends']);
     children.push(backends);
-    const prof = process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${distDir}bench-prof`] : [];
-    const gateway = await startChild(['gateway', JSON.stringify(backends.urls)], prof);
+    const gateway = await startChild(['gateway', JSON.stringify(backends.urls)], gatewayProfiling);
     children.push(gateway);
-    console.log(`bench: node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}; backends pid ${backends.pid}, gateway pid ${gateway.pid}${prof.length ? ' (cpu-prof)' : ''}`);
+    console.log(`bench: node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}; backends pid ${backends.pid}, gateway pid ${gateway.pid}${gatewayProfiling.length ? ' (cpu-prof)' : ''}`);
 
     const orders = poolFor(backends.urls.orders!);
     const echo = poolFor(backends.urls.echo!);
