@@ -5,13 +5,11 @@
  * admission.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { credentials } from '@grpc/grpc-js';
 import { startNotesServer, type NotesServer } from '../../examples/backends/notes-mcp.js';
 import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-api.js';
-import { loadExtProcProtos } from '../../src/extproc/protos.js';
 import type { RunningExtProc } from '../../src/extproc/run.js';
 import { clusterName } from '../../src/xds/clusters.js';
-import { body, headers, INITIALIZE, openStream as open, responseHeaders, setHeaders } from '../support/extproc-stream.js';
+import { body, extProcClient, headers, INITIALIZE, openStream as open, responseHeaders, setHeaders, type ExtProcClient } from '../support/extproc-stream.js';
 import { startGatedProxy, type GatedProxy } from '../support/http-backends.js';
 import { waitFor } from '../support/wait.js';
 import { MCP_HEADERS, ORDER_TOOLS, rawInitialize, startExtProc } from '../support/gateway.js';
@@ -21,7 +19,7 @@ let notes: NotesServer;
 let gated: GatedProxy;
 let orders: OrdersApi;
 let gw: RunningExtProc;
-let client: InstanceType<ReturnType<typeof loadExtProcProtos>['Client']>;
+let client: ExtProcClient;
 
 beforeAll(async () => {
   notes = await startNotesServer();
@@ -35,8 +33,7 @@ beforeAll(async () => {
     ],
   });
   await waitFor(() => gw.core.catalog.current().tools.has('notes_add_note') && gw.core.catalog.current().tools.has('gated_list_notes'), 'the notes tools discovered');
-  const { Client } = loadExtProcProtos();
-  client = new Client(`127.0.0.1:${gw.extprocPort}`, credentials.createInsecure());
+  client = extProcClient(gw.extprocPort);
 });
 
 afterAll(async () => {

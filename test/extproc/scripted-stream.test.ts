@@ -4,18 +4,17 @@
  * answers. The core behind it is the real one (createGateway), with a REST backend.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { credentials, type ClientDuplexStream } from '@grpc/grpc-js';
-import { body, headers, INITIALIZE, openStream as open, setHeaders } from '../support/extproc-stream.js';
+import type { ClientDuplexStream } from '@grpc/grpc-js';
+import { body, extProcClient, headers, INITIALIZE, openStream as open, setHeaders, type ExtProcClient } from '../support/extproc-stream.js';
 import { pino } from 'pino';
 import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-api.js';
-import { loadExtProcProtos } from '../../src/extproc/protos.js';
 import type { RunningExtProc } from '../../src/extproc/run.js';
 import { ExtProcServer } from '../../src/extproc/server.js';
 import { ORDER_TOOLS, rawInitialize, startExtProc } from '../support/gateway.js';
 
 let orders: OrdersApi;
 let gw: RunningExtProc;
-let client: InstanceType<ReturnType<typeof loadExtProcProtos>['Client']>;
+let client: ExtProcClient;
 
 beforeAll(async () => {
   orders = await startOrdersApi();
@@ -23,8 +22,7 @@ beforeAll(async () => {
     server: { allowedOrigins: ['http://localhost:*'] },
     backends: [{ name: 'orders', kind: 'rest', urls: [orders.url], tools: ORDER_TOOLS }],
   });
-  const { Client } = loadExtProcProtos();
-  client = new Client(`127.0.0.1:${gw.extprocPort}`, credentials.createInsecure());
+  client = extProcClient(gw.extprocPort);
 });
 
 afterAll(async () => {
@@ -134,8 +132,7 @@ describe('ext_proc server failures', () => {
       shutdownGraceMs: 100,
     });
     const port = await failing.start();
-    const { Client } = loadExtProcProtos();
-    const c = new Client(`127.0.0.1:${port}`, credentials.createInsecure());
+    const c = extProcClient(port);
     try {
       const call = (c as any).Process() as ClientDuplexStream<unknown, any>;
       const answer = new Promise<any>((r) => call.once('data', r));

@@ -2,7 +2,16 @@
  * Playing Envoy on an ext_proc stream: the messages Envoy sends in the configured mode (request
  * headers, the buffered body, the response headers) and readers for the answers.
  */
-import type { ClientDuplexStream } from '@grpc/grpc-js';
+import { credentials, type ClientDuplexStream } from '@grpc/grpc-js';
+import { loadExtProcProtos } from '../../src/extproc/protos.js';
+
+export type ExtProcClient = InstanceType<ReturnType<typeof loadExtProcProtos>['Client']>;
+
+/** A gRPC client of the ext_proc service on 127.0.0.1:`port`, as Envoy's `extproc` cluster is. */
+export function extProcClient(port: number): ExtProcClient {
+  const { Client } = loadExtProcProtos();
+  return new Client(`127.0.0.1:${port}`, credentials.createInsecure());
+}
 
 /** One ext_proc stream: send a message, get the next answer. */
 export function openStream(client: unknown): { send(msg: unknown): Promise<any>; close(): void } {
