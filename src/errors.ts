@@ -49,6 +49,11 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
+/** A registry code's message, with what happened after it when known. */
+export function errorText(code: ErrorCode, detail: string | undefined): string {
+  return detail ? `${ERRORS[code].message}: ${detail}` : ERRORS[code].message;
+}
+
 /**
  * A local error with a stable string code and the underlying cause.
  * Adapters turn it into the wire shape the registry names.
@@ -58,7 +63,7 @@ export class GatewayError extends Error {
   /** What happened, without the registry's generic message (which `message` starts with). */
   readonly detail: string | undefined;
   constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
-    super(detail ? `${ERRORS[code].message}: ${detail}` : ERRORS[code].message, options);
+    super(errorText(code, detail), options);
     this.name = 'GatewayError';
     this.code = code;
     this.detail = detail;
@@ -71,6 +76,5 @@ export class GatewayError extends Error {
 
 /** The JSON-RPC error body for a registry code, keeping the request id when known. */
 export function wireError(code: ErrorCode, id: JsonRpcId | null, detail?: string, data?: Record<string, unknown>): JsonRpcFailure {
-  const spec = ERRORS[code];
-  return failure(id, spec.rpcCode, detail ? `${spec.message}: ${detail}` : spec.message, { code, ...data });
+  return failure(id, ERRORS[code].rpcCode, errorText(code, detail), { code, ...data });
 }

@@ -1,9 +1,9 @@
 import type { CatalogSnapshot } from '../catalog/snapshot.js';
-import { ERRORS, wireError, type ErrorCode } from '../errors.js';
+import { wireError } from '../errors.js';
 import { isRequest, parseMessage, success, type JsonRpcId, type JsonRpcRequest } from '../mcp/jsonrpc.js';
 import { HEADER_PROTOCOL_VERSION, HEADER_SESSION_ID, isSupportedVersion, negotiateVersion } from '../mcp/protocol.js';
 import { samePrincipal, type SessionRecord, type SessionStore } from '../session/store.js';
-import type { Decision, GatewayRequest } from './decision.js';
+import { reject, type Decision, type GatewayRequest } from './decision.js';
 import { accepts, isJsonContentType } from './media.js';
 import { originMatcher } from './origin.js';
 import { toolCallDecision } from './tool-call.js';
@@ -24,12 +24,6 @@ export interface AdmissionOptions {
 }
 
 export const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const;
-
-function reject(code: ErrorCode, id: JsonRpcId | null = null, detail?: string, headers?: Record<string, string>): Decision {
-  const d: Decision = { kind: 'reject', code, status: ERRORS[code].status, body: wireError(code, id, detail) };
-  if (headers) d.headers = headers;
-  return d;
-}
 
 /**
  * The admission core: turns one request into a {@link Decision}. It knows MCP and the

@@ -1,6 +1,6 @@
-import type { ErrorCode } from '../errors.js';
+import { ERRORS, wireError, type ErrorCode } from '../errors.js';
 import type { CatalogTool } from '../catalog/model.js';
-import type { JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from '../mcp/jsonrpc.js';
+import type { JsonRpcId, JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from '../mcp/jsonrpc.js';
 import type { ProtocolVersion } from '../mcp/protocol.js';
 import type { Caller } from '../auth/caller.js';
 import type { SessionRecord } from '../session/store.js';
@@ -54,3 +54,10 @@ export type Decision =
     }
   | { kind: 'open-stream'; session: SessionRecord }
   | { kind: 'end-session'; session: SessionRecord };
+
+/** A rejection with the registry's status and JSON-RPC error body, keeping the request id when known. */
+export function reject(code: ErrorCode, id: JsonRpcId | null = null, detail?: string, headers?: Record<string, string>): Decision {
+  const d: Decision = { kind: 'reject', code, status: ERRORS[code].status, body: wireError(code, id, detail) };
+  if (headers) d.headers = headers;
+  return d;
+}

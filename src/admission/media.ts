@@ -1,4 +1,5 @@
 /** Media-type checks for the Streamable HTTP transport. */
+import { isJsonMedia, mediaType } from '../mcp/media-type.js';
 
 interface Range {
   type: string;
@@ -51,7 +52,5 @@ export function accepts(header: string | undefined, mediaType: string): boolean 
 
 /** Whether a Content-Type header names JSON (parameters such as charset allowed). */
 export function isJsonContentType(header: string | undefined): boolean {
-  if (!header) return false;
-  const mt = header.split(';')[0]!.trim().toLowerCase();
-  return mt === 'application/json' || (mt.startsWith('application/') && mt.endsWith('+json'));
+  return isJsonMedia(mediaType(header));
 }

@@ -1,13 +1,13 @@
 import type { Authenticator } from '../auth/authenticator.js';
 import { missingScopes, type Caller } from '../auth/caller.js';
 import type { CatalogSnapshot } from '../catalog/snapshot.js';
-import { ERRORS, wireError } from '../errors.js';
-import { success, type JsonRpcRequest } from '../mcp/jsonrpc.js';
+import { wireError } from '../errors.js';
+import { isObject, success, type JsonRpcRequest } from '../mcp/jsonrpc.js';
 import type { PolicyEngine } from '../policy/engine.js';
 import { policySubject, toolPart } from '../policy/input.js';
 import type { SessionRecord } from '../session/store.js';
 import { traceCarrier } from '../telemetry/trace.js';
-import type { Decision, GatewayRequest } from './decision.js';
+import { reject, type Decision, type GatewayRequest } from './decision.js';
 import type { Trail } from './observer.js';
 
 export interface ToolCallContext {
@@ -35,8 +35,8 @@ export async function toolCallDecision(c: ToolCallContext): Promise<Decision> {
   if (typeof name !== 'string') return refuse(c, 'GW_INVALID_PARAMS', '"name" must be a string');
   if (trail) trail.tool = name;
   const args = params.arguments ?? {};
-  if (typeof args !== 'object' || args === null || Array.isArray(args)) return refuse(c, 'GW_INVALID_PARAMS', '"arguments" must be an object');
-  if (trail) trail.arguments = args as Record<string, unknown>;
+  if (!isObject(args)) return refuse(c, 'GW_INVALID_PARAMS', '"arguments" must be an object');
+  if (trail) trail.arguments = args;
   const tool = catalog.tools.get(name);
   if (!tool) return refuse(c, 'GW_UNKNOWN_TOOL', `"${name}"`);
   if (trail) trail.backend = tool.backend;
@@ -56,18 +56,18 @@ export async function toolCallDecision(c: ToolCallContext): Promise<Decision> {
   const missing = missingScopes(c.caller, needed);
   if (missing.length > 0) {
     const denied = c.authenticator.insufficientScope(c.req, missing);
-    return { kind: 'reject', code: denied.code, status: ERRORS[denied.code].status, body: wireError(denied.code, message.id, denied.detail), headers: denied.headers };
+    return reject(denied.code, message.id, denied.detail, denied.headers);
   }
   // The input document is built only for an engine that reads it (not on allow-all's hot path).
   const verdict = c.policy.allowsAll
     ? { allow: true as const }
-    : await c.policy.decide({ ...policySubject(c.caller, session, c.req.remoteAddress ?? null), ...toolPart(tool, args as Record<string, unknown>) });
+    : await c.policy.decide({ ...policySubject(c.caller, session, c.req.remoteAddress ?? null), ...toolPart(tool, args) });
   if (!verdict.allow) {
     const code = verdict.unavailable ? 'GW_POLICY_UNAVAILABLE' : 'GW_POLICY_DENIED';
     if (trail) trail.denied = { code, reason: verdict.reason ?? null };
     return { kind: 'respond', session, body: wireError(code, message.id, verdict.reason, { reason: verdict.reason ?? null }) };
   }
-  const decision: Extract<Decision, { kind: 'call-tool' }> = { kind: 'call-tool', session, message, tool, arguments: args as Record<string, unknown>, caller: c.caller, sourceIp: c.req.remoteAddress ?? null };
+  const decision: Extract<Decision, { kind: 'call-tool' }> = { kind: 'call-tool', session, message, tool, arguments: args, caller: c.caller, sourceIp: c.req.remoteAddress ?? null };
   const trace = traceCarrier(c.req.headers);
   if (trace) decision.trace = trace;
   return decision;

@@ -3,7 +3,7 @@ import type { Decision } from '../admission/decision.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { InvalidCursorError } from '../catalog/snapshot.js';
 import { wireError } from '../errors.js';
-import { isNotification, success, type JsonRpcMessage, type JsonRpcRequest } from '../mcp/jsonrpc.js';
+import { isNotification, isObject, success, type JsonRpcMessage, type JsonRpcRequest } from '../mcp/jsonrpc.js';
 import { HEADER_SESSION_ID } from '../mcp/protocol.js';
 import { newSessionId, type Principal, type SessionRecord, type SessionStore } from '../session/store.js';
 import { toolCallOf, type ToolCall, type ToolExecutor } from '../upstream/call.js';
@@ -156,8 +156,4 @@ const CLOSE_BRACE = Buffer.from('}');
 
 function json(body: unknown): Reply {
   return { kind: 'json', status: 200, body: JSON.stringify(body) };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

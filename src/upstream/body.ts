@@ -32,15 +32,6 @@ export async function* lines(body: AsyncIterable<Uint8Array>): AsyncGenerator<st
   if (last !== '') yield last;
 }
 
-export function mediaType(contentType: string | string[] | undefined): string {
-  const v = Array.isArray(contentType) ? contentType[0] : contentType;
-  return (v ?? '').split(';')[0]!.trim().toLowerCase();
-}
-
-export function isJsonMedia(mt: string): boolean {
-  return mt === 'application/json' || (mt.startsWith('application/') && mt.endsWith('+json'));
-}
-
 export function parseJsonOr<T>(text: string, fallback: T): unknown {
   try {
     return JSON.parse(text);

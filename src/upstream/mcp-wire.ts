@@ -3,7 +3,8 @@ import { GatewayError } from '../errors.js';
 import { validateMessage, type JsonRpcMessage } from '../mcp/jsonrpc.js';
 import { HEADER_PROTOCOL_VERSION, HEADER_SESSION_ID } from '../mcp/protocol.js';
 import { decodeSse } from '../mcp/sse.js';
-import { isJsonMedia, mediaType, readText } from './body.js';
+import { isJsonMedia, mediaType } from '../mcp/media-type.js';
+import { readText } from './body.js';
 
 /** Where and as whom to talk to a native MCP backend. */
 export interface McpEndpoint {

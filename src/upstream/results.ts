@@ -1,4 +1,4 @@
-import { ERRORS, type ErrorCode } from '../errors.js';
+import { errorText, type ErrorCode } from '../errors.js';
 
 /** `_meta` key under which tool-error results carry the gateway error code. */
 export const ERROR_META_KEY = 'io.github.mcp-gateway/error';
@@ -6,7 +6,7 @@ export const ERROR_META_KEY = 'io.github.mcp-gateway/error';
 /** A `tools/call` result the model can act on, with the gateway's error code in `_meta`. */
 export function toolError(code: ErrorCode, detail: string | undefined): Record<string, unknown> {
   return {
-    content: [{ type: 'text', text: detail ? `${ERRORS[code].message}: ${detail}` : ERRORS[code].message }],
+    content: [{ type: 'text', text: errorText(code, detail) }],
     isError: true,
     _meta: { [ERROR_META_KEY]: code },
   };
