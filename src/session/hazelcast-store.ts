@@ -2,7 +2,7 @@ import type { Client, IMap } from 'hazelcast-client';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
 import { HazelcastConnection } from './hazelcast-connection.js';
-import type { BackendSession, SessionRecord, SessionStore } from './store.js';
+import { withBackendSession, type BackendSession, type SessionRecord, type SessionStore } from './store.js';
 
 export interface HazelcastStoreOptions {
   readonly clusterName: string;
@@ -123,41 +123,30 @@ export class HazelcastSessionStore implements SessionStore {
   async get(id: string): Promise<SessionRecord | undefined> {
     if (!this.connected) throw new GatewayError('GW_SESSION_STORE_UNAVAILABLE', 'not connected to the Hazelcast cluster');
     const now = Date.now();
-    let record = this.cache.get(id);
-    if (!record || now - record.at > this.cacheTtlMs) {
-      const json = await this.op('get', (map) => map.get(id));
-      if (json === null || json === undefined) {
-        this.forget(id);
-        return undefined;
-      }
-      record = { record: JSON.parse(json) as SessionRecord, at: now };
-      this.cache.set(id, record);
-    }
+    const cached = this.cache.get(id);
+    const record = cached && now - cached.at <= this.cacheTtlMs ? cached.record : await this.current(id);
+    if (!record) return undefined;
     if (now - (this.touched.get(id) ?? 0) >= this.touchIntervalMs) {
       this.touched.set(id, now);
       this.map?.setTtl(id, this.entryTtl()).catch((err: unknown) => this.opts.logger.debug({ err: (err as Error).message }, 'session touch failed'));
     }
-    return { ...record.record, lastSeenAt: now };
+    return { ...record, lastSeenAt: now };
   }
 
+  /** The cluster's record, never the local copy (which it refreshes). */
   async current(id: string): Promise<SessionRecord | undefined> {
     const json = await this.op('get', (map) => map.get(id));
     if (json === null || json === undefined) {
       this.forget(id);
       return undefined;
     }
-    const record = JSON.parse(json) as SessionRecord;
+    const record = decode(json);
     this.cache.set(id, { record, at: Date.now() });
     return record;
   }
 
   setBackendSession(id: string, backend: string, session: BackendSession | undefined): Promise<void> {
-    return this.update(id, (r) => {
-      const backendSessions = { ...r.backendSessions };
-      if (session) backendSessions[backend] = session;
-      else delete backendSessions[backend];
-      return { ...r, backendSessions };
-    });
+    return this.update(id, (r) => withBackendSession(r, backend, session));
   }
 
   setLogLevel(id: string, level: string): Promise<void> {
@@ -167,7 +156,7 @@ export class HazelcastSessionStore implements SessionStore {
   async delete(id: string): Promise<SessionRecord | undefined> {
     const json = await this.op('delete', (map) => map.remove(id));
     this.forget(id);
-    return typeof json === 'string' ? (JSON.parse(json) as SessionRecord) : undefined;
+    return typeof json === 'string' ? decode(json) : undefined;
   }
 
   onExpired(listener: (record: SessionRecord) => void): void {
@@ -191,7 +180,7 @@ export class HazelcastSessionStore implements SessionStore {
     for (let attempt = 0; attempt < 8; attempt++) {
       const view = await this.op('read', (map) => map.getEntryView(id));
       if (!view) return;
-      const record = change(JSON.parse(view.value) as SessionRecord);
+      const record = change(decode(view.value));
       const next = JSON.stringify(record);
       if (await this.op('update', (map) => map.replaceIfSame(id, view.value, next))) {
         this.cache.set(id, { record, at: Date.now() });
@@ -225,7 +214,7 @@ export class HazelcastSessionStore implements SessionStore {
   private onExpiredEntry(id: string, json: string | null | undefined): void {
     this.forget(id);
     if (typeof json !== 'string') return;
-    const record = JSON.parse(json) as SessionRecord;
+    const record = decode(json);
     for (const l of this.expiredListeners) l(record);
   }
 
@@ -235,4 +224,9 @@ export class HazelcastSessionStore implements SessionStore {
     for (const [id, t] of this.touched) if (t < cutoff) this.forget(id);
     for (const [id, c] of this.cache) if (c.at < cutoff) this.cache.delete(id);
   }
+}
+
+/** A record as the map stores it (JSON). */
+function decode(json: string): SessionRecord {
+  return JSON.parse(json) as SessionRecord;
 }

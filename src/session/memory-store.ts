@@ -1,4 +1,4 @@
-import type { BackendSession, SessionRecord, SessionStore } from './store.js';
+import { withBackendSession, type BackendSession, type SessionRecord, type SessionStore } from './store.js';
 
 /** In-process sessions with sliding idle expiry; the default for a single gateway. */
 export class MemorySessionStore implements SessionStore {
@@ -39,11 +39,7 @@ export class MemorySessionStore implements SessionStore {
 
   async setBackendSession(id: string, backend: string, session: BackendSession | undefined): Promise<void> {
     const r = this.sessions.get(id);
-    if (!r) return;
-    const backendSessions = { ...r.backendSessions };
-    if (session) backendSessions[backend] = session;
-    else delete backendSessions[backend];
-    this.sessions.set(id, { ...r, backendSessions });
+    if (r) this.sessions.set(id, withBackendSession(r, backend, session));
   }
 
   async setLogLevel(id: string, level: string): Promise<void> {

@@ -60,6 +60,14 @@ export interface SessionStore {
   close(): Promise<void>;
 }
 
+/** The record holding (or, with `undefined`, no longer holding) a backend session. */
+export function withBackendSession(r: SessionRecord, backend: string, session: BackendSession | undefined): SessionRecord {
+  const backendSessions = { ...r.backendSessions };
+  if (session) backendSessions[backend] = session;
+  else delete backendSessions[backend];
+  return { ...r, backendSessions };
+}
+
 /** A new session id: 256 random bits, URL-safe visible ASCII as the transport spec requires. */
 export function newSessionId(): string {
   return randomBytes(32).toString('base64url');
