@@ -4,9 +4,6 @@ export type ProtocolVersion = (typeof SUPPORTED_PROTOCOL_VERSIONS)[number];
 
 export const LATEST_PROTOCOL_VERSION: ProtocolVersion = SUPPORTED_PROTOCOL_VERSIONS[0];
 
-/** The revision assumed when a client sends no MCP-Protocol-Version header (transport spec, 2025-06-18+). */
-export const DEFAULT_NEGOTIATED_VERSION: ProtocolVersion = '2025-03-26';
-
 export function isSupportedVersion(v: string): v is ProtocolVersion {
   return (SUPPORTED_PROTOCOL_VERSIONS as readonly string[]).includes(v);
 }

@@ -139,7 +139,8 @@ export class DirectCalls {
       // The telemetry hook waits for `end`, even when the failure is a bug that is rethrown.
       let body = success(d.message.id, toolError('GW_INTERNAL', undefined));
       try {
-        body = failureAnswer(err, deadline, d.message.id, backend.name) ?? success(d.message.id, toolError('GW_UPSTREAM_UNAVAILABLE', undefined));
+        // Undefined only for a client cancellation, which returned above.
+        body = failureAnswer(err, deadline, d.message.id, backend.name) ?? body;
       } finally {
         end(body);
       }

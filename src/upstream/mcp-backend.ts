@@ -177,9 +177,7 @@ export class McpBackends {
         }
         if (isRequest(m)) {
           // Server-to-client requests (sampling, elicitation) are not relayed yet; refuse so the backend does not wait.
-          void postMessage(this.opts.dispatcher, ep, { jsonrpc: '2.0', id: m.id, error: { code: -32601, message: `the gateway does not relay "${m.method}" yet` } }, AbortSignal.timeout(2_000))
-            .then((r) => r.body.dump())
-            .catch(() => {});
+          this.send(ep, { jsonrpc: '2.0', id: m.id, error: { code: -32601, message: `the gateway does not relay "${m.method}" yet` } });
           continue;
         }
         if (isNotification(m)) yield m;
@@ -211,7 +209,12 @@ export class McpBackends {
 
   /** Tell a backend to stop a request (`notifications/cancelled`); best effort, never throws. */
   cancel(ep: McpEndpoint, requestId: string | number, reason: string): void {
-    void postMessage(this.opts.dispatcher, ep, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason } }, AbortSignal.timeout(2_000))
+    this.send(ep, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason } });
+  }
+
+  /** Send a message that expects no answer, without waiting: best effort, never throws. */
+  private send(ep: McpEndpoint, message: JsonRpcMessage): void {
+    void postMessage(this.opts.dispatcher, ep, message, AbortSignal.timeout(2_000))
       .then((r) => r.body.dump())
       .catch(() => {});
   }
