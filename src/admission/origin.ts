@@ -11,3 +11,11 @@ export function originMatcher(patterns: readonly string[]): (origin: string | un
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+/** Response headers a browser may read: the session id, and the challenge of a 401/403. */
+const CORS_EXPOSE_HEADERS = 'mcp-session-id, www-authenticate';
+
+/** The CORS headers of an answer to `origin` when it is allowed (none otherwise): the same for every adapter. */
+export function corsHeaders(origin: string | undefined, allowed: (origin: string | undefined) => boolean): Record<string, string> {
+  return origin !== undefined && allowed(origin) ? { 'access-control-allow-origin': origin, 'access-control-expose-headers': CORS_EXPOSE_HEADERS, vary: 'Origin' } : {};
+}

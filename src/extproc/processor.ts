@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { Decision, GatewayRequest } from '../admission/decision.js';
-import { originMatcher } from '../admission/origin.js';
+import { corsHeaders } from '../admission/origin.js';
 import { HANDOFF_HEADER, type DecisionHandoff } from '../admission/handoff.js';
 import type { McpBackendConfig } from '../config/schema.js';
 import { wireError } from '../errors.js';
@@ -36,8 +36,8 @@ export interface ProcessorDeps {
   readonly decide: (req: GatewayRequest) => Promise<Decision>;
   /** The MCP endpoint path (`server.path`); other paths go to the broker without admission. */
   readonly mcpPath: string;
-  /** `server.allowedOrigins`: answers Envoy gives itself carry the CORS headers the broker would add. */
-  readonly allowedOrigins?: readonly string[];
+  /** `server.allowedOrigins`, matched: answers Envoy gives itself carry the CORS headers the broker would add. */
+  readonly originAllowed?: (origin: string | undefined) => boolean;
   readonly logger: Logger;
   /** Decisions handed to the broker so it does not admit forwarded requests again. */
   readonly handoff?: DecisionHandoff;
@@ -60,21 +60,20 @@ const WITH_RESPONSE_HEADERS: ProcessingMode = {
   response_trailer_mode: 'SKIP',
 };
 
-/** Same exposure as the standalone server's answers (src/standalone/server.ts). */
-const CORS_EXPOSE_HEADERS = 'mcp-session-id, www-authenticate';
+/** No browser origin allowed (no `originAllowed` given). */
+const NO_ORIGINS = (): boolean => false;
 
 export class RequestProcessor {
   private received: ReceivedHeaders | undefined;
   private remoteAddress: string | undefined;
   private readonly chunks: Buffer[] = [];
-  private readonly originAllowed: (origin: string | undefined) => boolean;
   /** The call this stream routed straight to a backend, settled by the response headers. */
   private routed: DirectCall | undefined;
   private cors: Record<string, string> = {};
+  /** Not an MCP message (decided from the request headers): the broker answers it unadmitted. */
+  private bypass = false;
 
-  constructor(private readonly deps: ProcessorDeps) {
-    this.originAllowed = originMatcher(deps.allowedOrigins ?? []);
-  }
+  constructor(private readonly deps: ProcessorDeps) {}
 
   /** Dispatch one message of the stream to its phase. */
   async process(req: ProcessingRequest): Promise<ProcessingResponse> {
@@ -101,7 +100,8 @@ export class RequestProcessor {
   async requestHeaders(h: HttpHeaders): Promise<ProcessingResponse> {
     const received = readHeaders(h);
     this.received = received;
-    if (this.bypassesAdmission(received)) return { request_headers: { response: routeTo(BROKER_CLUSTER, received.internal) } };
+    this.bypass = this.bypassesAdmission(received);
+    if (this.bypass) return { request_headers: { response: routeTo(BROKER_CLUSTER, received.internal) } };
     if (!h.end_of_stream) {
       const response = { request_headers: { response: { status: 'CONTINUE' as const, header_mutation: stripInternal(received.internal) } } };
       return this.deps.direct && received.pseudo[':method'] === 'POST' ? { ...response, mode_override: WITH_RESPONSE_HEADERS } : response;
@@ -115,7 +115,7 @@ export class RequestProcessor {
     if (b.body && b.body.length > 0) this.chunks.push(b.body);
     if (!b.end_of_stream) return { request_body: { response: {} } };
     if (!this.received) return immediate(500, wireError('GW_INTERNAL', null, 'body before headers'));
-    if (this.bypassesAdmission(this.received)) return { request_body: { response: {} } };
+    if (this.bypass) return { request_body: { response: {} } };
     return this.decide('request_body', Buffer.concat(this.chunks));
   }
 
@@ -131,12 +131,10 @@ export class RequestProcessor {
     const received = this.received!;
     const decision = await this.deps.decide(toGatewayRequest(received, body, this.remoteAddress));
     this.deps.logger.debug({ decision: decision.kind, phase }, 'ext_proc decision');
-    const origin = received.headers.origin;
-    this.cors = origin !== undefined && this.originAllowed(origin) ? { 'access-control-allow-origin': origin, 'access-control-expose-headers': CORS_EXPOSE_HEADERS, vary: 'Origin' } : {};
+    this.cors = corsHeaders(received.headers.origin, this.deps.originAllowed ?? NO_ORIGINS);
     if (decision.kind === 'reject' || decision.kind === 'respond') {
       return answer(decision, this.cors);
     }
-    const limits = rateLimitHeaders(decision, this.remoteAddress);
     const { direct } = this.deps;
     if (decision.kind === 'call-tool' && direct && phase === 'request_body') {
       const plan = await direct.calls.plan(decision, direct.routable);
@@ -145,9 +143,11 @@ export class RequestProcessor {
       if (plan?.kind === 'cancelled') return noAnswer(this.cors);
       if (plan?.kind === 'forward') {
         this.routed = plan.call;
+        const limits = rateLimitHeaders(decision, this.remoteAddress);
         return { request_body: { response: directRoute(plan.call.plan, direct.cluster(plan.call.plan.backend), received.internal, limits) } };
       }
     }
+    const limits = rateLimitHeaders(decision, this.remoteAddress);
     // The broker carries out the decision behind the ticket instead of admitting the request again.
     if (this.deps.handoff) limits[HANDOFF_HEADER] = this.deps.handoff.put(decision);
     const common = routeTo(BROKER_CLUSTER, received.internal, limits);

@@ -14,6 +14,7 @@ import { XdsServer } from '../xds/server.js';
 import { StandaloneServer } from '../standalone/server.js';
 import { createLogger } from '../telemetry/logger.js';
 import { ExtProcServer } from './server.js';
+import { originMatcher } from '../admission/origin.js';
 
 export interface ExtProcListen {
   /** Where the broker listens; defaults to the configuration's `server.host`/`server.port`. */
@@ -48,7 +49,7 @@ export async function runExtProc(config: Readonly<GatewayConfig>, listen: ExtPro
   const extproc = new ExtProcServer({
     decide: (req) => core.admission.decide(req),
     mcpPath: config.server.path,
-    allowedOrigins: config.server.allowedOrigins,
+    originAllowed: originMatcher(config.server.allowedOrigins),
     logger: logger.child({ component: 'extproc' }),
     handoff,
     direct: { calls: core.direct, routable: envoyRoutable, cluster: clusterName },

@@ -158,7 +158,8 @@ export function directRoute(plan: DirectCallPlan, cluster: string, internal: rea
     'x-envoy-upstream-rq-timeout-ms': String(plan.timeoutMs),
   };
   if (plan.pinned) set[UPSTREAM_HOST_HEADER] = Buffer.from(hostPort(plan.address)).toString('base64');
-  const common = routeTo(cluster, [...internal, ...CLIENT_ONLY_HEADERS.map((h) => h.toLowerCase())].filter((n) => !(n in set)), set);
+  // routeTo keeps what is set here off its remove list.
+  const common = routeTo(cluster, [...internal, ...CLIENT_ONLY_HEADERS], set);
   return { ...common, body_mutation: { body: plan.body } };
 }
 

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { GatewayRequest } from '../admission/decision.js';
 import { HANDOFF_HEADER, type DecisionHandoff } from '../admission/handoff.js';
-import { originMatcher } from '../admission/origin.js';
+import { corsHeaders, originMatcher } from '../admission/origin.js';
 import { GatewayError, wireError } from '../errors.js';
 import { isRequest, type JsonRpcId } from '../mcp/jsonrpc.js';
 import { BearerAuthenticator } from '../auth/authenticator.js';
@@ -12,7 +12,6 @@ import type { GatewayCore } from './gateway.js';
 import { writeJson, writeReply } from './write.js';
 
 const CORS_ALLOW_HEADERS = 'content-type, accept, authorization, mcp-session-id, mcp-protocol-version, last-event-id';
-const CORS_EXPOSE_HEADERS = 'mcp-session-id, www-authenticate';
 
 export interface StandaloneServerOptions {
   /**
@@ -74,12 +73,7 @@ export class StandaloneServer {
     if (metrics.enabled && path === metrics.path && req.method === 'GET') return this.metrics(res);
     if (path?.startsWith('/.well-known/oauth-protected-resource') && req.method === 'GET') return this.protectedResource(req, res);
     if (path !== this.core.config.server.path) return writeJson(res, 404, JSON.stringify({ error: 'not found', endpoint: this.core.config.server.path }));
-    const origin = req.headers.origin;
-    if (origin !== undefined && this.originAllowed(origin)) {
-      res.setHeader('access-control-allow-origin', origin);
-      res.setHeader('access-control-expose-headers', CORS_EXPOSE_HEADERS);
-      res.setHeader('vary', 'Origin');
-    }
+    for (const [name, value] of Object.entries(corsHeaders(req.headers.origin, this.originAllowed))) res.setHeader(name, value);
     if (req.method === 'OPTIONS') return this.preflight(req, res);
     await this.mcp(req, res);
   }
