@@ -54,10 +54,9 @@ export class BearerAuthenticator implements Authenticator {
   }
 
   async authenticate(req: Credentials): Promise<AuthOutcome> {
-    const metadata = metadataUrl(this.resourceFor(req.headers));
     const bearer = extractBearer(req.headers, req.url, this.cfg.maxTokenBytes);
     if (!bearer.ok) {
-      const challenge = wwwAuthenticate({ resourceMetadata: metadata, ...(bearer.error ? { error: bearer.error } : {}), ...(bearer.description ? { description: bearer.description } : {}) });
+      const challenge = wwwAuthenticate({ resourceMetadata: this.metadataFor(req), ...(bearer.error ? { error: bearer.error } : {}), ...(bearer.description ? { description: bearer.description } : {}) });
       return { ok: false, code: 'GW_UNAUTHORIZED', detail: bearer.description ?? 'a bearer token is required', headers: { 'www-authenticate': challenge } };
     }
     let caller: Caller;
@@ -65,7 +64,7 @@ export class BearerAuthenticator implements Authenticator {
       caller = await this.verifier.verify(bearer.token);
     } catch (err) {
       if (err instanceof InvalidTokenError) {
-        const challenge = wwwAuthenticate({ resourceMetadata: metadata, error: 'invalid_token', description: err.message });
+        const challenge = wwwAuthenticate({ resourceMetadata: this.metadataFor(req), error: 'invalid_token', description: err.message });
         return { ok: false, code: 'GW_UNAUTHORIZED', detail: err.message, headers: { 'www-authenticate': challenge } };
       }
       if (err instanceof GatewayError) return { ok: false, code: err.code, ...(err.detail ? { detail: err.detail } : {}), headers: { 'retry-after': '5' } };
@@ -76,9 +75,14 @@ export class BearerAuthenticator implements Authenticator {
     return { ok: true, caller };
   }
 
+  /** The RFC 9728 metadata URL a refusal points at (built only for refusals). */
+  private metadataFor(req: Credentials): string {
+    return metadataUrl(this.resourceFor(req.headers));
+  }
+
   insufficientScope(req: Credentials, missing: readonly string[]): AuthOutcome & { ok: false } {
     const scope = missing.join(' ');
-    const challenge = wwwAuthenticate({ resourceMetadata: metadataUrl(this.resourceFor(req.headers)), error: 'insufficient_scope', scope, description: `needs scope ${scope}` });
+    const challenge = wwwAuthenticate({ resourceMetadata: this.metadataFor(req), error: 'insufficient_scope', scope, description: `needs scope ${scope}` });
     return { ok: false, code: 'GW_INSUFFICIENT_SCOPE', detail: `needs scope ${scope}`, headers: { 'www-authenticate': challenge } };
   }
 }

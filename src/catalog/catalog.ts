@@ -67,7 +67,7 @@ export class Catalog {
 
   async start(): Promise<void> {
     await this.opts.source.start((backends, problems) => this.setBackends(backends, problems ?? []));
-    const first = Promise.all(this.nativeBackends().map((b) => this.refresh(b)));
+    const first = this.refreshAll();
     const wait = this.opts.initialDiscoveryTimeoutMs ?? 5_000;
     await Promise.race([first, new Promise((r) => setTimeout(r, wait).unref())]);
     this.timer = setInterval(() => void this.refreshAll(), this.opts.refreshIntervalMs);
@@ -90,7 +90,7 @@ export class Catalog {
     return this.opts.source.status?.() ?? { stale: false };
   }
 
-  /** Re-discover every native backend now (also used when a backend reports list_changed). */
+  /** Re-discover every native backend now (at start, then every `refreshIntervalMs`). */
   async refreshAll(): Promise<void> {
     await Promise.all(this.nativeBackends().map((b) => this.refresh(b)));
   }
