@@ -22,7 +22,7 @@ export { HazelcastSessionStore, type HazelcastStoreOptions } from './session/haz
 export { MemorySessionStore } from './session/memory-store.js';
 export { openSessionStore } from './session/open.js';
 export { ANONYMOUS, type BackendSession, type Principal, type SessionRecord, type SessionStore } from './session/store.js';
-export { createGateway, type GatewayCore, type GatewayDeps } from './standalone/gateway.js';
+export { createGateway, type GatewayCore, type GatewayDeps } from './gateway.js';
 export { runStandalone, type RunningGateway } from './standalone/run.js';
 export { StandaloneServer } from './standalone/server.js';
 export { AnonymousAuthenticator, BearerAuthenticator, type Authenticator, type AuthOutcome } from './auth/authenticator.js';

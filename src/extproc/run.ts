@@ -7,7 +7,7 @@
  */
 import type { GatewayConfig } from '../config/schema.js';
 import { DecisionHandoff } from '../admission/handoff.js';
-import { createGateway, type GatewayCore } from '../standalone/gateway.js';
+import { createGateway, type GatewayCore } from '../gateway.js';
 import { clusterName, envoyRoutable } from '../xds/clusters.js';
 import { XdsFeed } from '../xds/feed.js';
 import { XdsServer } from '../xds/server.js';

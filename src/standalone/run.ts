@@ -1,6 +1,6 @@
 import type { GatewayConfig } from '../config/schema.js';
 import { createLogger } from '../telemetry/logger.js';
-import { createGateway, type GatewayCore } from './gateway.js';
+import { createGateway, type GatewayCore } from '../gateway.js';
 import { StandaloneServer } from './server.js';
 
 export interface RunningGateway {

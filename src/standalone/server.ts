@@ -8,7 +8,7 @@ import { isRequest, type JsonRpcId } from '../mcp/jsonrpc.js';
 import { BearerAuthenticator } from '../auth/authenticator.js';
 import { resourceMetadata } from '../auth/challenge.js';
 import { readBody } from './body.js';
-import type { GatewayCore } from './gateway.js';
+import type { GatewayCore } from '../gateway.js';
 import { writeJson, writeReply } from './write.js';
 
 const CORS_ALLOW_HEADERS = 'content-type, accept, authorization, mcp-session-id, mcp-protocol-version, last-event-id';

@@ -10,7 +10,7 @@ import { closeServer, listen } from '../../examples/backends/listen.js';
 import type { BackendDescriptor } from '../../src/catalog/model.js';
 import { parseConfig } from '../../src/config/load.js';
 import { backendSchema } from '../../src/config/schema.js';
-import { createGateway, type GatewayCore } from '../../src/standalone/gateway.js';
+import { createGateway, type GatewayCore } from '../../src/gateway.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { clusterTargets, resolveSnapshot } from '../../src/xds/clusters.js';
 import { XdsFeed } from '../../src/xds/feed.js';

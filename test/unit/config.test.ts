@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfigFile, parseConfig } from '../../src/config/load.js';
-import { createGateway } from '../../src/standalone/gateway.js';
+import { createGateway } from '../../src/gateway.js';
 import { pino } from 'pino';
 
 const rest = (name: string, tools: string[], extra: Record<string, unknown> = {}) => ({
