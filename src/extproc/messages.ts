@@ -35,7 +35,7 @@ export interface HttpBody {
  * well-known type with camelCase names whatever `keepCase` says, hence `stringValue`.
  */
 export interface Struct {
-  fields?: Record<string, { stringValue?: string; string_value?: string }>;
+  fields?: Record<string, { stringValue?: string }>;
 }
 
 export interface ProcessingRequest {

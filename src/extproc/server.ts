@@ -6,7 +6,6 @@
  */
 import { Server, type ServerDuplexStream } from '@grpc/grpc-js';
 import { bindInsecure, shutdownGracefully } from '../grpc-server.js';
-import type { Logger } from 'pino';
 import { wireError } from '../errors.js';
 import type { ProcessingRequest, ProcessingResponse } from './messages.js';
 import { RequestProcessor, type ProcessorDeps } from './processor.js';
@@ -14,27 +13,20 @@ import { loadExtProcProtos } from './protos.js';
 import { immediate } from './translate.js';
 
 export interface ExtProcServerOptions extends ProcessorDeps {
-  readonly logger: Logger;
   /** How long `stop()` lets open streams finish before cutting them; default 5 s. */
   readonly shutdownGraceMs?: number;
 }
 
 export class ExtProcServer {
   private readonly server = new Server();
-  private port: number | undefined;
 
   constructor(private readonly opts: ExtProcServerOptions) {
     this.server.addService(loadExtProcProtos().service, { Process: (call: ServerDuplexStream<ProcessingRequest, ProcessingResponse>) => this.stream(call) });
   }
 
   /** Bind (127.0.0.1 and a free port by default); resolves with the bound port. */
-  async start(host = '127.0.0.1', port = 0): Promise<number> {
-    this.port = await bindInsecure(this.server, host, port);
-    return this.port;
-  }
-
-  get boundPort(): number | undefined {
-    return this.port;
+  start(host = '127.0.0.1', port = 0): Promise<number> {
+    return bindInsecure(this.server, host, port);
   }
 
   /** Stop accepting streams; let open ones finish for the grace period, then cut them. */

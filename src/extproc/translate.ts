@@ -85,7 +85,7 @@ export function toGatewayRequest(received: ReceivedHeaders, body: Buffer | undef
 export function sourceAddress(req: ProcessingRequest): string | undefined {
   for (const struct of Object.values(req.attributes ?? {})) {
     const value = struct.fields?.['source.address'];
-    const raw = value?.stringValue ?? value?.string_value;
+    const raw = value?.stringValue;
     if (raw) return raw.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
   }
   return undefined;

@@ -12,13 +12,11 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { makeClientConstructor, type ServiceClientConstructor, type ServiceDefinition } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
-import { envoyProtoDirs, LOADER_OPTIONS } from '../extproc/protos.js';
+import { envoyProtoDirs, loadEnvoyService, type EnvoyService } from '../envoy-protos.js';
 
 /** The fully-qualified ADS service Envoy's `ads_config` calls. */
-export const ADS_SERVICE = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
+const ADS_SERVICE = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
 
 /** Resource type URLs, as they appear in requests, responses and `Any.type_url`. */
 export const TYPE_URL = {
@@ -26,27 +24,17 @@ export const TYPE_URL = {
   endpoints: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment',
 } as const;
 
-export interface AdsProtos {
-  /** Service definition for `Server.addService`. */
-  readonly service: ServiceDefinition;
-  /** Client constructor, for tests that play Envoy. */
-  readonly Client: ServiceClientConstructor;
-}
-
 export interface ResourceTypes {
   readonly cluster: protobuf.Type;
   readonly endpoints: protobuf.Type;
 }
 
-let ads: AdsProtos | undefined;
+let ads: EnvoyService | undefined;
 let types: ResourceTypes | undefined;
 
 /** Parse the ADS service once per process; later calls reuse it. */
-export function loadAdsProtos(): AdsProtos {
-  if (ads) return ads;
-  const definition = loadSync('envoy/service/discovery/v3/ads.proto', { ...LOADER_OPTIONS, includeDirs: envoyProtoDirs() });
-  const service = definition[ADS_SERVICE] as ServiceDefinition;
-  ads = { service, Client: makeClientConstructor(service, ADS_SERVICE) };
+export function loadAdsProtos(): EnvoyService {
+  ads ??= loadEnvoyService('envoy/service/discovery/v3/ads.proto', ADS_SERVICE);
   return ads;
 }
 
