@@ -128,3 +128,18 @@ export function validateMessage(value: unknown): ParseResult {
   }
   return invalid('a response needs "result" or "error"');
 }
+
+const serialized = new WeakMap<JsonRpcMessage, string>();
+
+/**
+ * A message as JSON, serialized once however many readers need it: the transport writes it and
+ * the audit trail counts its bytes. Messages are not changed after they are made.
+ */
+export function toJson(m: JsonRpcMessage): string {
+  let json = serialized.get(m);
+  if (json === undefined) {
+    json = JSON.stringify(m);
+    serialized.set(m, json);
+  }
+  return json;
+}

@@ -3,7 +3,7 @@ import { accepts } from '../admission/media.js';
 import type { JsonBody, Reply } from '../broker/reply.js';
 import type { StreamHub } from '../broker/streams.js';
 import { wireError } from '../errors.js';
-import { isResponse, type JsonRpcId, type JsonRpcMessage } from '../mcp/jsonrpc.js';
+import { isResponse, toJson, type JsonRpcId, type JsonRpcMessage } from '../mcp/jsonrpc.js';
 import { SSE_KEEPALIVE, sseEvent } from '../mcp/sse.js';
 
 const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' };
@@ -80,12 +80,12 @@ async function relay(res: ServerResponse, messages: AsyncGenerator<JsonRpcMessag
   try {
     for await (const m of messages) {
       if (!streaming) {
-        if (isResponse(m) && json) return writeJson(res, 200, JSON.stringify(m));
+        if (isResponse(m) && json) return writeJson(res, 200, toJson(m));
         if (!sse) continue; // a JSON-only client gets just the final response
         res.writeHead(200, SSE_HEADERS);
         streaming = true;
       }
-      await write(res, sseEvent(JSON.stringify(m)));
+      await write(res, sseEvent(toJson(m)));
       if (isResponse(m)) break;
     }
     if (!streaming && !res.headersSent) {

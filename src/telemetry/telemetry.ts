@@ -3,7 +3,7 @@ import type { AdmissionObserver, Denial } from '../admission/observer.js';
 import type { Caller } from '../auth/caller.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { GatewayConfig } from '../config/schema.js';
-import { isResponse, type JsonRpcMessage, type JsonRpcResponse } from '../mcp/jsonrpc.js';
+import { isResponse, toJson, type JsonRpcMessage, type JsonRpcResponse } from '../mcp/jsonrpc.js';
 import type { SessionRecord, SessionStore } from '../session/store.js';
 import type { ToolCall, ToolExecutor } from '../upstream/call.js';
 import type { Pools } from '../upstream/pool.js';
@@ -172,7 +172,7 @@ export class Telemetry implements AdmissionObserver {
         instance,
         outcome,
         errorCode,
-        bytes: response ? Buffer.byteLength(JSON.stringify(response)) : 0,
+        bytes: response ? Buffer.byteLength(toJson(response)) : 0,
       });
     } catch (err) {
       this.logger.error({ err }, 'recording a tool call failed');
