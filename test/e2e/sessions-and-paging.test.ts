@@ -95,7 +95,8 @@ describe('native MCP backend failover', () => {
   it('moves a session to another instance when its instance is gone (the call never reached it)', async () => {
     const first = await startNotesServer();
     const second = await startNotesServer();
-    cleanup(() => second.close());
+    cleanup(() => first.close().catch(() => {}));
+    cleanup(() => second.close().catch(() => {}));
     const gw = await startGateway({ upstream: { cooldownMs: 60_000 }, backends: [{ name: 'notes', kind: 'mcp', urls: [first.url, second.url] }] });
     cleanup(() => gw.stop());
     const { client, transport } = await connectClient(gw.url);
@@ -106,7 +107,6 @@ describe('native MCP backend failover', () => {
     const r = await client.callTool({ name: 'notes_add_note', arguments: { text: 'b' } });
     expect(r.isError).toBeFalsy();
     expect((await gw.core.sessions.get(transport.sessionId!))!.backendSessions.notes!.instance).toBe(other.url);
-    if (other === second) await first.close().catch(() => {});
     await client.close();
   });
 });

@@ -60,7 +60,9 @@ describe('service policies from Consul KV', () => {
     await waitFor(async () => (await cancel()).error !== undefined, 'the good policy');
     await kvPut(consul.url, 'mcp/policies/orders', 'package mcp.services.orders\ndeny contains "x" if {');
     await kvPut(consul.url, 'mcp/policies/notes', 'package mcp.services.orders\ndeny contains "hijack" if true');
-    await new Promise((r) => setTimeout(r, 1_000));
+    // A good snippet published after them: once OPA has it, the gateway has seen the two above.
+    await kvPut(consul.url, 'mcp/policies/marker', 'package mcp.services.marker\nimport rego.v1\ndeny contains "never" if false');
+    await waitFor(async () => (await policyIds()).includes('mcp-gateway-kv-marker'), 'a later snippet to reach OPA');
     expect((await cancel()).error.data.reason).toBe('cancellation is frozen');
     expect(await policyIds()).not.toContain('mcp-gateway-kv-notes');
   });
