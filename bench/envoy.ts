@@ -21,6 +21,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { envoyBin } from '../test/harness/components.js';
+import { envoyStat } from '../test/harness/topology-envoy.js';
 import { clusterName } from '../src/xds/clusters.js';
 import { startChild, type Child } from './children.js';
 import { cpuDuring, envoyPid } from './cpu.js';
@@ -53,8 +54,7 @@ function brief(line: string): string {
 
 /** One counter from admin `/stats` (0 while Envoy has not used it). */
 async function counter(envoy: BenchEnvoy, name: string): Promise<number> {
-  const line = (await stats(envoy.envoy.adminUrl, `^${name.replace(/\./g, '\\.')}$`)).find((l) => l.startsWith(`${name}: `));
-  return line ? Number(line.split(': ')[1]) : 0;
+  return (await envoyStat(envoy.envoy.adminUrl, name)) || 0;
 }
 
 /** ext_proc messages per call: each is a gRPC round trip Envoy waits for before it routes. */

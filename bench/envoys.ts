@@ -4,11 +4,10 @@
  * the gateway process. Both run through the test harness's `startEnvoy` (one worker thread, as
  * in the integration tests), so they differ only in their configuration.
  */
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { renderEnvoyConfig } from '../examples/envoy-config.js';
 import { ADMIN_PORT_PLACEHOLDER, httpListener, startEnvoy, staticCluster, type EnvoyHandle } from '../test/harness/envoy.js';
 import { freePort } from '../test/harness/ports.js';
+import { startTopologyEnvoy as startHarnessTopology } from '../test/harness/topology-envoy.js';
 
 /** The port of a `host:port` the bench children report. */
 const portOf = (hostPort: string): number => Number(new URL(`http://${hostPort}`).port);
@@ -98,11 +97,8 @@ export function unlimited(template: string): string {
 export async function startTopologyEnvoy(gw: Readonly<Record<string, string>>): Promise<BenchEnvoy> {
   const { broker, extproc, xds } = gw;
   if (!broker || !extproc || !xds) throw new Error(`bench envoy: the gateway child did not report broker, extproc and xds: ${JSON.stringify(gw)}`);
-  const template = unlimited(readFileSync(new URL('../../envoy/envoy.yaml', import.meta.url), 'utf8'));
-  const listener = await freePort();
-  const configYaml = renderEnvoyConfig(template, { admin: ADMIN_PORT_PLACEHOLDER, listener, broker: Number(new URL(broker).port), extproc: portOf(extproc), xds: portOf(xds) });
-  const envoy = await startEnvoy({ configYaml });
-  return { envoy, endpoint: `http://127.0.0.1:${listener}${new URL(broker).pathname}` };
+  const { envoy, endpoint } = await startHarnessTopology({ brokerUrl: broker, extprocPort: portOf(extproc), xdsPort: portOf(xds) }, unlimited);
+  return { envoy, endpoint };
 }
 
 /** Poll until `check` holds; the last error (if any) goes into the timeout message. */

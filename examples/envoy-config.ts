@@ -3,8 +3,25 @@
  * `# PORT:<name>` tags so every runner (tests, `npm run topology`, docker-compose) uses the one
  * file with its own ports and hosts, instead of keeping copies that drift apart.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isMap, isSeq, parseDocument, type YAMLMap } from 'yaml';
+
+/** envoy/envoy.yaml of this checkout, found from this module whether it runs from source or from dist/. */
+export function envoyTemplatePath(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const candidate = join(dir, 'envoy', 'envoy.yaml');
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) throw new Error(`envoy/envoy.yaml not found above ${fileURLToPath(import.meta.url)}`);
+  }
+}
+
+/** The template's text. */
+export function readEnvoyTemplate(): string {
+  return readFileSync(envoyTemplatePath(), 'utf8');
+}
 
 /** The tagged ports of envoy/envoy.yaml. */
 export type EnvoyPortName = 'admin' | 'listener' | 'extproc' | 'broker' | 'xds';

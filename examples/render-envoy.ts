@@ -4,9 +4,9 @@
  * before Envoy starts, so the Envoy container uses the same envoy.yaml as every other runner,
  * pointed at the `gateway` service instead of 127.0.0.1.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { renderEnvoyConfig, type EnvoyPortName, type EnvoyPorts } from './envoy-config.js';
+import { readEnvoyTemplate, renderEnvoyConfig, type EnvoyPortName, type EnvoyPorts } from './envoy-config.js';
 import { portValue } from './port-value.js';
 
 const PORT_NAMES: readonly EnvoyPortName[] = ['admin', 'listener', 'extproc', 'broker', 'xds'];
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     if (text === undefined) continue;
     ports[name] = portValue(`--${name}-port`, text);
   }
-  const template = await readFile(new URL('../../envoy/envoy.yaml', import.meta.url), 'utf8');
+  const template = readEnvoyTemplate();
   const yaml = renderEnvoyConfig(template, ports, { host: values.host, listenAddress: values['listen-address'] });
   if (values.out) await writeFile(values.out, yaml);
   else process.stdout.write(yaml);

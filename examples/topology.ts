@@ -6,9 +6,8 @@
  * ENVOY_PORT (10000) and ENVOY_ADMIN_PORT (9901) move Envoy; GATEWAY_PORT (8080) the broker;
  * ENVOY_BIN picks the Envoy binary.
  */
-import { readFile } from 'node:fs/promises';
 import { runExtProc, type RunningExtProc } from '../src/extproc/run.js';
-import { renderEnvoyConfig } from './envoy-config.js';
+import { readEnvoyTemplate, renderEnvoyConfig } from './envoy-config.js';
 import { findEnvoy, startEnvoyProcess, type EnvoyProcess } from './envoy-process.js';
 import { startExampleStack, type ExampleStack } from './example-stack.js';
 import { portValue } from './port-value.js';
@@ -18,7 +17,7 @@ async function main(): Promise<void> {
   const listener = portValue('ENVOY_PORT', process.env.ENVOY_PORT || '10000');
   const adminPort = portValue('ENVOY_ADMIN_PORT', process.env.ENVOY_ADMIN_PORT || '9901');
   const bin = findEnvoy();
-  const template = await readFile(new URL('../../envoy/envoy.yaml', import.meta.url), 'utf8');
+  const template = readEnvoyTemplate();
 
   // Started in order, stopped in reverse: on a failed start too, so nothing is left behind.
   const started: Array<() => Promise<void>> = [];

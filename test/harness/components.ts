@@ -9,8 +9,6 @@ import { componentsDir } from '../../examples/components-dir.js';
 
 const INSTALL_HINT = 'run `bash scripts/install-components.sh` first';
 
-export { componentsDir };
-
 function requireFile(what: string, path: string, mode: number): string {
   try {
     accessSync(path, mode);

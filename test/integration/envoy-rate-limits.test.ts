@@ -4,18 +4,14 @@
  * sets). The limits are lowered for the test; callers come from different loopback addresses,
  * so each is its own client (and, anonymous, its own principal).
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, fetch } from 'undici';
 import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-api.js';
-import { renderEnvoyConfig } from '../../examples/envoy-config.js';
 import { ERRORS } from '../../src/errors.js';
 import type { RunningExtProc } from '../../src/extproc/run.js';
-import { ADMIN_PORT_PLACEHOLDER, startEnvoy, type EnvoyHandle } from '../harness/envoy.js';
-import { freePort } from '../harness/ports.js';
+import type { EnvoyHandle } from '../harness/envoy.js';
+import { envoyStat, startTopologyEnvoy } from '../harness/topology-envoy.js';
 import { MCP_HEADERS, ORDER_TOOLS, startExtProc } from '../support/gateway.js';
-
-const TEMPLATE = readFileSync(new URL('../../envoy/envoy.yaml', import.meta.url), 'utf8');
 
 /** envoy.yaml with the tagged buckets (`# LIMIT:<name>`) and Retry-After values (`# RETRY-AFTER:<name>`) replaced. */
 function withLimits(yaml: string, buckets: Record<string, string>, retryAfter: Record<string, number>): string {
@@ -37,20 +33,17 @@ beforeAll(async () => {
   gw = await startExtProc({
     backends: [{ name: 'orders', kind: 'rest', urls: [orders.url], tools: ORDER_TOOLS }],
   });
-  const listener = await freePort();
-  const template = withLimits(
-    TEMPLATE,
-    {
-      client: '{ max_tokens: 8, tokens_per_fill: 8, fill_interval: 60s }',
-      principal: '{ max_tokens: 4, tokens_per_fill: 4, fill_interval: 60s }',
-      'tool-cancel': '{ max_tokens: 2, tokens_per_fill: 2, fill_interval: 60s }',
-    },
-    { client: 8, principal: 15, tool: 30 },
-  ).replace('value: orders_cancel_order }', 'value: orders_list_orders }');
-  envoy = await startEnvoy({
-    configYaml: renderEnvoyConfig(template, { admin: ADMIN_PORT_PLACEHOLDER, listener, extproc: gw.extprocPort, broker: Number(new URL(gw.brokerUrl).port), xds: gw.xdsPort }),
-  });
-  endpoint = `http://127.0.0.1:${listener}/mcp`;
+  ({ envoy, endpoint } = await startTopologyEnvoy(gw, (template) =>
+    withLimits(
+      template,
+      {
+        client: '{ max_tokens: 8, tokens_per_fill: 8, fill_interval: 60s }',
+        principal: '{ max_tokens: 4, tokens_per_fill: 4, fill_interval: 60s }',
+        'tool-cancel': '{ max_tokens: 2, tokens_per_fill: 2, fill_interval: 60s }',
+      },
+      { client: 8, principal: 15, tool: 30 },
+    ).replace('value: orders_cancel_order }', 'value: orders_list_orders }'),
+  ));
 });
 
 afterAll(async () => {
@@ -77,10 +70,8 @@ function from(address: string) {
   };
 }
 
-async function limiterStat(name: string): Promise<number> {
-  const res = await fetch(`${envoy.adminUrl}/stats?filter=${encodeURIComponent(`^mcp_ratelimit_${name}\\.http_local_rate_limit\\.rate_limited$`)}`);
-  const line = (await res.text()).trim();
-  return Number(line.split(': ')[1] ?? NaN);
+function limiterStat(name: string): Promise<number> {
+  return envoyStat(envoy.adminUrl, `mcp_ratelimit_${name}.http_local_rate_limit.rate_limited`);
 }
 
 /** What every limited caller gets: 429, Retry-After, the limit's name and a JSON-RPC error with the request's id. */
@@ -124,10 +115,10 @@ describe('rate limits in Envoy', () => {
 
   it('limits a client address before ext_proc sees the request (id null), even for requests ext_proc would refuse', async () => {
     const e = from('127.0.0.6');
-    const before = Number((await (await fetch(`${envoy.adminUrl}/stats?filter=ext_proc.streams_started`)).text()).split(': ')[1]);
+    const before = await envoyStat(envoy.adminUrl, 'http.mcp.ext_proc.streams_started');
     for (let i = 0; i < 8; i++) expect((await e.post('{"not json', { 'x-mcp-gateway-rpc-id': '1}],"evil":[{' })).status).toBe(400);
     await expectLimited(await e.post('{"not json', { 'x-mcp-gateway-rpc-id': '1}],"evil":[{' }), 'client', 8, null);
-    const after = Number((await (await fetch(`${envoy.adminUrl}/stats?filter=ext_proc.streams_started`)).text()).split(': ')[1]);
+    const after = await envoyStat(envoy.adminUrl, 'http.mcp.ext_proc.streams_started');
     expect(after - before).toBe(8);
     // Another address is not affected.
     expect((await from('127.0.0.7').post('{"not json')).status).toBe(400);

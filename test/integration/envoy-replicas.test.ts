@@ -6,21 +6,17 @@
  * request again.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isMap, isSeq, parseDocument, type YAMLMap } from 'yaml';
 import { startNotesServer, type NotesServer } from '../../examples/backends/notes-mcp.js';
 import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-api.js';
-import { renderEnvoyConfig } from '../../examples/envoy-config.js';
 import type { RunningExtProc } from '../../src/extproc/run.js';
-import { ADMIN_PORT_PLACEHOLDER, startEnvoy, type EnvoyHandle } from '../harness/envoy.js';
+import type { EnvoyHandle } from '../harness/envoy.js';
 import { startHazelcast, type HazelcastHandle } from '../harness/hazelcast.js';
-import { freePort } from '../harness/ports.js';
+import { envoyStat, startTopologyEnvoy } from '../harness/topology-envoy.js';
 import { connectClient } from '../support/client.js';
 import { ORDER_TOOLS, startExtProc } from '../support/gateway.js';
 import { waitFor } from '../support/wait.js';
-
-const TEMPLATE = readFileSync(new URL('../../envoy/envoy.yaml', import.meta.url), 'utf8');
 
 let member: HazelcastHandle;
 let orders: OrdersApi;
@@ -29,20 +25,18 @@ let replicas: RunningExtProc[];
 let envoy: EnvoyHandle;
 let endpoint: string;
 
-/** envoy.yaml rendered for replica A, with replica B added to the `extproc` and `broker` clusters. */
-function twoReplicaConfig(listener: number, [a, b]: RunningExtProc[]): string {
-  const brokerPort = (r: RunningExtProc): number => Number(new URL(r.brokerUrl).port);
-  const doc = parseDocument(TEMPLATE);
+/** envoy.yaml with replica B added to the `extproc` and `broker` clusters (replica A's ports go where the tags are). */
+function withSecondReplica(template: string, b: RunningExtProc): string {
+  const doc = parseDocument(template);
   const clusters = doc.getIn(['static_resources', 'clusters']);
   if (!isSeq(clusters)) throw new Error('envoy.yaml: no static clusters');
-  for (const [name, port] of [['extproc', b!.extprocPort], ['broker', brokerPort(b!)]] as const) {
+  for (const [name, port] of [['extproc', b.extprocPort], ['broker', Number(new URL(b.brokerUrl).port)]] as const) {
     const cluster = clusters.items.find((c): c is YAMLMap => isMap(c) && c.get('name') === name);
     const lbEndpoints = cluster?.getIn(['load_assignment', 'endpoints', 0, 'lb_endpoints']);
     if (!isSeq(lbEndpoints)) throw new Error(`envoy.yaml: cluster ${name} has no endpoints`);
     lbEndpoints.add(doc.createNode({ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } }));
   }
-  // Replica A's ports go where the template's tags are; replica B's endpoints carry no tag.
-  return renderEnvoyConfig(doc.toString(), { admin: ADMIN_PORT_PLACEHOLDER, listener, extproc: a!.extprocPort, broker: brokerPort(a!), xds: a!.xdsPort });
+  return doc.toString();
 }
 
 /** Requests Envoy sent to each replica of a static cluster, by port, from the admin `/clusters` page. */
@@ -69,10 +63,8 @@ beforeAll(async () => {
   };
   replicas = [await startExtProc(config), await startExtProc(config)];
   for (const r of replicas) await waitFor(() => r.core.catalog.current().tools.has('notes_add_note'), 'native tools discovered', 15_000);
-  const listener = await freePort();
-  envoy = await startEnvoy({ configYaml: twoReplicaConfig(listener, replicas) });
-  endpoint = `http://127.0.0.1:${listener}/mcp`;
-  await waitFor(async () => (await fetch(`${envoy.adminUrl}/stats?filter=mcp_backend_notes.membership_healthy`)).text().then((t) => t.includes(': 1')), 'Envoy knows the notes cluster', 15_000);
+  ({ envoy, endpoint } = await startTopologyEnvoy(replicas[0]!, (template) => withSecondReplica(template, replicas[1]!)));
+  await waitFor(async () => (await envoyStat(envoy.adminUrl, 'cluster.mcp_backend_notes.membership_healthy')) === 1, 'Envoy knows the notes cluster', 15_000);
 }, 90_000);
 
 afterAll(async () => {

@@ -4,21 +4,17 @@
  * MCP calls go from Envoy straight to the backend clusters Envoy learned over xDS; the tests read
  * Envoy's own counters to tell which way a call went.
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNotesServer, type NotesServer } from '../../examples/backends/notes-mcp.js';
 import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-api.js';
-import { renderEnvoyConfig } from '../../examples/envoy-config.js';
 import type { RunningExtProc } from '../../src/extproc/run.js';
 import { ERROR_META_KEY } from '../../src/upstream/results.js';
 import { clusterName } from '../../src/xds/clusters.js';
-import { ADMIN_PORT_PLACEHOLDER, startEnvoy, type EnvoyHandle } from '../harness/envoy.js';
-import { freePort } from '../harness/ports.js';
+import type { EnvoyHandle } from '../harness/envoy.js';
+import { envoyStat, startTopologyEnvoy } from '../harness/topology-envoy.js';
 import { connectClient } from '../support/client.js';
 import { ORDER_TOOLS, rawInitialize, rawPost, startExtProc } from '../support/gateway.js';
 import { waitFor } from '../support/wait.js';
-
-const TEMPLATE = readFileSync(new URL('../../envoy/envoy.yaml', import.meta.url), 'utf8');
 
 let orders: OrdersApi;
 /** A stateful SDK backend on two instances: sessions live on one instance each. */
@@ -42,11 +38,7 @@ beforeAll(async () => {
       { name: 'scratch', kind: 'mcp', urls: scratch.map((n) => n.url), timeoutMs: 1_000 },
     ],
   });
-  const listener = await freePort();
-  envoy = await startEnvoy({
-    configYaml: renderEnvoyConfig(TEMPLATE, { admin: ADMIN_PORT_PLACEHOLDER, listener, extproc: gw.extprocPort, broker: Number(new URL(gw.brokerUrl).port), xds: gw.xdsPort }),
-  });
-  endpoint = `http://127.0.0.1:${listener}/mcp`;
+  ({ envoy, endpoint } = await startTopologyEnvoy(gw));
   // Native tools are discovered in the background; Envoy learns the clusters over xDS.
   await waitFor(() => gw.core.catalog.current().tools.has('scratch_list_notes') && gw.core.catalog.current().tools.has('notes_count_slowly'), 'native tools discovered', 15_000);
   await waitFor(async () => (await clusterStat('scratch', 'membership_healthy')) === 2 && (await clusterStat('notes', 'membership_healthy')) === 2, 'Envoy knows both backend clusters', 15_000);
@@ -60,11 +52,8 @@ afterAll(async () => {
 });
 
 /** One counter or gauge of a backend's cluster, from Envoy's admin `/stats` (under the cluster's `alt_stat_name`). */
-async function clusterStat(backend: string, stat: string): Promise<number> {
-  const name = `cluster.${clusterName(backend).replace(/\./g, '_')}.${stat}`;
-  const res = await fetch(`${envoy.adminUrl}/stats?filter=${encodeURIComponent(`^${name.replace(/\./g, '\\.')}$`)}`);
-  const line = (await res.text()).split('\n').find((l) => l.startsWith(`${name}:`));
-  return line ? Number(line.split(': ')[1]) : NaN;
+function clusterStat(backend: string, stat: string): Promise<number> {
+  return envoyStat(envoy.adminUrl, `cluster.${clusterName(backend).replace(/\./g, '_')}.${stat}`);
 }
 
 describe('the Envoy topology', () => {

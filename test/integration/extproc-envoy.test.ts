@@ -3,19 +3,14 @@
  * official MCP SDK client going through Envoy. Also checks that Envoy fails closed when the
  * ext_proc service is gone.
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-api.js';
-import { renderEnvoyConfig } from '../../examples/envoy-config.js';
 import type { GatewayRequest } from '../../src/admission/decision.js';
-import { parseConfig } from '../../src/config/load.js';
-import { runExtProc, type RunningExtProc } from '../../src/extproc/run.js';
-import { ADMIN_PORT_PLACEHOLDER, startEnvoy, validateEnvoyConfig, type EnvoyHandle } from '../harness/envoy.js';
-import { freePort } from '../harness/ports.js';
+import type { RunningExtProc } from '../../src/extproc/run.js';
+import { validateEnvoyConfig, type EnvoyHandle } from '../harness/envoy.js';
+import { startTopologyEnvoy } from '../harness/topology-envoy.js';
 import { connectClient } from '../support/client.js';
-import { MCP_HEADERS, ORDER_TOOLS, rawInitialize } from '../support/gateway.js';
-
-const TEMPLATE = readFileSync(new URL('../../envoy/envoy.yaml', import.meta.url), 'utf8');
+import { MCP_HEADERS, ORDER_TOOLS, rawInitialize, startExtProc } from '../support/gateway.js';
 
 let orders: OrdersApi;
 let gw: RunningExtProc;
@@ -25,18 +20,8 @@ let config: string;
 
 beforeAll(async () => {
   orders = await startOrdersApi();
-  gw = await runExtProc(
-    parseConfig({
-      logging: { level: process.env.TEST_LOG_LEVEL ?? 'silent' },
-      audit: { sink: 'off' },
-      server: { port: 0 },
-      backends: [{ name: 'orders', kind: 'rest', urls: [orders.url], tools: ORDER_TOOLS }],
-    }),
-  );
-  const listener = await freePort();
-  config = renderEnvoyConfig(TEMPLATE, { admin: ADMIN_PORT_PLACEHOLDER, listener, extproc: gw.extprocPort, broker: Number(new URL(gw.brokerUrl).port), xds: gw.xdsPort });
-  envoy = await startEnvoy({ configYaml: config });
-  endpoint = `http://127.0.0.1:${listener}/mcp`;
+  gw = await startExtProc({ backends: [{ name: 'orders', kind: 'rest', urls: [orders.url], tools: ORDER_TOOLS }] });
+  ({ envoy, endpoint, configYaml: config } = await startTopologyEnvoy(gw));
 });
 
 afterAll(async () => {
