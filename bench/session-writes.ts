@@ -19,7 +19,7 @@ import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { HazelcastSessionStore } from '../src/session/hazelcast-store.js';
 import { MemorySessionStore } from '../src/session/memory-store.js';
-import { ANONYMOUS, newSessionId, type SessionRecord, type SessionStore } from '../src/session/store.js';
+import { ANONYMOUS, newSessionRecord, type SessionRecord, type SessionStore } from '../src/session/store.js';
 import { createLogger } from '../src/telemetry/logger.js';
 import { hazelcastJar } from '../test/harness/components.js';
 import { startHazelcast, type HazelcastHandle } from '../test/harness/hazelcast.js';
@@ -30,19 +30,7 @@ import { summarize, type Summary } from './stats.js';
 const writes = env('BENCH_SESSION_WRITES', 500);
 const maxMs = env('BENCH_SESSION_WRITES_MAX_MS', 20_000);
 
-function record(): SessionRecord {
-  const now = Date.now();
-  return {
-    id: newSessionId(),
-    principal: ANONYMOUS,
-    protocolVersion: '2025-11-25',
-    clientInfo: { name: 'mcp-gateway-bench', version: '1' },
-    clientCapabilities: {},
-    backendSessions: {},
-    createdAt: now,
-    lastSeenAt: now,
-  };
-}
+const record = (): SessionRecord => newSessionRecord(ANONYMOUS, '2025-11-25', { info: { name: 'mcp-gateway-bench', version: '1' } });
 
 /** `writes` creates one after another after 50 untimed ones, all stopping early at `maxMs`. */
 async function timeCreates(store: SessionStore): Promise<Summary> {

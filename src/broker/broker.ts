@@ -5,7 +5,7 @@ import { InvalidCursorError } from '../catalog/snapshot.js';
 import { wireError } from '../errors.js';
 import { isNotification, isObject, success, type JsonRpcMessage, type JsonRpcRequest } from '../mcp/jsonrpc.js';
 import { HEADER_SESSION_ID } from '../mcp/protocol.js';
-import { newSessionId, type Principal, type SessionRecord, type SessionStore } from '../session/store.js';
+import { newSessionRecord, type Principal, type SessionRecord, type SessionStore } from '../session/store.js';
 import { toolCallOf, type ToolCall, type ToolExecutor } from '../upstream/call.js';
 import { sessionRef } from '../telemetry/audit.js';
 import type { McpBackends } from '../upstream/mcp-backend.js';
@@ -78,18 +78,11 @@ export class Broker {
   }
 
   private async initialize(message: JsonRpcRequest, protocolVersion: string, principal: Principal): Promise<Reply> {
-    const now = Date.now();
     const params = message.params ?? {};
-    const record: SessionRecord = {
-      id: newSessionId(),
-      principal,
-      protocolVersion,
-      clientCapabilities: isObject(params.capabilities) ? params.capabilities : {},
-      ...(isObject(params.clientInfo) ? { clientInfo: params.clientInfo } : {}),
-      backendSessions: {},
-      createdAt: now,
-      lastSeenAt: now,
-    };
+    const record = newSessionRecord(principal, protocolVersion, {
+      ...(isObject(params.capabilities) ? { capabilities: params.capabilities } : {}),
+      ...(isObject(params.clientInfo) ? { info: params.clientInfo } : {}),
+    });
     await this.opts.sessions.create(record);
     this.opts.logger.debug({ session: sessionRef(record.id), client: record.clientInfo, protocolVersion }, 'session created');
     const result = {

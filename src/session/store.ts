@@ -68,6 +68,21 @@ export function withBackendSession(r: SessionRecord, backend: string, session: B
   return { ...r, backendSessions };
 }
 
+/** A new session of `principal`, created now, holding no backend session yet. */
+export function newSessionRecord(principal: Principal, protocolVersion: string, client: { capabilities?: Record<string, unknown>; info?: Record<string, unknown> } = {}): SessionRecord {
+  const now = Date.now();
+  return {
+    id: newSessionId(),
+    principal,
+    protocolVersion,
+    clientCapabilities: client.capabilities ?? {},
+    ...(client.info ? { clientInfo: client.info } : {}),
+    backendSessions: {},
+    createdAt: now,
+    lastSeenAt: now,
+  };
+}
+
 /** A new session id: 256 random bits, URL-safe visible ASCII as the transport spec requires. */
 export function newSessionId(): string {
   return randomBytes(32).toString('base64url');

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { HazelcastSessionStore } from '../../src/session/hazelcast-store.js';
-import { ANONYMOUS, newSessionId, type SessionRecord } from '../../src/session/store.js';
+import { ANONYMOUS, newSessionRecord, type SessionRecord } from '../../src/session/store.js';
 import { startHazelcast, type HazelcastHandle } from '../harness/hazelcast.js';
 import { freePort } from '../harness/ports.js';
 import { waitFor } from '../support/wait.js';
 import { stopAfterEach } from '../support/cleanup.js';
+import { capturingLogger } from '../support/logs.js';
 
 const cleanup = stopAfterEach();
 
@@ -18,21 +18,17 @@ async function member(clusterName: string, extra: { port?: number; members?: num
 
 /** A store whose log lines are kept, so a test can see what its connection went through. */
 async function store(clusterName: string, members: string[], opts: { startupWaitMs?: number; connectWindowMs?: number } = {}) {
-  const lines: string[] = [];
-  const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+  const { logger, lines } = capturingLogger('debug');
   const s = await HazelcastSessionStore.open(
     { clusterName, members, mapName: 'sessions', ttlMs: 60_000, invocationTimeoutMs: 1_000, connectWindowMs: opts.connectWindowMs, logger },
     opts.startupWaitMs,
   );
   cleanup(() => s.close());
-  const logged = (msg: string): number => lines.filter((l) => (JSON.parse(l) as { msg: string }).msg === msg).length;
+  const logged = (msg: string): number => lines().filter((l) => l.msg === msg).length;
   return { s, logged };
 }
 
-function record(): SessionRecord {
-  const now = Date.now();
-  return { id: newSessionId(), principal: ANONYMOUS, protocolVersion: '2025-11-25', clientCapabilities: {}, backendSessions: {}, createdAt: now, lastSeenAt: now };
-}
+const record = (): SessionRecord => newSessionRecord(ANONYMOUS, '2025-11-25');
 
 /** Whether a create goes through; a refusal must be the documented 503 error, nothing else. */
 async function writable(s: HazelcastSessionStore): Promise<boolean> {

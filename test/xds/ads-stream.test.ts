@@ -4,15 +4,14 @@
  * XdsServer and checks every DiscoveryResponse. gRPC keeps a stream's messages in order, so "the
  * next message is X" also proves that nothing was sent before X.
  */
-import { Writable } from 'node:stream';
 import { credentials, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/telemetry/logger.js';
 import type { XdsSnapshot } from '../../src/xds/clusters.js';
 import { loadAdsProtos, TYPE_URL } from '../../src/xds/protos.js';
 import { decodeResource } from '../../src/xds/resources.js';
 import { XdsServer } from '../../src/xds/server.js';
 import { waitFor } from '../support/wait.js';
+import { capturingLogger } from '../support/logs.js';
 
 const CDS = TYPE_URL.cluster;
 const EDS = TYPE_URL.endpoints;
@@ -39,11 +38,10 @@ interface Response {
 
 let servers: XdsServer[] = [];
 let streams: Array<{ close(): void }> = [];
-const logLines: string[] = [];
+const log = capturingLogger();
 
 async function startServer(initial?: XdsSnapshot): Promise<{ server: XdsServer; client: any; open: () => ReturnType<typeof openStream> }> {
-  const sink = new Writable({ write: (chunk, _enc, done) => (logLines.push(String(chunk)), done()) });
-  const server = new XdsServer({ logger: createLogger('warn', sink), shutdownGraceMs: 200 });
+  const server = new XdsServer({ logger: log.logger, shutdownGraceMs: 200 });
   servers.push(server);
   if (initial) server.update(initial);
   const port = await server.start();
@@ -90,7 +88,7 @@ afterEach(async () => {
   await Promise.all(servers.map((s) => s.stop()));
   servers = [];
   streams = [];
-  logLines.length = 0;
+  log.clear();
 });
 
 describe('ADS stream, as Envoy drives it', () => {
@@ -146,7 +144,7 @@ describe('ADS stream, as Envoy drives it', () => {
     const cds = await s.ask({ type_url: CDS });
     s.send({ type_url: CDS, version_info: '', response_nonce: cds.nonce, error_detail: { code: 3, message: 'cluster mcp_backend.a: bad config' } });
     await waitFor(() => server.nacks === 1, 'the NACK is counted');
-    expect(logLines.map((l) => JSON.parse(l))).toContainEqual(expect.objectContaining({ level: 40, detail: 'cluster mcp_backend.a: bad config', rejected: cds.version_info }));
+    expect(log.lines()).toContainEqual(expect.objectContaining({ level: 40, detail: 'cluster mcp_backend.a: bad config', rejected: cds.version_info }));
     // A reconnecting Envoy gets the same version: the server neither rolls back nor moves on.
     const again = await open().ask({ type_url: CDS });
     expect(again.version_info).toBe(cds.version_info);

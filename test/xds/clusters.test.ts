@@ -2,24 +2,17 @@
  * Backends → Envoy clusters: which backends Envoy routes to, the endpoints it gets (resolved,
  * deduplicated, stable), and the Envoy messages built from them.
  */
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { BackendDescriptor } from '../../src/catalog/model.js';
 import { backendSchema } from '../../src/config/schema.js';
-import { createLogger } from '../../src/telemetry/logger.js';
 import { clusterName, clusterTargets, envoyRoutable, resolveSnapshot } from '../../src/xds/clusters.js';
 import { TYPE_URL } from '../../src/xds/protos.js';
 import { decodeResource, encodeSnapshot } from '../../src/xds/resources.js';
+import { capturingLogger } from '../support/logs.js';
 
 const mcp = (name: string, urls: string[]): BackendDescriptor => backendSchema.parse({ name, kind: 'mcp', urls });
 const rest = (name: string, urls: string[]): BackendDescriptor =>
   backendSchema.parse({ name, kind: 'rest', urls, tools: [{ name: 't', inputSchema: { type: 'object' }, http: { method: 'GET', path: '/t' } }] });
-
-function capturedLogger(): { logger: ReturnType<typeof createLogger>; lines: () => any[] } {
-  const out: string[] = [];
-  const sink = new Writable({ write: (chunk, _enc, done) => (out.push(String(chunk)), done()) });
-  return { logger: createLogger('warn', sink), lines: () => out.map((l) => JSON.parse(l)) };
-}
 
 describe('clusterName', () => {
   it('is the backend name under a prefix no static cluster uses, the same every time', () => {
@@ -48,7 +41,7 @@ describe('clusterTargets', () => {
 
 describe('resolveSnapshot', () => {
   it('resolves hostnames, deduplicates by address and port, and orders endpoints stably', async () => {
-    const { logger } = capturedLogger();
+    const { logger } = capturingLogger();
     const targets = clusterTargets([mcp('docs', ['http://localhost:3000/mcp', 'http://127.0.0.1:3000/other', 'http://10.0.0.2:3000/mcp', 'http://10.0.0.1:3000/mcp'])]);
     const snapshot = await resolveSnapshot(targets, logger);
     const endpoints = snapshot.clusters[0]!.endpoints;
@@ -61,7 +54,7 @@ describe('resolveSnapshot', () => {
   });
 
   it('gives a backend whose names do not resolve a cluster without endpoints, and warns naming the host', async () => {
-    const { logger, lines } = capturedLogger();
+    const { logger, lines } = capturingLogger();
     const snapshot = await resolveSnapshot(clusterTargets([mcp('ghost', ['http://no-such-host.invalid:3000/mcp'])]), logger);
     expect(snapshot.clusters).toEqual([{ name: 'mcp_backend.ghost', backend: 'ghost', endpoints: [] }]);
     expect(lines()).toContainEqual(expect.objectContaining({ level: 40, backend: 'ghost', host: 'no-such-host.invalid' }));
