@@ -19,10 +19,10 @@ import { Pool } from 'undici';
 import { startChild, type Child } from './children.js';
 import { runLoad } from './load.js';
 import { openSession } from './mcp-session.js';
-import type { Summary } from './stats.js';
+import { env } from './plan.js';
+import { median, type Summary } from './stats.js';
 import { restGateway, type Target } from './targets.js';
 
-const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const ROUNDS = env('BENCH_AUDIT_ROUNDS', 5);
 const REQUESTS = env('BENCH_AUDIT_REQUESTS', 2000);
 const WARMUP = env('BENCH_AUDIT_WARMUP', 300);
@@ -73,10 +73,6 @@ async function measure(child: ChildProcess, target: Target, concurrency: number)
   return { summary, cpuUs: (after.us - before.us) / calls, auditBytes: (after.auditBytes - before.auditBytes) / calls };
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.floor((s.length - 1) / 2)]! : NaN;
-};
 const f = (v: number, d = 3): string => (Number.isFinite(v) ? v.toFixed(d) : '-');
 
 async function main(): Promise<void> {

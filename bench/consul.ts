@@ -23,13 +23,13 @@ import { consulBin } from '../test/harness/components.js';
 import { startConsul } from '../test/harness/consul.js';
 import { installed } from './installed.js';
 import { openSession } from './mcp-session.js';
+import { median } from './stats.js';
 
 const SERVICES = 200;
 const TOOLS = 20;
 const rounds = Number(process.env.BENCH_CONSUL_ROUNDS ?? 20);
 const rebuildRounds = Number(process.env.BENCH_REBUILD_ROUNDS ?? 20);
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 const max = (xs: number[]): number => Math.max(...xs);
 const fmt = (ms: number): string => `${ms.toFixed(1)} ms`;
 
@@ -97,7 +97,7 @@ function rebuild(): void {
   if (!catalog.kept) throw new Error('unreachable');
 }
 
-async function latency(bin: string): Promise<void> {
+async function latency(): Promise<void> {
   const agent = await startConsul();
   const put = async (path: string, body?: unknown): Promise<void> => {
     const res = await fetch(`${agent.url}${path}`, { method: 'PUT', ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
@@ -148,9 +148,8 @@ async function latency(bin: string): Promise<void> {
 
 async function main(): Promise<void> {
   rebuild();
-  const bin = installed(consulBin);
-  if (!bin) console.log('\nConsul change latency: skipped, no consul binary (run `bash scripts/install-components.sh`).');
-  else await latency(bin);
+  if (!installed(consulBin)) console.log('\nConsul change latency: skipped, no consul binary (run `bash scripts/install-components.sh`).');
+  else await latency();
 }
 
 main().catch((err: unknown) => {

@@ -54,9 +54,9 @@ import { hazelcastJar, opaBin } from '../test/harness/components.js';
 import { startHazelcast, type HazelcastHandle } from '../test/harness/hazelcast.js';
 import { startOpa, type OpaHandle } from '../test/harness/opa.js';
 import { installed } from './installed.js';
+import { distDir, env } from './plan.js';
 import { percentile } from './stats.js';
 
-const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const N = {
   sessions: env('BENCH_SEC_SESSIONS', 2000),
   tokens: env('BENCH_SEC_TOKENS', 1000),
@@ -64,7 +64,6 @@ const N = {
   calls: env('BENCH_SEC_CALLS', 1500),
   lists: env('BENCH_SEC_LISTS', 100),
 };
-const distDir = fileURLToPath(new URL('..', import.meta.url));
 const silent = createLogger('silent');
 
 // ---------------------------------------------------------------------------------------------

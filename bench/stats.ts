@@ -39,3 +39,9 @@ export function summarize(latMs: Float64Array, errors: number, seconds: number, 
     bytes: n ? bytes / n : 0,
   };
 }
+
+/** The lower median of a few samples (NaN for none). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor((s.length - 1) / 2)]! : NaN;
+}
