@@ -4,11 +4,12 @@
  * stop gracefully with a deadline.
  */
 import { ServerCredentials, type Server } from '@grpc/grpc-js';
+import { hostPort } from './net.js';
 
 /** Bind `host:port` (IPv6 literals bracketed); resolves with the bound port (a free one for 0). */
 export function bindInsecure(server: Server, host: string, port: number): Promise<number> {
   return new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+    server.bindAsync(hostPort(host, port), ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
   });
 }
 

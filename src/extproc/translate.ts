@@ -8,6 +8,7 @@ import { ANONYMOUS } from '../session/store.js';
 import { IDENTITY_PREFIX } from '../upstream/credentials.js';
 import { CLIENT_ONLY_HEADERS, type DirectCallPlan } from '../upstream/direct.js';
 import type { CommonResponse, HeaderMutation, HeaderValue, HeaderValueOption, HttpHeaders, ProcessingRequest, ProcessingResponse } from './messages.js';
+import { hostPort, unbracket } from '../net.js';
 
 /** Headers under this prefix are the gateway's own: a client never gets to set them. */
 export const INTERNAL_HEADER_PREFIX = IDENTITY_PREFIX;
@@ -86,7 +87,7 @@ export function sourceAddress(req: ProcessingRequest): string | undefined {
   for (const struct of Object.values(req.attributes ?? {})) {
     const value = struct.fields?.['source.address'];
     const raw = value?.stringValue;
-    if (raw) return raw.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+    if (raw) return unbracket(raw.replace(/:\d+$/, ''));
   }
   return undefined;
 }
@@ -157,14 +158,10 @@ export function directRoute(plan: DirectCallPlan, cluster: string, internal: rea
     // the answer started, which settles as a timeout; a cut stream after).
     'x-envoy-upstream-rq-timeout-ms': String(plan.timeoutMs),
   };
-  if (plan.pinned) set[UPSTREAM_HOST_HEADER] = Buffer.from(hostPort(plan.address)).toString('base64');
+  if (plan.pinned) set[UPSTREAM_HOST_HEADER] = Buffer.from(hostPort(plan.address.host, plan.address.port)).toString('base64');
   // routeTo keeps what is set here off its remove list.
   const common = routeTo(cluster, [...internal, ...CLIENT_ONLY_HEADERS], set);
   return { ...common, body_mutation: { body: plan.body } };
-}
-
-function hostPort(a: { host: string; port: number }): string {
-  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
 
 /** Let an answer through with headers set (CORS) and removed (the backend's own session id). */

@@ -10,6 +10,7 @@ import { resourceMetadata } from '../auth/challenge.js';
 import { readBody } from './body.js';
 import type { GatewayCore } from '../gateway.js';
 import { writeJson, writeReply } from './write.js';
+import { hostPort } from '../net.js';
 
 const CORS_ALLOW_HEADERS = 'content-type, accept, authorization, mcp-session-id, mcp-protocol-version, last-event-id';
 
@@ -54,8 +55,7 @@ export class StandaloneServer {
       });
     });
     const addr = this.server.address() as AddressInfo;
-    const h = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    return `http://${h}:${addr.port}${this.core.config.server.path}`;
+    return `http://${hostPort(addr.address, addr.port)}${this.core.config.server.path}`;
   }
 
   async close(): Promise<void> {

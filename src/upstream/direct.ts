@@ -22,6 +22,7 @@ import type { McpBackends } from './mcp-backend.js';
 import type { McpEndpoint } from './mcp-wire.js';
 import type { Pools } from './pool.js';
 import { toolError } from './results.js';
+import { unbracket } from '../net.js';
 
 /** Client headers that never reach a backend: its token (no passthrough) and its own MCP session. */
 export const CLIENT_ONLY_HEADERS: readonly string[] = ['authorization', 'cookie', HEADER_SESSION_ID, HEADER_PROTOCOL_VERSION, 'last-event-id'];
@@ -108,7 +109,7 @@ export class DirectCalls {
       const bs = await this.opts.mcp.backendSession(c, headers, deadline.signal);
       c.onInstance?.(bs.instance);
       const url = new URL(bs.instance);
-      const host = await this.addresses.of(url.hostname.replace(/^\[(.*)\]$/, '$1'));
+      const host = await this.addresses.of(unbracket(url.hostname));
       const set: Record<string, string> = { ...headers, [HEADER_PROTOCOL_VERSION]: bs.protocolVersion };
       if (bs.sessionId) set[HEADER_SESSION_ID] = bs.sessionId;
       const message = { ...d.message, params: { ...d.message.params, name: d.tool.upstreamName } };

@@ -6,6 +6,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { BackendDescriptor } from '../catalog/model.js';
+import { unbracket } from '../net.js';
 
 /** One address Envoy connects to. EDS wants IPs, so hostnames are resolved before this. */
 export interface XdsEndpoint {
@@ -65,7 +66,7 @@ export function clusterTargets(backends: readonly BackendDescriptor[]): ClusterT
       backend: b.name,
       hosts: b.urls.map((u) => {
         const url = new URL(u);
-        return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port || 80) };
+        return { host: unbracket(url.hostname), port: Number(url.port || 80) };
       }),
     }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -1,6 +1,7 @@
 import { formatIssues } from '../../config/load.js';
 import { backendSchema, restToolsSchema } from '../../config/schema.js';
 import type { BackendDescriptor } from '../model.js';
+import { hostPort } from '../../net.js';
 
 /** Service meta keys of the registration contract (docs/consul.md). */
 export const META = {
@@ -95,7 +96,7 @@ function instanceUrl(e: HealthEntry, kind: 'rest' | 'mcp'): string {
   const scheme = meta[META.scheme] === 'https' ? 'https' : 'http';
   let path = meta[META.path] ?? (kind === 'mcp' ? '/mcp' : '');
   if (path !== '' && !path.startsWith('/')) path = `/${path}`;
-  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${e.Service.Port}${path}`;
+  return `${scheme}://${hostPort(host, e.Service.Port)}${path}`;
 }
 
 function oneLine(issues: string): string {
