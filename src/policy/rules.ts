@@ -2,12 +2,13 @@ import type { CatalogTool } from '../catalog/model.js';
 import type { GatewayConfig } from '../config/schema.js';
 import type { PolicyDecision, PolicyEngine } from './engine.js';
 import type { PolicyInput, PolicySubject } from './input.js';
+import { globSource } from '../glob.js';
 
 type RulesConfig = Extract<GatewayConfig['policy'], { engine: 'rules' }>;
 type Rule = RulesConfig['rules'][number];
 
 function glob(pattern: string): RegExp {
-  return new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return new RegExp(`^${globSource(pattern)}$`);
 }
 
 /**
