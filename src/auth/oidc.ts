@@ -12,6 +12,8 @@ export interface OidcOptions {
   readonly rolesClaim: string;
   /** Shortest time between two JWKS fetches (an unknown `kid` triggers one; rotation is picked up this way). */
   readonly jwksCooldownMs?: number;
+  /** How often the JWKS is fetched again in the background, so keys the issuer withdrew stop verifying cached tokens. */
+  readonly jwksRefreshMs?: number;
   readonly logger: Logger;
 }
 
@@ -22,15 +24,30 @@ export class InvalidTokenError extends Error {
 
 const MAX_CACHED = 10_000;
 
+/** A verified token: who it names, until when, and the key that signed it. */
+interface Verified {
+  readonly caller: Caller;
+  readonly expMs: number;
+  /** The signing key's `kid`; a token without one is bound to the key set it was verified against. */
+  readonly kid: string | undefined;
+  readonly keySet: number;
+}
+
 /**
  * Verifies bearer JWTs against the issuer's keys, found through OIDC discovery in the background.
  * Verified tokens are remembered until they expire, so a client's repeated requests cost a hash
- * lookup instead of a signature check.
+ * lookup instead of a signature check — but only while the key that signed them is still
+ * published: the JWKS is fetched again every `jwksRefreshMs`, and a token whose key the issuer
+ * withdrew (rotation, compromise) is verified again, and refused.
  */
 export class OidcVerifier {
   private jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
   private discovery: Promise<void> | undefined;
-  private readonly verified = new Map<string, { caller: Caller; expMs: number }>();
+  private readonly verified = new Map<string, Verified>();
+  /** The `kid`s of the keys last fetched, and a number that changes whenever that set does. */
+  private liveKids = new Set<string>();
+  private keySet = 0;
+  private refresher: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(private readonly opts: OidcOptions) {}
@@ -43,16 +60,18 @@ export class OidcVerifier {
 
   stop(): void {
     this.stopped = true;
+    clearInterval(this.refresher);
   }
 
   async verify(token: string): Promise<Caller> {
     const key = createHash('sha256').update(token).digest('base64url');
     const hit = this.verified.get(key);
-    if (hit && hit.expMs > Date.now()) return hit.caller;
+    if (hit && hit.expMs > Date.now() && this.keyLive(hit)) return hit.caller;
     if (!this.jwks) throw new GatewayError('GW_AUTH_UNAVAILABLE', `the issuer ${this.opts.issuer} has not been reached yet`);
     let payload: JWTPayload;
+    let kid: string | undefined;
     try {
-      ({ payload } = await jwtVerify(token, this.jwks, {
+      ({ payload, protectedHeader: { kid } } = await jwtVerify(token, this.jwks, {
         issuer: this.opts.issuer,
         audience: this.opts.audience,
         algorithms: [...this.opts.algorithms],
@@ -63,9 +82,36 @@ export class OidcVerifier {
       throw new InvalidTokenError(describe(err), { cause: err });
     }
     const caller = this.toCaller(payload);
+    // A verification may have fetched the key set again (an unknown kid): learn what it holds now.
+    this.syncKeys();
     if (this.verified.size >= MAX_CACHED) this.evict();
-    this.verified.set(key, { caller, expMs: (payload.exp! + this.opts.clockToleranceSeconds) * 1000 });
+    this.verified.set(key, { caller, expMs: (payload.exp! + this.opts.clockToleranceSeconds) * 1000, kid, keySet: this.keySet });
     return caller;
+  }
+
+  private keyLive(v: Verified): boolean {
+    return v.kid === undefined ? v.keySet === this.keySet : this.liveKids.has(v.kid);
+  }
+
+  /** Read the key ids of the set jose holds; forget cached tokens whose key is gone. */
+  private syncKeys(): void {
+    const keys = this.jwks?.jwks()?.keys ?? [];
+    const kids = new Set(keys.map((k) => k.kid).filter((k): k is string => typeof k === 'string'));
+    const same = kids.size === this.liveKids.size && [...kids].every((k) => this.liveKids.has(k));
+    if (same) return;
+    this.liveKids = kids;
+    this.keySet++;
+    for (const [k, v] of this.verified) if (!this.keyLive(v)) this.verified.delete(k);
+  }
+
+  /** Fetch the key set again; while the issuer cannot be reached, the last set stays in force. */
+  private async refreshKeys(): Promise<void> {
+    try {
+      await this.jwks?.reload();
+      this.syncKeys();
+    } catch (err) {
+      this.opts.logger.warn({ issuer: this.opts.issuer, err: (err as Error).message }, 'JWKS refresh failed; keeping the last key set');
+    }
   }
 
   /** Drop expired tokens; if still full, the oldest tenth (Map order is insertion order). */
@@ -98,6 +144,8 @@ export class OidcVerifier {
         if (doc.issuer !== this.opts.issuer) throw new Error(`discovery names issuer "${doc.issuer}", expected "${this.opts.issuer}"`);
         if (typeof doc.jwks_uri !== 'string') throw new Error('discovery document has no jwks_uri');
         this.jwks = createRemoteJWKSet(new URL(doc.jwks_uri), { cooldownDuration: this.opts.jwksCooldownMs ?? 30_000, timeoutDuration: 5_000 });
+        await this.refreshKeys();
+        this.refresher = setInterval(() => void this.refreshKeys(), this.opts.jwksRefreshMs ?? 300_000).unref();
         this.opts.logger.info({ issuer: this.opts.issuer, jwks: doc.jwks_uri }, 'OIDC discovery done');
         return;
       } catch (err) {

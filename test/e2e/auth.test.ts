@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { closeServer, listen } from '../../examples/backends/listen.js';
-import { jsonOf, rawPost, startGateway, type TestGateway } from '../support/gateway.js';
+import { jsonOf, rawHttp, rawPost, startGateway, type TestGateway } from '../support/gateway.js';
 import { startIdp, type TestIdp } from '../support/oidc.js';
+import { waitFor } from '../support/wait.js';
 
 const AUDIENCE = 'http://gateway.test/mcp';
 let idp: TestIdp;
@@ -39,7 +40,7 @@ beforeAll(async () => {
   );
   backend = await recordingBackend();
   gw = await startGateway({
-    auth: { issuer: idp.issuer, audience: AUDIENCE, requiredScopes: ['tools:call'], scopesSupported: ['tools:call', 'orders:write'], jwksCooldownMs: 0 },
+    auth: { issuer: idp.issuer, audience: AUDIENCE, requiredScopes: ['tools:call'], scopesSupported: ['tools:call', 'orders:write'], jwksCooldownMs: 0, jwksRefreshMs: 200 },
     backends: [
       { name: 'echo', kind: 'rest', urls: [backend.url], identityHeaders: true, tools: [{ name: 'ping', http: { method: 'GET', path: '/ping' } }] },
       { name: 'orders', kind: 'rest', urls: [backend.url], requiredScopes: ['orders:write'], tools: [{ name: 'create', http: { method: 'POST', path: '/orders' } }] },
@@ -121,11 +122,33 @@ describe('authentication', () => {
     expect(own.status).toBe(200);
   });
 
-  it('picks up a rotated signing key without restart', async () => {
+  it('picks up a rotated signing key without restart, and stops accepting tokens of the withdrawn key', async () => {
+    const before = await idp.token('alice', { scope: 'tools:call' });
+    expect((await initWith(before)).status).toBe(200); // verified once, then remembered
     await idp.rotate();
     const token = await idp.token('alice', { scope: 'tools:call' });
     expect(JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).kid).toBe('key-2');
     expect((await initWith(token)).status).toBe(200);
+    // The cached verification of the old token dies with its key (the JWKS is fetched again every 200 ms here).
+    await waitFor(async () => (await initWith(before)).status === 401, 'the token of the withdrawn key refused', 10_000);
+    const refused = await initWith(before);
+    expect(refused.headers.get('www-authenticate')).toContain('invalid_token');
+  });
+});
+
+describe('malformed Host on an unauthenticated request', () => {
+  it('is a 400, not a 500 (the challenge URL is never built from it)', async () => {
+    const initBody = JSON.stringify(init());
+    for (const host of ['bad host', '[', 'a/b', '']) {
+      const res = await rawHttp(gw.url, { method: 'POST', headers: { host, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: initBody });
+      expect(res.status, JSON.stringify(host)).toBe(400);
+      expect(JSON.parse(res.text).error.data.code).toBe('GW_HOST_INVALID');
+      const meta = await rawHttp(new URL('/.well-known/oauth-protected-resource/mcp', gw.url).href, { headers: { host } });
+      expect(meta.status, JSON.stringify(host)).toBe(400);
+    }
+    // A well-formed Host still gets its challenge.
+    const ok = await rawHttp(gw.url, { method: 'POST', headers: { host: gw.url.split('/')[2]!, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: initBody });
+    expect(ok.status).toBe(401);
   });
 });
 
