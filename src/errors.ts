@@ -17,6 +17,8 @@ export interface ErrorSpec {
 
 /** The one registry of gateway error codes. Every entry is documented in docs/errors.md (a test checks it). */
 export const ERRORS = {
+  GW_HOST_INVALID: { status: 400, rpcCode: -32000, surface: 'http', message: 'Bad Request: malformed Host header' },
+  GW_HOST_NOT_ALLOWED: { status: 403, rpcCode: -32000, surface: 'http', message: 'Forbidden: Host not allowed' },
   GW_ORIGIN_NOT_ALLOWED: { status: 403, rpcCode: -32000, surface: 'http', message: 'Forbidden: Origin not allowed' },
   GW_NOT_ACCEPTABLE: { status: 406, rpcCode: -32000, surface: 'http', message: 'Not Acceptable' },
   GW_UNSUPPORTED_MEDIA_TYPE: { status: 415, rpcCode: -32000, surface: 'http', message: 'Unsupported Media Type: Content-Type must be application/json' },

@@ -5,6 +5,7 @@ import { HEADER_PROTOCOL_VERSION, HEADER_SESSION_ID, isSupportedVersion, negotia
 import { samePrincipal, type SessionRecord, type SessionStore } from '../session/store.js';
 import { reject, type Decision, type GatewayRequest } from './decision.js';
 import { accepts, isJsonContentType } from './media.js';
+import { hostMatcher, hostRejection, type HostCheck } from './host.js';
 import { originMatcher } from './origin.js';
 import { toolCallDecision } from './tool-call.js';
 import type { Authenticator } from '../auth/authenticator.js';
@@ -13,6 +14,8 @@ import type { PolicyEngine } from '../policy/engine.js';
 import { DENIAL_CODES, type AdmissionObserver, type Trail } from './observer.js';
 
 export interface AdmissionOptions {
+  /** Host names the gateway answers to (already resolved: see `effectiveAllowedHosts`). */
+  readonly allowedHosts: readonly string[];
   readonly allowedOrigins: readonly string[];
   readonly maxBodyBytes: number;
   readonly sessions: SessionStore;
@@ -31,9 +34,11 @@ export const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'criti
  */
 export class Admission {
   private readonly originAllowed: (origin: string | undefined) => boolean;
+  private readonly hostAllowed: (host: string | undefined) => HostCheck;
 
   constructor(private readonly opts: AdmissionOptions) {
     this.originAllowed = originMatcher(opts.allowedOrigins);
+    this.hostAllowed = hostMatcher(opts.allowedHosts);
   }
 
   async decide(req: GatewayRequest): Promise<Decision> {
@@ -53,6 +58,8 @@ export class Admission {
   }
 
   private async route(req: GatewayRequest, trail: Trail): Promise<Decision> {
+    const host = hostRejection(this.hostAllowed(req.headers.host), req.headers.host);
+    if (host) return host;
     if (!this.originAllowed(req.headers.origin)) return reject('GW_ORIGIN_NOT_ALLOWED', null, `"${req.headers.origin}"`);
     if (req.method !== 'POST' && req.method !== 'GET' && req.method !== 'DELETE') {
       return reject('GW_METHOD_NOT_ALLOWED', null, `${req.method} is not supported`, { allow: 'GET, POST, DELETE' });

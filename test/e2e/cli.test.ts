@@ -84,17 +84,21 @@ describe('mcp-gateway CLI', () => {
     }
   });
 
-  it("runs the Envoy topology's gateway process: broker, ext_proc and xDS on the ports asked for", async () => {
+  it("runs the Envoy topology's gateway process: broker, ext_proc, xDS and admin endpoints on the ports asked for", async () => {
     const api = await startOrdersApi();
     const file = await configFile(
       `logging: { level: warn }\naudit: { sink: off }\nbackends:\n  - name: orders\n    kind: rest\n    urls: ["${api.url}"]\n    tools: [{ name: get_order, http: { path: "/orders/{id}" } }]\n`,
     );
-    const [broker, extproc, xds] = await freePorts(3);
-    const args = ['envoy', '--config', file, '--host', '127.0.0.1', '--broker-port', String(broker), '--extproc-port', String(extproc), '--xds-port', String(xds)];
+    const [broker, extproc, xds, admin] = await freePorts(4);
+    const args = ['envoy', '--config', file, '--host', '127.0.0.1', '--broker-port', String(broker), '--extproc-port', String(extproc), '--xds-port', String(xds), '--admin-port', String(admin)];
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     try {
-      await waitFor(async () => child.exitCode === null && (await fetch(`http://127.0.0.1:${broker}/healthz`).then((r) => r.ok, () => false)), 'broker /healthz', 15_000);
+      await waitFor(async () => child.exitCode === null && (await fetch(`http://127.0.0.1:${admin}/healthz`).then((r) => r.ok, () => false)), 'admin /healthz', 15_000);
+      expect((await fetch(`http://127.0.0.1:${admin}/metrics`)).status).toBe(200);
+      // The broker, which Envoy routes to, serves MCP only.
+      expect((await fetch(`http://127.0.0.1:${broker}/healthz`)).status).toBe(404);
+      expect((await fetch(`http://127.0.0.1:${broker}/metrics`)).status).toBe(404);
       expect(await accepts(extproc!)).toBe(true);
       expect(await accepts(xds!)).toBe(true);
       child.kill('SIGTERM');
