@@ -3,6 +3,7 @@ import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
 import type { Caller } from './caller.js';
+import { settleWithin } from '../wait.js';
 
 export interface OidcOptions {
   readonly issuer: string;
@@ -55,7 +56,7 @@ export class OidcVerifier {
   /** Start discovery; retried with backoff until it succeeds. Resolves after the first attempt. */
   async start(): Promise<void> {
     this.discovery = this.discover();
-    await Promise.race([this.discovery, new Promise((r) => setTimeout(r, 5_000).unref())]);
+    await settleWithin(this.discovery, 5_000);
   }
 
   stop(): void {

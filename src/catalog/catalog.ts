@@ -3,6 +3,7 @@ import type { McpBackendConfig } from '../config/schema.js';
 import type { BackendDescriptor, ToolDefinition } from './model.js';
 import { buildSnapshot, CatalogSnapshot } from './snapshot.js';
 import type { CatalogSource, SourceStatus } from './source.js';
+import { settleWithin } from '../wait.js';
 
 /** Asks a native MCP backend for its tools (all pages). */
 export type ToolDiscovery = (backend: McpBackendConfig, signal: AbortSignal) => Promise<ToolDefinition[]>;
@@ -69,7 +70,7 @@ export class Catalog {
     await this.opts.source.start((backends, problems) => this.setBackends(backends, problems ?? []));
     const first = this.refreshAll();
     const wait = this.opts.initialDiscoveryTimeoutMs ?? 5_000;
-    await Promise.race([first, new Promise((r) => setTimeout(r, wait).unref())]);
+    await settleWithin(first, wait);
     this.timer = setInterval(() => void this.refreshAll(), this.opts.refreshIntervalMs);
     this.timer.unref();
   }
