@@ -25,6 +25,7 @@ export const ERRORS = {
   GW_PAYLOAD_TOO_LARGE: { status: 413, rpcCode: -32000, surface: 'http', message: 'Payload Too Large' },
   /** Produced by Envoy's rate limiters (envoy/envoy.yaml `local_reply_config`), not by gateway code. */
   GW_RATE_LIMITED: { status: 429, rpcCode: -32029, surface: 'http', message: 'Rate limit exceeded; retry later' },
+  GW_NESTING_TOO_DEEP: { status: 400, rpcCode: -32600, surface: 'http', message: 'Bad Request: JSON nested too deeply' },
   GW_METHOD_NOT_ALLOWED: { status: 405, rpcCode: -32000, surface: 'http', message: 'Method Not Allowed' },
   GW_UNSUPPORTED_PROTOCOL_VERSION: { status: 400, rpcCode: -32000, surface: 'http', message: 'Bad Request: unsupported MCP-Protocol-Version' },
   GW_UNAUTHORIZED: { status: 401, rpcCode: -32000, surface: 'http', message: 'Unauthorized' },

@@ -114,6 +114,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     allowedHosts: effectiveAllowedHosts(config.server.allowedHosts, config.server.host),
     allowedOrigins: config.server.allowedOrigins,
     maxBodyBytes: config.server.maxBodyBytes,
+    maxJsonDepth: config.server.maxJsonDepth,
     sessions,
     catalog: () => catalog.current(),
     authenticator,

@@ -1,5 +1,6 @@
 import type { CatalogSnapshot } from '../catalog/snapshot.js';
 import { wireError } from '../errors.js';
+import { nestsDeeperThan } from '../mcp/json-depth.js';
 import { isRequest, parseMessage, success, type JsonRpcId, type JsonRpcRequest } from '../mcp/jsonrpc.js';
 import { HEADER_PROTOCOL_VERSION, HEADER_SESSION_ID, isSupportedVersion, negotiateVersion } from '../mcp/protocol.js';
 import { samePrincipal, type SessionRecord, type SessionStore } from '../session/store.js';
@@ -18,6 +19,8 @@ export interface AdmissionOptions {
   readonly allowedHosts: readonly string[];
   readonly allowedOrigins: readonly string[];
   readonly maxBodyBytes: number;
+  /** Deepest nesting of objects and arrays a message may have. */
+  readonly maxJsonDepth: number;
   readonly sessions: SessionStore;
   readonly catalog: () => CatalogSnapshot;
   readonly authenticator: Authenticator;
@@ -82,6 +85,7 @@ export class Admission {
     }
     const size = req.bodyBytes ?? Buffer.byteLength(req.body ?? '');
     if (size > this.opts.maxBodyBytes) return reject('GW_PAYLOAD_TOO_LARGE', null, `the limit is ${this.opts.maxBodyBytes} bytes`);
+    if (nestsDeeperThan(req.body ?? '', this.opts.maxJsonDepth)) return reject('GW_NESTING_TOO_DEEP', null, `the limit is ${this.opts.maxJsonDepth} levels`);
     const parsed = parseMessage(req.body ?? '');
     if (!parsed.ok) {
       const { error } = parsed;

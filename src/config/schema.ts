@@ -162,9 +162,18 @@ export const configSchema = z
          */
         allowedHosts: z.array(z.string().min(1)).min(1).optional(),
         maxBodyBytes: z.number().int().positive().default(1_048_576),
+        /** Deepest nesting of objects and arrays in a message; deeper ones get 400 before they are parsed. */
+        maxJsonDepth: z.number().int().min(8).max(1_000).default(64),
         keepAliveIntervalMs: positiveMs.default(15_000),
+        /** Longest a client may take to send a request's headers, counted from the connection (slowloris). */
+        headersTimeoutMs: positiveMs.default(10_000),
+        /** Longest a client may take to send a whole request, body included. Streams answering it are not limited. */
+        requestTimeoutMs: positiveMs.default(30_000),
+        /** How long an idle kept-alive connection stays open between requests (above common load balancer idle timeouts). */
+        keepAliveTimeoutMs: positiveMs.default(65_000),
       })
       .strict()
+      .refine((s) => s.headersTimeoutMs <= s.requestTimeoutMs, { message: 'must not exceed requestTimeoutMs', path: ['headersTimeoutMs'] })
       .prefault({}),
     /**
      * The admin listener: `/healthz` and metrics, apart from the MCP endpoint. Always used in the
