@@ -246,6 +246,11 @@ export const configSchema = z
         maxTokenBytes: z.number().int().min(256).max(65_536).default(8_192),
         /** Shortest time between two JWKS fetches; a token with an unknown key id triggers one (key rotation). */
         jwksCooldownMs: z.number().int().min(0).default(30_000),
+        /**
+         * Accepted JWT `typ` header values (case-insensitive, `application/` optional); tokens without
+         * `typ` are accepted. RFC 9068 access tokens say `at+jwt`; Keycloak and others say `JWT`.
+         */
+        tokenTypes: z.array(z.string().min(1)).min(1).default(['at+jwt', 'JWT']),
         /** How often the JWKS is fetched again: cached verifications of tokens whose key was withdrawn end then. */
         jwksRefreshMs: z.number().int().min(100).default(300_000),
       })
