@@ -46,6 +46,7 @@ export const ERRORS = {
   GW_UPSTREAM_UNAVAILABLE: { status: 200, rpcCode: 0, surface: 'tool', message: 'No backend instance could be reached' },
   GW_UPSTREAM_TIMEOUT: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend did not answer in time' },
   GW_UPSTREAM_HTTP_ERROR: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend answered with an HTTP error' },
+  GW_UPSTREAM_TOO_LARGE: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend answered with more than the gateway accepts for one call' },
   GW_UPSTREAM_PROTOCOL: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend answered with something the gateway could not understand' },
   GW_UPSTREAM_SESSION_LOST: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend lost the session this call was sent in' },
 } as const satisfies Record<string, ErrorSpec>;
