@@ -29,6 +29,12 @@ export interface ConformanceTool {
 }
 
 const NO_ARGS = { type: 'object', properties: {} };
+/**
+ * How long a tool waits for the client's answer to sampling or elicitation. A client answers in
+ * milliseconds; the bound makes a gateway that loses the answer fail the call in seconds rather
+ * than at the client's own 60 s request timeout.
+ */
+const CLIENT_ANSWER_TIMEOUT_MS = 10_000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const text = (t: string): CallToolResult => ({ content: [{ type: 'text', text: t }] });
 
@@ -36,7 +42,7 @@ const text = (t: string): CallToolResult => ({ content: [{ type: 'text', text: t
 async function elicit(ctx: ToolContext, message: string, properties: Record<string, unknown>, required?: string[]): Promise<CallToolResult> {
   const answer = await ctx.server.elicitInput(
     { mode: 'form', message, requestedSchema: { type: 'object', properties: properties as never, ...(required ? { required } : {}) } },
-    { relatedRequestId: ctx.extra.requestId },
+    { relatedRequestId: ctx.extra.requestId, timeout: CLIENT_ANSWER_TIMEOUT_MS },
   );
   return text(`Elicitation completed: action=${answer.action}, content=${JSON.stringify(answer.content ?? {})}`);
 }
@@ -119,7 +125,7 @@ export const TOOLS: readonly ConformanceTool[] = [
     run: async (args, ctx) => {
       const answer = await ctx.server.createMessage(
         { messages: [{ role: 'user', content: { type: 'text', text: String(args.prompt) } }], maxTokens: 100 },
-        { relatedRequestId: ctx.extra.requestId },
+        { relatedRequestId: ctx.extra.requestId, timeout: CLIENT_ANSWER_TIMEOUT_MS },
       );
       const content = Array.isArray(answer.content) ? answer.content[0] : answer.content;
       return text(`LLM response: ${content?.type === 'text' ? content.text : JSON.stringify(content)}`);
