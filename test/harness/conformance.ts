@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { conformanceCli } from './components.js';
+import { conformanceCli, type ConformanceSuite } from './components.js';
 import { makeTempDir, removeDir } from './tmp.js';
 
 /** One check of a scenario, as the suite writes it. */
@@ -37,6 +37,8 @@ export interface ConformanceRun {
 }
 
 export interface RunConformanceOptions {
+  /** The pinned release (default) or the next version installed beside it. */
+  readonly version?: ConformanceSuite;
   /** `all` (default: pending scenarios too), `active` or `pending`. */
   readonly suite?: 'all' | 'active' | 'pending';
   /** Only the scenarios of this spec revision, e.g. `2025-11-25`. */
@@ -78,7 +80,7 @@ function summarised(output: string): string[] {
  * summarised but wrote no checks for (it threw) counts as failed.
  */
 export async function runConformance(url: string, opts: RunConformanceOptions = {}): Promise<ConformanceRun> {
-  const { node, cli } = conformanceCli();
+  const { node, cli } = conformanceCli(opts.version);
   const dir = makeTempDir('conformance');
   const args = [cli, 'server', '--url', url, '--suite', opts.suite ?? 'all', '-o', dir];
   if (opts.specVersion) args.push('--spec-version', opts.specVersion);
