@@ -6,7 +6,7 @@
  * through the gateway, so every difference is the gateway's.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import {
@@ -19,6 +19,7 @@ import {
   type LoggingLevel,
 } from '@modelcontextprotocol/sdk/types.js';
 import { closeServer, listen } from '../../examples/backends/listen.js';
+import { unbracket } from '../../src/net.js';
 import { CONTENT_CAPABILITIES, installContent } from './content.js';
 import { MemoryEventStore } from './event-store.js';
 import { TOOLS } from './tools.js';
@@ -26,8 +27,6 @@ import { TOOLS } from './tools.js';
 export interface ConformanceBackend {
   /** The MCP endpoint, `http://127.0.0.1:<port>/mcp`. */
   readonly url: string;
-  /** Sessions initialized so far. */
-  readonly sessionCount: () => number;
   close(): Promise<void>;
 }
 
@@ -61,23 +60,23 @@ function buildServer(transport: StreamableHTTPServerTransport): Server {
   return server;
 }
 
-const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+const LOCAL_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
 
-/** True when `host` (a Host header, or an Origin's host) names this machine: DNS-rebinding protection. */
-function isLocal(host: string | undefined): boolean {
-  if (host === undefined) return false;
-  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0]!;
-  return LOCAL_HOSTS.has(name.toLowerCase());
-}
-
-function originIsLocal(origin: string | undefined): boolean {
-  if (origin === undefined) return true; // non-browser clients send none
+/** True when `url` names this machine. */
+function isLocal(url: string): boolean {
   try {
-    return isLocal(new URL(origin).host);
+    return LOCAL_NAMES.has(unbracket(new URL(url).hostname).toLowerCase());
   } catch {
     return false;
   }
 }
+
+/**
+ * DNS-rebinding protection: the Host header, and the Origin when there is one (browsers send it;
+ * other clients need not), must name this machine.
+ */
+const fromThisMachine = (req: IncomingMessage): boolean =>
+  isLocal(`http://${req.headers.host ?? ''}`) && (req.headers.origin === undefined || isLocal(req.headers.origin));
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
   let body = '';
@@ -90,14 +89,13 @@ const isInitialize = (body: unknown): boolean => typeof body === 'object' && bod
 /** Start the backend on a free loopback port. */
 export async function startConformanceBackend(): Promise<ConformanceBackend> {
   const sessions = new Map<string, StreamableHTTPServerTransport>();
-  let initialized = 0;
-  const reply = (res: import('node:http').ServerResponse, status: number, message: string): void => {
+  const reply = (res: ServerResponse, status: number, message: string): void => {
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32000, message } }));
   };
   const http = createServer(async (req, res) => {
     try {
       if (!req.url?.startsWith('/mcp')) return reply(res, 404, 'Not found');
-      if (!isLocal(req.headers.host) || !originIsLocal(req.headers.origin)) return reply(res, 403, 'Host or Origin is not this machine');
+      if (!fromThisMachine(req)) return reply(res, 403, 'Host or Origin is not this machine');
       const body = req.method === 'POST' ? await readJson(req) : undefined;
       const sid = req.headers['mcp-session-id'];
       let transport = typeof sid === 'string' ? sessions.get(sid) : undefined;
@@ -108,10 +106,7 @@ export async function startConformanceBackend(): Promise<ConformanceBackend> {
           sessionIdGenerator: () => randomUUID(),
           eventStore: new MemoryEventStore(),
           retryInterval: 100,
-          onsessioninitialized: (id) => {
-            sessions.set(id, t);
-            initialized++;
-          },
+          onsessioninitialized: (id) => void sessions.set(id, t),
         });
         t.onclose = () => {
           if (t.sessionId) sessions.delete(t.sessionId);
@@ -121,13 +116,12 @@ export async function startConformanceBackend(): Promise<ConformanceBackend> {
       }
       await transport.handleRequest(req, res, body);
     } catch (err) {
-      if (!res.headersSent) reply(res, 500, String(err));
+      if (!res.headersSent) reply(res, err instanceof SyntaxError ? 400 : 500, String(err));
     }
   });
   const base = await listen(http);
   return {
     url: `${base}/mcp`,
-    sessionCount: () => initialized,
     async close() {
       for (const t of sessions.values()) await t.close().catch(() => undefined);
       await closeServer(http);
