@@ -1,10 +1,11 @@
 /**
- * The official MCP conformance suite (`@modelcontextprotocol/conformance`, all server scenarios)
+ * The official MCP conformance suite (`@modelcontextprotocol/conformance`, its server scenarios)
  * run three ways against one backend that passes them all: directly, through the standalone
- * gateway, and through the Envoy topology (envoy/envoy.yaml, ext_proc, xDS). Every scenario the
- * gateway serves today must pass through both, as it does directly; the others are listed with
- * the reason they do not. Needs `bash scripts/install-components.sh` (Envoy, and the suite with
- * the Node 22 it runs on).
+ * gateway, and through the Envoy topology (envoy/envoy.yaml, ext_proc, xDS); with the pinned
+ * release (every scenario) and with the next version (`--spec-version 2025-11-25`). Every scenario
+ * the gateway serves today must pass through both gateways as it does directly; the others are
+ * listed with the reason they do not. Needs `bash scripts/install-components.sh` (Envoy, and the
+ * suites with the Node 22 they run on).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningExtProc } from '../../src/extproc/run.js';
