@@ -41,6 +41,8 @@ export interface RunConformanceOptions {
   readonly version?: ConformanceSuite;
   /** `all` (default: pending scenarios too), `active` or `pending`. */
   readonly suite?: 'all' | 'active' | 'pending';
+  /** Just this scenario (instead of `suite`), e.g. to look at one while fixing it. */
+  readonly scenario?: string;
   /** Only the scenarios of this spec revision, e.g. `2025-11-25`. */
   readonly specVersion?: string;
   /** The whole run is killed after this; default 120 s. */
@@ -76,13 +78,13 @@ function summarised(output: string): string[] {
 }
 
 /**
- * `conformance server --url <url> --suite all`, bounded by `timeoutMs`. A scenario the CLI
+ * `conformance server --url <url> --suite all` (or `--scenario`), bounded by `timeoutMs`. A scenario the CLI
  * summarised but wrote no checks for (it threw) counts as failed.
  */
 export async function runConformance(url: string, opts: RunConformanceOptions = {}): Promise<ConformanceRun> {
   const { node, cli } = conformanceCli(opts.version);
   const dir = makeTempDir('conformance');
-  const args = [cli, 'server', '--url', url, '--suite', opts.suite ?? 'all', '-o', dir];
+  const args = [cli, 'server', '--url', url, ...(opts.scenario ? ['--scenario', opts.scenario] : ['--suite', opts.suite ?? 'all']), '-o', dir];
   if (opts.specVersion) args.push('--spec-version', opts.specVersion);
   const timeoutMs = opts.timeoutMs ?? 120_000;
   try {
