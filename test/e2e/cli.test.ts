@@ -112,21 +112,11 @@ describe('mcp-gateway CLI', () => {
     const file = await configFile(
       `logging: { level: info }\nbackends:\n  - name: orders\n    kind: rest\n    urls: ["${api.url}"]\n    tools: [{ name: get_order, http: { path: "/orders/{id}" } }]\n`,
     );
-    const child = spawn(process.execPath, [CLI, 'standalone', '--config', file, '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const { child, url, exited } = await startCli(file);
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (d) => {
-          out += d;
-          const m = /"url":"([^"]+)".*mcp gateway listening/.exec(out);
-          if (m) resolve(m[1]!);
-        });
-        child.on('exit', (code) => reject(new Error(`exited early with ${code}: ${out}`)));
-      });
       const { sessionId } = await rawInitialize(url);
       const res = await rawPost(url, sessionId, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'orders_get_order', arguments: { id: '1002' } } });
       expect((await jsonOf(res)).result.structuredContent.item).toBe('monitor');
-      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
     } finally {

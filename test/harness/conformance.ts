@@ -4,10 +4,10 @@
  * `checks.json` files. One CLI run covers every scenario: the suite runs them one after another,
  * each with its own client and session, in about as long as starting the CLI again would take.
  */
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { conformanceCli, type ConformanceSuite } from './components.js';
+import { runToEnd } from './process.js';
 import { makeTempDir, removeDir } from './tmp.js';
 
 /** One check of a scenario, as the suite writes it. */
@@ -88,21 +88,7 @@ export async function runConformance(url: string, opts: RunConformanceOptions = 
   if (opts.specVersion) args.push('--spec-version', opts.specVersion);
   const timeoutMs = opts.timeoutMs ?? 120_000;
   try {
-    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-      const child = spawn(node, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
-      let output = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      child.once('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-      child.once('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, output });
-      });
-    });
+    const { code, output } = await runToEnd(node, args, { timeoutMs, env: { ...process.env, NO_COLOR: '1' } });
     // 0: all passed; 1: some scenario failed. Anything else (killed, a usage error) is no result.
     if (code !== 0 && code !== 1) {
       throw new Error(`conformance suite against ${url} ended with ${code ?? `a kill after ${timeoutMs} ms`}\n--- output ---\n${output.slice(-4_000)}`);
