@@ -1,6 +1,7 @@
 import { ERRORS, wireError, type ErrorCode } from '../errors.js';
 import type { CatalogTool } from '../catalog/model.js';
 import type { JsonRpcId, JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from '../mcp/jsonrpc.js';
+import type { ListKind } from '../mcp/methods.js';
 import type { ProtocolVersion } from '../mcp/protocol.js';
 import type { Caller } from '../auth/caller.js';
 import type { SessionRecord } from '../session/store.js';
@@ -29,7 +30,7 @@ export interface GatewayRequest {
  * - respond: a complete JSON-RPC answer decided without any backend;
  * - accepted: a notification or response from the client (HTTP 202);
  * - initialize: create a session;
- * - list-tools: answer `tools/list` from the catalog;
+ * - list: answer an aggregated listing (`tools/list`, `resources/list`, …) from the catalog;
  * - call-tool: route `tools/call` to the tool's backend;
  * - open-stream / end-session: GET and DELETE on the endpoint.
  */
@@ -38,7 +39,7 @@ export type Decision =
   | { kind: 'respond'; session: SessionRecord; body: JsonRpcResponse }
   | { kind: 'accepted'; session: SessionRecord; message: JsonRpcMessage }
   | { kind: 'initialize'; message: JsonRpcRequest; protocolVersion: ProtocolVersion; caller: Caller }
-  | { kind: 'list-tools'; session: SessionRecord; message: JsonRpcRequest; cursor: string | undefined; caller: Caller; sourceIp: string | null }
+  | { kind: 'list'; list: ListKind; session: SessionRecord; message: JsonRpcRequest; cursor: string | undefined; caller: Caller; sourceIp: string | null }
   | { kind: 'set-log-level'; session: SessionRecord; message: JsonRpcRequest; level: string }
   | {
       kind: 'call-tool';

@@ -4,6 +4,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { InvalidCursorError } from '../catalog/snapshot.js';
 import { wireError } from '../errors.js';
 import { isNotification, isObject, success, type JsonRpcMessage, type JsonRpcRequest } from '../mcp/jsonrpc.js';
+import { serverCapabilities } from '../mcp/methods.js';
 import { HEADER_SESSION_ID } from '../mcp/protocol.js';
 import { newSessionRecord, type Principal, type SessionRecord, type SessionStore } from '../session/store.js';
 import { toolCallOf, type ToolCall, type ToolExecutor } from '../upstream/call.js';
@@ -12,7 +13,6 @@ import type { McpBackends } from '../upstream/mcp-backend.js';
 import type { Reply } from './reply.js';
 import type { StreamHub } from './streams.js';
 import type { ToolVisibility } from '../policy/visibility.js';
-import type { Caller } from '../auth/caller.js';
 import { inflightKey } from '../upstream/inflight.js';
 
 export interface BrokerOptions {
@@ -60,8 +60,8 @@ export class Broker {
       case 'accepted':
         this.notification(decision.session, decision.message);
         return { kind: 'empty', status: 202 };
-      case 'list-tools':
-        return this.listTools(decision.message, decision.cursor, decision.caller, decision.session, decision.sourceIp);
+      case 'list':
+        return this.list(decision);
       case 'set-log-level':
         await this.opts.sessions.setLogLevel(decision.session.id, decision.level);
         return json(success(decision.message.id, {}));
@@ -87,14 +87,15 @@ export class Broker {
     this.opts.logger.debug({ session: sessionRef(record.id), client: record.clientInfo, protocolVersion }, 'session created');
     const result = {
       protocolVersion,
-      capabilities: { tools: { listChanged: true }, logging: {} },
+      capabilities: serverCapabilities(),
       serverInfo: this.opts.serverInfo,
     };
     return { kind: 'json', status: 200, body: JSON.stringify(success(message.id, result)), headers: { [HEADER_SESSION_ID]: record.id } };
   }
 
-  /** The caller's page: the whole catalog, or only the tools policy lets this caller call. */
-  private async listTools(message: JsonRpcRequest, cursor: string | undefined, caller: Caller, session: SessionRecord, sourceIp: string | null): Promise<Reply> {
+  /** The caller's page: the whole listing, or only the entries policy lets this caller use. */
+  private async list(d: Extract<Decision, { kind: 'list' }>): Promise<Reply> {
+    const { message, cursor, caller, session, sourceIp } = d;
     try {
       const pager = await this.opts.visibility.pagerFor(caller, session, this.opts.catalog.current(), sourceIp);
       const page = pager.page(cursor);
