@@ -22,7 +22,7 @@ import { OidcVerifier } from './auth/oidc.js';
 import { createPolicy } from './policy/create.js';
 import { watchPolicySnippets } from './policy/consul-snippets.js';
 import { OpaPolicy } from './policy/opa.js';
-import { ToolVisibility } from './policy/visibility.js';
+import { ListVisibility } from './policy/visibility.js';
 import { Telemetry } from './telemetry/telemetry.js';
 
 /** The assembled core: what an adapter (standalone HTTP, Envoy ext_proc) drives. */
@@ -87,7 +87,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   const policy = createPolicy(config.policy, dispatcher, logger);
   let stopSnippets: (() => Promise<void>) | undefined;
   // Rules only change with the configuration, so their listings live as long as the catalog version.
-  const visibility = new ToolVisibility(policy, config.policy.engine === 'opa' ? config.policy.listCacheMs : Number.MAX_SAFE_INTEGER);
+  const visibility = new ListVisibility(policy, config.policy.engine === 'opa' ? config.policy.listCacheMs : Number.MAX_SAFE_INTEGER);
   const rest = restExecutor({ dispatcher, pools, credentials, defaultTimeoutMs: config.upstream.timeoutMs, wantsLog: (call) => Broker.wantsInfo(call.session) });
   const direct = new DirectCalls({
     mcp,

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Decision } from '../admission/decision.js';
 import type { Catalog } from '../catalog/catalog.js';
-import { InvalidCursorError } from '../catalog/snapshot.js';
+import { InvalidCursorError } from '../catalog/pager.js';
 import { wireError } from '../errors.js';
 import { isNotification, isObject, success, type JsonRpcMessage, type JsonRpcRequest } from '../mcp/jsonrpc.js';
 import { serverCapabilities } from '../mcp/methods.js';
@@ -12,7 +12,7 @@ import { sessionRef } from '../telemetry/audit.js';
 import type { McpBackends } from '../upstream/mcp-backend.js';
 import type { Reply } from './reply.js';
 import type { StreamHub } from './streams.js';
-import type { ToolVisibility } from '../policy/visibility.js';
+import type { ListVisibility } from '../policy/visibility.js';
 import { inflightKey } from '../upstream/inflight.js';
 
 export interface BrokerOptions {
@@ -21,7 +21,7 @@ export interface BrokerOptions {
   readonly rest: ToolExecutor;
   readonly mcp: McpBackends;
   readonly streams: StreamHub;
-  readonly visibility: ToolVisibility;
+  readonly visibility: ListVisibility;
   readonly logger: Logger;
   readonly serverInfo: { name: string; version: string; title?: string };
   /** Runs each tool call under audit, metrics and tracing (src/telemetry); without it calls run bare. */
@@ -97,7 +97,7 @@ export class Broker {
   private async list(d: Extract<Decision, { kind: 'list' }>): Promise<Reply> {
     const { message, cursor, caller, session, sourceIp } = d;
     try {
-      const pager = await this.opts.visibility.pagerFor(caller, session, this.opts.catalog.current(), sourceIp);
+      const pager = await this.opts.visibility.pagerFor(d.list, caller, session, this.opts.catalog.current(), sourceIp);
       const page = pager.page(cursor);
       const head = Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(message.id)},"result":`);
       return { kind: 'json', status: 200, body: [head, page.resultJson, CLOSE_BRACE] };

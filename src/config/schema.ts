@@ -227,19 +227,23 @@ export const configSchema = z
         z
           .object({
             engine: z.literal('rules'),
-            /** First rule whose `tools` glob matches decides; no matching rule denies. */
+            /** First rule whose glob for the kind asked about (tools, resource URIs, prompts) matches decides; no matching rule denies. */
             rules: z
               .array(
                 z
                   .object({
-                    tools: z.array(z.string().min(1)).min(1),
+                    tools: z.array(z.string().min(1)).default([]),
+                    /** Globs over resource URIs (as clients see them, namespaced) and URI templates. */
+                    resources: z.array(z.string().min(1)).default([]),
+                    prompts: z.array(z.string().min(1)).default([]),
                     allow: z.union([
                       z.literal('anyone'),
                       z.literal('nobody'),
                       z.object({ roles: z.array(z.string()), scopes: z.array(z.string()), subjects: z.array(z.string()), clients: z.array(z.string()) }).partial().strict(),
                     ]),
                   })
-                  .strict(),
+                  .strict()
+                  .refine((r) => r.tools.length + r.resources.length + r.prompts.length > 0, { message: 'needs at least one of tools, resources, prompts' }),
               )
               .min(1),
           })

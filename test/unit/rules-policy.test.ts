@@ -51,7 +51,7 @@ describe('built-in rules policy', () => {
   });
 
   it('filters a listing with the same rules', async () => {
-    const visible = await policy.visible(policySubject(caller('ann', ['support']), null, null), snapshot.sorted);
+    const visible = await policy.visible(policySubject(caller('ann', ['support']), null, null), snapshot.sorted.map((t) => toolPart(t, {})));
     expect([...visible].sort()).toEqual(['orders_create', 'orders_list', 'wiki_read']);
   });
 

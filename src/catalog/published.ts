@@ -1,0 +1,87 @@
+import type { BackendDescriptor, CatalogPrompt, CatalogResource, CatalogTemplate, Published } from './model.js';
+import { describeCollision, exposedName, findCollisions, prefixOf } from './naming.js';
+import type { UriRoutes } from './uri-router.js';
+import { exposedUri, literalPrefix, schemeOf } from './uris.js';
+
+/** Resources, templates and prompts of one snapshot, with what routes URIs and what went wrong. */
+export interface PublishedEntries {
+  readonly resources: ReadonlyMap<string, CatalogResource>;
+  readonly templates: ReadonlyMap<string, CatalogTemplate>;
+  readonly prompts: ReadonlyMap<string, CatalogPrompt>;
+  readonly routes: UriRoutes;
+  readonly problems: readonly string[];
+}
+
+/**
+ * Namespace what native backends publish besides tools: prompt names like tool names, URIs and
+ * URI templates by prefix (src/catalog/uris.ts). Colliding entries are left out and reported;
+ * so are prefixes two backends share and schemes two unprefixed backends claim (unlisted URIs of
+ * those cannot be routed). Nothing is resolved silently.
+ */
+export function buildPublished(backends: readonly BackendDescriptor[], published: ReadonlyMap<string, Published>, separator: string): PublishedEntries {
+  const problems: string[] = [];
+  const resources: CatalogResource[] = [];
+  const templates: CatalogTemplate[] = [];
+  const prompts: CatalogPrompt[] = [];
+  const prefixOwners: Array<{ name: string; owner: string; backend: string }> = [];
+  const schemeOwners = new Map<string, Set<string>>();
+  const unprefixed = new Set<string>();
+  for (const b of backends) {
+    if (b.kind !== 'mcp') continue;
+    const prefix = prefixOf(b);
+    if (prefix === '') unprefixed.add(b.name);
+    else prefixOwners.push({ name: prefix, owner: `backend "${b.name}"`, backend: b.name });
+    const p = published.get(b.name);
+    if (!p) continue;
+    const claim = (uri: string): void => {
+      const scheme = schemeOf(uri);
+      if (prefix !== '' || scheme === undefined) return;
+      const owners = schemeOwners.get(scheme) ?? new Set<string>();
+      owners.add(b.name);
+      schemeOwners.set(scheme, owners);
+    };
+    for (const r of p.resources) {
+      const uri = exposedUri(prefix, r.uri);
+      resources.push({ uri, upstreamUri: r.uri, backend: b.name, definition: { ...r, uri } });
+      claim(r.uri);
+    }
+    for (const t of p.resourceTemplates) {
+      const uriTemplate = exposedUri(prefix, t.uriTemplate);
+      templates.push({ uriTemplate, upstreamTemplate: t.uriTemplate, backend: b.name, definition: { ...t, uriTemplate }, literalPrefix: literalPrefix(uriTemplate) });
+      claim(t.uriTemplate);
+    }
+    for (const pr of p.prompts) {
+      const name = exposedName(b, pr.name, separator);
+      prompts.push({ name, upstreamName: pr.name, backend: b.name, definition: { ...pr, name } });
+    }
+  }
+  const byPrefix = new Map<string, string>();
+  const shared = findCollisions(prefixOwners);
+  for (const c of shared) problems.push(`${describeCollision(c, 'URI prefix')} (their namespaced URIs cannot be routed)`);
+  for (const { name, backend } of prefixOwners) if (!shared.some((c) => c.name === name)) byPrefix.set(name, backend);
+  const schemes = new Map<string, string>();
+  for (const [scheme, owners] of schemeOwners) {
+    if (owners.size === 1) schemes.set(scheme, [...owners][0]!);
+    else problems.push(`URI scheme "${scheme}" is claimed by ${[...owners].map((o) => `backend "${o}"`).join(' and ')}, which keep their URIs unchanged (prefix ""); unlisted URIs of that scheme cannot be routed; give one backend a prefix`);
+  }
+  const resourceMap = unique(resources, (r) => r.uri, (r) => `backend "${r.backend}" (resource "${r.upstreamUri}")`, 'resource URI', problems);
+  const templateMap = unique(templates, (t) => t.uriTemplate, (t) => `backend "${t.backend}" (template "${t.upstreamTemplate}")`, 'resource template', problems);
+  const promptMap = unique(prompts, (p) => p.name, (p) => `backend "${p.backend}" (prompt "${p.upstreamName}")`, 'prompt name', problems);
+  return {
+    resources: resourceMap,
+    templates: templateMap,
+    prompts: promptMap,
+    routes: { resources: resourceMap, templates: [...templateMap.values()], byPrefix, unprefixed, schemes },
+    problems,
+  };
+}
+
+/** Entries by key, without any key claimed more than once (those are reported). */
+function unique<T>(items: readonly T[], keyOf: (t: T) => string, ownerOf: (t: T) => string, what: string, problems: string[]): Map<string, T> {
+  const collisions = findCollisions(items.map((t) => ({ name: keyOf(t), owner: ownerOf(t) })));
+  const clashing = new Set(collisions.map((c) => c.name));
+  for (const c of collisions) problems.push(describeCollision(c, what));
+  const out = new Map<string, T>();
+  for (const t of items) if (!clashing.has(keyOf(t))) out.set(keyOf(t), t);
+  return out;
+}
