@@ -107,6 +107,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     logger,
     serverInfo: { name: 'mcp-gateway', version: VERSION, title: 'MCP Gateway' },
     observeCall: (call, execute) => telemetry.observeCall(call, execute),
+    observeRequest: (call, execute) => telemetry.observeRequest(call, execute),
     routedCalls: direct,
   });
   const admission = new Admission({

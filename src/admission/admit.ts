@@ -8,6 +8,8 @@ import { reject, type Decision, type GatewayRequest } from './decision.js';
 import { accepts, isJsonContentType } from './media.js';
 import { originMatcher } from './origin.js';
 import { toolCallDecision } from './tool-call.js';
+import type { RequestContext } from './authorize.js';
+import { completionDecision, promptDecision, resourceDecision } from './routed.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Caller } from '../auth/caller.js';
 import type { PolicyEngine } from '../policy/engine.js';
@@ -110,11 +112,18 @@ export class Admission {
       case 'aggregate':
         return this.list(route.list, r);
       case 'tool-name':
-        return toolCallDecision({ ...r, session: r.session!, catalog: this.opts.catalog(), authenticator: this.opts.authenticator, policy: this.opts.policy });
-      default:
-        // Described routes without a handler yet are not served.
-        return { kind: 'respond', session: r.session!, body: wireError('GW_METHOD_NOT_FOUND', r.message.id, `"${r.message.method}"`) };
+        return toolCallDecision(this.context(r));
+      case 'resource-uri':
+        return resourceDecision(this.context(r));
+      case 'prompt-name':
+        return promptDecision(this.context(r));
+      case 'completion-ref':
+        return completionDecision(this.context(r));
     }
+  }
+
+  private context(r: Admitted): RequestContext {
+    return { ...r, session: r.session!, catalog: this.opts.catalog(), authenticator: this.opts.authenticator, policy: this.opts.policy };
   }
 
   private answer(answer: GatewayAnswer, r: Admitted): Decision {

@@ -1,7 +1,7 @@
 import { ERRORS, wireError, type ErrorCode } from '../errors.js';
 import type { CatalogTool } from '../catalog/model.js';
 import type { JsonRpcId, JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from '../mcp/jsonrpc.js';
-import type { ListKind } from '../mcp/methods.js';
+import type { ListKind, PolicyKind } from '../mcp/methods.js';
 import type { ProtocolVersion } from '../mcp/protocol.js';
 import type { Caller } from '../auth/caller.js';
 import type { SessionRecord } from '../session/store.js';
@@ -32,6 +32,7 @@ export interface GatewayRequest {
  * - initialize: create a session;
  * - list: answer an aggregated listing (`tools/list`, `resources/list`, …) from the catalog;
  * - call-tool: route `tools/call` to the tool's backend;
+ * - forward: route a request by resource URI, prompt name or completion ref to its backend;
  * - open-stream / end-session: GET and DELETE on the endpoint.
  */
 export type Decision =
@@ -53,8 +54,31 @@ export type Decision =
       /** The request's trace context headers, continued to the backend. */
       trace?: TraceCarrier;
     }
+  | {
+      kind: 'forward';
+      session: SessionRecord;
+      message: JsonRpcRequest;
+      target: RoutedTarget;
+      caller: Caller;
+      /** The peer's address (audit trail). */
+      sourceIp: string | null;
+      /** The request's trace context headers, continued to the backend. */
+      trace?: TraceCarrier;
+    }
   | { kind: 'open-stream'; session: SessionRecord }
   | { kind: 'end-session'; session: SessionRecord };
+
+/** Where a routed request goes, and how it reads there. */
+export interface RoutedTarget {
+  readonly backend: string;
+  readonly kind: PolicyKind;
+  /** The URI or name as the client named it. */
+  readonly name: string;
+  /** The params in the backend's terms: its own URI, prompt name or completion ref. */
+  readonly params: Record<string, unknown>;
+  /** What the audit trail records as arguments (a prompt's arguments, a completion's argument). */
+  readonly arguments: Record<string, unknown>;
+}
 
 /** A rejection with the registry's status and JSON-RPC error body, keeping the request id when known. */
 export function reject(code: ErrorCode, id: JsonRpcId | null = null, detail?: string, headers?: Record<string, string>): Decision {

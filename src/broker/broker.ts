@@ -4,10 +4,10 @@ import type { Catalog } from '../catalog/catalog.js';
 import { InvalidCursorError } from '../catalog/pager.js';
 import { wireError } from '../errors.js';
 import { isNotification, isObject, success, type JsonRpcMessage, type JsonRpcRequest } from '../mcp/jsonrpc.js';
-import { serverCapabilities } from '../mcp/methods.js';
+import { LIST_CHANGED, serverCapabilities } from '../mcp/methods.js';
 import { HEADER_SESSION_ID } from '../mcp/protocol.js';
 import { newSessionRecord, type Principal, type SessionRecord, type SessionStore } from '../session/store.js';
-import { toolCallOf, type ToolCall, type ToolExecutor } from '../upstream/call.js';
+import { routedCallOf, toolCallOf, type RoutedCall, type RoutedExecutor, type ToolCall, type ToolExecutor } from '../upstream/call.js';
 import { sessionRef } from '../telemetry/audit.js';
 import type { McpBackends } from '../upstream/mcp-backend.js';
 import type { Reply } from './reply.js';
@@ -26,6 +26,8 @@ export interface BrokerOptions {
   readonly serverInfo: { name: string; version: string; title?: string };
   /** Runs each tool call under audit, metrics and tracing (src/telemetry); without it calls run bare. */
   readonly observeCall?: (call: ToolCall, execute: ToolExecutor) => AsyncGenerator<JsonRpcMessage>;
+  /** Runs each routed request (resources, prompts, completion) under audit and tracing. */
+  readonly observeRequest?: (call: RoutedCall, execute: RoutedExecutor) => AsyncGenerator<JsonRpcMessage>;
   /** Calls another transport carries (Envoy straight to a backend), for relaying cancellations. */
   readonly routedCalls?: { cancel(sessionId: string, requestId: string | number, reason: string): boolean };
 }
@@ -43,7 +45,9 @@ export class Broker {
 
   constructor(private readonly opts: BrokerOptions) {
     opts.sessions.onExpired((r) => void this.release(r));
-    opts.catalog.onChange(() => opts.streams.broadcast({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' }));
+    opts.catalog.onChange((_s, changed) => {
+      for (const method of new Set([...changed].map((list) => LIST_CHANGED[list]))) opts.streams.broadcast({ jsonrpc: '2.0', method });
+    });
   }
 
   async handle(decision: Decision): Promise<Reply> {
@@ -67,6 +71,8 @@ export class Broker {
         return json(success(decision.message.id, {}));
       case 'call-tool':
         return this.callTool(decision);
+      case 'forward':
+        return this.forward(decision);
       case 'open-stream':
         return { kind: 'stream', session: decision.session };
       case 'end-session': {
@@ -108,17 +114,32 @@ export class Broker {
   }
 
   private callTool(d: Extract<Decision, { kind: 'call-tool' }>): Reply {
-    const { session, message: request, tool } = d;
-    const backend = this.opts.catalog.current().backends.get(tool.backend);
+    const backend = this.opts.catalog.current().backends.get(d.tool.backend);
+    if (!backend) return json(wireError('GW_UNKNOWN_TOOL', d.message.id, `"${d.tool.name}" (its backend is gone)`));
+    return this.run(d.session, d.message, (abort) => {
+      const call = toolCallOf(d, backend, abort);
+      const execute: ToolExecutor = d.tool.route.kind === 'rest' ? this.opts.rest : (c) => this.opts.mcp.execute(c);
+      return this.opts.observeCall ? this.opts.observeCall(call, execute) : execute(call);
+    });
+  }
+
+  /** A request routed by URI, prompt name or completion ref: sent in the client's backend session. */
+  private forward(d: Extract<Decision, { kind: 'forward' }>): Reply {
+    const backend = this.opts.catalog.current().backends.get(d.target.backend);
+    if (backend?.kind !== 'mcp') return json(wireError('GW_RESOURCE_NOT_FOUND', d.message.id, `"${d.target.name}" (its backend is gone)`));
+    return this.run(d.session, d.message, (abort) => {
+      const call = routedCallOf(d, backend, abort);
+      const execute: RoutedExecutor = (c) => this.opts.mcp.forward(c);
+      return this.opts.observeRequest ? this.opts.observeRequest(call, execute) : execute(call);
+    });
+  }
+
+  /** Run a request that reaches a backend, cancellable by the client while it runs on this process. */
+  private run(session: SessionRecord, request: JsonRpcRequest, start: (abort: AbortController) => AsyncGenerator<JsonRpcMessage>): Reply {
     const abort = new AbortController();
-    if (!backend) {
-      return json(wireError('GW_UNKNOWN_TOOL', request.id, `"${tool.name}" (its backend is gone)`));
-    }
     const key = inflightKey(session.id, request.id);
     this.inflight.set(key, abort);
-    const call = toolCallOf(d, backend, abort);
-    const execute: ToolExecutor = tool.route.kind === 'rest' ? this.opts.rest : (c) => this.opts.mcp.execute(c);
-    const messages = this.opts.observeCall ? this.opts.observeCall(call, execute) : execute(call);
+    const messages = start(abort);
     const finish = (): void => {
       if (this.inflight.get(key) === abort) this.inflight.delete(key);
     };

@@ -10,6 +10,14 @@ export type PolicyKind = 'tool' | 'resource' | 'prompt' | 'completion';
 /** The aggregated listings, by the key of their result array. */
 export type ListKind = 'tools' | 'resources' | 'resourceTemplates' | 'prompts';
 
+/** The notification that tells clients a listing changed (resources and templates share one). */
+export const LIST_CHANGED: { readonly [K in ListKind]: string } = {
+  tools: 'notifications/tools/list_changed',
+  resources: 'notifications/resources/list_changed',
+  resourceTemplates: 'notifications/resources/list_changed',
+  prompts: 'notifications/prompts/list_changed',
+};
+
 /** What the gateway answers itself, without any backend. */
 export type GatewayAnswer = 'initialize' | 'ping' | 'set-log-level';
 
@@ -57,6 +65,14 @@ const METHODS: readonly MethodSpec[] = [
   { method: 'logging/setLevel', session: true, route: { by: 'gateway', answer: 'set-log-level' }, policy: null, audit: 'denials', envoyDirect: false, capability: 'logging' },
   { method: 'tools/list', session: true, route: { by: 'aggregate', list: 'tools' }, policy: 'tool', audit: 'denials', envoyDirect: false, capability: 'tools' },
   { method: 'tools/call', session: true, route: { by: 'tool-name' }, policy: 'tool', audit: 'call', envoyDirect: true, capability: 'tools' },
+  { method: 'resources/list', session: true, route: { by: 'aggregate', list: 'resources' }, policy: 'resource', audit: 'denials', envoyDirect: false, capability: 'resources' },
+  { method: 'resources/templates/list', session: true, route: { by: 'aggregate', list: 'resourceTemplates' }, policy: 'resource', audit: 'denials', envoyDirect: false, capability: 'resources' },
+  { method: 'resources/read', session: true, route: { by: 'resource-uri' }, policy: 'resource', audit: 'call', envoyDirect: false, capability: 'resources' },
+  { method: 'resources/subscribe', session: true, route: { by: 'resource-uri' }, policy: 'resource', audit: 'call', envoyDirect: false, capability: 'resources' },
+  { method: 'resources/unsubscribe', session: true, route: { by: 'resource-uri' }, policy: 'resource', audit: 'call', envoyDirect: false, capability: 'resources' },
+  { method: 'prompts/list', session: true, route: { by: 'aggregate', list: 'prompts' }, policy: 'prompt', audit: 'denials', envoyDirect: false, capability: 'prompts' },
+  { method: 'prompts/get', session: true, route: { by: 'prompt-name' }, policy: 'prompt', audit: 'call', envoyDirect: false, capability: 'prompts' },
+  { method: 'completion/complete', session: true, route: { by: 'completion-ref' }, policy: 'completion', audit: 'call', envoyDirect: false, capability: 'completions' },
 ];
 
 const BY_NAME: ReadonlyMap<string, MethodSpec> = new Map(METHODS.map((m) => [m.method, m]));

@@ -5,7 +5,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { isResponse, toJson, type JsonRpcMessage, type JsonRpcResponse } from '../mcp/jsonrpc.js';
 import type { SessionRecord, SessionStore } from '../session/store.js';
-import type { ToolCall, ToolExecutor } from '../upstream/call.js';
+import type { RoutedCall, RoutedExecutor, ToolCall, ToolExecutor } from '../upstream/call.js';
 import type { Pools } from '../upstream/pool.js';
 import { ERROR_META_KEY } from '../upstream/results.js';
 import { AuditLog, sessionRef, type AuditClient, type AuditPrincipal } from './audit.js';
@@ -78,6 +78,8 @@ export class Telemetry implements AdmissionObserver {
         request: t.requestId ?? null,
         principal: t.caller ? principalOf(t.caller) : null,
         client: clientOf(t.caller, t.session, d.request.remoteAddress ?? null),
+        kind: t.kind ?? null,
+        target: t.target ?? t.tool ?? null,
         tool: t.tool ?? null,
         backend: t.backend ?? null,
         arguments: t.arguments ? this.redact(t.arguments) : null,
@@ -98,42 +100,57 @@ export class Telemetry implements AdmissionObserver {
   /**
    * Run a tool call through `execute` inside an `mcp.tools/call` span whose context travels to
    * the backend; when the call ends (answered, failed, cancelled or abandoned by the client) it
-   * is counted, timed, and written as one `mcp.tool_call` audit event. A plain iterator rather
-   * than an async generator: this sits on every call, and a generator layer costs microtasks.
+   * is counted, timed, and written as one `mcp.tool_call` audit event.
    */
   observeCall(call: ToolCall, execute: ToolExecutor): AsyncGenerator<JsonRpcMessage> {
     const rec = this.start(call);
-    const inner = execute(rec.call);
-    let ended = false;
-    const end = (crashed: boolean): void => {
-      if (ended) return;
-      ended = true;
-      this.finish(rec, crashed);
-    };
-    const it: AsyncGenerator<JsonRpcMessage> = {
-      next: () =>
-        inner.next().then(
-          (r) => {
-            if (r.done) end(false);
-            else if (isResponse(r.value)) rec.response = r.value;
-            return r;
-          },
-          (err: unknown) => {
-            end(true);
-            throw err;
-          },
-        ),
-      return: (value) => {
-        end(false);
-        return inner.return(value);
-      },
-      throw: (err: unknown) => {
-        end(true);
-        return inner.throw(err);
-      },
-      [Symbol.asyncIterator]: () => it,
-    };
-    return it;
+    return watch(execute(rec.call), rec, (crashed) => this.finish(rec, crashed));
+  }
+
+  /**
+   * The same for a request routed by URI, prompt name or completion ref (`resources/read`,
+   * `prompts/get`, `completion/complete`, subscriptions): a span, and one `mcp.request` audit
+   * event when it ends.
+   */
+  observeRequest(call: RoutedCall, execute: RoutedExecutor): AsyncGenerator<JsonRpcMessage> {
+    const method = call.request.method;
+    const span = startCallSpan(call.trace, { 'mcp.method.name': method, 'mcp.gateway.target': call.target, 'mcp.gateway.backend': call.backend.name });
+    const rec: RequestRecord = { started: performance.now(), span, call, instance: null, response: undefined };
+    rec.call = { ...call, onInstance: (url) => (rec.instance = url), ...(span.headers ? { outboundHeaders: span.headers } : {}) };
+    return watch(execute(rec.call), rec, (crashed) => this.finishRequest(rec, crashed));
+  }
+
+  private finishRequest(rec: RequestRecord, crashed: boolean): void {
+    try {
+      const { call, span, response, instance } = rec;
+      const [outcome, errorCode] = crashed ? (['internal_error', 'GW_INTERNAL'] as const) : response ? requestOutcomeOf(response) : (['cancelled', null] as const);
+      const ms = performance.now() - rec.started;
+      if (span.span) endCallSpan(span, outcome, instance ? { 'mcp.gateway.instance': instance } : {});
+      if (!this.audit.enabled) return;
+      this.audit.emit({
+        event: 'mcp.request',
+        time: new Date().toISOString(),
+        session: sessionRef(call.session.id),
+        request: call.request.id,
+        principal: principalOf(call.caller),
+        client: clientOf(call.caller, call.session, call.sourceIp ?? null),
+        method: call.request.method,
+        kind: call.kind,
+        target: text(call.target, 1024),
+        tool: null,
+        backend: call.backend.name,
+        arguments: this.redact(call.arguments),
+        traceId: span.traceId ?? null,
+        latencyMs: round(ms),
+        decision: 'allow',
+        instance,
+        outcome,
+        errorCode,
+        bytes: response ? Buffer.byteLength(toJson(response)) : 0,
+      });
+    } catch (err) {
+      this.logger.error({ err }, 'recording a request failed');
+    }
   }
 
   private start(call: ToolCall): CallRecord {
@@ -163,6 +180,8 @@ export class Telemetry implements AdmissionObserver {
         request: call.request.id,
         principal: principalOf(call.caller),
         client: clientOf(call.caller, call.session, call.sourceIp ?? null),
+        kind: 'tool',
+        target: tool.name,
         tool: tool.name,
         backend: backend.name,
         arguments: this.redact(call.arguments),
@@ -178,6 +197,53 @@ export class Telemetry implements AdmissionObserver {
       this.logger.error({ err }, 'recording a tool call failed');
     }
   }
+}
+
+/**
+ * `inner`, noting its response in `rec` and calling `end` once when it ends (answered, failed,
+ * cancelled or abandoned by the client). A plain iterator rather than an async generator: this
+ * sits on every call, and a generator layer costs microtasks.
+ */
+function watch(inner: AsyncGenerator<JsonRpcMessage>, rec: { response: JsonRpcResponse | undefined }, end: (crashed: boolean) => void): AsyncGenerator<JsonRpcMessage> {
+  let ended = false;
+  const once = (crashed: boolean): void => {
+    if (ended) return;
+    ended = true;
+    end(crashed);
+  };
+  const it: AsyncGenerator<JsonRpcMessage> = {
+    next: () =>
+      inner.next().then(
+        (r) => {
+          if (r.done) once(false);
+          else if (isResponse(r.value)) rec.response = r.value;
+          return r;
+        },
+        (err: unknown) => {
+          once(true);
+          throw err;
+        },
+      ),
+    return: (value) => {
+      once(false);
+      return inner.return(value);
+    },
+    throw: (err: unknown) => {
+      once(true);
+      return inner.throw(err);
+    },
+    [Symbol.asyncIterator]: () => it,
+  };
+  return it;
+}
+
+/** One running routed request, from {@link Telemetry.observeRequest} to its end. */
+interface RequestRecord {
+  readonly started: number;
+  readonly span: CallSpan;
+  call: RoutedCall;
+  instance: string | null;
+  response: JsonRpcResponse | undefined;
 }
 
 /** One running call, from {@link Telemetry.observeCall} to its end. */
@@ -202,6 +268,15 @@ function outcomeOf(r: JsonRpcResponse): readonly [CallOutcome, string | null] {
   if (typeof code !== 'string') return ['tool_error', null];
   if (code === TIMEOUT) return ['timeout', code];
   return [UPSTREAM_FAILURES.has(code) ? 'upstream_error' : 'tool_error', code];
+}
+
+/** How a routed request ended: the gateway's upstream error codes, or the backend's own JSON-RPC error. */
+function requestOutcomeOf(r: JsonRpcResponse): readonly [CallOutcome, string | null] {
+  if (!('error' in r)) return ['ok', null];
+  const code = (r.error.data as { code?: unknown } | undefined)?.code;
+  if (code === TIMEOUT) return ['timeout', code];
+  if (typeof code === 'string' && code.startsWith('GW_UPSTREAM_')) return ['upstream_error', code];
+  return ['backend_error', typeof code === 'string' ? code : `jsonrpc:${r.error.code}`];
 }
 
 function principalOf(caller: Caller): AuditPrincipal {

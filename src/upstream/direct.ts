@@ -138,7 +138,7 @@ export class DirectCalls {
         return { kind: 'cancelled' };
       }
       // The telemetry hook waits for `end`, even when the failure is a bug that is rethrown.
-      let body = success(d.message.id, toolError('GW_INTERNAL', undefined));
+      let body: JsonRpcResponse = success(d.message.id, toolError('GW_INTERNAL', undefined));
       try {
         // Undefined only for a client cancellation, which returned above.
         body = failureAnswer(err, deadline, d.message.id, backend.name) ?? body;

@@ -25,6 +25,12 @@ describe('the one description of every MCP method', () => {
   });
 
   it('announces in initialize exactly the capabilities it serves', () => {
-    expect(serverCapabilities()).toEqual({ tools: { listChanged: true }, logging: {} });
+    expect(serverCapabilities()).toEqual({
+      tools: { listChanged: true },
+      resources: { listChanged: true, subscribe: true },
+      prompts: { listChanged: true },
+      completions: {},
+      logging: {},
+    });
   });
 });
