@@ -61,6 +61,8 @@ export interface PromptDefinition {
 
 /** What a native MCP backend publishes through its own lists (only those its capabilities declare). */
 export interface Published {
+  /** The backend declared the `resources` capability: its answers may name its resources. */
+  readonly servesResources: boolean;
   readonly tools: readonly ToolDefinition[];
   readonly resources: readonly ResourceDefinition[];
   readonly resourceTemplates: readonly ResourceTemplateDefinition[];

@@ -9,6 +9,8 @@ export interface PublishedEntries {
   readonly templates: ReadonlyMap<string, CatalogTemplate>;
   readonly prompts: ReadonlyMap<string, CatalogPrompt>;
   readonly routes: UriRoutes;
+  /** Backends whose answers name resources under a namespace: they must pass the gateway to be rewritten. */
+  readonly rewritten: ReadonlySet<string>;
   readonly problems: readonly string[];
 }
 
@@ -26,6 +28,7 @@ export function buildPublished(backends: readonly BackendDescriptor[], published
   const prefixOwners: Array<{ name: string; owner: string; backend: string }> = [];
   const schemeOwners = new Map<string, Set<string>>();
   const unprefixed = new Set<string>();
+  const rewritten = new Set<string>();
   for (const b of backends) {
     if (b.kind !== 'mcp') continue;
     const prefix = prefixOf(b);
@@ -33,6 +36,7 @@ export function buildPublished(backends: readonly BackendDescriptor[], published
     else prefixOwners.push({ name: prefix, owner: `backend "${b.name}"`, backend: b.name });
     const p = published.get(b.name);
     if (!p) continue;
+    if (p.servesResources && prefix !== '') rewritten.add(b.name);
     const claim = (uri: string): void => {
       const scheme = schemeOf(uri);
       if (prefix !== '' || scheme === undefined) return;
@@ -72,6 +76,7 @@ export function buildPublished(backends: readonly BackendDescriptor[], published
     templates: templateMap,
     prompts: promptMap,
     routes: { resources: resourceMap, templates: [...templateMap.values()], byPrefix, unprefixed, schemes },
+    rewritten,
     problems,
   };
 }

@@ -39,6 +39,11 @@ export class CatalogSnapshot {
   readonly prompts: ReadonlyMap<string, CatalogPrompt>;
   /** Routes any URI a client names (listed, namespaced, or of a template) to its backend. */
   readonly uris: UriRouter;
+  /**
+   * Native backends whose answers name resources under a namespaced URI (src/catalog/uris.ts):
+   * their tool results must pass through the gateway to be rewritten, not go straight to the client.
+   */
+  readonly rewritesUris: ReadonlySet<string>;
   private readonly checks = new Map<string, ArgumentCheck | null>();
 
   constructor(
@@ -55,6 +60,7 @@ export class CatalogSnapshot {
     this.templates = published.templates;
     this.prompts = published.prompts;
     this.uris = new UriRouter(published.routes);
+    this.rewritesUris = published.rewritten;
     this.lists = {
       tools: this.pager,
       resources: Pager.of(LISTINGS.resources, published.resources.values(), pageSize),

@@ -172,7 +172,10 @@ export class DirectCalls {
 
   private backendOf(d: CallTool, routable: (backend: McpBackendConfig) => boolean): McpBackendConfig | undefined {
     if (d.tool.route.kind !== 'mcp') return undefined;
-    const backend = this.opts.catalog().backends.get(d.tool.backend);
+    const snapshot = this.opts.catalog();
+    // Its results may link to its resources, whose URIs only the broker rewrites for the client.
+    if (snapshot.rewritesUris.has(d.tool.backend)) return undefined;
+    const backend = snapshot.backends.get(d.tool.backend);
     return backend?.kind === 'mcp' && routable(backend) ? backend : undefined;
   }
 }

@@ -63,6 +63,7 @@ export class McpBackends {
         try {
           const has = (cap: string): boolean => isObject(capabilities[cap]);
           return {
+            servesResources: has('resources'),
             tools: await list<ToolDefinition>('tools/list', 'tools', (t) => typeof t.name === 'string' && isObject(t.inputSchema)),
             resources: has('resources') ? await list<ResourceDefinition>('resources/list', 'resources', (r) => typeof r.uri === 'string' && typeof r.name === 'string') : [],
             resourceTemplates: has('resources')

@@ -6,7 +6,7 @@ import { backendSchema } from '../../src/config/schema.js';
 
 const mcp = (name: string, prefix?: string): BackendDescriptor =>
   backendSchema.parse({ name, kind: 'mcp', urls: ['http://127.0.0.1:2/mcp'], ...(prefix === undefined ? {} : { prefix }) });
-const published = (p: Partial<Published>): Published => ({ tools: [], resources: [], resourceTemplates: [], prompts: [], ...p });
+const published = (p: Partial<Published>): Published => ({ servesResources: true, tools: [], resources: [], resourceTemplates: [], prompts: [], ...p }) as Published;
 const res = (uri: string) => ({ uri, name: uri });
 
 function snapshot(backends: BackendDescriptor[], pub: Record<string, Partial<Published>>) {
