@@ -25,12 +25,19 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly toolCalls: Counter<'tool' | 'backend' | 'outcome'>;
   private readonly duration: Histogram<'backend' | 'outcome'>;
+  private readonly requests: Counter<'method' | 'backend' | 'outcome'>;
   private readonly denials: Counter<'reason_code'>;
   private readonly auditDrops: Counter;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
     this.toolCalls = new Counter({ name: 'mcp_gateway_tool_calls_total', help: 'tools/call requests that reached a backend, by outcome', labelNames: ['tool', 'backend', 'outcome'], registers });
+    this.requests = new Counter({
+      name: 'mcp_gateway_requests_total',
+      help: 'Requests routed to a backend by resource URI, prompt name or completion ref, by method and outcome',
+      labelNames: ['method', 'backend', 'outcome'],
+      registers,
+    });
     this.duration = new Histogram({
       name: 'mcp_gateway_tool_call_duration_seconds',
       help: 'Time from admission to the end of a tools/call (backend time included)',
@@ -89,6 +96,11 @@ export class GatewayMetrics {
   call(tool: string, backend: string, outcome: CallOutcome, seconds: number): void {
     this.toolCalls.inc({ tool, backend, outcome });
     this.duration.observe({ backend, outcome }, seconds);
+  }
+
+  /** A routed request (resources/read, prompts/get, completion/complete, subscriptions) that ran. */
+  request(method: string, backend: string, outcome: CallOutcome): void {
+    this.requests.inc({ method, backend, outcome });
   }
 
   denied(code: string): void {

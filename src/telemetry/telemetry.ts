@@ -125,6 +125,7 @@ export class Telemetry implements AdmissionObserver {
       const { call, span, response, instance } = rec;
       const [outcome, errorCode] = crashed ? (['internal_error', 'GW_INTERNAL'] as const) : response ? requestOutcomeOf(response) : (['cancelled', null] as const);
       const ms = performance.now() - rec.started;
+      this.metrics.request(call.request.method, call.backend.name, outcome);
       if (span.span) endCallSpan(span, outcome, instance ? { 'mcp.gateway.instance': instance } : {});
       if (!this.audit.enabled) return;
       this.audit.emit({
