@@ -5,7 +5,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { isResponse, toJson, type JsonRpcMessage, type JsonRpcResponse } from '../mcp/jsonrpc.js';
 import type { SessionRecord, SessionStore } from '../session/store.js';
-import type { RoutedCall, RoutedExecutor, ToolCall, ToolExecutor } from '../upstream/call.js';
+import type { RoutedCall, RoutedExecutor, ToolCall, ToolExecutor, UpstreamCall } from '../upstream/call.js';
 import type { Pools } from '../upstream/pool.js';
 import { ERROR_META_KEY } from '../upstream/results.js';
 import { AuditLog, sessionRef, type AuditClient, type AuditPrincipal } from './audit.js';
@@ -115,89 +115,74 @@ export class Telemetry implements AdmissionObserver {
   observeRequest(call: RoutedCall, execute: RoutedExecutor): AsyncGenerator<JsonRpcMessage> {
     const method = call.request.method;
     const span = startCallSpan(call.trace, { 'mcp.method.name': method, 'mcp.gateway.target': call.target, 'mcp.gateway.backend': call.backend.name });
-    const rec: RequestRecord = { started: performance.now(), span, call, instance: null, response: undefined };
+    const rec: Running<RoutedCall> = { started: performance.now(), span, call, instance: null, response: undefined };
     rec.call = { ...call, onInstance: (url) => (rec.instance = url), ...(span.headers ? { outboundHeaders: span.headers } : {}) };
     return watch(execute(rec.call), rec, (crashed) => this.finishRequest(rec, crashed));
   }
 
-  private finishRequest(rec: RequestRecord, crashed: boolean): void {
+  private finishRequest(rec: Running<RoutedCall>, crashed: boolean): void {
     try {
-      const { call, span, response, instance } = rec;
-      const [outcome, errorCode] = crashed ? (['internal_error', 'GW_INTERNAL'] as const) : response ? requestOutcomeOf(response) : (['cancelled', null] as const);
-      const ms = performance.now() - rec.started;
+      const { call, span } = rec;
+      const [outcome, errorCode] = settled(rec, crashed, requestOutcomeOf);
       this.metrics.request(call.request.method, call.backend.name, outcome);
-      if (span.span) endCallSpan(span, outcome, instance ? { 'mcp.gateway.instance': instance } : {});
+      if (span.span) endCallSpan(span, outcome, rec.instance ? { 'mcp.gateway.instance': rec.instance } : {});
       if (!this.audit.enabled) return;
-      this.audit.emit({
-        event: 'mcp.request',
-        time: new Date().toISOString(),
-        session: sessionRef(call.session.id),
-        request: call.request.id,
-        principal: principalOf(call.caller),
-        client: clientOf(call.caller, call.session, call.sourceIp ?? null),
-        method: call.request.method,
-        kind: call.kind,
-        target: text(call.target, 1024),
-        tool: null,
-        backend: call.backend.name,
-        arguments: this.redact(call.arguments),
-        traceId: span.traceId ?? null,
-        latencyMs: round(ms),
-        decision: 'allow',
-        instance,
-        outcome,
-        errorCode,
-        bytes: response ? Buffer.byteLength(toJson(response)) : 0,
-      });
+      this.audit.emit({ event: 'mcp.request', method: call.request.method, kind: call.kind, target: text(call.target, 1024), tool: null, ...this.ran(rec), outcome, errorCode });
     } catch (err) {
       this.logger.error({ err }, 'recording a request failed');
     }
   }
 
-  private start(call: ToolCall): CallRecord {
+  private start(call: ToolCall): Running<ToolCall> {
     const { tool, backend } = call;
     const span = startCallSpan(call.trace, { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': tool.name, 'mcp.gateway.backend': backend.name });
     const log = this.logger.isLevelEnabled('debug') ? this.logger.child({ session: sessionRef(call.session.id), request: call.request.id }) : undefined;
     log?.debug({ tool: tool.name, backend: backend.name }, 'tool call');
-    const rec: CallRecord = { started: performance.now(), span, log, call, instance: null, response: undefined };
+    const rec: Running<ToolCall> = { started: performance.now(), span, log, call, instance: null, response: undefined };
     rec.call = { ...call, onInstance: (url) => (rec.instance = url), ...(span.headers ? { outboundHeaders: span.headers } : {}) };
     return rec;
   }
 
-  private finish(rec: CallRecord, crashed: boolean): void {
+  private finish(rec: Running<ToolCall>, crashed: boolean): void {
     try {
-      const { call, span, response, instance } = rec;
+      const { call, span, instance } = rec;
       const { tool, backend } = call;
-      const [outcome, errorCode] = crashed ? (['internal_error', 'GW_INTERNAL'] as const) : response ? outcomeOf(response) : (['cancelled', null] as const);
+      const [outcome, errorCode] = settled(rec, crashed, outcomeOf);
       const ms = performance.now() - rec.started;
       this.metrics.call(tool.name, backend.name, outcome, ms / 1000);
       if (span.span) endCallSpan(span, outcome, instance ? { 'mcp.gateway.instance': instance } : {});
       rec.log?.debug({ outcome, errorCode, instance, ms: round(ms) }, 'tool call ended');
       if (!this.audit.enabled) return;
-      this.audit.emit({
-        event: 'mcp.tool_call',
-        time: new Date().toISOString(),
-        session: sessionRef(call.session.id),
-        request: call.request.id,
-        principal: principalOf(call.caller),
-        client: clientOf(call.caller, call.session, call.sourceIp ?? null),
-        kind: 'tool',
-        target: tool.name,
-        tool: tool.name,
-        backend: backend.name,
-        arguments: this.redact(call.arguments),
-        traceId: span.traceId ?? null,
-        latencyMs: round(ms),
-        decision: 'allow',
-        instance,
-        outcome,
-        errorCode,
-        bytes: response ? Buffer.byteLength(toJson(response)) : 0,
-      });
+      this.audit.emit({ event: 'mcp.tool_call', kind: 'tool', target: tool.name, tool: tool.name, ...this.ran(rec), outcome, errorCode });
     } catch (err) {
       this.logger.error({ err }, 'recording a tool call failed');
     }
   }
+
+  /** The audit fields every call that ran shares: who, in which session, where, how long, how big. */
+  private ran(rec: Running<UpstreamCall>) {
+    const { call, span, response, instance } = rec;
+    return {
+      time: new Date().toISOString(),
+      session: sessionRef(call.session.id),
+      request: call.request.id,
+      principal: principalOf(call.caller),
+      client: clientOf(call.caller, call.session, call.sourceIp ?? null),
+      backend: call.backend.name,
+      arguments: this.redact(call.arguments),
+      traceId: span.traceId ?? null,
+      latencyMs: round(performance.now() - rec.started),
+      decision: 'allow' as const,
+      instance,
+      bytes: response ? Buffer.byteLength(toJson(response)) : 0,
+    };
+  }
+}
+
+/** How a call ended: a crash, its response as `classify` reads it, or no response (cancelled). */
+function settled(rec: Running<UpstreamCall>, crashed: boolean, classify: (r: JsonRpcResponse) => readonly [CallOutcome, string | null]): readonly [CallOutcome, string | null] {
+  if (crashed) return ['internal_error', 'GW_INTERNAL'];
+  return rec.response ? classify(rec.response) : ['cancelled', null];
 }
 
 /**
@@ -238,22 +223,13 @@ function watch(inner: AsyncGenerator<JsonRpcMessage>, rec: { response: JsonRpcRe
   return it;
 }
 
-/** One running routed request, from {@link Telemetry.observeRequest} to its end. */
-interface RequestRecord {
+/** One running call or routed request, from {@link Telemetry.observeCall} or {@link Telemetry.observeRequest} to its end. */
+interface Running<C extends UpstreamCall> {
   readonly started: number;
   readonly span: CallSpan;
-  call: RoutedCall;
-  instance: string | null;
-  response: JsonRpcResponse | undefined;
-}
-
-/** One running call, from {@link Telemetry.observeCall} to its end. */
-interface CallRecord {
-  readonly started: number;
-  readonly span: CallSpan;
-  readonly log: Logger | undefined;
+  readonly log?: Logger | undefined;
   /** The call as the executor sees it (with the instance hook and trace headers). */
-  call: ToolCall;
+  call: C;
   instance: string | null;
   response: JsonRpcResponse | undefined;
 }
