@@ -12,6 +12,7 @@ import { openSessionStore } from './session/open.js';
 import type { SessionStore } from './session/store.js';
 import { DirectCalls } from './upstream/direct.js';
 import { McpBackends } from './upstream/mcp-backend.js';
+import { BackendStreams } from './upstream/backend-streams.js';
 import { Pools } from './upstream/pool.js';
 import { OutboundCredentials } from './upstream/credentials.js';
 import { restExecutor } from './upstream/rest.js';
@@ -59,7 +60,11 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   const dispatcher = deps.dispatcher ?? createAgent({ connectTimeoutMs: config.upstream.connectTimeoutMs });
   const pools = new Pools(config.upstream.cooldownMs);
   const credentials = new OutboundCredentials(dispatcher, logger);
+  // Bound once the broker exists: it decides where a followed backend's notifications go.
+  let broker: Broker | undefined;
+  const followed = new BackendStreams(dispatcher, (sid, backend, message) => broker?.backendNotification(sid, backend, message), logger);
   const mcp = new McpBackends({
+    streams: followed,
     dispatcher,
     pools,
     sessions,
@@ -97,7 +102,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     defaultTimeoutMs: config.upstream.timeoutMs,
     observeCall: (call, execute) => telemetry.observeCall(call, execute),
   });
-  const broker = new Broker({
+  broker = new Broker({
     sessions,
     catalog,
     rest,
@@ -140,6 +145,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
       await stopSnippets?.();
       verifier?.stop();
       streams.closeAll();
+      followed.closeAll();
       await catalog.stop();
       await sessions.close();
       if (!deps.dispatcher) await dispatcher.close();

@@ -3,8 +3,8 @@ import type { Decision } from '../admission/decision.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { InvalidCursorError } from '../catalog/pager.js';
 import { wireError } from '../errors.js';
-import { isNotification, isObject, success, type JsonRpcMessage, type JsonRpcRequest } from '../mcp/jsonrpc.js';
-import { LIST_CHANGED, serverCapabilities } from '../mcp/methods.js';
+import { isNotification, isObject, success, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest } from '../mcp/jsonrpc.js';
+import { LIST_CHANGED, RESOURCE_UPDATED, serverCapabilities } from '../mcp/methods.js';
 import { HEADER_SESSION_ID } from '../mcp/protocol.js';
 import { newSessionRecord, type Principal, type SessionRecord, type SessionStore } from '../session/store.js';
 import { routedCallOf, toolCallOf, type RoutedCall, type RoutedExecutor, type ToolCall, type ToolExecutor } from '../upstream/call.js';
@@ -146,6 +146,15 @@ export class Broker {
     return { kind: 'messages', messages, abort, finish };
   }
 
+  /**
+   * What a followed backend session sent unasked: resource updates go to the client session's GET
+   * stream; a list change has the catalog ask that backend again (clients then hear of it).
+   */
+  backendNotification(clientSessionId: string, backend: string, message: JsonRpcNotification): void {
+    if (message.method === RESOURCE_UPDATED) this.opts.streams.send(clientSessionId, message);
+    else if (LIST_CHANGED_METHODS.has(message.method)) this.opts.catalog.refreshNamed(backend);
+  }
+
   /** Whether `info` notifications (streamed REST chunks) are wanted by the session. */
   static wantsInfo(session: SessionRecord): boolean {
     return INFO_VISIBLE.has(session.logLevel);
@@ -168,6 +177,7 @@ export class Broker {
 }
 
 const CLOSE_BRACE = Buffer.from('}');
+const LIST_CHANGED_METHODS: ReadonlySet<string> = new Set(Object.values(LIST_CHANGED));
 
 function json(body: unknown): Reply {
   return { kind: 'json', status: 200, body: JSON.stringify(body) };

@@ -102,6 +102,12 @@ export class Catalog {
     await Promise.all(this.nativeBackends().map((b) => this.refresh(b)));
   }
 
+  /** Re-discover one native backend now, by name (it said one of its lists changed); unknown names are ignored. */
+  refreshNamed(name: string): void {
+    const backend = this.nativeBackends().find((b) => b.name === name);
+    if (backend) void this.refresh(backend);
+  }
+
   private nativeBackends(): McpBackendConfig[] {
     return this.backends.filter((b): b is McpBackendConfig => b.kind === 'mcp');
   }

@@ -18,6 +18,9 @@ export const LIST_CHANGED: { readonly [K in ListKind]: string } = {
   prompts: 'notifications/prompts/list_changed',
 };
 
+/** What a backend sends on a followed session when a subscribed resource changed. */
+export const RESOURCE_UPDATED = 'notifications/resources/updated';
+
 /** What the gateway answers itself, without any backend. */
 export type GatewayAnswer = 'initialize' | 'ping' | 'set-log-level';
 
@@ -57,6 +60,11 @@ export interface MethodSpec {
   /** Whether the Envoy adapter may send the admitted request straight to the backend's cluster. */
   readonly envoyDirect: boolean;
   readonly capability?: Capability;
+  /**
+   * Once it succeeds, the gateway follows the client's backend session (its GET stream), so what
+   * the backend sends unasked, such as `notifications/resources/updated`, reaches the client.
+   */
+  readonly followsBackend?: boolean;
 }
 
 const METHODS: readonly MethodSpec[] = [
@@ -68,7 +76,7 @@ const METHODS: readonly MethodSpec[] = [
   { method: 'resources/list', session: true, route: { by: 'aggregate', list: 'resources' }, policy: 'resource', audit: 'denials', envoyDirect: false, capability: 'resources' },
   { method: 'resources/templates/list', session: true, route: { by: 'aggregate', list: 'resourceTemplates' }, policy: 'resource', audit: 'denials', envoyDirect: false, capability: 'resources' },
   { method: 'resources/read', session: true, route: { by: 'resource-uri' }, policy: 'resource', audit: 'call', envoyDirect: false, capability: 'resources' },
-  { method: 'resources/subscribe', session: true, route: { by: 'resource-uri' }, policy: 'resource', audit: 'call', envoyDirect: false, capability: 'resources' },
+  { method: 'resources/subscribe', session: true, route: { by: 'resource-uri' }, policy: 'resource', audit: 'call', envoyDirect: false, capability: 'resources', followsBackend: true },
   { method: 'resources/unsubscribe', session: true, route: { by: 'resource-uri' }, policy: 'resource', audit: 'call', envoyDirect: false, capability: 'resources' },
   { method: 'prompts/list', session: true, route: { by: 'aggregate', list: 'prompts' }, policy: 'prompt', audit: 'denials', envoyDirect: false, capability: 'prompts' },
   { method: 'prompts/get', session: true, route: { by: 'prompt-name' }, policy: 'prompt', audit: 'call', envoyDirect: false, capability: 'prompts' },

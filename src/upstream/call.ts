@@ -5,7 +5,7 @@ import type { SessionRecord } from '../session/store.js';
 import type { BackendDescriptor } from '../catalog/model.js';
 import type { Caller } from '../auth/caller.js';
 import type { TraceCarrier } from '../telemetry/trace.js';
-import type { PolicyKind } from '../mcp/methods.js';
+import { describeMethod, type PolicyKind } from '../mcp/methods.js';
 
 /** What every request the gateway sends on to a backend carries, whatever its method. */
 export interface UpstreamCall {
@@ -44,6 +44,8 @@ export interface RoutedCall extends UpstreamCall {
   readonly target: string;
   /** The request's params in the backend's terms (its URI, prompt name or ref). */
   readonly params: Record<string, unknown>;
+  /** Follow the backend session once the request succeeds (see `followsBackend` in src/mcp/methods.ts). */
+  readonly follow?: boolean;
 }
 
 /** Runs a routed request; yields notifications, then exactly one response with the client's id. */
@@ -63,6 +65,7 @@ export function routedCallOf(d: Extract<Decision, { kind: 'forward' }>, backend:
     kind: target.kind,
     target: target.name,
     params: target.params,
+    ...(describeMethod(d.message.method)?.followsBackend ? { follow: true } : {}),
     ...(d.trace ? { trace: d.trace } : {}),
   };
 }

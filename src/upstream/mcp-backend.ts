@@ -23,6 +23,7 @@ import { withFailover } from './failover.js';
 import { deleteSession, finishReply, postMessage, replyMessages, type McpEndpoint, type McpReply } from './mcp-wire.js';
 import type { Pools } from './pool.js';
 import type { OutboundCredentials } from './credentials.js';
+import type { BackendStreams } from './backend-streams.js';
 import { describeNetworkError, neverReachedBackend } from './transport.js';
 
 export interface McpBackendsOptions {
@@ -33,6 +34,8 @@ export interface McpBackendsOptions {
   readonly credentials: OutboundCredentials;
   readonly logger: Logger;
   readonly clientInfo: { name: string; version: string };
+  /** Backend sessions followed for their unasked notifications (resource updates); none: not followed. */
+  readonly streams?: BackendStreams;
 }
 
 /**
@@ -98,7 +101,7 @@ export class McpBackends {
   /** Forward a `tools/call` in the client's backend session and relay the backend's stream. */
   execute(call: ToolCall): AsyncGenerator<JsonRpcMessage> {
     const params = { ...call.request.params, name: call.tool.upstreamName };
-    return this.exchange(call, 'tools/call', params, isRetrySafe(call.tool), asToolError(call.request.id));
+    return this.exchange(call, 'tools/call', params, isRetrySafe(call.tool), asToolError(call.request.id), false);
   }
 
   /**
@@ -108,14 +111,15 @@ export class McpBackends {
    */
   forward(call: RoutedCall): AsyncGenerator<JsonRpcMessage> {
     const id = call.request.id;
-    return this.exchange(call, call.request.method, call.params, true, (code, detail) => upstreamFailure(code, id, detail));
+    return this.exchange(call, call.request.method, call.params, true, (code, detail) => upstreamFailure(code, id, detail), call.follow === true);
   }
 
   /**
    * Send one request in the client's backend session and relay the backend's stream; the answer
    * gets the client's id back, and the resource URIs it names are exposed (src/catalog/uris.ts).
+   * With `follow`, a success has the backend session followed for what it sends unasked.
    */
-  private async *exchange(call: UpstreamCall, method: string, params: Record<string, unknown>, retrySafe: boolean, fail: FailureShape): AsyncGenerator<JsonRpcMessage> {
+  private async *exchange(call: UpstreamCall, method: string, params: Record<string, unknown>, retrySafe: boolean, fail: FailureShape, follow: boolean): AsyncGenerator<JsonRpcMessage> {
     const backend = call.backend as McpBackendConfig;
     const clientId = call.request.id;
     const deadline = new Deadline(call.abort, backend.timeoutMs ?? this.opts.defaultTimeoutMs);
@@ -160,7 +164,9 @@ export class McpBackends {
           const body = (await reply.body.text().catch(() => '')).slice(0, 1000);
           return yield fail('GW_UPSTREAM_HTTP_ERROR', `HTTP ${reply.status} from backend "${backend.name}"${body ? `: ${body}` : ''}`);
         }
-        yield* this.relay(reply, ep, backendId, clientId, deadline, prefixOf(backend));
+        // The client may stop reading once it has the answer, so the follow starts before it is handed over.
+        const onResult = follow ? () => this.opts.streams?.follow(call.session.id, backend.name, prefixOf(backend), ep) : undefined;
+        yield* this.relay(reply, ep, backendId, clientId, deadline, prefixOf(backend), onResult);
         return;
       }
     } catch (err) {
@@ -212,14 +218,18 @@ export class McpBackends {
     return opening;
   }
 
-  /** Relay a reply: notifications pass through, the response gets the client's id back and the URIs it names exposed. */
-  private async *relay(reply: McpReply, ep: McpEndpoint, backendId: string, clientId: string | number, deadline: Deadline, prefix: string): AsyncGenerator<JsonRpcMessage> {
+  /**
+   * Relay a reply: notifications pass through, the response gets the client's id back and the URIs
+   * it names exposed; `onResult` runs when the backend answered with a result, before it is relayed.
+   */
+  private async *relay(reply: McpReply, ep: McpEndpoint, backendId: string, clientId: string | number, deadline: Deadline, prefix: string, onResult?: () => void): AsyncGenerator<JsonRpcMessage> {
     let answered = false;
     try {
       for await (const m of replyMessages(reply)) {
         if (isResponse(m)) {
           if (m.id !== backendId) continue;
           answered = true;
+          if ('result' in m) onResult?.();
           yield 'result' in m ? { ...m, id: clientId, result: exposeResultUris(prefix, m.result) } : { ...m, id: clientId };
           return;
         }
@@ -242,6 +252,7 @@ export class McpBackends {
 
   /** Close every backend session a client session holds (on DELETE or expiry). */
   async closeSessions(record: SessionRecord, backends: ReadonlyMap<string, BackendDescriptor>): Promise<void> {
+    this.opts.streams?.close(record.id);
     await Promise.all(
       Object.entries(record.backendSessions).map(async ([name, bs]) => {
         try {

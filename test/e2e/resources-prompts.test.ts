@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { PromptListChangedNotificationSchema, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { connectClient } from '../support/client.js';
 import { jsonOf, rawInitialize, rawPost, startGateway, type TestGateway } from '../support/gateway.js';
 import { startLibraryServer, type LibraryServer } from '../support/library-mcp.js';
@@ -177,5 +178,42 @@ describe('policy over resources (built-in rules)', () => {
     expect(found!.read).toMatchObject({ decision: 'allow', kind: 'resource', backend: 'alpha', outcome: 'ok', instance: alpha.url });
     expect(found!.prompt).toMatchObject({ kind: 'prompt', target: 'alpha_summarize', arguments: { topic: 'intro' }, outcome: 'ok' });
     expect(found!.denial).toMatchObject({ code: 'GW_POLICY_DENIED', method: 'resources/read', target: 'mcpgw://beta/file:///README.md', backend: 'beta' });
+  });
+});
+
+describe('what backends send unasked', () => {
+  /** A client subscribed to `uri`, once an update of it has come through: the backend session is followed. */
+  async function subscribed(uri: string, backend: LibraryServer, upstream: string): Promise<{ client: Client; updates: string[] }> {
+    const { client } = await connectClient(gw.url);
+    const updates: string[] = [];
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updates.push(n.params.uri));
+    await client.subscribeResource({ uri });
+    await waitFor(
+      async () => {
+        await backend.touch(upstream);
+        return updates.length > 0;
+      },
+      'a resource update relayed to the client',
+      5_000,
+      100,
+    );
+    return { client, updates };
+  }
+
+  it('relays updates of a subscribed resource to the client, under the URI it subscribed to', async () => {
+    const { client, updates } = await subscribed('mcpgw://alpha/file:///README.md', alpha, 'file:///README.md');
+    expect(new Set(updates)).toEqual(new Set(['mcpgw://alpha/file:///README.md']));
+    await client.close();
+  });
+
+  it('asks a followed backend again when it says its prompts changed, and tells clients', async () => {
+    const { client } = await subscribed('mcpgw://beta/file:///README.md', beta, 'file:///README.md');
+    let changed = 0;
+    client.setNotificationHandler(PromptListChangedNotificationSchema, () => void changed++);
+    beta.addPrompt('translate');
+    await waitFor(() => changed > 0, 'prompts/list_changed from the gateway', 5_000);
+    const prompts = await all<{ name: string }>((cursor) => client.listPrompts(cursor ? { cursor } : {}), 'prompts');
+    expect(prompts.map((p) => p.name)).toContain('beta_translate');
+    await client.close();
   });
 });

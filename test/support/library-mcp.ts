@@ -16,6 +16,10 @@ export interface LibraryServer {
   readonly subscriptions: string[];
   /** resources/read requests served, by URI. */
   readonly reads: Map<string, number>;
+  /** Tell every open session that a resource changed (`notifications/resources/updated`). */
+  touch(uri: string): Promise<void>;
+  /** Publish one more prompt, now and in later sessions (open sessions hear `prompts/list_changed`). */
+  addPrompt(name: string): void;
   close(): Promise<void>;
 }
 
@@ -23,6 +27,10 @@ export const TOPICS = ['install', 'intro', 'upgrade'];
 
 export async function startLibraryServer(name: string): Promise<LibraryServer> {
   const subscriptions: string[] = [];
+  const servers = new Set<McpServer>();
+  const extraPrompts: string[] = [];
+  const promptOf = (mcp: McpServer, prompt: string): void =>
+    void mcp.registerPrompt(prompt, { description: `added ${prompt}` }, () => ({ messages: [{ role: 'user', content: { type: 'text', text: prompt } }] }));
   const reads = new Map<string, number>();
   const read = (uri: string): void => void reads.set(uri, (reads.get(uri) ?? 0) + 1);
   const server = await serveMcp(() => {
@@ -59,6 +67,9 @@ export async function startLibraryServer(name: string): Promise<LibraryServer> {
         { type: 'resource', resource: { uri: 'file:///README.md', mimeType: 'text/markdown', text: `# ${name}` } },
       ],
     }));
+    for (const p of extraPrompts) promptOf(mcp, p);
+    servers.add(mcp);
+    mcp.server.onclose = () => void servers.delete(mcp);
     mcp.server.setRequestHandler(SubscribeRequestSchema, async (req) => {
       subscriptions.push(`+${req.params.uri}`);
       return {};
@@ -69,5 +80,18 @@ export async function startLibraryServer(name: string): Promise<LibraryServer> {
     });
     return mcp;
   });
-  return { url: server.url, name, subscriptions, reads, close: () => server.close() };
+  return {
+    url: server.url,
+    name,
+    subscriptions,
+    reads,
+    async touch(uri) {
+      await Promise.all([...servers].map((s) => s.server.sendResourceUpdated({ uri }).catch(() => undefined)));
+    },
+    addPrompt(prompt) {
+      extraPrompts.push(prompt);
+      for (const s of servers) promptOf(s, prompt);
+    },
+    close: () => server.close(),
+  };
 }
