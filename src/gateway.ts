@@ -62,7 +62,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   const credentials = new OutboundCredentials(dispatcher, logger);
   // Bound once the broker exists: it decides where a followed backend's notifications go.
   let broker: Broker | undefined;
-  const followed = new BackendStreams(dispatcher, (sid, backend, message) => broker?.backendNotification(sid, backend, message), logger);
+  const followed = new BackendStreams(dispatcher, (sid, message) => broker?.backendNotification(sid, message), logger);
   const mcp = new McpBackends({
     streams: followed,
     dispatcher,
@@ -76,6 +76,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   const catalog = new Catalog({
     source: deps.source ?? openCatalogSource(config, logger),
     discover: (backend, signal) => mcp.discover(backend, signal),
+    watch: (backend, changed, signal) => mcp.watchLists(backend, changed, signal),
     separator: config.catalog.separator,
     pageSize: config.catalog.pageSize,
     refreshIntervalMs: config.catalog.refreshIntervalMs,

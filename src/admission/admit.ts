@@ -112,18 +112,18 @@ export class Admission {
       case 'aggregate':
         return this.list(route.list, r);
       case 'tool-name':
-        return toolCallDecision(this.context(r));
+        return toolCallDecision(this.context(spec, r));
       case 'resource-uri':
-        return resourceDecision(this.context(r));
+        return resourceDecision(this.context(spec, r));
       case 'prompt-name':
-        return promptDecision(this.context(r));
+        return promptDecision(this.context(spec, r));
       case 'completion-ref':
-        return completionDecision(this.context(r));
+        return completionDecision(this.context(spec, r));
     }
   }
 
-  private context(r: Admitted): RequestContext {
-    return { ...r, session: r.session!, catalog: this.opts.catalog(), authenticator: this.opts.authenticator, policy: this.opts.policy };
+  private context(spec: MethodSpec, r: Admitted): RequestContext {
+    return { ...r, session: r.session!, catalog: this.opts.catalog(), authenticator: this.opts.authenticator, policy: this.opts.policy, asksPolicy: spec.policy !== null };
   }
 
   private answer(answer: GatewayAnswer, r: Admitted): Decision {

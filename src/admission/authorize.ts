@@ -20,11 +20,13 @@ export interface RequestContext {
   readonly policy: PolicyEngine;
   /** Filled with what is asked for, and the reason of a refusal, for the audit trail. */
   readonly trail?: Trail;
+  /** False for a method whose description asks the policy nothing (src/mcp/methods.ts); default true. */
+  readonly asksPolicy?: boolean;
 }
 
 /**
  * The checks every routed request passes after its own: the backend's required scopes (403
- * `insufficient_scope`), then the policy on `item`. Null when both allow; otherwise the refusal,
+ * `insufficient_scope`), then the policy on `item` (unless the method asks none). Null when both allow; otherwise the refusal,
  * keeping the request id.
  */
 export async function authorize(c: RequestContext, backend: string, item: PolicyItem): Promise<Decision | null> {
@@ -35,7 +37,7 @@ export async function authorize(c: RequestContext, backend: string, item: Policy
     return reject(denied.code, c.message.id, denied.detail, denied.headers);
   }
   // The input document is built only for an engine that reads it (not on allow-all's hot path).
-  const verdict = c.policy.allowsAll ? { allow: true as const } : await c.policy.decide({ ...policySubject(c.caller, c.session, c.req.remoteAddress ?? null), ...item });
+  const verdict = c.policy.allowsAll || c.asksPolicy === false ? { allow: true as const } : await c.policy.decide({ ...policySubject(c.caller, c.session, c.req.remoteAddress ?? null), ...item });
   if (verdict.allow) return null;
   const code = verdict.unavailable ? 'GW_POLICY_UNAVAILABLE' : 'GW_POLICY_DENIED';
   if (c.trail) c.trail.denied = { code, reason: verdict.reason ?? null };

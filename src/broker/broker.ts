@@ -148,11 +148,10 @@ export class Broker {
 
   /**
    * What a followed backend session sent unasked: resource updates go to the client session's GET
-   * stream; a list change has the catalog ask that backend again (clients then hear of it).
+   * stream. (List changes are heard by the catalog's own watch of each backend.)
    */
-  backendNotification(clientSessionId: string, backend: string, message: JsonRpcNotification): void {
+  backendNotification(clientSessionId: string, message: JsonRpcNotification): void {
     if (message.method === RESOURCE_UPDATED) this.opts.streams.send(clientSessionId, message);
-    else if (LIST_CHANGED_METHODS.has(message.method)) this.opts.catalog.refreshNamed(backend);
   }
 
   /** Whether `info` notifications (streamed REST chunks) are wanted by the session. */
@@ -177,7 +176,6 @@ export class Broker {
 }
 
 const CLOSE_BRACE = Buffer.from('}');
-const LIST_CHANGED_METHODS: ReadonlySet<string> = new Set(Object.values(LIST_CHANGED));
 
 function json(body: unknown): Reply {
   return { kind: 'json', status: 200, body: JSON.stringify(body) };

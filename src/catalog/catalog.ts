@@ -3,6 +3,7 @@ import type { McpBackendConfig } from '../config/schema.js';
 import type { ListKind } from '../mcp/methods.js';
 import type { BackendDescriptor, Published, ToolDefinition } from './model.js';
 import { buildSnapshot, CatalogSnapshot, LISTINGS } from './snapshot.js';
+import { ListWatchers, type ListWatch } from './watchers.js';
 import type { CatalogSource, SourceStatus } from './source.js';
 
 /** Asks a native MCP backend for what it publishes: tools, resources, resource templates, prompts (all pages). */
@@ -16,6 +17,8 @@ const LIST_KINDS = Object.keys(LISTINGS) as ListKind[];
 export interface CatalogOptions {
   readonly source: CatalogSource;
   readonly discover: Discovery;
+  /** Watches native backends for list_changed (src/catalog/watchers.ts); none: only the periodic refresh. */
+  readonly watch?: ListWatch;
   readonly separator: string;
   readonly pageSize: number;
   readonly refreshIntervalMs: number;
@@ -42,8 +45,12 @@ export class Catalog {
   private timer: NodeJS.Timeout | undefined;
   private fingerprints = new Map<ListKind, string>();
   private rebuiltAt = Date.now();
+  private readonly watchers: ListWatchers | undefined;
 
   constructor(private readonly opts: CatalogOptions) {
+    this.watchers = opts.watch
+      ? new ListWatchers(opts.watch, (name) => this.nativeBackends().find((b) => b.name === name), (b) => void this.refresh(b), opts.logger)
+      : undefined;
     this.snapshot = buildSnapshot({ version: 0, backends: [], discovered: this.discovered, separator: opts.separator, pageSize: opts.pageSize });
   }
 
@@ -83,6 +90,7 @@ export class Catalog {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.watchers?.stop();
     this.abort.abort();
     await this.opts.source.stop();
   }
@@ -102,12 +110,6 @@ export class Catalog {
     await Promise.all(this.nativeBackends().map((b) => this.refresh(b)));
   }
 
-  /** Re-discover one native backend now, by name (it said one of its lists changed); unknown names are ignored. */
-  refreshNamed(name: string): void {
-    const backend = this.nativeBackends().find((b) => b.name === name);
-    if (backend) void this.refresh(backend);
-  }
-
   private nativeBackends(): McpBackendConfig[] {
     return this.backends.filter((b): b is McpBackendConfig => b.kind === 'mcp');
   }
@@ -122,6 +124,7 @@ export class Catalog {
     this.rebuild();
     for (const l of this.backendListeners) l(backends);
     for (const b of added) void this.refresh(b as McpBackendConfig);
+    if (!this.abort.signal.aborted) this.watchers?.sync(this.nativeBackends());
   }
 
   /** Discover what one backend publishes; a failure keeps the last known lists and is logged. */

@@ -77,7 +77,8 @@ const METHODS: readonly MethodSpec[] = [
   { method: 'resources/templates/list', session: true, route: { by: 'aggregate', list: 'resourceTemplates' }, policy: 'resource', audit: 'denials', envoyDirect: false, capability: 'resources' },
   { method: 'resources/read', session: true, route: { by: 'resource-uri' }, policy: 'resource', audit: 'call', envoyDirect: false, capability: 'resources' },
   { method: 'resources/subscribe', session: true, route: { by: 'resource-uri' }, policy: 'resource', audit: 'call', envoyDirect: false, capability: 'resources', followsBackend: true },
-  { method: 'resources/unsubscribe', session: true, route: { by: 'resource-uri' }, policy: 'resource', audit: 'call', envoyDirect: false, capability: 'resources' },
+  // Stopping updates is never refused: a caller denied since subscribing may still unsubscribe.
+  { method: 'resources/unsubscribe', session: true, route: { by: 'resource-uri' }, policy: null, audit: 'call', envoyDirect: false, capability: 'resources' },
   { method: 'prompts/list', session: true, route: { by: 'aggregate', list: 'prompts' }, policy: 'prompt', audit: 'denials', envoyDirect: false, capability: 'prompts' },
   { method: 'prompts/get', session: true, route: { by: 'prompt-name' }, policy: 'prompt', audit: 'call', envoyDirect: false, capability: 'prompts' },
   { method: 'completion/complete', session: true, route: { by: 'completion-ref' }, policy: 'completion', audit: 'call', envoyDirect: false, capability: 'completions' },

@@ -5,8 +5,8 @@ import { isNotification, type JsonRpcNotification } from '../mcp/jsonrpc.js';
 import { openStream, replyMessages, type McpEndpoint } from './mcp-wire.js';
 import { describeNetworkError } from './transport.js';
 
-/** Where a followed backend session's notifications go: the client session, and the backend they came from. */
-export type BackendNotificationSink = (clientSessionId: string, backend: string, message: JsonRpcNotification) => void;
+/** Where a followed backend session's notifications go: the client session they are for. */
+export type BackendNotificationSink = (clientSessionId: string, message: JsonRpcNotification) => void;
 
 /**
  * GET streams the gateway holds on client sessions' backend sessions, opened when a client
@@ -59,7 +59,7 @@ export class BackendStreams {
       }
       for await (const m of replyMessages(reply)) {
         if (!isNotification(m)) continue;
-        this.sink(clientSessionId, backend, m.params ? { ...m, params: exposeResultUris(prefix, m.params) } : m);
+        this.sink(clientSessionId, m.params ? { ...m, params: exposeResultUris(prefix, m.params) } : m);
       }
     } catch (err) {
       if (!signal.aborted) this.logger.debug({ backend, err: describeNetworkError(err) }, 'backend GET stream ended');

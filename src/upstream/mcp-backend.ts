@@ -15,12 +15,13 @@ import { prefixOf } from '../catalog/naming.js';
 import { exposeResultUris } from '../catalog/uris.js';
 import { isNotification, isObject, isRequest, isResponse, type JsonRpcMessage, type JsonRpcRequest } from '../mcp/jsonrpc.js';
 import { isSupportedVersion, LATEST_PROTOCOL_VERSION } from '../mcp/protocol.js';
+import { LIST_CHANGED } from '../mcp/methods.js';
 import type { BackendSession, SessionRecord, SessionStore } from '../session/store.js';
 import type { RoutedCall, ToolCall, UpstreamCall } from './call.js';
 import { Deadline } from './deadline.js';
 import { asToolError, failureAnswer, type FailureShape } from './failure.js';
 import { withFailover } from './failover.js';
-import { deleteSession, finishReply, postMessage, replyMessages, type McpEndpoint, type McpReply } from './mcp-wire.js';
+import { deleteSession, finishReply, openStream, postMessage, replyMessages, type McpEndpoint, type McpReply } from './mcp-wire.js';
 import type { Pools } from './pool.js';
 import type { OutboundCredentials } from './credentials.js';
 import type { BackendStreams } from './backend-streams.js';
@@ -80,6 +81,32 @@ export class McpBackends {
       });
     } finally {
       deadline.dispose();
+    }
+  }
+
+  /**
+   * Hold a gateway-owned session with the backend open and call `changed` for each list_changed
+   * it sends on the session's GET stream (src/catalog/watchers.ts). `unsupported` when the backend
+   * declares no list changes or offers no stream; `ended` when the stream ended.
+   */
+  async watchLists(backend: McpBackendConfig, changed: () => void, signal: AbortSignal): Promise<'unsupported' | 'ended'> {
+    const pool = this.opts.pools.get(backend.name, backend.urls);
+    const headers = await this.opts.credentials.headers(backend, undefined);
+    const opened = await withFailover(pool, true, (url) => this.handshake(backend, url, headers, AbortSignal.any([signal, AbortSignal.timeout(backend.timeoutMs ?? this.opts.defaultTimeoutMs)])));
+    const ep = this.endpoint(opened.session, headers);
+    try {
+      const caps = opened.capabilities;
+      const announces = ['tools', 'resources', 'prompts'].some((c) => isObject(caps[c]) && caps[c].listChanged === true);
+      if (!announces || !ep.sessionId) return 'unsupported';
+      const reply = await openStream(this.opts.dispatcher, ep, signal);
+      if (reply.status !== 200 || reply.contentType !== 'text/event-stream') {
+        await reply.body.dump();
+        return 'unsupported';
+      }
+      for await (const m of replyMessages(reply)) if (isNotification(m) && LIST_CHANGED_METHODS.has(m.method)) changed();
+      return 'ended';
+    } finally {
+      void deleteSession(this.opts.dispatcher, ep, AbortSignal.timeout(2_000)).catch(() => {});
     }
   }
 
@@ -333,3 +360,5 @@ export class McpBackends {
     throw new GatewayError('GW_UPSTREAM_PROTOCOL', 'the backend closed the stream without answering');
   }
 }
+
+const LIST_CHANGED_METHODS: ReadonlySet<string> = new Set(Object.values(LIST_CHANGED));

@@ -163,6 +163,13 @@ describe('policy over resources (built-in rules)', () => {
     expect(textOf(await client.readResource({ uri: 'mcpgw://alpha/file:///README.md' }))).toBe('# alpha');
   });
 
+  it('refuses a subscription to a denied resource, but never an unsubscription', async () => {
+    const before = beta.subscriptions.length;
+    await expect(client.subscribeResource({ uri: 'mcpgw://beta/file:///README.md' })).rejects.toMatchObject({ code: -32003 });
+    await client.unsubscribeResource({ uri: 'mcpgw://beta/file:///README.md' });
+    expect(beta.subscriptions.slice(before)).toEqual(['-file:///README.md']);
+  });
+
   it('audits reads, prompts and completions like tool calls, and their denials', async () => {
     await client.getPrompt({ name: 'alpha_summarize', arguments: { topic: 'intro' } });
     const events = async (): Promise<any[]> => (await readFile(auditFile, 'utf8').catch(() => '')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
@@ -206,10 +213,12 @@ describe('what backends send unasked', () => {
     await client.close();
   });
 
-  it('asks a followed backend again when it says its prompts changed, and tells clients', async () => {
-    const { client } = await subscribed('mcpgw://beta/file:///README.md', beta, 'file:///README.md');
+  it('asks a backend again as soon as it says its prompts changed, and tells clients', async () => {
+    const { client } = await connectClient(gw.url);
     let changed = 0;
     client.setNotificationHandler(PromptListChangedNotificationSchema, () => void changed++);
+    // Let the SDK client's GET stream open: the gateway tells the streams open when the catalog changes.
+    await new Promise((r) => setTimeout(r, 200));
     beta.addPrompt('translate');
     await waitFor(() => changed > 0, 'prompts/list_changed from the gateway', 5_000);
     const prompts = await all<{ name: string }>((cursor) => client.listPrompts(cursor ? { cursor } : {}), 'prompts');

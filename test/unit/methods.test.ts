@@ -16,12 +16,13 @@ describe('the one description of every MCP method', () => {
     expect(allMethods().filter((m) => m.envoyDirect).map((m) => m.method)).toEqual(['tools/call']);
   });
 
-  it('audits every routed request, and asks the policy about it', () => {
+  it('audits every routed request, and asks the policy about each but unsubscribing', () => {
     for (const m of allMethods()) {
       const routed = m.route.by !== 'gateway' && m.route.by !== 'aggregate';
       expect(m.audit === 'call', m.method).toBe(routed);
-      if (routed || m.route.by === 'aggregate') expect(m.policy, m.method).not.toBeNull();
+      if ((routed || m.route.by === 'aggregate') && m.method !== 'resources/unsubscribe') expect(m.policy, m.method).not.toBeNull();
     }
+    expect(describeMethod('resources/unsubscribe')!.policy).toBeNull();
   });
 
   it('announces in initialize exactly the capabilities it serves', () => {
