@@ -290,7 +290,7 @@ async function jwt(): Promise<void> {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   });
   issuer = await listen(server);
-  const verifier = new OidcVerifier({ issuer, audience, algorithms: ['RS256', 'ES256'], clockToleranceSeconds: 30, rolesClaim: 'roles', logger: silent });
+  const verifier = new OidcVerifier({ issuer, audience, algorithms: ['RS256', 'ES256'], clockToleranceSeconds: 30, rolesClaim: 'roles', tokenTypes: ['at+jwt', 'JWT'], logger: silent });
   const lines: Line[] = [];
   const ratios: Record<string, number> = {};
   try {

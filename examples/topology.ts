@@ -47,6 +47,7 @@ async function main(): Promise<void> {
 MCP gateway (Envoy topology) ready at ${endpoint}
   envoy:    ${bin} (admin http://127.0.0.1:${adminPort})
   gateway:  broker ${gateway.brokerUrl}, ext_proc 127.0.0.1:${gateway.extprocPort}, xDS 127.0.0.1:${gateway.xdsPort}
+            health and metrics ${gateway.adminUrl}/healthz, ${gateway.adminUrl}/metrics
   backends: orders (REST) at ${stack.orders.url}, notes (MCP) at ${stack.notes.url}
   try it:   npx @modelcontextprotocol/inspector  → Streamable HTTP → ${endpoint}
   stop:     Ctrl+C

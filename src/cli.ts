@@ -5,8 +5,8 @@ import type { GatewayConfig } from './config/schema.js';
 import { runExtProc } from './extproc/run.js';
 import { runStandalone } from './standalone/run.js';
 
-const USAGE = `usage: mcp-gateway standalone --config <file.yaml> [--host H] [--port P]
-       mcp-gateway envoy --config <file.yaml> [--host H] [--broker-port P] [--extproc-port P] [--xds-port P]
+const USAGE = `usage: mcp-gateway standalone --config <file.yaml> [--host H] [--port P] [--admin-port P]
+       mcp-gateway envoy --config <file.yaml> [--host H] [--broker-port P] [--extproc-port P] [--xds-port P] [--admin-port P]
 
 Commands:
   standalone   run the gateway as one process (MCP Streamable HTTP on <host>:<port><server.path>)
@@ -14,7 +14,10 @@ Commands:
                <host>:<broker-port><server.path>), the ext_proc gRPC service and the xDS server
                that Envoy (envoy/envoy.yaml) calls; see docs/envoy-topology.md.
                --host applies to all three; without it the broker uses server.host and the
-               other two 127.0.0.1. A port of 0 picks a free one.`;
+               other two 127.0.0.1. A port of 0 picks a free one.
+
+--admin-port   serve /healthz and metrics on admin.host (127.0.0.1 by default) at this port
+               instead of admin.port. In the Envoy topology they are only ever served there.`;
 
 /** A command line that cannot be used: reported with exit code 2, like an invalid configuration. */
 class UsageError extends Error {}
@@ -25,6 +28,7 @@ interface Running {
 }
 
 const CONFIG_OPTION = { config: { type: 'string', short: 'c' } } as const;
+const ADMIN_OPTION = { 'admin-port': { type: 'string' } } as const;
 
 /** A port flag's value: an integer 0-65535 (0: any free port), or undefined when the flag is absent. */
 function portOption(flag: string, value: string | undefined): number | undefined {
@@ -40,24 +44,26 @@ function loadConfig(file: string | undefined): Promise<Readonly<GatewayConfig>> 
 }
 
 async function standalone(args: string[]): Promise<Running> {
-  const { values } = parseArgs({ args, options: { ...CONFIG_OPTION, host: { type: 'string' }, port: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ args, options: { ...CONFIG_OPTION, ...ADMIN_OPTION, host: { type: 'string' }, port: { type: 'string' } }, strict: true });
   const port = portOption('port', values.port);
+  const adminPort = portOption('admin-port', values['admin-port']);
   const config = await loadConfig(values.config);
-  return runStandalone(config, { host: values.host || undefined, port });
+  return runStandalone(config, { host: values.host || undefined, port, adminPort });
 }
 
 async function envoy(args: string[]): Promise<Running> {
   const { values } = parseArgs({
     args,
-    options: { ...CONFIG_OPTION, host: { type: 'string' }, 'broker-port': { type: 'string' }, 'extproc-port': { type: 'string' }, 'xds-port': { type: 'string' } },
+    options: { ...CONFIG_OPTION, ...ADMIN_OPTION, host: { type: 'string' }, 'broker-port': { type: 'string' }, 'extproc-port': { type: 'string' }, 'xds-port': { type: 'string' } },
     strict: true,
   });
   const brokerPort = portOption('broker-port', values['broker-port']);
   const extprocPort = portOption('extproc-port', values['extproc-port']);
   const xdsPort = portOption('xds-port', values['xds-port']);
+  const adminPort = portOption('admin-port', values['admin-port']);
   const config = await loadConfig(values.config);
   const host = values.host || undefined;
-  return runExtProc(config, { brokerHost: host, brokerPort, extprocHost: host, extprocPort, xdsHost: host, xdsPort });
+  return runExtProc(config, { brokerHost: host, brokerPort, extprocHost: host, extprocPort, xdsHost: host, xdsPort, adminPort });
 }
 
 const COMMANDS: Record<string, (args: string[]) => Promise<Running>> = { standalone, envoy };

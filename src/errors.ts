@@ -17,12 +17,15 @@ export interface ErrorSpec {
 
 /** The one registry of gateway error codes. Every entry is documented in docs/errors.md (a test checks it). */
 export const ERRORS = {
+  GW_HOST_INVALID: { status: 400, rpcCode: -32000, surface: 'http', message: 'Bad Request: malformed Host header' },
+  GW_HOST_NOT_ALLOWED: { status: 403, rpcCode: -32000, surface: 'http', message: 'Forbidden: Host not allowed' },
   GW_ORIGIN_NOT_ALLOWED: { status: 403, rpcCode: -32000, surface: 'http', message: 'Forbidden: Origin not allowed' },
   GW_NOT_ACCEPTABLE: { status: 406, rpcCode: -32000, surface: 'http', message: 'Not Acceptable' },
   GW_UNSUPPORTED_MEDIA_TYPE: { status: 415, rpcCode: -32000, surface: 'http', message: 'Unsupported Media Type: Content-Type must be application/json' },
   GW_PAYLOAD_TOO_LARGE: { status: 413, rpcCode: -32000, surface: 'http', message: 'Payload Too Large' },
   /** Produced by Envoy's rate limiters (envoy/envoy.yaml `local_reply_config`), not by gateway code. */
   GW_RATE_LIMITED: { status: 429, rpcCode: -32029, surface: 'http', message: 'Rate limit exceeded; retry later' },
+  GW_NESTING_TOO_DEEP: { status: 400, rpcCode: -32600, surface: 'http', message: 'Bad Request: JSON nested too deeply' },
   GW_METHOD_NOT_ALLOWED: { status: 405, rpcCode: -32000, surface: 'http', message: 'Method Not Allowed' },
   GW_UNSUPPORTED_PROTOCOL_VERSION: { status: 400, rpcCode: -32000, surface: 'http', message: 'Bad Request: unsupported MCP-Protocol-Version' },
   GW_UNAUTHORIZED: { status: 401, rpcCode: -32000, surface: 'http', message: 'Unauthorized' },
@@ -46,6 +49,7 @@ export const ERRORS = {
   GW_UPSTREAM_UNAVAILABLE: { status: 200, rpcCode: 0, surface: 'tool', message: 'No backend instance could be reached' },
   GW_UPSTREAM_TIMEOUT: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend did not answer in time' },
   GW_UPSTREAM_HTTP_ERROR: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend answered with an HTTP error' },
+  GW_UPSTREAM_TOO_LARGE: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend answered with more than the gateway accepts for one call' },
   GW_UPSTREAM_PROTOCOL: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend answered with something the gateway could not understand' },
   GW_UPSTREAM_SESSION_LOST: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend lost the session this call was sent in' },
 } as const satisfies Record<string, ErrorSpec>;

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { Admission } from './admission/admit.js';
+import { effectiveAllowedHosts } from './admission/host.js';
 import { Broker } from './broker/broker.js';
 import { StreamHub } from './broker/streams.js';
 import { Catalog } from './catalog/catalog.js';
@@ -117,8 +118,10 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     routedCalls: direct,
   });
   const admission = new Admission({
+    allowedHosts: effectiveAllowedHosts(config.server.allowedHosts, config.server.host),
     allowedOrigins: config.server.allowedOrigins,
     maxBodyBytes: config.server.maxBodyBytes,
+    maxJsonDepth: config.server.maxJsonDepth,
     sessions,
     catalog: () => catalog.current(),
     authenticator,

@@ -1,11 +1,13 @@
 import type { CatalogSnapshot } from '../catalog/snapshot.js';
 import { wireError } from '../errors.js';
+import { nestsDeeperThan } from '../mcp/json-depth.js';
 import { isRequest, parseMessage, success, type JsonRpcId, type JsonRpcRequest } from '../mcp/jsonrpc.js';
 import { describeMethod, type GatewayAnswer, type ListKind, type MethodSpec } from '../mcp/methods.js';
 import { HEADER_PROTOCOL_VERSION, HEADER_SESSION_ID, isSupportedVersion, negotiateVersion } from '../mcp/protocol.js';
 import { samePrincipal, type SessionRecord, type SessionStore } from '../session/store.js';
 import { reject, type Decision, type GatewayRequest } from './decision.js';
 import { accepts, isJsonContentType } from './media.js';
+import { hostMatcher, hostRejection, type HostCheck } from './host.js';
 import { originMatcher } from './origin.js';
 import { toolCallDecision } from './tool-call.js';
 import type { RequestContext } from './authorize.js';
@@ -16,8 +18,12 @@ import type { PolicyEngine } from '../policy/engine.js';
 import { DENIAL_CODES, type AdmissionObserver, type Trail } from './observer.js';
 
 export interface AdmissionOptions {
+  /** Host names the gateway answers to (already resolved: see `effectiveAllowedHosts`). */
+  readonly allowedHosts: readonly string[];
   readonly allowedOrigins: readonly string[];
   readonly maxBodyBytes: number;
+  /** Deepest nesting of objects and arrays a message may have. */
+  readonly maxJsonDepth: number;
   readonly sessions: SessionStore;
   readonly catalog: () => CatalogSnapshot;
   readonly authenticator: Authenticator;
@@ -43,9 +49,11 @@ export const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'criti
  */
 export class Admission {
   private readonly originAllowed: (origin: string | undefined) => boolean;
+  private readonly hostAllowed: (host: string | undefined) => HostCheck;
 
   constructor(private readonly opts: AdmissionOptions) {
     this.originAllowed = originMatcher(opts.allowedOrigins);
+    this.hostAllowed = hostMatcher(opts.allowedHosts);
   }
 
   async decide(req: GatewayRequest): Promise<Decision> {
@@ -65,6 +73,8 @@ export class Admission {
   }
 
   private async route(req: GatewayRequest, trail: Trail): Promise<Decision> {
+    const host = hostRejection(this.hostAllowed(req.headers.host), req.headers.host);
+    if (host) return host;
     if (!this.originAllowed(req.headers.origin)) return reject('GW_ORIGIN_NOT_ALLOWED', null, `"${req.headers.origin}"`);
     if (req.method !== 'POST' && req.method !== 'GET' && req.method !== 'DELETE') {
       return reject('GW_METHOD_NOT_ALLOWED', null, `${req.method} is not supported`, { allow: 'GET, POST, DELETE' });
@@ -87,6 +97,7 @@ export class Admission {
     }
     const size = req.bodyBytes ?? Buffer.byteLength(req.body ?? '');
     if (size > this.opts.maxBodyBytes) return reject('GW_PAYLOAD_TOO_LARGE', null, `the limit is ${this.opts.maxBodyBytes} bytes`);
+    if (nestsDeeperThan(req.body ?? '', this.opts.maxJsonDepth)) return reject('GW_NESTING_TOO_DEEP', null, `the limit is ${this.opts.maxJsonDepth} levels`);
     const parsed = parseMessage(req.body ?? '');
     if (!parsed.ok) {
       const { error } = parsed;

@@ -48,6 +48,7 @@ export interface AdmissionObserver {
  * input. Any refusal of a readable `tools/call` counts too, so every call leaves one event.
  */
 export const DENIAL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'GW_HOST_NOT_ALLOWED',
   'GW_ORIGIN_NOT_ALLOWED',
   'GW_UNAUTHORIZED',
   'GW_INSUFFICIENT_SCOPE',

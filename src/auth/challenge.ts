@@ -18,11 +18,19 @@ export function wwwAuthenticate(c: Challenge): string {
   return `Bearer ${parts.join(', ')}`;
 }
 
+/** The well-known path of RFC 9728 protected-resource metadata; a resource's path is appended to it. */
+export const METADATA_PATH = '/.well-known/oauth-protected-resource';
+
+/** Whether a request path asks for protected-resource metadata. */
+export function isMetadataPath(path: string): boolean {
+  return path === METADATA_PATH || path.startsWith(`${METADATA_PATH}/`);
+}
+
 /** Where the protected-resource metadata of a resource URL lives (RFC 9728 §3.1: path appended). */
 export function metadataUrl(resource: string): string {
   const u = new URL(resource);
   const path = u.pathname === '/' ? '' : u.pathname;
-  return `${u.origin}/.well-known/oauth-protected-resource${path}`;
+  return `${u.origin}${METADATA_PATH}${path}`;
 }
 
 /** The RFC 9728 protected-resource metadata document. */

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
 import type { Caller } from './caller.js';
+import { settleWithin } from '../wait.js';
 
 export interface OidcOptions {
   readonly issuer: string;
@@ -12,7 +13,16 @@ export interface OidcOptions {
   readonly rolesClaim: string;
   /** Shortest time between two JWKS fetches (an unknown `kid` triggers one; rotation is picked up this way). */
   readonly jwksCooldownMs?: number;
+  /** How often the JWKS is fetched again in the background, so keys the issuer withdrew stop verifying cached tokens. */
+  readonly jwksRefreshMs?: number;
   readonly logger: Logger;
+  /** Accepted `typ` header values (case-insensitive, `application/` optional); a token without `typ` is accepted. */
+  readonly tokenTypes: readonly string[];
+}
+
+/** `typ` compared as media types are: case-insensitively, with `application/` implied. */
+function normalizeTyp(typ: string): string {
+  return typ.toLowerCase().replace(/^application\//, '');
 }
 
 /** A token that cannot be accepted; `description` is safe to show the client. */
@@ -22,37 +32,57 @@ export class InvalidTokenError extends Error {
 
 const MAX_CACHED = 10_000;
 
+/** A verified token: who it names, until when, and the key that signed it. */
+interface Verified {
+  readonly caller: Caller;
+  readonly expMs: number;
+  /** The signing key's `kid`; a token without one is bound to the key set it was verified against. */
+  readonly kid: string | undefined;
+  readonly keySet: number;
+}
+
 /**
  * Verifies bearer JWTs against the issuer's keys, found through OIDC discovery in the background.
  * Verified tokens are remembered until they expire, so a client's repeated requests cost a hash
- * lookup instead of a signature check.
+ * lookup instead of a signature check — but only while the key that signed them is still
+ * published: the JWKS is fetched again every `jwksRefreshMs`, and a token whose key the issuer
+ * withdrew (rotation, compromise) is verified again, and refused.
  */
 export class OidcVerifier {
   private jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
   private discovery: Promise<void> | undefined;
-  private readonly verified = new Map<string, { caller: Caller; expMs: number }>();
+  private readonly verified = new Map<string, Verified>();
+  /** The `kid`s of the keys last fetched, and a number that changes whenever that set does. */
+  private liveKids = new Set<string>();
+  private keySet = 0;
+  private refresher: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly tokenTypes: ReadonlySet<string>;
 
-  constructor(private readonly opts: OidcOptions) {}
+  constructor(private readonly opts: OidcOptions) {
+    this.tokenTypes = new Set(opts.tokenTypes.map(normalizeTyp));
+  }
 
   /** Start discovery; retried with backoff until it succeeds. Resolves after the first attempt. */
   async start(): Promise<void> {
     this.discovery = this.discover();
-    await Promise.race([this.discovery, new Promise((r) => setTimeout(r, 5_000).unref())]);
+    await settleWithin(this.discovery, 5_000);
   }
 
   stop(): void {
     this.stopped = true;
+    clearInterval(this.refresher);
   }
 
   async verify(token: string): Promise<Caller> {
     const key = createHash('sha256').update(token).digest('base64url');
     const hit = this.verified.get(key);
-    if (hit && hit.expMs > Date.now()) return hit.caller;
+    if (hit && hit.expMs > Date.now() && this.keyLive(hit)) return hit.caller;
     if (!this.jwks) throw new GatewayError('GW_AUTH_UNAVAILABLE', `the issuer ${this.opts.issuer} has not been reached yet`);
     let payload: JWTPayload;
+    let header: JWTHeaderParameters;
     try {
-      ({ payload } = await jwtVerify(token, this.jwks, {
+      ({ payload, protectedHeader: header } = await jwtVerify(token, this.jwks, {
         issuer: this.opts.issuer,
         audience: this.opts.audience,
         algorithms: [...this.opts.algorithms],
@@ -62,10 +92,52 @@ export class OidcVerifier {
     } catch (err) {
       throw new InvalidTokenError(describe(err), { cause: err });
     }
+    this.checkBeyondJose(header, payload);
+    const kid = header.kid;
     const caller = this.toCaller(payload);
+    // A verification may have fetched the key set again (an unknown kid): learn what it holds now.
+    this.syncKeys();
     if (this.verified.size >= MAX_CACHED) this.evict();
-    this.verified.set(key, { caller, expMs: (payload.exp! + this.opts.clockToleranceSeconds) * 1000 });
+    this.verified.set(key, { caller, expMs: (payload.exp! + this.opts.clockToleranceSeconds) * 1000, kid, keySet: this.keySet });
     return caller;
+  }
+
+  /**
+   * What jose leaves to the caller: a `typ` that says the JWT is something other than an access
+   * token (an ID token, a logout or DPoP proof), an `iat` in the future (a token minted with a
+   * skewed or forged clock), and an empty `sub` (no one to bind a session or a policy to).
+   */
+  private checkBeyondJose(header: JWTHeaderParameters, p: JWTPayload): void {
+    if (header.typ !== undefined && !this.tokenTypes.has(normalizeTyp(header.typ))) {
+      throw new InvalidTokenError(`the token type "${header.typ}" is not an access token type accepted here`);
+    }
+    if (typeof p.iat === 'number' && p.iat > Date.now() / 1000 + this.opts.clockToleranceSeconds) throw new InvalidTokenError('claim "iat" is in the future');
+    if (typeof p.sub !== 'string' || p.sub.trim() === '') throw new InvalidTokenError('claim "sub" must be a non-empty string');
+  }
+
+  private keyLive(v: Verified): boolean {
+    return v.kid === undefined ? v.keySet === this.keySet : this.liveKids.has(v.kid);
+  }
+
+  /** Read the key ids of the set jose holds; forget cached tokens whose key is gone. */
+  private syncKeys(): void {
+    const keys = this.jwks?.jwks()?.keys ?? [];
+    const kids = new Set(keys.map((k) => k.kid).filter((k): k is string => typeof k === 'string'));
+    const same = kids.size === this.liveKids.size && [...kids].every((k) => this.liveKids.has(k));
+    if (same) return;
+    this.liveKids = kids;
+    this.keySet++;
+    for (const [k, v] of this.verified) if (!this.keyLive(v)) this.verified.delete(k);
+  }
+
+  /** Fetch the key set again; while the issuer cannot be reached, the last set stays in force. */
+  private async refreshKeys(): Promise<void> {
+    try {
+      await this.jwks?.reload();
+      this.syncKeys();
+    } catch (err) {
+      this.opts.logger.warn({ issuer: this.opts.issuer, err: (err as Error).message }, 'JWKS refresh failed; keeping the last key set');
+    }
   }
 
   /** Drop expired tokens; if still full, the oldest tenth (Map order is insertion order). */
@@ -98,6 +170,8 @@ export class OidcVerifier {
         if (doc.issuer !== this.opts.issuer) throw new Error(`discovery names issuer "${doc.issuer}", expected "${this.opts.issuer}"`);
         if (typeof doc.jwks_uri !== 'string') throw new Error('discovery document has no jwks_uri');
         this.jwks = createRemoteJWKSet(new URL(doc.jwks_uri), { cooldownDuration: this.opts.jwksCooldownMs ?? 30_000, timeoutDuration: 5_000 });
+        await this.refreshKeys();
+        this.refresher = setInterval(() => void this.refreshKeys(), this.opts.jwksRefreshMs ?? 300_000).unref();
         this.opts.logger.info({ issuer: this.opts.issuer, jwks: doc.jwks_uri }, 'OIDC discovery done');
         return;
       } catch (err) {

@@ -5,6 +5,7 @@ import type { BackendDescriptor, Published, ToolDefinition } from './model.js';
 import { buildSnapshot, CatalogSnapshot, LISTINGS } from './snapshot.js';
 import { ListWatchers, type ListWatch } from './watchers.js';
 import type { CatalogSource, SourceStatus } from './source.js';
+import { settleWithin } from '../wait.js';
 
 /** Asks a native MCP backend for what it publishes: tools, resources, resource templates, prompts (all pages). */
 export type Discovery = (backend: McpBackendConfig, signal: AbortSignal) => Promise<Published>;
@@ -83,7 +84,7 @@ export class Catalog {
     await this.opts.source.start((backends, problems) => this.setBackends(backends, problems ?? []));
     const first = this.refreshAll();
     const wait = this.opts.initialDiscoveryTimeoutMs ?? 5_000;
-    await Promise.race([first, new Promise((r) => setTimeout(r, wait).unref())]);
+    await settleWithin(first, wait);
     this.timer = setInterval(() => void this.refreshAll(), this.opts.refreshIntervalMs);
     this.timer.unref();
   }

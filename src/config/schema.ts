@@ -156,8 +156,36 @@ export const configSchema = z
         path: z.string().startsWith('/').default('/mcp'),
         /** Allowed browser origins (exact, or with `*` wildcards); requests without Origin are allowed. */
         allowedOrigins: z.array(z.string()).default(['http://localhost:*', 'http://127.0.0.1:*', 'http://[::1]:*']),
+        /**
+         * Host names clients may address the gateway by (the `Host` header, port ignored; `*` wildcards,
+         * `["*"]` for any). Default: loopback names when `host` is a loopback address, any host otherwise.
+         */
+        allowedHosts: z.array(z.string().min(1)).min(1).optional(),
         maxBodyBytes: z.number().int().positive().default(1_048_576),
+        /** Deepest nesting of objects and arrays in a message; deeper ones get 400 before they are parsed. */
+        maxJsonDepth: z.number().int().min(8).max(1_000).default(64),
         keepAliveIntervalMs: positiveMs.default(15_000),
+        /** Longest a client may take to send a request's headers, counted from the connection (slowloris). */
+        headersTimeoutMs: positiveMs.default(10_000),
+        /** Longest a client may take to send a whole request, body included. Streams answering it are not limited. */
+        requestTimeoutMs: positiveMs.default(30_000),
+        /** How long an idle kept-alive connection stays open between requests (above common load balancer idle timeouts). */
+        keepAliveTimeoutMs: positiveMs.default(65_000),
+      })
+      .strict()
+      .refine((s) => s.headersTimeoutMs <= s.requestTimeoutMs, { message: 'must not exceed requestTimeoutMs', path: ['headersTimeoutMs'] })
+      .prefault({}),
+    /**
+     * The admin listener: `/healthz` and metrics, apart from the MCP endpoint. Always used in the
+     * Envoy topology (a free port when `port` is absent); a standalone gateway without `port`
+     * serves them on its MCP listener.
+     */
+    admin: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).optional(),
+        /** As `server.allowedHosts`, for the admin listener. */
+        allowedHosts: z.array(z.string().min(1)).min(1).optional(),
       })
       .strict()
       .prefault({}),
@@ -218,6 +246,13 @@ export const configSchema = z
         maxTokenBytes: z.number().int().min(256).max(65_536).default(8_192),
         /** Shortest time between two JWKS fetches; a token with an unknown key id triggers one (key rotation). */
         jwksCooldownMs: z.number().int().min(0).default(30_000),
+        /**
+         * Accepted JWT `typ` header values (case-insensitive, `application/` optional); tokens without
+         * `typ` are accepted. RFC 9068 access tokens say `at+jwt`; Keycloak and others say `JWT`.
+         */
+        tokenTypes: z.array(z.string().min(1)).min(1).default(['at+jwt', 'JWT']),
+        /** How often the JWKS is fetched again: cached verifications of tokens whose key was withdrawn end then. */
+        jwksRefreshMs: z.number().int().min(100).default(300_000),
       })
       .strict()
       .optional(),

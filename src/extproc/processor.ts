@@ -8,6 +8,7 @@
 import type { Logger } from 'pino';
 import type { Decision, GatewayRequest } from '../admission/decision.js';
 import { corsHeaders } from '../admission/origin.js';
+import { isMetadataPath } from '../auth/challenge.js';
 import { HANDOFF_HEADER, type DecisionHandoff } from '../admission/handoff.js';
 import type { McpBackendConfig } from '../config/schema.js';
 import { wireError } from '../errors.js';
@@ -101,8 +102,10 @@ export class RequestProcessor {
   async requestHeaders(h: HttpHeaders): Promise<ProcessingResponse> {
     const received = readHeaders(h);
     this.received = received;
-    this.bypass = this.bypassesAdmission(received);
+    const path = (received.pseudo[':path'] ?? '/').split('?')[0]!;
+    this.bypass = this.bypassesAdmission(path, received.pseudo[':method']);
     if (this.bypass) return { request_headers: { response: routeTo(BROKER_CLUSTER, received.internal) } };
+    if (path !== this.deps.mcpPath) return immediate(404, { error: 'not found', endpoint: this.deps.mcpPath }, {}, 'not_found');
     if (!h.end_of_stream) {
       const response = { request_headers: { response: { status: 'CONTINUE' as const, header_mutation: stripInternal(received.internal) } } };
       return this.deps.direct && received.pseudo[':method'] === 'POST' ? { ...response, mode_override: WITH_RESPONSE_HEADERS } : response;
@@ -121,11 +124,14 @@ export class RequestProcessor {
   }
 
   /**
-   * Health, metrics, RFC 9728 metadata and CORS preflight are not MCP messages: the broker answers
-   * them exactly as the standalone server does (routed already at the headers phase).
+   * The only requests the broker answers unadmitted, an explicit list: RFC 9728 metadata (clients
+   * read it before they have a token) and CORS preflight of the MCP endpoint (routed already at
+   * the headers phase). Every other path is answered 404 here: health and metrics live on the
+   * admin listener, never behind Envoy's public one.
    */
-  private bypassesAdmission(r: ReceivedHeaders): boolean {
-    return (r.pseudo[':path'] ?? '/').split('?')[0] !== this.deps.mcpPath || r.pseudo[':method'] === 'OPTIONS';
+  private bypassesAdmission(path: string, method: string | undefined): boolean {
+    if (path === this.deps.mcpPath) return method === 'OPTIONS';
+    return method === 'GET' && isMetadataPath(path);
   }
 
   private async decide(phase: 'request_headers' | 'request_body', body: Buffer | undefined): Promise<ProcessingResponse> {

@@ -11,6 +11,7 @@ import { createGateway, type GatewayCore } from '../gateway.js';
 import { clusterName, envoyRoutable } from '../xds/clusters.js';
 import { XdsFeed } from '../xds/feed.js';
 import { XdsServer } from '../xds/server.js';
+import { AdminServer } from '../standalone/admin.js';
 import { StandaloneServer } from '../standalone/server.js';
 import { createLogger } from '../telemetry/logger.js';
 import { ExtProcServer } from './server.js';
@@ -26,6 +27,9 @@ export interface ExtProcListen {
   /** Where the xDS (ADS) server listens; 127.0.0.1 and a free port by default. */
   readonly xdsHost?: string;
   readonly xdsPort?: number;
+  /** Where `/healthz` and metrics are served; defaults to `admin.host`/`admin.port` (a free port when absent). */
+  readonly adminHost?: string;
+  readonly adminPort?: number;
 }
 
 export interface RunningExtProc {
@@ -35,6 +39,8 @@ export interface RunningExtProc {
   readonly extprocPort: number;
   /** Envoy's `xds` cluster points here. */
   readonly xdsPort: number;
+  /** Base URL of `/healthz` and metrics (never reachable through Envoy). */
+  readonly adminUrl: string;
   /** The ext_proc service alone (tests stop it to check that Envoy fails closed). */
   readonly extproc: ExtProcServer;
   stop(): Promise<void>;
@@ -45,7 +51,9 @@ export async function runExtProc(config: Readonly<GatewayConfig>, listen: ExtPro
   const core = await createGateway(config, { logger });
   await core.start();
   const handoff = new DecisionHandoff();
+  // The broker serves MCP only: health and metrics live on the admin listener, out of Envoy's reach.
   const broker = new StandaloneServer(core, { handoff });
+  const admin = new AdminServer(core);
   const extproc = new ExtProcServer({
     decide: (req) => core.admission.decide(req),
     mcpPath: config.server.path,
@@ -61,6 +69,7 @@ export async function runExtProc(config: Readonly<GatewayConfig>, listen: ExtPro
     await extproc.stop();
     await xds.stop();
     await broker.close().catch(() => undefined);
+    await admin.close();
     await core.stop();
   };
   try {
@@ -68,8 +77,9 @@ export async function runExtProc(config: Readonly<GatewayConfig>, listen: ExtPro
     const xdsPort = await xds.start(listen.xdsHost, listen.xdsPort);
     const brokerUrl = await broker.listen(listen.brokerHost, listen.brokerPort);
     const extprocPort = await extproc.start(listen.extprocHost, listen.extprocPort);
-    logger.info({ brokerUrl, extprocPort, xdsPort }, 'ext_proc service, broker and xDS server listening');
-    return { core, brokerUrl, extprocPort, xdsPort, extproc, stop };
+    const adminUrl = await admin.listen(listen.adminHost ?? config.admin.host, listen.adminPort ?? config.admin.port ?? 0);
+    logger.info({ brokerUrl, extprocPort, xdsPort, adminUrl }, 'ext_proc service, broker, xDS server and admin endpoints listening');
+    return { core, brokerUrl, extprocPort, xdsPort, adminUrl, extproc, stop };
   } catch (err) {
     await stop();
     throw err;

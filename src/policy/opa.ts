@@ -6,6 +6,7 @@ import type { GatewayConfig } from '../config/schema.js';
 import { packageFile } from '../package-file.js';
 import type { PolicyDecision, PolicyEngine } from './engine.js';
 import type { PolicyInput, PolicyItem, PolicySubject } from './input.js';
+import { settleWithin } from '../wait.js';
 
 type OpaConfig = Extract<GatewayConfig['policy'], { engine: 'opa' }>;
 
@@ -35,7 +36,7 @@ export class OpaPolicy implements PolicyEngine {
   /** Load the modules; while OPA is unreachable, keep trying in the background. */
   async start(): Promise<void> {
     const loaded = this.loadAll();
-    await Promise.race([loaded, new Promise((r) => setTimeout(r, 5_000).unref())]);
+    await settleWithin(loaded, 5_000);
   }
 
   async decide(input: PolicyInput): Promise<PolicyDecision> {

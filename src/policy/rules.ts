@@ -1,12 +1,13 @@
 import type { GatewayConfig } from '../config/schema.js';
 import type { PolicyDecision, PolicyEngine } from './engine.js';
 import type { PolicyInput, PolicyItem, PolicySubject } from './input.js';
+import { globSource } from '../glob.js';
 
 type RulesConfig = Extract<GatewayConfig['policy'], { engine: 'rules' }>;
 type Rule = RulesConfig['rules'][number];
 
 function glob(pattern: string): RegExp {
-  return new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return new RegExp(`^${globSource(pattern)}$`);
 }
 
 /** Which list of a rule names what a request asks for. */

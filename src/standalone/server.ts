@@ -1,16 +1,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { GatewayRequest } from '../admission/decision.js';
 import { HANDOFF_HEADER, type DecisionHandoff } from '../admission/handoff.js';
 import { corsHeaders, originMatcher } from '../admission/origin.js';
 import { GatewayError, wireError } from '../errors.js';
 import { isRequest, type JsonRpcId } from '../mcp/jsonrpc.js';
 import { BearerAuthenticator } from '../auth/authenticator.js';
-import { resourceMetadata } from '../auth/challenge.js';
+import { isMetadataPath, resourceMetadata } from '../auth/challenge.js';
 import { readBody } from './body.js';
 import type { GatewayCore } from '../gateway.js';
 import { writeJson, writeReply } from './write.js';
-import { hostPort } from '../net.js';
+import { effectiveAllowedHosts, hostMatcher, hostRejection, type HostCheck } from '../admission/host.js';
+import type { AdminEndpoints } from './admin.js';
+import { closeNow, listenOn } from './listen.js';
 
 const CORS_ALLOW_HEADERS = 'content-type, accept, authorization, mcp-session-id, mcp-protocol-version, last-event-id';
 
@@ -21,19 +22,26 @@ export interface StandaloneServerOptions {
    * directly without Envoy stripping their `x-mcp-gateway-*` headers.
    */
   readonly handoff?: DecisionHandoff;
+  /** Serve `/healthz` and metrics on this listener too (a standalone gateway without an admin listener). */
+  readonly admin?: AdminEndpoints;
 }
 
 /** The one-process gateway: a plain node:http server in front of the core. */
 export class StandaloneServer {
   private readonly server: Server;
   private readonly originAllowed: (origin: string | undefined) => boolean;
+  private readonly hostAllowed: (host: string | undefined) => HostCheck;
 
   constructor(
     private readonly core: GatewayCore,
     private readonly opts: StandaloneServerOptions = {},
   ) {
     this.originAllowed = originMatcher(core.config.server.allowedOrigins);
-    this.server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+    this.hostAllowed = hostMatcher(effectiveAllowedHosts(core.config.server.allowedHosts, core.config.server.host));
+    const { server } = core.config;
+    // Headers and body have a deadline (slow and idle clients), the answer none: SSE streams live long.
+    const timeouts = { headersTimeout: server.headersTimeoutMs, requestTimeout: server.requestTimeoutMs, keepAliveTimeout: server.keepAliveTimeoutMs, connectionsCheckingInterval: 1_000 };
+    this.server = createServer(timeouts, (req, res) => {
       this.route(req, res).catch((err: unknown) => {
         // Known failures (the session store down, say) keep their registry status; others are bugs.
         const known = err instanceof GatewayError;
@@ -47,31 +55,24 @@ export class StandaloneServer {
 
   /** Start listening; resolves with the endpoint URL. */
   async listen(host = this.core.config.server.host, port = this.core.config.server.port): Promise<string> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    const addr = this.server.address() as AddressInfo;
-    return `http://${hostPort(addr.address, addr.port)}${this.core.config.server.path}`;
+    return `${await listenOn(this.server, host, port)}${this.core.config.server.path}`;
   }
 
   async close(): Promise<void> {
     this.core.streams.closeAll();
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    await closeNow(this.server);
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/healthz' && req.method === 'GET') return this.health(res);
-    const { metrics } = this.core.config;
-    if (metrics.enabled && path === metrics.path && req.method === 'GET') return this.metrics(res);
-    if (path?.startsWith('/.well-known/oauth-protected-resource') && req.method === 'GET') return this.protectedResource(req, res);
+    const path = (req.url ?? '/').split('?')[0]!;
+    // Admission checks the Host of MCP requests (also for ext_proc); the other endpoints are checked here.
+    if (path !== this.core.config.server.path) {
+      const refused = hostRejection(this.hostAllowed(req.headers.host), req.headers.host);
+      if (refused?.kind === 'reject') return writeJson(res, refused.status, JSON.stringify(refused.body));
+    }
+    const admin = this.opts.admin?.handle(req, res, path);
+    if (admin) return admin;
+    if (isMetadataPath(path) && req.method === 'GET') return this.protectedResource(req, res);
     if (path !== this.core.config.server.path) return writeJson(res, 404, JSON.stringify({ error: 'not found', endpoint: this.core.config.server.path }));
     for (const [name, value] of Object.entries(corsHeaders(req.headers.origin, this.originAllowed))) res.setHeader(name, value);
     if (req.method === 'OPTIONS') return this.preflight(req, res);
@@ -128,24 +129,6 @@ export class StandaloneServer {
     res.end();
   }
 
-  /** Prometheus text exposition of this core's registry. */
-  private async metrics(res: ServerResponse): Promise<void> {
-    const { contentType, body } = await this.core.telemetry.metrics.scrape();
-    res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' }).end(body);
-  }
-
-  private async health(res: ServerResponse): Promise<void> {
-    const snapshot = this.core.catalog.current();
-    // A stale source (Consul unreachable) still serves its last known catalog: degraded, not down.
-    const source = this.core.catalog.sourceStatus();
-    const body = {
-      status: source.stale ? 'degraded' : 'ok',
-      catalog: { version: snapshot.version, tools: snapshot.tools.size, backends: snapshot.backends.size, problems: snapshot.problems, source },
-      sessions: await this.core.sessions.size().catch(() => null),
-      streams: this.core.streams.count,
-    };
-    writeJson(res, 200, JSON.stringify(body));
-  }
 }
 
 function flatten(h: IncomingMessage['headers']): Record<string, string | undefined> {

@@ -1,4 +1,5 @@
 import type { GatewayConfig } from '../config/schema.js';
+import { globSource } from '../glob.js';
 
 /** What replaces a redacted value in audit events. */
 export const REDACTED = '[REDACTED]';
@@ -11,13 +12,6 @@ const MAX_ENTRIES = 100;
 /** Turns call arguments into what the audit log may hold. */
 export type Redactor = (args: Readonly<Record<string, unknown>>) => unknown;
 
-function globSource(glob: string): string {
-  return glob
-    .split('*')
-    .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-}
-
 /**
  * Build the redactor the `audit.redact` configuration describes: values under keys matching a
  * glob (at any depth, case-insensitively) and string values matching a pattern become
@@ -26,7 +20,7 @@ function globSource(glob: string): string {
  */
 export function createRedactor(cfg: GatewayConfig['audit']['redact']): Redactor {
   if (!cfg.includeArguments) return (args) => ({ keys: Object.keys(args) });
-  const key = cfg.keys.length ? new RegExp(`^(?:${cfg.keys.map(globSource).join('|')})$`, 'i') : undefined;
+  const key = cfg.keys.length ? new RegExp(`^(?:${cfg.keys.map((k) => globSource(k)).join('|')})$`, 'i') : undefined;
   const value = cfg.values.length ? new RegExp(cfg.values.map((v) => `(?:${v})`).join('|')) : undefined;
   const max = cfg.maxStringLength;
 

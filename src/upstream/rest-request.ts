@@ -29,16 +29,18 @@ export function buildRestRequest(mapping: HttpMapping, args: Record<string, unkn
     return args[name];
   };
 
-  const path = mapping.path.replace(PLACEHOLDER, (_m, name: string) => {
-    const v = take(name);
-    if (v === undefined || v === null) throw new GatewayError('GW_ARGUMENTS_INVALID', `argument "${name}" is required (it is part of the URL path)`);
-    return encodeURIComponent(scalar(v));
-  });
+  const path = fillPath(mapping.path, take);
 
   const headers: Record<string, string> = {};
   for (const [key, template] of Object.entries(mapping.headers ?? {})) {
     const v = render(template, take);
-    if (v !== undefined) headers[key.toLowerCase()] = scalar(v);
+    if (v === undefined) continue;
+    const value = scalar(v);
+    // Control characters would end the header (CR/LF injection) or be refused by the HTTP client.
+    if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) {
+      throw new GatewayError('GW_ARGUMENTS_INVALID', `the value for header "${key}" may not contain control characters (CR, LF, NUL…)`);
+    }
+    headers[key.toLowerCase()] = value;
   }
 
   const query = new URLSearchParams();
@@ -65,6 +67,32 @@ export function buildRestRequest(mapping: HttpMapping, args: Record<string, unkn
   const qs = query.toString();
   const req: RestRequest = { method: mapping.method, path: qs ? `${path}?${qs}` : path, headers };
   return body === undefined ? req : { ...req, body };
+}
+
+/**
+ * Fill the path template segment by segment. A value is percent-encoded, so it cannot add a
+ * separator; and a segment it fills may not become empty, `.` or `..`, which URL resolution
+ * would drop or climb out of (`/items/{id}/details` with `..` would reach `/details`): the
+ * arguments never change the path's shape, so a policy on one tool cannot be stepped around.
+ */
+function fillPath(template: string, take: (name: string) => unknown): string {
+  return template
+    .split('/')
+    .map((segment) => {
+      const names: string[] = [];
+      const filled = segment.replace(PLACEHOLDER, (_m, name: string) => {
+        const v = take(name);
+        if (v === undefined || v === null) throw new GatewayError('GW_ARGUMENTS_INVALID', `argument "${name}" is required (it is part of the URL path)`);
+        names.push(name);
+        return encodeURIComponent(scalar(v));
+      });
+      if (names.length > 0 && (filled === '' || filled === '.' || filled === '..')) {
+        const which = names.map((n) => `"${n}"`).join(', ');
+        throw new GatewayError('GW_ARGUMENTS_INVALID', `argument ${which} fills a URL path segment and may not make it empty, "." or ".."`);
+      }
+      return filled;
+    })
+    .join('/');
 }
 
 /** A template string: exactly `{arg}` keeps the value's type; otherwise placeholders are interpolated. */

@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { closeServer, listen } from '../../examples/backends/listen.js';
-import { jsonOf, rawPost, startGateway, type TestGateway } from '../support/gateway.js';
+import { jsonOf, rawHttp, rawPost, startGateway, type TestGateway } from '../support/gateway.js';
 import { startIdp, type TestIdp } from '../support/oidc.js';
+import { waitFor } from '../support/wait.js';
 
 const AUDIENCE = 'http://gateway.test/mcp';
 let idp: TestIdp;
@@ -39,7 +40,7 @@ beforeAll(async () => {
   );
   backend = await recordingBackend();
   gw = await startGateway({
-    auth: { issuer: idp.issuer, audience: AUDIENCE, requiredScopes: ['tools:call'], scopesSupported: ['tools:call', 'orders:write'], jwksCooldownMs: 0 },
+    auth: { issuer: idp.issuer, audience: AUDIENCE, requiredScopes: ['tools:call'], scopesSupported: ['tools:call', 'orders:write'], jwksCooldownMs: 0, jwksRefreshMs: 200 },
     backends: [
       { name: 'echo', kind: 'rest', urls: [backend.url], identityHeaders: true, tools: [{ name: 'ping', http: { method: 'GET', path: '/ping' } }] },
       { name: 'orders', kind: 'rest', urls: [backend.url], requiredScopes: ['orders:write'], tools: [{ name: 'create', http: { method: 'POST', path: '/orders' } }] },
@@ -121,29 +122,53 @@ describe('authentication', () => {
     expect(own.status).toBe(200);
   });
 
-  it('picks up a rotated signing key without restart', async () => {
+  it('picks up a rotated signing key without restart, and stops accepting tokens of the withdrawn key', async () => {
+    const before = await idp.token('alice', { scope: 'tools:call' });
+    expect((await initWith(before)).status).toBe(200); // verified once, then remembered
     await idp.rotate();
     const token = await idp.token('alice', { scope: 'tools:call' });
     expect(JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).kid).toBe('key-2');
     expect((await initWith(token)).status).toBe(200);
+    // The cached verification of the old token dies with its key (the JWKS is fetched again every 200 ms here).
+    await waitFor(async () => (await initWith(before)).status === 401, 'the token of the withdrawn key refused', 10_000);
+    const refused = await initWith(before);
+    expect(refused.headers.get('www-authenticate')).toContain('invalid_token');
+  });
+});
+
+describe('malformed Host on an unauthenticated request', () => {
+  it('is a 400, not a 500 (the challenge URL is never built from it)', async () => {
+    const initBody = JSON.stringify(init());
+    for (const host of ['bad host', '[', 'a/b', '']) {
+      const res = await rawHttp(gw.url, { method: 'POST', headers: { host, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: initBody });
+      expect(res.status, JSON.stringify(host)).toBe(400);
+      expect(JSON.parse(res.text).error.data.code).toBe('GW_HOST_INVALID');
+      const meta = await rawHttp(new URL('/.well-known/oauth-protected-resource/mcp', gw.url).href, { headers: { host } });
+      expect(meta.status, JSON.stringify(host)).toBe(400);
+    }
+    // A well-formed Host still gets its challenge.
+    const ok = await rawHttp(gw.url, { method: 'POST', headers: { host: gw.url.split('/')[2]!, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: initBody });
+    expect(ok.status).toBe(401);
   });
 });
 
 describe('attacks', () => {
   const now = () => Math.floor(Date.now() / 1000);
   const claims = () => ({ sub: 'alice', scope: 'tools:call', roles: ['admin'] });
-  const signed = (payload: Record<string, unknown>, opts: { iss?: string; aud?: string; exp?: number; nbf?: number } = {}) =>
+  const signed = (payload: Record<string, unknown>, opts: { iss?: string; aud?: string; exp?: number; nbf?: number; iat?: number; typ?: string } = {}) =>
     new SignJWT(payload)
-      .setProtectedHeader({ alg: 'RS256', kid: idp.signingKey.kid })
+      .setProtectedHeader({ alg: 'RS256', kid: idp.signingKey.kid, ...(opts.typ ? { typ: opts.typ } : {}) })
       .setIssuer(opts.iss ?? idp.issuer)
       .setAudience(opts.aud ?? AUDIENCE)
-      .setIssuedAt()
+      .setIssuedAt(opts.iat ?? now())
       .setExpirationTime(opts.exp ?? now() + 300)
       .setNotBefore(opts.nbf ?? now() - 10)
       .sign(idp.signingKey.privateKey);
 
   it('accepts a correctly forged control token (so the attacks below fail for their flaw alone)', async () => {
     expect((await initWith(await signed(claims()))).status).toBe(200);
+    // Access-token types as RFC 9068 and Keycloak write them are accepted.
+    for (const typ of ['at+jwt', 'application/at+JWT', 'JWT']) expect((await initWith(await signed(claims(), { typ }))).status, typ).toBe(200);
   });
 
   const cases: Array<[string, () => Promise<string>]> = [
@@ -168,6 +193,9 @@ describe('attacks', () => {
     ['wrong audience', () => signed(claims(), { aud: 'http://other-resource.test/mcp' })],
     ['expired', () => signed(claims(), { exp: now() - 120 })],
     ['not yet valid', () => signed(claims(), { nbf: now() + 600 })],
+    ['issued in the future', () => signed(claims(), { iat: now() + 600 })],
+    ['not an access token (typ logout+jwt)', () => signed(claims(), { typ: 'logout+jwt' })],
+    ['an empty subject', () => signed({ ...claims(), sub: '' })],
     ['garbage', async () => 'not.a.jwt'],
   ];
   for (const [name, make] of cases) {

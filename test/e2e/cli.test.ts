@@ -40,7 +40,58 @@ function run(args: string[]): Promise<{ code: number | null; stderr: string }> {
   });
 }
 
+/** Start the standalone CLI; resolves with the child and its MCP URL once it logs that it listens. */
+async function startCli(file: string): Promise<{ child: ReturnType<typeof spawn>; url: string; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, [CLI, 'standalone', '--config', file, '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /"url":"([^"]+)".*mcp gateway listening/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    void exited.then((code) => reject(new Error(`exited early with ${code}: ${out}`)));
+  });
+  return { child, url, exited };
+}
+
 describe('mcp-gateway CLI', () => {
+  it('keeps running and answers 503 while the OIDC issuer is unreachable at start (it used to exit 0)', async () => {
+    const file = await configFile('logging: { level: info }\naudit: { sink: off }\nauth: { issuer: "http://127.0.0.1:1/", audience: "http://gw.test/mcp" }\n');
+    const { child, url, exited } = await startCli(file);
+    try {
+      const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } } };
+      const res = await rawPost(url, undefined, init, { authorization: 'Bearer a.b.c' });
+      expect(res.status).toBe(503);
+      expect((await jsonOf(res)).error.data.code).toBe('GW_AUTH_UNAVAILABLE');
+      expect(child.exitCode).toBeNull();
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('keeps running while OPA is unreachable at start, refusing calls with GW_POLICY_UNAVAILABLE (fail closed)', async () => {
+    const api = await startOrdersApi();
+    const file = await configFile(
+      `logging: { level: info }\naudit: { sink: off }\npolicy: { engine: opa, url: "http://127.0.0.1:1" }\nbackends:\n  - name: orders\n    kind: rest\n    urls: ["${api.url}"]\n    tools: [{ name: get_order, http: { path: "/orders/{id}" } }]\n`,
+    );
+    const { child, url, exited } = await startCli(file);
+    try {
+      const { sessionId } = await rawInitialize(url);
+      const res = await rawPost(url, sessionId, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'orders_get_order', arguments: { id: '1002' } } });
+      expect((await jsonOf(res)).error.data.code).toBe('GW_POLICY_UNAVAILABLE');
+      expect(child.exitCode).toBeNull();
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      await api.close();
+    }
+  });
+
   it('refuses an invalid configuration with exit code 2 and the bad key', async () => {
     const file = await configFile('server:\n  port: 99999\nbackends:\n  - name: x\n    kind: rest\n    urls: [not-a-url]\n    tools: [{ name: t, http: { path: / } }]\n');
     const { code, stderr } = await run(['standalone', '--config', file]);
@@ -84,17 +135,21 @@ describe('mcp-gateway CLI', () => {
     }
   });
 
-  it("runs the Envoy topology's gateway process: broker, ext_proc and xDS on the ports asked for", async () => {
+  it("runs the Envoy topology's gateway process: broker, ext_proc, xDS and admin endpoints on the ports asked for", async () => {
     const api = await startOrdersApi();
     const file = await configFile(
       `logging: { level: warn }\naudit: { sink: off }\nbackends:\n  - name: orders\n    kind: rest\n    urls: ["${api.url}"]\n    tools: [{ name: get_order, http: { path: "/orders/{id}" } }]\n`,
     );
-    const [broker, extproc, xds] = await freePorts(3);
-    const args = ['envoy', '--config', file, '--host', '127.0.0.1', '--broker-port', String(broker), '--extproc-port', String(extproc), '--xds-port', String(xds)];
+    const [broker, extproc, xds, admin] = await freePorts(4);
+    const args = ['envoy', '--config', file, '--host', '127.0.0.1', '--broker-port', String(broker), '--extproc-port', String(extproc), '--xds-port', String(xds), '--admin-port', String(admin)];
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     try {
-      await waitFor(async () => child.exitCode === null && (await fetch(`http://127.0.0.1:${broker}/healthz`).then((r) => r.ok, () => false)), 'broker /healthz', 15_000);
+      await waitFor(async () => child.exitCode === null && (await fetch(`http://127.0.0.1:${admin}/healthz`).then((r) => r.ok, () => false)), 'admin /healthz', 15_000);
+      expect((await fetch(`http://127.0.0.1:${admin}/metrics`)).status).toBe(200);
+      // The broker, which Envoy routes to, serves MCP only.
+      expect((await fetch(`http://127.0.0.1:${broker}/healthz`)).status).toBe(404);
+      expect((await fetch(`http://127.0.0.1:${broker}/metrics`)).status).toBe(404);
       expect(await accepts(extproc!)).toBe(true);
       expect(await accepts(xds!)).toBe(true);
       child.kill('SIGTERM');

@@ -109,17 +109,39 @@ describe('ext_proc stream, phase by phase', () => {
     unknown.close();
   });
 
-  it('passes paths other than the MCP endpoint to the broker without admission', async () => {
+  const getPath = (path: string) => ({
+    request_headers: {
+      headers: { headers: [{ key: ':method', raw_value: Buffer.from('GET') }, { key: ':path', raw_value: Buffer.from(path) }, { key: 'x-mcp-gateway-subject', raw_value: Buffer.from('x') }] },
+      end_of_stream: true,
+    },
+  });
+
+  it('passes only the protected-resource metadata to the broker without admission', async () => {
     const s = openStream();
-    const list = [
-      { key: ':method', raw_value: Buffer.from('GET') },
-      { key: ':path', raw_value: Buffer.from('/healthz') },
-      { key: 'x-mcp-gateway-subject', raw_value: Buffer.from('x') },
-    ];
-    const only = await s.send({ request_headers: { headers: { headers: list }, end_of_stream: true } });
+    const only = await s.send(getPath('/.well-known/oauth-protected-resource/mcp'));
     expect(setHeaders(only.request_headers.response.header_mutation)).toEqual({ 'x-mcp-gateway-route': 'broker' });
     expect(only.request_headers.response.header_mutation.remove_headers).toEqual(['x-mcp-gateway-subject']);
     s.close();
+  });
+
+  it('answers 404 itself for health, metrics and any other path: they never reach the broker through Envoy', async () => {
+    for (const path of ['/healthz', '/metrics', '/admin', '/mcp/../metrics', '/.well-known/oauth-protected-resourcex']) {
+      const s = openStream();
+      const answer = await s.send(getPath(path));
+      expect(answer.immediate_response?.status.code, path).toBe('NotFound');
+      s.close();
+    }
+  });
+
+  it('refuses a Host (:authority) that is not allowed, and a malformed one, before anything else', async () => {
+    for (const [authority, status, code] of [['evil.example.com', 'Forbidden', 'GW_HOST_NOT_ALLOWED'], ['bad host', 'BadRequest', 'GW_HOST_INVALID']] as const) {
+      const s = openStream();
+      await s.send(headers('POST', { ':authority': authority }));
+      const answer = await s.send(body({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } } }));
+      expect(answer.immediate_response.status.code, authority).toBe(status);
+      expect(JSON.parse(answer.immediate_response.body.toString()).error.data.code).toBe(code);
+      s.close();
+    }
   });
 });
 

@@ -14,7 +14,7 @@ import type { EnvoyHandle } from '../harness/envoy.js';
 import { envoyStat, startTopologyEnvoy } from '../harness/topology-envoy.js';
 import { connectClient } from '../support/client.js';
 import { startLibraryServer, type LibraryServer } from '../support/library-mcp.js';
-import { ORDER_TOOLS, rawInitialize, rawPost, startExtProc } from '../support/gateway.js';
+import { MCP_HEADERS, ORDER_TOOLS, rawHttp, rawInitialize, rawPost, startExtProc } from '../support/gateway.js';
 import { waitFor } from '../support/wait.js';
 
 let orders: OrdersApi;
@@ -186,6 +186,23 @@ describe('the Envoy topology', () => {
     const res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: big });
     expect(res.status).toBe(413);
     expect(await res.json()).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32000, data: { code: 'GW_PAYLOAD_TOO_LARGE' } } });
+  });
+
+  it("keeps health and metrics off Envoy's public listener: they are served on the admin listener only", async () => {
+    const origin = new URL(endpoint).origin;
+    for (const path of ['/healthz', '/metrics', '/anything-else']) {
+      const res = await fetch(`${origin}${path}`);
+      expect(res.status, path).toBe(404);
+      expect(await res.text()).not.toContain('mcp_gateway_');
+    }
+    const metrics = await fetch(`${gw.adminUrl}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('mcp_gateway_tool_calls_total');
+    expect((await fetch(`${gw.adminUrl}/healthz`)).status).toBe(200);
+    // And a Host the gateway does not answer to is refused through Envoy too.
+    const evil = await rawHttp(endpoint, { method: 'POST', headers: { ...MCP_HEADERS, host: 'evil.example.com' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
+    expect(evil.status).toBe(403);
+    expect(JSON.parse(evil.text).error.data.code).toBe('GW_HOST_NOT_ALLOWED');
   });
 
   it('fails over through outlier detection when an instance of a stateless backend dies: no call fails', async () => {

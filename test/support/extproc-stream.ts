@@ -33,7 +33,7 @@ export function headers(method: string, extra: Record<string, string> = {}, endO
   const all: Record<string, string> = {
     ':method': method,
     ':path': '/mcp',
-    ':authority': 'gateway.test',
+    ':authority': 'localhost:10000',
     'content-type': 'application/json',
     accept: 'application/json, text/event-stream',
     ...extra,

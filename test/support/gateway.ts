@@ -1,3 +1,4 @@
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { parseConfig } from '../../src/config/load.js';
 import type { GatewayConfig } from '../../src/config/schema.js';
 import { runExtProc, type RunningExtProc } from '../../src/extproc/run.js';
@@ -74,4 +75,22 @@ export const ORDER_TOOLS = [
 /** A response's JSON body, loosely typed for assertions. */
 export async function jsonOf(res: Response): Promise<any> {
   return res.json();
+}
+
+/**
+ * One request with node:http, which sends headers fetch will not let a caller set (`Host`)
+ * exactly as given; resolves with the status, headers and body text.
+ */
+export function rawHttp(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: opts.method ?? 'GET', headers: opts.headers ?? {}, setHost: !Object.keys(opts.headers ?? {}).some((k) => k.toLowerCase() === 'host') }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
 }

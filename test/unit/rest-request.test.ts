@@ -40,6 +40,40 @@ describe('REST request mapping', () => {
     expect(() => buildRestRequest({ method: 'GET', path: '/orders/{id}' }, {})).toThrow(GatewayError);
   });
 
+  describe('path arguments never change the path shape', () => {
+    const templates = ['/{id}', '/items/{id}', '/items/{id}/details', '/items/{a}{b}/x', '/items/v{id}'];
+    const escaping = ['', '.', '..'];
+    for (const path of templates) {
+      for (const value of escaping) {
+        const args = path.includes('{a}') ? { a: value, b: '' } : { id: value };
+        const fillsWholeSegment = !path.includes('v{id}');
+        it(`${fillsWholeSegment ? 'refuses' : 'keeps'} ${JSON.stringify(value)} in ${path}`, () => {
+          if (fillsWholeSegment) {
+            expect(() => buildRestRequest({ method: 'GET', path }, args)).toThrow(/may not make it empty, "\." or "\.\."/);
+          } else {
+            // A value that is only part of a segment keeps it a segment: "v", "v.", "v.." are names.
+            expect(buildRestRequest({ method: 'GET', path }, args).path).toBe(`/items/v${value}`);
+          }
+        });
+      }
+    }
+
+    it('refuses two placeholders that together make ".." of one segment', () => {
+      expect(() => buildRestRequest({ method: 'GET', path: '/items/{a}{b}/x' }, { a: '.', b: '.' })).toThrow(GatewayError);
+    });
+
+    it('encodes separators and percent signs, so no value adds a segment or a dot segment', () => {
+      const r = buildRestRequest({ method: 'GET', path: '/items/{id}/details' }, { id: '../%2e%2e/x?y#z' });
+      expect(r.path).toBe('/items/..%2F%252e%252e%2Fx%3Fy%23z/details');
+      expect(joinUrl('http://h:1/api', r.path).pathname).toBe('/api/items/..%2F%252e%252e%2Fx%3Fy%23z/details');
+    });
+
+    it('keeps dots that are not a whole segment', () => {
+      expect(buildRestRequest({ method: 'GET', path: '/files/{name}' }, { name: '...' }).path).toBe('/files/...');
+      expect(buildRestRequest({ method: 'GET', path: '/files/{name}' }, { name: '.env' }).path).toBe('/files/.env');
+    });
+  });
+
   it('joins base URLs that carry a path prefix', () => {
     expect(joinUrl('http://h:1/api/', '/orders?x=1').href).toBe('http://h:1/api/orders?x=1');
     expect(joinUrl('http://h:1', '/orders').href).toBe('http://h:1/orders');

@@ -1,0 +1,74 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { effectiveAllowedHosts, hostMatcher, hostRejection } from '../admission/host.js';
+import type { GatewayCore } from '../gateway.js';
+import { closeNow, listenOn } from './listen.js';
+import { writeJson } from './write.js';
+
+/**
+ * Operator endpoints: `/healthz` and Prometheus metrics. They carry no authentication and tell
+ * what runs behind the gateway (backend URLs, figures), so they are meant for a listener only
+ * operators reach: the admin listener (`admin.port`; always in the Envoy topology), or the MCP
+ * listener of a standalone gateway that has none.
+ */
+export class AdminEndpoints {
+  constructor(private readonly core: GatewayCore) {}
+
+  /** The answer to `req` if it is an admin request; undefined leaves it to the caller. */
+  handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> | undefined {
+    if (req.method !== 'GET') return undefined;
+    if (path === '/healthz') return this.health(res);
+    const { metrics } = this.core.config;
+    if (metrics.enabled && path === metrics.path) return this.metrics(res);
+    return undefined;
+  }
+
+  /** Prometheus text exposition of this core's registry. */
+  private async metrics(res: ServerResponse): Promise<void> {
+    const { contentType, body } = await this.core.telemetry.metrics.scrape();
+    res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' }).end(body);
+  }
+
+  private async health(res: ServerResponse): Promise<void> {
+    const snapshot = this.core.catalog.current();
+    // A stale source (Consul unreachable) still serves its last known catalog: degraded, not down.
+    const source = this.core.catalog.sourceStatus();
+    const body = {
+      status: source.stale ? 'degraded' : 'ok',
+      catalog: { version: snapshot.version, tools: snapshot.tools.size, backends: snapshot.backends.size, problems: snapshot.problems, source },
+      sessions: await this.core.sessions.size().catch(() => null),
+      streams: this.core.streams.count,
+    };
+    writeJson(res, 200, JSON.stringify(body));
+  }
+}
+
+/** The admin listener: admin endpoints only, behind the same Host allow-list defence as `/mcp`. */
+export class AdminServer {
+  private readonly server: Server;
+
+  constructor(core: GatewayCore) {
+    const { admin } = core.config;
+    const endpoints = new AdminEndpoints(core);
+    const hostAllowed = hostMatcher(effectiveAllowedHosts(admin.allowedHosts, admin.host));
+    this.server = createServer({ requestTimeout: 10_000, headersTimeout: 10_000 }, (req, res) => {
+      const refused = hostRejection(hostAllowed(req.headers.host), req.headers.host);
+      if (refused?.kind === 'reject') return writeJson(res, refused.status, JSON.stringify(refused.body));
+      const answer = endpoints.handle(req, res, (req.url ?? '/').split('?')[0]!);
+      if (!answer) return writeJson(res, 404, JSON.stringify({ error: 'not found' }));
+      answer.catch((err: unknown) => {
+        core.logger.error({ err }, 'admin request failed');
+        if (res.headersSent) res.destroy();
+        else writeJson(res, 500, JSON.stringify({ error: 'internal error' }));
+      });
+    });
+  }
+
+  /** Start listening; resolves with the listener's base URL. */
+  listen(host: string, port: number): Promise<string> {
+    return listenOn(this.server, host, port);
+  }
+
+  close(): Promise<void> {
+    return closeNow(this.server);
+  }
+}
