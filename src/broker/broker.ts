@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import type { Decision } from '../admission/decision.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { InvalidCursorError } from '../catalog/pager.js';
+import type { BackendDescriptor } from '../catalog/model.js';
+import { prefixOf } from '../catalog/naming.js';
 import { wireError } from '../errors.js';
 import { isNotification, isObject, success, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest } from '../mcp/jsonrpc.js';
 import { LIST_CHANGED, RESOURCE_UPDATED, serverCapabilities } from '../mcp/methods.js';
@@ -117,7 +119,7 @@ export class Broker {
     const backend = this.opts.catalog.current().backends.get(d.tool.backend);
     if (!backend) return json(wireError('GW_UNKNOWN_TOOL', d.message.id, `"${d.tool.name}" (its backend is gone)`));
     return this.run(d.session, d.message, (abort) => {
-      const call = toolCallOf(d, backend, abort);
+      const call = { ...toolCallOf(d, backend, abort), uriPrefix: this.uriPrefix(backend) };
       const execute: ToolExecutor = d.tool.route.kind === 'rest' ? this.opts.rest : (c) => this.opts.mcp.execute(c);
       return this.opts.observeCall ? this.opts.observeCall(call, execute) : execute(call);
     });
@@ -128,10 +130,18 @@ export class Broker {
     const backend = this.opts.catalog.current().backends.get(d.target.backend);
     if (backend?.kind !== 'mcp') return json(wireError('GW_RESOURCE_NOT_FOUND', d.message.id, `"${d.target.name}" (its backend is gone)`));
     return this.run(d.session, d.message, (abort) => {
-      const call = routedCallOf(d, backend, abort);
+      const call = { ...routedCallOf(d, backend, abort), uriPrefix: this.uriPrefix(backend) };
       const execute: RoutedExecutor = (c) => this.opts.mcp.forward(c);
       return this.opts.observeRequest ? this.opts.observeRequest(call, execute) : execute(call);
     });
+  }
+
+  /**
+   * Under which prefix a backend's answers expose resource URIs: its own when it serves resources
+   * under a namespace, else none, so links to what the gateway cannot serve (https://…) stay as they are.
+   */
+  private uriPrefix(backend: BackendDescriptor): string {
+    return this.opts.catalog.current().rewritesUris.has(backend.name) ? prefixOf(backend) : '';
   }
 
   /** Run a request that reaches a backend, cancellable by the client while it runs on this process. */

@@ -15,6 +15,11 @@ export interface UpstreamCall {
   readonly request: JsonRpcRequest;
   /** What the audit trail records as the request's arguments (redacted there). */
   readonly arguments: Record<string, unknown>;
+  /**
+   * The prefix under which the resource URIs the answer names are exposed (src/catalog/uris.ts):
+   * the backend's, when it serves resources under a namespace; absent or "": URIs pass unchanged.
+   */
+  readonly uriPrefix?: string;
   /** The verified caller (identity headers for backends that want them). */
   readonly caller: Caller;
   /** Aborted when the client disconnects or cancels, or (through the executor's Deadline) on timeout. */

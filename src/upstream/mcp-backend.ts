@@ -11,7 +11,6 @@ import {
 } from '../catalog/model.js';
 import type { McpBackendConfig } from '../config/schema.js';
 import { GatewayError, upstreamFailure } from '../errors.js';
-import { prefixOf } from '../catalog/naming.js';
 import { exposeResultUris } from '../catalog/uris.js';
 import { isNotification, isObject, isRequest, isResponse, type JsonRpcMessage, type JsonRpcRequest } from '../mcp/jsonrpc.js';
 import { isSupportedVersion, LATEST_PROTOCOL_VERSION } from '../mcp/protocol.js';
@@ -192,8 +191,9 @@ export class McpBackends {
           return yield fail('GW_UPSTREAM_HTTP_ERROR', `HTTP ${reply.status} from backend "${backend.name}"${body ? `: ${body}` : ''}`);
         }
         // The client may stop reading once it has the answer, so the follow starts before it is handed over.
-        const onResult = follow ? () => this.opts.streams?.follow(call.session.id, backend.name, prefixOf(backend), ep) : undefined;
-        yield* this.relay(reply, ep, backendId, clientId, deadline, prefixOf(backend), onResult);
+        const prefix = call.uriPrefix ?? '';
+        const onResult = follow ? () => this.opts.streams?.follow(call.session.id, backend.name, prefix, ep) : undefined;
+        yield* this.relay(reply, ep, backendId, clientId, deadline, prefix, onResult);
         return;
       }
     } catch (err) {

@@ -13,9 +13,13 @@ import { connectClient } from '../support/client.js';
 import { jsonOf, rawInitialize, rawPost, startGateway, type TestGateway } from '../support/gateway.js';
 import { startLibraryServer, type LibraryServer } from '../support/library-mcp.js';
 import { waitFor } from '../support/wait.js';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { serveMcp, type McpHttpServer } from '../../examples/backends/mcp-http.js';
 
 let alpha: LibraryServer;
 let beta: LibraryServer;
+/** A backend without the resources capability whose tool links to a web page. */
+let web: McpHttpServer;
 let gw: TestGateway;
 /** The same backends behind the built-in rules: beta's resources are off limits. */
 let guarded: TestGateway;
@@ -24,6 +28,11 @@ let auditFile: string;
 
 beforeAll(async () => {
   [alpha, beta] = await Promise.all([startLibraryServer('alpha'), startLibraryServer('beta')]);
+  web = await serveMcp(() => {
+    const mcp = new McpServer({ name: 'web', version: '1.0.0' });
+    mcp.registerTool('cite', { description: 'Links to the source.' }, async () => ({ content: [{ type: 'resource_link', uri: 'https://example.com/paper', name: 'paper' }] }));
+    return mcp;
+  });
   dir = await mkdtemp(join(tmpdir(), 'gw-resources-'));
   auditFile = join(dir, 'audit.jsonl');
   const backends = [
@@ -31,7 +40,7 @@ beforeAll(async () => {
     { name: 'beta', kind: 'mcp', urls: [beta.url] },
   ];
   // One entry per page, so every listing is paged through its cursors.
-  gw = await startGateway({ catalog: { pageSize: 1 }, backends });
+  gw = await startGateway({ catalog: { pageSize: 1 }, backends: [...backends, { name: 'web', kind: 'mcp', urls: [web.url] }] });
   guarded = await startGateway({
     policy: {
       engine: 'rules',
@@ -48,7 +57,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([gw?.stop(), guarded?.stop()]);
-  await Promise.all([alpha?.close(), beta?.close()]);
+  await Promise.all([alpha?.close(), beta?.close(), web?.close()]);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -102,6 +111,11 @@ describe('resources through the gateway', () => {
     expect(link).toMatchObject({ type: 'resource_link', uri: 'mcpgw://alpha/file:///docs/upgrade' });
     expect(embedded!.resource!.uri).toBe('mcpgw://alpha/file:///README.md');
     expect(textOf(await client.readResource({ uri: link!.uri! }))).toBe('alpha on upgrade');
+  });
+
+  it('leaves links of a backend that serves no resources as they are: the client can fetch them itself', async () => {
+    const result = await client.callTool({ name: 'web_cite', arguments: {} });
+    expect(result.content).toEqual([{ type: 'resource_link', uri: 'https://example.com/paper', name: 'paper' }]);
   });
 
   it('routes subscribe and unsubscribe to the backend that owns the URI, in its own terms', async () => {
