@@ -17,6 +17,7 @@ import { BackendStreams } from './upstream/backend-streams.js';
 import { Pools } from './upstream/pool.js';
 import { OutboundCredentials } from './upstream/credentials.js';
 import { restExecutor } from './upstream/rest.js';
+import { restPublishedExecutor } from './upstream/rest-published.js';
 import { createAgent } from './upstream/transport.js';
 import { VERSION } from './version.js';
 import { AnonymousAuthenticator, BearerAuthenticator, type Authenticator } from './auth/authenticator.js';
@@ -108,6 +109,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     sessions,
     catalog,
     rest,
+    restRouted: restPublishedExecutor({ dispatcher, pools, credentials, defaultTimeoutMs: config.upstream.timeoutMs }),
     mcp,
     streams,
     visibility,

@@ -21,6 +21,8 @@ export interface BrokerOptions {
   readonly sessions: SessionStore;
   readonly catalog: Catalog;
   readonly rest: ToolExecutor;
+  /** Reads and prompts a REST backend declares in configuration (src/upstream/rest-published.ts). */
+  readonly restRouted: RoutedExecutor;
   readonly mcp: McpBackends;
   readonly streams: StreamHub;
   readonly visibility: ListVisibility;
@@ -125,13 +127,13 @@ export class Broker {
     });
   }
 
-  /** A request routed by URI, prompt name or completion ref: sent in the client's backend session. */
+  /** A request routed by URI, prompt name or completion ref: sent in the client's backend session (REST: translated). */
   private forward(d: Extract<Decision, { kind: 'forward' }>): Reply {
     const backend = this.opts.catalog.current().backends.get(d.target.backend);
-    if (backend?.kind !== 'mcp') return json(wireError('GW_RESOURCE_NOT_FOUND', d.message.id, `"${d.target.name}" (its backend is gone)`));
+    if (!backend) return json(wireError('GW_RESOURCE_NOT_FOUND', d.message.id, `"${d.target.name}" (its backend is gone)`));
     return this.run(d.session, d.message, (abort) => {
       const call = { ...routedCallOf(d, backend, abort), uriPrefix: this.uriPrefix(backend) };
-      const execute: RoutedExecutor = (c) => this.opts.mcp.forward(c);
+      const execute: RoutedExecutor = backend.kind === 'rest' ? this.opts.restRouted : (c) => this.opts.mcp.forward(c);
       return this.opts.observeRequest ? this.opts.observeRequest(call, execute) : execute(call);
     });
   }

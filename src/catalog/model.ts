@@ -94,3 +94,10 @@ export interface CatalogPrompt {
   readonly backend: string;
   readonly definition: Readonly<PromptDefinition>;
 }
+
+/** A copy without the keys whose value is undefined (optional config keys), as clients should see it. */
+export function definedOnly<T extends Record<string, unknown>>(o: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out as T;
+}

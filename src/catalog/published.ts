@@ -1,4 +1,5 @@
-import type { BackendDescriptor, CatalogPrompt, CatalogResource, CatalogTemplate, Published } from './model.js';
+import type { RestBackendConfig } from '../config/schema.js';
+import { definedOnly, type BackendDescriptor, type CatalogPrompt, type CatalogResource, type CatalogTemplate, type PromptDefinition, type Published, type ResourceDefinition } from './model.js';
 import { describeCollision, exposedName, findCollisions, prefixOf } from './naming.js';
 import type { UriRoutes } from './uri-router.js';
 import { exposedUri, literalPrefix, schemeOf } from './uris.js';
@@ -15,7 +16,8 @@ export interface PublishedEntries {
 }
 
 /**
- * Namespace what native backends publish besides tools: prompt names like tool names, URIs and
+ * Namespace what backends publish besides tools (native backends through their lists, REST
+ * backends in their configuration): prompt names like tool names, URIs and
  * URI templates by prefix (src/catalog/uris.ts). Colliding entries are left out and reported;
  * so are prefixes two backends share and schemes two unprefixed backends claim (unlisted URIs of
  * those cannot be routed). Nothing is resolved silently.
@@ -30,16 +32,18 @@ export function buildPublished(backends: readonly BackendDescriptor[], published
   const unprefixed = new Set<string>();
   const rewritten = new Set<string>();
   for (const b of backends) {
-    if (b.kind !== 'mcp') continue;
+    const p = b.kind === 'mcp' ? published.get(b.name) : declared(b);
+    // A native backend may serve URIs it never listed; a REST backend only those it declares.
+    const servesUris = b.kind === 'mcp' || p?.servesResources === true;
     const prefix = prefixOf(b);
-    if (prefix === '') unprefixed.add(b.name);
-    else prefixOwners.push({ name: prefix, owner: `backend "${b.name}"`, backend: b.name });
-    const p = published.get(b.name);
+    if (servesUris && prefix === '') unprefixed.add(b.name);
+    else if (servesUris) prefixOwners.push({ name: prefix, owner: `backend "${b.name}"`, backend: b.name });
     if (!p) continue;
     if (p.servesResources && prefix !== '') rewritten.add(b.name);
     const claim = (uri: string): void => {
       const scheme = schemeOf(uri);
-      if (prefix !== '' || scheme === undefined) return;
+      // Only a native backend serves URIs it did not list, so only it claims their scheme.
+      if (prefix !== '' || scheme === undefined || b.kind !== 'mcp') return;
       const owners = schemeOwners.get(scheme) ?? new Set<string>();
       owners.add(b.name);
       schemeOwners.set(scheme, owners);
@@ -78,6 +82,17 @@ export function buildPublished(backends: readonly BackendDescriptor[], published
     routes: { resources: resourceMap, templates: [...templateMap.values()], byPrefix, unprefixed, schemes },
     rewritten,
     problems,
+  };
+}
+
+/** What a REST backend's configuration declares besides tools, as a native backend would publish it. */
+function declared(b: RestBackendConfig): Published {
+  return {
+    servesResources: b.resources.length > 0,
+    tools: [],
+    resources: b.resources.map(({ http: _http, ...r }) => definedOnly(r) as ResourceDefinition),
+    resourceTemplates: [],
+    prompts: b.prompts.map(({ messages: _messages, ...p }) => definedOnly(p) as PromptDefinition),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { ListKind } from '../mcp/methods.js';
 import { compileArgumentCheck, type ArgumentCheck } from './validation.js';
-import type { BackendDescriptor, CatalogPrompt, CatalogResource, CatalogTemplate, CatalogTool, Published, ToolDefinition } from './model.js';
+import { definedOnly, type BackendDescriptor, type CatalogPrompt, type CatalogResource, type CatalogTemplate, type CatalogTool, type Published, type ToolDefinition } from './model.js';
 import { describeCollision, exposedName, findCollisions, MAX_TOOL_NAME } from './naming.js';
 import { Pager, type Listing, type Page } from './pager.js';
 import { buildPublished, type PublishedEntries } from './published.js';
@@ -113,7 +113,7 @@ export function buildSnapshot(input: BuildInput): CatalogSnapshot {
     if (b.kind === 'rest') {
       for (const t of b.tools) {
         const { http, timeoutMs, name, tags, ...rest } = t;
-        const definition = { ...stripUndefined(rest), name: exposedName(b, name, input.separator) } as ToolDefinition;
+        const definition = { ...definedOnly(rest), name: exposedName(b, name, input.separator) } as ToolDefinition;
         candidates.push({
           name: definition.name,
           upstreamName: name,
@@ -150,10 +150,4 @@ export function buildSnapshot(input: BuildInput): CatalogSnapshot {
 function metaTags(t: ToolDefinition): string[] {
   const tags = (t._meta as { tags?: unknown } | undefined)?.tags;
   return Array.isArray(tags) ? tags.filter((x): x is string => typeof x === 'string') : [];
-}
-
-function stripUndefined<T extends Record<string, unknown>>(o: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
-  return out as T;
 }

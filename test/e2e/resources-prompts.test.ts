@@ -12,6 +12,9 @@ import { PromptListChangedNotificationSchema, ResourceUpdatedNotificationSchema 
 import { connectClient } from '../support/client.js';
 import { jsonOf, rawInitialize, rawPost, startGateway, type TestGateway } from '../support/gateway.js';
 import { startLibraryServer, type LibraryServer } from '../support/library-mcp.js';
+import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-api.js';
+import { loadConfigFile } from '../../src/config/load.js';
+import { runStandalone, type RunningGateway } from '../../src/standalone/run.js';
 import { waitFor } from '../support/wait.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { serveMcp, type McpHttpServer } from '../../examples/backends/mcp-http.js';
@@ -238,5 +241,43 @@ describe('what backends send unasked', () => {
     const prompts = await all<{ name: string }>((cursor) => client.listPrompts(cursor ? { cursor } : {}), 'prompts');
     expect(prompts.map((p) => p.name)).toContain('beta_translate');
     await client.close();
+  });
+});
+
+describe('resources and prompts a REST backend declares (examples/gateway.yaml)', () => {
+  let orders: OrdersApi;
+  let restGw: RunningGateway;
+  let client: Client;
+  beforeAll(async () => {
+    orders = await startOrdersApi();
+    const example = await loadConfigFile(new URL('../../examples/gateway.yaml', import.meta.url).pathname, { ...process.env, ORDERS_API_URL: orders.url });
+    const restOnly = { ...example, backends: example.backends.filter((b) => b.name === 'orders') };
+    restGw = await runStandalone({ ...restOnly, server: { ...example.server, port: 0 }, logging: { level: 'silent' }, audit: { ...example.audit, sink: 'off' } });
+    ({ client } = await connectClient(restGw.url));
+  });
+  afterAll(async () => {
+    await client?.close();
+    await restGw?.stop();
+    await orders?.close();
+  });
+
+  it('lists the declared resource under the backend’s namespace and reads it with a GET', async () => {
+    const { resources } = await client.listResources();
+    expect(resources).toEqual([{ uri: 'mcpgw://orders/orders://open', name: 'open-orders', title: 'Open orders', mimeType: 'application/json' }]);
+    const read = await client.readResource({ uri: 'mcpgw://orders/orders://open' });
+    expect(read.contents).toHaveLength(1);
+    expect(read.contents[0]).toMatchObject({ uri: 'mcpgw://orders/orders://open', mimeType: 'application/json' });
+    const { orders: open } = JSON.parse(textOf(read) as string) as { orders: Array<{ status: string }> };
+    expect(open.length).toBeGreaterThan(0);
+    expect(open.every((o) => o.status === 'open')).toBe(true);
+    await expect(client.subscribeResource({ uri: 'mcpgw://orders/orders://open' })).rejects.toMatchObject({ code: -32601 });
+  });
+
+  it('renders the declared prompt with its arguments, and names a missing one', async () => {
+    const { prompts } = await client.listPrompts();
+    expect(prompts.map((p) => p.name)).toEqual(['orders_triage']);
+    const got = await client.getPrompt({ name: 'orders_triage', arguments: { id: '1001' } });
+    expect(got.messages).toEqual([{ role: 'user', content: { type: 'text', text: 'Look up order 1001 with orders_get_order and say whether it needs attention.' } }]);
+    await expect(client.getPrompt({ name: 'orders_triage', arguments: {} })).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('needs argument "id"') });
   });
 });

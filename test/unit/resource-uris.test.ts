@@ -3,6 +3,7 @@ import type { BackendDescriptor, Published } from '../../src/catalog/model.js';
 import { buildSnapshot } from '../../src/catalog/snapshot.js';
 import { exposeResultUris, exposedUri, unwrapUri } from '../../src/catalog/uris.js';
 import { backendSchema } from '../../src/config/schema.js';
+import { assertNoStaticCollisions } from '../../src/catalog/static-check.js';
 
 const mcp = (name: string, prefix?: string): BackendDescriptor =>
   backendSchema.parse({ name, kind: 'mcp', urls: ['http://127.0.0.1:2/mcp'], ...(prefix === undefined ? {} : { prefix }) });
@@ -91,5 +92,30 @@ describe('resource URI namespacing', () => {
       messages: [{ role: 'user', content: { type: 'resource', resource: { uri: 'mcpgw://docs/file:///m.md', text: 'm' } } }],
     });
     expect(exposeResultUris('', result)).toBe(result);
+  });
+});
+
+describe('resources and prompts a REST backend declares', () => {
+  const rest = (name: string, prefix: string | undefined, uris: string[], prompts: string[]): BackendDescriptor =>
+    backendSchema.parse({
+      name,
+      kind: 'rest',
+      urls: ['http://127.0.0.1:1'],
+      ...(prefix === undefined ? {} : { prefix }),
+      resources: uris.map((uri) => ({ uri, name: uri, http: { path: '/r' } })),
+      prompts: prompts.map((p) => ({ name: p, messages: [{ role: 'user', text: p }] })),
+    });
+
+  it('namespaces them like a native backend’s, without the HTTP mapping or message templates', () => {
+    const s = snapshot([rest('orders', undefined, ['orders://open'], ['triage'])], {});
+    expect([...s.resources.values()].map((r) => r.definition)).toEqual([{ uri: 'mcpgw://orders/orders://open', name: 'orders://open' }]);
+    expect(s.prompts.get('orders_triage')!.definition).toEqual({ name: 'orders_triage', arguments: [] });
+    expect(s.uris.resolve('mcpgw://orders/orders://open')).toMatchObject({ backend: 'orders', upstreamUri: 'orders://open' });
+    expect(s.rewritesUris.has('orders')).toBe(true);
+  });
+
+  it('stops a configuration whose declared URIs collide, but not two unprefixed REST backends sharing a scheme', () => {
+    expect(() => assertNoStaticCollisions([rest('a', '', ['x://1'], []), rest('b', '', ['x://1'], [])], '_')).toThrow(/resource URI "x:\/\/1" is claimed by/);
+    expect(() => assertNoStaticCollisions([rest('a', '', ['x://1'], []), rest('b', '', ['x://2'], [])], '_')).not.toThrow();
   });
 });
