@@ -98,6 +98,8 @@ describe('resources through the gateway', () => {
     expect(read.contents).toEqual([{ uri: 'mcpgw://beta/file:///README.md', mimeType: 'text/markdown', text: '# beta' }]);
     expect(textOf(await client.readResource({ uri: 'mcpgw://alpha/file:///README.md' }))).toBe('# alpha');
     expect(beta.reads.get('file:///README.md')).toBe(1);
+    const health = await jsonOf(await fetch(new URL('/healthz', gw.url)));
+    expect(health.catalog).toMatchObject({ resources: 2, resourceTemplates: 2, prompts: 2, problems: [] });
   });
 
   it('lists templates, and reads a filled-in template URI from the template’s backend', async () => {
