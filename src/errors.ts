@@ -41,6 +41,9 @@ export const ERRORS = {
   GW_METHOD_NOT_FOUND: { status: 200, rpcCode: -32601, surface: 'jsonrpc', message: 'Method not found' },
   GW_INVALID_PARAMS: { status: 200, rpcCode: -32602, surface: 'jsonrpc', message: 'Invalid params' },
   GW_UNKNOWN_TOOL: { status: 200, rpcCode: -32602, surface: 'jsonrpc', message: 'Unknown tool' },
+  GW_UNKNOWN_PROMPT: { status: 200, rpcCode: -32602, surface: 'jsonrpc', message: 'Unknown prompt' },
+  /** The MCP-recommended code for a URI no backend serves. */
+  GW_RESOURCE_NOT_FOUND: { status: 200, rpcCode: -32002, surface: 'jsonrpc', message: 'Resource not found' },
   GW_INTERNAL: { status: 500, rpcCode: -32603, surface: 'http', message: 'Internal error' },
   GW_ARGUMENTS_INVALID: { status: 200, rpcCode: 0, surface: 'tool', message: 'Arguments do not match the tool input schema' },
   GW_UPSTREAM_UNAVAILABLE: { status: 200, rpcCode: 0, surface: 'tool', message: 'No backend instance could be reached' },
@@ -76,6 +79,14 @@ export class GatewayError extends Error {
   get status(): number {
     return ERRORS[this.code].status;
   }
+}
+
+/**
+ * The JSON-RPC error a request other than `tools/call` gets when its backend failed (a
+ * `GW_UPSTREAM_…` code, which `tools/call` gets as a tool error): -32603 with the gateway code.
+ */
+export function upstreamFailure(code: ErrorCode, id: JsonRpcId, detail?: string): JsonRpcFailure {
+  return failure(id, -32603, errorText(code, detail), { code });
 }
 
 /** The JSON-RPC error body for a registry code, keeping the request id when known. */

@@ -27,6 +27,14 @@ export class StreamHub {
     };
   }
 
+  /** Send to one session's newest stream; false when the session has none open on this process. */
+  send(sessionId: string, message: JsonRpcMessage): boolean {
+    const list = this.bySession.get(sessionId);
+    const sink = list?.[list.length - 1];
+    sink?.send(message);
+    return sink !== undefined;
+  }
+
   broadcast(message: JsonRpcMessage): void {
     for (const list of this.bySession.values()) list[list.length - 1]?.send(message);
   }

@@ -2,11 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
-import type { CatalogTool } from '../catalog/model.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { packageFile } from '../package-file.js';
 import type { PolicyDecision, PolicyEngine } from './engine.js';
-import { toolPart, type PolicyInput, type PolicySubject } from './input.js';
+import type { PolicyInput, PolicyItem, PolicySubject } from './input.js';
 import { settleWithin } from '../wait.js';
 
 type OpaConfig = Extract<GatewayConfig['policy'], { engine: 'opa' }>;
@@ -55,13 +54,13 @@ export class OpaPolicy implements PolicyEngine {
     }
   }
 
-  async visible(subject: PolicySubject, tools: readonly CatalogTool[]): Promise<ReadonlySet<string>> {
+  async visible(subject: PolicySubject, items: readonly PolicyItem[]): Promise<ReadonlySet<string>> {
     try {
-      const result = await this.query(this.cfg.visiblePath, { ...subject, items: tools.map((t) => toolPart(t, {})) });
+      const result = await this.query(this.cfg.visiblePath, { ...subject, items });
       if (!Array.isArray(result)) throw new Error(`policy at ${this.cfg.visiblePath} did not return a list`);
       return new Set(result.filter((x): x is string => typeof x === 'string'));
     } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'OPA listing decision failed; showing no tools');
+      this.logger.warn({ err: (err as Error).message }, 'OPA listing decision failed; showing nothing');
       return new Set();
     }
   }

@@ -34,7 +34,7 @@ export class AdminEndpoints {
     const source = this.core.catalog.sourceStatus();
     const body = {
       status: source.stale ? 'degraded' : 'ok',
-      catalog: { version: snapshot.version, tools: snapshot.tools.size, backends: snapshot.backends.size, problems: snapshot.problems, source },
+      catalog: { version: snapshot.version, tools: snapshot.tools.size, resources: snapshot.resources.size, resourceTemplates: snapshot.templates.size, prompts: snapshot.prompts.size, backends: snapshot.backends.size, problems: snapshot.problems, source },
       sessions: await this.core.sessions.size().catch(() => null),
       streams: this.core.streams.count,
     };
