@@ -51,6 +51,9 @@ export const ERRORS = {
   GW_UPSTREAM_HTTP_ERROR: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend answered with an HTTP error' },
   GW_UPSTREAM_TOO_LARGE: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend answered with more than the gateway accepts for one call' },
   GW_UPSTREAM_PROTOCOL: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend answered with something the gateway could not understand' },
+  /** What a backend gets instead of its client's answer (server→client requests, docs/errors.md). */
+  GW_RELAY_NOT_DECLARED: { status: 200, rpcCode: -32601, surface: 'jsonrpc', message: 'The client did not declare the capability this request needs' },
+  GW_RELAY_TIMEOUT: { status: 200, rpcCode: -32001, surface: 'jsonrpc', message: 'The client did not answer in time' },
   GW_UPSTREAM_SESSION_LOST: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend lost the session this call was sent in' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -13,6 +13,8 @@ import { openSessionStore } from './session/open.js';
 import type { SessionStore } from './session/store.js';
 import { DirectCalls } from './upstream/direct.js';
 import { McpBackends } from './upstream/mcp-backend.js';
+import { ClientRelay } from './upstream/client-relay.js';
+import type { BackendDescriptor } from './catalog/model.js';
 import { BackendStreams } from './upstream/backend-streams.js';
 import { Pools } from './upstream/pool.js';
 import { OutboundCredentials } from './upstream/credentials.js';
@@ -65,7 +67,21 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   // Bound once the broker exists: it decides where a followed backend's notifications go.
   let broker: Broker | undefined;
   const followed = new BackendStreams(dispatcher, (sid, message) => broker?.backendNotification(sid, message), logger);
+  const policy = createPolicy(config.policy, dispatcher, logger);
+  const streams = new StreamHub();
+  // The catalog and telemetry are built below; the relay reads them only once calls run.
+  const relay = new ClientRelay({
+    sessions,
+    dispatcher,
+    credentials,
+    policy,
+    backends: (): ReadonlyMap<string, BackendDescriptor> => catalog.current().backends,
+    notifyClient: (sid, message) => void streams.send(sid, message),
+    audit: (facts): void => telemetry.relayed(facts),
+    logger,
+  });
   const mcp = new McpBackends({
+    relay,
     streams: followed,
     dispatcher,
     pools,
@@ -84,7 +100,6 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     refreshIntervalMs: config.catalog.refreshIntervalMs,
     logger,
   });
-  const streams = new StreamHub();
   const telemetry = await Telemetry.open(config, { logger, sessions, catalog, pools }).catch(async (err: unknown) => {
     if (!deps.sessions) await sessions.close();
     if (!deps.dispatcher) await dispatcher.close();
@@ -92,7 +107,6 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   });
   const verifier = config.auth ? new OidcVerifier({ ...config.auth, logger }) : undefined;
   const authenticator = config.auth && verifier ? new BearerAuthenticator(config.auth, verifier, config.server.path) : new AnonymousAuthenticator();
-  const policy = createPolicy(config.policy, dispatcher, logger);
   let stopSnippets: (() => Promise<void>) | undefined;
   // Rules only change with the configuration, so their listings live as long as the catalog version.
   const visibility = new ListVisibility(policy, config.policy.engine === 'opa' ? config.policy.listCacheMs : Number.MAX_SAFE_INTEGER);
@@ -118,6 +132,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     observeCall: (call, execute) => telemetry.observeCall(call, execute),
     observeRequest: (call, execute) => telemetry.observeRequest(call, execute),
     routedCalls: direct,
+    relay,
   });
   const admission = new Admission({
     allowedHosts: effectiveAllowedHosts(config.server.allowedHosts, config.server.host),

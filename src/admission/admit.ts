@@ -3,6 +3,7 @@ import { wireError } from '../errors.js';
 import { nestsDeeperThan } from '../mcp/json-depth.js';
 import { isRequest, parseMessage, success, type JsonRpcId, type JsonRpcRequest } from '../mcp/jsonrpc.js';
 import { describeMethod, type GatewayAnswer, type ListKind, type MethodSpec } from '../mcp/methods.js';
+import { LOG_LEVELS } from '../mcp/log-level.js';
 import { HEADER_PROTOCOL_VERSION, HEADER_SESSION_ID, isSupportedVersion, negotiateVersion } from '../mcp/protocol.js';
 import { samePrincipal, type SessionRecord, type SessionStore } from '../session/store.js';
 import { reject, type Decision, type GatewayRequest } from './decision.js';
@@ -41,7 +42,6 @@ interface Admitted {
   readonly session: SessionRecord | null;
 }
 
-export const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const;
 
 /**
  * The admission core: turns one request into a {@link Decision}. It knows MCP and the
@@ -104,7 +104,7 @@ export class Admission {
       return { kind: 'reject', code: error.error.code === -32700 ? 'GW_PARSE_ERROR' : 'GW_INVALID_REQUEST', status: 400, body: error };
     }
     const message = parsed.message;
-    if (!isRequest(message)) return this.withSession(req, caller, null, trail, (session) => ({ kind: 'accepted', session, message }));
+    if (!isRequest(message)) return this.withSession(req, caller, null, trail, (session) => ({ kind: 'accepted', session, message, caller }));
     trail.method = message.method;
     trail.requestId = message.id;
     const spec = describeMethod(message.method);

@@ -38,7 +38,8 @@ export interface GatewayRequest {
 export type Decision =
   | { kind: 'reject'; code: ErrorCode; status: number; body: JsonRpcResponse; headers?: Record<string, string> }
   | { kind: 'respond'; session: SessionRecord; body: JsonRpcResponse }
-  | { kind: 'accepted'; session: SessionRecord; message: JsonRpcMessage }
+  /** `caller`: who answers, when the message answers a backend's request (its credentials reach the backend). */
+  | { kind: 'accepted'; session: SessionRecord; message: JsonRpcMessage; caller?: Caller }
   | { kind: 'initialize'; message: JsonRpcRequest; protocolVersion: ProtocolVersion; caller: Caller }
   | { kind: 'list'; list: ListKind; session: SessionRecord; message: JsonRpcRequest; cursor: string | undefined; caller: Caller; sourceIp: string | null }
   | { kind: 'set-log-level'; session: SessionRecord; message: JsonRpcRequest; level: string }

@@ -1,3 +1,4 @@
+import { offeredTo } from '../catalog/conditional.js';
 import { isObject, success } from '../mcp/jsonrpc.js';
 import { toolPart } from '../policy/input.js';
 import { traceCarrier } from '../telemetry/trace.js';
@@ -24,6 +25,8 @@ export async function toolCallDecision(c: RequestContext): Promise<Decision> {
   if (trail) trail.arguments = args;
   const tool = catalog.tools.get(name);
   if (!tool) return refuse(c, 'GW_UNKNOWN_TOOL', `"${name}"`);
+  // Its backend lists it only to clients with features this one did not declare (src/catalog/conditional.ts).
+  if (!offeredTo(tool, session.clientCapabilities)) return refuse(c, 'GW_UNKNOWN_TOOL', `"${name}" is offered only to clients that declare ${tool.needs!.join(' and ')}`);
   if (trail) trail.backend = tool.backend;
   const problem = catalog.argumentCheck(tool)?.(args) ?? null;
   if (problem !== null) {

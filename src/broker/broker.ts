@@ -5,13 +5,14 @@ import { InvalidCursorError } from '../catalog/pager.js';
 import type { BackendDescriptor } from '../catalog/model.js';
 import { prefixOf } from '../catalog/naming.js';
 import { wireError } from '../errors.js';
-import { isNotification, isObject, success, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest } from '../mcp/jsonrpc.js';
-import { LIST_CHANGED, RESOURCE_UPDATED, serverCapabilities } from '../mcp/methods.js';
+import { isNotification, isObject, isResponse, success, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest } from '../mcp/jsonrpc.js';
+import { LIST_CHANGED, RESOURCE_UPDATED, ROOTS_LIST_CHANGED, serverCapabilities } from '../mcp/methods.js';
 import { HEADER_SESSION_ID } from '../mcp/protocol.js';
 import { newSessionRecord, type Principal, type SessionRecord, type SessionStore } from '../session/store.js';
 import { routedCallOf, toolCallOf, type RoutedCall, type RoutedExecutor, type ToolCall, type ToolExecutor } from '../upstream/call.js';
 import { sessionRef } from '../telemetry/audit.js';
 import type { McpBackends } from '../upstream/mcp-backend.js';
+import type { ClientRelay } from '../upstream/client-relay.js';
 import type { Reply } from './reply.js';
 import type { StreamHub } from './streams.js';
 import type { ListVisibility } from '../policy/visibility.js';
@@ -34,6 +35,8 @@ export interface BrokerOptions {
   readonly observeRequest?: (call: RoutedCall, execute: RoutedExecutor) => AsyncGenerator<JsonRpcMessage>;
   /** Calls another transport carries (Envoy straight to a backend), for relaying cancellations. */
   readonly routedCalls?: { cancel(sessionId: string, requestId: string | number, reason: string): boolean };
+  /** Takes clients' answers to backends' requests (sampling, elicitation, roots) back to the backend that asked. */
+  readonly relay?: ClientRelay;
 }
 
 /** Log levels at which `info` notifications still reach the client. */
@@ -66,7 +69,7 @@ export class Broker {
       case 'initialize':
         return this.initialize(decision.message, decision.protocolVersion, decision.caller.principal);
       case 'accepted':
-        this.notification(decision.session, decision.message);
+        await this.accepted(decision);
         return { kind: 'empty', status: 202 };
       case 'list':
         return this.list(decision);
@@ -169,6 +172,24 @@ export class Broker {
   /** Whether `info` notifications (streamed REST chunks) are wanted by the session. */
   static wantsInfo(session: SessionRecord): boolean {
     return INFO_VISIBLE.has(session.logLevel);
+  }
+
+  /**
+   * A message from the client that is not a request: an answer to a backend's request goes back to
+   * that backend (on whichever instance it lands); a roots change reaches every backend session
+   * of the client; a cancellation stops the call it names.
+   */
+  private async accepted(d: Extract<Decision, { kind: 'accepted' }>): Promise<void> {
+    const { session, message } = d;
+    if (isResponse(message)) {
+      await this.opts.relay?.fromClient(session, message, d.caller);
+      return;
+    }
+    if (isNotification(message) && message.method === ROOTS_LIST_CHANGED) {
+      await this.opts.mcp.notifyBackends(session, message, this.opts.catalog.current().backends);
+      return;
+    }
+    this.notification(session, message);
   }
 
   private notification(session: SessionRecord, message: JsonRpcMessage): void {

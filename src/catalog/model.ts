@@ -27,6 +27,8 @@ export interface CatalogTool {
   readonly route: ToolRoute;
   /** Labels for policies (config `tags`, or `_meta.tags` of a native tool); not shown to clients. */
   readonly tags: readonly string[];
+  /** Client features the backend offers the tool only with: listed and callable only for clients that declared them. */
+  readonly needs?: readonly string[];
 }
 
 /** A backend as catalog sources describe it (file config today, Consul later). */
@@ -64,6 +66,8 @@ export interface Published {
   /** The backend declared the `resources` capability: its answers may name its resources. */
   readonly servesResources: boolean;
   readonly tools: readonly ToolDefinition[];
+  /** The client features (`sampling`, `elicitation`, `elicitation.url`, `roots`) a tool is listed only with, by its own name. */
+  readonly toolNeeds?: ReadonlyMap<string, readonly string[]>;
   readonly resources: readonly ResourceDefinition[];
   readonly resourceTemplates: readonly ResourceTemplateDefinition[];
   readonly prompts: readonly PromptDefinition[];

@@ -126,7 +126,8 @@ export function buildSnapshot(input: BuildInput): CatalogSnapshot {
     } else {
       for (const t of input.discovered.get(b.name) ?? []) {
         const definition: ToolDefinition = { ...t, name: exposedName(b, t.name, input.separator) };
-        candidates.push({ name: definition.name, upstreamName: t.name, backend: b.name, definition, route: { kind: 'mcp' }, tags: metaTags(t) });
+        const needs = input.published?.get(b.name)?.toolNeeds?.get(t.name);
+        candidates.push({ name: definition.name, upstreamName: t.name, backend: b.name, definition, route: { kind: 'mcp' }, tags: metaTags(t), ...(needs?.length ? { needs } : {}) });
       }
     }
   }

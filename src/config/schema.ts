@@ -306,6 +306,8 @@ export const configSchema = z
                     /** Globs over resource URIs (as clients see them, namespaced) and URI templates. */
                     resources: z.array(z.string().min(1)).default([]),
                     prompts: z.array(z.string().min(1)).default([]),
+                    /** Globs over methods of backend requests to the client (`sampling/createMessage`, `elicitation/create`, `roots/list`); unnamed ones are allowed. */
+                    relays: z.array(z.string().min(1)).default([]),
                     allow: z.union([
                       z.literal('anyone'),
                       z.literal('nobody'),
@@ -313,7 +315,7 @@ export const configSchema = z
                     ]),
                   })
                   .strict()
-                  .refine((r) => r.tools.length + r.resources.length + r.prompts.length > 0, { message: 'needs at least one of tools, resources, prompts' }),
+                  .refine((r) => r.tools.length + r.resources.length + r.prompts.length + r.relays.length > 0, { message: 'needs at least one of tools, resources, prompts, relays' }),
               )
               .min(1),
           })

@@ -113,7 +113,7 @@ export function answer(decision: Extract<Decision, { kind: 'reject' | 'respond' 
  */
 export function rateLimitHeaders(decision: Decision, remoteAddress: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  const principal = 'caller' in decision ? decision.caller.principal : 'session' in decision ? decision.session.principal : undefined;
+  const principal = 'caller' in decision && decision.caller ? decision.caller.principal : 'session' in decision ? decision.session.principal : undefined;
   if (principal) {
     const key = principal.issuer === null && principal.subject === ANONYMOUS.subject ? `anonymous\u0000${remoteAddress ?? ''}` : `${principal.issuer ?? ''}\u0000${principal.subject}`;
     out[PRINCIPAL_HEADER] = createHash('sha256').update(key).digest('base64url').slice(0, 22);

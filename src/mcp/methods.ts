@@ -4,8 +4,11 @@
  * means one entry here and, when it routes in a new way, one handler in admission.
  */
 
-/** What a policy is asked about: the default is `tool`, so documents without a kind stay tool calls. */
-export type PolicyKind = 'tool' | 'resource' | 'prompt' | 'completion';
+/**
+ * What a policy is asked about: the default is `tool`, so documents without a kind stay tool calls.
+ * `relay`: a backend's request to the client (sampling, elicitation, roots).
+ */
+export type PolicyKind = 'tool' | 'resource' | 'prompt' | 'completion' | 'relay';
 
 /** The aggregated listings, by the key of their result array. */
 export type ListKind = 'tools' | 'resources' | 'resourceTemplates' | 'prompts';
@@ -17,6 +20,9 @@ export const LIST_CHANGED: { readonly [K in ListKind]: string } = {
   resourceTemplates: 'notifications/resources/list_changed',
   prompts: 'notifications/prompts/list_changed',
 };
+
+/** What a client sends when its roots changed: passed on to every backend session it holds. */
+export const ROOTS_LIST_CHANGED = 'notifications/roots/list_changed';
 
 /** What a backend sends on a followed session when a subscribed resource changed. */
 export const RESOURCE_UPDATED = 'notifications/resources/updated';
@@ -111,3 +117,43 @@ export function serverCapabilities(): Record<string, Record<string, boolean>> {
   if (out.resources && BY_NAME.has('resources/subscribe')) out.resources.subscribe = true;
   return out;
 }
+
+/** A client capability the gateway relays to backends: what their requests to the client need. */
+export type RelayedCapability = 'sampling' | 'elicitation' | 'roots';
+
+/**
+ * A request a backend may send its client (server→client). The gateway relays it to the client
+ * session the backend session serves, under a gateway-chosen id, when that client declared
+ * `capability` (and, for URL-mode elicitation, `elicitation.url`) and policy allows it
+ * (`kind: relay`); every one is audited.
+ */
+export interface ServerRequestSpec {
+  readonly method: string;
+  readonly capability: RelayedCapability;
+}
+
+const SERVER_REQUESTS: readonly ServerRequestSpec[] = [
+  { method: 'sampling/createMessage', capability: 'sampling' },
+  { method: 'elicitation/create', capability: 'elicitation' },
+  { method: 'roots/list', capability: 'roots' },
+];
+
+const SERVER_REQUESTS_BY_NAME: ReadonlyMap<string, ServerRequestSpec> = new Map(SERVER_REQUESTS.map((m) => [m.method, m]));
+
+/** The description of a server→client request; undefined for one the gateway does not relay. */
+export function describeServerRequest(method: string): ServerRequestSpec | undefined {
+  return SERVER_REQUESTS_BY_NAME.get(method);
+}
+
+/** Every capability a backend request may need, in table order. */
+export const RELAYED_CAPABILITIES: readonly RelayedCapability[] = [...new Set(SERVER_REQUESTS.map((m) => m.capability))];
+
+/**
+ * Notifications a backend sends that reach the client: log messages (at the client's level),
+ * progress, and the cancellation of a relayed request (its id mapped to the one the client saw).
+ */
+export const RELAYED_NOTIFICATIONS = {
+  message: 'notifications/message',
+  progress: 'notifications/progress',
+  cancelled: 'notifications/cancelled',
+} as const;

@@ -63,6 +63,15 @@ export interface PolicyInput {
     readonly upstreamName: string;
     readonly title: string | null;
   };
+  /** A backend's request to the client (`kind: relay`): which backend asks what, during which tool call. */
+  readonly relay?: {
+    readonly backend: string;
+    readonly method: string;
+    /** The tool call that caused it (as the client named the tool), or null outside a call. */
+    readonly tool: string | null;
+    /** For `elicitation/create`: `form` or `url`; null otherwise. */
+    readonly mode: string | null;
+  };
   readonly context: {
     readonly time: string;
     readonly source: { readonly ip: string | null };
@@ -86,7 +95,7 @@ export function policySubject(caller: Caller, session: SessionRecord | null, sou
 }
 
 /** The request-dependent part of the document: what is asked for, and what the catalog knows of it. */
-export type PolicyItem = Pick<PolicyInput, 'request' | 'tool' | 'resource' | 'prompt'>;
+export type PolicyItem = Pick<PolicyInput, 'request' | 'tool' | 'resource' | 'prompt' | 'relay'>;
 
 export function toolPart(tool: CatalogTool, args: Record<string, unknown>): PolicyItem {
   const d = tool.definition;
@@ -122,6 +131,14 @@ export function promptPart(prompt: CatalogPrompt, args: Record<string, unknown>)
   return {
     request: { method: 'prompts/get', kind: 'prompt', name: prompt.name, prompt: prompt.name, service: prompt.backend, arguments: args },
     prompt: { name: prompt.name, upstreamName: prompt.upstreamName, title: str(prompt.definition.title) },
+  };
+}
+
+/** A backend's request to the client: named by its method, for the backend that asks. */
+export function relayPart(backend: string, method: string, tool: string | null, mode: string | null): PolicyItem {
+  return {
+    request: { method, kind: 'relay', name: method, service: backend, arguments: {} },
+    relay: { backend, method, tool, mode },
   };
 }
 

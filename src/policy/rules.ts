@@ -11,11 +11,11 @@ function glob(pattern: string): RegExp {
 }
 
 /** Which list of a rule names what a request asks for. */
-type Field = 'tools' | 'resources' | 'prompts';
+type Field = 'tools' | 'resources' | 'prompts' | 'relays';
 
 /**
  * The simple built-in policy: an ordered list of rules, each naming tools, resource URIs and
- * prompts by glob and who may use them (roles, scopes, subjects or OAuth clients; any one match
+ * prompts (and the methods of backend requests to clients, `relays`) by glob and who may use them (roles, scopes, subjects or OAuth clients; any one match
  * is enough). The first rule whose glob matches decides; anything no rule matches is denied. A
  * completion is decided as the prompt or resource template it completes.
  */
@@ -24,7 +24,7 @@ export class RulesPolicy implements PolicyEngine {
 
   constructor(cfg: RulesConfig) {
     this.rules = cfg.rules.map((rule) => ({
-      match: { tools: rule.tools.map(glob), resources: rule.resources.map(glob), prompts: rule.prompts.map(glob) },
+      match: { tools: rule.tools.map(glob), resources: rule.resources.map(glob), prompts: rule.prompts.map(glob), relays: rule.relays.map(glob) },
       rule,
     }));
   }
@@ -38,10 +38,11 @@ export class RulesPolicy implements PolicyEngine {
   }
 
   private check(s: PolicySubject, item: PolicyItem): PolicyDecision {
-    const field: Field = item.prompt ? 'prompts' : item.resource ? 'resources' : 'tools';
+    const field: Field = item.relay ? 'relays' : item.prompt ? 'prompts' : item.resource ? 'resources' : 'tools';
     const what = `${field.slice(0, -1)} "${item.request.name}"`;
     const found = this.rules.find((r) => r.match[field].some((m) => m.test(item.request.name)));
-    if (!found) return { allow: false, reason: `no rule covers ${what}` };
+    // A backend's request to the client no rule names is allowed: rules written before relaying keep working.
+    if (!found) return field === 'relays' ? { allow: true } : { allow: false, reason: `no rule covers ${what}` };
     const allow = found.rule.allow;
     if (allow === 'anyone') return { allow: true };
     if (allow === 'nobody') return { allow: false, reason: `${what} is disabled` };

@@ -1,5 +1,6 @@
 import type { Caller } from '../auth/caller.js';
 import type { Pager } from '../catalog/pager.js';
+import { offeredKey, toolsOffered } from '../catalog/conditional.js';
 import { LISTINGS, type CatalogSnapshot, type Listings } from '../catalog/snapshot.js';
 import type { ListKind } from '../mcp/methods.js';
 import type { SessionRecord } from '../session/store.js';
@@ -8,7 +9,8 @@ import { listItemPart, policySubject } from './input.js';
 
 /**
  * What a listing (`tools/list`, `resources/list`, `resources/templates/list`, `prompts/list`)
- * shows a caller: only the entries policy lets them use. One batched decision per caller, list
+ * shows a caller: only the entries policy lets them use (tools: only those offered to its client's
+ * declared capabilities, src/catalog/conditional.ts). One batched decision per caller, list
  * and catalog version, remembered for `cacheMs`.
  */
 export class ListVisibility {
@@ -21,9 +23,9 @@ export class ListVisibility {
   ) {}
 
   async pagerFor<K extends ListKind>(list: K, caller: Caller, session: SessionRecord, snapshot: CatalogSnapshot, sourceIp: string | null): Promise<Listings[K]> {
-    const all = snapshot.lists[list] as Pager<unknown>;
+    const all = (list === 'tools' ? toolsOffered(snapshot, session.clientCapabilities) : snapshot.lists[list]) as Pager<unknown>;
     if (this.policy.allowsAll) return all as Listings[K];
-    const key = `${list}\u0000${snapshot.version}\u0000${caller.principal.issuer}\u0000${caller.principal.subject}\u0000${caller.clientId ?? ''}\u0000${caller.roles.join(' ')}\u0000${caller.scopes.join(' ')}`;
+    const key = `${list}\u0000${all === snapshot.lists[list] ? '' : offeredKey(session.clientCapabilities)}\u0000${snapshot.version}\u0000${caller.principal.issuer}\u0000${caller.principal.subject}\u0000${caller.clientId ?? ''}\u0000${caller.roles.join(' ')}\u0000${caller.scopes.join(' ')}`;
     const now = Date.now();
     const hit = this.cache.get(key);
     if (hit && hit.expires > now) return hit.pager as Promise<Listings[K]>;

@@ -2,7 +2,7 @@ import type { Client, IMap } from 'hazelcast-client';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
 import { HazelcastConnection } from './hazelcast-connection.js';
-import { withBackendSession, type BackendSession, type SessionRecord, type SessionStore } from './store.js';
+import { withBackendSession, withRelay, type BackendSession, type PendingRelay, type SessionRecord, type SessionStore } from './store.js';
 
 export interface HazelcastStoreOptions {
   readonly clusterName: string;
@@ -153,6 +153,19 @@ export class HazelcastSessionStore implements SessionStore {
     return this.update(id, (r) => ({ ...r, logLevel: level }));
   }
 
+  addRelay(id: string, relayId: string, relay: PendingRelay): Promise<void> {
+    return this.update(id, (r) => withRelay(r, relayId, relay));
+  }
+
+  async takeRelay(id: string, relayId: string): Promise<PendingRelay | undefined> {
+    let taken: PendingRelay | undefined;
+    await this.update(id, (r) => {
+      taken = r.relays?.[relayId];
+      return taken ? withRelay(r, relayId, undefined) : undefined;
+    });
+    return taken && taken.expiresAt > Date.now() ? taken : undefined;
+  }
+
   async delete(id: string): Promise<SessionRecord | undefined> {
     const json = await this.op('delete', (map) => map.remove(id));
     this.forget(id);
@@ -175,12 +188,13 @@ export class HazelcastSessionStore implements SessionStore {
     await this.connection.close();
   }
 
-  /** Compare-and-set against the cluster's current value (never the near cache's), retried on races. */
-  private async update(id: string, change: (r: SessionRecord) => SessionRecord): Promise<void> {
+  /** Compare-and-set against the cluster's current value (never the near cache's), retried on races; `change` answers undefined to leave it. */
+  private async update(id: string, change: (r: SessionRecord) => SessionRecord | undefined): Promise<void> {
     for (let attempt = 0; attempt < 8; attempt++) {
       const view = await this.op('read', (map) => map.getEntryView(id));
       if (!view) return;
       const record = change(decode(view.value));
+      if (!record) return; // nothing to change
       const next = JSON.stringify(record);
       if (await this.op('update', (map) => map.replaceIfSame(id, view.value, next))) {
         this.cache.set(id, { record, at: Date.now() });

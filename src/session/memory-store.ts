@@ -1,4 +1,4 @@
-import { withBackendSession, type BackendSession, type SessionRecord, type SessionStore } from './store.js';
+import { withBackendSession, withRelay, type BackendSession, type PendingRelay, type SessionRecord, type SessionStore } from './store.js';
 
 /** In-process sessions with sliding idle expiry; the default for a single gateway. */
 export class MemorySessionStore implements SessionStore {
@@ -45,6 +45,19 @@ export class MemorySessionStore implements SessionStore {
   async setLogLevel(id: string, level: string): Promise<void> {
     const r = this.sessions.get(id);
     if (r) this.sessions.set(id, { ...r, logLevel: level });
+  }
+
+  async addRelay(id: string, relayId: string, relay: PendingRelay): Promise<void> {
+    const r = this.sessions.get(id);
+    if (r) this.sessions.set(id, withRelay(r, relayId, relay, this.now()));
+  }
+
+  async takeRelay(id: string, relayId: string): Promise<PendingRelay | undefined> {
+    const r = this.sessions.get(id);
+    const relay = r?.relays?.[relayId];
+    if (!r || !relay) return undefined;
+    this.sessions.set(id, withRelay(r, relayId, undefined, this.now()));
+    return relay.expiresAt > this.now() ? relay : undefined;
   }
 
   async delete(id: string): Promise<SessionRecord | undefined> {

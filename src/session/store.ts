@@ -21,6 +21,24 @@ export interface BackendSession {
   readonly protocolVersion: string;
 }
 
+/**
+ * A backend's request relayed to the client and not answered yet, under the id the client saw.
+ * Kept in the session record so the answer may land on any gateway instance.
+ */
+export interface PendingRelay {
+  readonly backend: string;
+  /** The id the backend gave its request (its answer must carry it). */
+  readonly backendId: string | number;
+  readonly method: string;
+  /** The backend session that asked (instance and Mcp-Session-Id), which the answer is sent in. */
+  readonly via: BackendSession;
+  /** The tool whose call caused it (audit), or null. */
+  readonly tool: string | null;
+  /** When it was relayed, and when the gateway answers the backend with a timeout instead (epoch ms). */
+  readonly askedAt: number;
+  readonly expiresAt: number;
+}
+
 /** What the gateway remembers about a client session (DESIGN.md "Session record"). */
 export interface SessionRecord {
   readonly id: string;
@@ -31,6 +49,8 @@ export interface SessionRecord {
   readonly backendSessions: Readonly<Record<string, BackendSession>>;
   /** Minimum level of log notifications the client asked for (`logging/setLevel`). */
   readonly logLevel?: string;
+  /** Backend requests relayed to the client and waiting for its answer, by the id the client saw. */
+  readonly relays?: Readonly<Record<string, PendingRelay>>;
   readonly createdAt: number;
   readonly lastSeenAt: number;
 }
@@ -52,6 +72,13 @@ export interface SessionStore {
   /** Remember (or with `undefined`, forget) the backend session a client session holds. */
   setBackendSession(id: string, backend: string, session: BackendSession | undefined): Promise<void>;
   setLogLevel(id: string, level: string): Promise<void>;
+  /** Remember a backend request relayed to the client under `relayId`. */
+  addRelay(id: string, relayId: string, relay: PendingRelay): Promise<void>;
+  /**
+   * Remove and return a pending relay, atomically across instances: of the client's answer, its
+   * cancellation and the timeout, exactly one gets it.
+   */
+  takeRelay(id: string, relayId: string): Promise<PendingRelay | undefined>;
   /** Remove the session; returns what it held so its backend sessions can be closed. */
   delete(id: string): Promise<SessionRecord | undefined>;
   /** Called with each session that expires, so its backend sessions can be closed. */
@@ -66,6 +93,14 @@ export function withBackendSession(r: SessionRecord, backend: string, session: B
   if (session) backendSessions[backend] = session;
   else delete backendSessions[backend];
   return { ...r, backendSessions };
+}
+
+/** The record with (or, with `undefined`, without) a pending relay; expired ones are dropped on the way. */
+export function withRelay(r: SessionRecord, relayId: string, relay: PendingRelay | undefined, now = Date.now()): SessionRecord {
+  const relays: Record<string, PendingRelay> = {};
+  for (const [k, v] of Object.entries(r.relays ?? {})) if (v.expiresAt > now && k !== relayId) relays[k] = v;
+  if (relay) relays[relayId] = relay;
+  return { ...r, relays };
 }
 
 /** A new session of `principal`, created now, holding no backend session yet. */

@@ -82,7 +82,25 @@ export interface DenialEvent extends AuditCommon {
   readonly outcome: 'denied';
 }
 
-export type AuditEvent = ToolCallEvent | RequestEvent | DenialEvent;
+/** How a backend's request to the client ended. */
+export type RelayOutcome = 'answered' | 'client_error' | 'refused' | 'denied' | 'timeout' | 'cancelled';
+
+/**
+ * One backend request relayed to the client (`sampling/createMessage`, `elicitation/create`,
+ * `roots/list`), or refused on its way: `request` is the id the client saw, `target` the method,
+ * `tool` the call that caused it.
+ */
+export interface RelayEvent extends AuditCommon {
+  readonly event: 'mcp.relay';
+  readonly decision: 'allow' | 'deny';
+  readonly method: string;
+  readonly outcome: RelayOutcome;
+  /** The gateway error code the backend got instead of an answer, when it got one. */
+  readonly code: string | null;
+  readonly reason: string | null;
+}
+
+export type AuditEvent = ToolCallEvent | RequestEvent | DenialEvent | RelayEvent;
 
 const sessionRefs = new Map<string, string>();
 

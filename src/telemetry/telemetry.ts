@@ -8,7 +8,7 @@ import type { SessionRecord, SessionStore } from '../session/store.js';
 import type { RoutedCall, RoutedExecutor, ToolCall, ToolExecutor, UpstreamCall } from '../upstream/call.js';
 import type { Pools } from '../upstream/pool.js';
 import { ERROR_META_KEY } from '../upstream/results.js';
-import { AuditLog, sessionRef, type AuditClient, type AuditPrincipal } from './audit.js';
+import { AuditLog, sessionRef, type AuditClient, type AuditPrincipal, type RelayOutcome } from './audit.js';
 import { GatewayMetrics, type CallOutcome } from './metrics.js';
 import { createRedactor, type Redactor } from './redact.js';
 import { endCallSpan, startCallSpan, traceCarrier, traceIdOf, type CallSpan } from './trace.js';
@@ -94,6 +94,36 @@ export class Telemetry implements AdmissionObserver {
       });
     } catch (err) {
       this.logger.error({ err }, 'recording a denial failed');
+    }
+  }
+
+  /** A backend's request to the client that ended (answered, refused, denied, timed out, cancelled): one `mcp.relay` audit event. */
+  relayed(r: RelayFacts): void {
+    try {
+      if (!this.audit.enabled) return;
+      const denied = r.outcome === 'refused' || r.outcome === 'denied';
+      this.audit.emit({
+        event: 'mcp.relay',
+        time: new Date().toISOString(),
+        session: sessionRef(r.session.id),
+        request: r.relayId,
+        principal: r.caller ? principalOf(r.caller) : { issuer: r.session.principal.issuer, subject: r.session.principal.subject },
+        client: clientOf(r.caller, r.session, null),
+        kind: 'relay',
+        target: r.method,
+        tool: r.tool,
+        backend: r.backend,
+        arguments: null,
+        traceId: null,
+        latencyMs: round(r.latencyMs),
+        decision: denied ? 'deny' : 'allow',
+        method: r.method,
+        outcome: r.outcome,
+        code: r.code ?? null,
+        reason: r.reason === undefined ? null : text(r.reason, 1024),
+      });
+    } catch (err) {
+      this.logger.error({ err }, 'recording a relayed request failed');
     }
   }
 
@@ -276,4 +306,18 @@ function text(s: string, max: number): string {
 
 function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
+}
+
+/** What {@link Telemetry.relayed} records of one backend request relayed to a client. */
+export interface RelayFacts {
+  readonly session: SessionRecord;
+  readonly caller?: Caller | undefined;
+  readonly relayId: string | null;
+  readonly method: string;
+  readonly backend: string;
+  readonly tool: string | null;
+  readonly outcome: RelayOutcome;
+  readonly code?: string | undefined;
+  readonly reason?: string | undefined;
+  readonly latencyMs: number;
 }

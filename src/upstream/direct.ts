@@ -23,6 +23,7 @@ import type { McpEndpoint } from './mcp-wire.js';
 import type { Pools } from './pool.js';
 import { toolError } from './results.js';
 import { unbracket } from '../net.js';
+import { answersServerRequests } from '../mcp/client-capabilities.js';
 
 /** Client headers that never reach a backend: its token (no passthrough) and its own MCP session. */
 export const CLIENT_ONLY_HEADERS: readonly string[] = ['authorization', 'cookie', HEADER_SESSION_ID, HEADER_PROTOCOL_VERSION, 'last-event-id'];
@@ -175,6 +176,9 @@ export class DirectCalls {
     const snapshot = this.opts.catalog();
     // Its results may link to its resources, whose URIs only the broker rewrites for the client.
     if (snapshot.rewritesUris.has(d.tool.backend)) return undefined;
+    // A backend may ask this client things during the call (sampling, elicitation, roots): only the
+    // broker maps those requests' ids and takes the client's answers back (docs/envoy-topology.md).
+    if (answersServerRequests(d.session.clientCapabilities)) return undefined;
     const backend = snapshot.backends.get(d.tool.backend);
     return backend?.kind === 'mcp' && routable(backend) ? backend : undefined;
   }

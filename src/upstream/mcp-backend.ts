@@ -12,9 +12,9 @@ import {
 import type { McpBackendConfig } from '../config/schema.js';
 import { GatewayError, upstreamFailure } from '../errors.js';
 import { exposeResultUris } from '../catalog/uris.js';
-import { isNotification, isObject, isRequest, isResponse, type JsonRpcMessage, type JsonRpcRequest } from '../mcp/jsonrpc.js';
+import { isNotification, isObject, isRequest, isResponse, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest } from '../mcp/jsonrpc.js';
 import { isSupportedVersion, LATEST_PROTOCOL_VERSION } from '../mcp/protocol.js';
-import { LIST_CHANGED } from '../mcp/methods.js';
+import { LIST_CHANGED, RELAYED_NOTIFICATIONS } from '../mcp/methods.js';
 import type { BackendSession, SessionRecord, SessionStore } from '../session/store.js';
 import type { RoutedCall, ToolCall, UpstreamCall } from './call.js';
 import { Deadline } from './deadline.js';
@@ -25,6 +25,9 @@ import type { Pools } from './pool.js';
 import type { OutboundCredentials } from './credentials.js';
 import type { BackendStreams } from './backend-streams.js';
 import { describeNetworkError, neverReachedBackend } from './transport.js';
+import type { ClientRelay, RelayOrigin } from './client-relay.js';
+import { capabilitiesWithout, PROBED_FEATURES, relayedCapabilities } from '../mcp/client-capabilities.js';
+import { logVisible } from '../mcp/log-level.js';
 
 export interface McpBackendsOptions {
   readonly dispatcher: Dispatcher;
@@ -36,6 +39,8 @@ export interface McpBackendsOptions {
   readonly clientInfo: { name: string; version: string };
   /** Backend sessions followed for their unasked notifications (resource updates); none: not followed. */
   readonly streams?: BackendStreams;
+  /** Relays backends' requests to their clients (sampling, elicitation, roots); none: refused with -32601. */
+  readonly relay?: ClientRelay;
 }
 
 /**
@@ -59,15 +64,17 @@ export class McpBackends {
     try {
       return await withFailover(pool, true, async (url) => {
         const headers = await this.opts.credentials.headers(backend, undefined);
-        const { session: bs, capabilities } = await this.handshake(backend, url, headers, deadline.signal);
+        const { session: bs, capabilities } = await this.handshake(backend, url, headers, deadline.signal, capabilitiesWithout(undefined));
         const ep = this.endpoint(bs, headers);
         const list = <T>(method: string, key: string, valid: (x: Record<string, unknown>) => boolean): Promise<T[]> =>
           this.listAll<T>(ep, method, key, valid, deadline.signal);
         try {
           const has = (cap: string): boolean => isObject(capabilities[cap]);
+          const tools = await list<ToolDefinition>('tools/list', 'tools', (t) => typeof t.name === 'string' && isObject(t.inputSchema));
           return {
             servesResources: has('resources'),
-            tools: await list<ToolDefinition>('tools/list', 'tools', (t) => typeof t.name === 'string' && isObject(t.inputSchema)),
+            tools,
+            toolNeeds: await this.probeToolNeeds(backend, url, headers, tools, deadline.signal),
             resources: has('resources') ? await list<ResourceDefinition>('resources/list', 'resources', (r) => typeof r.uri === 'string' && typeof r.name === 'string') : [],
             resourceTemplates: has('resources')
               ? await list<ResourceTemplateDefinition>('resources/templates/list', 'resourceTemplates', (t) => typeof t.uriTemplate === 'string' && typeof t.name === 'string')
@@ -107,6 +114,29 @@ export class McpBackends {
     } finally {
       void deleteSession(this.opts.dispatcher, ep, AbortSignal.timeout(2_000)).catch(() => {});
     }
+  }
+
+  /**
+   * Which client features each tool needs: a tool the backend lists to a client with every
+   * relayed capability but not to one without a feature needs that feature. One short session
+   * per feature (in parallel); tools whose condition is not a plain "needs all of" show to every
+   * client that has the full set's tools (docs/configuration.md "Client capabilities").
+   */
+  private async probeToolNeeds(backend: McpBackendConfig, url: string, headers: Record<string, string>, tools: readonly ToolDefinition[], signal: AbortSignal): Promise<ReadonlyMap<string, readonly string[]>> {
+    const needs = new Map<string, string[]>();
+    await Promise.all(
+      PROBED_FEATURES.map(async (feature) => {
+        const { session } = await this.handshake(backend, url, headers, signal, capabilitiesWithout(feature));
+        const ep = this.endpoint(session, headers);
+        try {
+          const names = new Set((await this.listAll<ToolDefinition>(ep, 'tools/list', 'tools', (t) => typeof t.name === 'string', signal)).map((t) => t.name));
+          for (const t of tools) if (!names.has(t.name)) needs.set(t.name, [...(needs.get(t.name) ?? []), feature]);
+        } finally {
+          void deleteSession(this.opts.dispatcher, ep, AbortSignal.timeout(2_000)).catch(() => {});
+        }
+      }),
+    );
+    return needs;
   }
 
   /** Every page of one of a backend's lists; malformed entries are skipped. */
@@ -193,7 +223,17 @@ export class McpBackends {
         // The client may stop reading once it has the answer, so the follow starts before it is handed over.
         const prefix = call.uriPrefix ?? '';
         const onResult = follow ? () => this.opts.streams?.follow(call.session.id, backend.name, prefix, ep) : undefined;
-        yield* this.relay(reply, ep, backendId, clientId, deadline, prefix, onResult);
+        const origin: RelayOrigin = {
+          session: call.session,
+          backend,
+          via: bs,
+          endpoint: ep,
+          caller: call.caller,
+          sourceIp: call.sourceIp ?? null,
+          timeoutMs: deadline.remainingMs(),
+          ...('tool' in call ? { tool: (call as ToolCall).tool.name } : {}),
+        };
+        yield* this.relay(reply, origin, backendId, clientId, deadline, prefix, onResult);
         return;
       }
     } catch (err) {
@@ -235,7 +275,8 @@ export class McpBackends {
       opening = (async () => {
         const known = (await this.opts.sessions.current(session.id))?.backendSessions[backend.name];
         if (known && backend.urls.includes(known.instance) && known.sessionId !== stale?.sessionId) return known;
-        const bs = await withFailover(pool, true, (url) => this.openSession(backend, url, headers, signal), () => signal.aborted);
+        const capabilities = relayedCapabilities(session.clientCapabilities);
+        const bs = await withFailover(pool, true, (url) => this.openSession(backend, url, headers, signal, capabilities), () => signal.aborted);
         await this.opts.sessions.setBackendSession(session.id, backend.name, bs);
         return bs;
       })();
@@ -249,8 +290,11 @@ export class McpBackends {
    * Relay a reply: notifications pass through, the response gets the client's id back and the URIs
    * it names exposed; `onResult` runs when the backend answered with a result, before it is relayed.
    */
-  private async *relay(reply: McpReply, ep: McpEndpoint, backendId: string, clientId: string | number, deadline: Deadline, prefix: string, onResult?: () => void): AsyncGenerator<JsonRpcMessage> {
+  private async *relay(reply: McpReply, origin: RelayOrigin, backendId: string, clientId: string | number, deadline: Deadline, prefix: string, onResult?: () => void): AsyncGenerator<JsonRpcMessage> {
+    const ep = origin.endpoint;
     let answered = false;
+    /** Requests of the backend relayed to the client during this exchange. */
+    const relayed: string[] = [];
     try {
       for await (const m of replyMessages(reply)) {
         if (isResponse(m)) {
@@ -261,20 +305,44 @@ export class McpBackends {
           return;
         }
         if (isRequest(m)) {
-          // Server-to-client requests (sampling, elicitation) are not relayed yet; refuse so the backend does not wait.
-          this.send(ep, { jsonrpc: '2.0', id: m.id, error: { code: -32601, message: `the gateway does not relay "${m.method}" yet` } });
+          const out = await this.toClient(origin, m);
+          if (out) {
+            relayed.push(out.id as string);
+            yield out;
+          }
           continue;
         }
-        if (isNotification(m)) yield m;
+        if (isNotification(m)) {
+          const out = await this.notificationToClient(origin, m);
+          if (out) yield out;
+        }
       }
       throw new GatewayError('GW_UPSTREAM_PROTOCOL', 'the backend closed the stream without answering');
     } finally {
+      if (relayed.length > 0) this.opts.relay?.forget(origin.session.id, relayed);
       if (answered) finishReply(reply);
       else {
         reply.body.destroy();
         if (deadline.signal.aborted) this.cancel(ep, backendId, deadline.timedOut ? 'timeout' : 'cancelled by the client');
       }
     }
+  }
+
+  /** A backend's request to the client, as the client sees it; undefined when the backend was answered instead. */
+  private async toClient(origin: RelayOrigin, m: JsonRpcRequest): Promise<JsonRpcRequest | undefined> {
+    if (this.opts.relay) return this.opts.relay.toClient(origin, m);
+    this.send(origin.endpoint, { jsonrpc: '2.0', id: m.id, error: { code: -32601, message: `the gateway does not relay "${m.method}"` } });
+    return undefined;
+  }
+
+  /**
+   * A backend's notification, as the client sees it: log messages below the client's level are
+   * dropped, and the cancellation of a relayed request names the id the client saw.
+   */
+  private async notificationToClient(origin: RelayOrigin, m: JsonRpcNotification): Promise<JsonRpcNotification | undefined> {
+    if (m.method === RELAYED_NOTIFICATIONS.message) return logVisible(origin.session.logLevel, m.params?.level) ? m : undefined;
+    if (m.method === RELAYED_NOTIFICATIONS.cancelled && this.opts.relay) return (await this.opts.relay.backendCancelled(origin, m)) ?? m;
+    return m;
   }
 
   /** Close every backend session a client session holds (on DELETE or expiry). */
@@ -289,6 +357,17 @@ export class McpBackends {
         } catch (err) {
           this.opts.logger.debug({ backend: name, err: describeNetworkError(err) }, 'closing backend session failed');
         }
+      }),
+    );
+  }
+
+  /** Pass a client's notification (a roots change) to every backend session it holds; best effort. */
+  async notifyBackends(record: SessionRecord, message: JsonRpcNotification, backends: ReadonlyMap<string, BackendDescriptor>): Promise<void> {
+    await Promise.all(
+      Object.entries(record.backendSessions).map(async ([name, bs]) => {
+        const backend = backends.get(name);
+        if (!backend || !bs.sessionId) return;
+        this.send(this.endpoint(bs, await this.opts.credentials.headers(backend, undefined)), message);
       }),
     );
   }
@@ -309,18 +388,18 @@ export class McpBackends {
     return { url: bs.instance, sessionId: bs.sessionId, protocolVersion: bs.protocolVersion, headers };
   }
 
-  /** The initialize handshake with one instance. */
-  private async openSession(backend: McpBackendConfig, url: string, headers: Record<string, string>, signal: AbortSignal): Promise<BackendSession> {
-    return (await this.handshake(backend, url, headers, signal)).session;
+  /** The initialize handshake with one instance, declaring what the client it serves can do (the relayed part). */
+  private async openSession(backend: McpBackendConfig, url: string, headers: Record<string, string>, signal: AbortSignal, capabilities: Record<string, unknown>): Promise<BackendSession> {
+    return (await this.handshake(backend, url, headers, signal, capabilities)).session;
   }
 
-  /** The initialize handshake, and the capabilities the backend declared in it. */
-  private async handshake(backend: McpBackendConfig, url: string, headers: Record<string, string>, signal: AbortSignal): Promise<{ session: BackendSession; capabilities: Record<string, unknown> }> {
+  /** The initialize handshake declaring `clientCapabilities`, and the capabilities the backend declared in it. */
+  private async handshake(backend: McpBackendConfig, url: string, headers: Record<string, string>, signal: AbortSignal, clientCapabilities: Record<string, unknown> = {}): Promise<{ session: BackendSession; capabilities: Record<string, unknown> }> {
     const init: JsonRpcRequest = {
       jsonrpc: '2.0',
       id: `gw-${this.nextId++}`,
       method: 'initialize',
-      params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: this.opts.clientInfo },
+      params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: clientCapabilities, clientInfo: this.opts.clientInfo },
     };
     const ep: McpEndpoint = { url, headers };
     const reply = await postMessage(this.opts.dispatcher, ep, init, signal);

@@ -1,0 +1,221 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
+import type { Caller } from '../auth/caller.js';
+import type { BackendDescriptor } from '../catalog/model.js';
+import { ERRORS, wireError, type ErrorCode } from '../errors.js';
+import { missingCapability } from '../mcp/client-capabilities.js';
+import { isObject, type JsonRpcId, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from '../mcp/jsonrpc.js';
+import { RELAYED_NOTIFICATIONS } from '../mcp/methods.js';
+import type { PolicyEngine } from '../policy/engine.js';
+import { policySubject, relayPart } from '../policy/input.js';
+import type { BackendSession, PendingRelay, SessionRecord, SessionStore } from '../session/store.js';
+import { sessionRef } from '../telemetry/audit.js';
+import type { RelayFacts } from '../telemetry/telemetry.js';
+import type { OutboundCredentials } from './credentials.js';
+import { postMessage, type McpEndpoint } from './mcp-wire.js';
+
+/** Where a backend's request to the client comes from: which client session, backend and backend session. */
+export interface RelayOrigin {
+  readonly session: SessionRecord;
+  readonly backend: BackendDescriptor;
+  /** The backend session that asked, and how to reach it (credentials included). */
+  readonly via: BackendSession;
+  readonly endpoint: McpEndpoint;
+  /** The caller of the call that caused it; absent outside a call (policy then sees the session's principal). */
+  readonly caller?: Caller;
+  readonly sourceIp?: string | null;
+  /** The tool whose call caused it, as the client named it. */
+  readonly tool?: string;
+  /** How long the client has to answer before the backend gets GW_RELAY_TIMEOUT. */
+  readonly timeoutMs: number;
+}
+
+export interface ClientRelayOptions {
+  readonly sessions: SessionStore;
+  readonly dispatcher: Dispatcher;
+  readonly credentials: OutboundCredentials;
+  readonly policy: PolicyEngine;
+  /** The catalog's backends now (an answer landing on this instance is sent with the backend's credentials). */
+  readonly backends: () => ReadonlyMap<string, BackendDescriptor>;
+  /** Tell the client, on its GET stream, that a relayed request is off (timeout); false when none is open here. */
+  readonly notifyClient?: (sessionId: string, message: JsonRpcNotification) => void;
+  readonly audit?: (facts: RelayFacts) => void;
+  readonly logger: Logger;
+}
+
+/** A relay started on this instance: its timeout, and what the audit event needs when it ends here. */
+interface Local {
+  readonly origin: RelayOrigin;
+  readonly method: string;
+  readonly backendId: JsonRpcId;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** Ids the client sees for backend requests: random, so many backends and sessions never clash, and never guessable. */
+const RELAY_ID_PREFIX = 'gw-relay-';
+
+/**
+ * The server→client half of MCP: a backend's `sampling/createMessage`, `elicitation/create` or
+ * `roots/list` goes to the client the backend session serves under a gateway-chosen id, and the
+ * client's answer goes back to the backend under the backend's id. The pending mapping lives in
+ * the session record (memory or Hazelcast), so the answer may land on any gateway instance: each
+ * can reach the backend session, which the record names too. A client that did not declare the
+ * capability never gets the request, policy may refuse it (`kind: relay`), and the client has
+ * the backend's timeout to answer; each relayed request is audited once (`mcp.relay`).
+ */
+export class ClientRelay {
+  private readonly local = new Map<string, Local>();
+  /** Relay id by origin session, backend and the backend's own id (to map the backend's cancellation). */
+  private readonly byBackendId = new Map<string, string>();
+
+  constructor(private readonly opts: ClientRelayOptions) {}
+
+  /** Whether an id the client answers or cancels is one of the gateway's relay ids. */
+  static isRelayId(id: unknown): id is string {
+    return typeof id === 'string' && id.startsWith(RELAY_ID_PREFIX);
+  }
+
+  /**
+   * A backend asks the client something: the request as the client must see it (a gateway id),
+   * or undefined when the gateway answered the backend itself (capability not declared, policy
+   * refusal, or the store failed).
+   */
+  async toClient(origin: RelayOrigin, request: JsonRpcRequest): Promise<JsonRpcRequest | undefined> {
+    const started = performance.now();
+    const facts = { session: origin.session, caller: origin.caller, method: request.method, backend: origin.backend.name, tool: origin.tool ?? null };
+    const missing = missingCapability(origin.session.clientCapabilities, request);
+    if (missing) {
+      this.answerBackend(origin.endpoint, wireError('GW_RELAY_NOT_DECLARED', request.id, missing));
+      this.opts.audit?.({ ...facts, relayId: null, outcome: 'refused', code: 'GW_RELAY_NOT_DECLARED', reason: missing, latencyMs: performance.now() - started });
+      return undefined;
+    }
+    const verdict = await this.decide(origin, request);
+    if (!verdict.allow) {
+      const code: ErrorCode = verdict.unavailable ? 'GW_POLICY_UNAVAILABLE' : 'GW_POLICY_DENIED';
+      this.answerBackend(origin.endpoint, wireError(code, request.id, verdict.reason, { reason: verdict.reason ?? null }));
+      this.opts.audit?.({ ...facts, relayId: null, outcome: 'denied', code, reason: verdict.reason, latencyMs: performance.now() - started });
+      return undefined;
+    }
+    const relayId = `${RELAY_ID_PREFIX}${randomBytes(12).toString('base64url')}`;
+    const now = Date.now();
+    const pending: PendingRelay = { backend: origin.backend.name, backendId: request.id, method: request.method, via: origin.via, tool: origin.tool ?? null, askedAt: now, expiresAt: now + origin.timeoutMs };
+    try {
+      await this.opts.sessions.addRelay(origin.session.id, relayId, pending);
+    } catch (err) {
+      this.answerBackend(origin.endpoint, wireError('GW_SESSION_STORE_UNAVAILABLE', request.id, (err as Error).message));
+      return undefined;
+    }
+    const timer = setTimeout(() => void this.timedOut(relayId), origin.timeoutMs);
+    timer.unref();
+    this.local.set(relayId, { origin, method: request.method, backendId: request.id, timer });
+    this.byBackendId.set(backendKey(origin, request.id), relayId);
+    return { ...request, id: relayId };
+  }
+
+  /**
+   * The backend cancelled a request it relayed: the notification as the client must see it (the
+   * id it knows), or undefined when it names nothing relayed (passed on unchanged by the caller).
+   */
+  async backendCancelled(origin: RelayOrigin, message: JsonRpcNotification): Promise<JsonRpcNotification | undefined> {
+    const requestId = message.params?.requestId;
+    if (typeof requestId !== 'string' && typeof requestId !== 'number') return undefined;
+    const relayId = this.byBackendId.get(backendKey(origin, requestId));
+    if (!relayId) return undefined;
+    const taken = await this.take(origin.session.id, relayId);
+    if (taken) this.end(origin.session, relayId, taken, 'cancelled', undefined);
+    return { ...message, params: { ...message.params, requestId: relayId } };
+  }
+
+  /**
+   * The client answered a relayed request: send the answer to the backend session that asked,
+   * under the backend's id. False when no relay of this session has that id (unknown, answered,
+   * timed out): the answer is dropped.
+   */
+  async fromClient(session: SessionRecord, response: JsonRpcResponse, caller: Caller | undefined): Promise<boolean> {
+    if (!ClientRelay.isRelayId(response.id)) return false;
+    const relayId = response.id;
+    const pending = await this.take(session.id, relayId);
+    if (!pending) {
+      this.opts.logger.debug({ session: sessionRef(session.id), relay: relayId }, 'answer to no pending relay dropped');
+      return false;
+    }
+    const backend = this.opts.backends().get(pending.backend);
+    const headers = backend ? await this.opts.credentials.headers(backend, caller) : {};
+    const ep: McpEndpoint = { url: pending.via.instance, sessionId: pending.via.sessionId, protocolVersion: pending.via.protocolVersion, headers };
+    const answer: JsonRpcResponse = 'error' in response ? { jsonrpc: '2.0', id: pending.backendId, error: response.error } : { jsonrpc: '2.0', id: pending.backendId, result: response.result };
+    await this.post(ep, answer);
+    this.end(session, relayId, pending, 'error' in response ? 'client_error' : 'answered', undefined, caller);
+    return true;
+  }
+
+  /** The call that caused these relays is over: the ones still pending are dropped (the backend no longer waits). */
+  forget(sessionId: string, relayIds: Iterable<string>): void {
+    for (const id of relayIds) if (this.local.has(id)) void this.take(sessionId, id).catch(() => undefined);
+  }
+
+  /** The client did not answer in time: the backend gets GW_RELAY_TIMEOUT, the client `notifications/cancelled`. */
+  private async timedOut(relayId: string): Promise<void> {
+    const l = this.local.get(relayId);
+    if (!l) return;
+    const { session } = l.origin;
+    const pending = await this.take(session.id, relayId).catch(() => undefined);
+    if (!pending) return;
+    const error = wireError('GW_RELAY_TIMEOUT', pending.backendId, `no answer within ${l.origin.timeoutMs} ms`);
+    this.answerBackend(l.origin.endpoint, error);
+    this.opts.notifyClient?.(session.id, { jsonrpc: '2.0', method: RELAYED_NOTIFICATIONS.cancelled, params: { requestId: relayId, reason: 'timeout' } });
+    this.end(session, relayId, pending, 'timeout', 'GW_RELAY_TIMEOUT');
+  }
+
+  /** Remove the pending relay from the store (whoever gets it answers) and this instance's bookkeeping. */
+  private async take(sessionId: string, relayId: string): Promise<PendingRelay | undefined> {
+    const l = this.local.get(relayId);
+    if (l) {
+      clearTimeout(l.timer);
+      this.local.delete(relayId);
+      this.byBackendId.delete(backendKey(l.origin, l.backendId));
+    }
+    return this.opts.sessions.takeRelay(sessionId, relayId);
+  }
+
+  private end(session: SessionRecord, relayId: string, pending: PendingRelay, outcome: RelayFacts['outcome'], code: ErrorCode | undefined, caller?: Caller): void {
+    this.opts.audit?.({
+      session,
+      caller,
+      relayId,
+      method: pending.method,
+      backend: pending.backend,
+      tool: pending.tool,
+      outcome,
+      code,
+      reason: code ? ERRORS[code].message : undefined,
+      latencyMs: Math.max(0, Date.now() - pending.askedAt),
+    });
+  }
+
+  private decide(origin: RelayOrigin, request: JsonRpcRequest): Promise<{ allow: boolean; reason?: string; unavailable?: boolean }> {
+    const { policy } = this.opts;
+    if (policy.allowsAll) return Promise.resolve({ allow: true });
+    const caller = origin.caller ?? { principal: origin.session.principal, scopes: [], roles: [], claims: {} };
+    const mode = request.method === 'elicitation/create' ? (isObject(request.params) && typeof request.params.mode === 'string' ? request.params.mode : 'form') : null;
+    return policy.decide({ ...policySubject(caller, origin.session, origin.sourceIp ?? null), ...relayPart(origin.backend.name, request.method, origin.tool ?? null, mode) });
+  }
+
+  /** Answer the backend in the client's stead, without waiting; best effort. */
+  private answerBackend(ep: McpEndpoint, answer: JsonRpcResponse): void {
+    void this.post(ep, answer);
+  }
+
+  private async post(ep: McpEndpoint, message: JsonRpcResponse): Promise<void> {
+    try {
+      const reply = await postMessage(this.opts.dispatcher, ep, message, AbortSignal.timeout(5_000));
+      await reply.body.dump();
+    } catch (err) {
+      this.opts.logger.debug({ err: (err as Error).message }, 'relaying an answer to the backend failed');
+    }
+  }
+}
+
+function backendKey(origin: RelayOrigin, backendId: JsonRpcId): string {
+  return `${origin.session.id}\u0000${origin.backend.name}\u0000${typeof backendId}:${backendId}`;
+}
