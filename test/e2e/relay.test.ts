@@ -1,0 +1,196 @@
+/**
+ * The server→client half of MCP through the standalone gateway: a real SDK server behind asks its
+ * client things during tool calls (sampling, form and URL elicitation, roots) and logs; the
+ * official SDK client in front answers. Conditional tools show only to clients that declared the
+ * feature, a client that did not is never asked, policy can refuse a relayed request, and every
+ * relay is audited.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema, LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { startGateway, type TestGateway } from '../support/gateway.js';
+import { startAskingServer, type AskingServer } from '../support/asking-mcp.js';
+import { waitFor } from '../support/wait.js';
+
+const FULL = { sampling: {}, elicitation: { form: {}, url: {} }, roots: { listChanged: true } };
+
+/** What the capable client was asked, by method. */
+const asked: string[] = [];
+
+async function capableClient(url: string, capabilities: Record<string, unknown> = FULL): Promise<Client> {
+  const client = new Client({ name: 'capable', version: '1.0.0' }, { capabilities });
+  if ('sampling' in capabilities) {
+    client.setRequestHandler(CreateMessageRequestSchema, async (req) => {
+      asked.push(req.method);
+      const first = req.params.messages[0]?.content;
+      return { model: 'test-model', role: 'assistant', content: { type: 'text', text: `short: ${first && 'text' in first ? first.text : '?'}` } };
+    });
+  }
+  if ('elicitation' in capabilities) {
+    client.setRequestHandler(ElicitRequestSchema, async (req) => {
+      asked.push(`${req.method}:${req.params.mode ?? 'form'}`);
+      return req.params.mode === 'url' ? { action: 'accept' } : { action: 'accept', content: { name: 'Ada' } };
+    });
+  }
+  if ('roots' in capabilities) {
+    client.setRequestHandler(ListRootsRequestSchema, async (req) => {
+      asked.push(req.method);
+      return { roots: [{ uri: 'file:///work/project', name: 'project' }] };
+    });
+  }
+  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  return client;
+}
+
+/** A client that declares nothing; any request it gets is recorded (and refused). */
+async function plainClient(url: string, got: string[]): Promise<Client> {
+  const client = new Client({ name: 'plain', version: '1.0.0' });
+  client.fallbackRequestHandler = async (req) => {
+    got.push(req.method);
+    throw new Error('not supported');
+  };
+  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  return client;
+}
+
+const textOf = (r: any): string => r.content?.[0]?.text;
+
+let asker: AskingServer;
+let gw: TestGateway;
+let guarded: TestGateway;
+let dir: string;
+let auditFile: string;
+
+beforeAll(async () => {
+  asker = await startAskingServer();
+  dir = await mkdtemp(join(tmpdir(), 'gw-relay-'));
+  auditFile = join(dir, 'audit.jsonl');
+  const backends = [{ name: 'asker', kind: 'mcp', urls: [asker.url], prefix: '' }];
+  gw = await startGateway({ backends });
+  guarded = await startGateway({
+    backends,
+    policy: { engine: 'rules', rules: [{ relays: ['sampling/*'], allow: 'nobody' }, { tools: ['*'], allow: 'anyone' }] },
+    audit: { sink: 'file', file: auditFile, flushIntervalMs: 0 },
+  });
+  for (const g of [gw, guarded]) await waitFor(() => g.core.catalog.current().tools.has('summarize'), 'the conditional tools discovered', 10_000);
+});
+
+afterAll(async () => {
+  await guarded?.stop();
+  await gw?.stop();
+  await asker?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('client capabilities', () => {
+  it('lists conditional tools only to clients that declared what they need', async () => {
+    const capable = await capableClient(gw.url);
+    const formOnly = await capableClient(gw.url, { elicitation: {} });
+    const plain = await plainClient(gw.url, []);
+    try {
+      const names = async (c: Client) => (await c.listTools()).tools.map((t) => t.name).sort();
+      expect(await names(capable)).toEqual(['ask_name', 'chatter', 'echo', 'force_sample', 'list_roots', 'open_link', 'summarize']);
+      expect(await names(formOnly)).toEqual(['ask_name', 'chatter', 'echo', 'force_sample']);
+      expect(await names(plain)).toEqual(['chatter', 'echo', 'force_sample']);
+      const refused = await plain.callTool({ name: 'summarize', arguments: { topic: 'x' } }).catch((e: Error) => e);
+      expect(String(refused)).toMatch(/offered only to clients that declare sampling/);
+    } finally {
+      await Promise.all([capable.close(), formOnly.close(), plain.close()]);
+    }
+  });
+
+  it('opens each backend session with the relayed capabilities of its client', async () => {
+    const before = asker.declared.length;
+    const capable = await capableClient(gw.url, { ...FULL, experimental: { x: {} } });
+    try {
+      await capable.callTool({ name: 'echo', arguments: { text: 'hi' } });
+      expect(asker.declared.slice(before)).toEqual([FULL]);
+    } finally {
+      await capable.close();
+    }
+  });
+});
+
+describe('backend requests relayed to the client', () => {
+  it('sampling, form and URL elicitation and roots make the round trip within the call', async () => {
+    const client = await capableClient(gw.url);
+    try {
+      asked.length = 0;
+      expect(textOf(await client.callTool({ name: 'summarize', arguments: { topic: 'MCP' } }))).toBe('asker got: short: Summarize MCP (test-model)');
+      expect(textOf(await client.callTool({ name: 'ask_name', arguments: {} }))).toBe('hello Ada');
+      expect(textOf(await client.callTool({ name: 'open_link', arguments: {} }))).toBe('url accept');
+      expect(textOf(await client.callTool({ name: 'list_roots', arguments: {} }))).toBe('file:///work/project');
+      expect(asked).toEqual(['sampling/createMessage', 'elicitation/create:form', 'elicitation/create:url', 'roots/list']);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('many concurrent relays of several clients keep their answers apart', async () => {
+    const clients = await Promise.all([capableClient(gw.url), capableClient(gw.url)]);
+    try {
+      const results = await Promise.all(
+        clients.flatMap((c, i) => [0, 1, 2].map((j) => c.callTool({ name: 'summarize', arguments: { topic: `t${i}${j}` } }).then(textOf))),
+      );
+      expect(results).toEqual(['00', '01', '02', '10', '11', '12'].map((t) => `asker got: short: Summarize t${t} (test-model)`));
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+    }
+  });
+
+  it('never asks a client that did not declare the capability: the backend gets the refusal', async () => {
+    const got: string[] = [];
+    const plain = await plainClient(gw.url, got);
+    try {
+      const r = await plain.callTool({ name: 'force_sample', arguments: {} });
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toMatch(/did not declare "sampling"/);
+      expect(got).toEqual([]);
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it('passes log messages of a call at or above the level the client set', async () => {
+    const client = await capableClient(gw.url);
+    const logs: string[] = [];
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(n.params.level));
+    try {
+      await client.callTool({ name: 'chatter', arguments: {} });
+      expect(logs).toEqual(['debug', 'info', 'warning']);
+      logs.length = 0;
+      await client.setLoggingLevel('info');
+      await client.callTool({ name: 'chatter', arguments: {} });
+      expect(logs).toEqual(['info', 'warning']);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('policy and audit', () => {
+  it('a policy refuses a relayed request: the backend gets the denial, the client is not asked, both are audited', async () => {
+    const client = await capableClient(guarded.url);
+    try {
+      asked.length = 0;
+      const denied = await client.callTool({ name: 'summarize', arguments: { topic: 'x' } });
+      expect(textOf(denied)).toMatch(/Denied by policy/);
+      expect(textOf(await client.callTool({ name: 'ask_name', arguments: {} }))).toBe('hello Ada');
+      expect(asked).toEqual(['elicitation/create:form']);
+      await waitFor(async () => (await readFile(auditFile, 'utf8').catch(() => '')).includes('"outcome":"answered"'), 'the relays audited', 5_000);
+      const events = (await readFile(auditFile, 'utf8')).trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.event === 'mcp.relay');
+      expect(events.map((e) => [e.method, e.decision, e.outcome, e.backend])).toEqual([
+        ['sampling/createMessage', 'deny', 'denied', 'asker'],
+        ['elicitation/create', 'allow', 'answered', 'asker'],
+      ]);
+      expect(events[0].tool).toBe('summarize');
+      expect(events[1].tool).toBe('ask_name');
+    } finally {
+      await client.close();
+    }
+  });
+});
