@@ -40,26 +40,18 @@ const GATEWAY_SCENARIOS: readonly string[] = [
   'server-sse-multiple-streams',
   'dns-rebinding-protection',
   'server-session-lifecycle', // the next version only
+  'tools-call-sampling',
+  'tools-call-elicitation',
+  'elicitation-sep1034-defaults',
+  'elicitation-sep1330-enums',
 ];
 
 const NO_RESOURCES = 'resources are not aggregated yet (-32601 Method not found: "resources/…")';
 const NO_PROMPTS = 'prompts are not aggregated yet (-32601 Method not found: "prompts/…")';
-/**
- * The gateway initializes backend sessions with empty client capabilities, so the backend's SDK
- * refuses to elicit ("Client does not support form elicitation"); relaying elicitation/create is
- * server-to-client work not done yet.
- */
-const NO_ELICITATION = 'elicitation is not relayed yet: the backend sees no elicitation capability';
 
 /** Scenarios that do not pass through the gateway yet, each with the reason. */
 const NOT_YET: Readonly<Record<string, string>> = {
   'completion-complete': 'completion/complete is not routed yet (-32601 Method not found)',
-  'tools-call-sampling':
-    'sampling/createMessage is not relayed yet: standalone refuses it (-32601); behind Envoy the backend stream reaches ' +
-    "the client, whose answer the broker accepts (202) and drops, so the call fails when the backend's 10 s wait for it ends",
-  'tools-call-elicitation': NO_ELICITATION,
-  'elicitation-sep1034-defaults': NO_ELICITATION,
-  'elicitation-sep1330-enums': NO_ELICITATION,
   'server-sse-polling':
     'SEP-1699 polling is not supported: standalone turns the backend closing its stream mid-call into a ' +
     'GW_UPSTREAM_PROTOCOL error result instead of resuming it with Last-Event-ID; behind Envoy the client resumes ' +
