@@ -163,7 +163,7 @@ export class HazelcastSessionStore implements SessionStore {
       taken = r.relays?.[relayId];
       return taken ? withRelay(r, relayId, undefined) : undefined;
     });
-    return taken && taken.expiresAt > Date.now() ? taken : undefined;
+    return taken;
   }
 
   async delete(id: string): Promise<SessionRecord | undefined> {

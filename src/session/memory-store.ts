@@ -57,7 +57,7 @@ export class MemorySessionStore implements SessionStore {
     const relay = r?.relays?.[relayId];
     if (!r || !relay) return undefined;
     this.sessions.set(id, withRelay(r, relayId, undefined, this.now()));
-    return relay.expiresAt > this.now() ? relay : undefined;
+    return relay;
   }
 
   async delete(id: string): Promise<SessionRecord | undefined> {

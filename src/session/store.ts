@@ -95,10 +95,16 @@ export function withBackendSession(r: SessionRecord, backend: string, session: B
   return { ...r, backendSessions };
 }
 
-/** The record with (or, with `undefined`, without) a pending relay; expired ones are dropped on the way. */
+/** How long a pending relay outlives its expiry, so the instance whose timer gave up still finds it. */
+const RELAY_GRACE_MS = 60_000;
+
+/**
+ * The record with (or, with `undefined`, without) a pending relay; ones long expired (an instance
+ * that relayed them went away) are dropped on the way.
+ */
 export function withRelay(r: SessionRecord, relayId: string, relay: PendingRelay | undefined, now = Date.now()): SessionRecord {
   const relays: Record<string, PendingRelay> = {};
-  for (const [k, v] of Object.entries(r.relays ?? {})) if (v.expiresAt > now && k !== relayId) relays[k] = v;
+  for (const [k, v] of Object.entries(r.relays ?? {})) if (v.expiresAt + RELAY_GRACE_MS > now && k !== relayId) relays[k] = v;
   if (relay) relays[relayId] = relay;
   return { ...r, relays };
 }

@@ -106,7 +106,7 @@ export class ClientRelay {
       this.answerBackend(origin.endpoint, wireError('GW_SESSION_STORE_UNAVAILABLE', request.id, (err as Error).message));
       return undefined;
     }
-    const timer = setTimeout(() => void this.timedOut(relayId), origin.timeoutMs);
+    const timer = setTimeout(() => void this.giveUp(relayId, 'GW_RELAY_TIMEOUT'), origin.timeoutMs);
     timer.unref();
     this.local.set(relayId, { origin, method: request.method, backendId: request.id, timer });
     this.byBackendId.set(backendKey(origin, request.id), relayId);
@@ -149,22 +149,25 @@ export class ClientRelay {
     return true;
   }
 
-  /** The call that caused these relays is over: the ones still pending are dropped (the backend no longer waits). */
-  forget(sessionId: string, relayIds: Iterable<string>): void {
-    for (const id of relayIds) if (this.local.has(id)) void this.take(sessionId, id).catch(() => undefined);
+  /**
+   * The call that caused these relays ended (answered, cancelled, timed out) while they wait for
+   * the client: the backend gets `code` instead of an answer, and the client `notifications/cancelled`.
+   */
+  abandon(relayIds: Iterable<string>, code: 'GW_RELAY_TIMEOUT' | 'GW_RELAY_CANCELLED'): void {
+    for (const id of relayIds) if (this.local.has(id)) void this.giveUp(id, code);
   }
 
-  /** The client did not answer in time: the backend gets GW_RELAY_TIMEOUT, the client `notifications/cancelled`. */
-  private async timedOut(relayId: string): Promise<void> {
+  /** Stop waiting for the client's answer, unless an instance got it first. */
+  private async giveUp(relayId: string, code: 'GW_RELAY_TIMEOUT' | 'GW_RELAY_CANCELLED'): Promise<void> {
     const l = this.local.get(relayId);
     if (!l) return;
     const { session } = l.origin;
     const pending = await this.take(session.id, relayId).catch(() => undefined);
     if (!pending) return;
-    const error = wireError('GW_RELAY_TIMEOUT', pending.backendId, `no answer within ${l.origin.timeoutMs} ms`);
-    this.answerBackend(l.origin.endpoint, error);
-    this.opts.notifyClient?.(session.id, { jsonrpc: '2.0', method: RELAYED_NOTIFICATIONS.cancelled, params: { requestId: relayId, reason: 'timeout' } });
-    this.end(session, relayId, pending, 'timeout', 'GW_RELAY_TIMEOUT');
+    this.answerBackend(l.origin.endpoint, wireError(code, pending.backendId));
+    const reason = code === 'GW_RELAY_TIMEOUT' ? 'timeout' : 'the call that caused it ended';
+    this.opts.notifyClient?.(session.id, { jsonrpc: '2.0', method: RELAYED_NOTIFICATIONS.cancelled, params: { requestId: relayId, reason } });
+    this.end(session, relayId, pending, code === 'GW_RELAY_TIMEOUT' ? 'timeout' : 'cancelled', code);
   }
 
   /** Remove the pending relay from the store (whoever gets it answers) and this instance's bookkeeping. */

@@ -319,7 +319,7 @@ export class McpBackends {
       }
       throw new GatewayError('GW_UPSTREAM_PROTOCOL', 'the backend closed the stream without answering');
     } finally {
-      if (relayed.length > 0) this.opts.relay?.forget(origin.session.id, relayed);
+      if (relayed.length > 0) this.opts.relay?.abandon(relayed, deadline.timedOut ? 'GW_RELAY_TIMEOUT' : 'GW_RELAY_CANCELLED');
       if (answered) finishReply(reply);
       else {
         reply.body.destroy();

@@ -93,7 +93,7 @@ describe('client capabilities', () => {
     const plain = await plainClient(gw.url, []);
     try {
       const names = async (c: Client) => (await c.listTools()).tools.map((t) => t.name).sort();
-      expect(await names(capable)).toEqual(['ask_name', 'chatter', 'echo', 'force_sample', 'list_roots', 'open_link', 'summarize']);
+      expect(await names(capable)).toEqual(['ask_name', 'chatter', 'echo', 'force_sample', 'impatient', 'list_roots', 'open_link', 'summarize']);
       expect(await names(formOnly)).toEqual(['ask_name', 'chatter', 'echo', 'force_sample']);
       expect(await names(plain)).toEqual(['chatter', 'echo', 'force_sample']);
       const refused = await plain.callTool({ name: 'summarize', arguments: { topic: 'x' } }).catch((e: Error) => e);
@@ -168,6 +168,56 @@ describe('backend requests relayed to the client', () => {
       expect(logs).toEqual(['info', 'warning']);
     } finally {
       await client.close();
+    }
+  });
+});
+
+describe('timeouts and cancellation', () => {
+  /** A client whose sampling handler never answers; it records the relayed requests it is told are off. */
+  async function stuckClient(url: string, cancelled: string[]): Promise<Client> {
+    const client = new Client({ name: 'stuck', version: '1.0.0' }, { capabilities: { sampling: {} } });
+    client.setRequestHandler(
+      CreateMessageRequestSchema,
+      (_req, extra) =>
+        new Promise((_resolve, reject) =>
+          extra.signal.addEventListener('abort', () => {
+            cancelled.push(String(extra.requestId));
+            reject(new Error('cancelled'));
+          }),
+        ),
+    );
+    await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+    return client;
+  }
+
+  it("a backend that cancels its own request: the client hears it under the id it saw", async () => {
+    const cancelled: string[] = [];
+    const client = await stuckClient(gw.url, cancelled);
+    try {
+      expect(textOf(await client.callTool({ name: 'impatient', arguments: {} }))).toBe('gave up');
+      await waitFor(() => cancelled.length === 1, 'the client told the request is off', 5_000);
+      expect(cancelled[0]).toMatch(/^gw-relay-/);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a client that does not answer within the call: the call times out, the client is told, the backend gets GW_RELAY_TIMEOUT', async () => {
+    const slow = await startGateway({ backends: [{ name: 'asker', kind: 'mcp', urls: [asker.url], prefix: '', timeoutMs: 800 }] });
+    const cancelled: string[] = [];
+    await waitFor(() => slow.core.catalog.current().tools.has('summarize'), 'discovery', 10_000);
+    const client = await stuckClient(slow.url, cancelled);
+    try {
+      const failuresBefore = asker.failures.length;
+      const r = await client.callTool({ name: 'summarize', arguments: { topic: 'slowly' } });
+      expect(r.isError).toBe(true);
+      expect(textOf(r)).toMatch(/did not answer in time/);
+      await waitFor(() => cancelled.length === 1, 'the client told its relayed request is off', 5_000);
+      expect(cancelled[0]).toMatch(/^gw-relay-/);
+      await waitFor(() => asker.failures.slice(failuresBefore).some((f) => f.includes('The client did not answer in time')), 'the backend answered with GW_RELAY_TIMEOUT', 5_000);
+    } finally {
+      await client.close();
+      await slow.stop();
     }
   });
 });

@@ -57,6 +57,17 @@ export async function startAskingServer(name = 'asker'): Promise<AskingServer> {
           }
         });
       }
+      if (caps.sampling) {
+        // Gives up on its own request after 300 ms: the SDK sends notifications/cancelled for it.
+        mcp.registerTool('impatient', { description: 'Asks the client model, but waits only 300 ms.' }, async (extra) => {
+          try {
+            await mcp.server.createMessage({ messages: [{ role: 'user', content: { type: 'text', text: 'quick!' } }], maxTokens: 5 }, { relatedRequestId: extra.requestId, signal: AbortSignal.timeout(300) });
+            return text('answered');
+          } catch {
+            return text('gave up');
+          }
+        });
+      }
       if (caps.elicitation) {
         mcp.registerTool('ask_name', { description: 'Asks the user for a name (form).' }, async (extra) => {
           try {
