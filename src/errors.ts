@@ -54,6 +54,7 @@ export const ERRORS = {
   /** What a backend gets instead of its client's answer (server→client requests, docs/errors.md). */
   GW_RELAY_NOT_DECLARED: { status: 200, rpcCode: -32601, surface: 'jsonrpc', message: 'The client did not declare the capability this request needs' },
   GW_RELAY_TIMEOUT: { status: 200, rpcCode: -32001, surface: 'jsonrpc', message: 'The client did not answer in time' },
+  GW_RELAY_NO_STREAM: { status: 200, rpcCode: -32000, surface: 'jsonrpc', message: 'The client has no stream open to receive this request' },
   GW_RELAY_CANCELLED: { status: 200, rpcCode: -32000, surface: 'jsonrpc', message: 'The call that caused this request ended before the client answered' },
   GW_UPSTREAM_SESSION_LOST: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend lost the session this call was sent in' },
 } as const satisfies Record<string, ErrorSpec>;

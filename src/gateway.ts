@@ -66,7 +66,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   const credentials = new OutboundCredentials(dispatcher, logger);
   // Bound once the broker exists: it decides where a followed backend's notifications go.
   let broker: Broker | undefined;
-  const followed = new BackendStreams(dispatcher, (sid, message) => broker?.backendNotification(sid, message), logger);
+  const followed = new BackendStreams(dispatcher, (sid, message, from) => broker?.backendNotification(sid, message, from), logger);
   const policy = createPolicy(config.policy, dispatcher, logger);
   const streams = new StreamHub();
   // The catalog and telemetry are built below; the relay reads them only once calls run.
@@ -133,6 +133,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     observeRequest: (call, execute) => telemetry.observeRequest(call, execute),
     routedCalls: direct,
     relay,
+    relayTimeoutMs: config.upstream.timeoutMs,
   });
   const admission = new Admission({
     allowedHosts: effectiveAllowedHosts(config.server.allowedHosts, config.server.host),

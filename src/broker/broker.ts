@@ -5,8 +5,10 @@ import { InvalidCursorError } from '../catalog/pager.js';
 import type { BackendDescriptor } from '../catalog/model.js';
 import { prefixOf } from '../catalog/naming.js';
 import { wireError } from '../errors.js';
-import { isNotification, isObject, isResponse, success, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest } from '../mcp/jsonrpc.js';
-import { LIST_CHANGED, RESOURCE_UPDATED, ROOTS_LIST_CHANGED, serverCapabilities } from '../mcp/methods.js';
+import { isNotification, isObject, isRequest, isResponse, success, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest } from '../mcp/jsonrpc.js';
+import { LIST_CHANGED, RELAYED_NOTIFICATIONS, RESOURCE_UPDATED, ROOTS_LIST_CHANGED, serverCapabilities } from '../mcp/methods.js';
+import { logVisible } from '../mcp/log-level.js';
+import type { StreamSource } from '../upstream/backend-streams.js';
 import { HEADER_SESSION_ID } from '../mcp/protocol.js';
 import { newSessionRecord, type Principal, type SessionRecord, type SessionStore } from '../session/store.js';
 import { routedCallOf, toolCallOf, type RoutedCall, type RoutedExecutor, type ToolCall, type ToolExecutor } from '../upstream/call.js';
@@ -37,6 +39,8 @@ export interface BrokerOptions {
   readonly routedCalls?: { cancel(sessionId: string, requestId: string | number, reason: string): boolean };
   /** Takes clients' answers to backends' requests (sampling, elicitation, roots) back to the backend that asked. */
   readonly relay?: ClientRelay;
+  /** How long a client has to answer a backend's request made outside a call (a backend without its own `timeoutMs`). */
+  readonly relayTimeoutMs?: number;
 }
 
 /** Log levels at which `info` notifications still reach the client. */
@@ -162,11 +166,32 @@ export class Broker {
   }
 
   /**
-   * What a followed backend session sent unasked: resource updates go to the client session's GET
-   * stream. (List changes are heard by the catalog's own watch of each backend.)
+   * What a followed backend session sent unasked goes to the client session's GET stream: resource
+   * updates, log messages at or above the client's level, progress, and the backend's requests
+   * (relayed like those during a call). (List changes are heard by the catalog's own watch of each backend.)
    */
-  backendNotification(clientSessionId: string, message: JsonRpcNotification): void {
-    if (message.method === RESOURCE_UPDATED) this.opts.streams.send(clientSessionId, message);
+  backendNotification(clientSessionId: string, message: JsonRpcNotification | JsonRpcRequest, from: StreamSource): void {
+    if (isRequest(message)) void this.relayUnasked(clientSessionId, message, from);
+    else if (message.method === RESOURCE_UPDATED || message.method === RELAYED_NOTIFICATIONS.progress) this.opts.streams.send(clientSessionId, message);
+    else if (message.method === RELAYED_NOTIFICATIONS.message) void this.logUnasked(clientSessionId, message);
+  }
+
+  private async logUnasked(clientSessionId: string, message: JsonRpcNotification): Promise<void> {
+    const session = await this.opts.sessions.current(clientSessionId).catch(() => undefined);
+    if (session && logVisible(session.logLevel, message.params?.level)) this.opts.streams.send(clientSessionId, message);
+  }
+
+  /** A backend's request outside a call: to the client's GET stream on this process, if it has one open here. */
+  private async relayUnasked(clientSessionId: string, request: JsonRpcRequest, from: StreamSource): Promise<void> {
+    const relay = this.opts.relay;
+    const session = await this.opts.sessions.current(clientSessionId).catch(() => undefined);
+    const backend = this.opts.catalog.current().backends.get(from.backend);
+    if (!relay || !session || !backend) return;
+    const { endpoint } = from;
+    const via = { instance: endpoint.url, sessionId: endpoint.sessionId ?? null, protocolVersion: endpoint.protocolVersion ?? session.protocolVersion };
+    const timeoutMs = backend.timeoutMs ?? this.opts.relayTimeoutMs ?? 60_000;
+    const out = await relay.toClient({ session, backend, via, endpoint, timeoutMs }, request);
+    if (out && !this.opts.streams.send(clientSessionId, out)) relay.abandon([out.id as string], 'GW_RELAY_NO_STREAM');
   }
 
   /** Whether `info` notifications (streamed REST chunks) are wanted by the session. */

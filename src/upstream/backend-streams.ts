@@ -1,17 +1,27 @@
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { exposeResultUris } from '../catalog/uris.js';
-import { isNotification, type JsonRpcNotification } from '../mcp/jsonrpc.js';
+import { isNotification, isRequest, type JsonRpcNotification, type JsonRpcRequest } from '../mcp/jsonrpc.js';
 import { openStream, replyMessages, type McpEndpoint } from './mcp-wire.js';
 import { describeNetworkError } from './transport.js';
 
-/** Where a followed backend session's notifications go: the client session they are for. */
-export type BackendNotificationSink = (clientSessionId: string, message: JsonRpcNotification) => void;
+/** Which backend session a message on a followed stream comes from. */
+export interface StreamSource {
+  readonly backend: string;
+  readonly endpoint: McpEndpoint;
+}
+
+/**
+ * Where what a followed backend session sends goes: the client session it is for. Requests
+ * (sampling, elicitation, roots outside a call) are passed unchanged, to be relayed.
+ */
+export type BackendNotificationSink = (clientSessionId: string, message: JsonRpcNotification | JsonRpcRequest, from: StreamSource) => void;
 
 /**
  * GET streams the gateway holds on client sessions' backend sessions, opened when a client
- * subscribes to a resource: the backend sends `notifications/resources/updated` (and list
- * changes) there, not in answer to a request. Each notification is handed to the sink with the
+ * subscribes to a resource, or calls a tool of the backend while it declares capabilities backends
+ * may use outside a call: the backend sends `notifications/resources/updated`, list changes, log
+ * messages and its own requests to the client there, not in answer to a request. Each notification is handed to the sink with the
  * URIs it names exposed (src/catalog/uris.ts). One stream per client session and backend session;
  * it lives on this process until the client session ends or the backend closes it.
  */
@@ -57,9 +67,10 @@ export class BackendStreams {
         this.logger.debug({ backend, status: reply.status }, 'backend offers no GET stream; resource updates are not relayed');
         return;
       }
+      const from: StreamSource = { backend, endpoint: ep };
       for await (const m of replyMessages(reply)) {
-        if (!isNotification(m)) continue;
-        this.sink(clientSessionId, m.params ? { ...m, params: exposeResultUris(prefix, m.params) } : m);
+        if (isRequest(m)) this.sink(clientSessionId, m, from);
+        else if (isNotification(m)) this.sink(clientSessionId, m.params ? { ...m, params: exposeResultUris(prefix, m.params) } : m, from);
       }
     } catch (err) {
       if (!signal.aborted) this.logger.debug({ backend, err: describeNetworkError(err) }, 'backend GET stream ended');

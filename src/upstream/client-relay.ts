@@ -52,6 +52,9 @@ interface Local {
   readonly timer: NodeJS.Timeout;
 }
 
+/** Why the gateway stops waiting for a client's answer (what the backend gets instead). */
+type GiveUpCode = 'GW_RELAY_TIMEOUT' | 'GW_RELAY_CANCELLED' | 'GW_RELAY_NO_STREAM';
+
 /** Ids the client sees for backend requests: random, so many backends and sessions never clash, and never guessable. */
 const RELAY_ID_PREFIX = 'gw-relay-';
 
@@ -153,20 +156,22 @@ export class ClientRelay {
    * The call that caused these relays ended (answered, cancelled, timed out) while they wait for
    * the client: the backend gets `code` instead of an answer, and the client `notifications/cancelled`.
    */
-  abandon(relayIds: Iterable<string>, code: 'GW_RELAY_TIMEOUT' | 'GW_RELAY_CANCELLED'): void {
+  abandon(relayIds: Iterable<string>, code: GiveUpCode): void {
     for (const id of relayIds) if (this.local.has(id)) void this.giveUp(id, code);
   }
 
   /** Stop waiting for the client's answer, unless an instance got it first. */
-  private async giveUp(relayId: string, code: 'GW_RELAY_TIMEOUT' | 'GW_RELAY_CANCELLED'): Promise<void> {
+  private async giveUp(relayId: string, code: GiveUpCode): Promise<void> {
     const l = this.local.get(relayId);
     if (!l) return;
     const { session } = l.origin;
     const pending = await this.take(session.id, relayId).catch(() => undefined);
     if (!pending) return;
     this.answerBackend(l.origin.endpoint, wireError(code, pending.backendId));
-    const reason = code === 'GW_RELAY_TIMEOUT' ? 'timeout' : 'the call that caused it ended';
-    this.opts.notifyClient?.(session.id, { jsonrpc: '2.0', method: RELAYED_NOTIFICATIONS.cancelled, params: { requestId: relayId, reason } });
+    if (code !== 'GW_RELAY_NO_STREAM') {
+      const reason = code === 'GW_RELAY_TIMEOUT' ? 'timeout' : 'the call that caused it ended';
+      this.opts.notifyClient?.(session.id, { jsonrpc: '2.0', method: RELAYED_NOTIFICATIONS.cancelled, params: { requestId: relayId, reason } });
+    }
     this.end(session, relayId, pending, code === 'GW_RELAY_TIMEOUT' ? 'timeout' : 'cancelled', code);
   }
 

@@ -26,7 +26,7 @@ import type { OutboundCredentials } from './credentials.js';
 import type { BackendStreams } from './backend-streams.js';
 import { describeNetworkError, neverReachedBackend } from './transport.js';
 import type { ClientRelay, RelayOrigin } from './client-relay.js';
-import { capabilitiesWithout, PROBED_FEATURES, relayedCapabilities } from '../mcp/client-capabilities.js';
+import { answersServerRequests, capabilitiesWithout, PROBED_FEATURES, relayedCapabilities } from '../mcp/client-capabilities.js';
 import { logVisible } from '../mcp/log-level.js';
 
 export interface McpBackendsOptions {
@@ -222,7 +222,8 @@ export class McpBackends {
         }
         // The client may stop reading once it has the answer, so the follow starts before it is handed over.
         const prefix = call.uriPrefix ?? '';
-        const onResult = follow ? () => this.opts.streams?.follow(call.session.id, backend.name, prefix, ep) : undefined;
+        // A client that answers backends' requests may be asked outside a call too: its backend session is followed.
+        const onResult = follow || answersServerRequests(call.session.clientCapabilities) ? () => this.opts.streams?.follow(call.session.id, backend.name, prefix, ep) : undefined;
         const origin: RelayOrigin = {
           session: call.session,
           backend,

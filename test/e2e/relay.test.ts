@@ -93,9 +93,9 @@ describe('client capabilities', () => {
     const plain = await plainClient(gw.url, []);
     try {
       const names = async (c: Client) => (await c.listTools()).tools.map((t) => t.name).sort();
-      expect(await names(capable)).toEqual(['ask_name', 'chatter', 'echo', 'force_sample', 'impatient', 'list_roots', 'open_link', 'summarize']);
-      expect(await names(formOnly)).toEqual(['ask_name', 'chatter', 'echo', 'force_sample']);
-      expect(await names(plain)).toEqual(['chatter', 'echo', 'force_sample']);
+      expect(await names(capable)).toEqual(['ask_later', 'ask_name', 'chatter', 'echo', 'force_sample', 'impatient', 'list_roots', 'log_later', 'open_link', 'summarize']);
+      expect(await names(formOnly)).toEqual(['ask_name', 'chatter', 'echo', 'force_sample', 'log_later']);
+      expect(await names(plain)).toEqual(['chatter', 'echo', 'force_sample', 'log_later']);
       const refused = await plain.callTool({ name: 'summarize', arguments: { topic: 'x' } }).catch((e: Error) => e);
       expect(String(refused)).toMatch(/offered only to clients that declare sampling/);
     } finally {
@@ -166,6 +166,35 @@ describe('backend requests relayed to the client', () => {
       await client.setLoggingLevel('info');
       await client.callTool({ name: 'chatter', arguments: {} });
       expect(logs).toEqual(['info', 'warning']);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('outside a call', () => {
+  it("a backend's request on its own stream reaches the client's GET stream, and the answer the backend", async () => {
+    const client = await capableClient(gw.url);
+    try {
+      asked.length = 0;
+      expect(textOf(await client.callTool({ name: 'ask_later', arguments: {} }))).toBe('asked later');
+      await waitFor(() => asker.late.includes('short: Later'), 'the late request answered', 5_000);
+      expect(asked).toEqual(['sampling/createMessage']);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("a backend's log messages on its own stream reach the client at its level", async () => {
+    const client = await capableClient(gw.url);
+    const logs: string[] = [];
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(String(n.params.data)));
+    try {
+      await client.setLoggingLevel('warning');
+      await client.callTool({ name: 'log_later', arguments: {} });
+      await waitFor(() => logs.length > 0, 'the late log message', 5_000);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(logs).toEqual(['late error']);
     } finally {
       await client.close();
     }

@@ -13,11 +13,14 @@ export interface AskingServer extends McpHttpServer {
   readonly declared: Array<Record<string, unknown>>;
   /** Errors the SDK server got instead of answers (refusals, timeouts), as messages. */
   readonly failures: string[];
+  /** Answers to requests sent outside a call (on the session's GET stream), as text. */
+  readonly late: string[];
 }
 
 export async function startAskingServer(name = 'asker'): Promise<AskingServer> {
   const declared: Array<Record<string, unknown>> = [];
   const failures: string[] = [];
+  const late: string[] = [];
   const text = (t: string) => ({ content: [{ type: 'text' as const, text: t }] });
   const fail = (err: unknown) => {
     failures.push((err as Error).message);
@@ -40,6 +43,13 @@ export async function startAskingServer(name = 'asker'): Promise<AskingServer> {
       } catch (err) {
         return fail(err);
       }
+    });
+    // Logs 100 ms after answering, outside the call: on the backend session's GET stream.
+    mcp.registerTool('log_later', { description: 'Logs at debug and error after answering.' }, async () => {
+      setTimeout(() => {
+        for (const level of ['debug', 'error'] as const) void mcp.server.sendLoggingMessage({ level, data: `late ${level}` }).catch(() => undefined);
+      }, 100);
+      return text('later');
     });
     mcp.server.oninitialized = () => {
       const caps = (mcp.server.getClientCapabilities() ?? {}) as Record<string, any>;
@@ -66,6 +76,18 @@ export async function startAskingServer(name = 'asker'): Promise<AskingServer> {
           } catch {
             return text('gave up');
           }
+        });
+      }
+      if (caps.sampling) {
+        // Asks 100 ms after answering, outside the call: on the backend session's GET stream.
+        mcp.registerTool('ask_later', { description: 'Asks the client model after answering.' }, async () => {
+          setTimeout(() => {
+            mcp.server
+              .createMessage({ messages: [{ role: 'user', content: { type: 'text', text: 'Later' } }], maxTokens: 5 })
+              .then((r) => late.push(r.content.type === 'text' ? r.content.text : r.content.type))
+              .catch((err: Error) => failures.push(err.message));
+          }, 100);
+          return text('asked later');
         });
       }
       if (caps.elicitation) {
@@ -107,5 +129,5 @@ export async function startAskingServer(name = 'asker'): Promise<AskingServer> {
     };
     return mcp;
   });
-  return Object.assign(server, { declared, failures });
+  return Object.assign(server, { declared, failures, late });
 }
