@@ -1,10 +1,10 @@
 import type { CatalogSnapshot } from '../catalog/snapshot.js';
 import { wireError } from '../errors.js';
 import { nestsDeeperThan } from '../mcp/json-depth.js';
-import { isRequest, parseMessage, success, type JsonRpcId, type JsonRpcRequest } from '../mcp/jsonrpc.js';
+import { batchOf, isObject, isRequest, parseMessage, success, type JsonRpcId, type JsonRpcRequest } from '../mcp/jsonrpc.js';
 import { describeMethod, type GatewayAnswer, type ListKind, type MethodSpec } from '../mcp/methods.js';
 import { LOG_LEVELS } from '../mcp/log-level.js';
-import { HEADER_PROTOCOL_VERSION, HEADER_SESSION_ID, isSupportedVersion, negotiateVersion } from '../mcp/protocol.js';
+import { acceptsBatches, HEADER_PROTOCOL_VERSION, HEADER_SESSION_ID, isSupportedVersion, negotiateVersion } from '../mcp/protocol.js';
 import { samePrincipal, type SessionRecord, type SessionStore } from '../session/store.js';
 import { reject, type Decision, type GatewayRequest } from './decision.js';
 import { accepts, isJsonContentType } from './media.js';
@@ -98,6 +98,8 @@ export class Admission {
     const size = req.bodyBytes ?? Buffer.byteLength(req.body ?? '');
     if (size > this.opts.maxBodyBytes) return reject('GW_PAYLOAD_TOO_LARGE', null, `the limit is ${this.opts.maxBodyBytes} bytes`);
     if (nestsDeeperThan(req.body ?? '', this.opts.maxJsonDepth)) return reject('GW_NESTING_TOO_DEEP', null, `the limit is ${this.opts.maxJsonDepth} levels`);
+    const batch = batchOf(req.body ?? '');
+    if (batch) return this.batch(req, caller, trail, batch);
     const parsed = parseMessage(req.body ?? '');
     if (!parsed.ok) {
       const { error } = parsed;
@@ -112,6 +114,29 @@ export class Admission {
     return this.withSession(req, caller, message.id, trail, (session) =>
       spec ? this.dispatch(spec, { req, caller, message, trail, session }) : { kind: 'respond', session, body: wireError('GW_METHOD_NOT_FOUND', message.id, `"${message.method}"`) },
     );
+  }
+
+  /**
+   * A JSON-RPC batch: only a 2025-03-26 session may send one (others keep getting -32600, as the
+   * later revisions removed batches). Each message is decided as if it came alone, so each is
+   * authenticated, authorized and audited on its own; `initialize` and nested batches are refused.
+   */
+  private batch(req: GatewayRequest, caller: Caller, trail: Trail, items: readonly unknown[]): Promise<Decision> {
+    const refused = (why: string): Decision => reject('GW_INVALID_REQUEST', null, why);
+    if (req.headers[HEADER_SESSION_ID] === undefined) return Promise.resolve(refused('JSON-RPC batches are not supported; send one message per POST'));
+    return this.withSession(req, caller, null, trail, async (session) => {
+      if (!acceptsBatches(session.protocolVersion)) return refused(`JSON-RPC batches are not supported in protocol version ${session.protocolVersion}; send one message per POST`);
+      if (items.length === 0) return refused('an empty batch');
+      const decisions = await Promise.all(
+        items.map((m) => {
+          const id = isObject(m) && (typeof m.id === 'string' || typeof m.id === 'number') ? m.id : null;
+          if (!isObject(m)) return reject('GW_INVALID_REQUEST', null, 'a batch holds JSON-RPC messages');
+          if (m.method === 'initialize') return reject('GW_INVALID_REQUEST', id, 'initialize must not be part of a batch');
+          return this.decide({ ...req, body: JSON.stringify(m), bodyBytes: 0 });
+        }),
+      );
+      return { kind: 'batch', session, decisions };
+    });
   }
 
   /** One handler per way of routing (src/mcp/methods.ts); no handler switches over method names. */

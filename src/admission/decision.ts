@@ -33,7 +33,8 @@ export interface GatewayRequest {
  * - list: answer an aggregated listing (`tools/list`, `resources/list`, …) from the catalog;
  * - call-tool: route `tools/call` to the tool's backend;
  * - forward: route a request by resource URI, prompt name or completion ref to its backend;
- * - open-stream / end-session: GET and DELETE on the endpoint.
+ * - open-stream / end-session: GET and DELETE on the endpoint;
+ * - batch: the decisions of a JSON-RPC batch's messages (2025-03-26 sessions only).
  */
 export type Decision =
   | { kind: 'reject'; code: ErrorCode; status: number; body: JsonRpcResponse; headers?: Record<string, string> }
@@ -67,7 +68,9 @@ export type Decision =
       trace?: TraceCarrier;
     }
   | { kind: 'open-stream'; session: SessionRecord }
-  | { kind: 'end-session'; session: SessionRecord };
+  | { kind: 'end-session'; session: SessionRecord }
+  /** A JSON-RPC batch of a 2025-03-26 session: each message decided (and audited) on its own, in order. */
+  | { kind: 'batch'; session: SessionRecord; decisions: readonly Decision[] };
 
 /** Where a routed request goes, and how it reads there. */
 export interface RoutedTarget {

@@ -15,7 +15,7 @@ import { routedCallOf, toolCallOf, type RoutedCall, type RoutedExecutor, type To
 import { sessionRef } from '../telemetry/audit.js';
 import type { McpBackends } from '../upstream/mcp-backend.js';
 import type { ClientRelay } from '../upstream/client-relay.js';
-import type { Reply } from './reply.js';
+import { answerBatch, type Reply } from './reply.js';
 import type { StreamHub } from './streams.js';
 import type { ListVisibility } from '../policy/visibility.js';
 import { inflightKey } from '../upstream/inflight.js';
@@ -91,6 +91,8 @@ export class Broker {
         if (record) await this.release(record);
         return { kind: 'empty', status: 204 };
       }
+      case 'batch':
+        return answerBatch(await Promise.all(decision.decisions.map((d) => this.handle(d))));
     }
   }
 

@@ -1,4 +1,4 @@
-import type { JsonRpcMessage } from '../mcp/jsonrpc.js';
+import { isResponse, type JsonRpcMessage } from '../mcp/jsonrpc.js';
 import type { SessionRecord } from '../session/store.js';
 
 /** A JSON body: text, or UTF-8 parts to send in order (large cached bodies are not copied). */
@@ -17,3 +17,30 @@ export type Reply =
   | { kind: 'messages'; messages: AsyncGenerator<JsonRpcMessage>; abort: AbortController; finish: () => void }
   | { kind: 'empty'; status: number }
   | { kind: 'stream'; session: SessionRecord };
+
+/**
+ * The answer to a JSON-RPC batch (2025-03-26): the responses to its requests as one JSON array,
+ * in the batch's order, once all are in (notifications of calls in a batch are not streamed);
+ * 202 when the batch held only notifications and responses.
+ */
+export async function answerBatch(replies: readonly Reply[]): Promise<Reply> {
+  // The calls run side by side; their answers keep the batch's order.
+  const answers = await Promise.all(
+    replies.map(async (r): Promise<unknown[]> => {
+      if (r.kind === 'json') return [JSON.parse(typeof r.body === 'string' ? r.body : Buffer.concat(r.body).toString('utf8'))];
+      return r.kind === 'messages' ? responsesOf(r) : [];
+    }),
+  );
+  const out = answers.flat();
+  return out.length === 0 ? { kind: 'empty', status: 202 } : { kind: 'json', status: 200, body: JSON.stringify(out) };
+}
+
+async function responsesOf(r: Extract<Reply, { kind: 'messages' }>): Promise<JsonRpcMessage[]> {
+  const out: JsonRpcMessage[] = [];
+  try {
+    for await (const m of r.messages) if (isResponse(m)) out.push(m);
+  } finally {
+    r.finish();
+  }
+  return out;
+}

@@ -94,6 +94,20 @@ export function parseMessage(body: string): ParseResult {
   return validateMessage(value);
 }
 
+/**
+ * The messages of a body that is a JSON-RPC batch (a JSON array), or undefined for any other body
+ * (which {@link parseMessage} reads). Only bodies that start with `[` are parsed here.
+ */
+export function batchOf(body: string): unknown[] | undefined {
+  if (!body.trimStart().startsWith('[')) return undefined;
+  try {
+    const value: unknown = JSON.parse(body);
+    return Array.isArray(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Validate an already-decoded value as one JSON-RPC message. */
 export function validateMessage(value: unknown): ParseResult {
   if (Array.isArray(value)) {

@@ -13,5 +13,10 @@ export function negotiateVersion(requested: unknown): ProtocolVersion {
   return typeof requested === 'string' && isSupportedVersion(requested) ? requested : LATEST_PROTOCOL_VERSION;
 }
 
+/** Whether a session of this revision may POST JSON-RPC batches: 2025-03-26 had them, 2025-06-18 removed them. */
+export function acceptsBatches(version: string): boolean {
+  return version === '2025-03-26';
+}
+
 export const HEADER_SESSION_ID = 'mcp-session-id';
 export const HEADER_PROTOCOL_VERSION = 'mcp-protocol-version';
