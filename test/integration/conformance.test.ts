@@ -40,10 +40,20 @@ const GATEWAY_SCENARIOS: readonly string[] = [
   'server-sse-multiple-streams',
   'dns-rebinding-protection',
   'server-session-lifecycle', // the next version only
+  'completion-complete',
+  'resources-list',
+  'resources-read-text',
+  'resources-read-binary',
+  'resources-templates-read',
+  'resources-subscribe',
+  'resources-unsubscribe',
+  'prompts-list',
+  'prompts-get-simple',
+  'prompts-get-with-args',
+  'prompts-get-embedded-resource',
+  'prompts-get-with-image',
 ];
 
-const NO_RESOURCES = 'resources are not aggregated yet (-32601 Method not found: "resources/…")';
-const NO_PROMPTS = 'prompts are not aggregated yet (-32601 Method not found: "prompts/…")';
 /**
  * The gateway initializes backend sessions with empty client capabilities, so the backend's SDK
  * refuses to elicit ("Client does not support form elicitation"); relaying elicitation/create is
@@ -53,7 +63,6 @@ const NO_ELICITATION = 'elicitation is not relayed yet: the backend sees no elic
 
 /** Scenarios that do not pass through the gateway yet, each with the reason. */
 const NOT_YET: Readonly<Record<string, string>> = {
-  'completion-complete': 'completion/complete is not routed yet (-32601 Method not found)',
   'tools-call-sampling':
     'sampling/createMessage is not relayed yet: standalone refuses it (-32601); behind Envoy the backend stream reaches ' +
     "the client, whose answer the broker accepts (202) and drops, so the call fails when the backend's 10 s wait for it ends",
@@ -64,17 +73,6 @@ const NOT_YET: Readonly<Record<string, string>> = {
     'SEP-1699 polling is not supported: standalone turns the backend closing its stream mid-call into a ' +
     'GW_UPSTREAM_PROTOCOL error result instead of resuming it with Last-Event-ID; behind Envoy the client resumes ' +
     'with a GET the broker answers with its own stream, without the result (the suite only warns)',
-  'resources-list': NO_RESOURCES,
-  'resources-read-text': NO_RESOURCES,
-  'resources-read-binary': NO_RESOURCES,
-  'resources-templates-read': NO_RESOURCES,
-  'resources-subscribe': NO_RESOURCES,
-  'resources-unsubscribe': NO_RESOURCES,
-  'prompts-list': NO_PROMPTS,
-  'prompts-get-simple': NO_PROMPTS,
-  'prompts-get-with-args': NO_PROMPTS,
-  'prompts-get-embedded-resource': NO_PROMPTS,
-  'prompts-get-with-image': NO_PROMPTS,
 };
 
 let backend: ConformanceBackend;
