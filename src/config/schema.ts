@@ -331,6 +331,8 @@ export const configSchema = z
             /** Per-service Rego snippets: each must be `package mcp.services.<service>`. */
             servicePolicies: z.record(z.string(), z.string()).default({}),
             timeoutMs: positiveMs.default(1_000),
+            /** How often the gateway checks that OPA still holds its policies (and loads them again after an OPA restart). */
+            checkIntervalMs: positiveMs.default(5_000),
             /** How long a caller's filtered tools/list stays cached (per principal and catalog version). */
             listCacheMs: z.number().int().min(0).default(5_000),
           })
@@ -353,8 +355,8 @@ export const configSchema = z
     backends: z.array(backendSchema).default([]),
   })
   .strict()
-  .refine((c) => !c.metrics.enabled || (c.metrics.path !== c.server.path && c.metrics.path !== '/healthz'), {
-    message: 'must differ from server.path and /healthz',
+  .refine((c) => !c.metrics.enabled || (c.metrics.path !== c.server.path && !['/healthz', '/livez', '/readyz'].includes(c.metrics.path)), {
+    message: 'must differ from server.path, /healthz, /livez and /readyz',
     path: ['metrics', 'path'],
   });
 
