@@ -204,6 +204,8 @@ export const configSchema = z
         headersTimeoutMs: positiveMs.default(10_000),
         /** Longest a client may take to send a whole request, body included. Streams answering it are not limited. */
         requestTimeoutMs: positiveMs.default(30_000),
+        /** On SIGTERM, how long running calls may go on before they are cut; new requests are refused meanwhile. */
+        shutdownGraceMs: z.number().int().min(0).default(10_000),
         /** How long an idle kept-alive connection stays open between requests (above common load balancer idle timeouts). */
         keepAliveTimeoutMs: positiveMs.default(65_000),
       })

@@ -40,7 +40,7 @@ describe('readiness', () => {
 
     expect((await call()).result.structuredContent.id).toBe('1001');
     expect(await readyz(gw)).toMatchObject({ status: 200, body: { status: 'ready' } });
-    expect((await (await fetch(`${gw.adminUrl}/livez`)).json()).status).toBe('alive');
+    expect(((await (await fetch(`${gw.adminUrl}/livez`)).json()) as any).status).toBe('alive');
 
     const port = opa.port;
     await opa.stop();
@@ -67,7 +67,7 @@ describe('readiness', () => {
     expect(r.status).toBe(200);
     expect(r.body.checks.backends).toMatchObject({ ok: false, critical: false });
     expect(r.body.checks.backends.reason).toContain('ghost');
-    const health = await (await fetch(`${gw.adminUrl}/healthz`)).json();
+    const health: any = await (await fetch(`${gw.adminUrl}/healthz`)).json();
     expect(health.status).toBe('degraded');
   });
 
