@@ -24,7 +24,8 @@ class UsageError extends Error {}
 
 /** What a command leaves running until a signal stops it. */
 interface Running {
-  stop(): Promise<void>;
+  readonly core: { readonly config: { readonly server: { readonly shutdownGraceMs: number } } };
+  stop(graceMs?: number): Promise<void>;
 }
 
 const CONFIG_OPTION = { config: { type: 'string', short: 'c' } } as const;
@@ -76,7 +77,8 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined || command === '--help' || command === '-h' ? 0 : 2;
   }
   const running = await run(rest);
-  const stop = (): void => void running.stop().then(() => process.exit(0));
+  // SIGTERM and SIGINT drain: running calls get server.shutdownGraceMs, then the rest are cut.
+  const stop = (): void => void running.stop(running.core.config.server.shutdownGraceMs).then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   return -1;

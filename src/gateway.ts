@@ -29,6 +29,8 @@ import { watchPolicySnippets } from './policy/consul-snippets.js';
 import { OpaPolicy } from './policy/opa.js';
 import { ListVisibility } from './policy/visibility.js';
 import { Telemetry } from './telemetry/telemetry.js';
+import { healthReport, type HealthReport } from './health.js';
+import { coreChecks } from './health-checks.js';
 
 /** The assembled core: what an adapter (standalone HTTP, Envoy ext_proc) drives. */
 export interface GatewayCore {
@@ -44,6 +46,8 @@ export interface GatewayCore {
   readonly telemetry: Telemetry;
   /** Plans native MCP calls a transport sends to the backend itself (the Envoy topology). */
   readonly direct: DirectCalls;
+  /** Readiness of the core's dependencies, with reasons (admin `/readyz`, `/healthz`). */
+  health(): HealthReport;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -108,6 +112,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   const verifier = config.auth ? new OidcVerifier({ ...config.auth, logger }) : undefined;
   const authenticator = config.auth && verifier ? new BearerAuthenticator(config.auth, verifier, config.server.path) : new AnonymousAuthenticator();
   let stopSnippets: (() => Promise<void>) | undefined;
+  const checks = coreChecks({ sessions, verifier, policy, catalog });
   // Rules only change with the configuration, so their listings live as long as the catalog version.
   const visibility = new ListVisibility(policy, config.policy.engine === 'opa' ? config.policy.listCacheMs : Number.MAX_SAFE_INTEGER);
   const rest = restExecutor({ dispatcher, pools, credentials, defaultTimeoutMs: config.upstream.timeoutMs, wantsLog: (call) => Broker.wantsInfo(call.session) });
@@ -163,9 +168,11 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
         stopSnippets = watchPolicySnippets(config.catalog.consul, logger.child({ component: 'consul-policies' }), (s) => void policy.syncServiceSnippets(s));
       }
     },
+    health: () => healthReport(checks),
     async stop() {
       await stopSnippets?.();
       verifier?.stop();
+      policy.stop?.();
       streams.closeAll();
       followed.closeAll();
       await catalog.stop();

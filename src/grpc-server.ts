@@ -13,10 +13,11 @@ export function bindInsecure(server: Server, host: string, port: number): Promis
   });
 }
 
-/** Stop accepting calls; let open ones finish for `graceMs`, then cut them. */
-export function shutdownGracefully(server: Server, graceMs: number): Promise<void> {
+/** Stop accepting calls; let open ones finish for `graceMs`, then (after `beforeCut`) cut them. */
+export function shutdownGracefully(server: Server, graceMs: number, beforeCut?: () => void): Promise<void> {
   return new Promise<void>((resolve) => {
     const timer = setTimeout(() => {
+      beforeCut?.();
       server.forceShutdown();
       resolve();
     }, graceMs);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
+import { OK, type CheckResult } from '../health.js';
 import type { Caller } from './caller.js';
 import { settleWithin } from '../wait.js';
 
@@ -72,6 +73,11 @@ export class OidcVerifier {
   stop(): void {
     this.stopped = true;
     clearInterval(this.refresher);
+  }
+
+  /** Readiness: tokens can be verified once the issuer's keys were fetched. */
+  status(): CheckResult {
+    return this.jwks ? OK : { ok: false, reason: `the issuer ${this.opts.issuer} has not been reached yet` };
   }
 
   async verify(token: string): Promise<Caller> {

@@ -4,7 +4,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { InvalidCursorError } from '../catalog/pager.js';
 import type { BackendDescriptor } from '../catalog/model.js';
 import { prefixOf } from '../catalog/naming.js';
-import { wireError } from '../errors.js';
+import { GatewayError, wireError } from '../errors.js';
 import { isNotification, isObject, isRequest, isResponse, success, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest } from '../mcp/jsonrpc.js';
 import { LIST_CHANGED, RELAYED_NOTIFICATIONS, RESOURCE_UPDATED, ROOTS_LIST_CHANGED, serverCapabilities } from '../mcp/methods.js';
 import { logVisible } from '../mcp/log-level.js';
@@ -165,6 +165,18 @@ export class Broker {
       if (this.inflight.get(key) === abort) this.inflight.delete(key);
     };
     return { kind: 'messages', messages, abort, finish };
+  }
+
+  /** How many calls run on this process now (a draining server waits for them). */
+  get running(): number {
+    return this.inflight.size;
+  }
+
+  /** Cut every call still running (shutdown after the grace period): each is recorded as `cut`. */
+  cutAll(): number {
+    const n = this.inflight.size;
+    for (const abort of this.inflight.values()) abort.abort(new GatewayError('GW_SHUTTING_DOWN', 'the gateway stopped before the call ended'));
+    return n;
   }
 
   /**

@@ -47,6 +47,8 @@ export class Catalog {
   private fingerprints = new Map<ListKind, string>();
   private rebuiltAt = Date.now();
   private readonly watchers: ListWatchers | undefined;
+  /** Native backends whose last discovery failed, with why. */
+  private readonly failing = new Map<string, string>();
 
   constructor(private readonly opts: CatalogOptions) {
     this.watchers = opts.watch
@@ -106,6 +108,12 @@ export class Catalog {
     return this.opts.source.status?.() ?? { stale: false };
   }
 
+  /** Native backends the last discovery could not read (serving what was known before), with why. */
+  discoveryFailures(): ReadonlyMap<string, string> {
+    for (const name of this.failing.keys()) if (!this.backends.some((b) => b.name === name)) this.failing.delete(name);
+    return this.failing;
+  }
+
   /** Re-discover every native backend now (at start, then every `refreshIntervalMs`). */
   async refreshAll(): Promise<void> {
     await Promise.all(this.nativeBackends().map((b) => this.refresh(b)));
@@ -138,9 +146,11 @@ export class Catalog {
         if (!this.backends.some((b) => b.name === backend.name)) return;
         this.discovered.set(backend.name, published.tools);
         this.published.set(backend.name, published);
+        this.failing.delete(backend.name);
         this.rebuild();
       } catch (err) {
         if (this.abort.signal.aborted) return;
+        this.failing.set(backend.name, (err as Error).message);
         this.opts.logger.warn({ backend: backend.name, err: (err as Error).message }, 'discovery failed; keeping the last known tools, resources and prompts');
       } finally {
         this.inflight.delete(backend.name);

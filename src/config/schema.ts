@@ -204,6 +204,8 @@ export const configSchema = z
         headersTimeoutMs: positiveMs.default(10_000),
         /** Longest a client may take to send a whole request, body included. Streams answering it are not limited. */
         requestTimeoutMs: positiveMs.default(30_000),
+        /** On SIGTERM, how long running calls may go on before they are cut; new requests are refused meanwhile. */
+        shutdownGraceMs: z.number().int().min(0).default(10_000),
         /** How long an idle kept-alive connection stays open between requests (above common load balancer idle timeouts). */
         keepAliveTimeoutMs: positiveMs.default(65_000),
       })
@@ -333,6 +335,8 @@ export const configSchema = z
             /** Per-service Rego snippets: each must be `package mcp.services.<service>`. */
             servicePolicies: z.record(z.string(), z.string()).default({}),
             timeoutMs: positiveMs.default(1_000),
+            /** How often the gateway checks that OPA still holds its policies (and loads them again after an OPA restart). */
+            checkIntervalMs: positiveMs.default(5_000),
             /** How long a caller's filtered tools/list stays cached (per principal and catalog version). */
             listCacheMs: z.number().int().min(0).default(5_000),
           })
@@ -355,8 +359,8 @@ export const configSchema = z
     backends: z.array(backendSchema).default([]),
   })
   .strict()
-  .refine((c) => !c.metrics.enabled || (c.metrics.path !== c.server.path && c.metrics.path !== '/healthz'), {
-    message: 'must differ from server.path and /healthz',
+  .refine((c) => !c.metrics.enabled || (c.metrics.path !== c.server.path && !['/healthz', '/livez', '/readyz'].includes(c.metrics.path)), {
+    message: 'must differ from server.path, /healthz, /livez and /readyz',
     path: ['metrics', 'path'],
   });
 

@@ -43,7 +43,8 @@ export interface RunningExtProc {
   readonly adminUrl: string;
   /** The ext_proc service alone (tests stop it to check that Envoy fails closed). */
   readonly extproc: ExtProcServer;
-  stop(): Promise<void>;
+  /** Stop; running calls get `graceMs` to finish first (SIGTERM: `server.shutdownGraceMs`; default: none on the broker, 5 s for ext_proc streams). */
+  stop(graceMs?: number): Promise<void>;
 }
 
 export async function runExtProc(config: Readonly<GatewayConfig>, listen: ExtProcListen = {}): Promise<RunningExtProc> {
@@ -64,11 +65,11 @@ export async function runExtProc(config: Readonly<GatewayConfig>, listen: ExtPro
   });
   const xds = new XdsServer({ logger: logger.child({ component: 'xds' }) });
   const feed = new XdsFeed({ catalog: core.catalog, server: xds, logger: logger.child({ component: 'xds' }) });
-  const stop = async (): Promise<void> => {
+  // Envoy's calls get the grace period on both paths: ext_proc streams (routed calls) and the broker.
+  const stop = async (graceMs?: number): Promise<void> => {
+    await Promise.all([extproc.stop(graceMs, () => core.direct.cutAll()), broker.drain(graceMs ?? 0).catch(() => undefined)]);
     feed.stop();
-    await extproc.stop();
     await xds.stop();
-    await broker.close().catch(() => undefined);
     await admin.close();
     await core.stop();
   };

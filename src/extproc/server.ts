@@ -29,9 +29,9 @@ export class ExtProcServer {
     return bindInsecure(this.server, host, port);
   }
 
-  /** Stop accepting streams; let open ones finish for the grace period, then cut them. */
-  async stop(): Promise<void> {
-    await shutdownGracefully(this.server, this.opts.shutdownGraceMs ?? 5_000);
+  /** Stop accepting streams; let open ones finish for the grace period, then (after `beforeCut`) cut them. */
+  async stop(graceMs = this.opts.shutdownGraceMs ?? 5_000, beforeCut?: () => void): Promise<void> {
+    await shutdownGracefully(this.server, graceMs, beforeCut);
   }
 
   private stream(call: ServerDuplexStream<ProcessingRequest, ProcessingResponse>): void {

@@ -1,3 +1,4 @@
+import type { CheckResult } from '../health.js';
 import type { PolicyInput, PolicyItem, PolicySubject } from './input.js';
 
 /** A policy's answer for one call. `unavailable` marks a fail-closed denial (the engine could not decide). */
@@ -15,6 +16,9 @@ export interface PolicyEngine {
   /** The `request.name`s of the items the subject may use, decided in one batch (listing: arguments are empty). */
   visible(subject: PolicySubject, items: readonly PolicyItem[]): Promise<ReadonlySet<string>>;
   start?(): Promise<void>;
+  stop?(): void;
+  /** Whether the engine can decide now (readiness); absent: always. */
+  status?(): CheckResult;
 }
 
 /** No policy configured: everything is allowed (the standalone default). */

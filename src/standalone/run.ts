@@ -9,7 +9,8 @@ export interface RunningGateway {
   /** Base URL of the admin endpoints (`/healthz`, metrics): the admin listener, or the MCP listener's origin. */
   readonly adminUrl: string;
   readonly core: GatewayCore;
-  stop(): Promise<void>;
+  /** Stop; with `graceMs`, running calls get that long to finish first (SIGTERM: `server.shutdownGraceMs`). */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /** Start the one-process gateway from a validated configuration. */
@@ -28,9 +29,9 @@ export async function runStandalone(config: Readonly<GatewayConfig>, listen: { h
     url,
     adminUrl,
     core,
-    async stop() {
+    async stop(graceMs = 0) {
+      await server.drain(graceMs);
       await admin?.close();
-      await server.close();
       await core.stop();
     },
   };

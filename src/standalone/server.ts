@@ -31,6 +31,7 @@ export class StandaloneServer {
   private readonly server: Server;
   private readonly originAllowed: (origin: string | undefined) => boolean;
   private readonly hostAllowed: (host: string | undefined) => HostCheck;
+  private draining = false;
 
   constructor(
     private readonly core: GatewayCore,
@@ -63,8 +64,29 @@ export class StandaloneServer {
     await closeNow(this.server);
   }
 
+  /**
+   * Stop taking requests and let running calls finish for up to `graceMs`, then cut the rest
+   * (recorded as `cut`) and close. GET streams close at once: they never end by themselves, and
+   * their clients reconnect to another instance. Requests still arriving on open connections get
+   * 503 `GW_SHUTTING_DOWN`.
+   */
+  async drain(graceMs: number): Promise<void> {
+    this.draining = true;
+    this.server.close();
+    this.server.closeIdleConnections();
+    this.core.streams.closeAll();
+    const end = Date.now() + graceMs;
+    while (this.core.broker.running > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    const cut = this.core.broker.cutAll();
+    if (cut > 0) this.core.logger.warn({ cut, graceMs }, 'shutdown grace period over; running calls cut');
+    // Let the cut calls' last writes go out before the connections are closed.
+    await new Promise((r) => setImmediate(r));
+    await closeNow(this.server);
+  }
+
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
+    if (this.draining) return writeJson(res, 503, JSON.stringify(wireError('GW_SHUTTING_DOWN', null)), { connection: 'close', 'retry-after': '1' });
     // Admission checks the Host of MCP requests (also for ext_proc); the other endpoints are checked here.
     if (path !== this.core.config.server.path) {
       const refused = hostRejection(this.hostAllowed(req.headers.host), req.headers.host);

@@ -7,6 +7,7 @@ import { isResponse, toJson, type JsonRpcMessage, type JsonRpcResponse } from '.
 import type { SessionRecord, SessionStore } from '../session/store.js';
 import type { RoutedCall, RoutedExecutor, ToolCall, ToolExecutor, UpstreamCall } from '../upstream/call.js';
 import type { Pools } from '../upstream/pool.js';
+import { GatewayError } from '../errors.js';
 import { ERROR_META_KEY } from '../upstream/results.js';
 import { AuditLog, sessionRef, type AuditClient, type AuditPrincipal, type RelayOutcome } from './audit.js';
 import { GatewayMetrics, type CallOutcome } from './metrics.js';
@@ -209,10 +210,12 @@ export class Telemetry implements AdmissionObserver {
   }
 }
 
-/** How a call ended: a crash, its response as `classify` reads it, or no response (cancelled). */
+/** How a call ended: a crash, its response as `classify` reads it, or no response (cut by a shutdown, or cancelled). */
 function settled(rec: Running<UpstreamCall>, crashed: boolean, classify: (r: JsonRpcResponse) => readonly [CallOutcome, string | null]): readonly [CallOutcome, string | null] {
   if (crashed) return ['internal_error', 'GW_INTERNAL'];
-  return rec.response ? classify(rec.response) : ['cancelled', null];
+  if (rec.response) return classify(rec.response);
+  const reason: unknown = rec.call.abort.signal.reason;
+  return reason instanceof GatewayError && reason.code === 'GW_SHUTTING_DOWN' ? ['cut', 'GW_SHUTTING_DOWN'] : ['cancelled', null];
 }
 
 /**

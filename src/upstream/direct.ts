@@ -24,6 +24,7 @@ import type { Pools } from './pool.js';
 import { toolError } from './results.js';
 import { unbracket } from '../net.js';
 import { answersServerRequests } from '../mcp/client-capabilities.js';
+import { GatewayError } from '../errors.js';
 
 /** Client headers that never reach a backend: its token (no passthrough) and its own MCP session. */
 export const CLIENT_ONLY_HEADERS: readonly string[] = ['authorization', 'cookie', HEADER_SESSION_ID, HEADER_PROTOCOL_VERSION, 'last-event-id'];
@@ -72,6 +73,20 @@ export class DirectCalls {
     return true;
   }
 
+  /**
+   * Cut every routed call still planned or streaming (the gateway stops after its grace
+   * period): each is recorded as `cut`, whatever its exchange does after the gateway is gone.
+   */
+  cutAll(): number {
+    const calls = [...this.inflight.values()];
+    const reason = new GatewayError('GW_SHUTTING_DOWN', 'the gateway stopped before the call ended');
+    for (const call of calls) {
+      if ('planning' in call) call.planning.abort(reason);
+      else call.cut(reason);
+    }
+    return calls.length;
+  }
+
   /** @internal The call's exchange is over. */
   forget(sessionId: string, call: DirectCall): void {
     const key = inflightKey(sessionId, call.plan.requestId);
@@ -116,7 +131,7 @@ export class DirectCalls {
       const message = { ...d.message, params: { ...d.message.params, name: d.tool.upstreamName } };
       const endpoint: McpEndpoint = { url: bs.instance, sessionId: bs.sessionId, protocolVersion: bs.protocolVersion, headers };
       abort.signal.throwIfAborted(); // cancelled while the session opened
-      const direct = new DirectCall(this, end, endpoint, {
+      const direct = new DirectCall(this, end, abort, endpoint, {
         sessionId: d.session.id,
         backend: backend.name,
         instance: bs.instance,
@@ -225,10 +240,21 @@ export class DirectCall {
   constructor(
     private readonly owner: DirectCalls,
     private readonly end: (r: JsonRpcResponse | undefined) => void,
+    /** The call's own controller: its reason tells the audit why an unanswered call ended. */
+    private readonly abort: AbortController,
     /** Where the call runs, for relaying a cancellation. */
     readonly endpoint: McpEndpoint,
     readonly plan: DirectCallPlan,
   ) {}
+
+  /** The gateway stops: the call ends now, recorded as cut (see {@link DirectCalls.cutAll}). */
+  cut(reason: Error): void {
+    this.abort.abort(reason);
+    this.settled = true;
+    this.streaming = false;
+    this.end(undefined);
+    this.owner.forget(this.plan.sessionId, this);
+  }
 
   /** The exchange ended before any answer (the client went away): recorded as cancelled. */
   abandon(): void {
@@ -240,6 +266,7 @@ export class DirectCall {
   /** The exchange is over: the answer streamed to its end, was replaced, or the client left. */
   closed(): void {
     const { plan } = this;
+    if (this.abort.signal.aborted) return; // cut: already recorded
     if (!this.streaming) this.abandon();
     // Envoy's router cuts an answer still streaming when the budget runs out, so an exchange
     // that lasted that long was cut: recorded (and the backend told) as a timeout. Envoy's timer

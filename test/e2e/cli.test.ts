@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import { startOrdersApi } from '../../examples/backends/orders-api.js';
 import { freePorts } from '../harness/ports.js';
 import { rawInitialize, rawPost, jsonOf } from '../support/gateway.js';
 import { waitFor } from '../support/wait.js';
+import { startSlowServer } from '../support/http-backends.js';
 
 const CLI = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
 
@@ -90,6 +91,60 @@ describe('mcp-gateway CLI', () => {
       child.kill('SIGKILL');
       await api.close();
     }
+  });
+
+  describe('SIGTERM drains', () => {
+    const slowConfig = async (url: string, graceMs: number, auditFile: string) =>
+      configFile(
+        `logging: { level: info }\nserver: { shutdownGraceMs: ${graceMs} }\naudit: { sink: file, file: "${auditFile}", flushIntervalMs: 0 }\nbackends:\n  - name: slow\n    kind: rest\n    urls: ["${url}"]\n    tools: [{ name: wait, http: { path: "/wait" } }]\n`,
+      );
+    const outcomes = async (file: string): Promise<string[]> =>
+      (await readFile(file, 'utf8'))
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { event: string; outcome: string })
+        .filter((e) => e.event === 'mcp.tool_call')
+        .map((e) => e.outcome);
+
+    it('lets a running call finish within the grace period, refusing new connections meanwhile, then exits 0', async () => {
+      const slow = await startSlowServer(1_500);
+      const audit = join(await mkdtemp(join(tmpdir(), 'gw-audit-')), 'audit.jsonl');
+      const { child, url, exited } = await startCli(await slowConfig(slow.url, 10_000, audit));
+      try {
+        const { sessionId } = await rawInitialize(url);
+        const answer = rawPost(url, sessionId, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'slow_wait', arguments: {} } });
+        await waitFor(() => slow.hits.count === 1, 'the call reached the backend');
+        child.kill('SIGTERM');
+        await waitFor(async () => !(await accepts(Number(new URL(url).port))), 'the listener closed');
+        expect((await jsonOf(await answer)).result.structuredContent).toEqual({ late: true });
+        expect(await exited).toBe(0);
+        expect(await outcomes(audit)).toEqual(['ok']);
+      } finally {
+        child.kill('SIGKILL');
+        await slow.close();
+      }
+    });
+
+    it('cuts a call that outlives the grace period and records it as cut', async () => {
+      const slow = await startSlowServer(30_000);
+      const audit = join(await mkdtemp(join(tmpdir(), 'gw-audit-')), 'audit.jsonl');
+      const { child, url, exited } = await startCli(await slowConfig(slow.url, 300, audit));
+      try {
+        const { sessionId } = await rawInitialize(url);
+        const answer = rawPost(url, sessionId, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'slow_wait', arguments: {} } }).then(
+          (r) => r.status,
+          () => 'connection closed',
+        );
+        await waitFor(() => slow.hits.count === 1, 'the call reached the backend');
+        child.kill('SIGTERM');
+        expect(await exited).toBe(0);
+        await answer;
+        expect(await outcomes(audit)).toEqual(['cut']);
+      } finally {
+        child.kill('SIGKILL');
+        await slow.close();
+      }
+    });
   });
 
   it('refuses an invalid configuration with exit code 2 and the bad key', async () => {

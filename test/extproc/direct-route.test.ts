@@ -4,6 +4,9 @@
  * the backend's answer status is fed back. Also the ticket that spares the broker a second
  * admission.
  */
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNotesServer, type NotesServer } from '../../examples/backends/notes-mcp.js';
 import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-api.js';
@@ -191,5 +194,30 @@ describe('decisions handed to the broker', () => {
     // A ticket is good once: the same request again is admitted, and refused.
     const again = await fetch(gw.brokerUrl, { method: 'POST', headers: { accept: 'application/json', 'x-mcp-gateway-admitted': ticket! }, body: JSON.stringify(INITIALIZE) });
     expect(again.status).toBe(415);
+  });
+});
+
+describe('shutdown', () => {
+  it('gives routed calls the grace period, then records the ones still streaming as cut, never ok', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gw-audit-'));
+    const auditFile = join(dir, 'audit.jsonl');
+    const own = await startExtProc({ audit: { sink: 'file', file: auditFile, flushIntervalMs: 0 }, backends: [{ name: 'notes', kind: 'mcp', urls: [notes.url] }] });
+    await waitFor(() => own.core.catalog.current().tools.has('notes_count_slowly'), 'the notes tools discovered');
+    const c = extProcClient(own.extprocPort);
+    try {
+      const { sessionId } = await rawInitialize(own.brokerUrl);
+      const s = open(c);
+      await s.send(headers('POST', { ...MCP_HEADERS, 'mcp-session-id': sessionId }));
+      const routed = await s.send(body({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'notes_count_slowly', arguments: { n: 20, delayMs: 1000 } } }));
+      expect(setHeaders(routed.request_body.response.header_mutation)['x-mcp-gateway-route']).toBe(clusterName('notes'));
+      // The backend answered 200 and its stream is still passing through Envoy when the gateway stops.
+      await s.send(responseHeaders(200));
+      await own.stop(200);
+      const events = (await readFile(auditFile, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      expect(events.filter((e) => e.event === 'mcp.tool_call').map((e) => [e.tool, e.outcome, e.errorCode])).toEqual([['notes_count_slowly', 'cut', 'GW_SHUTTING_DOWN']]);
+    } finally {
+      c.close();
+      await own.stop().catch(() => undefined);
+    }
   });
 });
