@@ -13,6 +13,7 @@ import { openSessionStore } from './session/open.js';
 import type { SessionStore } from './session/store.js';
 import { DirectCalls } from './upstream/direct.js';
 import { McpBackends } from './upstream/mcp-backend.js';
+import { McpDiscovery } from './upstream/mcp-discovery.js';
 import { ClientRelay } from './upstream/client-relay.js';
 import type { BackendDescriptor } from './catalog/model.js';
 import { BackendStreams } from './upstream/backend-streams.js';
@@ -95,10 +96,11 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     logger,
     clientInfo: { name: 'mcp-gateway', version: VERSION },
   });
+  const discovery = new McpDiscovery({ dispatcher, pools, defaultTimeoutMs: config.upstream.timeoutMs, credentials, clientInfo: { name: 'mcp-gateway', version: VERSION } });
   const catalog = new Catalog({
     source: deps.source ?? openCatalogSource(config, logger),
-    discover: (backend, signal) => mcp.discover(backend, signal),
-    watch: (backend, changed, signal) => mcp.watchLists(backend, changed, signal),
+    discover: (backend, signal) => discovery.discover(backend, signal),
+    watch: (backend, changed, signal) => discovery.watchLists(backend, changed, signal),
     separator: config.catalog.separator,
     pageSize: config.catalog.pageSize,
     refreshIntervalMs: config.catalog.refreshIntervalMs,

@@ -1,32 +1,24 @@
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
-import {
-  isRetrySafe,
-  type BackendDescriptor,
-  type PromptDefinition,
-  type Published,
-  type ResourceDefinition,
-  type ResourceTemplateDefinition,
-  type ToolDefinition,
-} from '../catalog/model.js';
+import { isRetrySafe, type BackendDescriptor } from '../catalog/model.js';
 import type { McpBackendConfig } from '../config/schema.js';
 import { GatewayError, upstreamFailure } from '../errors.js';
 import { exposeResultUris } from '../catalog/uris.js';
-import { isNotification, isObject, isRequest, isResponse, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest } from '../mcp/jsonrpc.js';
-import { isSupportedVersion, LATEST_PROTOCOL_VERSION } from '../mcp/protocol.js';
-import { LIST_CHANGED, RELAYED_NOTIFICATIONS } from '../mcp/methods.js';
+import { isNotification, isRequest, isResponse, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest } from '../mcp/jsonrpc.js';
+import { RELAYED_NOTIFICATIONS } from '../mcp/methods.js';
 import type { BackendSession, SessionRecord, SessionStore } from '../session/store.js';
 import type { RoutedCall, ToolCall, UpstreamCall } from './call.js';
 import { Deadline } from './deadline.js';
 import { asToolError, failureAnswer, type FailureShape } from './failure.js';
 import { withFailover } from './failover.js';
-import { deleteSession, finishReply, openStream, postMessage, replyMessages, type McpEndpoint, type McpReply } from './mcp-wire.js';
+import { deleteSession, finishReply, postMessage, replyMessages, type McpEndpoint, type McpReply } from './mcp-wire.js';
 import type { Pools } from './pool.js';
 import type { OutboundCredentials } from './credentials.js';
 import type { BackendStreams } from './backend-streams.js';
 import { describeNetworkError, neverReachedBackend } from './transport.js';
 import type { ClientRelay, RelayOrigin } from './client-relay.js';
-import { answersServerRequests, capabilitiesWithout, PROBED_FEATURES, relayedCapabilities } from '../mcp/client-capabilities.js';
+import { answersServerRequests, relayedCapabilities } from '../mcp/client-capabilities.js';
+import { endpointOf, handshake, nextRequestId } from './mcp-handshake.js';
 import { logVisible } from '../mcp/log-level.js';
 
 export interface McpBackendsOptions {
@@ -49,110 +41,9 @@ export interface McpBackendsOptions {
  * any gateway instance can continue it.
  */
 export class McpBackends {
-  private nextId = 1;
   private readonly opening = new Map<string, Promise<BackendSession>>();
 
   constructor(private readonly opts: McpBackendsOptions) {}
-
-  /**
-   * Ask a backend for everything it publishes, in a short-lived discovery session: its tools, and
-   * its resources, resource templates and prompts when its capabilities declare them.
-   */
-  async discover(backend: McpBackendConfig, signal: AbortSignal): Promise<Published> {
-    const pool = this.opts.pools.get(backend.name, backend.urls);
-    const deadline = Deadline.under(signal, backend.timeoutMs ?? this.opts.defaultTimeoutMs);
-    try {
-      return await withFailover(pool, true, async (url) => {
-        const headers = await this.opts.credentials.headers(backend, undefined);
-        const { session: bs, capabilities } = await this.handshake(backend, url, headers, deadline.signal, capabilitiesWithout(undefined));
-        const ep = this.endpoint(bs, headers);
-        const list = <T>(method: string, key: string, valid: (x: Record<string, unknown>) => boolean): Promise<T[]> =>
-          this.listAll<T>(ep, method, key, valid, deadline.signal);
-        try {
-          const has = (cap: string): boolean => isObject(capabilities[cap]);
-          const tools = await list<ToolDefinition>('tools/list', 'tools', (t) => typeof t.name === 'string' && isObject(t.inputSchema));
-          return {
-            servesResources: has('resources'),
-            tools,
-            toolNeeds: await this.probeToolNeeds(backend, url, headers, tools, deadline.signal),
-            resources: has('resources') ? await list<ResourceDefinition>('resources/list', 'resources', (r) => typeof r.uri === 'string' && typeof r.name === 'string') : [],
-            resourceTemplates: has('resources')
-              ? await list<ResourceTemplateDefinition>('resources/templates/list', 'resourceTemplates', (t) => typeof t.uriTemplate === 'string' && typeof t.name === 'string')
-              : [],
-            prompts: has('prompts') ? await list<PromptDefinition>('prompts/list', 'prompts', (p) => typeof p.name === 'string') : [],
-          };
-        } finally {
-          void deleteSession(this.opts.dispatcher, ep, AbortSignal.timeout(2_000)).catch(() => {});
-        }
-      });
-    } finally {
-      deadline.dispose();
-    }
-  }
-
-  /**
-   * Hold a gateway-owned session with the backend open and call `changed` for each list_changed
-   * it sends on the session's GET stream (src/catalog/watchers.ts). `unsupported` when the backend
-   * declares no list changes or offers no stream; `ended` when the stream ended.
-   */
-  async watchLists(backend: McpBackendConfig, changed: () => void, signal: AbortSignal): Promise<'unsupported' | 'ended'> {
-    const pool = this.opts.pools.get(backend.name, backend.urls);
-    const headers = await this.opts.credentials.headers(backend, undefined);
-    const opened = await withFailover(pool, true, (url) => this.handshake(backend, url, headers, AbortSignal.any([signal, AbortSignal.timeout(backend.timeoutMs ?? this.opts.defaultTimeoutMs)])));
-    const ep = this.endpoint(opened.session, headers);
-    try {
-      const caps = opened.capabilities;
-      const announces = ['tools', 'resources', 'prompts'].some((c) => isObject(caps[c]) && caps[c].listChanged === true);
-      if (!announces || !ep.sessionId) return 'unsupported';
-      const reply = await openStream(this.opts.dispatcher, ep, signal);
-      if (reply.status !== 200 || reply.contentType !== 'text/event-stream') {
-        await reply.body.dump();
-        return 'unsupported';
-      }
-      for await (const m of replyMessages(reply)) if (isNotification(m) && LIST_CHANGED_METHODS.has(m.method)) changed();
-      return 'ended';
-    } finally {
-      void deleteSession(this.opts.dispatcher, ep, AbortSignal.timeout(2_000)).catch(() => {});
-    }
-  }
-
-  /**
-   * Which client features each tool needs: a tool the backend lists to a client with every
-   * relayed capability but not to one without a feature needs that feature. One short session
-   * per feature (in parallel); tools whose condition is not a plain "needs all of" show to every
-   * client that has the full set's tools (docs/configuration.md "Client capabilities").
-   */
-  private async probeToolNeeds(backend: McpBackendConfig, url: string, headers: Record<string, string>, tools: readonly ToolDefinition[], signal: AbortSignal): Promise<ReadonlyMap<string, readonly string[]>> {
-    const needs = new Map<string, string[]>();
-    await Promise.all(
-      PROBED_FEATURES.map(async (feature) => {
-        const { session } = await this.handshake(backend, url, headers, signal, capabilitiesWithout(feature));
-        const ep = this.endpoint(session, headers);
-        try {
-          const names = new Set((await this.listAll<ToolDefinition>(ep, 'tools/list', 'tools', (t) => typeof t.name === 'string', signal)).map((t) => t.name));
-          for (const t of tools) if (!names.has(t.name)) needs.set(t.name, [...(needs.get(t.name) ?? []), feature]);
-        } finally {
-          void deleteSession(this.opts.dispatcher, ep, AbortSignal.timeout(2_000)).catch(() => {});
-        }
-      }),
-    );
-    return needs;
-  }
-
-  /** Every page of one of a backend's lists; malformed entries are skipped. */
-  private async listAll<T>(ep: McpEndpoint, method: string, key: string, valid: (x: Record<string, unknown>) => boolean, signal: AbortSignal): Promise<T[]> {
-    const out: T[] = [];
-    let cursor: string | undefined;
-    for (let page = 0; page < 1000; page++) {
-      const result = await this.request(ep, method, cursor === undefined ? {} : { cursor }, signal);
-      const items = result[key];
-      if (!Array.isArray(items)) throw new GatewayError('GW_UPSTREAM_PROTOCOL', `${method} result has no "${key}" array`);
-      for (const x of items) if (isObject(x) && valid(x)) out.push(x as T);
-      cursor = typeof result.nextCursor === 'string' && result.nextCursor !== '' ? result.nextCursor : undefined;
-      if (cursor === undefined) break;
-    }
-    return out;
-  }
 
   /** Forward a `tools/call` in the client's backend session and relay the backend's stream. */
   execute(call: ToolCall): AsyncGenerator<JsonRpcMessage> {
@@ -189,8 +80,8 @@ export class McpBackends {
       for (;;) {
         if (!bs || !backend.urls.includes(bs.instance)) bs = await this.ensureSession(call.session, backend, headers, deadline.signal, bs ?? failed);
         call.onInstance?.(bs.instance);
-        const ep = this.endpoint(bs, headers);
-        const backendId = `gw-${this.nextId++}`;
+        const ep = endpointOf(bs, headers);
+        const backendId = nextRequestId();
         const message: JsonRpcRequest = { jsonrpc: '2.0', id: backendId, method, params };
         let reply: McpReply;
         try {
@@ -353,7 +244,7 @@ export class McpBackends {
       Object.entries(record.backendSessions).map(async ([name, bs]) => {
         try {
           const backend = backends.get(name);
-          const ep = this.endpoint(bs, backend ? await this.opts.credentials.headers(backend, undefined) : {});
+          const ep = endpointOf(bs, backend ? await this.opts.credentials.headers(backend, undefined) : {});
           await deleteSession(this.opts.dispatcher, ep, AbortSignal.timeout(5_000));
         } catch (err) {
           this.opts.logger.debug({ backend: name, err: describeNetworkError(err) }, 'closing backend session failed');
@@ -368,7 +259,7 @@ export class McpBackends {
       Object.entries(record.backendSessions).map(async ([name, bs]) => {
         const backend = backends.get(name);
         if (!backend || !bs.sessionId) return;
-        this.send(this.endpoint(bs, await this.opts.credentials.headers(backend, undefined)), message);
+        this.send(endpointOf(bs, await this.opts.credentials.headers(backend, undefined)), message);
       }),
     );
   }
@@ -385,60 +276,9 @@ export class McpBackends {
       .catch(() => {});
   }
 
-  private endpoint(bs: BackendSession, headers: Record<string, string>): McpEndpoint {
-    return { url: bs.instance, sessionId: bs.sessionId, protocolVersion: bs.protocolVersion, headers };
-  }
-
   /** The initialize handshake with one instance, declaring what the client it serves can do (the relayed part). */
   private async openSession(backend: McpBackendConfig, url: string, headers: Record<string, string>, signal: AbortSignal, capabilities: Record<string, unknown>): Promise<BackendSession> {
-    return (await this.handshake(backend, url, headers, signal, capabilities)).session;
-  }
-
-  /** The initialize handshake declaring `clientCapabilities`, and the capabilities the backend declared in it. */
-  private async handshake(backend: McpBackendConfig, url: string, headers: Record<string, string>, signal: AbortSignal, clientCapabilities: Record<string, unknown> = {}): Promise<{ session: BackendSession; capabilities: Record<string, unknown> }> {
-    const init: JsonRpcRequest = {
-      jsonrpc: '2.0',
-      id: `gw-${this.nextId++}`,
-      method: 'initialize',
-      params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: clientCapabilities, clientInfo: this.opts.clientInfo },
-    };
-    const ep: McpEndpoint = { url, headers };
-    const reply = await postMessage(this.opts.dispatcher, ep, init, signal);
-    if (reply.status !== 200) {
-      await reply.body.dump();
-      throw new GatewayError('GW_UPSTREAM_PROTOCOL', `backend "${backend.name}" at ${url} answered initialize with HTTP ${reply.status}`);
-    }
-    const result = await this.resultOf(reply, init.id);
-    const version = result.protocolVersion;
-    if (typeof version !== 'string' || !isSupportedVersion(version)) {
-      throw new GatewayError('GW_UPSTREAM_PROTOCOL', `backend "${backend.name}" negotiated unsupported protocol version ${String(version)}`);
-    }
-    const bs: BackendSession = { instance: url, sessionId: reply.sessionId ?? null, protocolVersion: version };
-    const ack = await postMessage(this.opts.dispatcher, this.endpoint(bs, headers), { jsonrpc: '2.0', method: 'notifications/initialized' }, signal);
-    await ack.body.dump();
-    return { session: bs, capabilities: isObject(result.capabilities) ? result.capabilities : {} };
-  }
-
-  /** A request/response exchange on a gateway-owned session (discovery). */
-  private async request(ep: McpEndpoint, method: string, params: Record<string, unknown>, signal: AbortSignal): Promise<Record<string, unknown>> {
-    const id = `gw-${this.nextId++}`;
-    const reply = await postMessage(this.opts.dispatcher, ep, { jsonrpc: '2.0', id, method, params }, signal);
-    if (reply.status !== 200) {
-      await reply.body.dump();
-      throw new GatewayError('GW_UPSTREAM_PROTOCOL', `${method} answered HTTP ${reply.status}`);
-    }
-    return this.resultOf(reply, id);
-  }
-
-  private async resultOf(reply: McpReply, id: string | number): Promise<Record<string, unknown>> {
-    for await (const m of replyMessages(reply)) {
-      if (!isResponse(m) || m.id !== id) continue;
-      finishReply(reply);
-      if ('error' in m) throw new GatewayError('GW_UPSTREAM_PROTOCOL', `backend error ${m.error.code}: ${m.error.message}`);
-      return m.result;
-    }
-    throw new GatewayError('GW_UPSTREAM_PROTOCOL', 'the backend closed the stream without answering');
+    return (await handshake(this.opts.dispatcher, this.opts.clientInfo, backend, url, headers, signal, capabilities)).session;
   }
 }
 
-const LIST_CHANGED_METHODS: ReadonlySet<string> = new Set(Object.values(LIST_CHANGED));
