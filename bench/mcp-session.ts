@@ -9,14 +9,14 @@ const PROTOCOL_VERSION = '2025-11-25';
 /** Headers every in-session POST carries. */
 export type SessionHeaders = Record<string, string>;
 
-/** `initialize` + `notifications/initialized`; returns the headers for later requests. */
-export async function openSession(pool: Pool, path: string): Promise<SessionHeaders> {
+/** `initialize` (declaring `capabilities`) + `notifications/initialized`; returns the headers for later requests. */
+export async function openSession(pool: Pool, path: string, capabilities: Record<string, unknown> = {}): Promise<SessionHeaders> {
   const headers: SessionHeaders = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
   const init = {
     jsonrpc: '2.0',
     id: 0,
     method: 'initialize',
-    params: { protocolVersion: PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'mcp-gateway-bench', version: '1' } },
+    params: { protocolVersion: PROTOCOL_VERSION, capabilities, clientInfo: { name: 'mcp-gateway-bench', version: '1' } },
   };
   const res = await pool.request({ path, method: 'POST', headers, body: JSON.stringify(init) });
   const text = await res.body.text();

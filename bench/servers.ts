@@ -4,7 +4,9 @@
  *   `backends`            the orders REST API, the echo MCP server and a stub REST server;
  *   `gateway <urls-json>` three gateways: tool calls, 1,000-tool listing at page size 1000 and 500;
  *   `extproc <urls-json>` the Envoy topology's gateway process (ext_proc, broker, xDS) for tool calls,
- *                         and beside it a do-nothing ext_proc service (bench/noop-extproc.ts).
+ *                         and beside it a do-nothing ext_proc service (bench/noop-extproc.ts);
+ *   `sampler`             an SDK server whose tool asks the client model once (bench/relay.ts);
+ *   `relay-gateway <url>` a standalone gateway in front of the sampler.
  * The child reports `{ type: 'ready', urls }` over IPC, stops on `{ type: 'stop' }`, and exits by
  * itself when the parent goes away (IPC disconnect), so no server outlives a crashed bench.
  */
@@ -15,7 +17,9 @@ import { runStandalone } from '../src/standalone/run.js';
 import { startOrdersApi } from '../examples/backends/orders-api.js';
 import { startEchoServer } from './echo-mcp.js';
 import { startNoopExtProc } from './noop-extproc.js';
-import { callsConfig, listingConfig, type BackendUrls } from './configs.js';
+import { callsConfig, GATEWAY_BASE, listingConfig, type BackendUrls } from './configs.js';
+import { startSamplingServer } from './sampling-mcp.js';
+import { parseConfig } from '../src/config/load.js';
 
 /** What a child reports once listening. */
 export type ReadyMessage = { type: 'ready'; urls: Record<string, string> };
@@ -72,12 +76,29 @@ async function startExtProc(backends: BackendUrls): Promise<{ urls: Record<strin
   return { urls: { broker: gw.brokerUrl, extproc: `127.0.0.1:${gw.extprocPort}`, xds: `127.0.0.1:${gw.xdsPort}`, noop: `127.0.0.1:${noop.port}` }, stoppers: [gw.stop, noop.stop] };
 }
 
+/** The backend of `npm run bench:relay`: an SDK server whose tool asks the client model once. */
+async function startSampler(): Promise<{ urls: Record<string, string>; stoppers: Stopper[] }> {
+  const s = await startSamplingServer();
+  return { urls: { sampler: s.url }, stoppers: [() => s.close()] };
+}
+
+/** A standalone gateway in front of the sampler, prefix '' so the tool keeps its name. */
+async function startRelayGateway(sampler: string): Promise<{ urls: Record<string, string>; stoppers: Stopper[] }> {
+  const gw = await runStandalone(parseConfig({ ...GATEWAY_BASE, backends: [{ name: 'sampler', kind: 'mcp', urls: [sampler], prefix: '' }] }));
+  for (const end = Date.now() + 10_000; !gw.core.catalog.current().tools.has('sample'); await new Promise((r) => setTimeout(r, 25))) {
+    if (Date.now() > end) throw new Error('the sampler was not discovered in 10 s');
+  }
+  return { urls: { gateway: gw.url }, stoppers: [gw.stop] };
+}
+
 async function main(): Promise<void> {
   const role = process.argv[2];
   const started =
     role === 'backends' ? await startBackends()
     : role === 'gateway' ? await startGateways(JSON.parse(process.argv[3] ?? '{}') as BackendUrls)
     : role === 'extproc' ? await startExtProc(JSON.parse(process.argv[3] ?? '{}') as BackendUrls)
+    : role === 'sampler' ? await startSampler()
+    : role === 'relay-gateway' ? await startRelayGateway(process.argv[3] ?? '')
     : undefined;
   if (!started || !process.send) throw new Error('usage: forked by bench/run.js or bench/envoy.js with role "backends", "gateway <urls-json>" or "extproc <urls-json>"');
   let stopping = false;
