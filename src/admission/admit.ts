@@ -135,6 +135,8 @@ export class Admission {
           return this.decide({ ...req, body: JSON.stringify(m), bodyBytes: 0 });
         }),
       );
+      // Batched calls answer in one JSON array: nothing else reaches the client during them.
+      for (const [i, d] of decisions.entries()) if (d.kind === 'call-tool' || d.kind === 'forward') decisions[i] = { ...d, answerOnly: true };
       return { kind: 'batch', session, decisions };
     });
   }

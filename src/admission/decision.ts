@@ -55,6 +55,8 @@ export type Decision =
       sourceIp: string | null;
       /** The request's trace context headers, continued to the backend. */
       trace?: TraceCarrier;
+      /** The client reads only the final answer (it takes no SSE, or sent a batch): nothing else reaches it during the call. */
+      answerOnly?: true;
     }
   | {
       kind: 'forward';
@@ -66,6 +68,8 @@ export type Decision =
       sourceIp: string | null;
       /** The request's trace context headers, continued to the backend. */
       trace?: TraceCarrier;
+      /** The client reads only the final answer (it takes no SSE, or sent a batch): nothing else reaches it during the call. */
+      answerOnly?: true;
     }
   | { kind: 'open-stream'; session: SessionRecord }
   | { kind: 'end-session'; session: SessionRecord }

@@ -7,6 +7,7 @@
 import type { UriTarget } from '../catalog/uri-router.js';
 import { isObject } from '../mcp/jsonrpc.js';
 import type { PolicyKind } from '../mcp/methods.js';
+import { accepts } from './media.js';
 import { completionPart, promptPart, resourcePart, type PolicyItem } from '../policy/input.js';
 import { traceCarrier } from '../telemetry/trace.js';
 import { authorize, refuse, type RequestContext } from './authorize.js';
@@ -90,5 +91,6 @@ async function routed(c: RequestContext, backend: string, item: PolicyItem, targ
   const decision: Extract<Decision, { kind: 'forward' }> = { kind: 'forward', session: c.session, message: c.message, target, caller: c.caller, sourceIp: c.req.remoteAddress ?? null };
   const trace = traceCarrier(c.req.headers);
   if (trace) decision.trace = trace;
+  if (!accepts(c.req.headers.accept, 'text/event-stream')) decision.answerOnly = true;
   return decision;
 }

@@ -1,4 +1,5 @@
 import { offeredTo } from '../catalog/conditional.js';
+import { accepts } from './media.js';
 import { isObject, success } from '../mcp/jsonrpc.js';
 import { toolPart } from '../policy/input.js';
 import { traceCarrier } from '../telemetry/trace.js';
@@ -45,5 +46,6 @@ export async function toolCallDecision(c: RequestContext): Promise<Decision> {
   const decision: Extract<Decision, { kind: 'call-tool' }> = { kind: 'call-tool', session, message, tool, arguments: args, caller: c.caller, sourceIp: c.req.remoteAddress ?? null };
   const trace = traceCarrier(c.req.headers);
   if (trace) decision.trace = trace;
+  if (!accepts(c.req.headers.accept, 'text/event-stream')) decision.answerOnly = true;
   return decision;
 }

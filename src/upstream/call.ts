@@ -32,6 +32,8 @@ export interface UpstreamCall {
   readonly outboundHeaders?: Readonly<Record<string, string>>;
   /** Told each instance the call is sent to, in order; the last one served the call or failed it. */
   readonly onInstance?: (url: string) => void;
+  /** The client reads only the final answer: a backend's request during the call cannot reach it. */
+  readonly answerOnly?: boolean;
 }
 
 /** Everything an executor needs to run one `tools/call`. */
@@ -72,12 +74,24 @@ export function routedCallOf(d: Extract<Decision, { kind: 'forward' }>, backend:
     params: target.params,
     ...(describeMethod(d.message.method)?.followsBackend ? { follow: true } : {}),
     ...(d.trace ? { trace: d.trace } : {}),
+    ...(d.answerOnly ? { answerOnly: true } : {}),
   };
 }
 
 /** The call an admitted `tools/call` decision stands for, to `backend`, cancelled through `abort`. */
 export function toolCallOf(d: Extract<Decision, { kind: 'call-tool' }>, backend: BackendDescriptor, abort: AbortController): ToolCall {
-  return { session: d.session, tool: d.tool, backend, request: d.message, arguments: d.arguments, caller: d.caller, abort, sourceIp: d.sourceIp, ...(d.trace ? { trace: d.trace } : {}) };
+  return {
+    session: d.session,
+    tool: d.tool,
+    backend,
+    request: d.message,
+    arguments: d.arguments,
+    caller: d.caller,
+    abort,
+    sourceIp: d.sourceIp,
+    ...(d.trace ? { trace: d.trace } : {}),
+    ...(d.answerOnly ? { answerOnly: true } : {}),
+  };
 }
 
 /**

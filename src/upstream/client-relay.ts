@@ -29,6 +29,8 @@ export interface RelayOrigin {
   readonly tool?: string;
   /** How long the client has to answer before the backend gets GW_RELAY_TIMEOUT. */
   readonly timeoutMs: number;
+  /** The client reads only the call's final answer (no SSE, or a batch): it cannot be asked anything. */
+  readonly answerOnly?: boolean;
 }
 
 export interface ClientRelayOptions {
@@ -88,9 +90,15 @@ export class ClientRelay {
     const started = performance.now();
     const facts = { session: origin.session, caller: origin.caller, method: request.method, backend: origin.backend.name, tool: origin.tool ?? null };
     const missing = missingCapability(origin.session.clientCapabilities, request);
-    if (missing) {
-      this.answerBackend(origin.endpoint, wireError('GW_RELAY_NOT_DECLARED', request.id, missing));
-      this.opts.audit?.({ ...facts, relayId: null, outcome: 'refused', code: 'GW_RELAY_NOT_DECLARED', reason: missing, latencyMs: performance.now() - started });
+    const refusal: [ErrorCode, string] | undefined = missing
+      ? ['GW_RELAY_NOT_DECLARED', missing]
+      : origin.answerOnly
+        ? ['GW_RELAY_NO_STREAM', 'the client takes only the final answer of this call (no SSE, or a batch)']
+        : undefined;
+    if (refusal) {
+      const [code, reason] = refusal;
+      this.answerBackend(origin.endpoint, wireError(code, request.id, reason));
+      this.opts.audit?.({ ...facts, relayId: null, outcome: 'refused', code, reason, latencyMs: performance.now() - started });
       return undefined;
     }
     const verdict = await this.decide(origin, request);

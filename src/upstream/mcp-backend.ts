@@ -123,6 +123,7 @@ export class McpBackends {
           caller: call.caller,
           sourceIp: call.sourceIp ?? null,
           timeoutMs: deadline.remainingMs(),
+          ...(call.answerOnly ? { answerOnly: true } : {}),
           ...('tool' in call ? { tool: (call as ToolCall).tool.name } : {}),
         };
         yield* this.relay(reply, origin, backendId, clientId, deadline, prefix, onResult);

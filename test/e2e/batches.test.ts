@@ -16,11 +16,11 @@ let gw: TestGateway;
 let dir: string;
 let auditFile: string;
 
-async function initialize(protocolVersion: string): Promise<string> {
+async function initialize(protocolVersion: string, capabilities: Record<string, unknown> = {}): Promise<string> {
   const res = await fetch(gw.url, {
     method: 'POST',
     headers: MCP_HEADERS,
-    body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion, capabilities: {}, clientInfo: { name: 'batcher', version: '1' } } }),
+    body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion, capabilities, clientInfo: { name: 'batcher', version: '1' } } }),
   });
   expect((await jsonOf(res)).result.protocolVersion).toBe(protocolVersion);
   return res.headers.get('mcp-session-id')!;
@@ -72,6 +72,16 @@ describe('JSON-RPC batches', () => {
       ['mcp.tool_call', 1, 'echo'],
       ['mcp.tool_call', 5, 'echo'],
     ]);
+  });
+
+  it('a backend that asks the client something during a batched call is refused at once', async () => {
+    const sid = await initialize('2025-03-26', { sampling: {} });
+    const started = Date.now();
+    const res = await rawPost(gw.url, sid, [call(1, 'summarize', { topic: 'x' })]);
+    const [answer] = await jsonOf(res);
+    expect(answer.result.isError).toBe(true);
+    expect(answer.result.content[0].text).toMatch(/only the final answer/);
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('a batch of notifications only is accepted with 202', async () => {
