@@ -129,6 +129,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     allowedOrigins: config.server.allowedOrigins,
     maxBodyBytes: config.server.maxBodyBytes,
     maxJsonDepth: config.server.maxJsonDepth,
+    hideUnlisted: config.policy.engine === 'allow-all' || config.policy.hideUnlisted,
     sessions,
     catalog: () => catalog.current(),
     authenticator,

@@ -22,6 +22,8 @@ export interface AdmissionOptions {
   readonly allowedHosts: readonly string[];
   readonly allowedOrigins: readonly string[];
   readonly maxBodyBytes: number;
+  /** Answer a denied tool or prompt the caller may not see as unknown (default true). */
+  readonly hideUnlisted?: boolean;
   /** Deepest nesting of objects and arrays a message may have. */
   readonly maxJsonDepth: number;
   readonly sessions: SessionStore;
@@ -134,7 +136,7 @@ export class Admission {
   }
 
   private context(spec: MethodSpec, r: Admitted): RequestContext {
-    return { ...r, session: r.session!, catalog: this.opts.catalog(), authenticator: this.opts.authenticator, policy: this.opts.policy, asksPolicy: spec.policy !== null };
+    return { ...r, session: r.session!, catalog: this.opts.catalog(), authenticator: this.opts.authenticator, policy: this.opts.policy, asksPolicy: spec.policy !== null, hideUnlisted: this.opts.hideUnlisted ?? true };
   }
 
   private answer(answer: GatewayAnswer, r: Admitted): Decision {

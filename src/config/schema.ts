@@ -299,6 +299,8 @@ export const configSchema = z
         z
           .object({
             engine: z.literal('rules'),
+            /** A call to a tool or prompt the caller may not see is answered as if it did not exist (no enumeration by probing). */
+            hideUnlisted: z.boolean().default(true),
             /** First rule whose glob for the kind asked about (tools, resource URIs, prompts) matches decides; no matching rule denies. */
             rules: z
               .array(
@@ -323,6 +325,8 @@ export const configSchema = z
         z
           .object({
             engine: z.literal('opa'),
+            /** A call to a tool or prompt the caller may not see is answered as if it did not exist (no enumeration by probing). */
+            hideUnlisted: z.boolean().default(true),
             url: httpUrl,
             /** Rule returning {allow, reason} for one call. */
             decisionPath: z.string().default('mcp/gateway/decision'),
