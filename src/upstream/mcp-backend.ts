@@ -67,7 +67,8 @@ export class McpBackends {
           const has = (cap: string): boolean => isObject(capabilities[cap]);
           return {
             servesResources: has('resources'),
-            tools: await list<ToolDefinition>('tools/list', 'tools', (t) => typeof t.name === 'string' && isObject(t.inputSchema)),
+            // Only what the capabilities declare: a server without tools answers tools/list with -32601.
+            tools: has('tools') ? await list<ToolDefinition>('tools/list', 'tools', (t) => typeof t.name === 'string' && isObject(t.inputSchema)) : [],
             resources: has('resources') ? await list<ResourceDefinition>('resources/list', 'resources', (r) => typeof r.uri === 'string' && typeof r.name === 'string') : [],
             resourceTemplates: has('resources')
               ? await list<ResourceTemplateDefinition>('resources/templates/list', 'resourceTemplates', (t) => typeof t.uriTemplate === 'string' && typeof t.name === 'string')
