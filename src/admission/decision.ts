@@ -39,7 +39,7 @@ export type Decision =
   | { kind: 'reject'; code: ErrorCode; status: number; body: JsonRpcResponse; headers?: Record<string, string> }
   | { kind: 'respond'; session: SessionRecord; body: JsonRpcResponse }
   | { kind: 'accepted'; session: SessionRecord; message: JsonRpcMessage }
-  | { kind: 'initialize'; message: JsonRpcRequest; protocolVersion: ProtocolVersion; caller: Caller }
+  | { kind: 'initialize'; message: JsonRpcRequest; protocolVersion: ProtocolVersion; caller: Caller; sourceIp: string | null }
   | { kind: 'list'; list: ListKind; session: SessionRecord; message: JsonRpcRequest; cursor: string | undefined; caller: Caller; sourceIp: string | null }
   | { kind: 'set-log-level'; session: SessionRecord; message: JsonRpcRequest; level: string }
   | {
