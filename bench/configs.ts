@@ -4,17 +4,21 @@
  */
 import { parseConfig } from '../src/config/load.js';
 import type { GatewayConfig } from '../src/config/schema.js';
+import { DOCS_PREFIX } from './docs-fixture.js';
 
 /** Where the backends child listens. */
 export interface BackendUrls {
   readonly orders: string;
   readonly echo: string;
+  /** The native backend with one resource and one prompt (bench/echo-mcp.ts). */
+  readonly docs: string;
   /** A trivial node:http server the 20 listing-only REST backends point at. */
   readonly stub: string;
 }
 
 export const LIST_BACKENDS = 20;
 export const TOOLS_PER_BACKEND = 50;
+export const RESOURCES_PER_BACKEND = 50;
 
 /** Logging at `warn`: per-request logging would measure pino, not the gateway. Audit off: bench/audit.ts measures it. */
 export const GATEWAY_BASE = { server: { host: '127.0.0.1', port: 0 }, logging: { level: 'warn' }, audit: { sink: 'off' } } as const;
@@ -28,7 +32,10 @@ export const GET_ORDER_TOOL = {
   http: { method: 'GET', path: '/orders/{id}' },
 } as const;
 
-/** The gateway for tool calls: the example orders API (REST) and the echo SDK server (MCP). */
+/**
+ * The gateway for tool calls, reads and prompts: the example orders API (REST), the echo SDK
+ * server (MCP tools) and the docs SDK server (MCP resource and prompt).
+ */
 export function callsConfig(urls: BackendUrls): Readonly<GatewayConfig> {
   return parseConfig({
     ...GATEWAY_BASE,
@@ -40,15 +47,18 @@ export function callsConfig(urls: BackendUrls): Readonly<GatewayConfig> {
         tools: [GET_ORDER_TOOL],
       },
       { name: 'echo', kind: 'mcp', urls: [urls.echo] },
+      { name: DOCS_PREFIX, kind: 'mcp', urls: [urls.docs] },
     ],
   });
 }
 
 /**
- * 20 REST backends × 50 tools, with schemas and descriptions of a realistic size so the listing
- * payload resembles a real catalog rather than 1,000 bare names.
+ * 20 REST backends × 50 tools and 50 resources, with schemas and descriptions of a realistic size
+ * so the listings resemble a real catalog rather than 1,000 bare names. Listings are served from
+ * the catalog snapshot whatever the backend's kind, so configured REST entries measure the same
+ * path as discovered native ones without 20 more servers.
  */
-export function listingConfig(urls: BackendUrls, pageSize: number): Readonly<GatewayConfig> {
+export function listingConfig(urls: Pick<BackendUrls, 'stub'>, pageSize: number): Readonly<GatewayConfig> {
   const backends = Array.from({ length: LIST_BACKENDS }, (_, b) => ({
     name: `svc${String(b).padStart(2, '0')}`,
     kind: 'rest',
@@ -65,6 +75,14 @@ export function listingConfig(urls: BackendUrls, pageSize: number): Readonly<Gat
       },
       annotations: { readOnlyHint: true },
       http: { method: 'GET', path: `/r${t}/{id}` },
+    })),
+    resources: Array.from({ length: RESOURCES_PER_BACKEND }, (_, r) => ({
+      uri: `file:///svc${b}/docs/guide-${String(r).padStart(2, '0')}.md`,
+      name: `guide-${String(r).padStart(2, '0')}`,
+      title: `Guide ${r} of service ${b}`,
+      description: `How to use part ${r} of service ${b}: concepts, limits and worked examples, in Markdown.`,
+      mimeType: 'text/markdown',
+      http: { path: `/docs/${r}` },
     })),
   }));
   return parseConfig({ ...GATEWAY_BASE, catalog: { pageSize }, backends });

@@ -73,8 +73,11 @@ export function legend(rows: readonly Row[]): string {
   return [...seen].map(([k, label]) => `  ${pad(k, 17)} ${label}`).join('\n');
 }
 
-/** Listings have no no-proxy twin: their "direct" row is the payload floor, and only their own p99 has a target. */
-const isListing = (scenario: string): boolean => scenario.startsWith('list');
+/**
+ * Listings, the scenarios named `…list<entries>` (list1000, list500, rlist1000), have no no-proxy
+ * twin: their "direct" row is the payload floor, and only their own p99 has a target.
+ */
+export const isListing = (scenario: string): boolean => /list\d+$/.test(scenario);
 
 /**
  * Gateway minus direct (or `pair.side` minus `pair.base`) for every row pair with the same

@@ -1,8 +1,9 @@
 /**
  * Child-process entry that hosts the systems under test, so the load generator (the parent)
  * never shares an event loop with them. Two roles, one process each:
- *   `backends`            the orders REST API, the echo MCP server and a stub REST server;
- *   `gateway <urls-json>` three gateways: tool calls, 1,000-tool listing at page size 1000 and 500;
+ *   `backends`            the orders REST API, the echo and docs MCP servers and a stub REST server;
+ *   `gateway <urls-json>` three gateways: calls (tools, reads, prompts), the 1,000-entry listings
+ *                         (1,000 tools, 1,000 resources) at page size 1000, and at 500;
  *   `extproc <urls-json>` the Envoy topology's gateway process (ext_proc, broker, xDS) for tool calls,
  *                         and beside it a do-nothing ext_proc service (bench/noop-extproc.ts);
  *   `sampler`             an SDK server whose tool asks the client model once (bench/relay.ts);
@@ -15,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { runExtProc } from '../src/extproc/run.js';
 import { runStandalone } from '../src/standalone/run.js';
 import { startOrdersApi } from '../examples/backends/orders-api.js';
-import { startEchoServer } from './echo-mcp.js';
+import { startDocsServer, startEchoServer } from './echo-mcp.js';
 import { startNoopExtProc } from './noop-extproc.js';
 import { callsConfig, GATEWAY_BASE, listingConfig, type BackendUrls } from './configs.js';
 import { startSamplingServer } from './sampling-mcp.js';
@@ -52,8 +53,8 @@ async function startStub(): Promise<{ url: string; close: Stopper }> {
 }
 
 async function startBackends(): Promise<{ urls: BackendUrls; stoppers: Stopper[] }> {
-  const [orders, echo, stub] = await Promise.all([startOrdersApi(), startEchoServer(), startStub()]);
-  return { urls: { orders: orders.url, echo: echo.url, stub: stub.url }, stoppers: [orders.close, echo.close, stub.close] };
+  const [orders, echo, docs, stub] = await Promise.all([startOrdersApi(), startEchoServer(), startDocsServer(), startStub()]);
+  return { urls: { orders: orders.url, echo: echo.url, docs: docs.url, stub: stub.url }, stoppers: [orders.close, echo.close, docs.close, stub.close] };
 }
 
 async function startGateways(backends: BackendUrls): Promise<{ urls: Record<string, string>; stoppers: Stopper[] }> {

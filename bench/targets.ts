@@ -4,6 +4,7 @@
  * the answer is the real thing and not a fast error.
  */
 import type { Pool } from 'undici';
+import { DOC, PROMPT } from './docs-fixture.js';
 import { firstMessage, type SessionHeaders } from './mcp-session.js';
 
 export interface Target {
@@ -16,7 +17,7 @@ export interface Target {
 
 let nextId = 1;
 
-/** `tools/call` or `tools/list` in an open session; ids are unique so concurrent calls never collide. */
+/** One request in an open session; ids are unique so concurrent calls never collide. */
 function rpc(pool: Pool, path: string, headers: SessionHeaders, method: string, params: Record<string, unknown>) {
   return async (): Promise<{ status: number; text: string }> => {
     const body = `{"jsonrpc":"2.0","id":${nextId++},"method":"${method}","params":${JSON.stringify(params)}}`;
@@ -88,13 +89,41 @@ export function mcpCall(label: string, pool: Pool, path: string, session: Sessio
   });
 }
 
-/** The first `tools/list` page; `expect` is the tool count that page must hold. */
-export function listTools(label: string, pool: Pool, path: string, session: SessionHeaders, expect: number, more: boolean): Target {
-  const call = rpc(pool, path, session, 'tools/list', {});
-  return target(label, call, (t) => t.includes('"tools"'), (t) => {
-    const m = firstMessage(t) as { result?: { tools?: unknown[]; nextCursor?: string } };
-    check(label, m.result?.tools?.length === expect && (m.result.nextCursor !== undefined) === more, t);
-    return `${expect} tools${more ? ' + nextCursor' : ''}, ${(t.length / 1024).toFixed(0)} KiB`;
+/** What each listing's entries are keyed by: a page must hold that many distinct keys. */
+const LIST_KEY = { tools: 'name', resources: 'uri' } as const;
+
+/** The first `tools/list` or `resources/list` page; `expect` is the entry count that page must hold, each with its own name or URI. */
+export function listPage(label: string, pool: Pool, path: string, session: SessionHeaders, list: keyof typeof LIST_KEY, expect: number, more: boolean): Target {
+  const call = rpc(pool, path, session, `${list}/list`, {});
+  return target(label, call, (t) => t.includes(`"${list}"`), (t) => {
+    const m = firstMessage(t) as { result?: Record<string, unknown> & { nextCursor?: string } };
+    const entries = m.result?.[list];
+    const keys = Array.isArray(entries) ? new Set(entries.map((e: Record<string, unknown>) => e[LIST_KEY[list]]).filter((k) => typeof k === 'string')) : new Set();
+    check(label, keys.size === expect && (m.result?.nextCursor !== undefined) === more, t);
+    return `${expect} ${list}${more ? ' + nextCursor' : ''}, ${(t.length / 1024).toFixed(0)} KiB`;
+  });
+}
+
+/** `resources/read <uri>`: the docs backend's page, whose content must come back whole under the URI asked for. */
+export function readResource(label: string, pool: Pool, path: string, session: SessionHeaders, uri: string): Target {
+  const call = rpc(pool, path, session, 'resources/read', { uri });
+  return target(label, call, (t) => t.includes('bench-resource guide') && !t.includes('"error"'), (t) => {
+    const m = firstMessage(t) as { result?: { contents?: Array<{ uri?: string; text?: string; mimeType?: string }> } };
+    const c = m.result?.contents;
+    check(label, c?.length === 1 && c[0]!.uri === uri && c[0]!.text === DOC.text && c[0]!.mimeType === DOC.mimeType, t);
+    return `${DOC.text.length}-character ${DOC.mimeType} content of ${uri}`;
+  });
+}
+
+/** `prompts/get <name>` with the bench's argument: the rendered message must carry it. */
+export function getPrompt(label: string, pool: Pool, path: string, session: SessionHeaders, name: string): Target {
+  const expected = PROMPT.render(PROMPT.topic);
+  const call = rpc(pool, path, session, 'prompts/get', { name, arguments: { topic: PROMPT.topic } });
+  return target(label, call, (t) => t.includes(expected) && !t.includes('"error"'), (t) => {
+    const m = firstMessage(t) as { result?: { messages?: Array<{ role?: string; content?: { type?: string; text?: string } }> } };
+    const msgs = m.result?.messages;
+    check(label, msgs?.length === 1 && msgs[0]!.role === 'user' && msgs[0]!.content?.type === 'text' && msgs[0]!.content.text === expected, t);
+    return 'rendered prompt message';
   });
 }
 

@@ -23,6 +23,10 @@ export interface AdmissionOptions {
   readonly allowedHosts: readonly string[];
   readonly allowedOrigins: readonly string[];
   readonly maxBodyBytes: number;
+  /** Answer a denied tool or prompt the caller may not see as unknown (default true). */
+  readonly hideUnlisted?: boolean;
+  /** Most bytes of `clientInfo` and `capabilities` (as JSON, together) a session keeps. */
+  readonly maxClientInfoBytes: number;
   /** Deepest nesting of objects and arrays a message may have. */
   readonly maxJsonDepth: number;
   readonly sessions: SessionStore;
@@ -161,7 +165,7 @@ export class Admission {
   }
 
   private context(spec: MethodSpec, r: Admitted): RequestContext {
-    return { ...r, session: r.session!, catalog: this.opts.catalog(), authenticator: this.opts.authenticator, policy: this.opts.policy, asksPolicy: spec.policy !== null };
+    return { ...r, session: r.session!, catalog: this.opts.catalog(), authenticator: this.opts.authenticator, policy: this.opts.policy, asksPolicy: spec.policy !== null, hideUnlisted: this.opts.hideUnlisted ?? true };
   }
 
   private answer(answer: GatewayAnswer, r: Admitted): Decision {
@@ -170,7 +174,12 @@ export class Admission {
     if (answer === 'initialize') {
       const requested = params.protocolVersion;
       if (typeof requested !== 'string') return reject('GW_INVALID_PARAMS', message.id, 'initialize needs params.protocolVersion');
-      return { kind: 'initialize', message, protocolVersion: negotiateVersion(requested), caller: r.caller };
+      // What a session keeps of the client is bounded: it is held for the session's whole life.
+      const kept = Buffer.byteLength(JSON.stringify(params.clientInfo ?? null)) + Buffer.byteLength(JSON.stringify(params.capabilities ?? null));
+      if (kept > this.opts.maxClientInfoBytes) {
+        return reject('GW_INVALID_PARAMS', message.id, `clientInfo and capabilities take ${kept} bytes; the limit is ${this.opts.maxClientInfoBytes}`);
+      }
+      return { kind: 'initialize', message, protocolVersion: negotiateVersion(requested), caller: r.caller, sourceIp: r.req.remoteAddress ?? null };
     }
     const session = r.session!;
     if (answer === 'ping') return { kind: 'respond', session, body: success(message.id, {}) };

@@ -41,7 +41,7 @@ export type Decision =
   | { kind: 'respond'; session: SessionRecord; body: JsonRpcResponse }
   /** `caller`: who answers, when the message answers a backend's request (its credentials reach the backend). */
   | { kind: 'accepted'; session: SessionRecord; message: JsonRpcMessage; caller?: Caller }
-  | { kind: 'initialize'; message: JsonRpcRequest; protocolVersion: ProtocolVersion; caller: Caller }
+  | { kind: 'initialize'; message: JsonRpcRequest; protocolVersion: ProtocolVersion; caller: Caller; sourceIp: string | null }
   | { kind: 'list'; list: ListKind; session: SessionRecord; message: JsonRpcRequest; cursor: string | undefined; caller: Caller; sourceIp: string | null }
   | { kind: 'set-log-level'; session: SessionRecord; message: JsonRpcRequest; level: string }
   | {

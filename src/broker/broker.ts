@@ -10,7 +10,8 @@ import { LIST_CHANGED, RELAYED_NOTIFICATIONS, RESOURCE_UPDATED, ROOTS_LIST_CHANG
 import { logVisible } from '../mcp/log-level.js';
 import type { StreamSource } from '../upstream/backend-streams.js';
 import { HEADER_SESSION_ID } from '../mcp/protocol.js';
-import { newSessionRecord, type Principal, type SessionRecord, type SessionStore } from '../session/store.js';
+import { ANONYMOUS, newSessionRecord, samePrincipal, type Principal, type SessionRecord, type SessionStore } from '../session/store.js';
+import { SessionQuota } from '../session/quota.js';
 import { routedCallOf, toolCallOf, type RoutedCall, type RoutedExecutor, type ToolCall, type ToolExecutor } from '../upstream/call.js';
 import { sessionRef } from '../telemetry/audit.js';
 import type { McpBackends } from '../upstream/mcp-backend.js';
@@ -30,6 +31,8 @@ export interface BrokerOptions {
   readonly streams: StreamHub;
   readonly visibility: ListVisibility;
   readonly logger: Logger;
+  /** Per-caller bounds (`sessions.maxPerPrincipal`, `sessions.maxStreamsPerSession`). */
+  readonly limits: { readonly maxSessionsPerPrincipal: number; readonly maxStreamsPerSession: number };
   readonly serverInfo: { name: string; version: string; title?: string };
   /** Runs each tool call under audit, metrics and tracing (src/telemetry); without it calls run bare. */
   readonly observeCall?: (call: ToolCall, execute: ToolExecutor) => AsyncGenerator<JsonRpcMessage>;
@@ -54,7 +57,10 @@ export class Broker {
   /** Calls running on this process, by session and client request id, so a client can cancel them. */
   private readonly inflight = new Map<string, AbortController>();
 
+  private readonly quota: SessionQuota;
+
   constructor(private readonly opts: BrokerOptions) {
+    this.quota = new SessionQuota(opts.limits.maxSessionsPerPrincipal);
     opts.sessions.onExpired((r) => void this.release(r));
     opts.catalog.onChange((_s, changed) => {
       for (const method of new Set([...changed].map((list) => LIST_CHANGED[list]))) opts.streams.broadcast({ jsonrpc: '2.0', method });
@@ -71,7 +77,7 @@ export class Broker {
       case 'respond':
         return json(decision.body);
       case 'initialize':
-        return this.initialize(decision.message, decision.protocolVersion, decision.caller.principal);
+        return this.initialize(decision.message, decision.protocolVersion, decision.caller.principal, decision.sourceIp);
       case 'accepted':
         await this.accepted(decision);
         return { kind: 'empty', status: 202 };
@@ -85,6 +91,9 @@ export class Broker {
       case 'forward':
         return this.forward(decision);
       case 'open-stream':
+        if (this.opts.streams.countOf(decision.session.id) >= this.opts.limits.maxStreamsPerSession) {
+          return { kind: 'json', status: 429, body: JSON.stringify(wireError('GW_TOO_MANY_STREAMS', null, `the limit is ${this.opts.limits.maxStreamsPerSession}`)) };
+        }
         return { kind: 'stream', session: decision.session };
       case 'end-session': {
         const record = await this.opts.sessions.delete(decision.session.id);
@@ -96,13 +105,21 @@ export class Broker {
     }
   }
 
-  private async initialize(message: JsonRpcRequest, protocolVersion: string, principal: Principal): Promise<Reply> {
+  private async initialize(message: JsonRpcRequest, protocolVersion: string, principal: Principal, sourceIp: string | null): Promise<Reply> {
     const params = message.params ?? {};
     const record = newSessionRecord(principal, protocolVersion, {
       ...(isObject(params.capabilities) ? { capabilities: params.capabilities } : {}),
       ...(isObject(params.clientInfo) ? { info: params.clientInfo } : {}),
     });
-    await this.opts.sessions.create(record);
+    if (!this.quota.tryAdd(record.id, principal, samePrincipal(principal, ANONYMOUS), sourceIp)) {
+      return { kind: 'json', status: 429, body: JSON.stringify(wireError('GW_TOO_MANY_SESSIONS', message.id, `the limit is ${this.opts.limits.maxSessionsPerPrincipal} per caller`)) };
+    }
+    try {
+      await this.opts.sessions.create(record);
+    } catch (err) {
+      this.quota.remove(record.id);
+      throw err;
+    }
     this.opts.logger.debug({ session: sessionRef(record.id), client: record.clientInfo, protocolVersion }, 'session created');
     const result = {
       protocolVersion,
@@ -242,6 +259,7 @@ export class Broker {
 
   /** Free what an ended session holds: its GET streams and its backend sessions. */
   private async release(record: SessionRecord): Promise<void> {
+    this.quota.remove(record.id);
     this.opts.streams.closeSession(record.id);
     await this.opts.mcp.closeSessions(record, this.opts.catalog.current().backends);
   }

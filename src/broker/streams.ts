@@ -50,6 +50,11 @@ export class StreamHub {
     for (const id of [...this.bySession.keys()]) this.closeSession(id);
   }
 
+  /** GET streams the session holds open on this process. */
+  countOf(sessionId: string): number {
+    return this.bySession.get(sessionId)?.length ?? 0;
+  }
+
   get count(): number {
     let n = 0;
     for (const l of this.bySession.values()) n += l.length;

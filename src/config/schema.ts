@@ -230,6 +230,12 @@ export const configSchema = z
       .object({
         /** `memory`: one process; `hazelcast`: shared by every gateway instance of a Hazelcast cluster. */
         store: z.enum(['memory', 'hazelcast']).default('memory'),
+        /** Most sessions one principal holds on one gateway instance (anonymous callers: one client address); more get 429. */
+        maxPerPrincipal: z.number().int().min(1).default(64),
+        /** Most bytes of clientInfo and capabilities (JSON, together) a session keeps; a larger initialize gets -32602. */
+        maxClientInfoBytes: z.number().int().min(1_024).max(1_048_576).default(16_384),
+        /** Most GET streams one session holds open at once; more get 429. */
+        maxStreamsPerSession: z.number().int().min(1).default(4),
         /** Idle time after which a session expires; every use extends it (sliding expiry). */
         ttlSeconds: z.number().int().positive().default(1800),
         hazelcast: z
@@ -299,6 +305,8 @@ export const configSchema = z
         z
           .object({
             engine: z.literal('rules'),
+            /** A call to a tool or prompt the caller may not see is answered as if it did not exist (no enumeration by probing). */
+            hideUnlisted: z.boolean().default(true),
             /** First rule whose glob for the kind asked about (tools, resource URIs, prompts) matches decides; no matching rule denies. */
             rules: z
               .array(
@@ -325,6 +333,8 @@ export const configSchema = z
         z
           .object({
             engine: z.literal('opa'),
+            /** A call to a tool or prompt the caller may not see is answered as if it did not exist (no enumeration by probing). */
+            hideUnlisted: z.boolean().default(true),
             url: httpUrl,
             /** Rule returning {allow, reason} for one call. */
             decisionPath: z.string().default('mcp/gateway/decision'),

@@ -43,11 +43,12 @@ export class McpDiscovery {
           this.listAll<T>(ep, method, key, valid, deadline.signal);
         try {
           const has = (cap: string): boolean => isObject(capabilities[cap]);
-          const tools = await list<ToolDefinition>('tools/list', 'tools', (t) => typeof t.name === 'string' && isObject(t.inputSchema));
+          // Only what the capabilities declare: a server without tools answers tools/list with -32601.
+          const tools = has('tools') ? await list<ToolDefinition>('tools/list', 'tools', (t) => typeof t.name === 'string' && isObject(t.inputSchema)) : [];
           return {
             servesResources: has('resources'),
             tools,
-            toolNeeds: await this.probeToolNeeds(backend, url, headers, tools, deadline.signal),
+            toolNeeds: tools.length > 0 ? await this.probeToolNeeds(backend, url, headers, tools, deadline.signal) : new Map(),
             resources: has('resources') ? await list<ResourceDefinition>('resources/list', 'resources', (r) => typeof r.uri === 'string' && typeof r.name === 'string') : [],
             resourceTemplates: has('resources')
               ? await list<ResourceTemplateDefinition>('resources/templates/list', 'resourceTemplates', (t) => typeof t.uriTemplate === 'string' && typeof t.name === 'string')

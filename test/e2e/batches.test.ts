@@ -61,7 +61,7 @@ describe('JSON-RPC batches', () => {
     const answers = await jsonOf(res);
     expect(answers.map((a: any) => a.id)).toEqual([1, 2, 3, 4, 5]);
     expect(answers[0].result.content[0].text).toBe('one');
-    expect(answers[1].error.code).toBe(-32003);
+    expect(answers[1].error.code).toBe(-32602); // denied, and hidden as unknown (policy.hideUnlisted)
     expect(answers[2].result.tools.map((t: any) => t.name)).toContain('echo');
     expect(answers[3].error.code).toBe(-32600);
     expect(answers[4].result.content[0].text).toBe('five');

@@ -283,3 +283,28 @@ describe('resources and prompts a REST backend declares (examples/gateway.yaml)'
     await expect(client.getPrompt({ name: 'orders_triage', arguments: {} })).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('needs argument "id"') });
   });
 });
+
+describe('a native backend with resources and prompts but no tools', () => {
+  it('is discovered: the gateway asks it only for the lists its capabilities declare', async () => {
+    const docs = await serveMcp(() => {
+      const mcp = new McpServer({ name: 'docs-only', version: '1.0.0' });
+      mcp.registerResource('guide', 'file:///guide.md', { mimeType: 'text/markdown' }, async (uri) => ({ contents: [{ uri: uri.href, mimeType: 'text/markdown', text: '# guide' }] }));
+      mcp.registerPrompt('summarise', { description: 'summarise' }, () => ({ messages: [{ role: 'user', content: { type: 'text', text: 'summarise' } }] }));
+      return mcp;
+    });
+    const own = await startGateway({ backends: [{ name: 'docs', kind: 'mcp', urls: [docs.url] }] });
+    try {
+      await waitFor(() => own.core.catalog.current().resources.size === 1, 'the docs backend discovered');
+      const { client } = await connectClient(own.url);
+      const { resources } = await client.listResources();
+      expect(resources.map((r) => r.uri)).toEqual(['mcpgw://docs/file:///guide.md']);
+      const read = await client.readResource({ uri: 'mcpgw://docs/file:///guide.md' });
+      expect(read.contents[0]).toMatchObject({ uri: 'mcpgw://docs/file:///guide.md', text: '# guide' });
+      expect((await client.listPrompts()).prompts.map((p) => p.name)).toEqual(['docs_summarise']);
+      await client.close();
+    } finally {
+      await own.stop();
+      await docs.close();
+    }
+  });
+});

@@ -122,3 +122,66 @@ describe('oversized and deeply nested input', () => {
     await stillServes();
   });
 });
+
+describe('many sessions, streams and large client descriptions per caller', () => {
+  let own: TestGateway;
+  beforeAll(async () => {
+    own = await startGateway({ sessions: { maxPerPrincipal: 3, maxStreamsPerSession: 2, maxClientInfoBytes: 2_048 }, backends: [{ name: 'orders', kind: 'rest', urls: [orders.url], tools: ORDER_TOOLS }] });
+  });
+  afterAll(async () => {
+    await own?.stop();
+  });
+
+  const init = (clientInfo: unknown = { name: 'x', version: '1' }) =>
+    rawPost(own.url, undefined, { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo } });
+
+  it('refuses a clientInfo larger than the limit and keeps nothing of it', async () => {
+    const huge = { name: 'x', version: '1', description: 'd'.repeat(900_000) };
+    const before = await own.core.sessions.size();
+    for (let i = 0; i < 20; i++) {
+      const res = await init(huge);
+      expect(res.headers.get('mcp-session-id')).toBeNull();
+      expect((await jsonOf(res)).error).toMatchObject({ code: -32602, message: expect.stringContaining('the limit is 2048') });
+    }
+    // Before the limit each of these became a session holding 900 KB for its whole life.
+    expect(await own.core.sessions.size()).toBe(before);
+  });
+
+  it('caps the sessions one caller holds, and frees a place when one ends', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await init();
+      expect(res.status).toBe(200);
+      ids.push(res.headers.get('mcp-session-id')!);
+    }
+    const fourth = await init();
+    expect(fourth.status).toBe(429);
+    expect((await jsonOf(fourth)).error.data.code).toBe('GW_TOO_MANY_SESSIONS');
+    expect((await fetch(own.url, { method: 'DELETE', headers: { 'mcp-session-id': ids[0]! } })).status).toBe(204);
+    expect((await init()).status).toBe(200);
+  });
+
+  it('caps the GET streams one session holds open', async () => {
+    // This caller is at its session limit after the test above: another gateway, same stream limit.
+    const other = await startGateway({ sessions: { maxStreamsPerSession: 2 }, backends: [] });
+    try {
+      const { sessionId } = await rawInitialize(other.url);
+      const open = () => fetch(other.url, { headers: { accept: 'text/event-stream', 'mcp-session-id': sessionId } });
+      const a = await open();
+      const b = await open();
+      expect([a.status, b.status]).toEqual([200, 200]);
+      const c = await open();
+      expect(c.status).toBe(429);
+      expect((await jsonOf(c)).error.data.code).toBe('GW_TOO_MANY_STREAMS');
+      await a.body!.cancel();
+      await waitFor(async () => {
+        const d = await open();
+        if (d.status === 200) await d.body!.cancel();
+        return d.status === 200;
+      }, 'a place freed when a stream closed');
+      await b.body!.cancel();
+    } finally {
+      await other.stop();
+    }
+  });
+});

@@ -106,11 +106,14 @@ describe('the Envoy topology', () => {
     await client.close();
   });
 
-  it('answers a policy denial from ext_proc with the JSON-RPC error, and the tool is not listed', async () => {
+  it('answers a denied tool the caller may not see from ext_proc exactly as an unknown one, and does not list it', async () => {
     const { client } = await connectClient(endpoint);
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name)).not.toContain('orders_create_order');
-    await expect(client.callTool({ name: 'orders_create_order', arguments: { item: 'pen', quantity: 1 } })).rejects.toMatchObject({ code: -32003 });
+    const denied = await client.callTool({ name: 'orders_create_order', arguments: { item: 'pen', quantity: 1 } }).catch((e: Error) => e);
+    const unknown = await client.callTool({ name: 'orders_no_such_tool', arguments: {} }).catch((e: Error) => e);
+    expect(denied).toMatchObject({ code: -32602 });
+    expect(String(denied)).toBe(String(unknown).replace('orders_no_such_tool', 'orders_create_order'));
     await client.close();
   });
 

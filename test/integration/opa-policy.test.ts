@@ -53,6 +53,8 @@ beforeAll(async () => {
       engine: 'opa',
       url: opa.url,
       listCacheMs: 0,
+      // These tests read the policy's reasons, also for tools a caller may not see.
+      hideUnlisted: false,
       policyFiles: [file('examples/policies/gateway.rego'), file('test/fixtures/policies/resources.rego')],
       servicePolicies: { orders: file('examples/policies/orders.rego'), broken: file('test/fixtures/policies/broken.rego'), notes: file('test/fixtures/policies/wrong-package.rego') },
     },

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-api.js';
 import { startOpa, type OpaHandle } from '../harness/opa.js';
 import { deadUrl } from '../support/http-backends.js';
+import { freePort } from '../harness/ports.js';
+import { startIdp } from '../support/oidc.js';
 import { jsonOf, ORDER_TOOLS, rawInitialize, rawPost, startGateway, type TestGateway } from '../support/gateway.js';
 import { stopAfterEach } from '../support/cleanup.js';
 import { waitFor } from '../support/wait.js';
@@ -71,11 +73,23 @@ describe('readiness', () => {
     expect(health.status).toBe('degraded');
   });
 
-  it('is not ready while the token issuer has not been reached', async () => {
-    const gw = await startGateway({ auth: { issuer: `${await deadUrl()}/`, audience: 'http://gw.test/mcp' } });
+  it('is not ready while the token issuer is down at start, and serves tokens once it comes up, without a restart', async () => {
+    const port = await freePort();
+    const issuer = `http://127.0.0.1:${port}`;
+    const audience = 'http://gw.test/mcp';
+    const gw = await startGateway({ auth: { issuer, audience } });
     stopLater(() => gw.stop());
     const r = await readyz(gw);
     expect(r.status).toBe(503);
     expect(r.body.checks.auth.reason).toContain('has not been reached');
-  });
+    const init = (token: string) => rawPost(gw.url, undefined, { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } } }, { authorization: `Bearer ${token}` });
+    expect((await init('a.b.c')).status).toBe(503);
+
+    const idp = await startIdp([{ id: 'alice' }], audience, port);
+    stopLater(() => idp.close());
+    const token = await idp.token('alice');
+    // Discovery retries with backoff (0.5 s, 1 s, 2 s…).
+    await waitFor(async () => (await init(token)).status === 200, 'tokens verified once the issuer is up', 20_000);
+    expect(await readyz(gw)).toMatchObject({ status: 200, body: { status: 'ready' } });
+  }, 30_000);
 });

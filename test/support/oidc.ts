@@ -33,14 +33,14 @@ async function signingKey(kid: string): Promise<{ privateKey: PrivateKey; jwk: J
  * A real OpenID provider (the npm package oidc-provider) on a free loopback port, issuing JWT
  * access tokens with the client-credentials grant and RFC 8707 resource indicators.
  */
-export async function startIdp(clients: TestClient[], audience: string): Promise<TestIdp> {
+export async function startIdp(clients: TestClient[], audience: string, port = 0): Promise<TestIdp> {
   let key = await signingKey('key-1');
   let generation = 1;
   const claimsOf = new Map(clients.map((c) => [c.id, c.claims ?? {}]));
   // Listen first: the issuer URL names the port. Rotation swaps the provider behind the server.
   let handler: RequestListener = (_req, res) => void res.writeHead(503).end();
   const server = createServer((req, res) => handler(req, res));
-  const issuer = await listen(server);
+  const issuer = await listen(server, port);
 
   const start = (): void => {
     const provider = new Provider(issuer, {
