@@ -48,3 +48,7 @@ reason := "analysts may only use read-only tools" if {
 	not read_only
 	not input.client.id in trusted_clients
 }
+
+# Backends may ask the client (sampling, elicitation, roots) during calls this policy allowed:
+# the client, and its user, still decide what to answer. Without this rule every relay is refused.
+allow if input.request.kind == "relay"

@@ -46,7 +46,6 @@ interface Admitted {
   readonly session: SessionRecord | null;
 }
 
-
 /**
  * The admission core: turns one request into a {@link Decision}. It knows MCP and the
  * gateway's rules, and nothing of HTTP servers or Envoy.
