@@ -6,6 +6,7 @@
  */
 import type { UriTarget } from '../catalog/uri-router.js';
 import { isObject } from '../mcp/jsonrpc.js';
+import { parseTaskId } from '../mcp/task-ids.js';
 import type { PolicyKind } from '../mcp/methods.js';
 import { accepts } from './media.js';
 import { completionPart, promptPart, resourcePart, type PolicyItem } from '../policy/input.js';
@@ -69,6 +70,21 @@ export async function completionDecision(c: RequestContext): Promise<Decision> {
     return routed(c, target.backend, item, { backend: target.backend, kind: 'completion', name: ref.uri, params: upstream, arguments: { [arg.name]: arg.value } });
   }
   return refuse(c, 'GW_INVALID_PARAMS', '"ref" must be {"type":"ref/prompt","name":…} or {"type":"ref/resource","uri":…}');
+}
+
+/**
+ * `tasks/get`, `tasks/result`, `tasks/cancel`: by the task id, to the backend that runs it, in
+ * that backend's id. Only the session whose call created the task reaches it: any other id is
+ * unknown (-32602), as the spec asks for an invalid task id.
+ */
+export async function taskDecision(c: RequestContext): Promise<Decision> {
+  const taskId = c.message.params?.taskId;
+  if (typeof taskId !== 'string' || taskId === '') return refuse(c, 'GW_INVALID_PARAMS', '"taskId" must be a non-empty string');
+  note(c, 'task', taskId);
+  const owned = c.session.tasks?.includes(taskId) ? parseTaskId(taskId) : undefined;
+  if (!owned) return refuse(c, 'GW_INVALID_PARAMS', `unknown task "${taskId}"`);
+  const item: PolicyItem = { request: { method: c.message.method, kind: 'task', name: taskId, service: owned.backend, arguments: {} } };
+  return routed(c, owned.backend, item, { backend: owned.backend, kind: 'task', name: taskId, params: { ...c.message.params, taskId: owned.taskId }, arguments: {} });
 }
 
 /** A completion's template as listed, else wherever its URI routes. */

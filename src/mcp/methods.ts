@@ -6,9 +6,10 @@
 
 /**
  * What a policy is asked about: the default is `tool`, so documents without a kind stay tool calls.
- * `relay`: a backend's request to the client (sampling, elicitation, roots).
+ * `relay`: a backend's request to the client (sampling, elicitation, roots); `task`: a task of a
+ * task-augmented call (never asked: a task is bound to the session whose call created it).
  */
-export type PolicyKind = 'tool' | 'resource' | 'prompt' | 'completion' | 'relay';
+export type PolicyKind = 'tool' | 'resource' | 'prompt' | 'completion' | 'relay' | 'task';
 
 /** The aggregated listings, by the key of their result array. */
 export type ListKind = 'tools' | 'resources' | 'resourceTemplates' | 'prompts';
@@ -20,6 +21,9 @@ export const LIST_CHANGED: { readonly [K in ListKind]: string } = {
   resourceTemplates: 'notifications/resources/list_changed',
   prompts: 'notifications/prompts/list_changed',
 };
+
+/** What a backend sends when one of its tasks changed status (its task id mapped to the client's). */
+export const TASK_STATUS = 'notifications/tasks/status';
 
 /** What a client sends when its roots changed: passed on to every backend session it holds. */
 export const ROOTS_LIST_CHANGED = 'notifications/roots/list_changed';
@@ -35,7 +39,8 @@ export type GatewayAnswer = 'initialize' | 'ping' | 'set-log-level';
  * - gateway: the gateway answers it;
  * - aggregate: one listing over every backend, from the catalog snapshot;
  * - tool-name / resource-uri / prompt-name / completion-ref: to the one backend that owns the
- *   named tool, the URI, the prompt, or the completion's reference.
+ *   named tool, the URI, the prompt, or the completion's reference;
+ * - task-id: to the backend that runs the task (2025-11-25 tasks, ids namespaced per backend).
  */
 export type Route =
   | { readonly by: 'gateway'; readonly answer: GatewayAnswer }
@@ -43,10 +48,11 @@ export type Route =
   | { readonly by: 'tool-name' }
   | { readonly by: 'resource-uri' }
   | { readonly by: 'prompt-name' }
-  | { readonly by: 'completion-ref' };
+  | { readonly by: 'completion-ref' }
+  | { readonly by: 'task-id' };
 
 /** The server capability (initialize result) that announces a method. */
-export type Capability = 'tools' | 'resources' | 'prompts' | 'completions' | 'logging';
+export type Capability = 'tools' | 'resources' | 'prompts' | 'completions' | 'logging' | 'tasks';
 
 export interface MethodSpec {
   readonly method: string;
@@ -88,6 +94,10 @@ const METHODS: readonly MethodSpec[] = [
   { method: 'prompts/list', session: true, route: { by: 'aggregate', list: 'prompts' }, policy: 'prompt', audit: 'denials', envoyDirect: false, capability: 'prompts' },
   { method: 'prompts/get', session: true, route: { by: 'prompt-name' }, policy: 'prompt', audit: 'call', envoyDirect: false, capability: 'prompts' },
   { method: 'completion/complete', session: true, route: { by: 'completion-ref' }, policy: 'completion', audit: 'call', envoyDirect: false, capability: 'completions' },
+  // Tasks (2025-11-25, experimental): only the session whose call created a task reaches it.
+  { method: 'tasks/get', session: true, route: { by: 'task-id' }, policy: null, audit: 'call', envoyDirect: false, capability: 'tasks' },
+  { method: 'tasks/result', session: true, route: { by: 'task-id' }, policy: null, audit: 'call', envoyDirect: false, capability: 'tasks' },
+  { method: 'tasks/cancel', session: true, route: { by: 'task-id' }, policy: null, audit: 'call', envoyDirect: false, capability: 'tasks' },
 ];
 
 const BY_NAME: ReadonlyMap<string, MethodSpec> = new Map(METHODS.map((m) => [m.method, m]));
@@ -105,16 +115,18 @@ export function allMethods(): readonly MethodSpec[] {
 /**
  * The `capabilities` of the gateway's initialize result: exactly what the table serves. Lists
  * announce `listChanged` (the catalog sends the notifications); `resources` announces `subscribe`
- * when `resources/subscribe` is served.
+ * when `resources/subscribe` is served; `tasks` announces task-augmented `tools/call`.
  */
-export function serverCapabilities(): Record<string, Record<string, boolean>> {
-  const out: Record<string, Record<string, boolean>> = {};
+export function serverCapabilities(): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
   for (const m of METHODS) {
     if (!m.capability) continue;
     const cap = (out[m.capability] ??= {});
     if (m.route.by === 'aggregate') cap.listChanged = true;
   }
   if (out.resources && BY_NAME.has('resources/subscribe')) out.resources.subscribe = true;
+  // Task-augmented tool calls; cancellable; no tasks/list (tasks live in their backends).
+  if (out.tasks) out.tasks = { ...(BY_NAME.has('tasks/cancel') ? { cancel: {} } : {}), requests: { tools: { call: {} } } };
   return out;
 }
 

@@ -2,7 +2,7 @@ import type { Client, IMap } from 'hazelcast-client';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
 import { HazelcastConnection } from './hazelcast-connection.js';
-import { withBackendSession, withRelay, type BackendSession, type PendingRelay, type SessionRecord, type SessionStore } from './store.js';
+import { withBackendSession, withRelay, withTask, type BackendSession, type PendingRelay, type SessionRecord, type SessionStore } from './store.js';
 
 export interface HazelcastStoreOptions {
   readonly clusterName: string;
@@ -151,6 +151,10 @@ export class HazelcastSessionStore implements SessionStore {
 
   setLogLevel(id: string, level: string): Promise<void> {
     return this.update(id, (r) => ({ ...r, logLevel: level }));
+  }
+
+  addTask(id: string, taskId: string): Promise<void> {
+    return this.update(id, (r) => withTask(r, taskId));
   }
 
   addRelay(id: string, relayId: string, relay: PendingRelay): Promise<void> {

@@ -1,4 +1,4 @@
-import { withBackendSession, withRelay, type BackendSession, type PendingRelay, type SessionRecord, type SessionStore } from './store.js';
+import { withBackendSession, withRelay, withTask, type BackendSession, type PendingRelay, type SessionRecord, type SessionStore } from './store.js';
 
 /** In-process sessions with sliding idle expiry; the default for a single gateway. */
 export class MemorySessionStore implements SessionStore {
@@ -45,6 +45,11 @@ export class MemorySessionStore implements SessionStore {
   async setLogLevel(id: string, level: string): Promise<void> {
     const r = this.sessions.get(id);
     if (r) this.sessions.set(id, { ...r, logLevel: level });
+  }
+
+  async addTask(id: string, taskId: string): Promise<void> {
+    const r = this.sessions.get(id);
+    if (r) this.sessions.set(id, withTask(r, taskId));
   }
 
   async addRelay(id: string, relayId: string, relay: PendingRelay): Promise<void> {

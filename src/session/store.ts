@@ -49,6 +49,8 @@ export interface SessionRecord {
   readonly backendSessions: Readonly<Record<string, BackendSession>>;
   /** Minimum level of log notifications the client asked for (`logging/setLevel`). */
   readonly logLevel?: string;
+  /** Tasks this session's calls created (2025-11-25), by the id the client sees: only this session reaches them. */
+  readonly tasks?: readonly string[];
   /** Backend requests relayed to the client and waiting for its answer, by the id the client saw. */
   readonly relays?: Readonly<Record<string, PendingRelay>>;
   readonly createdAt: number;
@@ -72,6 +74,8 @@ export interface SessionStore {
   /** Remember (or with `undefined`, forget) the backend session a client session holds. */
   setBackendSession(id: string, backend: string, session: BackendSession | undefined): Promise<void>;
   setLogLevel(id: string, level: string): Promise<void>;
+  /** Remember a task one of the session's calls created (the id the client sees). */
+  addTask(id: string, taskId: string): Promise<void>;
   /** Remember a backend request relayed to the client under `relayId`. */
   addRelay(id: string, relayId: string, relay: PendingRelay): Promise<void>;
   /**
@@ -95,6 +99,15 @@ export function withBackendSession(r: SessionRecord, backend: string, session: B
   if (session) backendSessions[backend] = session;
   else delete backendSessions[backend];
   return { ...r, backendSessions };
+}
+
+/** How many task ids a session remembers; the oldest are forgotten first. */
+const MAX_TASKS = 256;
+
+/** The record with one more task it may reach. */
+export function withTask(r: SessionRecord, taskId: string): SessionRecord {
+  const tasks = [...(r.tasks ?? []).filter((t) => t !== taskId), taskId];
+  return { ...r, tasks: tasks.slice(-MAX_TASKS) };
 }
 
 /** How long a pending relay outlives its expiry, so the instance whose timer gave up still finds it. */

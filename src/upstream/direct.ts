@@ -11,7 +11,7 @@ import type { Decision } from '../admission/decision.js';
 import type { CatalogSnapshot } from '../catalog/snapshot.js';
 import type { McpBackendConfig } from '../config/schema.js';
 import { isRetrySafe } from '../catalog/model.js';
-import { success, type JsonRpcId, type JsonRpcMessage, type JsonRpcResponse } from '../mcp/jsonrpc.js';
+import { isObject, success, type JsonRpcId, type JsonRpcMessage, type JsonRpcResponse } from '../mcp/jsonrpc.js';
 import { HEADER_PROTOCOL_VERSION, HEADER_SESSION_ID } from '../mcp/protocol.js';
 import { toolCallOf, type ToolCall, type ToolExecutor } from './call.js';
 import type { OutboundCredentials } from './credentials.js';
@@ -194,6 +194,8 @@ export class DirectCalls {
     // A backend may ask this client things during the call (sampling, elicitation, roots): only the
     // broker maps those requests' ids and takes the client's answers back (docs/envoy-topology.md).
     if (answersServerRequests(d.session.clientCapabilities)) return undefined;
+    // A task-augmented call creates a task whose id only the broker namespaces and binds to the session.
+    if (isObject(d.message.params?.task)) return undefined;
     const backend = snapshot.backends.get(d.tool.backend);
     return backend?.kind === 'mcp' && routable(backend) ? backend : undefined;
   }

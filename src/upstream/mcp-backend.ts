@@ -5,7 +5,8 @@ import type { McpBackendConfig } from '../config/schema.js';
 import { GatewayError, upstreamFailure } from '../errors.js';
 import { exposeResultUris } from '../catalog/uris.js';
 import { isNotification, isRequest, isResponse, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest } from '../mcp/jsonrpc.js';
-import { RELAYED_NOTIFICATIONS } from '../mcp/methods.js';
+import { RELAYED_NOTIFICATIONS, TASK_STATUS } from '../mcp/methods.js';
+import { createdTask, exposeTaskIds } from '../mcp/task-ids.js';
 import type { BackendSession, SessionRecord, SessionStore } from '../session/store.js';
 import type { RoutedCall, ToolCall, UpstreamCall } from './call.js';
 import { Deadline } from './deadline.js';
@@ -193,8 +194,13 @@ export class McpBackends {
         if (isResponse(m)) {
           if (m.id !== backendId) continue;
           answered = true;
-          if ('result' in m) onResult?.();
-          yield 'result' in m ? { ...m, id: clientId, result: exposeResultUris(prefix, m.result) } : { ...m, id: clientId };
+          if (!('result' in m)) return yield { ...m, id: clientId };
+          onResult?.();
+          const result = exposeTaskIds(origin.backend.name, exposeResultUris(prefix, m.result));
+          // A task-augmented call created a task: only this session may reach it (src/admission/routed.ts).
+          const task = createdTask(result);
+          if (task) await this.opts.sessions.addTask(origin.session.id, task);
+          yield { ...m, id: clientId, result };
           return;
         }
         if (isRequest(m)) {
@@ -235,6 +241,7 @@ export class McpBackends {
   private async notificationToClient(origin: RelayOrigin, m: JsonRpcNotification): Promise<JsonRpcNotification | undefined> {
     if (m.method === RELAYED_NOTIFICATIONS.message) return logVisible(origin.session.logLevel, m.params?.level) ? m : undefined;
     if (m.method === RELAYED_NOTIFICATIONS.cancelled && this.opts.relay) return (await this.opts.relay.backendCancelled(origin, m)) ?? m;
+    if (m.method === TASK_STATUS && m.params) return { ...m, params: exposeTaskIds(origin.backend.name, m.params) };
     return m;
   }
 
