@@ -4,6 +4,8 @@ import { Admission } from './admission/admit.js';
 import { effectiveAllowedHosts } from './admission/host.js';
 import { Broker } from './broker/broker.js';
 import { StreamHub } from './broker/streams.js';
+import type { EventLog } from './events/log.js';
+import { openEventLog } from './events/open.js';
 import { Catalog } from './catalog/catalog.js';
 import { openCatalogSource } from './catalog/open.js';
 import type { CatalogSource } from './catalog/source.js';
@@ -50,6 +52,7 @@ export interface GatewayDeps {
   readonly sessions?: SessionStore;
   readonly source?: CatalogSource;
   readonly dispatcher?: Dispatcher;
+  readonly events?: EventLog;
 }
 
 /** Wire the core from a validated configuration. Rejects with ConfigError for clashing tool names. */
@@ -77,9 +80,11 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     refreshIntervalMs: config.catalog.refreshIntervalMs,
     logger,
   });
-  const streams = new StreamHub();
+  const events = deps.events ?? (await openEventLog(config, logger));
+  const streams = new StreamHub(events);
   const telemetry = await Telemetry.open(config, { logger, sessions, catalog, pools }).catch(async (err: unknown) => {
     if (!deps.sessions) await sessions.close();
+    if (!deps.events) await events.close();
     if (!deps.dispatcher) await dispatcher.close();
     throw err;
   });
@@ -141,6 +146,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
       await stopSnippets?.();
       verifier?.stop();
       streams.closeAll();
+      await events.close();
       await catalog.stop();
       await sessions.close();
       if (!deps.dispatcher) await dispatcher.close();

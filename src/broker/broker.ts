@@ -11,6 +11,7 @@ import { sessionRef } from '../telemetry/audit.js';
 import type { McpBackends } from '../upstream/mcp-backend.js';
 import type { Reply } from './reply.js';
 import type { StreamHub } from './streams.js';
+import { streamReply } from './resume.js';
 import type { ToolVisibility } from '../policy/visibility.js';
 import type { Caller } from '../auth/caller.js';
 import { inflightKey } from '../upstream/inflight.js';
@@ -68,7 +69,7 @@ export class Broker {
       case 'call-tool':
         return this.callTool(decision);
       case 'open-stream':
-        return { kind: 'stream', session: decision.session };
+        return streamReply(decision.session, decision.lastEventId, this.opts.streams.log, this.opts.logger);
       case 'end-session': {
         const record = await this.opts.sessions.delete(decision.session.id);
         if (record) await this.release(record);
@@ -121,7 +122,7 @@ export class Broker {
     const finish = (): void => {
       if (this.inflight.get(key) === abort) this.inflight.delete(key);
     };
-    return { kind: 'messages', messages, abort, finish };
+    return { kind: 'messages', session, messages, abort, finish };
   }
 
   /** Whether `info` notifications (streamed REST chunks) are wanted by the session. */

@@ -5,6 +5,14 @@ export function sseEvent(data: string, id?: string): string {
   return id === undefined ? `event: message\ndata: ${data}\n\n` : `id: ${id}\nevent: message\ndata: ${data}\n\n`;
 }
 
+/**
+ * A priming event (2025-11-25 transport): an event id and empty data, so the client can resume
+ * before the first message, and `retry`, how long it waits before reconnecting.
+ */
+export function ssePriming(id: string, retryMs: number): string {
+  return `id: ${id}\nretry: ${retryMs}\ndata: \n\n`;
+}
+
 /** An SSE comment line; keeps idle connections alive through proxies. */
 export const SSE_KEEPALIVE = ': keep-alive\n\n';
 
