@@ -33,7 +33,7 @@ export class HazelcastEventStore implements EventStore {
   private readonly pending = new Map<string, Pending>();
 
   private constructor(private readonly opts: HazelcastEventStoreOptions) {
-    this.connection = new HazelcastConnection(opts, { connected: (c) => void this.onConnected(c), disconnected: () => (this.map = undefined) });
+    this.connection = new HazelcastConnection({ ...opts, label: 'event store' }, { connected: (c) => void this.onConnected(c), disconnected: () => (this.map = undefined) });
   }
 
   /** Connect, waiting up to `startupWaitMs` for the cluster, then on in the background. */

@@ -1,6 +1,6 @@
 import { sessionRef } from '../telemetry/audit.js';
 import { eventId, newStreamId, parseEventId, type EventCursor } from './event-id.js';
-import type { EventBounds, EventStore, StoredEvent, StreamOwner } from './store.js';
+import type { EventBounds, EventStore, StoredEvent, StreamOwner, StreamWindow } from './store.js';
 import { StreamWriter } from './writer.js';
 
 /** A stream a client may resume: one of its own session's, with nothing it missed dropped. */
@@ -62,13 +62,24 @@ export class EventLog {
   async find(sessionId: string, lastEventId: string | undefined): Promise<ResumePoint | undefined> {
     const cursor = parseEventId(lastEventId);
     if (!cursor) return undefined;
-    const w = this.writers.get(cursor.stream)?.window ?? (await this.store.load(cursor.stream));
+    const w = this.writers.get(cursor.stream)?.window ?? (await this.loadSoon(cursor.stream));
     if (!w || w.session !== sessionRef(sessionId)) return undefined;
     const first = w.events[0];
     if (first && first.seq > cursor.seq + 1) return undefined;
     const newest = w.events[w.events.length - 1];
     if (w.ended && (!newest || newest.seq <= cursor.seq)) return undefined;
     return { cursor, kind: w.kind };
+  }
+
+  /**
+   * A stream another instance writes may not have reached a shared store yet when its client,
+   * cut off at once, resumes here: an unknown stream is read once more after a poll interval.
+   */
+  private async loadSoon(stream: string): Promise<StreamWindow | undefined> {
+    const w = await this.store.load(stream);
+    if (w) return w;
+    await sleep(this.opts.pollMs ?? 200, new AbortController().signal);
+    return this.store.load(stream);
   }
 
   /**
