@@ -150,8 +150,11 @@ const auditSchema = z
 /** How much of each SSE stream is kept for clients that reconnect, and where. */
 const eventsSchema = z
   .object({
-    /** `memory`: this process only; `hazelcast`: any instance of the cluster replays. Default: as `sessions.store`. */
-    store: z.enum(['memory', 'hazelcast']).optional(),
+    /**
+     * `memory`: this process only; `hazelcast`: any instance of the cluster replays; `off`: no
+     * event ids, nothing kept, a disconnect cancels the call. Default: as `sessions.store`.
+     */
+    store: z.enum(['off', 'memory', 'hazelcast']).optional(),
     maxEventsPerStream: z.number().int().min(1).default(1_000),
     maxBytesPerStream: z.number().int().min(1).default(1_048_576),
     maxAgeSeconds: z.number().int().positive().default(300),

@@ -14,6 +14,8 @@ export interface EventLogOptions extends EventBounds {
   readonly retryMs: number;
   /** How often a stream written by another instance is read again while a client follows it here. */
   readonly pollMs?: number;
+  /** False with `events.store: off`: clients get no ids (and no priming), so nothing is resumed. */
+  readonly resumable?: boolean;
 }
 
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
@@ -42,6 +44,11 @@ export class EventLog {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** Whether clients get event ids (and priming events): false with `events.store: off`. */
+  get resumable(): boolean {
+    return this.opts.resumable !== false;
+  }
+
   /** A new stream of a session. */
   open(sessionId: string, kind: StreamOwner['kind']): StreamWriter {
     const writer = new StreamWriter(newStreamId(), { session: sessionRef(sessionId), kind }, this.store, this.opts, (w) => this.writers.delete(w.id), this.now);
@@ -60,7 +67,7 @@ export class EventLog {
    * bounds, or when the stream ended and the client has all of it: nothing can be replayed exactly.
    */
   async find(sessionId: string, lastEventId: string | undefined): Promise<ResumePoint | undefined> {
-    const cursor = parseEventId(lastEventId);
+    const cursor = this.resumable ? parseEventId(lastEventId) : undefined;
     if (!cursor) return undefined;
     const w = this.writers.get(cursor.stream)?.window ?? (await this.loadSoon(cursor.stream));
     if (!w || w.session !== sessionRef(sessionId)) return undefined;

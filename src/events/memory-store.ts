@@ -50,3 +50,16 @@ export class MemoryEventStore implements EventStore {
     for (const [stream, entry] of this.windows) if (entry.at < cutoff) this.windows.delete(stream);
   }
 }
+
+/**
+ * `events.store: off`: nothing is kept. Streams are still numbered in process, so GET streams
+ * deliver live messages the same way, but the adapters send no ids and nothing can be resumed.
+ */
+export class NoEventStore implements EventStore {
+  save(): void {}
+  touch(): void {}
+  async load(): Promise<undefined> {
+    return undefined;
+  }
+  async close(): Promise<void> {}
+}

@@ -71,15 +71,17 @@ export async function writeReply(res: ServerResponse, reply: Reply, ctx: WriteCo
 /**
  * Relay a call: JSON when the response is the first thing that comes (or the client does not
  * take SSE), SSE as soon as a notification comes first. Every SSE event is recorded with an id,
- * after a priming event for 2025-11-25 clients. A client that goes away before it holds an event
- * id cannot resume, so that ends the call; after, a disconnect is not a cancellation (the
- * transport spec): the call runs on, within its timeout, and the rest of its stream is kept for
- * `GET` + `Last-Event-ID`. `notifications/cancelled` stops it either way.
+ * after a priming event for 2025-11-25 clients (neither with `events.store: off`). A client that
+ * goes away before it holds an event id cannot resume, so that ends the call; after, a
+ * disconnect is not a cancellation (the transport spec): the call runs on, within its timeout,
+ * and the rest of its stream is kept for `GET` + `Last-Event-ID`. `notifications/cancelled`
+ * stops it either way.
  */
 async function relay(res: ServerResponse, reply: Extract<Reply, { kind: 'messages' }>, ctx: WriteContext): Promise<void> {
   const { messages, abort, session } = reply;
   const { log } = ctx.streams;
   let writer: StreamWriter | undefined;
+  let streaming = false;
   let gone = false;
   const onClose = (): void => {
     if (res.writableFinished) return;
@@ -92,18 +94,21 @@ async function relay(res: ServerResponse, reply: Extract<Reply, { kind: 'message
   try {
     for await (const m of messages) {
       const data = toJson(m);
-      if (!writer) {
+      if (!streaming) {
         if (isResponse(m) && json) return writeJson(res, 200, data);
         if (!sse) continue; // a JSON-only client gets just the final response
         res.writeHead(200, SSE_HEADERS);
-        writer = log.open(session.id, 'call');
-        if (primesStreams(session.protocolVersion)) await write(res, ssePriming(writer.append(''), log.opts.retryMs));
+        streaming = true;
+        if (log.resumable) {
+          writer = log.open(session.id, 'call');
+          if (primesStreams(session.protocolVersion)) await write(res, ssePriming(writer.append(''), log.opts.retryMs));
+        }
       }
-      const id = writer.append(data);
+      const id = writer?.append(data);
       if (!gone) await write(res, sseEvent(data, id));
       if (isResponse(m)) break;
     }
-    if (!writer && !res.headersSent) {
+    if (!streaming && !res.headersSent) {
       // Cancelled calls end without a JSON-RPC response, as MCP cancellation asks.
       if (abort.signal.aborted) res.writeHead(204).end();
       else writeJson(res, 500, JSON.stringify(wireError('GW_INTERNAL', ctx.requestId, 'the call ended without a response')));
@@ -114,10 +119,7 @@ async function relay(res: ServerResponse, reply: Extract<Reply, { kind: 'message
     ctx.onError(err);
     const body = JSON.stringify(wireError('GW_INTERNAL', ctx.requestId));
     if (!res.headersSent) writeJson(res, 500, body);
-    else if (writer && !writer.window.ended) {
-      const id = writer.append(body);
-      if (!res.writableEnded) res.end(sseEvent(body, id));
-    }
+    else if (!res.writableEnded) res.end(sseEvent(body, writer && !writer.window.ended ? writer.append(body) : undefined));
   } finally {
     writer?.end();
     res.off('close', onClose);
@@ -145,7 +147,7 @@ async function openStream(res: ServerResponse, reply: Extract<Reply, { kind: 'st
     following?.writer.touch();
   }, ctx.keepAliveMs);
   const pipe = async (events: AsyncIterable<{ id: string; data: string }>): Promise<void> => {
-    for await (const e of events) await write(res, sseEvent(e.data, e.id));
+    for await (const e of events) await write(res, sseEvent(e.data, log.resumable ? e.id : undefined));
   };
   try {
     if (resume?.kind === 'call') return await pipe(log.follow(resume, closed.signal));
@@ -155,7 +157,7 @@ async function openStream(res: ServerResponse, reply: Extract<Reply, { kind: 'st
     const replayOnce = local ? undefined : resume;
     const { writer } = following;
     // A new stream primes the client's cursor (after the replay, so the cursor moves on to it).
-    const priming = (!resume || replayOnce) && primesStreams(session.protocolVersion) ? writer.append('') : undefined;
+    const priming = (!resume || replayOnce) && log.resumable && primesStreams(session.protocolVersion) ? writer.append('') : undefined;
     const from = resume && !replayOnce ? resume.cursor.seq : writer.last;
     if (replayOnce) await pipe(log.follow(replayOnce, closed.signal, true));
     if (priming) await write(res, ssePriming(priming, log.opts.retryMs));

@@ -91,6 +91,26 @@ describe('a call stream cut mid-way (raw HTTP)', () => {
   });
 });
 
+describe('events.store: off', () => {
+  it('sends no ids and no priming event, and a disconnect cancels the call as before', async () => {
+    const off = await startGateway({ events: { store: 'off' }, backends: [{ name: 'notes', kind: 'mcp', urls: [notes.url] }] });
+    cleanup(() => off.stop());
+    const { sessionId } = await rawInitialize(off.url);
+    const whole = await ssePost(off.url, sessionId, countSlowly(1, 2, 10));
+    const events = await whole.until(() => false);
+    expect(events.every((e) => e.id === undefined && e.data !== '')).toBe(true);
+    expect(messagesOf(events)).toMatchObject(expectedCount(2, 1));
+    const before = notes.cancelled.count;
+    const cut = await ssePost(off.url, sessionId, countSlowly(2, 20, 50));
+    await cut.next();
+    cut.close();
+    await waitFor(() => notes.cancelled.count > before, 'the backend to see the cancellation', 5_000);
+    const get = await sseGet(off.url, sessionId);
+    expect(await get.during(200)).toEqual([]); // no priming event on GET streams either
+    get.close();
+  });
+});
+
 describe('the session GET stream', () => {
   it('replays the notifications sent while the client was disconnected, on the same stream', async () => {
     const dynamic = await startDynamicMcpServer(['alpha']);
