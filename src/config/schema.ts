@@ -158,6 +158,8 @@ const eventsSchema = z
     maxEventsPerStream: z.number().int().min(1).default(1_000),
     maxBytesPerStream: z.number().int().min(1).default(1_048_576),
     maxAgeSeconds: z.number().int().positive().default(300),
+    /** Memory store: most bytes of all streams together; the least recently written are forgotten first. */
+    maxTotalBytes: z.number().int().min(1).default(67_108_864),
     /** `retry` of priming events: how long a 2025-11-25 client waits before it reconnects. */
     retryMs: z.number().int().min(0).default(1_000),
     /** The IMap of stream windows (the cluster is `sessions.hazelcast`'s). */

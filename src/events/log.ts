@@ -117,8 +117,8 @@ export class EventLog {
     }
   }
 
+  /** Close the store. Calls still running go on numbering their streams (GET streams end with the hub). */
   async close(): Promise<void> {
-    for (const w of [...this.writers.values()]) w.end();
     await this.store.close();
   }
 }

@@ -2,22 +2,36 @@ import type { EventStore, StreamWindow } from './store.js';
 
 /**
  * Stream windows in this process: the default, and enough for one gateway. A window is the
- * writer's own object (no copy); a stream not saved or touched for `maxAgeMs` is forgotten.
+ * writer's own object (no copy); a stream not saved or touched for `maxAgeMs` is forgotten, and
+ * beyond `maxTotalBytes` for all streams together the least recently written go first.
  */
 export class MemoryEventStore implements EventStore {
-  private readonly windows = new Map<string, { window: StreamWindow; at: number }>();
+  /** In order of last save: the first entries are the least recently written. */
+  private readonly windows = new Map<string, { window: StreamWindow; at: number; bytes: number }>();
+  private total = 0;
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
     private readonly maxAgeMs: number,
     private readonly now: () => number = Date.now,
+    private readonly maxTotalBytes = Number.POSITIVE_INFINITY,
   ) {
     this.sweeper = setInterval(() => this.sweep(), Math.min(Math.max(maxAgeMs / 4, 250), 60_000));
     this.sweeper.unref();
   }
 
   save(stream: string, window: StreamWindow): void {
-    this.windows.set(stream, { window, at: this.now() });
+    const old = this.windows.get(stream);
+    if (old) {
+      this.total -= old.bytes;
+      this.windows.delete(stream);
+    }
+    this.windows.set(stream, { window, at: this.now(), bytes: window.bytes });
+    this.total += window.bytes;
+    for (const [oldest] of this.windows) {
+      if (this.total <= this.maxTotalBytes || oldest === stream) break;
+      this.forget(oldest);
+    }
   }
 
   touch(stream: string): void {
@@ -29,25 +43,33 @@ export class MemoryEventStore implements EventStore {
     const entry = this.windows.get(stream);
     if (!entry) return undefined;
     if (this.now() - entry.at > this.maxAgeMs) {
-      this.windows.delete(stream);
+      this.forget(stream);
       return undefined;
     }
     return entry.window;
   }
 
-  /** Streams held (for tests and health figures). */
-  get size(): number {
-    return this.windows.size;
+  /** Streams held, and the bytes of their events (for tests and health figures). */
+  get size(): { streams: number; bytes: number } {
+    return { streams: this.windows.size, bytes: this.total };
   }
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     this.windows.clear();
+    this.total = 0;
+  }
+
+  private forget(stream: string): void {
+    const entry = this.windows.get(stream);
+    if (!entry) return;
+    this.total -= entry.bytes;
+    this.windows.delete(stream);
   }
 
   private sweep(): void {
     const cutoff = this.now() - this.maxAgeMs;
-    for (const [stream, entry] of this.windows) if (entry.at < cutoff) this.windows.delete(stream);
+    for (const [stream, entry] of this.windows) if (entry.at < cutoff) this.forget(stream);
   }
 }
 

@@ -14,7 +14,7 @@ export async function openEventLog(config: Readonly<GatewayConfig>, logger: Logg
     kind === 'off'
       ? new NoEventStore()
       : kind === 'memory'
-        ? new MemoryEventStore(maxAgeMs)
+        ? new MemoryEventStore(maxAgeMs, Date.now, e.maxTotalBytes)
         : await HazelcastEventStore.open({ clusterName, members, invocationTimeoutMs, mapName: e.hazelcastMapName, maxAgeMs, logger: logger.child({ component: 'event-store' }) });
   return new EventLog(store, { maxEventsPerStream: e.maxEventsPerStream, maxBytesPerStream: e.maxBytesPerStream, maxAgeMs, retryMs: e.retryMs, resumable: kind !== 'off' });
 }

@@ -67,6 +67,20 @@ describe('stream bounds', () => {
     expect(await log.store.load(w.id)).toBeUndefined();
   });
 
+  it('forgets the least recently written streams beyond the memory store’s total bound', async () => {
+    const store = new MemoryEventStore(60_000, Date.now, 10);
+    const log = new EventLog(store, bounds);
+    const [a, b, c] = [log.open('s', 'call'), log.open('s', 'call'), log.open('s', 'call')];
+    a.append('aaaa');
+    b.append('bbbb');
+    a.append('a'); // a is now the most recently written
+    c.append('cccc');
+    expect(await store.load(b.id)).toBeUndefined();
+    expect(await store.load(a.id)).toBeDefined();
+    expect(await store.load(c.id)).toBeDefined();
+    expect(store.size).toEqual({ streams: 2, bytes: 9 });
+  });
+
   it('keeps an idle stream that is touched', async () => {
     const clock = { now: 0 };
     const store = new MemoryEventStore(1000, () => clock.now);
