@@ -13,6 +13,9 @@ export interface HazelcastEventStoreOptions {
   readonly logger: Logger;
 }
 
+/** How long a stream's first change waits for more before it is written. */
+const WRITE_DELAY_MS = 5;
+
 /** What a pending write of one stream holds: the newest window, written after the one in flight. */
 interface Pending {
   window: StreamWindow | undefined;
@@ -22,8 +25,8 @@ interface Pending {
 /**
  * Stream windows in a Hazelcast IMap (one JSON entry per stream, TTL = the age bound), so a client
  * resumes on any gateway instance of the cluster. A stream has one writer, so a window needs no
- * compare-and-set: writes of a stream go out in order, one at a time, and a burst of appends
- * collapses into one write of the newest window. Writes never hold up the client's stream;
+ * compare-and-set: writes of a stream go out in order, one at a time, each 5 ms after the
+ * change that starts it, and a burst of appends collapses into one write of the newest window. Writes never hold up the client's stream;
  * while the cluster cannot be reached they are dropped (logged at debug) and resuming on another
  * instance finds less.
  */
@@ -59,7 +62,8 @@ export class HazelcastEventStore implements EventStore {
     }
     const entry: Pending = { window, running: Promise.resolve() };
     this.pending.set(stream, entry);
-    entry.running = this.drain(stream, entry);
+    // Events of one burst (a backend's chunks, the result and the end) share one write.
+    entry.running = new Promise((r) => setTimeout(r, WRITE_DELAY_MS)).then(() => this.drain(stream, entry));
   }
 
   /** Write the newest window until no newer one is waiting. */

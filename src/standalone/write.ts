@@ -82,6 +82,7 @@ async function relay(res: ServerResponse, reply: Extract<Reply, { kind: 'message
   const { log } = ctx.streams;
   let writer: StreamWriter | undefined;
   let streaming = false;
+  let priming = '';
   let gone = false;
   const onClose = (): void => {
     if (res.writableFinished) return;
@@ -101,11 +102,13 @@ async function relay(res: ServerResponse, reply: Extract<Reply, { kind: 'message
         streaming = true;
         if (log.resumable) {
           writer = log.open(session.id, 'call');
-          if (primesStreams(session.protocolVersion)) await write(res, ssePriming(writer.append(''), log.opts.retryMs));
+          // Sent with the first message: one write instead of two.
+          if (primesStreams(session.protocolVersion)) priming = ssePriming(writer.append(''), log.opts.retryMs);
         }
       }
       const id = writer?.append(data);
-      if (!gone) await write(res, sseEvent(data, id));
+      if (!gone) await write(res, priming + sseEvent(data, id));
+      priming = '';
       if (isResponse(m)) break;
     }
     if (!streaming && !res.headersSent) {
