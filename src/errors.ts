@@ -25,6 +25,7 @@ export const ERRORS = {
   GW_PAYLOAD_TOO_LARGE: { status: 413, rpcCode: -32000, surface: 'http', message: 'Payload Too Large' },
   /** Produced by Envoy's rate limiters (envoy/envoy.yaml `local_reply_config`), not by gateway code. */
   GW_RATE_LIMITED: { status: 429, rpcCode: -32029, surface: 'http', message: 'Rate limit exceeded; retry later' },
+  GW_NESTING_TOO_DEEP: { status: 400, rpcCode: -32600, surface: 'http', message: 'Bad Request: JSON nested too deeply' },
   GW_METHOD_NOT_ALLOWED: { status: 405, rpcCode: -32000, surface: 'http', message: 'Method Not Allowed' },
   GW_UNSUPPORTED_PROTOCOL_VERSION: { status: 400, rpcCode: -32000, surface: 'http', message: 'Bad Request: unsupported MCP-Protocol-Version' },
   GW_UNAUTHORIZED: { status: 401, rpcCode: -32000, surface: 'http', message: 'Unauthorized' },
@@ -40,11 +41,15 @@ export const ERRORS = {
   GW_METHOD_NOT_FOUND: { status: 200, rpcCode: -32601, surface: 'jsonrpc', message: 'Method not found' },
   GW_INVALID_PARAMS: { status: 200, rpcCode: -32602, surface: 'jsonrpc', message: 'Invalid params' },
   GW_UNKNOWN_TOOL: { status: 200, rpcCode: -32602, surface: 'jsonrpc', message: 'Unknown tool' },
+  GW_UNKNOWN_PROMPT: { status: 200, rpcCode: -32602, surface: 'jsonrpc', message: 'Unknown prompt' },
+  /** The MCP-recommended code for a URI no backend serves. */
+  GW_RESOURCE_NOT_FOUND: { status: 200, rpcCode: -32002, surface: 'jsonrpc', message: 'Resource not found' },
   GW_INTERNAL: { status: 500, rpcCode: -32603, surface: 'http', message: 'Internal error' },
   GW_ARGUMENTS_INVALID: { status: 200, rpcCode: 0, surface: 'tool', message: 'Arguments do not match the tool input schema' },
   GW_UPSTREAM_UNAVAILABLE: { status: 200, rpcCode: 0, surface: 'tool', message: 'No backend instance could be reached' },
   GW_UPSTREAM_TIMEOUT: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend did not answer in time' },
   GW_UPSTREAM_HTTP_ERROR: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend answered with an HTTP error' },
+  GW_UPSTREAM_TOO_LARGE: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend answered with more than the gateway accepts for one call' },
   GW_UPSTREAM_PROTOCOL: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend answered with something the gateway could not understand' },
   GW_UPSTREAM_SESSION_LOST: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend lost the session this call was sent in' },
 } as const satisfies Record<string, ErrorSpec>;
@@ -74,6 +79,14 @@ export class GatewayError extends Error {
   get status(): number {
     return ERRORS[this.code].status;
   }
+}
+
+/**
+ * The JSON-RPC error a request other than `tools/call` gets when its backend failed (a
+ * `GW_UPSTREAM_…` code, which `tools/call` gets as a tool error): -32603 with the gateway code.
+ */
+export function upstreamFailure(code: ErrorCode, id: JsonRpcId, detail?: string): JsonRpcFailure {
+  return failure(id, -32603, errorText(code, detail), { code });
 }
 
 /** The JSON-RPC error body for a registry code, keeping the request id when known. */

@@ -15,9 +15,11 @@ import { openSessionStore } from './session/open.js';
 import type { SessionStore } from './session/store.js';
 import { DirectCalls } from './upstream/direct.js';
 import { McpBackends } from './upstream/mcp-backend.js';
+import { BackendStreams } from './upstream/backend-streams.js';
 import { Pools } from './upstream/pool.js';
 import { OutboundCredentials } from './upstream/credentials.js';
 import { restExecutor } from './upstream/rest.js';
+import { restPublishedExecutor } from './upstream/rest-published.js';
 import { createAgent } from './upstream/transport.js';
 import { VERSION } from './version.js';
 import { AnonymousAuthenticator, BearerAuthenticator, type Authenticator } from './auth/authenticator.js';
@@ -25,8 +27,10 @@ import { OidcVerifier } from './auth/oidc.js';
 import { createPolicy } from './policy/create.js';
 import { watchPolicySnippets } from './policy/consul-snippets.js';
 import { OpaPolicy } from './policy/opa.js';
-import { ToolVisibility } from './policy/visibility.js';
+import { ListVisibility } from './policy/visibility.js';
 import { Telemetry } from './telemetry/telemetry.js';
+import { healthReport, type HealthReport } from './health.js';
+import { coreChecks } from './health-checks.js';
 
 /** The assembled core: what an adapter (standalone HTTP, Envoy ext_proc) drives. */
 export interface GatewayCore {
@@ -42,6 +46,8 @@ export interface GatewayCore {
   readonly telemetry: Telemetry;
   /** Plans native MCP calls a transport sends to the backend itself (the Envoy topology). */
   readonly direct: DirectCalls;
+  /** Readiness of the core's dependencies, with reasons (admin `/readyz`, `/healthz`). */
+  health(): HealthReport;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -63,7 +69,11 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   const dispatcher = deps.dispatcher ?? createAgent({ connectTimeoutMs: config.upstream.connectTimeoutMs });
   const pools = new Pools(config.upstream.cooldownMs);
   const credentials = new OutboundCredentials(dispatcher, logger);
+  // Bound once the broker exists: it decides where a followed backend's notifications go.
+  let broker: Broker | undefined;
+  const followed = new BackendStreams(dispatcher, (sid, message) => broker?.backendNotification(sid, message), logger);
   const mcp = new McpBackends({
+    streams: followed,
     dispatcher,
     pools,
     sessions,
@@ -75,6 +85,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   const catalog = new Catalog({
     source: deps.source ?? openCatalogSource(config, logger),
     discover: (backend, signal) => mcp.discover(backend, signal),
+    watch: (backend, changed, signal) => mcp.watchLists(backend, changed, signal),
     separator: config.catalog.separator,
     pageSize: config.catalog.pageSize,
     refreshIntervalMs: config.catalog.refreshIntervalMs,
@@ -92,8 +103,9 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   const authenticator = config.auth && verifier ? new BearerAuthenticator(config.auth, verifier, config.server.path) : new AnonymousAuthenticator();
   const policy = createPolicy(config.policy, dispatcher, logger);
   let stopSnippets: (() => Promise<void>) | undefined;
+  const checks = coreChecks({ sessions, verifier, policy, catalog });
   // Rules only change with the configuration, so their listings live as long as the catalog version.
-  const visibility = new ToolVisibility(policy, config.policy.engine === 'opa' ? config.policy.listCacheMs : Number.MAX_SAFE_INTEGER);
+  const visibility = new ListVisibility(policy, config.policy.engine === 'opa' ? config.policy.listCacheMs : Number.MAX_SAFE_INTEGER);
   const rest = restExecutor({ dispatcher, pools, credentials, defaultTimeoutMs: config.upstream.timeoutMs, wantsLog: (call) => Broker.wantsInfo(call.session) });
   const direct = new DirectCalls({
     mcp,
@@ -103,22 +115,25 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     defaultTimeoutMs: config.upstream.timeoutMs,
     observeCall: (call, execute) => telemetry.observeCall(call, execute),
   });
-  const broker = new Broker({
+  broker = new Broker({
     sessions,
     catalog,
     rest,
+    restRouted: restPublishedExecutor({ dispatcher, pools, credentials, defaultTimeoutMs: config.upstream.timeoutMs }),
     mcp,
     streams,
     visibility,
     logger,
     serverInfo: { name: 'mcp-gateway', version: VERSION, title: 'MCP Gateway' },
     observeCall: (call, execute) => telemetry.observeCall(call, execute),
+    observeRequest: (call, execute) => telemetry.observeRequest(call, execute),
     routedCalls: direct,
   });
   const admission = new Admission({
     allowedHosts: effectiveAllowedHosts(config.server.allowedHosts, config.server.host),
     allowedOrigins: config.server.allowedOrigins,
     maxBodyBytes: config.server.maxBodyBytes,
+    maxJsonDepth: config.server.maxJsonDepth,
     sessions,
     catalog: () => catalog.current(),
     authenticator,
@@ -142,10 +157,13 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
         stopSnippets = watchPolicySnippets(config.catalog.consul, logger.child({ component: 'consul-policies' }), (s) => void policy.syncServiceSnippets(s));
       }
     },
+    health: () => healthReport(checks),
     async stop() {
       await stopSnippets?.();
       verifier?.stop();
+      policy.stop?.();
       streams.closeAll();
+      followed.closeAll();
       await events.close();
       await catalog.stop();
       await sessions.close();

@@ -12,7 +12,7 @@ export { MemoryEventStore } from './events/memory-store.js';
 export { HazelcastEventStore, type HazelcastEventStoreOptions } from './events/hazelcast-store.js';
 export { openEventLog } from './events/open.js';
 export type { EventBounds, EventStore, StoredEvent, StreamWindow } from './events/store.js';
-export { Catalog, type CatalogOptions, type ToolDiscovery } from './catalog/catalog.js';
+export { Catalog, type CatalogOptions, type Discovery, type CatalogListener } from './catalog/catalog.js';
 export type { BackendDescriptor, CatalogTool, ToolDefinition } from './catalog/model.js';
 export { CatalogSnapshot } from './catalog/snapshot.js';
 export { CombinedSource, type NamedSource } from './catalog/combined.js';
@@ -37,7 +37,7 @@ export { AllowAllPolicy, type PolicyDecision, type PolicyEngine } from './policy
 export type { PolicyInput } from './policy/input.js';
 export { OpaPolicy } from './policy/opa.js';
 export { RulesPolicy } from './policy/rules.js';
-export { sessionRef, type AuditEvent, type DenialEvent, type ToolCallEvent } from './telemetry/audit.js';
+export { sessionRef, type AuditEvent, type DenialEvent, type RequestEvent, type ToolCallEvent } from './telemetry/audit.js';
 export { GatewayMetrics, type CallOutcome, type MetricsSources } from './telemetry/metrics.js';
 export { Telemetry } from './telemetry/telemetry.js';
 export { DecisionHandoff } from './admission/handoff.js';

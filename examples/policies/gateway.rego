@@ -9,6 +9,9 @@ trusted_clients := {"ops-console", "alice"}
 
 read_only if input.tool.annotations.readOnlyHint == true
 
+# The reasons below are about tool calls; documents without a kind are tool calls too.
+tool_call if object.get(input.request, "kind", "tool") == "tool"
+
 default allow := false
 
 # Admins may call read-only tools from any client...
@@ -36,9 +39,11 @@ allow if {
 }
 
 reason := "analysts may only use read-only tools" if {
+	tool_call
 	"analyst" in input.principal.roles
 	not read_only
 } else := "this client is not trusted to run state-changing tools" if {
+	tool_call
 	"admin" in input.principal.roles
 	not read_only
 	not input.client.id in trusted_clients

@@ -1,6 +1,8 @@
 import type { CatalogSnapshot } from '../catalog/snapshot.js';
 import { wireError } from '../errors.js';
+import { nestsDeeperThan } from '../mcp/json-depth.js';
 import { isRequest, parseMessage, success, type JsonRpcId, type JsonRpcRequest } from '../mcp/jsonrpc.js';
+import { describeMethod, type GatewayAnswer, type ListKind, type MethodSpec } from '../mcp/methods.js';
 import { HEADER_PROTOCOL_VERSION, HEADER_SESSION_ID, isSupportedVersion, negotiateVersion } from '../mcp/protocol.js';
 import { samePrincipal, type SessionRecord, type SessionStore } from '../session/store.js';
 import { reject, type Decision, type GatewayRequest } from './decision.js';
@@ -8,6 +10,8 @@ import { accepts, isJsonContentType } from './media.js';
 import { hostMatcher, hostRejection, type HostCheck } from './host.js';
 import { originMatcher } from './origin.js';
 import { toolCallDecision } from './tool-call.js';
+import type { RequestContext } from './authorize.js';
+import { completionDecision, promptDecision, resourceDecision } from './routed.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Caller } from '../auth/caller.js';
 import type { PolicyEngine } from '../policy/engine.js';
@@ -18,12 +22,23 @@ export interface AdmissionOptions {
   readonly allowedHosts: readonly string[];
   readonly allowedOrigins: readonly string[];
   readonly maxBodyBytes: number;
+  /** Deepest nesting of objects and arrays a message may have. */
+  readonly maxJsonDepth: number;
   readonly sessions: SessionStore;
   readonly catalog: () => CatalogSnapshot;
   readonly authenticator: Authenticator;
   readonly policy: PolicyEngine;
   /** Told of every denial (audit trail, metrics). */
   readonly observer?: AdmissionObserver;
+}
+
+/** A request admission has read: who sent it, in which session (null before one exists). */
+interface Admitted {
+  readonly req: GatewayRequest;
+  readonly caller: Caller;
+  readonly message: JsonRpcRequest;
+  readonly trail: Trail;
+  readonly session: SessionRecord | null;
 }
 
 export const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const;
@@ -48,11 +63,11 @@ export class Admission {
     return decision;
   }
 
-  /** Report a denial: a refusal admission marked as one, an HTTP-level denial, or any refusal of a tools/call. */
+  /** Report a denial: a refusal admission marked as one, an HTTP-level denial, or any refusal of a method audited per call. */
   private observe(req: GatewayRequest, trail: Trail, d: Decision, observer: AdmissionObserver): void {
     if (trail.denied) {
       observer.denied({ code: trail.denied.code, status: d.kind === 'reject' ? d.status : 200, reason: trail.denied.reason, request: req, trail });
-    } else if (d.kind === 'reject' && (DENIAL_CODES.has(d.code) || trail.method === 'tools/call')) {
+    } else if (d.kind === 'reject' && (DENIAL_CODES.has(d.code) || (trail.method !== undefined && describeMethod(trail.method)?.audit === 'call'))) {
       observer.denied({ code: d.code, status: d.status, reason: 'error' in d.body ? d.body.error.message : null, request: req, trail });
     }
   }
@@ -83,54 +98,68 @@ export class Admission {
     }
     const size = req.bodyBytes ?? Buffer.byteLength(req.body ?? '');
     if (size > this.opts.maxBodyBytes) return reject('GW_PAYLOAD_TOO_LARGE', null, `the limit is ${this.opts.maxBodyBytes} bytes`);
+    if (nestsDeeperThan(req.body ?? '', this.opts.maxJsonDepth)) return reject('GW_NESTING_TOO_DEEP', null, `the limit is ${this.opts.maxJsonDepth} levels`);
     const parsed = parseMessage(req.body ?? '');
     if (!parsed.ok) {
       const { error } = parsed;
       return { kind: 'reject', code: error.error.code === -32700 ? 'GW_PARSE_ERROR' : 'GW_INVALID_REQUEST', status: 400, body: error };
     }
     const message = parsed.message;
-    if (isRequest(message) && message.method === 'initialize') return this.initialize(message, caller);
-    const id = isRequest(message) ? message.id : null;
-    if (isRequest(message)) {
-      trail.method = message.method;
-      trail.requestId = message.id;
-    }
-    return this.withSession(req, caller, id, trail, (session) => {
-      if (!isRequest(message)) return { kind: 'accepted', session, message };
-      return this.request(req, caller, session, message, trail);
-    });
+    if (!isRequest(message)) return this.withSession(req, caller, null, trail, (session) => ({ kind: 'accepted', session, message }));
+    trail.method = message.method;
+    trail.requestId = message.id;
+    const spec = describeMethod(message.method);
+    if (spec && !spec.session) return this.dispatch(spec, { req, caller, message, trail, session: null });
+    return this.withSession(req, caller, message.id, trail, (session) =>
+      spec ? this.dispatch(spec, { req, caller, message, trail, session }) : { kind: 'respond', session, body: wireError('GW_METHOD_NOT_FOUND', message.id, `"${message.method}"`) },
+    );
   }
 
-  private initialize(message: JsonRpcRequest, caller: Caller): Decision {
-    const requested = message.params?.protocolVersion;
-    if (typeof requested !== 'string') {
-      return reject('GW_INVALID_PARAMS', message.id, 'initialize needs params.protocolVersion');
+  /** One handler per way of routing (src/mcp/methods.ts); no handler switches over method names. */
+  private dispatch(spec: MethodSpec, r: Admitted): Decision | Promise<Decision> {
+    const route = spec.route;
+    switch (route.by) {
+      case 'gateway':
+        return this.answer(route.answer, r);
+      case 'aggregate':
+        return this.list(route.list, r);
+      case 'tool-name':
+        return toolCallDecision(this.context(spec, r));
+      case 'resource-uri':
+        return resourceDecision(this.context(spec, r));
+      case 'prompt-name':
+        return promptDecision(this.context(spec, r));
+      case 'completion-ref':
+        return completionDecision(this.context(spec, r));
     }
-    return { kind: 'initialize', message, protocolVersion: negotiateVersion(requested), caller };
   }
 
-  private request(req: GatewayRequest, caller: Caller, session: SessionRecord, message: JsonRpcRequest, trail: Trail): Decision | Promise<Decision> {
+  private context(spec: MethodSpec, r: Admitted): RequestContext {
+    return { ...r, session: r.session!, catalog: this.opts.catalog(), authenticator: this.opts.authenticator, policy: this.opts.policy, asksPolicy: spec.policy !== null };
+  }
+
+  private answer(answer: GatewayAnswer, r: Admitted): Decision {
+    const { message } = r;
     const params = message.params ?? {};
-    switch (message.method) {
-      case 'ping':
-        return { kind: 'respond', session, body: success(message.id, {}) };
-      case 'tools/list': {
-        const cursor = params.cursor;
-        if (cursor !== undefined && typeof cursor !== 'string') return this.invalidParams(session, message.id, '"cursor" must be a string');
-        return { kind: 'list-tools', session, message, cursor, caller, sourceIp: req.remoteAddress ?? null };
-      }
-      case 'tools/call':
-        return toolCallDecision({ req, caller, session, message, catalog: this.opts.catalog(), authenticator: this.opts.authenticator, policy: this.opts.policy, trail });
-      case 'logging/setLevel': {
-        const level = params.level;
-        if (typeof level !== 'string' || !(LOG_LEVELS as readonly string[]).includes(level)) {
-          return this.invalidParams(session, message.id, `"level" must be one of ${LOG_LEVELS.join(', ')}`);
-        }
-        return { kind: 'set-log-level', session, message, level };
-      }
-      default:
-        return { kind: 'respond', session, body: wireError('GW_METHOD_NOT_FOUND', message.id, `"${message.method}"`) };
+    if (answer === 'initialize') {
+      const requested = params.protocolVersion;
+      if (typeof requested !== 'string') return reject('GW_INVALID_PARAMS', message.id, 'initialize needs params.protocolVersion');
+      return { kind: 'initialize', message, protocolVersion: negotiateVersion(requested), caller: r.caller };
     }
+    const session = r.session!;
+    if (answer === 'ping') return { kind: 'respond', session, body: success(message.id, {}) };
+    const level = params.level;
+    if (typeof level !== 'string' || !(LOG_LEVELS as readonly string[]).includes(level)) {
+      return this.invalidParams(session, message.id, `"level" must be one of ${LOG_LEVELS.join(', ')}`);
+    }
+    return { kind: 'set-log-level', session, message, level };
+  }
+
+  private list(list: ListKind, r: Admitted): Decision {
+    const session = r.session!;
+    const cursor = r.message.params?.cursor;
+    if (cursor !== undefined && typeof cursor !== 'string') return this.invalidParams(session, r.message.id, '"cursor" must be a string');
+    return { kind: 'list', list, session, message: r.message, cursor, caller: r.caller, sourceIp: r.req.remoteAddress ?? null };
   }
 
   private invalidParams(session: SessionRecord, id: JsonRpcId, detail: string): Decision {

@@ -1,6 +1,7 @@
 import { ERRORS, wireError, type ErrorCode } from '../errors.js';
 import type { CatalogTool } from '../catalog/model.js';
 import type { JsonRpcId, JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from '../mcp/jsonrpc.js';
+import type { ListKind, PolicyKind } from '../mcp/methods.js';
 import type { ProtocolVersion } from '../mcp/protocol.js';
 import type { Caller } from '../auth/caller.js';
 import type { SessionRecord } from '../session/store.js';
@@ -29,8 +30,9 @@ export interface GatewayRequest {
  * - respond: a complete JSON-RPC answer decided without any backend;
  * - accepted: a notification or response from the client (HTTP 202);
  * - initialize: create a session;
- * - list-tools: answer `tools/list` from the catalog;
+ * - list: answer an aggregated listing (`tools/list`, `resources/list`, …) from the catalog;
  * - call-tool: route `tools/call` to the tool's backend;
+ * - forward: route a request by resource URI, prompt name or completion ref to its backend;
  * - open-stream / end-session: GET and DELETE on the endpoint.
  */
 export type Decision =
@@ -38,7 +40,7 @@ export type Decision =
   | { kind: 'respond'; session: SessionRecord; body: JsonRpcResponse }
   | { kind: 'accepted'; session: SessionRecord; message: JsonRpcMessage }
   | { kind: 'initialize'; message: JsonRpcRequest; protocolVersion: ProtocolVersion; caller: Caller }
-  | { kind: 'list-tools'; session: SessionRecord; message: JsonRpcRequest; cursor: string | undefined; caller: Caller; sourceIp: string | null }
+  | { kind: 'list'; list: ListKind; session: SessionRecord; message: JsonRpcRequest; cursor: string | undefined; caller: Caller; sourceIp: string | null }
   | { kind: 'set-log-level'; session: SessionRecord; message: JsonRpcRequest; level: string }
   | {
       kind: 'call-tool';
@@ -52,9 +54,32 @@ export type Decision =
       /** The request's trace context headers, continued to the backend. */
       trace?: TraceCarrier;
     }
+  | {
+      kind: 'forward';
+      session: SessionRecord;
+      message: JsonRpcRequest;
+      target: RoutedTarget;
+      caller: Caller;
+      /** The peer's address (audit trail). */
+      sourceIp: string | null;
+      /** The request's trace context headers, continued to the backend. */
+      trace?: TraceCarrier;
+    }
   /** `lastEventId`: the client resumes a stream (`Last-Event-ID`); the broker checks it is the session's. */
   | { kind: 'open-stream'; session: SessionRecord; lastEventId?: string }
   | { kind: 'end-session'; session: SessionRecord };
+
+/** Where a routed request goes, and how it reads there. */
+export interface RoutedTarget {
+  readonly backend: string;
+  readonly kind: PolicyKind;
+  /** The URI or name as the client named it. */
+  readonly name: string;
+  /** The params in the backend's terms: its own URI, prompt name or completion ref. */
+  readonly params: Record<string, unknown>;
+  /** What the audit trail records as arguments (a prompt's arguments, a completion's argument). */
+  readonly arguments: Record<string, unknown>;
+}
 
 /** A rejection with the registry's status and JSON-RPC error body, keeping the request id when known. */
 export function reject(code: ErrorCode, id: JsonRpcId | null = null, detail?: string, headers?: Record<string, string>): Decision {

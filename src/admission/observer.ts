@@ -1,6 +1,7 @@
 import type { Caller } from '../auth/caller.js';
 import type { ErrorCode } from '../errors.js';
 import type { JsonRpcId } from '../mcp/jsonrpc.js';
+import type { PolicyKind } from '../mcp/methods.js';
 import type { SessionRecord } from '../session/store.js';
 import type { GatewayRequest } from './decision.js';
 
@@ -18,6 +19,9 @@ export interface Trail {
   method?: string;
   requestId?: JsonRpcId;
   tool?: string;
+  /** What a routed request asks for, and its URI or name (tools: `tool`). */
+  kind?: PolicyKind;
+  target?: string;
   backend?: string;
   arguments?: Record<string, unknown>;
   /** Set where admission refuses with a JSON-RPC error or a tool error (HTTP rejects are known by their code). */

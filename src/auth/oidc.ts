@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
+import { OK, type CheckResult } from '../health.js';
 import type { Caller } from './caller.js';
+import { settleWithin } from '../wait.js';
 
 export interface OidcOptions {
   readonly issuer: string;
@@ -15,6 +17,13 @@ export interface OidcOptions {
   /** How often the JWKS is fetched again in the background, so keys the issuer withdrew stop verifying cached tokens. */
   readonly jwksRefreshMs?: number;
   readonly logger: Logger;
+  /** Accepted `typ` header values (case-insensitive, `application/` optional); a token without `typ` is accepted. */
+  readonly tokenTypes: readonly string[];
+}
+
+/** `typ` compared as media types are: case-insensitively, with `application/` implied. */
+function normalizeTyp(typ: string): string {
+  return typ.toLowerCase().replace(/^application\//, '');
 }
 
 /** A token that cannot be accepted; `description` is safe to show the client. */
@@ -49,18 +58,26 @@ export class OidcVerifier {
   private keySet = 0;
   private refresher: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly tokenTypes: ReadonlySet<string>;
 
-  constructor(private readonly opts: OidcOptions) {}
+  constructor(private readonly opts: OidcOptions) {
+    this.tokenTypes = new Set(opts.tokenTypes.map(normalizeTyp));
+  }
 
   /** Start discovery; retried with backoff until it succeeds. Resolves after the first attempt. */
   async start(): Promise<void> {
     this.discovery = this.discover();
-    await Promise.race([this.discovery, new Promise((r) => setTimeout(r, 5_000).unref())]);
+    await settleWithin(this.discovery, 5_000);
   }
 
   stop(): void {
     this.stopped = true;
     clearInterval(this.refresher);
+  }
+
+  /** Readiness: tokens can be verified once the issuer's keys were fetched. */
+  status(): CheckResult {
+    return this.jwks ? OK : { ok: false, reason: `the issuer ${this.opts.issuer} has not been reached yet` };
   }
 
   async verify(token: string): Promise<Caller> {
@@ -69,9 +86,9 @@ export class OidcVerifier {
     if (hit && hit.expMs > Date.now() && this.keyLive(hit)) return hit.caller;
     if (!this.jwks) throw new GatewayError('GW_AUTH_UNAVAILABLE', `the issuer ${this.opts.issuer} has not been reached yet`);
     let payload: JWTPayload;
-    let kid: string | undefined;
+    let header: JWTHeaderParameters;
     try {
-      ({ payload, protectedHeader: { kid } } = await jwtVerify(token, this.jwks, {
+      ({ payload, protectedHeader: header } = await jwtVerify(token, this.jwks, {
         issuer: this.opts.issuer,
         audience: this.opts.audience,
         algorithms: [...this.opts.algorithms],
@@ -81,12 +98,27 @@ export class OidcVerifier {
     } catch (err) {
       throw new InvalidTokenError(describe(err), { cause: err });
     }
+    this.checkBeyondJose(header, payload);
+    const kid = header.kid;
     const caller = this.toCaller(payload);
     // A verification may have fetched the key set again (an unknown kid): learn what it holds now.
     this.syncKeys();
     if (this.verified.size >= MAX_CACHED) this.evict();
     this.verified.set(key, { caller, expMs: (payload.exp! + this.opts.clockToleranceSeconds) * 1000, kid, keySet: this.keySet });
     return caller;
+  }
+
+  /**
+   * What jose leaves to the caller: a `typ` that says the JWT is something other than an access
+   * token (an ID token, a logout or DPoP proof), an `iat` in the future (a token minted with a
+   * skewed or forged clock), and an empty `sub` (no one to bind a session or a policy to).
+   */
+  private checkBeyondJose(header: JWTHeaderParameters, p: JWTPayload): void {
+    if (header.typ !== undefined && !this.tokenTypes.has(normalizeTyp(header.typ))) {
+      throw new InvalidTokenError(`the token type "${header.typ}" is not an access token type accepted here`);
+    }
+    if (typeof p.iat === 'number' && p.iat > Date.now() / 1000 + this.opts.clockToleranceSeconds) throw new InvalidTokenError('claim "iat" is in the future');
+    if (typeof p.sub !== 'string' || p.sub.trim() === '') throw new InvalidTokenError('claim "sub" must be a non-empty string');
   }
 
   private keyLive(v: Verified): boolean {

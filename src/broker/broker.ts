@@ -1,32 +1,38 @@
 import type { Logger } from 'pino';
 import type { Decision } from '../admission/decision.js';
 import type { Catalog } from '../catalog/catalog.js';
-import { InvalidCursorError } from '../catalog/snapshot.js';
+import { InvalidCursorError } from '../catalog/pager.js';
+import type { BackendDescriptor } from '../catalog/model.js';
+import { prefixOf } from '../catalog/naming.js';
 import { wireError } from '../errors.js';
-import { isNotification, isObject, success, type JsonRpcMessage, type JsonRpcRequest } from '../mcp/jsonrpc.js';
+import { isNotification, isObject, success, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest } from '../mcp/jsonrpc.js';
+import { LIST_CHANGED, RESOURCE_UPDATED, serverCapabilities } from '../mcp/methods.js';
 import { HEADER_SESSION_ID } from '../mcp/protocol.js';
 import { newSessionRecord, type Principal, type SessionRecord, type SessionStore } from '../session/store.js';
-import { toolCallOf, type ToolCall, type ToolExecutor } from '../upstream/call.js';
+import { routedCallOf, toolCallOf, type RoutedCall, type RoutedExecutor, type ToolCall, type ToolExecutor } from '../upstream/call.js';
 import { sessionRef } from '../telemetry/audit.js';
 import type { McpBackends } from '../upstream/mcp-backend.js';
 import type { Reply } from './reply.js';
 import type { StreamHub } from './streams.js';
 import { streamReply } from './resume.js';
-import type { ToolVisibility } from '../policy/visibility.js';
-import type { Caller } from '../auth/caller.js';
+import type { ListVisibility } from '../policy/visibility.js';
 import { inflightKey } from '../upstream/inflight.js';
 
 export interface BrokerOptions {
   readonly sessions: SessionStore;
   readonly catalog: Catalog;
   readonly rest: ToolExecutor;
+  /** Reads and prompts a REST backend declares in configuration (src/upstream/rest-published.ts). */
+  readonly restRouted: RoutedExecutor;
   readonly mcp: McpBackends;
   readonly streams: StreamHub;
-  readonly visibility: ToolVisibility;
+  readonly visibility: ListVisibility;
   readonly logger: Logger;
   readonly serverInfo: { name: string; version: string; title?: string };
   /** Runs each tool call under audit, metrics and tracing (src/telemetry); without it calls run bare. */
   readonly observeCall?: (call: ToolCall, execute: ToolExecutor) => AsyncGenerator<JsonRpcMessage>;
+  /** Runs each routed request (resources, prompts, completion) under audit and tracing. */
+  readonly observeRequest?: (call: RoutedCall, execute: RoutedExecutor) => AsyncGenerator<JsonRpcMessage>;
   /** Calls another transport carries (Envoy straight to a backend), for relaying cancellations. */
   readonly routedCalls?: { cancel(sessionId: string, requestId: string | number, reason: string): boolean };
 }
@@ -44,7 +50,9 @@ export class Broker {
 
   constructor(private readonly opts: BrokerOptions) {
     opts.sessions.onExpired((r) => void this.release(r));
-    opts.catalog.onChange(() => opts.streams.broadcast({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' }));
+    opts.catalog.onChange((_s, changed) => {
+      for (const method of new Set([...changed].map((list) => LIST_CHANGED[list]))) opts.streams.broadcast({ jsonrpc: '2.0', method });
+    });
   }
 
   async handle(decision: Decision): Promise<Reply> {
@@ -61,13 +69,15 @@ export class Broker {
       case 'accepted':
         this.notification(decision.session, decision.message);
         return { kind: 'empty', status: 202 };
-      case 'list-tools':
-        return this.listTools(decision.message, decision.cursor, decision.caller, decision.session, decision.sourceIp);
+      case 'list':
+        return this.list(decision);
       case 'set-log-level':
         await this.opts.sessions.setLogLevel(decision.session.id, decision.level);
         return json(success(decision.message.id, {}));
       case 'call-tool':
         return this.callTool(decision);
+      case 'forward':
+        return this.forward(decision);
       case 'open-stream':
         return streamReply(decision.session, decision.lastEventId, this.opts.streams.log, this.opts.logger);
       case 'end-session': {
@@ -88,16 +98,17 @@ export class Broker {
     this.opts.logger.debug({ session: sessionRef(record.id), client: record.clientInfo, protocolVersion }, 'session created');
     const result = {
       protocolVersion,
-      capabilities: { tools: { listChanged: true }, logging: {} },
+      capabilities: serverCapabilities(),
       serverInfo: this.opts.serverInfo,
     };
     return { kind: 'json', status: 200, body: JSON.stringify(success(message.id, result)), headers: { [HEADER_SESSION_ID]: record.id } };
   }
 
-  /** The caller's page: the whole catalog, or only the tools policy lets this caller call. */
-  private async listTools(message: JsonRpcRequest, cursor: string | undefined, caller: Caller, session: SessionRecord, sourceIp: string | null): Promise<Reply> {
+  /** The caller's page: the whole listing, or only the entries policy lets this caller use. */
+  private async list(d: Extract<Decision, { kind: 'list' }>): Promise<Reply> {
+    const { message, cursor, caller, session, sourceIp } = d;
     try {
-      const pager = await this.opts.visibility.pagerFor(caller, session, this.opts.catalog.current(), sourceIp);
+      const pager = await this.opts.visibility.pagerFor(d.list, caller, session, this.opts.catalog.current(), sourceIp);
       const page = pager.page(cursor);
       const head = Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(message.id)},"result":`);
       return { kind: 'json', status: 200, body: [head, page.resultJson, CLOSE_BRACE] };
@@ -108,21 +119,52 @@ export class Broker {
   }
 
   private callTool(d: Extract<Decision, { kind: 'call-tool' }>): Reply {
-    const { session, message: request, tool } = d;
-    const backend = this.opts.catalog.current().backends.get(tool.backend);
+    const backend = this.opts.catalog.current().backends.get(d.tool.backend);
+    if (!backend) return json(wireError('GW_UNKNOWN_TOOL', d.message.id, `"${d.tool.name}" (its backend is gone)`));
+    return this.run(d.session, d.message, (abort) => {
+      const call = { ...toolCallOf(d, backend, abort), uriPrefix: this.uriPrefix(backend) };
+      const execute: ToolExecutor = d.tool.route.kind === 'rest' ? this.opts.rest : (c) => this.opts.mcp.execute(c);
+      return this.opts.observeCall ? this.opts.observeCall(call, execute) : execute(call);
+    });
+  }
+
+  /** A request routed by URI, prompt name or completion ref: sent in the client's backend session (REST: translated). */
+  private forward(d: Extract<Decision, { kind: 'forward' }>): Reply {
+    const backend = this.opts.catalog.current().backends.get(d.target.backend);
+    if (!backend) return json(wireError('GW_RESOURCE_NOT_FOUND', d.message.id, `"${d.target.name}" (its backend is gone)`));
+    return this.run(d.session, d.message, (abort) => {
+      const call = { ...routedCallOf(d, backend, abort), uriPrefix: this.uriPrefix(backend) };
+      const execute: RoutedExecutor = backend.kind === 'rest' ? this.opts.restRouted : (c) => this.opts.mcp.forward(c);
+      return this.opts.observeRequest ? this.opts.observeRequest(call, execute) : execute(call);
+    });
+  }
+
+  /**
+   * Under which prefix a backend's answers expose resource URIs: its own when it serves resources
+   * under a namespace, else none, so links to what the gateway cannot serve (https://…) stay as they are.
+   */
+  private uriPrefix(backend: BackendDescriptor): string {
+    return this.opts.catalog.current().rewritesUris.has(backend.name) ? prefixOf(backend) : '';
+  }
+
+  /** Run a request that reaches a backend, cancellable by the client while it runs on this process. */
+  private run(session: SessionRecord, request: JsonRpcRequest, start: (abort: AbortController) => AsyncGenerator<JsonRpcMessage>): Reply {
     const abort = new AbortController();
-    if (!backend) {
-      return json(wireError('GW_UNKNOWN_TOOL', request.id, `"${tool.name}" (its backend is gone)`));
-    }
     const key = inflightKey(session.id, request.id);
     this.inflight.set(key, abort);
-    const call = toolCallOf(d, backend, abort);
-    const execute: ToolExecutor = tool.route.kind === 'rest' ? this.opts.rest : (c) => this.opts.mcp.execute(c);
-    const messages = this.opts.observeCall ? this.opts.observeCall(call, execute) : execute(call);
+    const messages = start(abort);
     const finish = (): void => {
       if (this.inflight.get(key) === abort) this.inflight.delete(key);
     };
     return { kind: 'messages', session, messages, abort, finish };
+  }
+
+  /**
+   * What a followed backend session sent unasked: resource updates go to the client session's GET
+   * stream. (List changes are heard by the catalog's own watch of each backend.)
+   */
+  backendNotification(clientSessionId: string, message: JsonRpcNotification): void {
+    if (message.method === RESOURCE_UPDATED) this.opts.streams.send(clientSessionId, message);
   }
 
   /** Whether `info` notifications (streamed REST chunks) are wanted by the session. */

@@ -54,6 +54,18 @@ export class StreamHub {
     if (--stream.attached === 0) stream.detachedAt = Date.now();
   }
 
+  /**
+   * Send to one session's newest stream (recorded even while detached, for a resume); false when
+   * the session has none on this process.
+   */
+  send(sessionId: string, message: JsonRpcMessage): boolean {
+    const list = this.bySession.get(sessionId);
+    const stream = list?.[list.length - 1];
+    if (!stream || stream.writer.window.ended) return false;
+    stream.writer.append(JSON.stringify(message));
+    return true;
+  }
+
   broadcast(message: JsonRpcMessage): void {
     const data = JSON.stringify(message);
     const forgetBefore = Date.now() - this.log.opts.maxAgeMs;

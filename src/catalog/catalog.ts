@@ -1,15 +1,25 @@
 import type { Logger } from 'pino';
 import type { McpBackendConfig } from '../config/schema.js';
-import type { BackendDescriptor, ToolDefinition } from './model.js';
-import { buildSnapshot, CatalogSnapshot } from './snapshot.js';
+import type { ListKind } from '../mcp/methods.js';
+import type { BackendDescriptor, Published, ToolDefinition } from './model.js';
+import { buildSnapshot, CatalogSnapshot, LISTINGS } from './snapshot.js';
+import { ListWatchers, type ListWatch } from './watchers.js';
 import type { CatalogSource, SourceStatus } from './source.js';
+import { settleWithin } from '../wait.js';
 
-/** Asks a native MCP backend for its tools (all pages). */
-export type ToolDiscovery = (backend: McpBackendConfig, signal: AbortSignal) => Promise<ToolDefinition[]>;
+/** Asks a native MCP backend for what it publishes: tools, resources, resource templates, prompts (all pages). */
+export type Discovery = (backend: McpBackendConfig, signal: AbortSignal) => Promise<Published>;
+
+/** Listener of catalog changes: the new snapshot, and which listings clients would now see differently. */
+export type CatalogListener = (s: CatalogSnapshot, changed: ReadonlySet<ListKind>) => void;
+
+const LIST_KINDS = Object.keys(LISTINGS) as ListKind[];
 
 export interface CatalogOptions {
   readonly source: CatalogSource;
-  readonly discover: ToolDiscovery;
+  readonly discover: Discovery;
+  /** Watches native backends for list_changed (src/catalog/watchers.ts); none: only the periodic refresh. */
+  readonly watch?: ListWatch;
   readonly separator: string;
   readonly pageSize: number;
   readonly refreshIntervalMs: number;
@@ -28,15 +38,22 @@ export class Catalog {
   private backends: readonly BackendDescriptor[] = [];
   private sourceProblems: readonly string[] = [];
   private readonly discovered = new Map<string, readonly ToolDefinition[]>();
-  private readonly listeners = new Set<(s: CatalogSnapshot) => void>();
+  private readonly published = new Map<string, Published>();
+  private readonly listeners = new Set<CatalogListener>();
   private readonly backendListeners = new Set<(backends: readonly BackendDescriptor[]) => void>();
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
-  private fingerprint = '';
+  private fingerprints = new Map<ListKind, string>();
   private rebuiltAt = Date.now();
+  private readonly watchers: ListWatchers | undefined;
+  /** Native backends whose last discovery failed, with why. */
+  private readonly failing = new Map<string, string>();
 
   constructor(private readonly opts: CatalogOptions) {
+    this.watchers = opts.watch
+      ? new ListWatchers(opts.watch, (name) => this.nativeBackends().find((b) => b.name === name), (b) => void this.refresh(b), opts.logger)
+      : undefined;
     this.snapshot = buildSnapshot({ version: 0, backends: [], discovered: this.discovered, separator: opts.separator, pageSize: opts.pageSize });
   }
 
@@ -45,8 +62,8 @@ export class Catalog {
     return this.snapshot;
   }
 
-  /** Subscribe to tool-set changes; returns the unsubscribe function. */
-  onChange(listener: (s: CatalogSnapshot) => void): () => void {
+  /** Subscribe to changes of what clients see in any listing; returns the unsubscribe function. */
+  onChange(listener: CatalogListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -69,13 +86,14 @@ export class Catalog {
     await this.opts.source.start((backends, problems) => this.setBackends(backends, problems ?? []));
     const first = this.refreshAll();
     const wait = this.opts.initialDiscoveryTimeoutMs ?? 5_000;
-    await Promise.race([first, new Promise((r) => setTimeout(r, wait).unref())]);
+    await settleWithin(first, wait);
     this.timer = setInterval(() => void this.refreshAll(), this.opts.refreshIntervalMs);
     this.timer.unref();
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.watchers?.stop();
     this.abort.abort();
     await this.opts.source.stop();
   }
@@ -88,6 +106,12 @@ export class Catalog {
   /** How fresh the source's backend list is (`stale` while e.g. Consul cannot be reached). */
   sourceStatus(): SourceStatus {
     return this.opts.source.status?.() ?? { stale: false };
+  }
+
+  /** Native backends the last discovery could not read (serving what was known before), with why. */
+  discoveryFailures(): ReadonlyMap<string, string> {
+    for (const name of this.failing.keys()) if (!this.backends.some((b) => b.name === name)) this.failing.delete(name);
+    return this.failing;
   }
 
   /** Re-discover every native backend now (at start, then every `refreshIntervalMs`). */
@@ -103,26 +127,31 @@ export class Catalog {
     this.sourceProblems = problems;
     const known = new Set(backends.map((b) => b.name));
     for (const name of this.discovered.keys()) if (!known.has(name)) this.discovered.delete(name);
+    for (const name of this.published.keys()) if (!known.has(name)) this.published.delete(name);
     const added = backends.filter((b) => b.kind === 'mcp' && !this.backends.some((o) => o.name === b.name));
     this.backends = backends;
     this.rebuild();
     for (const l of this.backendListeners) l(backends);
     for (const b of added) void this.refresh(b as McpBackendConfig);
+    if (!this.abort.signal.aborted) this.watchers?.sync(this.nativeBackends());
   }
 
-  /** Discover one backend's tools; a failure keeps the last known tools and is logged. */
+  /** Discover what one backend publishes; a failure keeps the last known lists and is logged. */
   async refresh(backend: McpBackendConfig): Promise<void> {
     const running = this.inflight.get(backend.name);
     if (running) return running;
     const task = (async () => {
       try {
-        const tools = await this.opts.discover(backend, this.abort.signal);
+        const published = await this.opts.discover(backend, this.abort.signal);
         if (!this.backends.some((b) => b.name === backend.name)) return;
-        this.discovered.set(backend.name, tools);
+        this.discovered.set(backend.name, published.tools);
+        this.published.set(backend.name, published);
+        this.failing.delete(backend.name);
         this.rebuild();
       } catch (err) {
         if (this.abort.signal.aborted) return;
-        this.opts.logger.warn({ backend: backend.name, err: (err as Error).message }, 'tool discovery failed; keeping the last known tools');
+        this.failing.set(backend.name, (err as Error).message);
+        this.opts.logger.warn({ backend: backend.name, err: (err as Error).message }, 'discovery failed; keeping the last known tools, resources and prompts');
       } finally {
         this.inflight.delete(backend.name);
       }
@@ -136,19 +165,24 @@ export class Catalog {
       version: this.snapshot.version + 1,
       backends: this.backends,
       discovered: this.discovered,
+      published: this.published,
       separator: this.opts.separator,
       pageSize: this.opts.pageSize,
       problems: this.sourceProblems,
     });
     for (const p of next.problems) if (!this.snapshot.problems.includes(p)) this.opts.logger.error({ problem: p }, 'catalog problem');
-    const fingerprint = JSON.stringify(next.sorted.map((t) => t.definition));
-    const changed = fingerprint !== this.fingerprint;
-    this.fingerprint = fingerprint;
+    const changed = new Set<ListKind>();
+    for (const list of LIST_KINDS) {
+      const pager = next.lists[list];
+      const fingerprint = JSON.stringify(pager.sorted.map(pager.listing.definitionOf as (e: unknown) => unknown));
+      if (fingerprint !== this.fingerprints.get(list)) changed.add(list);
+      this.fingerprints.set(list, fingerprint);
+    }
     this.snapshot = next;
     this.rebuiltAt = Date.now();
-    if (changed) {
-      this.opts.logger.info({ version: next.version, tools: next.tools.size }, 'catalog updated');
-      for (const l of this.listeners) l(next);
+    if (changed.size > 0) {
+      this.opts.logger.info({ version: next.version, tools: next.tools.size, resources: next.resources.size, resourceTemplates: next.templates.size, prompts: next.prompts.size }, 'catalog updated');
+      for (const l of this.listeners) l(next, changed);
     }
   }
 }

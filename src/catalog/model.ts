@@ -37,3 +37,67 @@ export function isRetrySafe(tool: CatalogTool): boolean {
   const a = tool.definition.annotations;
   return a?.readOnlyHint === true || a?.idempotentHint === true;
 }
+
+/** A resource as `resources/list` shows it (the gateway's URI, the backend's metadata). */
+export interface ResourceDefinition {
+  uri: string;
+  name: string;
+  [extra: string]: unknown;
+}
+
+/** A resource template as `resources/templates/list` shows it (RFC 6570 `uriTemplate`). */
+export interface ResourceTemplateDefinition {
+  uriTemplate: string;
+  name: string;
+  [extra: string]: unknown;
+}
+
+/** A prompt as `prompts/list` shows it (the gateway's name). */
+export interface PromptDefinition {
+  name: string;
+  arguments?: Array<{ name: string; description?: string; required?: boolean }>;
+  [extra: string]: unknown;
+}
+
+/** What a native MCP backend publishes through its own lists (only those its capabilities declare). */
+export interface Published {
+  /** The backend declared the `resources` capability: its answers may name its resources. */
+  readonly servesResources: boolean;
+  readonly tools: readonly ToolDefinition[];
+  readonly resources: readonly ResourceDefinition[];
+  readonly resourceTemplates: readonly ResourceTemplateDefinition[];
+  readonly prompts: readonly PromptDefinition[];
+}
+
+/** One listed resource: the URI clients use, the backend's own URI. */
+export interface CatalogResource {
+  readonly uri: string;
+  readonly upstreamUri: string;
+  readonly backend: string;
+  readonly definition: Readonly<ResourceDefinition>;
+}
+
+/** One listed resource template, and the literal start of its expansions (for routing filled-in URIs). */
+export interface CatalogTemplate {
+  readonly uriTemplate: string;
+  readonly upstreamTemplate: string;
+  readonly backend: string;
+  readonly definition: Readonly<ResourceTemplateDefinition>;
+  /** The template up to its first expression: every URI it expands to starts with it. */
+  readonly literalPrefix: string;
+}
+
+/** One listed prompt: the name clients use, the backend's own name. */
+export interface CatalogPrompt {
+  readonly name: string;
+  readonly upstreamName: string;
+  readonly backend: string;
+  readonly definition: Readonly<PromptDefinition>;
+}
+
+/** A copy without the keys whose value is undefined (optional config keys), as clients should see it. */
+export function definedOnly<T extends Record<string, unknown>>(o: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out as T;
+}

@@ -3,9 +3,14 @@ import type { BackendDescriptor } from './model.js';
 /** Longest tool name MCP clients are expected to accept (2025-11-25 tool naming guidance). */
 export const MAX_TOOL_NAME = 128;
 
-/** The name a backend's tool is exposed under: `<prefix><separator><tool>`, or the tool's own name for an empty prefix. */
+/** A backend's namespace for names and URIs: its `prefix`, by default its name; "" for none. */
+export function prefixOf(backend: BackendDescriptor): string {
+  return backend.prefix ?? backend.name;
+}
+
+/** The name a backend's tool (or prompt) is exposed under: `<prefix><separator><name>`, or its own name for an empty prefix. */
 export function exposedName(backend: BackendDescriptor, tool: string, separator: string): string {
-  const prefix = backend.prefix ?? backend.name;
+  const prefix = prefixOf(backend);
   return prefix === '' ? tool : `${prefix}${separator}${tool}`;
 }
 
@@ -28,6 +33,7 @@ export function findCollisions(entries: Iterable<{ name: string; owner: string }
   return out;
 }
 
-export function describeCollision(c: Collision): string {
-  return `tool name "${c.name}" is claimed by ${c.owners.join(' and ')}; give one backend a different prefix`;
+/** A collision as a catalog problem; `what` names the kind of name ("tool name", "resource URI", …). */
+export function describeCollision(c: Collision, what = 'tool name'): string {
+  return `${what} "${c.name}" is claimed by ${c.owners.join(' and ')}; give one backend a different prefix`;
 }

@@ -1,54 +1,30 @@
+import type { ListKind } from '../mcp/methods.js';
 import { compileArgumentCheck, type ArgumentCheck } from './validation.js';
-import type { BackendDescriptor, CatalogTool, ToolDefinition } from './model.js';
+import { definedOnly, type BackendDescriptor, type CatalogPrompt, type CatalogResource, type CatalogTemplate, type CatalogTool, type Published, type ToolDefinition } from './model.js';
 import { describeCollision, exposedName, findCollisions, MAX_TOOL_NAME } from './naming.js';
+import { Pager, type Listing, type Page } from './pager.js';
+import { buildPublished, type PublishedEntries } from './published.js';
+import { UriRouter } from './uri-router.js';
 
-/** A page of `tools/list`, pre-serialised once per snapshot. */
-export interface ToolPage {
-  /** UTF-8 JSON of the `result` object, `{"tools":[...],"nextCursor":...}`, encoded once per snapshot. */
-  readonly resultJson: Buffer;
-  readonly tools: readonly CatalogTool[];
-  readonly nextCursor?: string;
+export { InvalidCursorError } from './pager.js';
+
+/** The pagers of the four aggregated listings. */
+export interface Listings {
+  readonly tools: Pager<CatalogTool>;
+  readonly resources: Pager<CatalogResource>;
+  readonly resourceTemplates: Pager<CatalogTemplate>;
+  readonly prompts: Pager<CatalogPrompt>;
 }
 
-export class InvalidCursorError extends Error {
-  readonly code = 'GW_INVALID_CURSOR';
-}
+/** How each listing sorts and shows its entries. */
+export const LISTINGS: { readonly [K in ListKind]: Listing<Listings[K] extends Pager<infer T> ? T : never> } = {
+  tools: { list: 'tools', keyOf: (t) => t.name, definitionOf: (t) => t.definition },
+  resources: { list: 'resources', keyOf: (r) => r.uri, definitionOf: (r) => r.definition },
+  resourceTemplates: { list: 'resourceTemplates', keyOf: (t) => t.uriTemplate, definitionOf: (t) => t.definition },
+  prompts: { list: 'prompts', keyOf: (p) => p.name, definitionOf: (p) => p.definition },
+};
 
-/**
- * Pages over a sorted list of tools. The cursor is the last name of the previous page, so paging
- * stays consistent when tools are added or removed in between. Pages are serialised once.
- */
-export class ToolPager {
-  private readonly pages = new Map<string, ToolPage>();
-
-  constructor(
-    readonly sorted: readonly CatalogTool[],
-    readonly pageSize: number,
-  ) {}
-
-  page(cursor: string | undefined): ToolPage {
-    const key = cursor ?? '';
-    const cached = this.pages.get(key);
-    if (cached) return cached;
-    const start = cursor === undefined ? 0 : lowerBoundAfter(this.sorted, decodeCursor(cursor));
-    const tools = this.sorted.slice(start, start + this.pageSize);
-    const more = start + this.pageSize < this.sorted.length;
-    const nextCursor = more ? encodeCursor(tools[tools.length - 1]!.name) : undefined;
-    const result: Record<string, unknown> = { tools: tools.map((t) => t.definition) };
-    if (nextCursor) result.nextCursor = nextCursor;
-    const resultJson = Buffer.from(JSON.stringify(result));
-    const page: ToolPage = nextCursor ? { resultJson, tools, nextCursor } : { resultJson, tools };
-    if (this.pages.size < 10_000) this.pages.set(key, page);
-    return page;
-  }
-
-  /** A pager over the subset of these tools that `keep` accepts (a caller's visible tools). */
-  filter(keep: (t: CatalogTool) => boolean): ToolPager {
-    const kept = this.sorted.filter(keep);
-    // Everything visible: share this pager and its serialised pages.
-    return kept.length === this.sorted.length ? this : new ToolPager(kept, this.pageSize);
-  }
-}
+const NOTHING_PUBLISHED: PublishedEntries = buildPublished([], new Map(), '_');
 
 /**
  * An immutable view of the catalog. Hot paths read it without locks; changes build a new one.
@@ -56,7 +32,18 @@ export class ToolPager {
  */
 export class CatalogSnapshot {
   readonly sorted: readonly CatalogTool[];
-  readonly pager: ToolPager;
+  readonly pager: Pager<CatalogTool>;
+  readonly lists: Listings;
+  readonly resources: ReadonlyMap<string, CatalogResource>;
+  readonly templates: ReadonlyMap<string, CatalogTemplate>;
+  readonly prompts: ReadonlyMap<string, CatalogPrompt>;
+  /** Routes any URI a client names (listed, namespaced, or of a template) to its backend. */
+  readonly uris: UriRouter;
+  /**
+   * Native backends whose answers name resources under a namespaced URI (src/catalog/uris.ts):
+   * their tool results must pass through the gateway to be rewritten, not go straight to the client.
+   */
+  readonly rewritesUris: ReadonlySet<string>;
   private readonly checks = new Map<string, ArgumentCheck | null>();
 
   constructor(
@@ -65,13 +52,25 @@ export class CatalogSnapshot {
     readonly backends: ReadonlyMap<string, BackendDescriptor>,
     readonly problems: readonly string[],
     readonly pageSize: number,
+    published: PublishedEntries = NOTHING_PUBLISHED,
   ) {
-    this.sorted = [...tools.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    this.pager = new ToolPager(this.sorted, pageSize);
+    this.pager = Pager.of(LISTINGS.tools, tools.values(), pageSize);
+    this.sorted = this.pager.sorted;
+    this.resources = published.resources;
+    this.templates = published.templates;
+    this.prompts = published.prompts;
+    this.uris = new UriRouter(published.routes);
+    this.rewritesUris = published.rewritten;
+    this.lists = {
+      tools: this.pager,
+      resources: Pager.of(LISTINGS.resources, published.resources.values(), pageSize),
+      resourceTemplates: Pager.of(LISTINGS.resourceTemplates, published.templates.values(), pageSize),
+      prompts: Pager.of(LISTINGS.prompts, published.prompts.values(), pageSize),
+    };
   }
 
-  /** One page of the whole listing (see {@link ToolPager}). */
-  page(cursor: string | undefined): ToolPage {
+  /** One page of the whole tool listing (see {@link Pager}). */
+  page(cursor: string | undefined): Page<CatalogTool> {
     return this.pager.page(cursor);
   }
 
@@ -90,33 +89,14 @@ export class CatalogSnapshot {
   }
 }
 
-function encodeCursor(lastName: string): string {
-  return Buffer.from(lastName, 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): string {
-  const name = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (name === '' || encodeCursor(name) !== cursor) throw new InvalidCursorError(`invalid cursor "${cursor}"`);
-  return name;
-}
-
-function lowerBoundAfter(sorted: readonly CatalogTool[], name: string): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]!.name <= name) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /** Inputs of a snapshot build. */
 export interface BuildInput {
   readonly version: number;
   readonly backends: readonly BackendDescriptor[];
   /** Tools published by native MCP backends, by backend name (absent: not discovered yet). */
   readonly discovered: ReadonlyMap<string, readonly ToolDefinition[]>;
+  /** Resources, templates and prompts native MCP backends publish, by backend name. */
+  readonly published?: ReadonlyMap<string, Published>;
   readonly separator: string;
   readonly pageSize: number;
   /** Problems found before the build (a source's unusable entries), listed first. */
@@ -133,7 +113,7 @@ export function buildSnapshot(input: BuildInput): CatalogSnapshot {
     if (b.kind === 'rest') {
       for (const t of b.tools) {
         const { http, timeoutMs, name, tags, ...rest } = t;
-        const definition = { ...stripUndefined(rest), name: exposedName(b, name, input.separator) } as ToolDefinition;
+        const definition = { ...definedOnly(rest), name: exposedName(b, name, input.separator) } as ToolDefinition;
         candidates.push({
           name: definition.name,
           upstreamName: name,
@@ -162,16 +142,12 @@ export function buildSnapshot(input: BuildInput): CatalogSnapshot {
     }
     tools.set(t.name, t);
   }
-  return new CatalogSnapshot(input.version, tools, backends, problems, input.pageSize);
+  const published = buildPublished(input.backends, input.published ?? new Map(), input.separator);
+  problems.push(...published.problems);
+  return new CatalogSnapshot(input.version, tools, backends, problems, input.pageSize, published);
 }
 
 function metaTags(t: ToolDefinition): string[] {
   const tags = (t._meta as { tags?: unknown } | undefined)?.tags;
   return Array.isArray(tags) ? tags.filter((x): x is string => typeof x === 'string') : [];
-}
-
-function stripUndefined<T extends Record<string, unknown>>(o: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
-  return out as T;
 }

@@ -75,7 +75,42 @@ const backendCommon = {
     .default({ type: 'none' }),
 };
 
-const restBackend = z.object({ kind: z.literal('rest'), ...backendCommon, tools: z.array(restTool).min(1, 'needs at least one tool') }).strict();
+/** A resource a REST backend serves at a fixed path (read with GET; the answer's body is the content). */
+const restResource = z
+  .object({
+    /** The URI clients see (namespaced by the backend's prefix, docs/configuration.md#resources-and-prompts). */
+    uri: z.string().regex(/^[A-Za-z][A-Za-z0-9+.-]*:\S*$/, 'must be an absolute URI'),
+    name: z.string().min(1),
+    title: z.string().optional(),
+    description: z.string().optional(),
+    mimeType: z.string().optional(),
+    http: z.object({ path: z.string().startsWith('/', 'must start with "/"'), headers: z.record(z.string(), z.string()).optional() }).strict(),
+  })
+  .strict();
+
+/** A prompt the gateway answers itself from a template: `{argument}` in a message takes the argument's value. */
+const restPrompt = z
+  .object({
+    name,
+    title: z.string().optional(),
+    description: z.string().optional(),
+    arguments: z
+      .array(z.object({ name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . -'), description: z.string().optional(), required: z.boolean().optional() }).strict())
+      .default([]),
+    messages: z.array(z.object({ role: z.enum(['user', 'assistant']), text: z.string().min(1) }).strict()).min(1, 'needs at least one message'),
+  })
+  .strict();
+
+const restBackend = z
+  .object({
+    kind: z.literal('rest'),
+    ...backendCommon,
+    tools: z.array(restTool).default([]),
+    resources: z.array(restResource).default([]),
+    prompts: z.array(restPrompt).default([]),
+  })
+  .strict()
+  .refine((b) => b.tools.length + b.resources.length + b.prompts.length > 0, { message: 'needs at least one tool, resource or prompt', path: ['tools'] });
 const mcpBackend = z.object({ kind: z.literal('mcp'), ...backendCommon }).strict();
 
 export const backendSchema = z.discriminatedUnion('kind', [restBackend, mcpBackend]);
@@ -183,9 +218,18 @@ export const configSchema = z
          */
         allowedHosts: z.array(z.string().min(1)).min(1).optional(),
         maxBodyBytes: z.number().int().positive().default(1_048_576),
+        /** Deepest nesting of objects and arrays in a message; deeper ones get 400 before they are parsed. */
+        maxJsonDepth: z.number().int().min(8).max(1_000).default(64),
         keepAliveIntervalMs: positiveMs.default(15_000),
+        /** Longest a client may take to send a request's headers, counted from the connection (slowloris). */
+        headersTimeoutMs: positiveMs.default(10_000),
+        /** Longest a client may take to send a whole request, body included. Streams answering it are not limited. */
+        requestTimeoutMs: positiveMs.default(30_000),
+        /** How long an idle kept-alive connection stays open between requests (above common load balancer idle timeouts). */
+        keepAliveTimeoutMs: positiveMs.default(65_000),
       })
       .strict()
+      .refine((s) => s.headersTimeoutMs <= s.requestTimeoutMs, { message: 'must not exceed requestTimeoutMs', path: ['headersTimeoutMs'] })
       .prefault({}),
     /**
      * The admin listener: `/healthz` and metrics, apart from the MCP endpoint. Always used in the
@@ -260,6 +304,11 @@ export const configSchema = z
         maxTokenBytes: z.number().int().min(256).max(65_536).default(8_192),
         /** Shortest time between two JWKS fetches; a token with an unknown key id triggers one (key rotation). */
         jwksCooldownMs: z.number().int().min(0).default(30_000),
+        /**
+         * Accepted JWT `typ` header values (case-insensitive, `application/` optional); tokens without
+         * `typ` are accepted. RFC 9068 access tokens say `at+jwt`; Keycloak and others say `JWT`.
+         */
+        tokenTypes: z.array(z.string().min(1)).min(1).default(['at+jwt', 'JWT']),
         /** How often the JWKS is fetched again: cached verifications of tokens whose key was withdrawn end then. */
         jwksRefreshMs: z.number().int().min(100).default(300_000),
       })
@@ -271,19 +320,23 @@ export const configSchema = z
         z
           .object({
             engine: z.literal('rules'),
-            /** First rule whose `tools` glob matches decides; no matching rule denies. */
+            /** First rule whose glob for the kind asked about (tools, resource URIs, prompts) matches decides; no matching rule denies. */
             rules: z
               .array(
                 z
                   .object({
-                    tools: z.array(z.string().min(1)).min(1),
+                    tools: z.array(z.string().min(1)).default([]),
+                    /** Globs over resource URIs (as clients see them, namespaced) and URI templates. */
+                    resources: z.array(z.string().min(1)).default([]),
+                    prompts: z.array(z.string().min(1)).default([]),
                     allow: z.union([
                       z.literal('anyone'),
                       z.literal('nobody'),
                       z.object({ roles: z.array(z.string()), scopes: z.array(z.string()), subjects: z.array(z.string()), clients: z.array(z.string()) }).partial().strict(),
                     ]),
                   })
-                  .strict(),
+                  .strict()
+                  .refine((r) => r.tools.length + r.resources.length + r.prompts.length > 0, { message: 'needs at least one of tools, resources, prompts' }),
               )
               .min(1),
           })
@@ -301,6 +354,8 @@ export const configSchema = z
             /** Per-service Rego snippets: each must be `package mcp.services.<service>`. */
             servicePolicies: z.record(z.string(), z.string()).default({}),
             timeoutMs: positiveMs.default(1_000),
+            /** How often the gateway checks that OPA still holds its policies (and loads them again after an OPA restart). */
+            checkIntervalMs: positiveMs.default(5_000),
             /** How long a caller's filtered tools/list stays cached (per principal and catalog version). */
             listCacheMs: z.number().int().min(0).default(5_000),
           })
@@ -323,8 +378,8 @@ export const configSchema = z
     backends: z.array(backendSchema).default([]),
   })
   .strict()
-  .refine((c) => !c.metrics.enabled || (c.metrics.path !== c.server.path && c.metrics.path !== '/healthz'), {
-    message: 'must differ from server.path and /healthz',
+  .refine((c) => !c.metrics.enabled || (c.metrics.path !== c.server.path && !['/healthz', '/livez', '/readyz'].includes(c.metrics.path)), {
+    message: 'must differ from server.path, /healthz, /livez and /readyz',
     path: ['metrics', 'path'],
   });
 
@@ -333,6 +388,8 @@ export type BackendConfig = z.output<typeof backendSchema>;
 export type RestBackendConfig = z.output<typeof restBackend>;
 export type McpBackendConfig = z.output<typeof mcpBackend>;
 export type RestToolConfig = z.output<typeof restTool>;
+export type RestResourceConfig = z.output<typeof restResource>;
+export type RestPromptConfig = z.output<typeof restPrompt>;
 export type HttpMapping = z.output<typeof httpMapping>;
 export type ToolAnnotations = z.output<typeof annotations>;
 export type ConsulSourceConfig = z.output<typeof consulSource>;

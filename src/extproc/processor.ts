@@ -12,6 +12,7 @@ import { isMetadataPath } from '../auth/challenge.js';
 import { HANDOFF_HEADER, type DecisionHandoff } from '../admission/handoff.js';
 import type { McpBackendConfig } from '../config/schema.js';
 import { wireError } from '../errors.js';
+import { describeMethod } from '../mcp/methods.js';
 import { HEADER_SESSION_ID } from '../mcp/protocol.js';
 import type { DirectCall, DirectCalls } from '../upstream/direct.js';
 import type { HttpBody, HttpHeaders, ProcessingMode, ProcessingRequest, ProcessingResponse } from './messages.js';
@@ -142,7 +143,7 @@ export class RequestProcessor {
       return answer(decision, this.cors);
     }
     const { direct } = this.deps;
-    if (decision.kind === 'call-tool' && direct && phase === 'request_body') {
+    if (direct && phase === 'request_body' && decision.kind === 'call-tool' && describeMethod(decision.message.method)?.envoyDirect) {
       const plan = await direct.calls.plan(decision, direct.routable);
       if (plan?.kind === 'answer') return immediate(200, plan.body, this.cors);
       // MCP: a cancelled request gets no answer.

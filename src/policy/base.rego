@@ -25,12 +25,14 @@ evaluate(inp) := {"allow": false, "reason": concat("; ", sort(denials(inp)))} if
 	allowed(inp)
 } else := {"allow": false, "reason": why_not(inp)}
 
-# The decision for one tools/call (input: the policy input document).
+# The decision for one tools/call, resources/read, resources/subscribe, prompts/get or
+# completion/complete (input: the policy input document; input.request.kind says which).
 decision := evaluate(input)
 
-# The tools a caller may see, decided in one query (input: the document without request/tool,
-# plus "items": [{"tool": …, "request": …}, …]).
-visible_tools := [item.tool.name |
+# The entries of a listing a caller may see, decided in one query (input: the document without
+# request/tool/resource/prompt, plus "items": [{"request": …, "tool"|"resource"|"prompt": …}, …]).
+# Answers each visible item's request.name (the tool or prompt name, or the resource URI).
+visible_tools := [item.request.name |
 	some item in input.items
 	evaluate(object.union(object.remove(input, ["items"]), item)).allow
 ]

@@ -1,5 +1,5 @@
-import type { CatalogTool } from '../catalog/model.js';
-import type { PolicyInput, PolicySubject } from './input.js';
+import type { CheckResult } from '../health.js';
+import type { PolicyInput, PolicyItem, PolicySubject } from './input.js';
 
 /** A policy's answer for one call. `unavailable` marks a fail-closed denial (the engine could not decide). */
 export interface PolicyDecision {
@@ -8,14 +8,17 @@ export interface PolicyDecision {
   readonly unavailable?: boolean;
 }
 
-/** Port: may this caller call this tool with these arguments; which tools may it see? */
+/** Port: may this caller do this (call a tool, read a resource, get a prompt, complete); which entries may it see? */
 export interface PolicyEngine {
   /** True for an engine that allows everything: callers skip building inputs it would not read. */
   readonly allowsAll?: boolean;
   decide(input: PolicyInput): Promise<PolicyDecision>;
-  /** Names of the tools the subject may call, decided in one batch (listing: arguments are empty). */
-  visible(subject: PolicySubject, tools: readonly CatalogTool[]): Promise<ReadonlySet<string>>;
+  /** The `request.name`s of the items the subject may use, decided in one batch (listing: arguments are empty). */
+  visible(subject: PolicySubject, items: readonly PolicyItem[]): Promise<ReadonlySet<string>>;
   start?(): Promise<void>;
+  stop?(): void;
+  /** Whether the engine can decide now (readiness); absent: always. */
+  status?(): CheckResult;
 }
 
 /** No policy configured: everything is allowed (the standalone default). */
@@ -24,7 +27,7 @@ export class AllowAllPolicy implements PolicyEngine {
   async decide(): Promise<PolicyDecision> {
     return { allow: true };
   }
-  async visible(_s: PolicySubject, tools: readonly CatalogTool[]): Promise<ReadonlySet<string>> {
-    return new Set(tools.map((t) => t.name));
+  async visible(_s: PolicySubject, items: readonly PolicyItem[]): Promise<ReadonlySet<string>> {
+    return new Set(items.map((i) => i.request.name));
   }
 }

@@ -1,5 +1,7 @@
 import type { Caller } from '../auth/caller.js';
-import type { CatalogTool } from '../catalog/model.js';
+import type { CatalogPrompt, CatalogResource, CatalogTemplate, CatalogTool } from '../catalog/model.js';
+import type { UriTarget } from '../catalog/uri-router.js';
+import type { ListKind, PolicyKind } from '../mcp/methods.js';
 import type { SessionRecord } from '../session/store.js';
 
 /**
@@ -24,16 +26,42 @@ export interface PolicyInput {
   };
   readonly request: {
     readonly method: string;
-    readonly tool: string;
+    /** What is asked for; documents of tool calls always say `tool` (policies may treat a missing kind as `tool`). */
+    readonly kind: PolicyKind;
+    /** The tool or prompt name, or the resource URI (template), as the client named it. */
+    readonly name: string;
+    /** The tool of a tool call (kept for policies written before `kind`). */
+    readonly tool?: string;
+    /** The resource URI of a read or subscription, or the template a completion is for. */
+    readonly uri?: string;
+    /** The prompt of `prompts/get`, or of a completion for a prompt argument. */
+    readonly prompt?: string;
+    /** The argument a completion is asked for. */
+    readonly argument?: { readonly name: string; readonly value: string };
     readonly service: string;
     readonly arguments: Readonly<Record<string, unknown>>;
   };
-  readonly tool: {
+  readonly tool?: {
     readonly name: string;
     readonly upstreamName: string;
     readonly title: string | null;
     readonly annotations: Readonly<Record<string, unknown>>;
     readonly tags: readonly string[];
+  };
+  readonly resource?: {
+    readonly uri: string;
+    readonly upstreamUri: string;
+    /** The listed resource's name, or null for an unlisted URI. */
+    readonly name: string | null;
+    readonly title: string | null;
+    readonly mimeType: string | null;
+    /** The template the URI expands (as clients see it), or null. */
+    readonly template: string | null;
+  };
+  readonly prompt?: {
+    readonly name: string;
+    readonly upstreamName: string;
+    readonly title: string | null;
   };
   readonly context: {
     readonly time: string;
@@ -57,10 +85,13 @@ export function policySubject(caller: Caller, session: SessionRecord | null, sou
   };
 }
 
-export function toolPart(tool: CatalogTool, args: Record<string, unknown>): Pick<PolicyInput, 'request' | 'tool'> {
+/** The request-dependent part of the document: what is asked for, and what the catalog knows of it. */
+export type PolicyItem = Pick<PolicyInput, 'request' | 'tool' | 'resource' | 'prompt'>;
+
+export function toolPart(tool: CatalogTool, args: Record<string, unknown>): PolicyItem {
   const d = tool.definition;
   return {
-    request: { method: 'tools/call', tool: tool.name, service: tool.backend, arguments: args },
+    request: { method: 'tools/call', kind: 'tool', name: tool.name, tool: tool.name, service: tool.backend, arguments: args },
     tool: {
       name: tool.name,
       upstreamName: tool.upstreamName,
@@ -69,4 +100,54 @@ export function toolPart(tool: CatalogTool, args: Record<string, unknown>): Pick
       tags: tool.tags,
     },
   };
+}
+
+/** A resource read, subscription or listing entry: the URI as the client names it, and where it routes. */
+export function resourcePart(method: string, uri: string, target: UriTarget): PolicyItem {
+  const r = target.resource?.definition;
+  return {
+    request: { method, kind: 'resource', name: uri, uri, service: target.backend, arguments: {} },
+    resource: {
+      uri,
+      upstreamUri: target.upstreamUri,
+      name: r?.name ?? null,
+      title: str(r?.title),
+      mimeType: str(r?.mimeType),
+      template: target.template?.uriTemplate ?? null,
+    },
+  };
+}
+
+export function promptPart(prompt: CatalogPrompt, args: Record<string, unknown>): PolicyItem {
+  return {
+    request: { method: 'prompts/get', kind: 'prompt', name: prompt.name, prompt: prompt.name, service: prompt.backend, arguments: args },
+    prompt: { name: prompt.name, upstreamName: prompt.upstreamName, title: str(prompt.definition.title) },
+  };
+}
+
+/** A completion: asked about as the prompt or resource template it completes, with `kind: completion`. */
+export function completionPart(target: PolicyItem, argument: { name: string; value: string }): PolicyItem {
+  return { ...target, request: { ...target.request, method: 'completion/complete', kind: 'completion', argument, arguments: {} } };
+}
+
+/** The policy item of one entry of an aggregated listing (arguments empty: it decides visibility). */
+export function listItemPart(list: ListKind, entry: unknown): PolicyItem {
+  switch (list) {
+    case 'tools':
+      return toolPart(entry as CatalogTool, {});
+    case 'prompts':
+      return promptPart(entry as CatalogPrompt, {});
+    case 'resources': {
+      const r = entry as CatalogResource;
+      return resourcePart('resources/read', r.uri, { backend: r.backend, upstreamUri: r.upstreamUri, resource: r });
+    }
+    case 'resourceTemplates': {
+      const t = entry as CatalogTemplate;
+      return resourcePart('resources/read', t.uriTemplate, { backend: t.backend, upstreamUri: t.upstreamTemplate, template: t });
+    }
+  }
+}
+
+function str(v: unknown): string | null {
+  return typeof v === 'string' ? v : null;
 }

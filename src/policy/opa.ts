@@ -2,28 +2,42 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
-import type { CatalogTool } from '../catalog/model.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { packageFile } from '../package-file.js';
 import type { PolicyDecision, PolicyEngine } from './engine.js';
-import { toolPart, type PolicyInput, type PolicySubject } from './input.js';
+import type { PolicyInput, PolicyItem, PolicySubject } from './input.js';
+import { settleWithin } from '../wait.js';
+import { OK, type CheckResult } from '../health.js';
 
 type OpaConfig = Extract<GatewayConfig['policy'], { engine: 'opa' }>;
 
 /** Rego package a service's snippet must declare, so it can only speak for its own service. */
 const SERVICE_PACKAGE = /^\s*package\s+mcp\.services\.(?:([A-Za-z_][A-Za-z0-9_]*)|\["([^"]+)"\])\s*$/m;
 
+/** The id of the gateway's base module in OPA: its presence says OPA still holds what the gateway loaded. */
+const BASE_MODULE = 'mcp-gateway-base';
+
 /**
  * Policy decisions by OPA over its REST API. At start the gateway loads its base module
  * (src/policy/base.rego), the global policy files and each service's snippet; a snippet that
  * does not compile is logged and left out, the others keep working. Every failure to get an
  * answer denies (fail closed).
+ *
+ * OPA keeps modules loaded over its API in memory only: after a restart it holds none, and
+ * every decision would be "no decision". So the gateway checks every `checkIntervalMs` (and at
+ * once when a decision comes back empty) that its base module is still there, and loads
+ * everything again when it is not. Readiness reports OPA unreachable or its policies missing.
  */
 export class OpaPolicy implements PolicyEngine {
   private readonly origin: string;
   /** Snippets from a dynamic source (Consul KV) as last uploaded, by service. */
   private readonly dynamic = new Map<string, string>();
   private syncing: Promise<void> = Promise.resolve();
+  /** Why OPA cannot decide now; undefined while it holds the gateway's policies. */
+  private problem: string | undefined = 'the policies have not been loaded into OPA yet';
+  private loading: Promise<void> | undefined;
+  private checking = false;
+  private watcher: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly cfg: OpaConfig,
@@ -35,8 +49,46 @@ export class OpaPolicy implements PolicyEngine {
 
   /** Load the modules; while OPA is unreachable, keep trying in the background. */
   async start(): Promise<void> {
-    const loaded = this.loadAll();
-    await Promise.race([loaded, new Promise((r) => setTimeout(r, 5_000).unref())]);
+    this.watcher = setInterval(() => void this.check(), this.cfg.checkIntervalMs).unref();
+    await settleWithin(this.load(), 5_000);
+  }
+
+  stop(): void {
+    clearInterval(this.watcher);
+  }
+
+  status(): CheckResult {
+    return this.problem === undefined ? OK : { ok: false, reason: this.problem };
+  }
+
+  /** Load every module (once at a time), then the dynamic snippets as last synced. */
+  private load(): Promise<void> {
+    this.loading ??= (async () => {
+      await this.loadAll();
+      for (const [service, rego] of this.dynamic) await this.put(`mcp-gateway-kv-${service}`, rego, service).catch(() => undefined);
+      this.problem = undefined;
+    })().finally(() => (this.loading = undefined));
+    return this.loading;
+  }
+
+  /** Is the base module still in OPA? Load everything again when it is gone (OPA restarted). */
+  private async check(): Promise<void> {
+    if (this.checking || this.loading) return;
+    this.checking = true;
+    try {
+      const res = await this.dispatcher.request({ origin: this.origin, path: `/v1/policies/${BASE_MODULE}`, method: 'GET', signal: AbortSignal.timeout(this.cfg.timeoutMs) });
+      await res.body.dump();
+      if (res.statusCode === 200) this.problem = undefined;
+      else if (res.statusCode === 404) {
+        this.problem = 'OPA no longer holds the gateway policies (restarted?); loading them again';
+        this.logger.warn(this.problem);
+        void this.load();
+      } else this.problem = `OPA answered HTTP ${res.statusCode}`;
+    } catch {
+      this.problem = 'OPA cannot be reached';
+    } finally {
+      this.checking = false;
+    }
   }
 
   async decide(input: PolicyInput): Promise<PolicyDecision> {
@@ -47,20 +99,25 @@ export class OpaPolicy implements PolicyEngine {
         const { allow, reason } = result as { allow: boolean; reason?: unknown };
         return allow ? { allow } : { allow, reason: typeof reason === 'string' ? reason : 'denied by policy' };
       }
+      void this.check(); // an empty answer may mean OPA lost the policies
       return { allow: false, unavailable: true, reason: `policy at ${this.cfg.decisionPath} gave no decision` };
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'OPA decision failed; denying');
-      return { allow: false, unavailable: true, reason: `policy engine unavailable: ${(err as Error).message}` };
+      // The detail (OPA's address) stays in the log: the client learns only that policy could not decide.
+      return { allow: false, unavailable: true, reason: 'the policy engine could not be reached' };
     }
   }
 
-  async visible(subject: PolicySubject, tools: readonly CatalogTool[]): Promise<ReadonlySet<string>> {
+  async visible(subject: PolicySubject, items: readonly PolicyItem[]): Promise<ReadonlySet<string>> {
     try {
-      const result = await this.query(this.cfg.visiblePath, { ...subject, items: tools.map((t) => toolPart(t, {})) });
-      if (!Array.isArray(result)) throw new Error(`policy at ${this.cfg.visiblePath} did not return a list`);
+      const result = await this.query(this.cfg.visiblePath, { ...subject, items });
+      if (!Array.isArray(result)) {
+        void this.check();
+        throw new Error(`policy at ${this.cfg.visiblePath} did not return a list`);
+      }
       return new Set(result.filter((x): x is string => typeof x === 'string'));
     } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'OPA listing decision failed; showing no tools');
+      this.logger.warn({ err: (err as Error).message }, 'OPA listing decision failed; showing nothing');
       return new Set();
     }
   }
@@ -81,7 +138,7 @@ export class OpaPolicy implements PolicyEngine {
 
   private async loadAll(): Promise<void> {
     const modules: Array<{ id: string; text: () => Promise<string>; service?: string }> = [
-      { id: 'mcp-gateway-base', text: async () => packageFile('src/policy/base.rego') },
+      { id: BASE_MODULE, text: async () => packageFile('src/policy/base.rego') },
       ...this.cfg.policyFiles.map((f) => ({ id: `mcp-gateway-file-${basename(f)}`, text: () => readFile(f, 'utf8') })),
       ...Object.entries(this.cfg.servicePolicies).map(([service, f]) => ({ id: `mcp-gateway-service-${service}`, text: () => readFile(f, 'utf8'), service })),
     ];
@@ -91,6 +148,7 @@ export class OpaPolicy implements PolicyEngine {
         this.logger.info({ modules: modules.length }, 'policies loaded into OPA');
         return;
       } catch (err) {
+        this.problem = 'OPA cannot be reached to load the policies';
         this.logger.warn({ err: (err as Error).message }, 'cannot reach OPA to load policies; retrying');
         await new Promise((r) => setTimeout(r, delay).unref());
       }

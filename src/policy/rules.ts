@@ -1,7 +1,6 @@
-import type { CatalogTool } from '../catalog/model.js';
 import type { GatewayConfig } from '../config/schema.js';
 import type { PolicyDecision, PolicyEngine } from './engine.js';
-import type { PolicyInput, PolicySubject } from './input.js';
+import type { PolicyInput, PolicyItem, PolicySubject } from './input.js';
 import { globSource } from '../glob.js';
 
 type RulesConfig = Extract<GatewayConfig['policy'], { engine: 'rules' }>;
@@ -11,39 +10,48 @@ function glob(pattern: string): RegExp {
   return new RegExp(`^${globSource(pattern)}$`);
 }
 
+/** Which list of a rule names what a request asks for. */
+type Field = 'tools' | 'resources' | 'prompts';
+
 /**
- * The simple built-in policy: an ordered list of rules, each naming tools by glob and who may
- * call them (roles, scopes, subjects or OAuth clients; any one match is enough). The first rule
- * whose glob matches the tool decides; a tool no rule matches is denied.
+ * The simple built-in policy: an ordered list of rules, each naming tools, resource URIs and
+ * prompts by glob and who may use them (roles, scopes, subjects or OAuth clients; any one match
+ * is enough). The first rule whose glob matches decides; anything no rule matches is denied. A
+ * completion is decided as the prompt or resource template it completes.
  */
 export class RulesPolicy implements PolicyEngine {
-  private readonly rules: Array<{ match: RegExp[]; rule: Rule }>;
+  private readonly rules: Array<{ match: Record<Field, RegExp[]>; rule: Rule }>;
 
   constructor(cfg: RulesConfig) {
-    this.rules = cfg.rules.map((rule) => ({ match: rule.tools.map(glob), rule }));
+    this.rules = cfg.rules.map((rule) => ({
+      match: { tools: rule.tools.map(glob), resources: rule.resources.map(glob), prompts: rule.prompts.map(glob) },
+      rule,
+    }));
   }
 
   async decide(input: PolicyInput): Promise<PolicyDecision> {
-    return this.check(input, input.tool.name);
+    return this.check(input, input);
   }
 
-  async visible(subject: PolicySubject, tools: readonly CatalogTool[]): Promise<ReadonlySet<string>> {
-    return new Set(tools.filter((t) => this.check(subject, t.name).allow).map((t) => t.name));
+  async visible(subject: PolicySubject, items: readonly PolicyItem[]): Promise<ReadonlySet<string>> {
+    return new Set(items.filter((i) => this.check(subject, i).allow).map((i) => i.request.name));
   }
 
-  private check(s: PolicySubject, tool: string): PolicyDecision {
-    const found = this.rules.find((r) => r.match.some((m) => m.test(tool)));
-    if (!found) return { allow: false, reason: `no rule covers tool "${tool}"` };
+  private check(s: PolicySubject, item: PolicyItem): PolicyDecision {
+    const field: Field = item.prompt ? 'prompts' : item.resource ? 'resources' : 'tools';
+    const what = `${field.slice(0, -1)} "${item.request.name}"`;
+    const found = this.rules.find((r) => r.match[field].some((m) => m.test(item.request.name)));
+    if (!found) return { allow: false, reason: `no rule covers ${what}` };
     const allow = found.rule.allow;
     if (allow === 'anyone') return { allow: true };
-    if (allow === 'nobody') return { allow: false, reason: `tool "${tool}" is disabled` };
+    if (allow === 'nobody') return { allow: false, reason: `${what} is disabled` };
     const p = s.principal;
     const ok =
       (allow.roles ?? []).some((r) => p.roles.includes(r)) ||
       (allow.scopes ?? []).some((x) => p.scopes.includes(x)) ||
       (allow.subjects ?? []).includes(p.subject) ||
       (s.client.id !== null && (allow.clients ?? []).includes(s.client.id));
-    return ok ? { allow: true } : { allow: false, reason: `tool "${tool}" needs ${describe(allow)}` };
+    return ok ? { allow: true } : { allow: false, reason: `${what} needs ${describe(allow)}` };
   }
 }
 

@@ -1,29 +1,35 @@
 import type { Caller } from '../auth/caller.js';
-import type { CatalogSnapshot, ToolPager } from '../catalog/snapshot.js';
+import type { Pager } from '../catalog/pager.js';
+import { LISTINGS, type CatalogSnapshot, type Listings } from '../catalog/snapshot.js';
+import type { ListKind } from '../mcp/methods.js';
 import type { SessionRecord } from '../session/store.js';
 import type { PolicyEngine } from './engine.js';
-import { policySubject } from './input.js';
+import { listItemPart, policySubject } from './input.js';
 
 /**
- * What `tools/list` shows a caller: only the tools policy lets them call. One batched decision
- * per caller and catalog version, remembered for `cacheMs`.
+ * What a listing (`tools/list`, `resources/list`, `resources/templates/list`, `prompts/list`)
+ * shows a caller: only the entries policy lets them use. One batched decision per caller, list
+ * and catalog version, remembered for `cacheMs`.
  */
-export class ToolVisibility {
-  /** Pagers being computed or computed, by caller and catalog version; concurrent misses share one query. */
-  private readonly cache = new Map<string, { pager: Promise<ToolPager>; expires: number }>();
+export class ListVisibility {
+  /** Pagers being computed or computed, by caller, list and catalog version; concurrent misses share one query. */
+  private readonly cache = new Map<string, { pager: Promise<Pager<unknown>>; expires: number }>();
 
   constructor(
     private readonly policy: PolicyEngine,
     private readonly cacheMs: number,
   ) {}
 
-  async pagerFor(caller: Caller, session: SessionRecord, snapshot: CatalogSnapshot, sourceIp: string | null): Promise<ToolPager> {
-    if (this.policy.allowsAll) return snapshot.pager;
-    const key = `${snapshot.version}\u0000${caller.principal.issuer}\u0000${caller.principal.subject}\u0000${caller.clientId ?? ''}\u0000${caller.roles.join(' ')}\u0000${caller.scopes.join(' ')}`;
+  async pagerFor<K extends ListKind>(list: K, caller: Caller, session: SessionRecord, snapshot: CatalogSnapshot, sourceIp: string | null): Promise<Listings[K]> {
+    const all = snapshot.lists[list] as Pager<unknown>;
+    if (this.policy.allowsAll) return all as Listings[K];
+    const key = `${list}\u0000${snapshot.version}\u0000${caller.principal.issuer}\u0000${caller.principal.subject}\u0000${caller.clientId ?? ''}\u0000${caller.roles.join(' ')}\u0000${caller.scopes.join(' ')}`;
     const now = Date.now();
     const hit = this.cache.get(key);
-    if (hit && hit.expires > now) return hit.pager;
-    const pager = this.policy.visible(policySubject(caller, session, sourceIp), snapshot.sorted).then((allowed) => snapshot.pager.filter((t) => allowed.has(t.name)));
+    if (hit && hit.expires > now) return hit.pager as Promise<Listings[K]>;
+    const keyOf = LISTINGS[list].keyOf as (e: unknown) => string;
+    const items = all.sorted.map((e) => listItemPart(list, e));
+    const pager = this.policy.visible(policySubject(caller, session, sourceIp), items).then((allowed) => all.filter((e) => allowed.has(keyOf(e))));
     if (this.cache.size >= 10_000) this.evict(now);
     // Until it settles the entry serves concurrent listings; afterwards it lives for cacheMs.
     const entry = { pager, expires: Number.POSITIVE_INFINITY };
@@ -32,7 +38,7 @@ export class ToolVisibility {
       () => (entry.expires = Date.now() + this.cacheMs),
       () => this.cache.delete(key),
     );
-    return pager;
+    return pager as Promise<Listings[K]>;
   }
 
   private evict(now: number): void {

@@ -58,6 +58,8 @@ export interface SessionStore {
   onExpired(listener: (record: SessionRecord) => void): void;
   size(): Promise<number>;
   close(): Promise<void>;
+  /** Whether the store can be reached now (readiness); absent: always (a local store). */
+  isConnected?(): boolean;
 }
 
 /** The record holding (or, with `undefined`, no longer holding) a backend session. */

@@ -5,7 +5,8 @@ import { closeNow, listenOn } from './listen.js';
 import { writeJson } from './write.js';
 
 /**
- * Operator endpoints: `/healthz` and Prometheus metrics. They carry no authentication and tell
+ * Operator endpoints: `/livez` (the process answers), `/readyz` (503 while a critical dependency
+ * is down, with the reason), `/healthz` (figures and the same checks) and Prometheus metrics. They carry no authentication and tell
  * what runs behind the gateway (backend URLs, figures), so they are meant for a listener only
  * operators reach: the admin listener (`admin.port`; always in the Envoy topology), or the MCP
  * listener of a standalone gateway that has none.
@@ -17,6 +18,8 @@ export class AdminEndpoints {
   handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> | undefined {
     if (req.method !== 'GET') return undefined;
     if (path === '/healthz') return this.health(res);
+    if (path === '/livez') return Promise.resolve(writeJson(res, 200, '{"status":"alive"}'));
+    if (path === '/readyz') return Promise.resolve(this.ready(res));
     const { metrics } = this.core.config;
     if (metrics.enabled && path === metrics.path) return this.metrics(res);
     return undefined;
@@ -28,13 +31,20 @@ export class AdminEndpoints {
     res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' }).end(body);
   }
 
+  /** Ready or degraded (serving, from what it knew last): 200; not ready: 503. Either way, every check and why. */
+  private ready(res: ServerResponse): void {
+    const report = this.core.health();
+    writeJson(res, report.status === 'not ready' ? 503 : 200, JSON.stringify(report), { 'cache-control': 'no-store' });
+  }
+
   private async health(res: ServerResponse): Promise<void> {
     const snapshot = this.core.catalog.current();
-    // A stale source (Consul unreachable) still serves its last known catalog: degraded, not down.
     const source = this.core.catalog.sourceStatus();
+    const report = this.core.health();
     const body = {
-      status: source.stale ? 'degraded' : 'ok',
-      catalog: { version: snapshot.version, tools: snapshot.tools.size, backends: snapshot.backends.size, problems: snapshot.problems, source },
+      status: report.status === 'ready' ? 'ok' : report.status,
+      checks: report.checks,
+      catalog: { version: snapshot.version, tools: snapshot.tools.size, resources: snapshot.resources.size, resourceTemplates: snapshot.templates.size, prompts: snapshot.prompts.size, backends: snapshot.backends.size, problems: snapshot.problems, source },
       sessions: await this.core.sessions.size().catch(() => null),
       streams: this.core.streams.count,
     };

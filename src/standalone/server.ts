@@ -38,7 +38,10 @@ export class StandaloneServer {
   ) {
     this.originAllowed = originMatcher(core.config.server.allowedOrigins);
     this.hostAllowed = hostMatcher(effectiveAllowedHosts(core.config.server.allowedHosts, core.config.server.host));
-    this.server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+    const { server } = core.config;
+    // Headers and body have a deadline (slow and idle clients), the answer none: SSE streams live long.
+    const timeouts = { headersTimeout: server.headersTimeoutMs, requestTimeout: server.requestTimeoutMs, keepAliveTimeout: server.keepAliveTimeoutMs, connectionsCheckingInterval: 1_000 };
+    this.server = createServer(timeouts, (req, res) => {
       this.route(req, res).catch((err: unknown) => {
         // Known failures (the session store down, say) keep their registry status; others are bugs.
         const known = err instanceof GatewayError;

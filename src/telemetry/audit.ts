@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { pino, type Logger } from 'pino';
 import type { GatewayConfig } from '../config/schema.js';
 import type { CallOutcome } from './metrics.js';
+import type { PolicyKind } from '../mcp/methods.js';
 
 /** Who called, as audit events name them: the verified identity, never the token. */
 export interface AuditPrincipal {
@@ -27,9 +28,14 @@ interface AuditCommon {
   readonly request: string | number | null;
   readonly principal: AuditPrincipal | null;
   readonly client: AuditClient;
+  /** What was asked for (the policy's `request.kind`): tool, resource, prompt or completion; null when unknown. */
+  readonly kind: PolicyKind | null;
+  /** The tool or prompt name, or the resource URI (for a completion: the prompt or template), as the client named it. */
+  readonly target: string | null;
+  /** The tool of a `tools/call` (null for other requests). */
   readonly tool: string | null;
   readonly backend: string | null;
-  /** Redacted call arguments (per `audit.redact`); null when the request was not a tools/call. */
+  /** Redacted arguments (per `audit.redact`): a tool's, a prompt's, a completion's argument; null otherwise. */
   readonly arguments: unknown;
   readonly traceId: string | null;
   readonly latencyMs: number;
@@ -48,6 +54,20 @@ export interface ToolCallEvent extends AuditCommon {
   readonly bytes: number;
 }
 
+/**
+ * One request other than `tools/call` that was admitted and routed to a backend:
+ * `resources/read`, `resources/subscribe`, `resources/unsubscribe`, `prompts/get`, `completion/complete`.
+ */
+export interface RequestEvent extends AuditCommon {
+  readonly event: 'mcp.request';
+  readonly decision: 'allow';
+  readonly method: string;
+  readonly instance: string | null;
+  readonly outcome: CallOutcome;
+  readonly errorCode: string | null;
+  readonly bytes: number;
+}
+
 /** One request the gateway refused: authentication, session, arguments or policy. */
 export interface DenialEvent extends AuditCommon {
   readonly event: 'mcp.denial';
@@ -62,7 +82,7 @@ export interface DenialEvent extends AuditCommon {
   readonly outcome: 'denied';
 }
 
-export type AuditEvent = ToolCallEvent | DenialEvent;
+export type AuditEvent = ToolCallEvent | RequestEvent | DenialEvent;
 
 const sessionRefs = new Map<string, string>();
 

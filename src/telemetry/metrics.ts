@@ -10,7 +10,8 @@ export interface MetricsSources {
 }
 
 /** Outcomes of a `tools/call` that ran (see docs/observability.md). */
-export type CallOutcome = 'ok' | 'tool_error' | 'upstream_error' | 'timeout' | 'cancelled' | 'internal_error';
+/** How a call ended; `backend_error`: a routed request the backend answered with its own JSON-RPC error. */
+export type CallOutcome = 'ok' | 'tool_error' | 'backend_error' | 'upstream_error' | 'timeout' | 'cancelled' | 'internal_error';
 
 const SESSIONS_TIMEOUT_MS = 1_000;
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -24,12 +25,19 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly toolCalls: Counter<'tool' | 'backend' | 'outcome'>;
   private readonly duration: Histogram<'backend' | 'outcome'>;
+  private readonly requests: Counter<'method' | 'backend' | 'outcome'>;
   private readonly denials: Counter<'reason_code'>;
   private readonly auditDrops: Counter;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
     this.toolCalls = new Counter({ name: 'mcp_gateway_tool_calls_total', help: 'tools/call requests that reached a backend, by outcome', labelNames: ['tool', 'backend', 'outcome'], registers });
+    this.requests = new Counter({
+      name: 'mcp_gateway_requests_total',
+      help: 'Requests routed to a backend by resource URI, prompt name or completion ref, by method and outcome',
+      labelNames: ['method', 'backend', 'outcome'],
+      registers,
+    });
     this.duration = new Histogram({
       name: 'mcp_gateway_tool_call_duration_seconds',
       help: 'Time from admission to the end of a tools/call (backend time included)',
@@ -88,6 +96,11 @@ export class GatewayMetrics {
   call(tool: string, backend: string, outcome: CallOutcome, seconds: number): void {
     this.toolCalls.inc({ tool, backend, outcome });
     this.duration.observe({ backend, outcome }, seconds);
+  }
+
+  /** A routed request (resources/read, prompts/get, completion/complete, subscriptions) that ran. */
+  request(method: string, backend: string, outcome: CallOutcome): void {
+    this.requests.inc({ method, backend, outcome });
   }
 
   denied(code: string): void {

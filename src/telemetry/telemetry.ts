@@ -5,7 +5,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { isResponse, toJson, type JsonRpcMessage, type JsonRpcResponse } from '../mcp/jsonrpc.js';
 import type { SessionRecord, SessionStore } from '../session/store.js';
-import type { ToolCall, ToolExecutor } from '../upstream/call.js';
+import type { RoutedCall, RoutedExecutor, ToolCall, ToolExecutor, UpstreamCall } from '../upstream/call.js';
 import type { Pools } from '../upstream/pool.js';
 import { ERROR_META_KEY } from '../upstream/results.js';
 import { AuditLog, sessionRef, type AuditClient, type AuditPrincipal } from './audit.js';
@@ -78,6 +78,8 @@ export class Telemetry implements AdmissionObserver {
         request: t.requestId ?? null,
         principal: t.caller ? principalOf(t.caller) : null,
         client: clientOf(t.caller, t.session, d.request.remoteAddress ?? null),
+        kind: t.kind ?? null,
+        target: t.target ?? t.tool ?? null,
         tool: t.tool ?? null,
         backend: t.backend ?? null,
         arguments: t.arguments ? this.redact(t.arguments) : null,
@@ -98,95 +100,136 @@ export class Telemetry implements AdmissionObserver {
   /**
    * Run a tool call through `execute` inside an `mcp.tools/call` span whose context travels to
    * the backend; when the call ends (answered, failed, cancelled or abandoned by the client) it
-   * is counted, timed, and written as one `mcp.tool_call` audit event. A plain iterator rather
-   * than an async generator: this sits on every call, and a generator layer costs microtasks.
+   * is counted, timed, and written as one `mcp.tool_call` audit event.
    */
   observeCall(call: ToolCall, execute: ToolExecutor): AsyncGenerator<JsonRpcMessage> {
     const rec = this.start(call);
-    const inner = execute(rec.call);
-    let ended = false;
-    const end = (crashed: boolean): void => {
-      if (ended) return;
-      ended = true;
-      this.finish(rec, crashed);
-    };
-    const it: AsyncGenerator<JsonRpcMessage> = {
-      next: () =>
-        inner.next().then(
-          (r) => {
-            if (r.done) end(false);
-            else if (isResponse(r.value)) rec.response = r.value;
-            return r;
-          },
-          (err: unknown) => {
-            end(true);
-            throw err;
-          },
-        ),
-      return: (value) => {
-        end(false);
-        return inner.return(value);
-      },
-      throw: (err: unknown) => {
-        end(true);
-        return inner.throw(err);
-      },
-      [Symbol.asyncIterator]: () => it,
-    };
-    return it;
+    return watch(execute(rec.call), rec, (crashed) => this.finish(rec, crashed));
   }
 
-  private start(call: ToolCall): CallRecord {
+  /**
+   * The same for a request routed by URI, prompt name or completion ref (`resources/read`,
+   * `prompts/get`, `completion/complete`, subscriptions): a span, and one `mcp.request` audit
+   * event when it ends.
+   */
+  observeRequest(call: RoutedCall, execute: RoutedExecutor): AsyncGenerator<JsonRpcMessage> {
+    const method = call.request.method;
+    const span = startCallSpan(call.trace, { 'mcp.method.name': method, 'mcp.gateway.target': call.target, 'mcp.gateway.backend': call.backend.name });
+    const rec: Running<RoutedCall> = { started: performance.now(), span, call, instance: null, response: undefined };
+    rec.call = { ...call, onInstance: (url) => (rec.instance = url), ...(span.headers ? { outboundHeaders: span.headers } : {}) };
+    return watch(execute(rec.call), rec, (crashed) => this.finishRequest(rec, crashed));
+  }
+
+  private finishRequest(rec: Running<RoutedCall>, crashed: boolean): void {
+    try {
+      const { call, span } = rec;
+      const [outcome, errorCode] = settled(rec, crashed, requestOutcomeOf);
+      this.metrics.request(call.request.method, call.backend.name, outcome);
+      if (span.span) endCallSpan(span, outcome, rec.instance ? { 'mcp.gateway.instance': rec.instance } : {});
+      if (!this.audit.enabled) return;
+      this.audit.emit({ event: 'mcp.request', method: call.request.method, kind: call.kind, target: text(call.target, 1024), tool: null, ...this.ran(rec), outcome, errorCode });
+    } catch (err) {
+      this.logger.error({ err }, 'recording a request failed');
+    }
+  }
+
+  private start(call: ToolCall): Running<ToolCall> {
     const { tool, backend } = call;
     const span = startCallSpan(call.trace, { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': tool.name, 'mcp.gateway.backend': backend.name });
     const log = this.logger.isLevelEnabled('debug') ? this.logger.child({ session: sessionRef(call.session.id), request: call.request.id }) : undefined;
     log?.debug({ tool: tool.name, backend: backend.name }, 'tool call');
-    const rec: CallRecord = { started: performance.now(), span, log, call, instance: null, response: undefined };
+    const rec: Running<ToolCall> = { started: performance.now(), span, log, call, instance: null, response: undefined };
     rec.call = { ...call, onInstance: (url) => (rec.instance = url), ...(span.headers ? { outboundHeaders: span.headers } : {}) };
     return rec;
   }
 
-  private finish(rec: CallRecord, crashed: boolean): void {
+  private finish(rec: Running<ToolCall>, crashed: boolean): void {
     try {
-      const { call, span, response, instance } = rec;
+      const { call, span, instance } = rec;
       const { tool, backend } = call;
-      const [outcome, errorCode] = crashed ? (['internal_error', 'GW_INTERNAL'] as const) : response ? outcomeOf(response) : (['cancelled', null] as const);
+      const [outcome, errorCode] = settled(rec, crashed, outcomeOf);
       const ms = performance.now() - rec.started;
       this.metrics.call(tool.name, backend.name, outcome, ms / 1000);
       if (span.span) endCallSpan(span, outcome, instance ? { 'mcp.gateway.instance': instance } : {});
       rec.log?.debug({ outcome, errorCode, instance, ms: round(ms) }, 'tool call ended');
       if (!this.audit.enabled) return;
-      this.audit.emit({
-        event: 'mcp.tool_call',
-        time: new Date().toISOString(),
-        session: sessionRef(call.session.id),
-        request: call.request.id,
-        principal: principalOf(call.caller),
-        client: clientOf(call.caller, call.session, call.sourceIp ?? null),
-        tool: tool.name,
-        backend: backend.name,
-        arguments: this.redact(call.arguments),
-        traceId: span.traceId ?? null,
-        latencyMs: round(ms),
-        decision: 'allow',
-        instance,
-        outcome,
-        errorCode,
-        bytes: response ? Buffer.byteLength(toJson(response)) : 0,
-      });
+      this.audit.emit({ event: 'mcp.tool_call', kind: 'tool', target: tool.name, tool: tool.name, ...this.ran(rec), outcome, errorCode });
     } catch (err) {
       this.logger.error({ err }, 'recording a tool call failed');
     }
   }
+
+  /** The audit fields every call that ran shares: who, in which session, where, how long, how big. */
+  private ran(rec: Running<UpstreamCall>) {
+    const { call, span, response, instance } = rec;
+    return {
+      time: new Date().toISOString(),
+      session: sessionRef(call.session.id),
+      request: call.request.id,
+      principal: principalOf(call.caller),
+      client: clientOf(call.caller, call.session, call.sourceIp ?? null),
+      backend: call.backend.name,
+      arguments: this.redact(call.arguments),
+      traceId: span.traceId ?? null,
+      latencyMs: round(performance.now() - rec.started),
+      decision: 'allow' as const,
+      instance,
+      bytes: response ? Buffer.byteLength(toJson(response)) : 0,
+    };
+  }
 }
 
-/** One running call, from {@link Telemetry.observeCall} to its end. */
-interface CallRecord {
+/** How a call ended: a crash, its response as `classify` reads it, or no response (cancelled). */
+function settled(rec: Running<UpstreamCall>, crashed: boolean, classify: (r: JsonRpcResponse) => readonly [CallOutcome, string | null]): readonly [CallOutcome, string | null] {
+  if (crashed) return ['internal_error', 'GW_INTERNAL'];
+  return rec.response ? classify(rec.response) : ['cancelled', null];
+}
+
+/**
+ * `inner`, noting its response in `rec` and calling `end` once when it ends (answered, failed,
+ * cancelled or abandoned by the client). A plain iterator rather than an async generator: this
+ * sits on every call, and a generator layer costs microtasks.
+ */
+function watch(inner: AsyncGenerator<JsonRpcMessage>, rec: { response: JsonRpcResponse | undefined }, end: (crashed: boolean) => void): AsyncGenerator<JsonRpcMessage> {
+  let ended = false;
+  const once = (crashed: boolean): void => {
+    if (ended) return;
+    ended = true;
+    end(crashed);
+  };
+  const it: AsyncGenerator<JsonRpcMessage> = {
+    next: () =>
+      inner.next().then(
+        (r) => {
+          if (r.done) once(false);
+          else if (isResponse(r.value)) rec.response = r.value;
+          return r;
+        },
+        (err: unknown) => {
+          once(true);
+          throw err;
+        },
+      ),
+    return: (value) => {
+      once(false);
+      return inner.return(value);
+    },
+    throw: (err: unknown) => {
+      once(true);
+      return inner.throw(err);
+    },
+    [Symbol.asyncIterator]: () => it,
+  };
+  return it;
+}
+
+/** One running call or routed request, from {@link Telemetry.observeCall} or {@link Telemetry.observeRequest} to its end. */
+interface Running<C extends UpstreamCall> {
   readonly started: number;
   readonly span: CallSpan;
-  readonly log: Logger | undefined;
+  readonly log?: Logger | undefined;
   /** The call as the executor sees it (with the instance hook and trace headers). */
-  call: ToolCall;
+  call: C;
   instance: string | null;
   response: JsonRpcResponse | undefined;
 }
@@ -202,6 +245,15 @@ function outcomeOf(r: JsonRpcResponse): readonly [CallOutcome, string | null] {
   if (typeof code !== 'string') return ['tool_error', null];
   if (code === TIMEOUT) return ['timeout', code];
   return [UPSTREAM_FAILURES.has(code) ? 'upstream_error' : 'tool_error', code];
+}
+
+/** How a routed request ended: the gateway's upstream error codes, or the backend's own JSON-RPC error. */
+function requestOutcomeOf(r: JsonRpcResponse): readonly [CallOutcome, string | null] {
+  if (!('error' in r)) return ['ok', null];
+  const code = (r.error.data as { code?: unknown } | undefined)?.code;
+  if (code === TIMEOUT) return ['timeout', code];
+  if (typeof code === 'string' && code.startsWith('GW_UPSTREAM_')) return ['upstream_error', code];
+  return ['backend_error', typeof code === 'string' ? code : `jsonrpc:${r.error.code}`];
 }
 
 function principalOf(caller: Caller): AuditPrincipal {

@@ -100,8 +100,9 @@ export interface CallSpan {
 }
 
 /**
- * Start the `mcp.tools/call` span: a child of the active span (HTTP auto-instrumentation), else of
- * the trace context the request carried, else a new root (only an SDK makes one).
+ * Start the span of a call, `mcp.<mcp.method.name>` (`mcp.tools/call`, `mcp.resources/read`…):
+ * a child of the active span (HTTP auto-instrumentation), else of the trace context the request
+ * carried, else a new root (only an SDK makes one).
  */
 export function startCallSpan(carrier: TraceCarrier | undefined, attributes: Attributes): CallSpan {
   // Without an SDK the span would record nothing: skip it, and just pass a valid trace context on.
@@ -110,7 +111,7 @@ export function startCallSpan(carrier: TraceCarrier | undefined, attributes: Att
   const active = context.active();
   const local = trace.getSpan(active) !== undefined;
   const parent = local ? active : carrier ? propagator.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter) : ROOT_CONTEXT;
-  const span = tracer.startSpan('mcp.tools/call', { kind: local ? SpanKind.INTERNAL : SpanKind.SERVER, attributes }, parent);
+  const span = tracer.startSpan(`mcp.${String(attributes['mcp.method.name'] ?? 'tools/call')}`, { kind: local ? SpanKind.INTERNAL : SpanKind.SERVER, attributes }, parent);
   const sc = span.spanContext();
   if (!isSpanContextValid(sc)) return { span, headers: undefined, traceId: undefined };
   const headers: Record<string, string> = {};

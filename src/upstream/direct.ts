@@ -138,7 +138,7 @@ export class DirectCalls {
         return { kind: 'cancelled' };
       }
       // The telemetry hook waits for `end`, even when the failure is a bug that is rethrown.
-      let body = success(d.message.id, toolError('GW_INTERNAL', undefined));
+      let body: JsonRpcResponse = success(d.message.id, toolError('GW_INTERNAL', undefined));
       try {
         // Undefined only for a client cancellation, which returned above.
         body = failureAnswer(err, deadline, d.message.id, backend.name) ?? body;
@@ -172,7 +172,10 @@ export class DirectCalls {
 
   private backendOf(d: CallTool, routable: (backend: McpBackendConfig) => boolean): McpBackendConfig | undefined {
     if (d.tool.route.kind !== 'mcp') return undefined;
-    const backend = this.opts.catalog().backends.get(d.tool.backend);
+    const snapshot = this.opts.catalog();
+    // Its results may link to its resources, whose URIs only the broker rewrites for the client.
+    if (snapshot.rewritesUris.has(d.tool.backend)) return undefined;
+    const backend = snapshot.backends.get(d.tool.backend);
     return backend?.kind === 'mcp' && routable(backend) ? backend : undefined;
   }
 }

@@ -1,6 +1,6 @@
 import { GatewayError } from '../errors.js';
 import type { InstancePool } from './pool.js';
-import { describeNetworkError, neverReachedBackend } from './transport.js';
+import { describeNetworkError, isNetworkError, neverReachedBackend } from './transport.js';
 
 /** Thrown by an attempt to say the instance failed in a way worth trying elsewhere (e.g. HTTP 503). */
 export class InstanceFailure extends Error {
@@ -13,7 +13,10 @@ export class InstanceFailure extends Error {
 /**
  * Run `attempt` on the pool's instances in order. A failed instance enters its cooldown; the call
  * moves on to the next instance only when that cannot duplicate a side effect: the request never
- * reached the failed one, or the tool is retry-safe (read-only or idempotent).
+ * reached the failed one, or the tool is retry-safe (read-only or idempotent). Only failures of
+ * the instance count (the network, an {@link InstanceFailure}): anything else is the request's
+ * fault or a bug, and is rethrown without cooling a healthy instance. Instances are named by
+ * position in what the client reads, never by URL.
  */
 export async function withFailover<T>(
   pool: InstancePool,
@@ -23,6 +26,7 @@ export async function withFailover<T>(
 ): Promise<T> {
   const tried: string[] = [];
   for (const url of pool.order()) {
+    const name = `instance ${pool.urls.indexOf(url) + 1} of ${pool.urls.length}`;
     try {
       const out = await attempt(url);
       pool.succeeded(url);
@@ -33,9 +37,10 @@ export async function withFailover<T>(
         if (err.code === 'GW_UPSTREAM_TIMEOUT') pool.failed(url);
         throw err;
       }
+      if (!(err instanceof InstanceFailure) && !isNetworkError(err)) throw err;
       pool.failed(url);
       const reached = err instanceof InstanceFailure ? err.reached : !neverReachedBackend(err);
-      tried.push(`${url} (${err instanceof InstanceFailure ? err.message : describeNetworkError(err)})`);
+      tried.push(`${name}: ${err instanceof InstanceFailure ? err.message : describeNetworkError(err)}`);
       if (reached && !retrySafe) {
         throw new GatewayError('GW_UPSTREAM_UNAVAILABLE', `${tried.join('; ')}; not retried elsewhere because the tool may have side effects`, { cause: err });
       }

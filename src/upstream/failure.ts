@@ -1,17 +1,25 @@
-import { GatewayError } from '../errors.js';
-import { success, type JsonRpcId, type JsonRpcSuccess } from '../mcp/jsonrpc.js';
+import { GatewayError, type ErrorCode } from '../errors.js';
+import { success, type JsonRpcId, type JsonRpcResponse } from '../mcp/jsonrpc.js';
 import type { Deadline } from './deadline.js';
 import { toolError } from './results.js';
 import { describeNetworkError, isNetworkError } from './transport.js';
 
+/** How a failure reaches the client: a tool error for `tools/call`, a JSON-RPC error for other requests. */
+export type FailureShape = (code: ErrorCode, detail: string | undefined) => JsonRpcResponse;
+
+/** The failure shape of `tools/call`: a tool error the model can react to. */
+export function asToolError(id: JsonRpcId): FailureShape {
+  return (code, detail) => success(id, toolError(code, detail));
+}
+
 /**
  * What a failed upstream call answers the client, the same for every kind of backend:
- * nothing when the client cancelled (MCP cancellation), a tool error for a timeout, a gateway
- * error or a broken connection. Anything else is a bug and is rethrown.
+ * nothing when the client cancelled (MCP cancellation), a failure in the request's shape for a
+ * timeout, a gateway error or a broken connection. Anything else is a bug and is rethrown.
  */
-export function failureAnswer(err: unknown, deadline: Deadline, id: JsonRpcId, backend: string): JsonRpcSuccess | undefined {
-  if (deadline.signal.aborted) return deadline.timedOut ? success(id, toolError('GW_UPSTREAM_TIMEOUT', deadline.timeoutError().detail)) : undefined;
-  if (err instanceof GatewayError) return success(id, toolError(err.code, err.detail));
-  if (isNetworkError(err)) return success(id, toolError('GW_UPSTREAM_UNAVAILABLE', `connection to backend "${backend}" lost: ${describeNetworkError(err)}`));
+export function failureAnswer(err: unknown, deadline: Deadline, id: JsonRpcId, backend: string, shape: FailureShape = asToolError(id)): JsonRpcResponse | undefined {
+  if (deadline.signal.aborted) return deadline.timedOut ? shape('GW_UPSTREAM_TIMEOUT', deadline.timeoutError().detail) : undefined;
+  if (err instanceof GatewayError) return shape(err.code, err.detail);
+  if (isNetworkError(err)) return shape('GW_UPSTREAM_UNAVAILABLE', `connection to backend "${backend}" lost: ${describeNetworkError(err)}`);
   throw err;
 }

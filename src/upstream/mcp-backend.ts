@@ -1,19 +1,29 @@
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
-import { isRetrySafe, type BackendDescriptor, type ToolDefinition } from '../catalog/model.js';
+import {
+  isRetrySafe,
+  type BackendDescriptor,
+  type PromptDefinition,
+  type Published,
+  type ResourceDefinition,
+  type ResourceTemplateDefinition,
+  type ToolDefinition,
+} from '../catalog/model.js';
 import type { McpBackendConfig } from '../config/schema.js';
-import { GatewayError } from '../errors.js';
-import { isNotification, isRequest, isResponse, success, type JsonRpcMessage, type JsonRpcRequest } from '../mcp/jsonrpc.js';
+import { GatewayError, upstreamFailure } from '../errors.js';
+import { exposeResultUris } from '../catalog/uris.js';
+import { isNotification, isObject, isRequest, isResponse, type JsonRpcMessage, type JsonRpcRequest } from '../mcp/jsonrpc.js';
 import { isSupportedVersion, LATEST_PROTOCOL_VERSION } from '../mcp/protocol.js';
+import { LIST_CHANGED } from '../mcp/methods.js';
 import type { BackendSession, SessionRecord, SessionStore } from '../session/store.js';
-import type { ToolCall } from './call.js';
+import type { RoutedCall, ToolCall, UpstreamCall } from './call.js';
 import { Deadline } from './deadline.js';
-import { failureAnswer } from './failure.js';
+import { asToolError, failureAnswer, type FailureShape } from './failure.js';
 import { withFailover } from './failover.js';
-import { deleteSession, finishReply, postMessage, replyMessages, type McpEndpoint, type McpReply } from './mcp-wire.js';
+import { deleteSession, finishReply, openStream, postMessage, replyMessages, type McpEndpoint, type McpReply } from './mcp-wire.js';
 import type { Pools } from './pool.js';
 import type { OutboundCredentials } from './credentials.js';
-import { toolError } from './results.js';
+import type { BackendStreams } from './backend-streams.js';
 import { describeNetworkError, neverReachedBackend } from './transport.js';
 
 export interface McpBackendsOptions {
@@ -24,6 +34,8 @@ export interface McpBackendsOptions {
   readonly credentials: OutboundCredentials;
   readonly logger: Logger;
   readonly clientInfo: { name: string; version: string };
+  /** Backend sessions followed for their unasked notifications (resource updates); none: not followed. */
+  readonly streams?: BackendStreams;
 }
 
 /**
@@ -37,26 +49,31 @@ export class McpBackends {
 
   constructor(private readonly opts: McpBackendsOptions) {}
 
-  /** Ask a backend for all its tools, in a short-lived discovery session. */
-  async discover(backend: McpBackendConfig, signal: AbortSignal): Promise<ToolDefinition[]> {
+  /**
+   * Ask a backend for everything it publishes, in a short-lived discovery session: its tools, and
+   * its resources, resource templates and prompts when its capabilities declare them.
+   */
+  async discover(backend: McpBackendConfig, signal: AbortSignal): Promise<Published> {
     const pool = this.opts.pools.get(backend.name, backend.urls);
     const deadline = Deadline.under(signal, backend.timeoutMs ?? this.opts.defaultTimeoutMs);
     try {
       return await withFailover(pool, true, async (url) => {
         const headers = await this.opts.credentials.headers(backend, undefined);
-        const bs = await this.openSession(backend, url, headers, deadline.signal);
+        const { session: bs, capabilities } = await this.handshake(backend, url, headers, deadline.signal);
         const ep = this.endpoint(bs, headers);
+        const list = <T>(method: string, key: string, valid: (x: Record<string, unknown>) => boolean): Promise<T[]> =>
+          this.listAll<T>(ep, method, key, valid, deadline.signal);
         try {
-          const tools: ToolDefinition[] = [];
-          let cursor: string | undefined;
-          for (let page = 0; page < 1000; page++) {
-            const result = await this.request(ep, 'tools/list', cursor === undefined ? {} : { cursor }, deadline.signal);
-            if (!Array.isArray(result.tools)) throw new GatewayError('GW_UPSTREAM_PROTOCOL', 'tools/list result has no "tools" array');
-            for (const t of result.tools as ToolDefinition[]) if (t && typeof t.name === 'string' && t.inputSchema && typeof t.inputSchema === 'object') tools.push(t);
-            cursor = typeof result.nextCursor === 'string' && result.nextCursor !== '' ? result.nextCursor : undefined;
-            if (cursor === undefined) break;
-          }
-          return tools;
+          const has = (cap: string): boolean => isObject(capabilities[cap]);
+          return {
+            servesResources: has('resources'),
+            tools: await list<ToolDefinition>('tools/list', 'tools', (t) => typeof t.name === 'string' && isObject(t.inputSchema)),
+            resources: has('resources') ? await list<ResourceDefinition>('resources/list', 'resources', (r) => typeof r.uri === 'string' && typeof r.name === 'string') : [],
+            resourceTemplates: has('resources')
+              ? await list<ResourceTemplateDefinition>('resources/templates/list', 'resourceTemplates', (t) => typeof t.uriTemplate === 'string' && typeof t.name === 'string')
+              : [],
+            prompts: has('prompts') ? await list<PromptDefinition>('prompts/list', 'prompts', (p) => typeof p.name === 'string') : [],
+          };
         } finally {
           void deleteSession(this.opts.dispatcher, ep, AbortSignal.timeout(2_000)).catch(() => {});
         }
@@ -66,8 +83,69 @@ export class McpBackends {
     }
   }
 
+  /**
+   * Hold a gateway-owned session with the backend open and call `changed` for each list_changed
+   * it sends on the session's GET stream (src/catalog/watchers.ts). `unsupported` when the backend
+   * declares no list changes or offers no stream; `ended` when the stream ended.
+   */
+  async watchLists(backend: McpBackendConfig, changed: () => void, signal: AbortSignal): Promise<'unsupported' | 'ended'> {
+    const pool = this.opts.pools.get(backend.name, backend.urls);
+    const headers = await this.opts.credentials.headers(backend, undefined);
+    const opened = await withFailover(pool, true, (url) => this.handshake(backend, url, headers, AbortSignal.any([signal, AbortSignal.timeout(backend.timeoutMs ?? this.opts.defaultTimeoutMs)])));
+    const ep = this.endpoint(opened.session, headers);
+    try {
+      const caps = opened.capabilities;
+      const announces = ['tools', 'resources', 'prompts'].some((c) => isObject(caps[c]) && caps[c].listChanged === true);
+      if (!announces || !ep.sessionId) return 'unsupported';
+      const reply = await openStream(this.opts.dispatcher, ep, signal);
+      if (reply.status !== 200 || reply.contentType !== 'text/event-stream') {
+        await reply.body.dump();
+        return 'unsupported';
+      }
+      for await (const m of replyMessages(reply)) if (isNotification(m) && LIST_CHANGED_METHODS.has(m.method)) changed();
+      return 'ended';
+    } finally {
+      void deleteSession(this.opts.dispatcher, ep, AbortSignal.timeout(2_000)).catch(() => {});
+    }
+  }
+
+  /** Every page of one of a backend's lists; malformed entries are skipped. */
+  private async listAll<T>(ep: McpEndpoint, method: string, key: string, valid: (x: Record<string, unknown>) => boolean, signal: AbortSignal): Promise<T[]> {
+    const out: T[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 1000; page++) {
+      const result = await this.request(ep, method, cursor === undefined ? {} : { cursor }, signal);
+      const items = result[key];
+      if (!Array.isArray(items)) throw new GatewayError('GW_UPSTREAM_PROTOCOL', `${method} result has no "${key}" array`);
+      for (const x of items) if (isObject(x) && valid(x)) out.push(x as T);
+      cursor = typeof result.nextCursor === 'string' && result.nextCursor !== '' ? result.nextCursor : undefined;
+      if (cursor === undefined) break;
+    }
+    return out;
+  }
+
   /** Forward a `tools/call` in the client's backend session and relay the backend's stream. */
-  async *execute(call: ToolCall): AsyncGenerator<JsonRpcMessage> {
+  execute(call: ToolCall): AsyncGenerator<JsonRpcMessage> {
+    const params = { ...call.request.params, name: call.tool.upstreamName };
+    return this.exchange(call, 'tools/call', params, isRetrySafe(call.tool), asToolError(call.request.id), false);
+  }
+
+  /**
+   * Forward a request routed by URI, prompt name or completion ref (params already in the
+   * backend's terms). Reads, completions and (un)subscriptions are safe to send twice, so they
+   * may move to another instance; failures are JSON-RPC errors, as the client asked no tool.
+   */
+  forward(call: RoutedCall): AsyncGenerator<JsonRpcMessage> {
+    const id = call.request.id;
+    return this.exchange(call, call.request.method, call.params, true, (code, detail) => upstreamFailure(code, id, detail), call.follow === true);
+  }
+
+  /**
+   * Send one request in the client's backend session and relay the backend's stream; the answer
+   * gets the client's id back, and the resource URIs it names are exposed (src/catalog/uris.ts).
+   * With `follow`, a success has the backend session followed for what it sends unasked.
+   */
+  private async *exchange(call: UpstreamCall, method: string, params: Record<string, unknown>, retrySafe: boolean, fail: FailureShape, follow: boolean): AsyncGenerator<JsonRpcMessage> {
     const backend = call.backend as McpBackendConfig;
     const clientId = call.request.id;
     const deadline = new Deadline(call.abort, backend.timeoutMs ?? this.opts.defaultTimeoutMs);
@@ -79,24 +157,24 @@ export class McpBackends {
     try {
       const headers = await this.opts.credentials.headers(backend, call.caller, call.outboundHeaders);
       for (;;) {
-        if (!bs || !backend.urls.includes(bs.instance)) bs = await this.ensureSession(call, backend, headers, deadline.signal, bs ?? failed);
+        if (!bs || !backend.urls.includes(bs.instance)) bs = await this.ensureSession(call.session, backend, headers, deadline.signal, bs ?? failed);
         call.onInstance?.(bs.instance);
         const ep = this.endpoint(bs, headers);
         const backendId = `gw-${this.nextId++}`;
-        const message: JsonRpcRequest = { jsonrpc: '2.0', id: backendId, method: 'tools/call', params: { ...call.request.params, name: call.tool.upstreamName } };
+        const message: JsonRpcRequest = { jsonrpc: '2.0', id: backendId, method, params };
         let reply: McpReply;
         try {
           reply = await postMessage(this.opts.dispatcher, ep, message, deadline.signal);
         } catch (err) {
           if (deadline.signal.aborted) throw err;
           pool.failed(bs.instance);
-          if (!retried && (neverReachedBackend(err) || isRetrySafe(call.tool))) {
+          if (!retried && (neverReachedBackend(err) || retrySafe)) {
             retried = true;
             failed = bs;
             bs = undefined;
             continue;
           }
-          return yield success(clientId, toolError('GW_UPSTREAM_UNAVAILABLE', `backend "${backend.name}" at ${ep.url}: ${describeNetworkError(err)}`));
+          return yield fail('GW_UPSTREAM_UNAVAILABLE', `backend "${backend.name}" at ${ep.url}: ${describeNetworkError(err)}`);
         }
         if (reply.status === 404 && bs.sessionId && !retried) {
           // The backend forgot our session (restart, expiry): start a new one, once.
@@ -110,13 +188,16 @@ export class McpBackends {
         pool.succeeded(bs.instance);
         if (reply.status !== 200) {
           const body = (await reply.body.text().catch(() => '')).slice(0, 1000);
-          return yield success(clientId, toolError('GW_UPSTREAM_HTTP_ERROR', `HTTP ${reply.status} from backend "${backend.name}"${body ? `: ${body}` : ''}`));
+          return yield fail('GW_UPSTREAM_HTTP_ERROR', `HTTP ${reply.status} from backend "${backend.name}"${body ? `: ${body}` : ''}`);
         }
-        yield* this.relay(reply, ep, backendId, clientId, deadline);
+        // The client may stop reading once it has the answer, so the follow starts before it is handed over.
+        const prefix = call.uriPrefix ?? '';
+        const onResult = follow ? () => this.opts.streams?.follow(call.session.id, backend.name, prefix, ep) : undefined;
+        yield* this.relay(reply, ep, backendId, clientId, deadline, prefix, onResult);
         return;
       }
     } catch (err) {
-      const answer = failureAnswer(err, deadline, clientId, backend.name);
+      const answer = failureAnswer(err, deadline, clientId, backend.name, fail);
       if (answer) yield answer;
     } finally {
       deadline.dispose();
@@ -132,7 +213,7 @@ export class McpBackends {
     const backend = call.backend as McpBackendConfig;
     const bs = call.session.backendSessions[backend.name];
     if (bs && backend.urls.includes(bs.instance)) return bs;
-    return this.ensureSession(call, backend, headers, signal, bs);
+    return this.ensureSession(call.session, backend, headers, signal, bs);
   }
 
   /** Forget a backend session that failed or that its backend no longer knows; the next call opens a new one. */
@@ -146,16 +227,16 @@ export class McpBackends {
    * instance holds may predate another instance's change, so the store's current record is read
    * first: a backend session another gateway instance just opened is used, not opened again.
    */
-  private ensureSession(call: ToolCall, backend: McpBackendConfig, headers: Record<string, string>, signal: AbortSignal, stale: BackendSession | undefined): Promise<BackendSession> {
-    const key = `${call.session.id}\u0000${backend.name}\u0000${stale?.sessionId ?? ''}`;
+  private ensureSession(session: SessionRecord, backend: McpBackendConfig, headers: Record<string, string>, signal: AbortSignal, stale: BackendSession | undefined): Promise<BackendSession> {
+    const key = `${session.id}\u0000${backend.name}\u0000${stale?.sessionId ?? ''}`;
     let opening = this.opening.get(key);
     if (!opening) {
       const pool = this.opts.pools.get(backend.name, backend.urls);
       opening = (async () => {
-        const known = (await this.opts.sessions.current(call.session.id))?.backendSessions[backend.name];
+        const known = (await this.opts.sessions.current(session.id))?.backendSessions[backend.name];
         if (known && backend.urls.includes(known.instance) && known.sessionId !== stale?.sessionId) return known;
         const bs = await withFailover(pool, true, (url) => this.openSession(backend, url, headers, signal), () => signal.aborted);
-        await this.opts.sessions.setBackendSession(call.session.id, backend.name, bs);
+        await this.opts.sessions.setBackendSession(session.id, backend.name, bs);
         return bs;
       })();
       this.opening.set(key, opening);
@@ -164,15 +245,19 @@ export class McpBackends {
     return opening;
   }
 
-  /** Relay a reply: notifications pass through, the response gets the client's id back. */
-  private async *relay(reply: McpReply, ep: McpEndpoint, backendId: string, clientId: string | number, deadline: Deadline): AsyncGenerator<JsonRpcMessage> {
+  /**
+   * Relay a reply: notifications pass through, the response gets the client's id back and the URIs
+   * it names exposed; `onResult` runs when the backend answered with a result, before it is relayed.
+   */
+  private async *relay(reply: McpReply, ep: McpEndpoint, backendId: string, clientId: string | number, deadline: Deadline, prefix: string, onResult?: () => void): AsyncGenerator<JsonRpcMessage> {
     let answered = false;
     try {
       for await (const m of replyMessages(reply)) {
         if (isResponse(m)) {
           if (m.id !== backendId) continue;
           answered = true;
-          yield { ...m, id: clientId };
+          if ('result' in m) onResult?.();
+          yield 'result' in m ? { ...m, id: clientId, result: exposeResultUris(prefix, m.result) } : { ...m, id: clientId };
           return;
         }
         if (isRequest(m)) {
@@ -194,6 +279,7 @@ export class McpBackends {
 
   /** Close every backend session a client session holds (on DELETE or expiry). */
   async closeSessions(record: SessionRecord, backends: ReadonlyMap<string, BackendDescriptor>): Promise<void> {
+    this.opts.streams?.close(record.id);
     await Promise.all(
       Object.entries(record.backendSessions).map(async ([name, bs]) => {
         try {
@@ -225,6 +311,11 @@ export class McpBackends {
 
   /** The initialize handshake with one instance. */
   private async openSession(backend: McpBackendConfig, url: string, headers: Record<string, string>, signal: AbortSignal): Promise<BackendSession> {
+    return (await this.handshake(backend, url, headers, signal)).session;
+  }
+
+  /** The initialize handshake, and the capabilities the backend declared in it. */
+  private async handshake(backend: McpBackendConfig, url: string, headers: Record<string, string>, signal: AbortSignal): Promise<{ session: BackendSession; capabilities: Record<string, unknown> }> {
     const init: JsonRpcRequest = {
       jsonrpc: '2.0',
       id: `gw-${this.nextId++}`,
@@ -245,7 +336,7 @@ export class McpBackends {
     const bs: BackendSession = { instance: url, sessionId: reply.sessionId ?? null, protocolVersion: version };
     const ack = await postMessage(this.opts.dispatcher, this.endpoint(bs, headers), { jsonrpc: '2.0', method: 'notifications/initialized' }, signal);
     await ack.body.dump();
-    return bs;
+    return { session: bs, capabilities: isObject(result.capabilities) ? result.capabilities : {} };
   }
 
   /** A request/response exchange on a gateway-owned session (discovery). */
@@ -269,3 +360,5 @@ export class McpBackends {
     throw new GatewayError('GW_UPSTREAM_PROTOCOL', 'the backend closed the stream without answering');
   }
 }
+
+const LIST_CHANGED_METHODS: ReadonlySet<string> = new Set(Object.values(LIST_CHANGED));

@@ -36,6 +36,16 @@ export async function postMessage(dispatcher: Dispatcher, ep: McpEndpoint, messa
   return { status: res.statusCode, sessionId: Array.isArray(sid) ? sid[0] : sid, contentType: mediaType(res.headers['content-type']), body: res.body };
 }
 
+/** Open a backend session's GET stream, where the backend sends what no request asked for (updates, list changes). */
+export async function openStream(dispatcher: Dispatcher, ep: McpEndpoint, signal: AbortSignal): Promise<McpReply> {
+  const url = new URL(ep.url);
+  const headers: Record<string, string> = { ...ep.headers, accept: 'text/event-stream' };
+  if (ep.sessionId) headers[HEADER_SESSION_ID] = ep.sessionId;
+  if (ep.protocolVersion) headers[HEADER_PROTOCOL_VERSION] = ep.protocolVersion;
+  const res = await dispatcher.request({ origin: url.origin, path: url.pathname + url.search, method: 'GET', headers, signal });
+  return { status: res.statusCode, sessionId: ep.sessionId ?? undefined, contentType: mediaType(res.headers['content-type']), body: res.body };
+}
+
 /** Terminate a backend session (DELETE); backends that do not support it answer 405, which is fine. */
 export async function deleteSession(dispatcher: Dispatcher, ep: McpEndpoint, signal: AbortSignal): Promise<void> {
   if (!ep.sessionId) return;

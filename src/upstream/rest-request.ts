@@ -34,7 +34,13 @@ export function buildRestRequest(mapping: HttpMapping, args: Record<string, unkn
   const headers: Record<string, string> = {};
   for (const [key, template] of Object.entries(mapping.headers ?? {})) {
     const v = render(template, take);
-    if (v !== undefined) headers[key.toLowerCase()] = scalar(v);
+    if (v === undefined) continue;
+    const value = scalar(v);
+    // Control characters would end the header (CR/LF injection) or be refused by the HTTP client.
+    if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) {
+      throw new GatewayError('GW_ARGUMENTS_INVALID', `the value for header "${key}" may not contain control characters (CR, LF, NUL…)`);
+    }
+    headers[key.toLowerCase()] = value;
   }
 
   const query = new URLSearchParams();

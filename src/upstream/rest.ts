@@ -5,7 +5,7 @@ import { success, type JsonRpcMessage, type JsonRpcNotification } from '../mcp/j
 import { decodeSse } from '../mcp/sse.js';
 import { isRetrySafe } from '../catalog/model.js';
 import { isJsonMedia, mediaType } from '../mcp/media-type.js';
-import { lines, parseJsonOr, readText } from './body.js';
+import { bounded, lines, parseJsonOr, readText } from './body.js';
 import { progressToken, type ToolCall } from './call.js';
 import { Deadline } from './deadline.js';
 import { failureAnswer } from './failure.js';
@@ -93,7 +93,8 @@ export function restExecutor(opts: RestExecutorOptions) {
 async function* streamChunks(call: ToolCall, body: AsyncIterable<Uint8Array>, mt: string, wantsLog: boolean): AsyncGenerator<JsonRpcMessage> {
   const token = progressToken(call.request);
   const chunks: string[] = [];
-  const source = mt === 'text/event-stream' ? mapAsync(decodeSse(body), (e) => e.data) : lines(body);
+  const limited = bounded(body);
+  const source = mt === 'text/event-stream' ? mapAsync(decodeSse(limited), (e) => e.data) : lines(limited);
   for await (const chunk of source) {
     chunks.push(chunk);
     const note = chunkNotification(call, chunk, chunks.length, token, wantsLog);

@@ -26,19 +26,49 @@ export function neverReachedBackend(err: unknown): boolean {
   return false;
 }
 
-/** Whether an error comes from the network (a Node or undici error code) rather than from a bug. */
-export function isNetworkError(err: unknown): boolean {
+/** undici codes for requests refused before anything was sent: the request is at fault, not the network. */
+const CLIENT_SIDE = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_INVALID_RETURN_VALUE', 'UND_ERR_NOT_SUPPORTED', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH']);
+
+/** The first Node or undici error code along an error's causes. */
+function networkCode(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && (code.startsWith('UND_ERR') || code.startsWith('EAI_') || /^E[A-Z]+$/.test(code))) return true;
+    if (typeof code === 'string' && (code.startsWith('UND_ERR') || code.startsWith('EAI_') || /^E[A-Z]+$/.test(code))) return code;
   }
-  return false;
+  return undefined;
 }
 
-/** A short, model-readable description of a network failure. */
+/**
+ * Whether an error comes from the network (a Node or undici error code) rather than from a bug
+ * or a request undici refused to send: only these may cool an instance down.
+ */
+export function isNetworkError(err: unknown): boolean {
+  const code = networkCode(err);
+  return code !== undefined && !CLIENT_SIDE.has(code);
+}
+
+const PHRASES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection closed while sending',
+  ETIMEDOUT: 'connection timed out',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  UND_ERR_CONNECT_TIMEOUT: 'connect timeout',
+  UND_ERR_SOCKET: 'connection closed by the backend',
+  UND_ERR_HEADERS_TIMEOUT: 'no response headers in time',
+  UND_ERR_BODY_TIMEOUT: 'the response body stalled',
+};
+
+/**
+ * A short, model-readable description of a network failure: the error code and what it means,
+ * never the message, which names internal addresses.
+ */
 export function describeNetworkError(err: unknown): string {
-  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-  const code = e.cause?.code ?? e.code;
-  const msg = e.cause?.message ?? e.message ?? String(err);
-  return code && !msg.includes(code) ? `${code}: ${msg}` : msg;
+  const code = networkCode(err);
+  if (code === undefined) return 'network error';
+  const phrase = PHRASES[code];
+  return phrase ? `${phrase} (${code})` : code;
 }

@@ -155,18 +155,20 @@ describe('malformed Host on an unauthenticated request', () => {
 describe('attacks', () => {
   const now = () => Math.floor(Date.now() / 1000);
   const claims = () => ({ sub: 'alice', scope: 'tools:call', roles: ['admin'] });
-  const signed = (payload: Record<string, unknown>, opts: { iss?: string; aud?: string; exp?: number; nbf?: number } = {}) =>
+  const signed = (payload: Record<string, unknown>, opts: { iss?: string; aud?: string; exp?: number; nbf?: number; iat?: number; typ?: string } = {}) =>
     new SignJWT(payload)
-      .setProtectedHeader({ alg: 'RS256', kid: idp.signingKey.kid })
+      .setProtectedHeader({ alg: 'RS256', kid: idp.signingKey.kid, ...(opts.typ ? { typ: opts.typ } : {}) })
       .setIssuer(opts.iss ?? idp.issuer)
       .setAudience(opts.aud ?? AUDIENCE)
-      .setIssuedAt()
+      .setIssuedAt(opts.iat ?? now())
       .setExpirationTime(opts.exp ?? now() + 300)
       .setNotBefore(opts.nbf ?? now() - 10)
       .sign(idp.signingKey.privateKey);
 
   it('accepts a correctly forged control token (so the attacks below fail for their flaw alone)', async () => {
     expect((await initWith(await signed(claims()))).status).toBe(200);
+    // Access-token types as RFC 9068 and Keycloak write them are accepted.
+    for (const typ of ['at+jwt', 'application/at+JWT', 'JWT']) expect((await initWith(await signed(claims(), { typ }))).status, typ).toBe(200);
   });
 
   const cases: Array<[string, () => Promise<string>]> = [
@@ -191,6 +193,9 @@ describe('attacks', () => {
     ['wrong audience', () => signed(claims(), { aud: 'http://other-resource.test/mcp' })],
     ['expired', () => signed(claims(), { exp: now() - 120 })],
     ['not yet valid', () => signed(claims(), { nbf: now() + 600 })],
+    ['issued in the future', () => signed(claims(), { iat: now() + 600 })],
+    ['not an access token (typ logout+jwt)', () => signed(claims(), { typ: 'logout+jwt' })],
+    ['an empty subject', () => signed({ ...claims(), sub: '' })],
     ['garbage', async () => 'not.a.jwt'],
   ];
   for (const [name, make] of cases) {

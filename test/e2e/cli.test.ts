@@ -40,7 +40,58 @@ function run(args: string[]): Promise<{ code: number | null; stderr: string }> {
   });
 }
 
+/** Start the standalone CLI; resolves with the child and its MCP URL once it logs that it listens. */
+async function startCli(file: string): Promise<{ child: ReturnType<typeof spawn>; url: string; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, [CLI, 'standalone', '--config', file, '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /"url":"([^"]+)".*mcp gateway listening/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    void exited.then((code) => reject(new Error(`exited early with ${code}: ${out}`)));
+  });
+  return { child, url, exited };
+}
+
 describe('mcp-gateway CLI', () => {
+  it('keeps running and answers 503 while the OIDC issuer is unreachable at start (it used to exit 0)', async () => {
+    const file = await configFile('logging: { level: info }\naudit: { sink: off }\nauth: { issuer: "http://127.0.0.1:1/", audience: "http://gw.test/mcp" }\n');
+    const { child, url, exited } = await startCli(file);
+    try {
+      const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } } };
+      const res = await rawPost(url, undefined, init, { authorization: 'Bearer a.b.c' });
+      expect(res.status).toBe(503);
+      expect((await jsonOf(res)).error.data.code).toBe('GW_AUTH_UNAVAILABLE');
+      expect(child.exitCode).toBeNull();
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('keeps running while OPA is unreachable at start, refusing calls with GW_POLICY_UNAVAILABLE (fail closed)', async () => {
+    const api = await startOrdersApi();
+    const file = await configFile(
+      `logging: { level: info }\naudit: { sink: off }\npolicy: { engine: opa, url: "http://127.0.0.1:1" }\nbackends:\n  - name: orders\n    kind: rest\n    urls: ["${api.url}"]\n    tools: [{ name: get_order, http: { path: "/orders/{id}" } }]\n`,
+    );
+    const { child, url, exited } = await startCli(file);
+    try {
+      const { sessionId } = await rawInitialize(url);
+      const res = await rawPost(url, sessionId, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'orders_get_order', arguments: { id: '1002' } } });
+      expect((await jsonOf(res)).error.data.code).toBe('GW_POLICY_UNAVAILABLE');
+      expect(child.exitCode).toBeNull();
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      await api.close();
+    }
+  });
+
   it('refuses an invalid configuration with exit code 2 and the bad key', async () => {
     const file = await configFile('server:\n  port: 99999\nbackends:\n  - name: x\n    kind: rest\n    urls: [not-a-url]\n    tools: [{ name: t, http: { path: / } }]\n');
     const { code, stderr } = await run(['standalone', '--config', file]);
@@ -61,21 +112,11 @@ describe('mcp-gateway CLI', () => {
     const file = await configFile(
       `logging: { level: info }\nbackends:\n  - name: orders\n    kind: rest\n    urls: ["${api.url}"]\n    tools: [{ name: get_order, http: { path: "/orders/{id}" } }]\n`,
     );
-    const child = spawn(process.execPath, [CLI, 'standalone', '--config', file, '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const { child, url, exited } = await startCli(file);
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (d) => {
-          out += d;
-          const m = /"url":"([^"]+)".*mcp gateway listening/.exec(out);
-          if (m) resolve(m[1]!);
-        });
-        child.on('exit', (code) => reject(new Error(`exited early with ${code}: ${out}`)));
-      });
       const { sessionId } = await rawInitialize(url);
       const res = await rawPost(url, sessionId, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'orders_get_order', arguments: { id: '1002' } } });
       expect((await jsonOf(res)).result.structuredContent.item).toBe('monitor');
-      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
     } finally {

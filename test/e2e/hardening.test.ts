@@ -5,17 +5,31 @@
 import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeServer, listen } from '../../examples/backends/listen.js';
+import { waitFor } from '../support/wait.js';
 import { jsonOf, MCP_HEADERS, rawHttp, rawInitialize, rawPost, startGateway, type TestGateway } from '../support/gateway.js';
 
-/** A REST backend that records every path it is asked for. */
+/** A REST backend that records every path it is asked for; `/stream/ndjson` and `/stream/oneline` send 100 MB, made as they go. */
 async function pathRecorder() {
   const paths: string[] = [];
-  const server = createServer((req, res) => {
+  const sent = { bytes: 0, finished: false };
+  const server = createServer(async (req, res) => {
     paths.push(req.url ?? '');
     req.resume();
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path: req.url }));
+    if (req.url?.startsWith('/api/stream/')) {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      const piece = req.url.endsWith('ndjson') ? `${JSON.stringify({ pad: 'x'.repeat(1000) })}\n` : 'y'.repeat(1024);
+      sent.bytes = 0;
+      sent.finished = false;
+      while (sent.bytes < 100 * 1024 * 1024 && !res.destroyed) {
+        sent.bytes += piece.length;
+        if (!res.write(piece)) await new Promise((r) => { res.once('drain', r); res.once('close', r); });
+      }
+      sent.finished = !res.destroyed;
+      return res.end();
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path: req.url, headers: req.headers }));
   });
-  return { url: await listen(server), paths, close: () => closeServer(server) };
+  return { url: await listen(server), paths, sent, close: () => closeServer(server) };
 }
 
 let backend: Awaited<ReturnType<typeof pathRecorder>>;
@@ -33,6 +47,8 @@ beforeAll(async () => {
         tools: [
           { name: 'details', inputSchema: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] }, http: { path: '/items/{id}/details' } },
           { name: 'by_name', inputSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] }, http: { path: '/{name}' } },
+          { name: 'tagged', inputSchema: { type: 'object', properties: { tag: { type: 'string' } } }, http: { path: '/tagged', headers: { 'X-Tag': '{tag}' } } },
+          { name: 'stream', inputSchema: { type: 'object', properties: { kind: { enum: ['ndjson', 'oneline'] } } }, http: { path: '/stream/{kind}' } },
         ],
       },
     ],
@@ -65,6 +81,38 @@ describe('REST path templates', () => {
     expect(answer.result.structuredContent.path).toBe('/api/items/..%2F..%2Fadmin/details');
     expect((await call('items_by_name', { name: '.hidden' })).result.structuredContent.path).toBe('/api/.hidden');
   });
+});
+
+describe('arguments that are the caller\'s fault, not the backend\'s', () => {
+  it('refuses CR/LF in a header argument with a clear isError, and does not cool the healthy instance down', async () => {
+    for (const tag of ['a\r\nx-injected: 1', 'a\nb', 'nul\u0000']) {
+      const answer = await call('items_tagged', { tag });
+      expect(answer.result.isError).toBe(true);
+      expect(answer.result.content[0].text).toContain('may not contain control characters');
+    }
+    const metrics = await (await fetch(new URL('/metrics', gw.url))).text();
+    expect(metrics).toMatch(/mcp_gateway_upstream_instance_cooling\{backend="items",instance="[^"]+"\} 0/);
+    const ok = await call('items_tagged', { tag: 'fine' });
+    expect(ok.result.structuredContent.headers['x-tag']).toBe('fine');
+  });
+});
+
+describe('streamed answers far larger than memory should hold', () => {
+  for (const kind of ['ndjson', 'oneline'] as const) {
+    it(`stops reading a 100 MB ${kind === 'ndjson' ? 'NDJSON stream' : 'stream without a newline'} at the limit, with a clear isError and bounded memory`, async () => {
+      const rss = process.memoryUsage().rss;
+      // A JSON-only client: the chunks are not relayed as notifications, only the final answer.
+      const answer = await jsonOf(await rawPost(gw.url, sid, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'items_stream', arguments: { kind } } }, { accept: 'application/json' }));
+      const grown = process.memoryUsage().rss - rss;
+      expect(answer.result.isError).toBe(true);
+      expect(answer.result._meta['io.github.mcp-gateway/error']).toBe('GW_UPSTREAM_TOO_LARGE');
+      // The gateway closed the connection: the backend could not send its 100 MB.
+      await waitFor(() => !backend.sent.finished && backend.sent.bytes < 100 * 1024 * 1024, 'backend cut off');
+      // Before the limits the gateway grew by 0.5-1 GB here; 16 MiB of chunks and their copies fit well within this.
+      expect(grown).toBeLessThan(200 * 1024 * 1024);
+      await call('items_details', { id: 'still-serving' });
+    });
+  }
 });
 
 describe('Host allow-list (DNS rebinding)', () => {

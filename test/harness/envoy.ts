@@ -11,12 +11,11 @@
  *   admin:
  *     address: { socket_address: { address: 127.0.0.1, port_value: {{ADMIN_PORT}} } }
  */
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { envoyBin } from './components.js';
 import { freePort } from './ports.js';
-import { probe, startProcess } from './process.js';
+import { probe, runToEnd, startProcess } from './process.js';
 import { makeTempDir, removeDir } from './tmp.js';
 
 /** The placeholder replaced with the admin port. */
@@ -82,24 +81,8 @@ export async function validateEnvoyConfig(
 ): Promise<{ ok: boolean; output: string }> {
   const { dir, path } = await writeConfig(configYaml);
   try {
-    return await new Promise((resolve, reject) => {
-      const child = spawn(envoyBin(), ['--mode', 'validate', '-c', path, '--base-id', baseId(), '-l', 'warning'], {
-        cwd: dir,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      child.once('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        resolve({ ok: code === 0, output });
-      });
-    });
+    const { code, output } = await runToEnd(envoyBin(), ['--mode', 'validate', '-c', path, '--base-id', baseId(), '-l', 'warning'], { cwd: dir, timeoutMs });
+    return { ok: code === 0, output };
   } finally {
     removeDir(dir);
   }

@@ -15,9 +15,12 @@ export interface OpaHandle {
   output(): string;
 }
 
-/** Starts `opa run --server` with the version check (telemetry) off; ready when `GET /health` is 200. */
-export async function startOpa(opts: { timeoutMs?: number } = {}): Promise<OpaHandle> {
-  const port = await freePort();
+/**
+ * Starts `opa run --server` with the version check (telemetry) off; ready when `GET /health` is 200.
+ * `port` starts it again where a stopped one listened (an OPA restart, which loses what was loaded).
+ */
+export async function startOpa(opts: { timeoutMs?: number; port?: number } = {}): Promise<OpaHandle> {
+  const port = opts.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const handle = await startProcess({
     name: 'opa',

@@ -13,6 +13,7 @@ import { clusterName } from '../../src/xds/clusters.js';
 import type { EnvoyHandle } from '../harness/envoy.js';
 import { envoyStat, startTopologyEnvoy } from '../harness/topology-envoy.js';
 import { connectClient } from '../support/client.js';
+import { startLibraryServer, type LibraryServer } from '../support/library-mcp.js';
 import { MCP_HEADERS, ORDER_TOOLS, rawHttp, rawInitialize, rawPost, startExtProc } from '../support/gateway.js';
 import { waitFor } from '../support/wait.js';
 
@@ -21,6 +22,8 @@ let orders: OrdersApi;
 let notes: NotesServer[];
 /** A stateless SDK backend on two instances (any instance answers any call), answering in JSON bodies. */
 let scratch: NotesServer[];
+/** An SDK backend with resources, a template, a prompt and completions. */
+let library: LibraryServer;
 let gw: RunningExtProc;
 let envoy: EnvoyHandle;
 let endpoint: string;
@@ -29,18 +32,31 @@ beforeAll(async () => {
   orders = await startOrdersApi();
   notes = [await startNotesServer(), await startNotesServer()];
   scratch = [await startNotesServer({ stateless: true, jsonResponse: true }), await startNotesServer({ stateless: true, jsonResponse: true })];
+  library = await startLibraryServer('library');
   gw = await startExtProc({
-    policy: { engine: 'rules', rules: [{ tools: ['orders_create_order'], allow: 'nobody' }, { tools: ['*'], allow: 'anyone' }] },
+    policy: {
+      engine: 'rules',
+      rules: [
+        { tools: ['orders_create_order'], allow: 'nobody' },
+        { resources: ['mcpgw://library/file:///README.md'], allow: 'nobody' },
+        { tools: ['*'], resources: ['*'], prompts: ['*'], allow: 'anyone' },
+      ],
+    },
     backends: [
       { name: 'orders', kind: 'rest', urls: [orders.url], tools: ORDER_TOOLS },
       // Short budgets, so the tests of routed-call timeouts are quick.
       { name: 'notes', kind: 'mcp', urls: notes.map((n) => n.url), timeoutMs: 3_000 },
       { name: 'scratch', kind: 'mcp', urls: scratch.map((n) => n.url), timeoutMs: 1_000 },
+      { name: 'library', kind: 'mcp', urls: [library.url] },
     ],
   });
   ({ envoy, endpoint } = await startTopologyEnvoy(gw));
   // Native tools are discovered in the background; Envoy learns the clusters over xDS.
-  await waitFor(() => gw.core.catalog.current().tools.has('scratch_list_notes') && gw.core.catalog.current().tools.has('notes_count_slowly'), 'native tools discovered', 15_000);
+  await waitFor(
+    () => gw.core.catalog.current().tools.has('scratch_list_notes') && gw.core.catalog.current().tools.has('notes_count_slowly') && gw.core.catalog.current().prompts.has('library_summarize'),
+    'native tools and prompts discovered',
+    15_000,
+  );
   await waitFor(async () => (await clusterStat('scratch', 'membership_healthy')) === 2 && (await clusterStat('notes', 'membership_healthy')) === 2, 'Envoy knows both backend clusters', 15_000);
 });
 
@@ -48,6 +64,7 @@ afterAll(async () => {
   await envoy?.stop();
   await gw?.stop();
   await orders?.close();
+  await library?.close();
   for (const n of [...(notes ?? []), ...(scratch ?? [])]) await n.close().catch(() => undefined);
 });
 
@@ -138,6 +155,30 @@ describe('the Envoy topology', () => {
     await waitFor(async () => (await counted()).some((l) => /outcome="timeout"\} [1-9]/.test(l)), 'the cut call counted as a timeout', 5_000).catch(async (err: Error) => {
       throw new Error(`${err.message}; counted: ${(await counted()).join(' | ')}`);
     });
+  });
+
+  it('serves resources, templates, prompts and completion through the broker, with policy and namespaced URIs', async () => {
+    const { client } = await connectClient(endpoint);
+    expect(client.getServerCapabilities()).toMatchObject({ resources: { subscribe: true }, prompts: {}, completions: {} });
+    // The README is denied: neither listed nor readable.
+    expect((await client.listResources()).resources.map((r) => r.uri)).toEqual([]);
+    await expect(client.readResource({ uri: 'mcpgw://library/file:///README.md' })).rejects.toMatchObject({ code: -32003 });
+    const { resourceTemplates } = await client.listResourceTemplates();
+    expect(resourceTemplates.map((t) => t.uriTemplate)).toEqual(['mcpgw://library/file:///docs/{topic}']);
+    const read = await client.readResource({ uri: 'mcpgw://library/file:///docs/intro' });
+    expect(read.contents).toEqual([{ uri: 'mcpgw://library/file:///docs/intro', mimeType: 'text/plain', text: 'library on intro' }]);
+    // A backend serving resources under a namespace has its tool calls carried by the broker, so links are rewritten.
+    const found = await client.callTool({ name: 'library_find_doc', arguments: { topic: 'upgrade' } });
+    const link = (found.content as Array<{ uri?: string }>)[0]!;
+    expect(link.uri).toBe('mcpgw://library/file:///docs/upgrade');
+    expect(await client.readResource({ uri: link.uri! })).toMatchObject({ contents: [{ text: 'library on upgrade' }] });
+    const prompt = await client.getPrompt({ name: 'library_summarize', arguments: { topic: 'install' } });
+    expect(prompt.messages[0]!.content).toEqual({ type: 'text', text: 'Summarize install (from library)' });
+    const completed = await client.complete({ ref: { type: 'ref/resource', uri: 'mcpgw://library/file:///docs/{topic}' }, argument: { name: 'topic', value: 'i' } });
+    expect(completed.completion.values).toEqual(['install', 'intro']);
+    await client.subscribeResource({ uri: 'mcpgw://library/file:///docs/intro' });
+    expect(library.subscriptions).toEqual(['+file:///docs/intro']);
+    await client.close();
   });
 
   it("answers a body over Envoy's buffer with the JSON-RPC error, not Envoy's plain text", async () => {

@@ -4,6 +4,8 @@ import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-a
 import { startOpa, type OpaHandle } from '../harness/opa.js';
 import { jsonOf, ORDER_TOOLS, rawPost, startGateway, type TestGateway } from '../support/gateway.js';
 import { startIdp, type TestIdp } from '../support/oidc.js';
+import { startLibraryServer, type LibraryServer } from '../support/library-mcp.js';
+import { waitFor } from '../support/wait.js';
 
 const AUDIENCE = 'http://gateway.test/mcp';
 const file = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
@@ -12,6 +14,7 @@ const CANCEL = { name: 'cancel_order', inputSchema: { type: 'object', properties
 let idp: TestIdp;
 let opa: OpaHandle;
 let orders: OrdersApi;
+let library: LibraryServer;
 let gw: TestGateway;
 
 /** A session for one persona: [session id, auth header]. */
@@ -43,29 +46,35 @@ beforeAll(async () => {
   );
   opa = await startOpa();
   orders = await startOrdersApi();
+  library = await startLibraryServer('library');
   gw = await startGateway({
     auth: { issuer: idp.issuer, audience: AUDIENCE },
     policy: {
       engine: 'opa',
       url: opa.url,
       listCacheMs: 0,
-      policyFiles: [file('examples/policies/gateway.rego')],
+      policyFiles: [file('examples/policies/gateway.rego'), file('test/fixtures/policies/resources.rego')],
       servicePolicies: { orders: file('examples/policies/orders.rego'), broken: file('test/fixtures/policies/broken.rego'), notes: file('test/fixtures/policies/wrong-package.rego') },
     },
-    backends: [{ name: 'orders', kind: 'rest', urls: [orders.url], tools: [...ORDER_TOOLS, CANCEL] }],
+    backends: [
+      { name: 'orders', kind: 'rest', urls: [orders.url], tools: [...ORDER_TOOLS, CANCEL] },
+      { name: 'library', kind: 'mcp', urls: [library.url] },
+    ],
   });
+  await waitFor(() => gw.core.catalog.current().resources.size === 1, 'the library discovered');
 });
 
 afterAll(async () => {
   await gw?.stop();
   await orders?.close();
+  await library?.close();
   await opa?.stop();
   await idp?.close();
 });
 
 describe('authorization with OPA', () => {
   it('shows each caller only the tools policy lets them call', async () => {
-    expect(await listed(await login('alice'))).toEqual(['orders_cancel_order', 'orders_create_order', 'orders_get_order', 'orders_list_orders', 'orders_track_order']);
+    expect(await listed(await login('alice'))).toEqual(['library_find_doc', 'orders_cancel_order', 'orders_create_order', 'orders_get_order', 'orders_list_orders', 'orders_track_order']);
     expect(await listed(await login('bob'))).toEqual(['orders_get_order', 'orders_list_orders', 'orders_track_order']);
     expect(await listed(await login('carol'))).toEqual(['orders_create_order', 'orders_get_order', 'orders_list_orders', 'orders_track_order']);
   });
@@ -95,10 +104,24 @@ describe('authorization with OPA', () => {
     expect((await call(dave, 'orders_list_orders', {})).result).toBeDefined();
   });
 
+  it('decides resources by request.kind: listed and readable only where policy allows, beside tool-only rules', async () => {
+    const rpc = async (who: { sid: string; auth: Record<string, string> }, method: string, params: Record<string, unknown>, id: number | string = 3) =>
+      jsonOf(await rawPost(gw.url, who.sid, { jsonrpc: '2.0', id, method, params }, who.auth));
+    const bob = await login('bob');
+    expect((await rpc(bob, 'resources/list', {})).result.resources).toEqual([]);
+    expect((await rpc(bob, 'resources/templates/list', {})).result.resourceTemplates.map((t: { uriTemplate: string }) => t.uriTemplate)).toEqual(['mcpgw://library/file:///docs/{topic}']);
+    expect(await rpc(bob, 'resources/read', { uri: 'mcpgw://library/file:///README.md' }, 'r-1')).toMatchObject({ id: 'r-1', error: { code: -32003, data: { reason: 'no policy rule allows this call' } } });
+    expect((await rpc(bob, 'resources/read', { uri: 'mcpgw://library/file:///docs/intro' })).result.contents[0].text).toBe('library on intro');
+    expect((await rpc(bob, 'prompts/get', { name: 'library_summarize', arguments: { topic: 'intro' } })).result.messages).toHaveLength(2);
+    const alice = await login('alice');
+    expect((await rpc(alice, 'resources/list', {})).result.resources.map((r: { uri: string }) => r.uri)).toEqual(['mcpgw://library/file:///README.md']);
+    expect((await rpc(alice, 'resources/read', { uri: 'mcpgw://library/file:///README.md' })).result.contents[0].text).toBe('# library');
+  });
+
   it('left out the snippet that does not compile and the one claiming another service, keeping the rest', async () => {
     const policies = await jsonOf(await fetch(`${opa.url}/v1/policies`));
     const ids = policies.result.map((p: { id: string }) => p.id).sort();
-    expect(ids).toEqual(['mcp-gateway-base', 'mcp-gateway-file-gateway.rego', 'mcp-gateway-service-orders']);
+    expect(ids).toEqual(['mcp-gateway-base', 'mcp-gateway-file-gateway.rego', 'mcp-gateway-file-resources.rego', 'mcp-gateway-service-orders']);
   });
 
   it('fails closed when OPA is unreachable', async () => {

@@ -46,12 +46,12 @@ describe('catalog snapshot', () => {
     const build = (tools: string[]) => buildSnapshot({ version: 1, backends: [mcpBackend('m', '')], discovered: new Map([['m', tools.map(tool)]]), separator: '_', pageSize: 3 });
     const s = build(names);
     const p1 = s.page(undefined);
-    expect(p1.tools.map((t) => t.name)).toEqual(['t0', 't1', 't2']);
+    expect(p1.items.map((t) => t.name)).toEqual(['t0', 't1', 't2']);
     // A tool added before the cursor position does not shift the next page.
     const s2 = build(['t00', ...names]);
-    expect(s2.page(p1.nextCursor).tools.map((t) => t.name)).toEqual(['t3', 't4', 't5']);
+    expect(s2.page(p1.nextCursor).items.map((t) => t.name)).toEqual(['t3', 't4', 't5']);
     const last = s.page(s.page(p1.nextCursor).nextCursor);
-    expect(last.tools.map((t) => t.name)).toEqual(['t6']);
+    expect(last.items.map((t) => t.name)).toEqual(['t6']);
     expect(last.nextCursor).toBeUndefined();
     expect(JSON.parse(last.resultJson.toString())).toEqual({ tools: [tool('t6')] });
     expect(() => s.page('not a cursor!')).toThrow(InvalidCursorError);

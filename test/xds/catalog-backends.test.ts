@@ -15,7 +15,7 @@ describe('Catalog.onBackendsChange', () => {
   it('reports every backend list from the source, also when the tools stay the same', async () => {
     let push: BackendsListener = () => undefined;
     const source: CatalogSource = { start: async (l) => ((push = l), l([docs('http://10.0.0.1:3000/mcp')])), stop: async () => undefined };
-    const catalog = new Catalog({ source, discover: async () => [{ name: 'search', inputSchema: { type: 'object' } }], separator: '_', pageSize: 100, refreshIntervalMs: 60_000, logger: createLogger('silent') });
+    const catalog = new Catalog({ source, discover: async () => ({ servesResources: false, tools: [{ name: 'search', inputSchema: { type: 'object' } }], resources: [], resourceTemplates: [], prompts: [] }), separator: '_', pageSize: 100, refreshIntervalMs: 60_000, logger: createLogger('silent') });
     const lists: string[][] = [];
     let toolChanges = 0;
     const unsubscribe = catalog.onBackendsChange((b) => lists.push(b.flatMap((x) => x.urls)));

@@ -5,6 +5,7 @@ import type { BackendsListener, CatalogSource, SourceStatus } from '../source.js
 import { ConsulHttp } from './http.js';
 import { kvToolsByService, mapService, META, type HealthEntry, type KvEntry, type KvTools, type MappedService } from './mapping.js';
 import { runWatch } from './watch.js';
+import { settleWithin } from '../../wait.js';
 
 /** Consul's filter for MCP-enabled services and instances (evaluated by Consul, so other services cost nothing). */
 const SERVICES_FILTER = `ServiceMeta["${META.enabled}"] == "true"`;
@@ -55,9 +56,7 @@ export class ConsulSource implements CatalogSource {
     this.watch('kv', `/v1/kv/${this.cfg.kvPrefix}`, { recurse: 'true' }, this.abort.signal, (body) => {
       this.kv = kvToolsByService(body as KvEntry[] | null, this.cfg.kvPrefix);
     });
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([synced, new Promise<void>((r) => (timer = setTimeout(r, this.cfg.startTimeoutMs)))]);
-    clearTimeout(timer);
+    await settleWithin(synced, this.cfg.startTimeoutMs);
     this.started = true;
     if (!this.isSynced()) this.logger.warn({ consul: this.cfg.url, err: this.lastError }, 'consul not in sync at start; serving what is known and retrying in the background');
     this.push();

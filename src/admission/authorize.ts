@@ -1,0 +1,51 @@
+import type { Authenticator } from '../auth/authenticator.js';
+import { missingScopes, type Caller } from '../auth/caller.js';
+import type { CatalogSnapshot } from '../catalog/snapshot.js';
+import { wireError, type ErrorCode } from '../errors.js';
+import type { JsonRpcRequest } from '../mcp/jsonrpc.js';
+import type { PolicyEngine } from '../policy/engine.js';
+import { policySubject, type PolicyItem } from '../policy/input.js';
+import type { SessionRecord } from '../session/store.js';
+import { reject, type Decision, type GatewayRequest } from './decision.js';
+import type { Trail } from './observer.js';
+
+/** What deciding a request routed to a backend needs: the request, its session, and the core's parts. */
+export interface RequestContext {
+  readonly req: GatewayRequest;
+  readonly caller: Caller;
+  readonly session: SessionRecord;
+  readonly message: JsonRpcRequest;
+  readonly catalog: CatalogSnapshot;
+  readonly authenticator: Authenticator;
+  readonly policy: PolicyEngine;
+  /** Filled with what is asked for, and the reason of a refusal, for the audit trail. */
+  readonly trail?: Trail;
+  /** False for a method whose description asks the policy nothing (src/mcp/methods.ts); default true. */
+  readonly asksPolicy?: boolean;
+}
+
+/**
+ * The checks every routed request passes after its own: the backend's required scopes (403
+ * `insufficient_scope`), then the policy on `item` (unless the method asks none). Null when both allow; otherwise the refusal,
+ * keeping the request id.
+ */
+export async function authorize(c: RequestContext, backend: string, item: PolicyItem): Promise<Decision | null> {
+  const needed = c.catalog.backends.get(backend)?.requiredScopes ?? [];
+  const missing = missingScopes(c.caller, needed);
+  if (missing.length > 0) {
+    const denied = c.authenticator.insufficientScope(c.req, missing);
+    return reject(denied.code, c.message.id, denied.detail, denied.headers);
+  }
+  // The input document is built only for an engine that reads it (not on allow-all's hot path).
+  const verdict = c.policy.allowsAll || c.asksPolicy === false ? { allow: true as const } : await c.policy.decide({ ...policySubject(c.caller, c.session, c.req.remoteAddress ?? null), ...item });
+  if (verdict.allow) return null;
+  const code = verdict.unavailable ? 'GW_POLICY_UNAVAILABLE' : 'GW_POLICY_DENIED';
+  if (c.trail) c.trail.denied = { code, reason: verdict.reason ?? null };
+  return { kind: 'respond', session: c.session, body: wireError(code, c.message.id, verdict.reason, { reason: verdict.reason ?? null }) };
+}
+
+/** A JSON-RPC error for a malformed or unroutable request, noted in the trail as a denial. */
+export function refuse(c: RequestContext, code: ErrorCode, detail: string): Decision {
+  if (c.trail) c.trail.denied = { code, reason: detail };
+  return { kind: 'respond', session: c.session, body: wireError(code, c.message.id, detail) };
+}

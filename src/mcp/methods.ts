@@ -1,0 +1,113 @@
+/**
+ * One description of every MCP request method the gateway serves. Admission, the broker and the
+ * Envoy adapter read these entries instead of each switching over method names: adding a method
+ * means one entry here and, when it routes in a new way, one handler in admission.
+ */
+
+/** What a policy is asked about: the default is `tool`, so documents without a kind stay tool calls. */
+export type PolicyKind = 'tool' | 'resource' | 'prompt' | 'completion';
+
+/** The aggregated listings, by the key of their result array. */
+export type ListKind = 'tools' | 'resources' | 'resourceTemplates' | 'prompts';
+
+/** The notification that tells clients a listing changed (resources and templates share one). */
+export const LIST_CHANGED: { readonly [K in ListKind]: string } = {
+  tools: 'notifications/tools/list_changed',
+  resources: 'notifications/resources/list_changed',
+  resourceTemplates: 'notifications/resources/list_changed',
+  prompts: 'notifications/prompts/list_changed',
+};
+
+/** What a backend sends on a followed session when a subscribed resource changed. */
+export const RESOURCE_UPDATED = 'notifications/resources/updated';
+
+/** What the gateway answers itself, without any backend. */
+export type GatewayAnswer = 'initialize' | 'ping' | 'set-log-level';
+
+/**
+ * How a request reaches whoever answers it:
+ * - gateway: the gateway answers it;
+ * - aggregate: one listing over every backend, from the catalog snapshot;
+ * - tool-name / resource-uri / prompt-name / completion-ref: to the one backend that owns the
+ *   named tool, the URI, the prompt, or the completion's reference.
+ */
+export type Route =
+  | { readonly by: 'gateway'; readonly answer: GatewayAnswer }
+  | { readonly by: 'aggregate'; readonly list: ListKind }
+  | { readonly by: 'tool-name' }
+  | { readonly by: 'resource-uri' }
+  | { readonly by: 'prompt-name' }
+  | { readonly by: 'completion-ref' };
+
+/** The server capability (initialize result) that announces a method. */
+export type Capability = 'tools' | 'resources' | 'prompts' | 'completions' | 'logging';
+
+export interface MethodSpec {
+  readonly method: string;
+  /** False only for what opens a session (`initialize`): everything else needs a valid Mcp-Session-Id. */
+  readonly session: boolean;
+  readonly route: Route;
+  /**
+   * The policy question: for a routed request, may this caller do it (decided before any backend
+   * is called); for a listing, which entries this caller may see (filtered per caller). Null: none.
+   */
+  readonly policy: PolicyKind | null;
+  /**
+   * `call`: every admitted request leaves one audit event when it ends, and every refusal one
+   * denial event; `denials`: only refusals that are denials (authentication, session) are audited.
+   */
+  readonly audit: 'call' | 'denials';
+  /** Whether the Envoy adapter may send the admitted request straight to the backend's cluster. */
+  readonly envoyDirect: boolean;
+  readonly capability?: Capability;
+  /**
+   * Once it succeeds, the gateway follows the client's backend session (its GET stream), so what
+   * the backend sends unasked, such as `notifications/resources/updated`, reaches the client.
+   */
+  readonly followsBackend?: boolean;
+}
+
+const METHODS: readonly MethodSpec[] = [
+  { method: 'initialize', session: false, route: { by: 'gateway', answer: 'initialize' }, policy: null, audit: 'denials', envoyDirect: false },
+  { method: 'ping', session: true, route: { by: 'gateway', answer: 'ping' }, policy: null, audit: 'denials', envoyDirect: false },
+  { method: 'logging/setLevel', session: true, route: { by: 'gateway', answer: 'set-log-level' }, policy: null, audit: 'denials', envoyDirect: false, capability: 'logging' },
+  { method: 'tools/list', session: true, route: { by: 'aggregate', list: 'tools' }, policy: 'tool', audit: 'denials', envoyDirect: false, capability: 'tools' },
+  { method: 'tools/call', session: true, route: { by: 'tool-name' }, policy: 'tool', audit: 'call', envoyDirect: true, capability: 'tools' },
+  { method: 'resources/list', session: true, route: { by: 'aggregate', list: 'resources' }, policy: 'resource', audit: 'denials', envoyDirect: false, capability: 'resources' },
+  { method: 'resources/templates/list', session: true, route: { by: 'aggregate', list: 'resourceTemplates' }, policy: 'resource', audit: 'denials', envoyDirect: false, capability: 'resources' },
+  { method: 'resources/read', session: true, route: { by: 'resource-uri' }, policy: 'resource', audit: 'call', envoyDirect: false, capability: 'resources' },
+  { method: 'resources/subscribe', session: true, route: { by: 'resource-uri' }, policy: 'resource', audit: 'call', envoyDirect: false, capability: 'resources', followsBackend: true },
+  // Stopping updates is never refused: a caller denied since subscribing may still unsubscribe.
+  { method: 'resources/unsubscribe', session: true, route: { by: 'resource-uri' }, policy: null, audit: 'call', envoyDirect: false, capability: 'resources' },
+  { method: 'prompts/list', session: true, route: { by: 'aggregate', list: 'prompts' }, policy: 'prompt', audit: 'denials', envoyDirect: false, capability: 'prompts' },
+  { method: 'prompts/get', session: true, route: { by: 'prompt-name' }, policy: 'prompt', audit: 'call', envoyDirect: false, capability: 'prompts' },
+  { method: 'completion/complete', session: true, route: { by: 'completion-ref' }, policy: 'completion', audit: 'call', envoyDirect: false, capability: 'completions' },
+];
+
+const BY_NAME: ReadonlyMap<string, MethodSpec> = new Map(METHODS.map((m) => [m.method, m]));
+
+/** The description of a request method; undefined for a method the gateway does not serve (-32601). */
+export function describeMethod(method: string): MethodSpec | undefined {
+  return BY_NAME.get(method);
+}
+
+/** Every described method, in table order. */
+export function allMethods(): readonly MethodSpec[] {
+  return METHODS;
+}
+
+/**
+ * The `capabilities` of the gateway's initialize result: exactly what the table serves. Lists
+ * announce `listChanged` (the catalog sends the notifications); `resources` announces `subscribe`
+ * when `resources/subscribe` is served.
+ */
+export function serverCapabilities(): Record<string, Record<string, boolean>> {
+  const out: Record<string, Record<string, boolean>> = {};
+  for (const m of METHODS) {
+    if (!m.capability) continue;
+    const cap = (out[m.capability] ??= {});
+    if (m.route.by === 'aggregate') cap.listChanged = true;
+  }
+  if (out.resources && BY_NAME.has('resources/subscribe')) out.resources.subscribe = true;
+  return out;
+}

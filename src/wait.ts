@@ -1,0 +1,11 @@
+/**
+ * Wait for `work` at most `ms`, whichever comes first; `work` goes on either way. The timer is
+ * kept referenced on purpose: at start nothing else may keep the process alive yet (no listener,
+ * only unreferenced retry timers), and a start that waits on an unreachable dependency must
+ * reach its listener instead of letting Node exit with code 0.
+ */
+export async function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}

@@ -1,0 +1,125 @@
+/**
+ * The resources, resource template, prompts and completions the conformance suite's server
+ * scenarios read (`@modelcontextprotocol/conformance` 0.1.16), installed on a low-level SDK server.
+ */
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import {
+  CompleteRequestSchema,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  McpError,
+  ErrorCode,
+  ReadResourceRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+  type GetPromptResult,
+  type ReadResourceResult,
+} from '@modelcontextprotocol/sdk/types.js';
+import { RED_PIXEL_PNG } from './media.js';
+
+const RESOURCES = [
+  { uri: 'test://static-text', name: 'static-text', description: 'A fixed text resource.', mimeType: 'text/plain' },
+  { uri: 'test://static-binary', name: 'static-binary', description: 'A fixed PNG image.', mimeType: 'image/png' },
+  { uri: 'test://watched-resource', name: 'watched-resource', description: 'A resource clients can subscribe to.', mimeType: 'text/plain' },
+];
+
+const TEMPLATE = { uriTemplate: 'test://template/{id}/data', name: 'template-data', description: 'JSON data for an id.', mimeType: 'application/json' };
+const TEMPLATE_URI = /^test:\/\/template\/([^/]+)\/data$/;
+
+function read(uri: string): ReadResourceResult {
+  switch (uri) {
+    case 'test://static-text':
+      return { contents: [{ uri, mimeType: 'text/plain', text: 'This is the content of the static text resource.' }] };
+    case 'test://static-binary':
+      return { contents: [{ uri, mimeType: 'image/png', blob: RED_PIXEL_PNG }] };
+    case 'test://watched-resource':
+      return { contents: [{ uri, mimeType: 'text/plain', text: 'Watched resource content.' }] };
+  }
+  const id = TEMPLATE_URI.exec(uri)?.[1];
+  if (id !== undefined) {
+    return { contents: [{ uri, mimeType: 'application/json', text: JSON.stringify({ id, templateTest: true, data: `Data for ID: ${id}` }) }] };
+  }
+  // -32002 is the resource-not-found code the MCP specification names.
+  throw new McpError(-32002, `Resource not found: ${uri}`);
+}
+
+const PROMPTS = [
+  { name: 'test_simple_prompt', description: 'A prompt without arguments.' },
+  {
+    name: 'test_prompt_with_arguments',
+    description: 'A prompt with two arguments.',
+    arguments: [
+      { name: 'arg1', description: 'First test argument', required: true },
+      { name: 'arg2', description: 'Second test argument', required: true },
+    ],
+  },
+  {
+    name: 'test_prompt_with_embedded_resource',
+    description: 'A prompt that embeds a resource.',
+    arguments: [{ name: 'resourceUri', description: 'URI of the resource to embed', required: true }],
+  },
+  { name: 'test_prompt_with_image', description: 'A prompt with an image.' },
+];
+
+function prompt(name: string, args: Record<string, string>): GetPromptResult {
+  switch (name) {
+    case 'test_simple_prompt':
+      return { messages: [{ role: 'user', content: { type: 'text', text: 'This is a simple prompt for testing.' } }] };
+    case 'test_prompt_with_arguments':
+      return { messages: [{ role: 'user', content: { type: 'text', text: `Prompt with arguments: arg1='${args.arg1}', arg2='${args.arg2}'` } }] };
+    case 'test_prompt_with_embedded_resource':
+      return {
+        messages: [
+          { role: 'user', content: { type: 'resource', resource: { uri: args.resourceUri ?? 'test://missing', mimeType: 'text/plain', text: 'Embedded resource content for testing.' } } },
+          { role: 'user', content: { type: 'text', text: 'Please process the embedded resource above.' } },
+        ],
+      };
+    case 'test_prompt_with_image':
+      return {
+        messages: [
+          { role: 'user', content: { type: 'image', data: RED_PIXEL_PNG, mimeType: 'image/png' } },
+          { role: 'user', content: { type: 'text', text: 'Please analyze the image above.' } },
+        ],
+      };
+  }
+  throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
+}
+
+/** Completion candidates per argument name; answers filter them by the typed prefix. */
+const CANDIDATES: Record<string, string[]> = {
+  arg1: ['paris', 'park', 'party', 'test', 'testValue1'],
+  arg2: ['world', 'testValue2'],
+  id: ['1', '123', '42'],
+};
+
+/** Install resources (with subscriptions), prompts and completion on `server`. */
+export function installContent(server: Server): void {
+  const subscriptions = new Set<string>();
+  server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: RESOURCES }));
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: [TEMPLATE] }));
+  server.setRequestHandler(ReadResourceRequestSchema, async (req) => read(req.params.uri));
+  server.setRequestHandler(SubscribeRequestSchema, async (req) => {
+    subscriptions.add(req.params.uri);
+    return {};
+  });
+  server.setRequestHandler(UnsubscribeRequestSchema, async (req) => {
+    subscriptions.delete(req.params.uri);
+    return {};
+  });
+  server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: PROMPTS }));
+  server.setRequestHandler(GetPromptRequestSchema, async (req) => prompt(req.params.name, req.params.arguments ?? {}));
+  server.setRequestHandler(CompleteRequestSchema, async (req) => {
+    const { name, value } = req.params.argument;
+    const values = (CANDIDATES[name] ?? []).filter((v) => v.startsWith(value));
+    return { completion: { values, total: values.length, hasMore: false } };
+  });
+}
+
+/** The capabilities {@link installContent} serves. */
+export const CONTENT_CAPABILITIES = {
+  resources: { subscribe: true, listChanged: false },
+  prompts: { listChanged: false },
+  completions: {},
+} as const;
