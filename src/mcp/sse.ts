@@ -18,11 +18,12 @@ export const SSE_KEEPALIVE = ': keep-alive\n\n';
 
 /**
  * Decode an SSE byte stream into its events as they arrive.
- * Yields each event's data; events other than `message` (or unnamed) are skipped.
+ * Yields each event's data; events other than `message` (or unnamed) are skipped. `onRetry` hears
+ * the stream's `retry` field (how long to wait before reconnecting).
  */
-export async function* decodeSse(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<EventSourceMessage> {
+export async function* decodeSse(body: AsyncIterable<Uint8Array | string>, onRetry?: (ms: number) => void): AsyncGenerator<EventSourceMessage> {
   const pending: EventSourceMessage[] = [];
-  const parser = createParser({ onEvent: (e) => pending.push(e) });
+  const parser = createParser({ onEvent: (e) => pending.push(e), ...(onRetry ? { onRetry } : {}) });
   const decoder = new TextDecoder();
   for await (const chunk of body) {
     parser.feed(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));

@@ -5,6 +5,7 @@ import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startNotesServer, type NotesServer } from '../../examples/backends/notes-mcp.js';
 import { parseEventId } from '../../src/events/event-id.js';
 import { startDynamicMcpServer } from '../support/dynamic-mcp.js';
+import { startConformanceBackend } from '../conformance/backend.js';
 import { rawInitialize, startGateway, type TestGateway } from '../support/gateway.js';
 import { messagesOf, sseGet, ssePost } from '../support/sse.js';
 import { stopAfterEach } from '../support/cleanup.js';
@@ -161,6 +162,22 @@ describe('the session GET stream', () => {
     expect(get.status).toBe(200);
     expect((await get.next())!.data).toBe('');
     get.close();
+  });
+});
+
+describe('a backend that closes its stream mid-call (SSE polling, SEP-1699)', () => {
+  it('is resumed by the gateway with GET + Last-Event-ID: the client gets the result on its own stream', async () => {
+    const backend = await startConformanceBackend();
+    cleanup(() => backend.close());
+    const gw3 = await startGateway({ backends: [{ name: 'everything', kind: 'mcp', urls: [backend.url], prefix: '' }] });
+    cleanup(() => gw3.stop());
+    await waitFor(() => gw3.core.catalog.current().tools.has('test_reconnection'), 'the backend tools discovered', 15_000);
+    const { sessionId } = await rawInitialize(gw3.url);
+    const post = await ssePost(gw3.url, sessionId, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'test_reconnection', arguments: {} } });
+    const messages = messagesOf(await post.until(() => false));
+    expect(messages[0]).toMatchObject({ method: 'notifications/message', params: { data: 'closing the stream; reconnect to get the result' } });
+    expect(messages[messages.length - 1]).toMatchObject({ id: 1, result: { content: [{ type: 'text', text: 'Reconnection test finished.' }] } });
+    expect(messages[messages.length - 1].result.isError).toBeUndefined();
   });
 });
 
