@@ -91,14 +91,13 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     refreshIntervalMs: config.catalog.refreshIntervalMs,
     logger,
   });
-  const events = deps.events ?? (await openEventLog(config, logger));
-  const streams = new StreamHub(events);
   const telemetry = await Telemetry.open(config, { logger, sessions, catalog, pools }).catch(async (err: unknown) => {
     if (!deps.sessions) await sessions.close();
-    if (!deps.events) await events.close();
     if (!deps.dispatcher) await dispatcher.close();
     throw err;
   });
+  const events = deps.events ?? (await openEventLog(config, logger, (result) => telemetry.metrics.streamResumed(result)));
+  const streams = new StreamHub(events);
   const verifier = config.auth ? new OidcVerifier({ ...config.auth, logger }) : undefined;
   const authenticator = config.auth && verifier ? new BearerAuthenticator(config.auth, verifier, config.server.path) : new AnonymousAuthenticator();
   const policy = createPolicy(config.policy, dispatcher, logger);

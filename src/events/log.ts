@@ -16,6 +16,8 @@ export interface EventLogOptions extends EventBounds {
   readonly pollMs?: number;
   /** False with `events.store: off`: clients get no ids (and no priming), so nothing is resumed. */
   readonly resumable?: boolean;
+  /** Told of each `Last-Event-ID`: replayed, or answered with a fresh stream (metrics). */
+  readonly onResume?: (result: 'replayed' | 'fresh') => void;
 }
 
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
@@ -67,6 +69,12 @@ export class EventLog {
    * bounds, or when the stream ended and the client has all of it: nothing can be replayed exactly.
    */
   async find(sessionId: string, lastEventId: string | undefined): Promise<ResumePoint | undefined> {
+    const point = await this.resumePoint(sessionId, lastEventId);
+    this.opts.onResume?.(point ? 'replayed' : 'fresh');
+    return point;
+  }
+
+  private async resumePoint(sessionId: string, lastEventId: string | undefined): Promise<ResumePoint | undefined> {
     const cursor = this.resumable ? parseEventId(lastEventId) : undefined;
     if (!cursor) return undefined;
     const w = this.writers.get(cursor.stream)?.window ?? (await this.loadSoon(cursor.stream));

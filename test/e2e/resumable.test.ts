@@ -151,9 +151,17 @@ describe('the session GET stream', () => {
     expect(events[0]!.data).toBe('');
     expect(parseEventId(events[0]!.id)!.stream).not.toBe(parseEventId(stolen)!.stream);
     get.close();
+    const resumes = async (result: string): Promise<number> => {
+      const text = await (await fetch(new URL('/metrics', gw.url))).text();
+      return Number(new RegExp(`^mcp_gateway_stream_resumes_total\\{result="${result}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    };
+    const [freshBefore, replayedBefore] = [await resumes('fresh'), await resumes('replayed')];
+    expect(freshBefore).toBeGreaterThanOrEqual(1);
     // The owner may resume it.
     const own = await sseGet(gw.url, owner.sessionId, stolen);
     expect(messagesOf(await own.until(() => false))).toMatchObject([{ id: 11, result: { content: [{ text: 'counted to 3' }] } }]);
+    expect(await resumes('replayed')).toBe(replayedBefore + 1);
+    expect(await resumes('fresh')).toBe(freshBefore);
   });
 
   it('opens a fresh stream for an id the gateway never issued', async () => {
