@@ -2,6 +2,7 @@ import { sessionRef } from '../telemetry/audit.js';
 import { eventId, newStreamId, parseEventId, type EventCursor } from './event-id.js';
 import type { EventBounds, EventStore, StoredEvent, StreamOwner, StreamWindow } from './store.js';
 import { StreamWriter } from './writer.js';
+import { pause } from '../wait.js';
 
 /** A stream a client may resume: one of its own session's, with nothing it missed dropped. */
 export interface ResumePoint {
@@ -20,16 +21,6 @@ export interface EventLogOptions extends EventBounds {
   readonly onResume?: (result: 'replayed' | 'fresh') => void;
 }
 
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 /**
  * Every SSE stream the gateway sends is numbered and kept here, so a client that lost its
@@ -56,11 +47,6 @@ export class EventLog {
     const writer = new StreamWriter(newStreamId(), { session: sessionRef(sessionId), kind }, this.store, this.opts, (w) => this.writers.delete(w.id), this.now);
     this.writers.set(writer.id, writer);
     return writer;
-  }
-
-  /** The writer of a stream this process writes, if it does. */
-  local(stream: string): StreamWriter | undefined {
-    return this.writers.get(stream);
   }
 
   /**
@@ -93,7 +79,7 @@ export class EventLog {
   private async loadSoon(stream: string): Promise<StreamWindow | undefined> {
     const w = await this.store.load(stream);
     if (w) return w;
-    await sleep(this.opts.pollMs ?? 200, new AbortController().signal);
+    await pause(this.opts.pollMs ?? 200);
     return this.store.load(stream);
   }
 
@@ -121,7 +107,7 @@ export class EventLog {
       if ((w.events[w.events.length - 1]?.seq ?? 0) > after) continue;
       if (w.ended) return;
       if (writer) await writer.changed(after, signal);
-      else await sleep(this.opts.pollMs ?? 200, signal);
+      else await pause(this.opts.pollMs ?? 200, signal);
     }
   }
 

@@ -1,6 +1,7 @@
 import { GatewayError } from '../errors.js';
 import type { JsonRpcMessage } from '../mcp/jsonrpc.js';
 import { replyMessages, sseMessages, type McpReply } from './mcp-wire.js';
+import { pause } from '../wait.js';
 
 /** Resumes in a row that bring no new message before the stream counts as closed. */
 const MAX_IDLE_RESUMES = 3;
@@ -8,16 +9,6 @@ const MAX_IDLE_RESUMES = 3;
 const MAX_RETRY_MS = 10_000;
 const DEFAULT_RETRY_MS = 1_000;
 
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 /**
  * A backend reply's messages. When the backend closes its SSE stream after giving an event id
@@ -49,7 +40,7 @@ export async function* resumableMessages(reply: McpReply, resume: (lastEventId: 
       }
       idle = progressed ? 0 : idle + 1;
       if (lastEventId === undefined || signal.aborted || idle >= MAX_IDLE_RESUMES) return;
-      await sleep(retryMs, signal);
+      await pause(retryMs, signal);
       if (signal.aborted) return;
       const next = await resume(lastEventId);
       if (current !== reply) current.body.destroy();
