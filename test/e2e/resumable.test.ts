@@ -67,6 +67,23 @@ describe('a call stream cut mid-way (raw HTTP)', () => {
     expect(notes.cancelled.count).toBe(cancelledBefore); // a disconnect is not a cancellation
   });
 
+  it('stops a call the client left running when it sends notifications/cancelled', async () => {
+    const { sessionId } = await rawInitialize(gw.url);
+    const before = notes.cancelled.count;
+    const post = await ssePost(gw.url, sessionId, countSlowly(21, 20, 50));
+    await post.until((e) => e.data !== '');
+    post.close();
+    await new Promise((r) => setTimeout(r, 150));
+    expect(notes.cancelled.count).toBe(before); // still running without its client
+    const cancel = await fetch(gw.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sessionId },
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 21, reason: 'user pressed stop' } }),
+    });
+    expect(cancel.status).toBe(202);
+    await waitFor(() => notes.cancelled.count > before, 'the backend to see the cancellation', 5_000);
+  });
+
   it('still cancels the call of a client that disconnects before it holds an event id (JSON only)', async () => {
     const { sessionId } = await rawInitialize(gw.url);
     const before = notes.cancelled.count;
