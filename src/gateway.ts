@@ -4,6 +4,8 @@ import { Admission } from './admission/admit.js';
 import { effectiveAllowedHosts } from './admission/host.js';
 import { Broker } from './broker/broker.js';
 import { StreamHub } from './broker/streams.js';
+import type { EventLog } from './events/log.js';
+import { openEventLog } from './events/open.js';
 import { Catalog } from './catalog/catalog.js';
 import { openCatalogSource } from './catalog/open.js';
 import type { CatalogSource } from './catalog/source.js';
@@ -56,6 +58,7 @@ export interface GatewayDeps {
   readonly sessions?: SessionStore;
   readonly source?: CatalogSource;
   readonly dispatcher?: Dispatcher;
+  readonly events?: EventLog;
 }
 
 /** Wire the core from a validated configuration. Rejects with ConfigError for clashing tool names. */
@@ -88,12 +91,13 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     refreshIntervalMs: config.catalog.refreshIntervalMs,
     logger,
   });
-  const streams = new StreamHub();
   const telemetry = await Telemetry.open(config, { logger, sessions, catalog, pools }).catch(async (err: unknown) => {
     if (!deps.sessions) await sessions.close();
     if (!deps.dispatcher) await dispatcher.close();
     throw err;
   });
+  const events = deps.events ?? (await openEventLog(config, logger, (result) => telemetry.metrics.streamResumed(result)));
+  const streams = new StreamHub(events);
   const verifier = config.auth ? new OidcVerifier({ ...config.auth, logger }) : undefined;
   const authenticator = config.auth && verifier ? new BearerAuthenticator(config.auth, verifier, config.server.path) : new AnonymousAuthenticator();
   const policy = createPolicy(config.policy, dispatcher, logger);
@@ -162,6 +166,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
       policy.stop?.();
       streams.closeAll();
       followed.closeAll();
+      await events.close();
       await catalog.stop();
       await sessions.close();
       if (!deps.dispatcher) await dispatcher.close();

@@ -65,7 +65,8 @@ export type Decision =
       /** The request's trace context headers, continued to the backend. */
       trace?: TraceCarrier;
     }
-  | { kind: 'open-stream'; session: SessionRecord }
+  /** `lastEventId`: the client resumes a stream (`Last-Event-ID`); the broker checks it is the session's. */
+  | { kind: 'open-stream'; session: SessionRecord; lastEventId?: string }
   | { kind: 'end-session'; session: SessionRecord };
 
 /** Where a routed request goes, and how it reads there. */

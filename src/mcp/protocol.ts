@@ -13,5 +13,13 @@ export function negotiateVersion(requested: unknown): ProtocolVersion {
   return typeof requested === 'string' && isSupportedVersion(requested) ? requested : LATEST_PROTOCOL_VERSION;
 }
 
+/**
+ * Whether a client of this revision expects priming events (an id with empty data) and `retry`.
+ * Older clients get event ids only: their SDKs may fail on an event without data.
+ */
+export function primesStreams(version: string): boolean {
+  return version === '2025-11-25';
+}
+
 export const HEADER_SESSION_ID = 'mcp-session-id';
 export const HEADER_PROTOCOL_VERSION = 'mcp-protocol-version';

@@ -21,6 +21,7 @@ import { Deadline } from './deadline.js';
 import { asToolError, failureAnswer, type FailureShape } from './failure.js';
 import { withFailover } from './failover.js';
 import { deleteSession, finishReply, openStream, postMessage, replyMessages, type McpEndpoint, type McpReply } from './mcp-wire.js';
+import { resumableMessages } from './resumed-reply.js';
 import type { Pools } from './pool.js';
 import type { OutboundCredentials } from './credentials.js';
 import type { BackendStreams } from './backend-streams.js';
@@ -253,7 +254,8 @@ export class McpBackends {
   private async *relay(reply: McpReply, ep: McpEndpoint, backendId: string, clientId: string | number, deadline: Deadline, prefix: string, onResult?: () => void): AsyncGenerator<JsonRpcMessage> {
     let answered = false;
     try {
-      for await (const m of replyMessages(reply)) {
+      const resume = (lastEventId: string): Promise<McpReply> => openStream(this.opts.dispatcher, ep, deadline.signal, lastEventId);
+      for await (const m of resumableMessages(reply, resume, deadline.signal)) {
         if (isResponse(m)) {
           if (m.id !== backendId) continue;
           answered = true;
