@@ -8,6 +8,7 @@
 import { stat } from 'node:fs/promises';
 import { parseConfig } from '../src/config/load.js';
 import { runStandalone } from '../src/standalone/run.js';
+import { hostGateways } from './gateway-child.js';
 
 function config(ordersUrl: string, audit: Record<string, unknown>) {
   return parseConfig({
@@ -37,24 +38,7 @@ async function main(): Promise<void> {
   if (!ordersUrl || !auditFile || !process.send) throw new Error('usage: forked by bench/audit.js with <orders-url> <audit-file>');
   const off = await runStandalone(config(ordersUrl, { sink: 'off' }));
   const file = await runStandalone(config(ordersUrl, { sink: 'file', file: auditFile }));
-  let stopping = false;
-  const stop = async (): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    await Promise.allSettled([off.stop(), file.stop()]);
-    process.exit(0);
-  };
-  process.on('message', (m: { type?: string }) => {
-    if (m?.type === 'stop') void stop();
-    if (m?.type === 'cpu') {
-      void stat(auditFile)
-        .then((s) => s.size, () => 0)
-        .then((auditBytes) => process.send!({ type: 'cpu', usage: process.cpuUsage(), auditBytes }));
-    }
-  });
-  process.on('disconnect', () => void stop());
-  process.on('SIGTERM', () => void stop());
-  process.send({ type: 'ready', urls: { off: off.url, file: file.url } });
+  hostGateways({ off, file }, async () => ({ auditBytes: await stat(auditFile).then((s) => s.size, () => 0) }));
 }
 
 main().catch((err: unknown) => {

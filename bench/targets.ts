@@ -139,3 +139,15 @@ export function payloadFloor(pool: Pool, bytes: number): Target {
     return `${bytes} bytes`;
   });
 }
+
+/** A streamed REST call (`orders_track_order`, four NDJSON lines): an SSE answer of four notifications and the result. */
+export function restStream(pool: Pool, path: string, session: SessionHeaders): Target {
+  const label = 'REST stream via gateway tools/call orders_track_order';
+  const call = rpc(pool, path, session, 'tools/call', { name: 'orders_track_order', arguments: { id: '1001', delayMs: 0 } });
+  const whole = (t: string): boolean => t.includes('"delivered"') && t.includes('"result"') && !t.includes('"isError":true');
+  return target(label, call, whole, (t) => {
+    const events = t.split('\n\n').filter((e) => e.includes('data: {'));
+    check(label, whole(t) && events.length === 5, t);
+    return `${events.length} SSE messages`;
+  });
+}

@@ -4,6 +4,8 @@ import { Admission } from './admission/admit.js';
 import { effectiveAllowedHosts } from './admission/host.js';
 import { Broker } from './broker/broker.js';
 import { StreamHub } from './broker/streams.js';
+import type { EventLog } from './events/log.js';
+import { openEventLog } from './events/open.js';
 import { Catalog } from './catalog/catalog.js';
 import { openCatalogSource } from './catalog/open.js';
 import type { CatalogSource } from './catalog/source.js';
@@ -59,6 +61,7 @@ export interface GatewayDeps {
   readonly sessions?: SessionStore;
   readonly source?: CatalogSource;
   readonly dispatcher?: Dispatcher;
+  readonly events?: EventLog;
 }
 
 /** Wire the core from a validated configuration. Rejects with ConfigError for clashing tool names. */
@@ -73,15 +76,14 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   let broker: Broker | undefined;
   const followed = new BackendStreams(dispatcher, (sid, message, from) => broker?.backendNotification(sid, message, from), logger);
   const policy = createPolicy(config.policy, dispatcher, logger);
-  const streams = new StreamHub();
-  // The catalog and telemetry are built below; the relay reads them only once calls run.
+  // The catalog, telemetry and GET streams are built below; the relay reads them only once calls run.
   const relay = new ClientRelay({
     sessions,
     dispatcher,
     credentials,
     policy,
     backends: (): ReadonlyMap<string, BackendDescriptor> => catalog.current().backends,
-    notifyClient: (sid, message) => void streams.send(sid, message),
+    notifyClient: (sid, message): void => void streams.send(sid, message),
     audit: (facts): void => telemetry.relayed(facts),
     logger,
   });
@@ -111,6 +113,8 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     if (!deps.dispatcher) await dispatcher.close();
     throw err;
   });
+  const events = deps.events ?? (await openEventLog(config, logger, (result) => telemetry.metrics.streamResumed(result)));
+  const streams = new StreamHub(events);
   const verifier = config.auth ? new OidcVerifier({ ...config.auth, logger }) : undefined;
   const authenticator = config.auth && verifier ? new BearerAuthenticator(config.auth, verifier, config.server.path) : new AnonymousAuthenticator();
   let stopSnippets: (() => Promise<void>) | undefined;
@@ -180,6 +184,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
       policy.stop?.();
       streams.closeAll();
       followed.closeAll();
+      await events.close();
       await catalog.stop();
       await sessions.close();
       if (!deps.dispatcher) await dispatcher.close();

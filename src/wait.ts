@@ -1,3 +1,5 @@
+import { setTimeout as delay } from 'node:timers/promises';
+
 /**
  * Wait for `work` at most `ms`, whichever comes first; `work` goes on either way. The timer is
  * kept referenced on purpose: at start nothing else may keep the process alive yet (no listener,
@@ -8,4 +10,9 @@ export async function settleWithin(work: Promise<unknown>, ms: number): Promise<
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([work, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
   clearTimeout(timer);
+}
+
+/** Wait `ms`, or less when `signal` aborts first; never rejects. */
+export function pause(ms: number, signal?: AbortSignal): Promise<unknown> {
+  return delay(ms, undefined, signal ? { signal } : {}).catch(() => undefined);
 }

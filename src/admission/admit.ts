@@ -89,7 +89,8 @@ export class Admission {
     if (req.method === 'POST') return this.post(req, caller, trail);
     if (req.method === 'DELETE') return this.withSession(req, caller, null, trail, (session) => ({ kind: 'end-session', session }));
     if (!accepts(req.headers.accept, 'text/event-stream')) return reject('GW_NOT_ACCEPTABLE', null, 'GET needs Accept: text/event-stream');
-    return this.withSession(req, caller, null, trail, (session) => ({ kind: 'open-stream', session }));
+    const lastEventId = req.headers['last-event-id'];
+    return this.withSession(req, caller, null, trail, (session) => (lastEventId === undefined ? { kind: 'open-stream', session } : { kind: 'open-stream', session, lastEventId }));
   }
 
   private async post(req: GatewayRequest, caller: Caller, trail: Trail): Promise<Decision> {

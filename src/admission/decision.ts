@@ -71,7 +71,8 @@ export type Decision =
       /** The client reads only the final answer (it takes no SSE, or sent a batch): nothing else reaches it during the call. */
       answerOnly?: true;
     }
-  | { kind: 'open-stream'; session: SessionRecord }
+  /** `lastEventId`: the client resumes a stream (`Last-Event-ID`); the broker checks it is the session's. */
+  | { kind: 'open-stream'; session: SessionRecord; lastEventId?: string }
   | { kind: 'end-session'; session: SessionRecord }
   /** A JSON-RPC batch of a 2025-03-26 session: each message decided (and audited) on its own, in order. */
   | { kind: 'batch'; session: SessionRecord; decisions: readonly Decision[] };

@@ -18,6 +18,7 @@ import type { McpBackends } from '../upstream/mcp-backend.js';
 import type { ClientRelay } from '../upstream/client-relay.js';
 import { answerBatch, type Reply } from './reply.js';
 import type { StreamHub } from './streams.js';
+import { streamReply } from './resume.js';
 import type { ListVisibility } from '../policy/visibility.js';
 import { inflightKey } from '../upstream/inflight.js';
 
@@ -94,7 +95,7 @@ export class Broker {
         if (this.opts.streams.countOf(decision.session.id) >= this.opts.limits.maxStreamsPerSession) {
           return { kind: 'json', status: 429, body: JSON.stringify(wireError('GW_TOO_MANY_STREAMS', null, `the limit is ${this.opts.limits.maxStreamsPerSession}`)) };
         }
-        return { kind: 'stream', session: decision.session };
+        return streamReply(decision.session, decision.lastEventId, this.opts.streams.log, this.opts.logger);
       case 'end-session': {
         const record = await this.opts.sessions.delete(decision.session.id);
         if (record) await this.release(record);
@@ -181,7 +182,7 @@ export class Broker {
     const finish = (): void => {
       if (this.inflight.get(key) === abort) this.inflight.delete(key);
     };
-    return { kind: 'messages', messages, abort, finish };
+    return { kind: 'messages', session, messages, abort, finish };
   }
 
   /** How many calls run on this process now (a draining server waits for them). */

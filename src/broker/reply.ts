@@ -1,3 +1,4 @@
+import type { ResumePoint } from '../events/log.js';
 import { isResponse, type JsonRpcMessage } from '../mcp/jsonrpc.js';
 import type { SessionRecord } from '../session/store.js';
 
@@ -10,13 +11,15 @@ export type JsonBody = string | readonly Buffer[];
  * - messages: notifications then one response, relayed as they come (JSON when only the response
  *   comes, SSE otherwise);
  * - empty: a status without body (202 Accepted, 204);
- * - stream: open the session's GET stream.
+ * - stream: open the session's GET stream, or resume the stream `resume` names (`Last-Event-ID`).
+ *
+ * `messages` names the session so its answer stream can be recorded for a resume.
  */
 export type Reply =
   | { kind: 'json'; status: number; body: JsonBody; headers?: Record<string, string> }
-  | { kind: 'messages'; messages: AsyncGenerator<JsonRpcMessage>; abort: AbortController; finish: () => void }
+  | { kind: 'messages'; session: SessionRecord; messages: AsyncGenerator<JsonRpcMessage>; abort: AbortController; finish: () => void }
   | { kind: 'empty'; status: number }
-  | { kind: 'stream'; session: SessionRecord };
+  | { kind: 'stream'; session: SessionRecord; resume?: ResumePoint };
 
 /**
  * The answer to a JSON-RPC batch (2025-03-26): the responses to its requests as one JSON array,

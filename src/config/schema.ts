@@ -182,6 +182,27 @@ const auditSchema = z
   .refine((a) => a.sink !== 'file' || a.file !== undefined, { message: 'needs "file" when sink is "file"', path: ['file'] })
   .prefault({});
 
+/** How much of each SSE stream is kept for clients that reconnect, and where. */
+const eventsSchema = z
+  .object({
+    /**
+     * `memory`: this process only; `hazelcast`: any instance of the cluster replays; `off`: no
+     * event ids, nothing kept, a disconnect cancels the call. Default: as `sessions.store`.
+     */
+    store: z.enum(['off', 'memory', 'hazelcast']).optional(),
+    maxEventsPerStream: z.number().int().min(1).default(1_000),
+    maxBytesPerStream: z.number().int().min(1).default(1_048_576),
+    maxAgeSeconds: z.number().int().positive().default(300),
+    /** Memory store: most bytes of all streams together; the least recently written are forgotten first. */
+    maxTotalBytes: z.number().int().min(1).default(67_108_864),
+    /** `retry` of priming events: how long a 2025-11-25 client waits before it reconnects. */
+    retryMs: z.number().int().min(0).default(1_000),
+    /** The IMap of stream windows (the cluster is `sessions.hazelcast`'s). */
+    hazelcastMapName: z.string().min(1).default('mcp-gateway-events'),
+  })
+  .strict()
+  .prefault({});
+
 export const configSchema = z
   .object({
     server: z
@@ -251,6 +272,8 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** SSE event ids and the event store behind `Last-Event-ID` resumption (docs/configuration.md `events`). */
+    events: eventsSchema,
     catalog: z
       .object({
         pageSize: z.number().int().min(1).max(10_000).default(500),

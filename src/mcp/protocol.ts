@@ -13,6 +13,14 @@ export function negotiateVersion(requested: unknown): ProtocolVersion {
   return typeof requested === 'string' && isSupportedVersion(requested) ? requested : LATEST_PROTOCOL_VERSION;
 }
 
+/**
+ * Whether a client of this revision expects priming events (an id with empty data) and `retry`.
+ * Older clients get event ids only: their SDKs may fail on an event without data.
+ */
+export function primesStreams(version: string): boolean {
+  return version === '2025-11-25';
+}
+
 /** Whether a session of this revision may POST JSON-RPC batches: 2025-03-26 had them, 2025-06-18 removed them. */
 export function acceptsBatches(version: string): boolean {
   return version === '2025-03-26';

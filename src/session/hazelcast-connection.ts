@@ -10,6 +10,8 @@ export interface HazelcastConnectionOptions {
   readonly logger: Logger;
   /** How long one client tries to reach the cluster (at start, or after losing it) before it is replaced. */
   readonly connectWindowMs?: number;
+  /** Who connects, in log lines (default `session store`). */
+  readonly label?: string;
 }
 
 export interface HazelcastConnectionEvents {
@@ -83,7 +85,7 @@ export class HazelcastConnection {
           return;
         }
         this.client = client;
-        this.opts.logger.info({ cluster: this.opts.clusterName, members: client.getCluster().getMembers().length }, 'session store connected to Hazelcast');
+        this.opts.logger.info({ cluster: this.opts.clusterName, members: client.getCluster().getMembers().length }, `${this.opts.label ?? 'session store'} connected to Hazelcast`);
         // Lost again before its start returned: CONNECTED follows when it is back.
         if (this.lastState !== LifecycleState.DISCONNECTED) this.events.connected(client);
         return;
@@ -113,7 +115,7 @@ export class HazelcastConnection {
     // A client still starting reports through `connectUntilConnected` once its start returns.
     if (this.client === undefined) return;
     if (state === LifecycleState.CONNECTED) {
-      this.opts.logger.info({ cluster: this.opts.clusterName }, 'session store reconnected to Hazelcast');
+      this.opts.logger.info({ cluster: this.opts.clusterName }, `${this.opts.label ?? 'session store'} reconnected to Hazelcast`);
       this.events.connected(this.client);
     } else if (state === LifecycleState.DISCONNECTED) {
       this.events.disconnected();

@@ -1,15 +1,18 @@
 import type { ServerResponse } from 'node:http';
 import { accepts } from '../admission/media.js';
 import type { JsonBody, Reply } from '../broker/reply.js';
-import type { StreamHub } from '../broker/streams.js';
+import type { SessionStream, StreamHub } from '../broker/streams.js';
+import type { StreamWriter } from '../events/writer.js';
 import { wireError } from '../errors.js';
-import { isResponse, toJson, type JsonRpcId, type JsonRpcMessage } from '../mcp/jsonrpc.js';
-import { SSE_KEEPALIVE, sseEvent } from '../mcp/sse.js';
+import { isResponse, toJson, type JsonRpcId } from '../mcp/jsonrpc.js';
+import { SSE_KEEPALIVE, sseEvent, ssePriming } from '../mcp/sse.js';
+import { primesStreams } from '../mcp/protocol.js';
 
 const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' };
 
 /** Write bytes, waiting for the socket to drain when its buffer is full. */
 function write(res: ServerResponse, chunk: string): Promise<void> {
+  if (res.destroyed || res.writableEnded) return Promise.resolve();
   if (res.write(chunk)) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {
@@ -55,10 +58,10 @@ export async function writeReply(res: ServerResponse, reply: Reply, ctx: WriteCo
       res.writeHead(reply.status).end();
       return;
     case 'stream':
-      return openStream(res, reply.session.id, ctx);
+      return openStream(res, reply, ctx);
     case 'messages':
       try {
-        return await relay(res, reply.messages, reply.abort, ctx);
+        return await relay(res, reply, ctx);
       } finally {
         reply.finish();
       }
@@ -67,25 +70,45 @@ export async function writeReply(res: ServerResponse, reply: Reply, ctx: WriteCo
 
 /**
  * Relay a call: JSON when the response is the first thing that comes (or the client does not
- * take SSE), SSE as soon as a notification comes first. A client that goes away aborts the call.
+ * take SSE), SSE as soon as a notification comes first. Every SSE event is recorded with an id,
+ * after a priming event for 2025-11-25 clients (neither with `events.store: off`). A client that
+ * goes away before it holds an event id cannot resume, so that ends the call; after, a
+ * disconnect is not a cancellation (the transport spec): the call runs on, within its timeout,
+ * and the rest of its stream is kept for `GET` + `Last-Event-ID`. `notifications/cancelled`
+ * stops it either way.
  */
-async function relay(res: ServerResponse, messages: AsyncGenerator<JsonRpcMessage>, abort: AbortController, ctx: WriteContext): Promise<void> {
+async function relay(res: ServerResponse, reply: Extract<Reply, { kind: 'messages' }>, ctx: WriteContext): Promise<void> {
+  const { messages, abort, session } = reply;
+  const { log } = ctx.streams;
+  let writer: StreamWriter | undefined;
+  let streaming = false;
+  let priming = '';
+  let gone = false;
   const onClose = (): void => {
-    if (!res.writableFinished) abort.abort(new Error('client disconnected'));
+    if (res.writableFinished) return;
+    gone = true;
+    if (!writer) abort.abort(new Error('client disconnected'));
   };
   res.on('close', onClose);
   const sse = accepts(ctx.accept, 'text/event-stream');
   const json = accepts(ctx.accept, 'application/json');
-  let streaming = false;
   try {
     for await (const m of messages) {
+      const data = toJson(m);
       if (!streaming) {
-        if (isResponse(m) && json) return writeJson(res, 200, toJson(m));
+        if (isResponse(m) && json) return writeJson(res, 200, data);
         if (!sse) continue; // a JSON-only client gets just the final response
         res.writeHead(200, SSE_HEADERS);
         streaming = true;
+        if (log.resumable) {
+          writer = log.open(session.id, 'call');
+          // Sent with the first message: one write instead of two.
+          if (primesStreams(session.protocolVersion)) priming = ssePriming(writer.append(''), log.opts.retryMs);
+        }
       }
-      await write(res, sseEvent(toJson(m)));
+      const id = writer?.append(data);
+      if (!gone) await write(res, priming + sseEvent(data, id));
+      priming = '';
       if (isResponse(m)) break;
     }
     if (!streaming && !res.headersSent) {
@@ -99,27 +122,52 @@ async function relay(res: ServerResponse, messages: AsyncGenerator<JsonRpcMessag
     ctx.onError(err);
     const body = JSON.stringify(wireError('GW_INTERNAL', ctx.requestId));
     if (!res.headersSent) writeJson(res, 500, body);
-    else if (!res.writableEnded) res.end(sseEvent(body));
+    else if (!res.writableEnded) res.end(sseEvent(body, writer && !writer.window.ended ? writer.append(body) : undefined));
   } finally {
+    writer?.end();
     res.off('close', onClose);
     if (!res.writableEnded) res.end();
   }
 }
 
-/** The session's GET stream: server-initiated messages and keep-alives until the client or session goes. */
-function openStream(res: ServerResponse, sessionId: string, ctx: WriteContext): Promise<void> {
+/**
+ * A GET: the rest of a call's stream the client resumes (ended after its response), or a session
+ * stream: server-initiated messages until the client or the session goes. A session stream this
+ * process writes is resumed as is; one another instance wrote is replayed once, and a new stream
+ * of this process carries what comes next.
+ */
+async function openStream(res: ServerResponse, reply: Extract<Reply, { kind: 'stream' }>, ctx: WriteContext): Promise<void> {
+  const { session, resume } = reply;
+  const { streams } = ctx;
+  const { log } = streams;
   res.writeHead(200, SSE_HEADERS);
   res.flushHeaders();
-  return new Promise((resolve) => {
-    const keepAlive = setInterval(() => res.write(SSE_KEEPALIVE), ctx.keepAliveMs);
-    const unregister = ctx.streams.add(sessionId, {
-      send: (m) => void res.write(sseEvent(JSON.stringify(m))),
-      close: () => res.end(),
-    });
-    res.on('close', () => {
-      clearInterval(keepAlive);
-      unregister();
-      resolve();
-    });
-  });
+  const closed = new AbortController();
+  res.on('close', () => closed.abort());
+  let following: SessionStream | undefined;
+  const keepAlive = setInterval(() => {
+    res.write(SSE_KEEPALIVE);
+    following?.writer.touch();
+  }, ctx.keepAliveMs);
+  const pipe = async (events: AsyncIterable<{ id: string; data: string }>): Promise<void> => {
+    for await (const e of events) await write(res, sseEvent(e.data, log.resumable ? e.id : undefined));
+  };
+  try {
+    if (resume?.kind === 'call') return await pipe(log.follow(resume, closed.signal));
+    const local = resume ? streams.find(session.id, resume.cursor.stream) : undefined;
+    if (local) streams.attach(local);
+    following = local ?? streams.open(session.id);
+    const replayOnce = local ? undefined : resume;
+    const { writer } = following;
+    // A new stream primes the client's cursor (after the replay, so the cursor moves on to it).
+    const priming = (!resume || replayOnce) && log.resumable && primesStreams(session.protocolVersion) ? writer.append('') : undefined;
+    const from = resume && !replayOnce ? resume.cursor.seq : writer.last;
+    if (replayOnce) await pipe(log.follow(replayOnce, closed.signal, true));
+    if (priming) await write(res, ssePriming(priming, log.opts.retryMs));
+    await pipe(log.follow({ cursor: { stream: writer.id, seq: from }, kind: 'session' }, closed.signal));
+  } finally {
+    clearInterval(keepAlive);
+    if (following) streams.detach(following);
+    if (!res.writableEnded) res.end();
+  }
 }

@@ -29,6 +29,7 @@ export class GatewayMetrics {
   private readonly requests: Counter<'method' | 'backend' | 'outcome'>;
   private readonly denials: Counter<'reason_code'>;
   private readonly auditDrops: Counter;
+  private readonly resumes: Counter<'result'>;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -47,6 +48,7 @@ export class GatewayMetrics {
       registers,
     });
     this.denials = new Counter({ name: 'mcp_gateway_denials_total', help: 'Requests refused by authentication, sessions, argument checks or policy, by gateway error code', labelNames: ['reason_code'], registers });
+    this.resumes = new Counter({ name: 'mcp_gateway_stream_resumes_total', help: 'GET requests with Last-Event-ID: replayed, or answered with a fresh stream', labelNames: ['result'], registers });
     this.auditDrops = new Counter({ name: 'mcp_gateway_audit_dropped_total', help: 'Audit events dropped because the sink could not keep up', registers });
     new Gauge({
       name: 'mcp_gateway_active_sessions',
@@ -91,6 +93,11 @@ export class GatewayMetrics {
         for (const i of sources.instances()) this.set({ backend: i.backend, instance: i.instance }, i.cooling ? 1 : 0);
       },
     });
+  }
+
+  /** A `Last-Event-ID` the gateway replayed from, or could not (a fresh stream). */
+  streamResumed(result: 'replayed' | 'fresh'): void {
+    this.resumes.inc({ result });
   }
 
   /** A tools/call that ran, with its outcome and duration. */

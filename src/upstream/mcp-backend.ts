@@ -12,7 +12,8 @@ import type { RoutedCall, ToolCall, UpstreamCall } from './call.js';
 import { Deadline } from './deadline.js';
 import { asToolError, failureAnswer, type FailureShape } from './failure.js';
 import { withFailover } from './failover.js';
-import { deleteSession, finishReply, postMessage, replyMessages, type McpEndpoint, type McpReply } from './mcp-wire.js';
+import { deleteSession, finishReply, openStream, postMessage, type McpEndpoint, type McpReply } from './mcp-wire.js';
+import { resumableMessages } from './resumed-reply.js';
 import type { Pools } from './pool.js';
 import type { OutboundCredentials } from './credentials.js';
 import type { BackendStreams } from './backend-streams.js';
@@ -190,7 +191,8 @@ export class McpBackends {
     /** Requests of the backend relayed to the client during this exchange. */
     const relayed: string[] = [];
     try {
-      for await (const m of replyMessages(reply)) {
+      const resume = (lastEventId: string): Promise<McpReply> => openStream(this.opts.dispatcher, ep, deadline.signal, lastEventId);
+      for await (const m of resumableMessages(reply, resume, deadline.signal)) {
         if (isResponse(m)) {
           if (m.id !== backendId) continue;
           answered = true;

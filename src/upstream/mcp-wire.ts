@@ -36,10 +36,14 @@ export async function postMessage(dispatcher: Dispatcher, ep: McpEndpoint, messa
   return { status: res.statusCode, sessionId: Array.isArray(sid) ? sid[0] : sid, contentType: mediaType(res.headers['content-type']), body: res.body };
 }
 
-/** Open a backend session's GET stream, where the backend sends what no request asked for (updates, list changes). */
-export async function openStream(dispatcher: Dispatcher, ep: McpEndpoint, signal: AbortSignal): Promise<McpReply> {
+/**
+ * Open a backend session's GET stream, where the backend sends what no request asked for (updates,
+ * list changes); with `lastEventId`, resume a stream the backend closed (`Last-Event-ID`).
+ */
+export async function openStream(dispatcher: Dispatcher, ep: McpEndpoint, signal: AbortSignal, lastEventId?: string): Promise<McpReply> {
   const url = new URL(ep.url);
   const headers: Record<string, string> = { ...ep.headers, accept: 'text/event-stream' };
+  if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
   if (ep.sessionId) headers[HEADER_SESSION_ID] = ep.sessionId;
   if (ep.protocolVersion) headers[HEADER_PROTOCOL_VERSION] = ep.protocolVersion;
   const res = await dispatcher.request({ origin: url.origin, path: url.pathname + url.search, method: 'GET', headers, signal });
@@ -67,12 +71,7 @@ export async function* replyMessages(reply: McpReply): AsyncGenerator<JsonRpcMes
     return;
   }
   if (reply.contentType === 'text/event-stream') {
-    const body = { [Symbol.asyncIterator]: () => reply.body.iterator({ destroyOnReturn: false }) };
-    for await (const event of decodeSse(body)) {
-      if (event.event !== undefined && event.event !== 'message') continue;
-      if (event.data.trim() === '') continue;
-      yield decode(event.data);
-    }
+    for await (const e of sseMessages(reply)) if (e.message) yield e.message;
     return;
   }
   if (isJsonMedia(reply.contentType)) {
@@ -88,6 +87,20 @@ export async function* replyMessages(reply: McpReply): AsyncGenerator<JsonRpcMes
   }
   await reply.body.dump();
   throw new GatewayError('GW_UPSTREAM_PROTOCOL', `backend answered HTTP ${reply.status} with content type "${reply.contentType || 'none'}"`);
+}
+
+/** An SSE reply's messages with their event ids (priming events, without data, only move the id); `retry` goes to `onRetry`. */
+export async function* sseMessages(reply: McpReply, onRetry?: (ms: number) => void): AsyncGenerator<{ message?: JsonRpcMessage; eventId?: string }> {
+  const body = { [Symbol.asyncIterator]: () => reply.body.iterator({ destroyOnReturn: false }) };
+  for await (const event of decodeSse(body, onRetry)) {
+    if (event.event !== undefined && event.event !== 'message') continue;
+    const eventId = event.id;
+    if (event.data.trim() === '') {
+      if (eventId !== undefined) yield { eventId };
+      continue;
+    }
+    yield { message: decode(event.data), ...(eventId === undefined ? {} : { eventId }) };
+  }
 }
 
 /** Read what is left of an answered reply (the end of an SSE stream) so its connection can be reused. */

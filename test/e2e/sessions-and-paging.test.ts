@@ -73,8 +73,11 @@ describe('response format follows Accept', () => {
     expect((await jsonOf(json)).result.content[0].text.split('\n')).toHaveLength(4);
     const sse = await rawPost(gw.url, sessionId, msg);
     expect(sse.headers.get('content-type')).toBe('text/event-stream');
-    const events = (await sse.text()).split('\n\n').filter((e) => e.includes('data:'));
+    const [priming, ...events] = (await sse.text()).split('\n\n').filter((e) => e.includes('data:'));
+    // A 2025-11-25 client first gets a priming event: an id, `retry`, empty data.
+    expect(priming).toMatch(/^id: \S+\nretry: \d+\ndata: $/);
     expect(events).toHaveLength(5);
+    for (const e of events) expect(e).toMatch(/^id: \S+\nevent: message\ndata: \{/);
   });
 });
 

@@ -61,9 +61,9 @@ const GATEWAY_SCENARIOS: readonly string[] = [
 /** Scenarios that do not pass through the gateway yet, each with the reason. */
 const NOT_YET: Readonly<Record<string, string>> = {
   'server-sse-polling':
-    'SEP-1699 polling is not supported: standalone turns the backend closing its stream mid-call into a ' +
-    'GW_UPSTREAM_PROTOCOL error result instead of resuming it with Last-Event-ID; behind Envoy the client resumes ' +
-    'with a GET the broker answers with its own stream, without the result (the suite only warns)',
+    'passes through the standalone gateway, which resumes the backend stream itself; behind Envoy the call goes ' +
+    "straight to the backend, whose stream carries the backend's event ids, and the client's resuming GET reaches the " +
+    'broker, which does not know them and answers with a fresh stream, without the result (the suite only warns)',
 };
 
 let backend: ConformanceBackend;

@@ -15,7 +15,8 @@ import type { EnvoyHandle } from '../harness/envoy.js';
 import { startHazelcast, type HazelcastHandle } from '../harness/hazelcast.js';
 import { envoyStat, startTopologyEnvoy } from '../harness/topology-envoy.js';
 import { connectClient } from '../support/client.js';
-import { ORDER_TOOLS, startExtProc } from '../support/gateway.js';
+import { ORDER_TOOLS, rawInitialize, startExtProc } from '../support/gateway.js';
+import { messagesOf, sseGet, ssePost } from '../support/sse.js';
 import { waitFor } from '../support/wait.js';
 
 let member: HazelcastHandle;
@@ -98,5 +99,32 @@ describe('two gateway replicas behind one Envoy', () => {
     for (const r of replicas) expect(broker.get(Number(new URL(r.brokerUrl).port)) ?? 0, `broker requests on ${r.brokerUrl}`).toBeGreaterThan(0);
     // ... and the native calls all went through the one backend session the client session holds.
     expect(notes.initialized.length - backendSessionsBefore).toBe(1);
+  });
+
+  it('replays a call stream cut on one replica from whichever broker replica Envoy sends the resume to', { timeout: 60_000 }, async () => {
+    const { sessionId } = await rawInitialize(endpoint);
+    // A streamed REST call: the broker runs it, so the gateway records its stream.
+    const call = { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'orders_track_order', arguments: { id: '1001', delayMs: 150 } } };
+    const post = await ssePost(endpoint, sessionId, call);
+    const priming = (await post.next())!;
+    const first = (await post.next())!;
+    expect(priming.data).toBe('');
+    post.close();
+    const expected = ['packed', 'shipped', 'delivered'].map((event) => ({ method: 'notifications/message', params: { data: { order: '1001', event } } }));
+    const brokersBefore = await perReplica('broker');
+    // Round robin sends these resumes to both broker replicas; each replays the same rest.
+    for (let i = 0; i < 4; i++) {
+      const get = await sseGet(endpoint, sessionId, first.id);
+      expect(get.status).toBe(200);
+      const rest = messagesOf(await get.until(() => false));
+      expect(rest.slice(0, 3)).toMatchObject(expected);
+      expect(rest[3]).toMatchObject({ id: 3, result: { content: [{ type: 'text' }] } });
+      expect(rest).toHaveLength(4);
+    }
+    const brokersAfter = await perReplica('broker');
+    for (const r of replicas) {
+      const port = Number(new URL(r.brokerUrl).port);
+      expect((brokersAfter.get(port) ?? 0) - (brokersBefore.get(port) ?? 0), `resumes on ${r.brokerUrl}`).toBeGreaterThan(0);
+    }
   });
 });

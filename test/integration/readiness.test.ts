@@ -42,7 +42,7 @@ describe('readiness', () => {
 
     expect((await call()).result.structuredContent.id).toBe('1001');
     expect(await readyz(gw)).toMatchObject({ status: 200, body: { status: 'ready' } });
-    expect(((await (await fetch(`${gw.adminUrl}/livez`)).json()) as any).status).toBe('alive');
+    expect((await jsonOf(await fetch(`${gw.adminUrl}/livez`))).status).toBe('alive');
 
     const port = opa.port;
     await opa.stop();
@@ -69,7 +69,7 @@ describe('readiness', () => {
     expect(r.status).toBe(200);
     expect(r.body.checks.backends).toMatchObject({ ok: false, critical: false });
     expect(r.body.checks.backends.reason).toContain('ghost');
-    const health: any = await (await fetch(`${gw.adminUrl}/healthz`)).json();
+    const health = await jsonOf(await fetch(`${gw.adminUrl}/healthz`));
     expect(health.status).toBe('degraded');
   });
 
