@@ -199,12 +199,13 @@ export class Broker {
 
   /**
    * What a followed backend session sent unasked goes to the client session's GET stream: resource
-   * updates, log messages at or above the client's level, progress, and the backend's requests
+   * updates, log messages at or above the client's level, progress, URL-mode elicitation
+   * completions, and the backend's requests
    * (relayed like those during a call). (List changes are heard by the catalog's own watch of each backend.)
    */
   backendNotification(clientSessionId: string, message: JsonRpcNotification | JsonRpcRequest, from: StreamSource): void {
     if (isRequest(message)) void this.relayUnasked(clientSessionId, message, from);
-    else if (message.method === RESOURCE_UPDATED || message.method === RELAYED_NOTIFICATIONS.progress) this.opts.streams.send(clientSessionId, message);
+    else if (PASSED_UNASKED.has(message.method)) this.opts.streams.send(clientSessionId, message);
     else if (message.method === RELAYED_NOTIFICATIONS.message) void this.logUnasked(clientSessionId, message);
   }
 
@@ -265,6 +266,9 @@ export class Broker {
     await this.opts.mcp.closeSessions(record, this.opts.catalog.current().backends);
   }
 }
+
+/** What a followed backend session sends unasked that reaches the client's GET stream as it is. */
+const PASSED_UNASKED: ReadonlySet<string> = new Set([RESOURCE_UPDATED, RELAYED_NOTIFICATIONS.progress, RELAYED_NOTIFICATIONS.elicitationComplete]);
 
 const CLOSE_BRACE = Buffer.from('}');
 

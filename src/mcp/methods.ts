@@ -168,4 +168,6 @@ export const RELAYED_NOTIFICATIONS = {
   message: 'notifications/message',
   progress: 'notifications/progress',
   cancelled: 'notifications/cancelled',
+  /** A URL-mode elicitation finished out of band (usually outside any call). */
+  elicitationComplete: 'notifications/elicitation/complete',
 } as const;

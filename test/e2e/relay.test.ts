@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema, LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CreateMessageRequestSchema, ElicitationCompleteNotificationSchema, ElicitRequestSchema, ListRootsRequestSchema, LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { startAskingServer, type AskingServer } from '../support/asking-mcp.js';
 import { waitFor } from '../support/wait.js';
@@ -195,6 +195,21 @@ describe('outside a call', () => {
       await waitFor(() => logs.length > 0, 'the late log message', 5_000);
       await new Promise((r) => setTimeout(r, 200));
       expect(logs).toEqual(['late error']);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('URL-mode elicitation', () => {
+  it('the completion a backend sends after the call reaches the client', async () => {
+    const client = await capableClient(gw.url);
+    const completed: string[] = [];
+    client.setNotificationHandler(ElicitationCompleteNotificationSchema, (n) => void completed.push(n.params.elicitationId));
+    try {
+      expect(textOf(await client.callTool({ name: 'open_link', arguments: {} }))).toBe('url accept');
+      await waitFor(() => completed.length === 1, 'notifications/elicitation/complete', 5_000);
+      expect(completed).toEqual(['e-1']);
     } finally {
       await client.close();
     }

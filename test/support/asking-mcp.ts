@@ -110,6 +110,9 @@ export async function startAskingServer(name = 'asker'): Promise<AskingServer> {
               { mode: 'url', message: 'Sign in please', url: 'https://example.com/sign-in', elicitationId: 'e-1' },
               { relatedRequestId: extra.requestId },
             );
+            // The user finished in the browser later: the completion comes outside the call.
+            const done = mcp.server.createElicitationCompletionNotifier('e-1');
+            setTimeout(() => void done().catch(() => undefined), 100);
             return text(`url ${r.action}`);
           } catch (err) {
             return fail(err);
