@@ -30,7 +30,8 @@ beforeAll(async () => {
   [consul, opa, orders] = await Promise.all([startConsul(), startOpa(), startOrdersApi()]);
   gw = await startGateway({
     catalog: { consul: { url: consul.url } },
-    policy: { engine: 'opa', url: opa.url, policyFiles: [fileURLToPath(new URL('../fixtures/policies/allow-all.rego', import.meta.url))] },
+    // These tests read the snippets' reasons, also for tools the caller may not see.
+    policy: { engine: 'opa', url: opa.url, hideUnlisted: false, policyFiles: [fileURLToPath(new URL('../fixtures/policies/allow-all.rego', import.meta.url))] },
     backends: [{ name: 'orders', kind: 'rest', urls: [orders.url], tools: [CANCEL] }],
   });
   sid = (await rawInitialize(gw.url)).sessionId;
