@@ -153,7 +153,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     maxBodyBytes: config.server.maxBodyBytes,
     maxJsonDepth: config.server.maxJsonDepth,
     maxClientInfoBytes: config.sessions.maxClientInfoBytes,
-    hideUnlisted: config.policy.engine === 'allow-all' || config.policy.hideUnlisted,
+    ...(config.policy.engine !== 'allow-all' && config.policy.hideUnlisted ? { listed: visibility.canUse.bind(visibility) } : {}),
     sessions,
     catalog: () => catalog.current(),
     authenticator,

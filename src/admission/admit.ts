@@ -16,6 +16,7 @@ import { completionDecision, promptDecision, resourceDecision, taskDecision } fr
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Caller } from '../auth/caller.js';
 import type { PolicyEngine } from '../policy/engine.js';
+import type { ListVisibility } from '../policy/visibility.js';
 import { DENIAL_CODES, type AdmissionObserver, type Trail } from './observer.js';
 
 export interface AdmissionOptions {
@@ -23,8 +24,11 @@ export interface AdmissionOptions {
   readonly allowedHosts: readonly string[];
   readonly allowedOrigins: readonly string[];
   readonly maxBodyBytes: number;
-  /** Answer a denied tool or prompt the caller may not see as unknown (default true). */
-  readonly hideUnlisted?: boolean;
+  /**
+   * Whether the caller's listing shows a tool or prompt (the listings' cached decision); given
+   * when `policy.hideUnlisted` is on: names it does not show are answered as unknown.
+   */
+  readonly listed?: ListVisibility['canUse'];
   /** Most bytes of `clientInfo` and `capabilities` (as JSON, together) a session keeps. */
   readonly maxClientInfoBytes: number;
   /** Deepest nesting of objects and arrays a message may have. */
@@ -166,8 +170,16 @@ export class Admission {
     }
   }
 
+  /** How a request learns what the caller's listings show, when unlisted names are hidden. */
+  private hiding(r: Admitted): Pick<RequestContext, 'canSee'> {
+    const { listed } = this.opts;
+    if (!listed || this.opts.policy.allowsAll) return {};
+    const snapshot = this.opts.catalog();
+    return { canSee: (list, name) => listed(list, r.caller, r.session!, snapshot, r.req.remoteAddress ?? null, name) };
+  }
+
   private context(spec: MethodSpec, r: Admitted): RequestContext {
-    return { ...r, session: r.session!, catalog: this.opts.catalog(), authenticator: this.opts.authenticator, policy: this.opts.policy, asksPolicy: spec.policy !== null, hideUnlisted: this.opts.hideUnlisted ?? true };
+    return { ...r, session: r.session!, catalog: this.opts.catalog(), authenticator: this.opts.authenticator, policy: this.opts.policy, asksPolicy: spec.policy !== null, ...this.hiding(r) };
   }
 
   private answer(answer: GatewayAnswer, r: Admitted): Decision {

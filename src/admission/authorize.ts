@@ -4,7 +4,7 @@ import type { CatalogSnapshot } from '../catalog/snapshot.js';
 import { wireError, type ErrorCode } from '../errors.js';
 import type { JsonRpcRequest } from '../mcp/jsonrpc.js';
 import type { PolicyEngine } from '../policy/engine.js';
-import { policySubject, type PolicyItem, type PolicySubject } from '../policy/input.js';
+import { policySubject, type PolicyItem } from '../policy/input.js';
 import type { SessionRecord } from '../session/store.js';
 import { reject, type Decision, type GatewayRequest } from './decision.js';
 import type { Trail } from './observer.js';
@@ -22,8 +22,8 @@ export interface RequestContext {
   readonly trail?: Trail;
   /** False for a method whose description asks the policy nothing (src/mcp/methods.ts); default true. */
   readonly asksPolicy?: boolean;
-  /** Answer a denied tool or prompt the caller may not see as unknown (`policy.hideUnlisted`). */
-  readonly hideUnlisted?: boolean;
+  /** Whether the caller's listing shows a tool or prompt; absent: nothing is hidden (`policy.hideUnlisted` off, or allow-all). */
+  readonly canSee?: (list: 'tools' | 'prompts', name: string) => Promise<boolean>;
 }
 
 /**
@@ -40,30 +40,23 @@ export async function authorize(c: RequestContext, backend: string, item: Policy
   }
   if (c.policy.allowsAll || c.asksPolicy === false) return null;
   // The input document is built only for an engine that reads it (not on allow-all's hot path).
-  const subject = policySubject(c.caller, c.session, c.req.remoteAddress ?? null);
-  const verdict = await c.policy.decide({ ...subject, ...item });
+  const verdict = await c.policy.decide({ ...policySubject(c.caller, c.session, c.req.remoteAddress ?? null), ...item });
   if (verdict.allow) return null;
   const code = verdict.unavailable ? 'GW_POLICY_UNAVAILABLE' : 'GW_POLICY_DENIED';
   if (c.trail) c.trail.denied = { code, reason: verdict.reason ?? null };
-  const hidden = verdict.unavailable || !c.hideUnlisted ? undefined : await unlisted(c, subject, item);
-  if (hidden) return { kind: 'respond', session: c.session, body: wireError(hidden, c.message.id, `"${item.request.name}"`) };
   return { kind: 'respond', session: c.session, body: wireError(code, c.message.id, verdict.reason, { reason: verdict.reason ?? null }) };
 }
 
-/** The codes a name nobody publishes gets, by kind: what a denied name the caller may not even see gets too. */
-const UNKNOWN: Partial<Record<string, ErrorCode>> = { tool: 'GW_UNKNOWN_TOOL', prompt: 'GW_UNKNOWN_PROMPT' };
-
 /**
- * For a denied tool or prompt, the "unknown" code when the caller may not see it in its listing:
- * answering "denied" would tell a caller probing names which hidden ones exist. The audit keeps
- * the policy's real reason. Asked only on a denial, so allowed calls pay nothing.
+ * A tool or prompt the caller's listing does not show is answered exactly as a name nobody
+ * publishes (`unknown`), before anything else about it is checked: its arguments, its backend's
+ * scopes or the policy's reasons would tell a caller probing names which hidden ones exist and
+ * what they take. The audit notes a policy denial. Null when it is listed (or hiding is off).
  */
-async function unlisted(c: RequestContext, subject: PolicySubject, item: PolicyItem): Promise<ErrorCode | undefined> {
-  const code = UNKNOWN[item.request.kind ?? 'tool'];
-  if (!code) return undefined;
-  // As the listing asks it: without arguments.
-  const visible = await c.policy.visible(subject, [{ ...item, request: { ...item.request, arguments: {} } }]);
-  return visible.has(item.request.name) ? undefined : code;
+export async function hiddenFrom(c: RequestContext, list: 'tools' | 'prompts', name: string, unknown: ErrorCode): Promise<Decision | null> {
+  if (!c.canSee || (await c.canSee(list, name))) return null;
+  if (c.trail) c.trail.denied = { code: 'GW_POLICY_DENIED', reason: `"${name}" is not listed for this caller` };
+  return { kind: 'respond', session: c.session, body: wireError(unknown, c.message.id, `"${name}"`) };
 }
 
 /** A JSON-RPC error for a malformed or unroutable request, noted in the trail as a denial. */

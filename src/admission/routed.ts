@@ -11,7 +11,7 @@ import type { PolicyKind } from '../mcp/methods.js';
 import { accepts } from './media.js';
 import { completionPart, promptPart, resourcePart, type PolicyItem } from '../policy/input.js';
 import { traceCarrier } from '../telemetry/trace.js';
-import { authorize, refuse, type RequestContext } from './authorize.js';
+import { authorize, hiddenFrom, refuse, type RequestContext } from './authorize.js';
 import type { Decision, RoutedTarget } from './decision.js';
 
 /** `resources/read`, `resources/subscribe`, `resources/unsubscribe`: by the URI. */
@@ -36,6 +36,8 @@ export async function promptDecision(c: RequestContext): Promise<Decision> {
   if (c.trail) c.trail.arguments = args;
   const prompt = c.catalog.prompts.get(name);
   if (!prompt) return refuse(c, 'GW_UNKNOWN_PROMPT', `"${name}"`);
+  const hidden = await hiddenFrom(c, 'prompts', name, 'GW_UNKNOWN_PROMPT');
+  if (hidden) return hidden;
   const upstream = { ...params, name: prompt.upstreamName };
   return routed(c, prompt.backend, promptPart(prompt, args), { backend: prompt.backend, kind: 'prompt', name, params: upstream, arguments: args });
 }

@@ -3,11 +3,12 @@ import { accepts } from './media.js';
 import { isObject, success } from '../mcp/jsonrpc.js';
 import { toolPart } from '../policy/input.js';
 import { traceCarrier } from '../telemetry/trace.js';
-import { authorize, refuse, type RequestContext } from './authorize.js';
+import { authorize, hiddenFrom, refuse, type RequestContext } from './authorize.js';
 import type { Decision } from './decision.js';
 
 /**
- * Decide a `tools/call`, cheapest checks first: unknown tools are protocol errors (-32602);
+ * Decide a `tools/call`, cheapest checks first: unknown tools, and tools the caller's listing
+ * does not show, are protocol errors (-32602);
  * arguments that violate the input schema are tool errors (`isError`) so the model can correct
  * itself; a token without the backend's scopes gets 403 `insufficient_scope`; then the policy.
  * No backend is called before all of them pass.
@@ -29,6 +30,8 @@ export async function toolCallDecision(c: RequestContext): Promise<Decision> {
   // Its backend lists it only to clients with features this one did not declare (src/catalog/conditional.ts).
   if (!offeredTo(tool, session.clientCapabilities)) return refuse(c, 'GW_UNKNOWN_TOOL', `"${name}" is offered only to clients that declare ${tool.needs!.join(' and ')}`);
   if (trail) trail.backend = tool.backend;
+  const hidden = await hiddenFrom(c, 'tools', name, 'GW_UNKNOWN_TOOL');
+  if (hidden) return hidden;
   const problem = catalog.argumentCheck(tool)?.(args) ?? null;
   if (problem !== null) {
     if (trail) trail.denied = { code: 'GW_ARGUMENTS_INVALID', reason: problem };

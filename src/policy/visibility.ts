@@ -16,6 +16,8 @@ import { listItemPart, policySubject } from './input.js';
 export class ListVisibility {
   /** Pagers being computed or computed, by caller, list and catalog version; concurrent misses share one query. */
   private readonly cache = new Map<string, { pager: Promise<Pager<unknown>>; expires: number }>();
+  /** The keys each filtered listing holds, built on first ask. */
+  private readonly keys = new WeakMap<Pager<unknown>, ReadonlySet<string>>();
 
   constructor(
     private readonly policy: PolicyEngine,
@@ -41,6 +43,21 @@ export class ListVisibility {
       () => this.cache.delete(key),
     );
     return pager as Promise<Listings[K]>;
+  }
+
+  /**
+   * Whether the caller's listing shows `key` (a tool or prompt name): the same cached decision as
+   * the listing, so asking costs a set lookup while the listing is cached.
+   */
+  async canUse(list: 'tools' | 'prompts', caller: Caller, session: SessionRecord, snapshot: CatalogSnapshot, sourceIp: string | null, key: string): Promise<boolean> {
+    const pager = (await this.pagerFor(list, caller, session, snapshot, sourceIp)) as Pager<unknown>;
+    let keys = this.keys.get(pager);
+    if (!keys) {
+      const keyOf = LISTINGS[list].keyOf as (e: unknown) => string;
+      keys = new Set(pager.sorted.map(keyOf));
+      this.keys.set(pager, keys);
+    }
+    return keys.has(key);
   }
 
   private evict(now: number): void {

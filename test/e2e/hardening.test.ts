@@ -170,3 +170,39 @@ describe('configured hosts and the admin listener', () => {
     }
   });
 });
+
+describe('tools a caller may not see', () => {
+  it('answer exactly as tools that do not exist, whatever the arguments: no probing for names or schemas', async () => {
+    const own = await startGateway({
+      policy: { engine: 'rules', rules: [{ tools: ['items_hidden'], allow: 'nobody' }, { tools: ['*'], allow: 'anyone' }] },
+      backends: [
+        {
+          name: 'items',
+          kind: 'rest',
+          urls: [backend.url],
+          tools: [
+            { name: 'hidden', inputSchema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] }, http: { path: '/hidden' } },
+            { name: 'open', inputSchema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] }, http: { path: '/open' } },
+          ],
+        },
+      ],
+    });
+    try {
+      const sid = (await rawInitialize(own.url)).sessionId;
+      const ask = async (name: string, args: Record<string, unknown>) =>
+        (await jsonOf(await rawPost(own.url, sid, { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name, arguments: args } }))).error;
+      const before = backend.paths.length;
+      const missing = await ask('items_missing', { text: 5 });
+      for (const args of [{ text: 'ok' }, { text: 5 }, {}]) {
+        expect(await ask('items_hidden', args)).toEqual({ ...missing, message: missing.message.replace('items_missing', 'items_hidden') });
+      }
+      expect(missing).toMatchObject({ code: -32602, data: { code: 'GW_UNKNOWN_TOOL' } });
+      expect(backend.paths.length).toBe(before);
+      // A tool the caller sees still gets its argument errors, so the model can fix them.
+      const visible = await jsonOf(await rawPost(own.url, sid, { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'items_open', arguments: { text: 5 } } }));
+      expect(visible.result.isError).toBe(true);
+    } finally {
+      await own.stop();
+    }
+  });
+});
