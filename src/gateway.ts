@@ -152,6 +152,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     allowedOrigins: config.server.allowedOrigins,
     maxBodyBytes: config.server.maxBodyBytes,
     maxJsonDepth: config.server.maxJsonDepth,
+    maxBatchSize: config.server.maxBatchSize,
     maxClientInfoBytes: config.sessions.maxClientInfoBytes,
     ...(config.policy.engine !== 'allow-all' && config.policy.hideUnlisted ? { listed: visibility.canUse.bind(visibility) } : {}),
     sessions,

@@ -31,6 +31,8 @@ export interface AdmissionOptions {
   readonly listed?: ListVisibility['canUse'];
   /** Most bytes of `clientInfo` and `capabilities` (as JSON, together) a session keeps. */
   readonly maxClientInfoBytes: number;
+  /** Most messages in one JSON-RPC batch (2025-03-26 sessions). */
+  readonly maxBatchSize: number;
   /** Deepest nesting of objects and arrays a message may have. */
   readonly maxJsonDepth: number;
   readonly sessions: SessionStore;
@@ -135,6 +137,8 @@ export class Admission {
     return this.withSession(req, caller, null, trail, async (session) => {
       if (!acceptsBatches(session.protocolVersion)) return refused(`JSON-RPC batches are not supported in protocol version ${session.protocolVersion}; send one message per POST`);
       if (items.length === 0) return refused('an empty batch');
+      // Each message may cost a policy decision and a backend call: one request may not fan out without bound.
+      if (items.length > this.opts.maxBatchSize) return refused(`a batch of ${items.length} messages; the limit is ${this.opts.maxBatchSize}`);
       const decisions = await Promise.all(
         items.map((m) => {
           const id = isObject(m) && (typeof m.id === 'string' || typeof m.id === 'number') ? m.id : null;

@@ -101,9 +101,30 @@ export class Broker {
         if (record) await this.release(record);
         return { kind: 'empty', status: 204 };
       }
-      case 'batch':
-        return answerBatch(await Promise.all(decision.decisions.map((d) => this.handle(d))));
+      case 'batch': {
+        // Settled one by one: an item that fails must not strand its siblings' running calls.
+        const settled = await Promise.allSettled(decision.decisions.map((d) => this.handle(d)));
+        return answerBatch(settled.map((s, i) => (s.status === 'fulfilled' ? s.value : this.failedItem(decision.decisions[i]!, s.reason))));
+      }
     }
+  }
+
+  /**
+   * At the limit, forget counted sessions the store no longer holds (deleted through another
+   * instance, evicted, expired while this one was disconnected), then try `id` again. Costs store
+   * reads only for a caller at its limit.
+   */
+  private async pruned(owner: string, id: string): Promise<boolean> {
+    for (const counted of this.quota.idsOf(owner)) if (!(await this.opts.sessions.current(counted))) this.quota.remove(counted);
+    return this.quota.tryAdd(id, owner);
+  }
+
+  /** The answer of one batch item that failed inside the gateway, under its own id. */
+  private failedItem(d: Decision, err: unknown): Reply {
+    const id = 'message' in d && isRequest(d.message) ? d.message.id : null;
+    if (err instanceof GatewayError) return json(wireError(err.code, id, err.detail));
+    this.opts.logger.error({ err }, 'a batch item failed inside the gateway');
+    return json(wireError('GW_INTERNAL', id));
   }
 
   private async initialize(message: JsonRpcRequest, protocolVersion: string, principal: Principal, sourceIp: string | null): Promise<Reply> {
@@ -112,7 +133,8 @@ export class Broker {
       ...(isObject(params.capabilities) ? { capabilities: params.capabilities } : {}),
       ...(isObject(params.clientInfo) ? { info: params.clientInfo } : {}),
     });
-    if (!this.quota.tryAdd(record.id, principal, samePrincipal(principal, ANONYMOUS), sourceIp)) {
+    const owner = SessionQuota.owner(principal, samePrincipal(principal, ANONYMOUS), sourceIp);
+    if (!this.quota.tryAdd(record.id, owner) && !(await this.pruned(owner, record.id))) {
       return { kind: 'json', status: 429, body: JSON.stringify(wireError('GW_TOO_MANY_SESSIONS', message.id, `the limit is ${this.opts.limits.maxSessionsPerPrincipal} per caller`)) };
     }
     try {

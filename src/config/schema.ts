@@ -218,6 +218,8 @@ export const configSchema = z
          */
         allowedHosts: z.array(z.string().min(1)).min(1).optional(),
         maxBodyBytes: z.number().int().positive().default(1_048_576),
+        /** Most messages in one JSON-RPC batch (2025-03-26 sessions only); more get 400 -32600. */
+        maxBatchSize: z.number().int().min(1).max(1_000).default(32),
         /** Deepest nesting of objects and arrays in a message; deeper ones get 400 before they are parsed. */
         maxJsonDepth: z.number().int().min(8).max(1_000).default(64),
         keepAliveIntervalMs: positiveMs.default(15_000),

@@ -12,9 +12,18 @@ export class SessionQuota {
 
   constructor(private readonly maxPerOwner: number) {}
 
+  /** Who a new session counts against. */
+  static owner(principal: Principal, anonymous: boolean, sourceIp: string | null): string {
+    return anonymous ? `address\u0000${sourceIp ?? ''}` : `${principal.issuer}\u0000${principal.subject}`;
+  }
+
+  /** The sessions counted for `owner` (to check against the store when the owner is at the limit). */
+  idsOf(owner: string): readonly string[] {
+    return [...(this.byOwner.get(owner) ?? [])];
+  }
+
   /** Count session `id` for its owner; false (nothing counted) when the owner is at the limit. */
-  tryAdd(id: string, principal: Principal, anonymous: boolean, sourceIp: string | null): boolean {
-    const owner = anonymous ? `address\u0000${sourceIp ?? ''}` : `${principal.issuer}\u0000${principal.subject}`;
+  tryAdd(id: string, owner: string): boolean {
     const ids = this.byOwner.get(owner) ?? new Set<string>();
     if (ids.size >= this.maxPerOwner) return false;
     ids.add(id);

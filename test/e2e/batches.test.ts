@@ -84,6 +84,15 @@ describe('JSON-RPC batches', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it('a batch larger than server.maxBatchSize is refused whole: one request may not fan out without bound', async () => {
+    const sid = await initialize('2025-03-26');
+    const res = await rawPost(gw.url, sid, Array.from({ length: 33 }, (_, i) => call(i + 1, 'echo', { text: String(i) })), { 'mcp-protocol-version': '2025-03-26' });
+    expect(res.status).toBe(400);
+    expect((await jsonOf(res)).error).toMatchObject({ code: -32600, message: expect.stringContaining('a batch of 33 messages; the limit is 32') });
+    const ok = await rawPost(gw.url, sid, Array.from({ length: 32 }, (_, i) => call(i + 1, 'echo', { text: String(i) })), { 'mcp-protocol-version': '2025-03-26' });
+    expect((await jsonOf(ok)).length).toBe(32);
+  });
+
   it('a batch of notifications only is accepted with 202', async () => {
     const sid = await initialize('2025-03-26');
     const res = await rawPost(gw.url, sid, [{ jsonrpc: '2.0', method: 'notifications/initialized' }]);

@@ -159,6 +159,11 @@ describe('many sessions, streams and large client descriptions per caller', () =
     expect((await jsonOf(fourth)).error.data.code).toBe('GW_TOO_MANY_SESSIONS');
     expect((await fetch(own.url, { method: 'DELETE', headers: { 'mcp-session-id': ids[0]! } })).status).toBe(204);
     expect((await init()).status).toBe(200);
+    expect((await init()).status).toBe(429);
+    // A session that leaves the store behind this instance's back (deleted through another
+    // instance, evicted) frees its place too.
+    await own.core.sessions.delete(ids[1]!);
+    expect((await init()).status).toBe(200);
   });
 
   it('caps the GET streams one session holds open', async () => {
