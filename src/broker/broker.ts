@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Decision } from '../admission/decision.js';
+import { reject, type Decision } from '../admission/decision.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { InvalidCursorError } from '../catalog/pager.js';
 import type { BackendDescriptor } from '../catalog/model.js';
@@ -93,7 +93,7 @@ export class Broker {
         return this.forward(decision);
       case 'open-stream':
         if (this.opts.streams.countOf(decision.session.id) >= this.opts.limits.maxStreamsPerSession) {
-          return { kind: 'json', status: 429, body: JSON.stringify(wireError('GW_TOO_MANY_STREAMS', null, `the limit is ${this.opts.limits.maxStreamsPerSession}`)) };
+          return this.handle(reject('GW_TOO_MANY_STREAMS', null, `the limit is ${this.opts.limits.maxStreamsPerSession}`));
         }
         return streamReply(decision.session, decision.lastEventId, this.opts.streams.log, this.opts.logger);
       case 'end-session': {
@@ -135,7 +135,7 @@ export class Broker {
     });
     const owner = SessionQuota.owner(principal, samePrincipal(principal, ANONYMOUS), sourceIp);
     if (!this.quota.tryAdd(record.id, owner) && !(await this.pruned(owner, record.id))) {
-      return { kind: 'json', status: 429, body: JSON.stringify(wireError('GW_TOO_MANY_SESSIONS', message.id, `the limit is ${this.opts.limits.maxSessionsPerPrincipal} per caller`)) };
+      return this.handle(reject('GW_TOO_MANY_SESSIONS', message.id, `the limit is ${this.opts.limits.maxSessionsPerPrincipal} per caller`));
     }
     try {
       await this.opts.sessions.create(record);

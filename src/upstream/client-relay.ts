@@ -183,15 +183,20 @@ export class ClientRelay {
     this.end(session, relayId, pending, code === 'GW_RELAY_TIMEOUT' ? 'timeout' : 'cancelled', code);
   }
 
-  /** Remove the pending relay from the store (whoever gets it answers) and this instance's bookkeeping. */
+  /**
+   * Remove the pending relay from the store (whoever gets it answers) and this instance's
+   * bookkeeping: only once the store gave it to this session, so an answer under another
+   * session's relay id cannot disarm that relay's timeout.
+   */
   private async take(sessionId: string, relayId: string): Promise<PendingRelay | undefined> {
+    const pending = await this.opts.sessions.takeRelay(sessionId, relayId);
     const l = this.local.get(relayId);
-    if (l) {
+    if (pending && l) {
       clearTimeout(l.timer);
       this.local.delete(relayId);
       this.byBackendId.delete(backendKey(l.origin, l.backendId));
     }
-    return this.opts.sessions.takeRelay(sessionId, relayId);
+    return pending;
   }
 
   private end(session: SessionRecord, relayId: string, pending: PendingRelay, outcome: RelayFacts['outcome'], code: ErrorCode | undefined, caller?: Caller): void {

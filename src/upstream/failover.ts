@@ -10,6 +10,12 @@ export class InstanceFailure extends Error {
   }
 }
 
+/** How a client reads of one instance: its position among the backend's, never its URL. */
+export function instanceLabel(urls: readonly string[], url: string): string {
+  const i = urls.indexOf(url);
+  return i < 0 ? 'an instance' : `instance ${i + 1} of ${urls.length}`;
+}
+
 /**
  * Run `attempt` on the pool's instances in order. A failed instance enters its cooldown; the call
  * moves on to the next instance only when that cannot duplicate a side effect: the request never
@@ -26,7 +32,7 @@ export async function withFailover<T>(
 ): Promise<T> {
   const tried: string[] = [];
   for (const url of pool.order()) {
-    const name = `instance ${pool.urls.indexOf(url) + 1} of ${pool.urls.length}`;
+    const name = instanceLabel(pool.urls, url);
     try {
       const out = await attempt(url);
       pool.succeeded(url);

@@ -11,7 +11,7 @@ import type { BackendSession, SessionRecord, SessionStore } from '../session/sto
 import type { RoutedCall, ToolCall, UpstreamCall } from './call.js';
 import { Deadline } from './deadline.js';
 import { asToolError, failureAnswer, type FailureShape } from './failure.js';
-import { withFailover } from './failover.js';
+import { instanceLabel, withFailover } from './failover.js';
 import { deleteSession, finishReply, openStream, postMessage, type McpEndpoint, type McpReply } from './mcp-wire.js';
 import { resumableMessages } from './resumed-reply.js';
 import type { Pools } from './pool.js';
@@ -97,7 +97,7 @@ export class McpBackends {
             bs = undefined;
             continue;
           }
-          return yield fail('GW_UPSTREAM_UNAVAILABLE', `backend "${backend.name}" at ${ep.url}: ${describeNetworkError(err)}`);
+          return yield fail('GW_UPSTREAM_UNAVAILABLE', `backend "${backend.name}", ${instanceLabel(backend.urls, bs.instance)}: ${describeNetworkError(err)}`);
         }
         if (reply.status === 404 && bs.sessionId && !retried) {
           // The backend forgot our session (restart, expiry): start a new one, once.

@@ -5,6 +5,7 @@ import { isObject, isResponse, type JsonRpcRequest } from '../mcp/jsonrpc.js';
 import { isSupportedVersion, LATEST_PROTOCOL_VERSION } from '../mcp/protocol.js';
 import type { BackendSession } from '../session/store.js';
 import { finishReply, postMessage, replyMessages, type McpEndpoint, type McpReply } from './mcp-wire.js';
+import { instanceLabel } from './failover.js';
 
 /**
  * The gateway's side of opening a session with a native backend, and plain request/response
@@ -36,7 +37,7 @@ export async function handshake(dispatcher: Dispatcher, clientInfo: { name: stri
   const reply = await postMessage(dispatcher, ep, init, signal);
   if (reply.status !== 200) {
     await reply.body.dump();
-    throw new GatewayError('GW_UPSTREAM_PROTOCOL', `backend "${backend.name}" at ${url} answered initialize with HTTP ${reply.status}`);
+    throw new GatewayError('GW_UPSTREAM_PROTOCOL', `backend "${backend.name}", ${instanceLabel(backend.urls, url)}, answered initialize with HTTP ${reply.status}`);
   }
   const result = await resultOf(reply, init.id);
   const version = result.protocolVersion;
