@@ -16,8 +16,11 @@ import type { Decision, RoutedTarget } from './decision.js';
 
 /** `resources/read`, `resources/subscribe`, `resources/unsubscribe`: by the URI. */
 export async function resourceDecision(c: RequestContext): Promise<Decision> {
-  const uri = c.message.params?.uri;
-  if (typeof uri !== 'string' || uri === '') return refuse(c, 'GW_INVALID_PARAMS', '"uri" must be a non-empty string');
+  const raw = c.message.params?.uri;
+  if (typeof raw !== 'string' || raw === '') return refuse(c, 'GW_INVALID_PARAMS', '"uri" must be a non-empty string');
+  // Schemes are case-insensitive (RFC 3986): routing, policy and the backend all see one spelling,
+  // so `FILE:///etc/x` cannot route like `file:` yet step around a policy glob written for `file:`.
+  const uri = raw.replace(/^[A-Za-z][A-Za-z0-9+.-]*:/, (s) => s.toLowerCase());
   note(c, 'resource', uri);
   const target = c.catalog.uris.resolve(uri);
   if (!target) return refuse(c, 'GW_RESOURCE_NOT_FOUND', `"${uri}"`);

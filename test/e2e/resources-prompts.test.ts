@@ -174,6 +174,8 @@ describe('policy over resources (built-in rules)', () => {
     expect(resourceTemplates.map((t) => t.uriTemplate)).toEqual(['mcpgw://alpha/file:///docs/{topic}']);
     await expect(client.readResource({ uri: 'mcpgw://beta/file:///README.md' })).rejects.toMatchObject({ code: -32003 });
     await expect(client.readResource({ uri: 'mcpgw://beta/file:///docs/intro' })).rejects.toMatchObject({ code: -32003 });
+    // Another spelling of the scheme is the same URI: denied alike, never routed around the policy.
+    await expect(client.readResource({ uri: 'MCPGW://beta/file:///docs/intro' })).rejects.toMatchObject({ code: -32003 });
     await expect(client.complete({ ref: { type: 'ref/resource', uri: 'mcpgw://beta/file:///docs/{topic}' }, argument: { name: 'topic', value: '' } })).rejects.toMatchObject({ code: -32003 });
     expect(beta.reads.get('file:///docs/intro')).toBe(1); // only the earlier read through the open gateway
     const { sessionId } = await rawInitialize(guarded.url);
