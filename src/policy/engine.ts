@@ -21,6 +21,16 @@ export interface PolicyEngine {
   status?(): CheckResult;
 }
 
+/** What `visible` answers when the engine could not decide: nothing shown, marked so it is not taken for a decision. */
+export function undecided(): ReadonlySet<string> & { readonly undecided: true } {
+  return Object.assign(new Set<string>(), { undecided: true as const });
+}
+
+/** Whether a `visible` answer is {@link undecided} rather than the engine's decision. */
+export function isUndecided(visible: ReadonlySet<string>): boolean {
+  return (visible as { undecided?: boolean }).undecided === true;
+}
+
 /** No policy configured: everything is allowed (the standalone default). */
 export class AllowAllPolicy implements PolicyEngine {
   readonly allowsAll = true;

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import type { GatewayConfig } from '../config/schema.js';
 import { packageFile } from '../package-file.js';
-import type { PolicyDecision, PolicyEngine } from './engine.js';
+import { undecided, type PolicyDecision, type PolicyEngine } from './engine.js';
 import type { PolicyInput, PolicyItem, PolicySubject } from './input.js';
 import { settleWithin } from '../wait.js';
 import { OK, type CheckResult } from '../health.js';
@@ -118,7 +118,7 @@ export class OpaPolicy implements PolicyEngine {
       return new Set(result.filter((x): x is string => typeof x === 'string'));
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'OPA listing decision failed; showing nothing');
-      return new Set();
+      return undecided();
     }
   }
 

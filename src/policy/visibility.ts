@@ -4,7 +4,7 @@ import { offeredKey, toolsOffered } from '../catalog/conditional.js';
 import { LISTINGS, type CatalogSnapshot, type Listings } from '../catalog/snapshot.js';
 import type { ListKind } from '../mcp/methods.js';
 import type { SessionRecord } from '../session/store.js';
-import type { PolicyEngine } from './engine.js';
+import { isUndecided, type PolicyEngine } from './engine.js';
 import { listItemPart, policySubject } from './input.js';
 
 /**
@@ -18,6 +18,8 @@ export class ListVisibility {
   private readonly cache = new Map<string, { pager: Promise<Pager<unknown>>; expires: number }>();
   /** The keys each filtered listing holds, built on first ask. */
   private readonly keys = new WeakMap<Pager<unknown>, ReadonlySet<string>>();
+  /** Listings the engine could not decide (they show nothing; they hide nothing from a call's own decision). */
+  private readonly undecided = new WeakSet<Pager<unknown>>();
 
   constructor(
     private readonly policy: PolicyEngine,
@@ -33,13 +35,18 @@ export class ListVisibility {
     if (hit && hit.expires > now) return hit.pager as Promise<Listings[K]>;
     const keyOf = LISTINGS[list].keyOf as (e: unknown) => string;
     const items = all.sorted.map((e) => listItemPart(list, e));
-    const pager = this.policy.visible(policySubject(caller, session, sourceIp), items).then((allowed) => all.filter((e) => allowed.has(keyOf(e))));
+    const pager = this.policy.visible(policySubject(caller, session, sourceIp), items).then((allowed) => {
+      const shown = all.filter((e) => allowed.has(keyOf(e)));
+      if (isUndecided(allowed)) this.undecided.add(shown);
+      return shown;
+    });
     if (this.cache.size >= 10_000) this.evict(now);
     // Until it settles the entry serves concurrent listings; afterwards it lives for cacheMs.
     const entry = { pager, expires: Number.POSITIVE_INFINITY };
     this.cache.set(key, entry);
     pager.then(
-      () => (entry.expires = Date.now() + this.cacheMs),
+      // An engine that could not decide shows nothing now, and is asked again next time.
+      (shown) => (entry.expires = this.undecided.has(shown) ? 0 : Date.now() + this.cacheMs),
       () => this.cache.delete(key),
     );
     return pager as Promise<Listings[K]>;
@@ -51,6 +58,8 @@ export class ListVisibility {
    */
   async canUse(list: 'tools' | 'prompts', caller: Caller, session: SessionRecord, snapshot: CatalogSnapshot, sourceIp: string | null, key: string): Promise<boolean> {
     const pager = (await this.pagerFor(list, caller, session, snapshot, sourceIp)) as Pager<unknown>;
+    // Undecided: let the call's own decision answer (it fails closed with GW_POLICY_UNAVAILABLE).
+    if (this.undecided.has(pager)) return true;
     let keys = this.keys.get(pager);
     if (!keys) {
       const keyOf = LISTINGS[list].keyOf as (e: unknown) => string;
