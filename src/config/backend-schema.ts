@@ -1,0 +1,134 @@
+/**
+ * The backends section of the configuration: REST backends with their tools, resources and
+ * prompts, native MCP backends, and the primitives (names, URLs, durations) the rest shares.
+ */
+import { z } from 'zod';
+
+/** Tool and backend names: what MCP clients accept in tool names (SEP-986 charset), kept short. */
+const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const name = z.string().regex(NAME, 'must be 1-64 characters of A-Z a-z 0-9 _ . -');
+/** An http(s) URL (backends, issuers, OPA, Consul). */
+export const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+/** A duration in milliseconds, above zero. */
+export const positiveMs = z.number().int().positive();
+const jsonObject = z.record(z.string(), z.unknown());
+
+const annotations = z
+  .object({
+    title: z.string(),
+    readOnlyHint: z.boolean(),
+    destructiveHint: z.boolean(),
+    idempotentHint: z.boolean(),
+    openWorldHint: z.boolean(),
+  })
+  .partial()
+  .strict();
+
+/** How a REST tool call becomes an HTTP request; `{arg}` placeholders take argument values. */
+const httpMapping = z
+  .object({
+    method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
+    path: z.string().startsWith('/', 'must start with "/"'),
+    query: z.record(z.string(), z.string()).optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+    body: z.union([z.enum(['none', 'arguments']), jsonObject]).optional(),
+  })
+  .strict();
+
+const restTool = z
+  .object({
+    name,
+    title: z.string().optional(),
+    description: z.string().optional(),
+    inputSchema: jsonObject.default({ type: 'object' }),
+    outputSchema: jsonObject.optional(),
+    annotations: annotations.optional(),
+    /** Labels policies can match on (`input.tool.tags`); not shown to clients. */
+    tags: z.array(z.string().min(1)).default([]),
+    timeoutMs: positiveMs.optional(),
+    http: httpMapping,
+  })
+  .strict();
+
+const backendCommon = {
+  name,
+  urls: z.array(httpUrl).min(1, 'needs at least one URL'),
+  /** Prefix for tool names; defaults to the backend name; "" exposes the backend's names unchanged. */
+  prefix: z.union([z.literal(''), name]).optional(),
+  timeoutMs: positiveMs.optional(),
+  /** Static headers sent to this backend (outbound credentials, for instance); never the client's token. */
+  headers: z.record(z.string(), z.string()).default({}),
+  /** OAuth scopes a caller's token must carry to call this backend's tools (403 insufficient_scope otherwise). */
+  requiredScopes: z.array(z.string().min(1)).default([]),
+  /** Send the caller's identity in x-mcp-gateway-* headers (the gateway sets them; clients cannot). */
+  identityHeaders: z.boolean().default(false),
+  /** How the gateway authenticates to this backend: nothing, or OAuth2 client credentials. */
+  credentials: z
+    .discriminatedUnion('type', [
+      z.object({ type: z.literal('none') }).strict(),
+      z
+        .object({
+          type: z.literal('oauth2-client-credentials'),
+          tokenUrl: httpUrl,
+          clientId: z.string().min(1),
+          clientSecret: z.string().min(1),
+          scope: z.string().optional(),
+          /** RFC 8707 resource indicator for the backend, if its authorization server wants one. */
+          resource: z.string().optional(),
+        })
+        .strict(),
+    ])
+    .default({ type: 'none' }),
+};
+
+/** A resource a REST backend serves at a fixed path (read with GET; the answer's body is the content). */
+const restResource = z
+  .object({
+    /** The URI clients see (namespaced by the backend's prefix, docs/configuration.md#resources-and-prompts). */
+    uri: z.string().regex(/^[A-Za-z][A-Za-z0-9+.-]*:\S*$/, 'must be an absolute URI'),
+    name: z.string().min(1),
+    title: z.string().optional(),
+    description: z.string().optional(),
+    mimeType: z.string().optional(),
+    http: z.object({ path: z.string().startsWith('/', 'must start with "/"'), headers: z.record(z.string(), z.string()).optional() }).strict(),
+  })
+  .strict();
+
+/** A prompt the gateway answers itself from a template: `{argument}` in a message takes the argument's value. */
+const restPrompt = z
+  .object({
+    name,
+    title: z.string().optional(),
+    description: z.string().optional(),
+    arguments: z
+      .array(z.object({ name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . -'), description: z.string().optional(), required: z.boolean().optional() }).strict())
+      .default([]),
+    messages: z.array(z.object({ role: z.enum(['user', 'assistant']), text: z.string().min(1) }).strict()).min(1, 'needs at least one message'),
+  })
+  .strict();
+
+const restBackend = z
+  .object({
+    kind: z.literal('rest'),
+    ...backendCommon,
+    tools: z.array(restTool).default([]),
+    resources: z.array(restResource).default([]),
+    prompts: z.array(restPrompt).default([]),
+  })
+  .strict()
+  .refine((b) => b.tools.length + b.resources.length + b.prompts.length > 0, { message: 'needs at least one tool, resource or prompt', path: ['tools'] });
+const mcpBackend = z.object({ kind: z.literal('mcp'), ...backendCommon }).strict();
+
+export const backendSchema = z.discriminatedUnion('kind', [restBackend, mcpBackend]);
+
+/** REST tool definitions as a Consul service publishes them in KV (same shape as `backends[].tools`). */
+export const restToolsSchema = z.array(restTool).min(1, 'needs at least one tool');
+
+export type BackendConfig = z.output<typeof backendSchema>;
+export type RestBackendConfig = z.output<typeof restBackend>;
+export type McpBackendConfig = z.output<typeof mcpBackend>;
+export type RestToolConfig = z.output<typeof restTool>;
+export type RestResourceConfig = z.output<typeof restResource>;
+export type RestPromptConfig = z.output<typeof restPrompt>;
+export type HttpMapping = z.output<typeof httpMapping>;
+export type ToolAnnotations = z.output<typeof annotations>;
