@@ -12,7 +12,7 @@ export async function settleWithin(work: Promise<unknown>, ms: number): Promise<
   clearTimeout(timer);
 }
 
-/** Wait `ms`, or less when `signal` aborts first; never rejects. */
+/** Wait `ms`, or less when `signal` aborts first; never rejects, and never keeps the process alive by itself. */
 export function pause(ms: number, signal?: AbortSignal): Promise<unknown> {
-  return delay(ms, undefined, signal ? { signal } : {}).catch(() => undefined);
+  return delay(ms, undefined, signal ? { signal, ref: false } : { ref: false }).catch(() => undefined);
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { McpBackendConfig } from '../config/schema.js';
+import { pause as wait } from '../wait.js';
 
 /**
  * Holds a session with a native backend open and calls `changed` for every `list_changed` it
@@ -59,7 +60,7 @@ export class ListWatchers {
         if (signal.aborted) return;
         this.logger.debug({ backend: name, err: (err as Error).message }, 'cannot watch the backend for list changes; retrying');
       }
-      await new Promise((r) => setTimeout(r, pause).unref());
+      await wait(pause, signal);
     }
   }
 }

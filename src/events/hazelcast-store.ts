@@ -2,6 +2,7 @@ import type { Client, IMap } from 'hazelcast-client';
 import type { Logger } from 'pino';
 import { HazelcastConnection } from '../session/hazelcast-connection.js';
 import type { EventStore, StreamWindow } from './store.js';
+import { settleWithin } from '../wait.js';
 
 export interface HazelcastEventStoreOptions {
   readonly clusterName: string;
@@ -95,7 +96,7 @@ export class HazelcastEventStore implements EventStore {
   /** Finish the writes under way (up to 2 s), then disconnect. */
   async close(): Promise<void> {
     const writes = Promise.all([...this.pending.values()].map((p) => p.running));
-    await Promise.race([writes, new Promise((r) => setTimeout(r, 2_000).unref())]);
+    await settleWithin(writes, 2_000);
     this.map = undefined;
     await this.connection.close();
   }

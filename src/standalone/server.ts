@@ -76,6 +76,7 @@ export class StandaloneServer {
     this.server.closeIdleConnections();
     this.core.streams.closeAll();
     const end = Date.now() + graceMs;
+    // A referenced timer: the drain itself keeps the process alive until it is done.
     while (this.core.broker.running > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
     const cut = this.core.broker.cutAll();
     if (cut > 0) this.core.logger.warn({ cut, graceMs }, 'shutdown grace period over; running calls cut');
