@@ -6,6 +6,8 @@ import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeServer, listen } from '../../examples/backends/listen.js';
 import { waitFor } from '../support/wait.js';
+import { startGatedProxy } from '../support/http-backends.js';
+import { startNotesServer } from '../../examples/backends/notes-mcp.js';
 import { jsonOf, MCP_HEADERS, rawHttp, rawInitialize, rawPost, startGateway, type TestGateway } from '../support/gateway.js';
 
 /** A REST backend that records every path it is asked for; `/stream/ndjson` and `/stream/oneline` send 100 MB, made as they go. */
@@ -203,6 +205,28 @@ describe('tools a caller may not see', () => {
       expect(visible.result.isError).toBe(true);
     } finally {
       await own.stop();
+    }
+  });
+});
+
+describe('what a failed backend call tells the client', () => {
+  it('names the backend instance by position, never by its internal URL', async () => {
+    const notes = await startNotesServer();
+    const proxy = await startGatedProxy(notes.url);
+    const own = await startGateway({ backends: [{ name: 'notes', kind: 'mcp', urls: [proxy.url] }] });
+    try {
+      await waitFor(() => own.core.catalog.current().tools.has('notes_list_notes'), 'discovery');
+      proxy.failInitialize = true; // the client's backend session cannot be opened
+      const sid = (await rawInitialize(own.url)).sessionId;
+      const answer = await jsonOf(await rawPost(own.url, sid, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'notes_list_notes', arguments: {} } }));
+      const text: string = answer.result.content[0].text;
+      expect(answer.result.isError).toBe(true);
+      expect(text).toContain('instance 1 of 1');
+      expect(text).not.toContain(new URL(proxy.url).host);
+    } finally {
+      await own.stop();
+      await proxy.close();
+      await notes.close();
     }
   });
 });

@@ -60,6 +60,8 @@ export function startBrokenStreamServer(): Promise<TestServer> {
 export interface GatedProxy extends TestServer {
   /** While true, `initialize` requests get no answer (and count in `hits`); the rest pass. */
   holdInitialize: boolean;
+  /** While true, `initialize` requests get HTTP 500. */
+  failInitialize: boolean;
 }
 
 /** Passes every request to `target`, except that it can hold `initialize` requests forever. */
@@ -74,6 +76,7 @@ export async function startGatedProxy(target: string): Promise<GatedProxy> {
       hits.count++;
       return; // held: the connection stays open, unanswered
     }
+    if (proxy.failInitialize && body.includes('"method":"initialize"')) return void res.writeHead(500).end();
     const hopByHop = new Set(['host', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && !hopByHop.has(k)) headers[k] = v;
@@ -83,6 +86,6 @@ export async function startGatedProxy(target: string): Promise<GatedProxy> {
     res.end();
   });
   const url = await listen(server);
-  const proxy: GatedProxy = { url: new URL(upstream.pathname, url).toString(), hits, holdInitialize: false, close: () => closeServer(server) };
+  const proxy: GatedProxy = { url: new URL(upstream.pathname, url).toString(), hits, holdInitialize: false, failInitialize: false, close: () => closeServer(server) };
   return proxy;
 }
