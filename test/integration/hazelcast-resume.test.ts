@@ -72,8 +72,11 @@ describe('streams resumed on another gateway instance (Hazelcast event store)', 
     dynamic.toolNames.add('beta');
     await waitFor(() => a.core.catalog.current().tools.has('dyn_beta'), 'the new tool on A');
 
+    // A writes to the cluster in the background (5 ms after a change, longer on a loaded machine):
+    // resume once the notification is there, as a client reconnecting a moment later would find it.
+    const stored = async (): Promise<number> => ((await (b.core.streams.log as any).store.load(parseEventId(priming.id)!.stream))?.events.length ?? 0) as number;
+    await waitFor(async () => (await stored()) >= 2, 'A wrote the missed notification to the cluster');
     const resumed = await sseGet(b.url, sessionId, priming.id);
-    // What B can wait for: A writes to the cluster in the background.
     const [missed, next] = [(await resumed.next())!, (await resumed.next())!];
     expect(JSON.parse(missed.data)).toEqual({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
     expect(parseEventId(missed.id)!.stream).toBe(parseEventId(priming.id)!.stream);
