@@ -1,0 +1,48 @@
+/**
+ * The two eras of MCP the gateway speaks (DESIGN.md "Protocol: two eras, one gateway"):
+ * - session era (2025-03-26 … 2025-11-25): `initialize`, `Mcp-Session-Id`, the GET stream,
+ *   server→client requests on SSE streams;
+ * - stateless era (2026-07-28): no handshake and no session; every request carries its protocol
+ *   version, client capabilities and client info in `params._meta`, and its method (and name)
+ *   in HTTP headers; server→client requests become `input_required` results (MRTR).
+ * The names below are the specification's; the gateway's code reads them from here only.
+ */
+
+/** The stateless revision. */
+export const STATELESS_PROTOCOL_VERSION = '2026-07-28';
+
+export type Era = 'session' | 'stateless';
+
+/** The era a protocol revision belongs to: every revision before 2026-07-28 has sessions. */
+export function eraOf(version: string): Era {
+  return version >= STATELESS_PROTOCOL_VERSION ? 'stateless' : 'session';
+}
+
+/** Keys of `params._meta` (requests) and `result._meta` (results) in the stateless era. */
+export const META = {
+  protocolVersion: 'io.modelcontextprotocol/protocolVersion',
+  clientCapabilities: 'io.modelcontextprotocol/clientCapabilities',
+  clientInfo: 'io.modelcontextprotocol/clientInfo',
+  logLevel: 'io.modelcontextprotocol/logLevel',
+  serverInfo: 'io.modelcontextprotocol/serverInfo',
+  subscriptionId: 'io.modelcontextprotocol/subscriptionId',
+} as const;
+
+/** Request headers that mirror the body (lower-case, as adapters hand them to admission). */
+export const HEADER_METHOD = 'mcp-method';
+export const HEADER_NAME = 'mcp-name';
+/** Prefix of the headers a tool's `x-mcp-header` parameters are mirrored into. */
+export const HEADER_PARAM_PREFIX = 'mcp-param-';
+
+/** `resultType` of every stateless-era result. */
+export type ResultType = 'complete' | 'input_required';
+
+/** JSON-RPC codes the 2026-07-28 revision reserves (-32020 … -32099). */
+export const STATELESS_ERROR_CODES = {
+  headerMismatch: -32020,
+  missingRequiredClientCapability: -32021,
+  unsupportedProtocolVersion: -32022,
+} as const;
+
+/** The extension that carries tasks in the stateless era (replacing 2025-11-25's core tasks). */
+export const TASKS_EXTENSION = 'io.modelcontextprotocol/tasks';
