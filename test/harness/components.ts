@@ -19,7 +19,7 @@ function requireFile(what: string, path: string, mode: number): string {
 }
 
 /** Version the script recorded for a component (its stamp file). */
-export function installedVersion(component: 'envoy' | 'hazelcast' | 'opa' | 'consul' | 'conformance'): string {
+export function installedVersion(component: 'envoy' | 'hazelcast' | 'opa' | 'consul' | 'conformance' | 'helm'): string {
   const stamp = join(componentsDir(), 'stamps', component);
   try {
     return readFileSync(stamp, 'utf8').trim();
@@ -36,6 +36,11 @@ export function envoyBin(): string {
 /** Path of the OPA executable. */
 export function opaBin(): string {
   return requireFile('opa', join(componentsDir(), 'bin', 'opa'), constants.X_OK);
+}
+
+/** Path of the Helm executable (built from its Go module; checks deploy/helm). */
+export function helmBin(): string {
+  return requireFile('helm', join(componentsDir(), 'bin', 'helm'), constants.X_OK);
 }
 
 /** Path of the Consul executable. */
