@@ -111,5 +111,9 @@ gateway's clusters stay on 127.0.0.1: the gateway runs in the same pod.
 {{- end }}
 {{- $text = regexReplaceAll $tag $text (printf "port_value: %d } # PORT:%s" (int $port) $name) }}
 {{- end }}
-{{- regexReplaceAll "address: [^,]+, (port_value: \\d+ \\} # PORT:listener)" $text "address: 0.0.0.0, ${1}" }}
+{{- $listener := "\\{ address: [^,]+, (port_value: \\d+ \\} # PORT:listener)" }}
+{{- if not (regexMatch $listener $text) }}
+{{- fail "envoy.yaml has no listener address tagged PORT:listener" }}
+{{- end }}
+{{- regexReplaceAll $listener $text "{ address: 0.0.0.0, ${1}" }}
 {{- end }}
