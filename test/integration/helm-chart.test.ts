@@ -11,8 +11,9 @@ import { parse } from 'yaml';
 import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-api.js';
 import { parseConfig } from '../../src/config/load.js';
 import { startEnvoy, validateEnvoyConfig, ADMIN_PORT_PLACEHOLDER, type EnvoyHandle } from '../harness/envoy.js';
-import { freePorts } from '../harness/ports.js';
-import type { ProcessHandle } from '../harness/process.js';
+import { hazelcastJar } from '../harness/components.js';
+import { freePort, freePorts } from '../harness/ports.js';
+import { startProcess, type ProcessHandle } from '../harness/process.js';
 import { ORDER_TOOLS, jsonOf, rawInitialize, rawPost } from '../support/gateway.js';
 import { CHART_DIR, ISTIO_DIR, containerPort, flagValue, helm, renderChart, renderError, startRenderedGateway, type Rendered } from '../support/helm-chart.js';
 
@@ -230,4 +231,34 @@ describe('the rendered pod, run here: the gateway command and Envoy bootstrap of
     const unknown = await rawPost(mcpUrl, 'not-a-session', { jsonrpc: '2.0', id: 3, method: 'tools/list' });
     expect(unknown.status).toBe(404);
   });
+});
+
+describe('the Hazelcast member of the rendered StatefulSet, run here with its environment', () => {
+  let member: ProcessHandle | undefined;
+  afterAll(async () => {
+    await member?.stop();
+  });
+
+  it('takes the Kubernetes DNS discovery from its environment and answers the probes it is given', async () => {
+    const r = await renderChart();
+    const container = r.one('StatefulSet').spec.template.spec.containers[0];
+    const env: Record<string, string> = Object.fromEntries(container.env.map((e: any) => [e.name, e.value]));
+    const port = await freePort();
+    member = await startProcess({
+      name: 'hazelcast (rendered)',
+      cmd: 'java',
+      // The official image passes JAVA_OPTS to the JVM; no cluster DNS here, so the headless
+      // Service's name becomes localhost, and the member port a free one.
+      args: [...env.JAVA_OPTS!.split(' '), '-Xmx256m', '-Dhazelcast.phone.home.enabled=false', '-cp', hazelcastJar(), 'com.hazelcast.core.server.HazelcastMemberStarter'],
+      env: { ...env, HZ_NETWORK_JOIN_KUBERNETES_SERVICEDNS: 'localhost', HZ_NETWORK_PORT_PORT: String(port), HZ_NETWORK_PORT_AUTOINCREMENT: 'false' },
+      timeoutMs: 90_000,
+      ready: async ({ output }) => / is STARTED/.test(output()),
+    });
+    expect(member.output()).toContain('Kubernetes Discovery activated with mode: DNS_LOOKUP');
+    expect(member.output()).toContain(`[${env.HZ_CLUSTERNAME}]`);
+    for (const probe of [container.readinessProbe, container.livenessProbe]) {
+      const res = await fetch(`http://127.0.0.1:${port}${probe.httpGet.path}`);
+      expect(res.status, probe.httpGet.path).toBe(200);
+    }
+  }, 120_000);
 });
