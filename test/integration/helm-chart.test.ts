@@ -49,7 +49,7 @@ const NON_DEFAULT = {
 describe('helm lint', () => {
   it('passes --strict with the default, the Istio and non-default values, on the oldest Kubernetes the chart supports', async () => {
     for (const args of [[], ['-f', `${ISTIO_DIR}/values-istio.yaml`], ['--set', 'dataPlane=external,autoscaling.enabled=true,serviceMonitor.enabled=true']]) {
-      const { code, output } = await helm(['lint', '--strict', '--kube-version', '1.29.0', CHART_DIR, ...args]);
+      const { code, output } = await helm(['lint', '--strict', '--kube-version', '1.30.0', CHART_DIR, ...args]);
       expect(output, args.join(' ')).toContain('1 chart(s) linted, 0 chart(s) failed');
       expect(code).toBe(0);
     }
@@ -189,6 +189,11 @@ describe('values the chart refuses, naming the value to change', () => {
     expect(await renderError({ ports: { admin: 8080 } })).toMatch(/ports must all differ/);
     expect(await renderError({ dataPlane: 'envoy' })).toMatch(/dataPlane.*must be one of 'envoy-sidecar', 'external'/);
     expect(await renderError({ hazelcast: { externalMembers: ['hz:5701'] } })).toMatch(/hazelcast\.enabled and hazelcast\.externalMembers exclude each other/);
+  });
+
+  it('a Kubernetes without native sidecars and the preStop sleep action', async () => {
+    expect(await renderError({}, ['--kube-version', '1.29.0'])).toMatch(/requires kubeVersion: >=1\.30\.0-0/);
+    await expect(renderChart({ extraArgs: ['--kube-version', '1.30.0'] })).resolves.toBeDefined();
   });
 });
 

@@ -121,8 +121,8 @@ export async function renderChart(opts: { values?: Record<string, unknown>; valu
 }
 
 /** helm's output for values it must refuse; rejects when helm renders them. */
-export async function renderError(values: Record<string, unknown>): Promise<string> {
-  const { code, output } = await template({ values });
+export async function renderError(values: Record<string, unknown>, extraArgs: string[] = []): Promise<string> {
+  const { code, output } = await template({ values, extraArgs });
   if (code === 0) throw new Error(`helm template accepted ${JSON.stringify(values)}`);
   return output;
 }
