@@ -19,9 +19,9 @@ import {
   type LoggingLevel,
 } from '@modelcontextprotocol/sdk/types.js';
 import { closeServer, listen } from '../../examples/backends/listen.js';
-import { unbracket } from '../../src/net.js';
 import { CONTENT_CAPABILITIES, installContent } from './content.js';
 import { MemoryEventStore } from './event-store.js';
+import { fromThisMachine } from './local-host.js';
 import { TOOLS } from './tools.js';
 
 export interface ConformanceBackend {
@@ -59,24 +59,6 @@ function buildServer(transport: StreamableHTTPServerTransport): Server {
   installContent(server);
   return server;
 }
-
-const LOCAL_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
-
-/** True when `url` names this machine. */
-function isLocal(url: string): boolean {
-  try {
-    return LOCAL_NAMES.has(unbracket(new URL(url).hostname).toLowerCase());
-  } catch {
-    return false;
-  }
-}
-
-/**
- * DNS-rebinding protection: the Host header, and the Origin when there is one (browsers send it;
- * other clients need not), must name this machine.
- */
-const fromThisMachine = (req: IncomingMessage): boolean =>
-  isLocal(`http://${req.headers.host ?? ''}`) && (req.headers.origin === undefined || isLocal(req.headers.origin));
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
   let body = '';

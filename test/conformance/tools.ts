@@ -47,45 +47,59 @@ async function elicit(ctx: ToolContext, message: string, properties: Record<stri
   return text(`Elicitation completed: action=${answer.action}, content=${JSON.stringify(answer.content ?? {})}`);
 }
 
-export const TOOLS: readonly ConformanceTool[] = [
-  {
-    name: 'test_simple_text',
-    description: 'Returns one text block.',
-    inputSchema: NO_ARGS,
-    run: async () => text('This is a simple text response for testing.'),
-  },
-  {
-    name: 'test_image_content',
-    description: 'Returns a 1x1 PNG image.',
-    inputSchema: NO_ARGS,
-    run: async () => ({ content: [{ type: 'image', data: RED_PIXEL_PNG, mimeType: 'image/png' }] }),
-  },
-  {
-    name: 'test_audio_content',
-    description: 'Returns a short silent WAV clip.',
-    inputSchema: NO_ARGS,
-    run: async () => ({ content: [{ type: 'audio', data: SILENT_WAV, mimeType: 'audio/wav' }] }),
-  },
-  {
-    name: 'test_embedded_resource',
+/**
+ * The answers of the tools whose result depends on nothing (content of each kind, a tool error):
+ * the session-era backend here and the 2026-07-28 backend (test/conformance-modern) serve the same.
+ */
+export const FIXED_RESULTS = {
+  test_simple_text: { description: 'Returns one text block.', result: text('This is a simple text response for testing.') },
+  test_image_content: { description: 'Returns a 1x1 PNG image.', result: { content: [{ type: 'image', data: RED_PIXEL_PNG, mimeType: 'image/png' }] } },
+  test_audio_content: { description: 'Returns a short silent WAV clip.', result: { content: [{ type: 'audio', data: SILENT_WAV, mimeType: 'audio/wav' }] } },
+  test_embedded_resource: {
     description: 'Returns an embedded text resource.',
-    inputSchema: NO_ARGS,
-    run: async () => ({
-      content: [{ type: 'resource', resource: { uri: 'test://embedded-resource', mimeType: 'text/plain', text: 'This is an embedded resource content.' } }],
-    }),
+    result: { content: [{ type: 'resource', resource: { uri: 'test://embedded-resource', mimeType: 'text/plain', text: 'This is an embedded resource content.' } }] },
   },
-  {
-    name: 'test_multiple_content_types',
+  test_multiple_content_types: {
     description: 'Returns text, an image and an embedded resource.',
-    inputSchema: NO_ARGS,
-    run: async () => ({
+    result: {
       content: [
         { type: 'text', text: 'Multiple content types test:' },
         { type: 'image', data: RED_PIXEL_PNG, mimeType: 'image/png' },
         { type: 'resource', resource: { uri: 'test://mixed-content-resource', mimeType: 'application/json', text: JSON.stringify({ test: 'data', value: 123 }) } },
       ],
-    }),
+    },
   },
+  test_error_handling: {
+    description: 'Always fails, as a tool error result.',
+    result: { isError: true, content: [{ type: 'text', text: 'This tool intentionally returns an error for testing' }] },
+  },
+} satisfies Record<string, { description: string; result: CallToolResult }>;
+
+/**
+ * The input schema of `json_schema_2020_12_tool`: the json-schema-2020-12 scenario checks that
+ * `$schema`, `$defs` (with an `$anchor`), `additionalProperties`, `allOf`/`anyOf` and
+ * `if`/`then`/`else` reach the client exactly as written (SEP-1613, SEP-2106).
+ */
+export const JSON_SCHEMA_2020_12 = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  type: 'object',
+  $defs: { address: { $anchor: 'addressDef', type: 'object', properties: { street: { type: 'string' }, city: { type: 'string' } } } },
+  properties: {
+    name: { type: 'string' },
+    address: { $ref: '#/$defs/address' },
+    contactMethod: { type: 'string', enum: ['phone', 'email'] },
+    phone: { type: 'string' },
+    email: { type: 'string' },
+  },
+  allOf: [{ anyOf: [{ required: ['phone'] }, { required: ['email'] }] }],
+  if: { properties: { contactMethod: { const: 'phone' } }, required: ['contactMethod'] },
+  then: { required: ['phone'] },
+  else: { required: ['email'] },
+  additionalProperties: false,
+};
+
+export const TOOLS: readonly ConformanceTool[] = [
+  ...Object.entries(FIXED_RESULTS).map(([name, { description, result }]) => ({ name, description, inputSchema: NO_ARGS, run: async () => result })),
   {
     name: 'test_tool_with_logging',
     description: 'Sends three info log messages while it runs.',
@@ -98,12 +112,6 @@ export const TOOLS: readonly ConformanceTool[] = [
       await ctx.log('info', 'Tool execution completed');
       return text('Logging tool finished after three log messages.');
     },
-  },
-  {
-    name: 'test_error_handling',
-    description: 'Always fails, as a tool error result.',
-    inputSchema: NO_ARGS,
-    run: async () => ({ isError: true, content: [{ type: 'text', text: 'This tool intentionally returns an error for testing' }] }),
   },
   {
     name: 'test_tool_with_progress',
@@ -170,13 +178,7 @@ export const TOOLS: readonly ConformanceTool[] = [
   {
     name: 'json_schema_2020_12_tool',
     description: 'Tool with JSON Schema 2020-12 features',
-    inputSchema: {
-      $schema: 'https://json-schema.org/draft/2020-12/schema',
-      type: 'object',
-      $defs: { address: { type: 'object', properties: { street: { type: 'string' }, city: { type: 'string' } } } },
-      properties: { name: { type: 'string' }, address: { $ref: '#/$defs/address' } },
-      additionalProperties: false,
-    },
+    inputSchema: JSON_SCHEMA_2020_12,
     run: async (args) => text(`Received ${JSON.stringify(args)}`),
   },
   {
