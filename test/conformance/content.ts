@@ -4,6 +4,7 @@
  * and installed on a low-level SDK 1.x server.
  */
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   CompleteRequestSchema,
   GetPromptRequestSchema,
@@ -17,6 +18,8 @@ import {
   UnsubscribeRequestSchema,
   type GetPromptResult,
   type ReadResourceResult,
+  type ServerNotification,
+  type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 import { RED_PIXEL_PNG } from './media.js';
 
@@ -48,8 +51,8 @@ export function readContent(uri: string): ReadResourceResult | undefined {
 
 function read(uri: string): ReadResourceResult {
   const found = readContent(uri);
-  // -32002 is the resource-not-found code of the session-era specification.
-  if (!found) throw new McpError(-32002, `Resource not found: ${uri}`);
+  // -32002 is the resource-not-found code of the session-era specification; `data.uri` as SEP-2164 asks.
+  if (!found) throw new McpError(-32002, `Resource not found: ${uri}`, { uri });
   return found;
 }
 
@@ -115,8 +118,14 @@ export function completion(name: string, value: string): { completion: { values:
   return { completion: { values, total: values.length, hasMore: false } };
 }
 
-/** Install resources (with subscriptions), prompts and completion on `server`. */
-export function installContent(server: Server): void {
+/** A prompt whose `prompts/get` needs the client first (asks it on the request's stream). */
+export interface AskingPrompt {
+  readonly definition: { readonly name: string; readonly description: string };
+  get(server: Server, extra: RequestHandlerExtra<ServerRequest, ServerNotification>): Promise<GetPromptResult>;
+}
+
+/** Install resources (with subscriptions), prompts (and `asking` ones) and completion on `server`. */
+export function installContent(server: Server, asking: readonly AskingPrompt[] = []): void {
   const subscriptions = new Set<string>();
   server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: RESOURCES }));
   server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: [TEMPLATE] }));
@@ -129,14 +138,17 @@ export function installContent(server: Server): void {
     subscriptions.delete(req.params.uri);
     return {};
   });
-  server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: PROMPTS }));
-  server.setRequestHandler(GetPromptRequestSchema, async (req) => prompt(req.params.name, req.params.arguments ?? {}));
+  server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: [...PROMPTS, ...asking.map((p) => p.definition)] }));
+  server.setRequestHandler(GetPromptRequestSchema, async (req, extra) => {
+    const ask = asking.find((p) => p.definition.name === req.params.name);
+    return ask ? ask.get(server, extra) : prompt(req.params.name, req.params.arguments ?? {});
+  });
   server.setRequestHandler(CompleteRequestSchema, async (req) => completion(req.params.argument.name, req.params.argument.value));
 }
 
 /** The capabilities {@link installContent} serves. */
 export const CONTENT_CAPABILITIES = {
   resources: { subscribe: true, listChanged: false },
-  prompts: { listChanged: false },
+  prompts: { listChanged: true },
   completions: {},
 } as const;

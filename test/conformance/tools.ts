@@ -5,11 +5,11 @@
  * client exactly as the server wrote them.
  */
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { CallToolResult, LoggingLevel, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { RequestHandlerExtra, RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { CallToolResult, ElicitResult, LoggingLevel, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { RED_PIXEL_PNG, SILENT_WAV } from './media.js';
 
-type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 /** What a tool body can use besides its arguments. */
 export interface ToolContext {
@@ -28,7 +28,7 @@ export interface ConformanceTool {
   run(args: Record<string, unknown>, ctx: ToolContext): Promise<CallToolResult>;
 }
 
-const NO_ARGS = { type: 'object', properties: {} };
+export const NO_ARGS = { type: 'object', properties: {} };
 /**
  * How long a tool waits for the client's answer to sampling or elicitation. A client answers in
  * milliseconds; the bound makes a gateway that loses the answer fail the call in seconds rather
@@ -36,14 +36,18 @@ const NO_ARGS = { type: 'object', properties: {} };
  */
 const CLIENT_ANSWER_TIMEOUT_MS = 10_000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const text = (t: string): CallToolResult => ({ content: [{ type: 'text', text: t }] });
+export const text = (t: string): CallToolResult => ({ content: [{ type: 'text', text: t }] });
 
-/** Asks the client for input on the call's own stream (so a gateway has to relay it back). */
+/** Options of a request to the client on the call's own stream (so a gateway has to relay it back). */
+export const onCallStream = (extra: Extra): RequestOptions => ({ relatedRequestId: extra.requestId, timeout: CLIENT_ANSWER_TIMEOUT_MS });
+
+/** Asks the user for a form on the call's own stream. */
+export function askUser(server: Server, extra: Extra, message: string, properties: Record<string, unknown>, required?: string[]): Promise<ElicitResult> {
+  return server.elicitInput({ mode: 'form', message, requestedSchema: { type: 'object', properties: properties as never, ...(required ? { required } : {}) } }, onCallStream(extra));
+}
+
 async function elicit(ctx: ToolContext, message: string, properties: Record<string, unknown>, required?: string[]): Promise<CallToolResult> {
-  const answer = await ctx.server.elicitInput(
-    { mode: 'form', message, requestedSchema: { type: 'object', properties: properties as never, ...(required ? { required } : {}) } },
-    { relatedRequestId: ctx.extra.requestId, timeout: CLIENT_ANSWER_TIMEOUT_MS },
-  );
+  const answer = await askUser(ctx.server, ctx.extra, message, properties, required);
   return text(`Elicitation completed: action=${answer.action}, content=${JSON.stringify(answer.content ?? {})}`);
 }
 
@@ -98,6 +102,17 @@ export const JSON_SCHEMA_2020_12 = {
   additionalProperties: false,
 };
 
+/**
+ * The tool of the http-custom-header-server-validation scenario: its `region` argument is mirrored
+ * in the `Mcp-Param-Region` header by 2026-07-28 clients (SEP-2243), which servers must check.
+ */
+export const REGION_TOOL = {
+  name: 'test_mcp_param_header',
+  description: 'Echoes its region, which 2026-07-28 clients also send in the Mcp-Param-Region header (SEP-2243).',
+  inputSchema: { type: 'object', properties: { region: { type: 'string', 'x-mcp-header': 'Region' } }, required: ['region'] },
+  answer: (args: Record<string, unknown>): CallToolResult => text(`region=${String(args.region)}`),
+};
+
 export const TOOLS: readonly ConformanceTool[] = [
   ...Object.entries(FIXED_RESULTS).map(([name, { description, result }]) => ({ name, description, inputSchema: NO_ARGS, run: async () => result })),
   {
@@ -131,10 +146,7 @@ export const TOOLS: readonly ConformanceTool[] = [
     description: 'Asks the client to sample an LLM with the given prompt.',
     inputSchema: { type: 'object', properties: { prompt: { type: 'string', description: 'The prompt to send to the LLM' } }, required: ['prompt'] },
     run: async (args, ctx) => {
-      const answer = await ctx.server.createMessage(
-        { messages: [{ role: 'user', content: { type: 'text', text: String(args.prompt) } }], maxTokens: 100 },
-        { relatedRequestId: ctx.extra.requestId, timeout: CLIENT_ANSWER_TIMEOUT_MS },
-      );
+      const answer = await ctx.server.createMessage({ messages: [{ role: 'user', content: { type: 'text', text: String(args.prompt) } }], maxTokens: 100 }, onCallStream(ctx.extra));
       const content = Array.isArray(answer.content) ? answer.content[0] : answer.content;
       return text(`LLM response: ${content?.type === 'text' ? content.text : JSON.stringify(content)}`);
     },
