@@ -4,15 +4,12 @@
  * diagnostic tools of `server-stateless` and `http-custom-header-server-validation`.
  */
 import { inputRequired, type ServerNotifier } from '@modelcontextprotocol/server';
-import { FIXED_RESULTS, JSON_SCHEMA_2020_12 } from '../conformance/tools.js';
+import { FIXED_RESULTS, JSON_SCHEMA_2020_12, REGION_TOOL } from '../conformance/tools.js';
 import type { ModernTool } from './tool.js';
 
 const NO_ARGS = { type: 'object', properties: {} };
 const text = (t: string) => ({ content: [{ type: 'text' as const, text: t }] });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** The `Mcp-Param-*` header the `test_mcp_param_header` tool's `region` argument travels in too. */
-export const REGION_HEADER = 'Region';
 
 /** `notify` publishes list changes to open `subscriptions/listen` streams. */
 export function modernTools(notify: () => ServerNotifier): ModernTool[] {
@@ -81,11 +78,6 @@ export function modernTools(notify: () => ServerNotifier): ModernTool[] {
         return text('prompts/list_changed published');
       },
     },
-    {
-      name: 'test_mcp_param_header',
-      description: `Echoes its region, which clients also send in the Mcp-Param-${REGION_HEADER} header (SEP-2243).`,
-      inputSchema: { type: 'object', properties: { region: { type: 'string', 'x-mcp-header': REGION_HEADER } }, required: ['region'] },
-      run: async (args) => text(`region=${String(args.region)}`),
-    },
+    { ...REGION_TOOL, run: async (args) => REGION_TOOL.answer(args) as never },
   ];
 }
