@@ -15,6 +15,7 @@ import {
   ProtocolError,
   ResourceNotFoundError,
   type McpHttpHandler,
+  type ServerContext,
   type ServerNotifier,
 } from '@modelcontextprotocol/server';
 import { closeServer, listen } from '../../examples/backends/listen.js';
@@ -39,7 +40,7 @@ const INVALID_PARAMS = -32602;
  * McpServer: the SDK checks `Mcp-Param-*` headers against the `x-mcp-header` declarations of
  * registered tools only. The rest is installed on its low-level Server.
  */
-function buildServer(tools: readonly ModernTool[], verify: (state: string) => Promise<unknown>): McpServer {
+function buildServer(tools: readonly ModernTool[], verify: (state: string, ctx: ServerContext) => Promise<unknown>): McpServer {
   const mcp = new McpServer(
     { name: 'conformance-modern-backend', version: '1.0.0' },
     { capabilities: { tools: { listChanged: true }, logging: {} }, requestState: { verify } },
@@ -81,7 +82,7 @@ export async function startModernConformanceBackend(): Promise<ModernConformance
   };
   const tools = [...modernTools(notify), ...inputRequiredTools(codec)];
   // `legacy: 'reject'`: a modern-only backend, so a gateway has to speak 2026-07-28 to it.
-  handler = createMcpHandler(() => buildServer(tools, (state) => codec.verify(state, undefined as never)), { legacy: 'reject' });
+  handler = createMcpHandler(() => buildServer(tools, (state, ctx) => codec.verify(state, ctx)), { legacy: 'reject' });
   const mcp = handler;
   const http = createServer((req, res) => {
     const refuse = (status: number, message: string): void => {

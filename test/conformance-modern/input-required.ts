@@ -19,6 +19,7 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import { randomBytes } from 'node:crypto';
+import { NO_ARGS, text } from '../conformance/tools.js';
 import type { ModernTool } from './tool.js';
 
 /** What a round's `requestState` carries: the tool it belongs to and what earlier rounds learned. */
@@ -33,8 +34,6 @@ export function stateCodec(): RequestStateCodec<RoundState> {
   return createRequestStateCodec<RoundState>({ key: randomBytes(32), ttlSeconds: 600 });
 }
 
-const text = (t: string) => ({ content: [{ type: 'text' as const, text: t }] });
-const NO_ARGS = { type: 'object', properties: {} } as const;
 
 const askName = (message: string): InputRequest =>
   inputRequired.elicit({ message, requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } });
@@ -76,6 +75,26 @@ function stateOf(ctx: ServerContext, tool: string): RoundState | undefined {
 const declared = (ctx: ServerContext): ClientCapabilities =>
   ((ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined) ?? {};
 
+/**
+ * A tool that asks for a confirmation with a sealed `requestState`, and answers (with "state-ok")
+ * only on a retry that brings the state back intact with the answer; the SDK refuses a tampered
+ * state with -32602 before the tool runs.
+ */
+function confirmTool(codec: RequestStateCodec<RoundState>, tool: string, description: string): ModernTool {
+  return {
+    name: tool,
+    description,
+    inputSchema: NO_ARGS,
+    run: async (_args, ctx) => {
+      const ok = accepted(ctx, 'confirm')?.ok;
+      if (!stateOf(ctx, tool) || typeof ok !== 'boolean') {
+        return inputRequired({ inputRequests: { confirm: askConfirm() }, requestState: await codec.mint({ tool, step: 1 }) });
+      }
+      return text(`state-ok: confirmed=${ok}`);
+    },
+  };
+}
+
 /** The MRTR tools; `codec` seals and opens their `requestState`. */
 export function inputRequiredTools(codec: RequestStateCodec<RoundState>): ModernTool[] {
   return [
@@ -110,20 +129,7 @@ export function inputRequiredTools(codec: RequestStateCodec<RoundState>): Modern
         return text(`Client roots: ${roots.join(', ') || '(none)'}`);
       },
     },
-    {
-      name: 'test_input_required_result_request_state',
-      description: 'Asks for a confirmation with a sealed requestState, and says state-ok when the retry brings it back intact.',
-      inputSchema: NO_ARGS,
-      run: async (_args, ctx) => {
-        const tool = 'test_input_required_result_request_state';
-        const state = stateOf(ctx, tool);
-        const ok = accepted(ctx, 'confirm')?.ok;
-        if (!state || typeof ok !== 'boolean') {
-          return inputRequired({ inputRequests: { confirm: askConfirm() }, requestState: await codec.mint({ tool, step: 1 }) });
-        }
-        return text(`state-ok: confirmed=${ok}`);
-      },
-    },
+    confirmTool(codec, 'test_input_required_result_request_state', 'Asks for a confirmation with a sealed requestState, and says state-ok when the retry brings it back intact.'),
     {
       name: 'test_input_required_result_multiple_inputs',
       description: 'Asks for an elicitation, a sampling and the roots in one round.',
@@ -170,19 +176,7 @@ export function inputRequiredTools(codec: RequestStateCodec<RoundState>): Modern
         return text(`${String(state.learned?.name)} likes ${color}`);
       },
     },
-    {
-      name: 'test_input_required_result_tampered_state',
-      description: 'Asks for a confirmation with an HMAC-sealed requestState; a tampered state is refused.',
-      inputSchema: NO_ARGS,
-      run: async (_args, ctx) => {
-        const tool = 'test_input_required_result_tampered_state';
-        const ok = accepted(ctx, 'confirm')?.ok;
-        if (!stateOf(ctx, tool) || typeof ok !== 'boolean') {
-          return inputRequired({ inputRequests: { confirm: askConfirm() }, requestState: await codec.mint({ tool, step: 1 }) });
-        }
-        return text(`confirmed=${ok}`);
-      },
-    },
+    confirmTool(codec, 'test_input_required_result_tampered_state', 'Asks for a confirmation with an HMAC-sealed requestState; a tampered state is refused.'),
     {
       name: 'test_input_required_result_capabilities',
       description: 'Asks only for what the request declared it can answer (sampling, elicitation, roots).',

@@ -4,12 +4,23 @@
  * diagnostic tools of `server-stateless` and `http-custom-header-server-validation`.
  */
 import { inputRequired, type ServerNotifier } from '@modelcontextprotocol/server';
-import { FIXED_RESULTS, JSON_SCHEMA_2020_12, REGION_TOOL } from '../conformance/tools.js';
+import { FIXED_RESULTS, JSON_SCHEMA_2020_12, NO_ARGS, REGION_TOOL, text } from '../conformance/tools.js';
 import type { ModernTool } from './tool.js';
 
-const NO_ARGS = { type: 'object', properties: {} };
-const text = (t: string) => ({ content: [{ type: 'text' as const, text: t }] });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A server-stateless hook: announces that a list changed on the open `subscriptions/listen` streams. */
+function trigger(name: string, list: string, publish: () => void): ModernTool {
+  return {
+    name,
+    description: `Announces a ${list} list change on open subscriptions/listen streams.`,
+    inputSchema: NO_ARGS,
+    run: async () => {
+      publish();
+      return text(`${list}/list_changed published`);
+    },
+  };
+}
 
 /** `notify` publishes list changes to open `subscriptions/listen` streams. */
 export function modernTools(notify: () => ServerNotifier): ModernTool[] {
@@ -60,24 +71,8 @@ export function modernTools(notify: () => ServerNotifier): ModernTool[] {
           inputRequests: { user_name: inputRequired.elicit({ message: 'What is your name?', requestedSchema: { type: 'object', properties: { name: { type: 'string' } } } }) },
         }),
     },
-    {
-      name: 'test_trigger_tool_change',
-      description: 'Announces a tools list change on open subscriptions/listen streams.',
-      inputSchema: NO_ARGS,
-      run: async () => {
-        notify().toolsChanged();
-        return text('tools/list_changed published');
-      },
-    },
-    {
-      name: 'test_trigger_prompt_change',
-      description: 'Announces a prompts list change on open subscriptions/listen streams.',
-      inputSchema: NO_ARGS,
-      run: async () => {
-        notify().promptsChanged();
-        return text('prompts/list_changed published');
-      },
-    },
-    { ...REGION_TOOL, run: async (args) => REGION_TOOL.answer(args) as never },
+    trigger('test_trigger_tool_change', 'tools', () => notify().toolsChanged()),
+    trigger('test_trigger_prompt_change', 'prompts', () => notify().promptsChanged()),
+    { ...REGION_TOOL, run: async (args) => REGION_TOOL.answer(args) },
   ];
 }

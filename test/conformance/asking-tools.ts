@@ -32,6 +32,19 @@ async function confirm(server: Server, extra: Extra): Promise<CallToolResult> {
   return text(`state-ok: action=${answer.action}, confirmed=${String(answer.content?.ok)}`);
 }
 
+/** A server-stateless hook: announces that a list changed (a notification on the session). */
+function trigger(name: string, list: string, send: (server: Server) => Promise<void>): ConformanceTool {
+  return {
+    name,
+    description: `Announces a ${list} list change (notifications/${list}/list_changed).`,
+    inputSchema: NO_ARGS,
+    run: async (_args, { server }) => {
+      await send(server);
+      return text(`${list}/list_changed sent`);
+    },
+  };
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export const ASKING_TOOLS: readonly ConformanceTool[] = [
@@ -133,24 +146,8 @@ export const ASKING_TOOLS: readonly ConformanceTool[] = [
       return text('Logging tool finished.');
     },
   },
-  {
-    name: 'test_trigger_tool_change',
-    description: 'Announces a tools list change (notifications/tools/list_changed).',
-    inputSchema: NO_ARGS,
-    run: async (_args, { server }) => {
-      await server.sendToolListChanged();
-      return text('tools/list_changed sent');
-    },
-  },
-  {
-    name: 'test_trigger_prompt_change',
-    description: 'Announces a prompts list change (notifications/prompts/list_changed).',
-    inputSchema: NO_ARGS,
-    run: async (_args, { server }) => {
-      await server.sendPromptListChanged();
-      return text('prompts/list_changed sent');
-    },
-  },
+  trigger('test_trigger_tool_change', 'tools', (server) => server.sendToolListChanged()),
+  trigger('test_trigger_prompt_change', 'prompts', (server) => server.sendPromptListChanged()),
   { ...REGION_TOOL, run: async (args) => REGION_TOOL.answer(args) },
 ];
 
