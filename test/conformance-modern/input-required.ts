@@ -34,7 +34,6 @@ export function stateCodec(): RequestStateCodec<RoundState> {
   return createRequestStateCodec<RoundState>({ key: randomBytes(32), ttlSeconds: 600 });
 }
 
-
 const askName = (message: string): InputRequest =>
   inputRequired.elicit({ message, requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } });
 const askConfirm = (): InputRequest =>
@@ -197,6 +196,7 @@ export function inputRequiredTools(codec: RequestStateCodec<RoundState>): Modern
 /** `test_input_required_result_prompt`: MRTR on `prompts/get` (input_required is not only for tools). */
 export const INPUT_REQUIRED_PROMPT = { name: 'test_input_required_result_prompt', description: 'A prompt that first asks the user for its context.' };
 
+/** Its `prompts/get`: asks for the context first, then builds the prompt with it. */
 export function inputRequiredPrompt(ctx: ServerContext): GetPromptResult | ReturnType<typeof inputRequired> {
   const context = accepted(ctx, 'user_context')?.context;
   if (typeof context !== 'string') {
