@@ -19,9 +19,10 @@ import {
   type LoggingLevel,
 } from '@modelcontextprotocol/sdk/types.js';
 import { closeServer, listen } from '../../examples/backends/listen.js';
-import { unbracket } from '../../src/net.js';
+import { ASKING_PROMPT, ASKING_TOOLS } from './asking-tools.js';
 import { CONTENT_CAPABILITIES, installContent } from './content.js';
 import { MemoryEventStore } from './event-store.js';
+import { fromThisMachine } from './local-host.js';
 import { TOOLS } from './tools.js';
 
 export interface ConformanceBackend {
@@ -32,11 +33,14 @@ export interface ConformanceBackend {
 
 const SEVERITY = LoggingLevelSchema.options;
 
+/** The session-era scenarios' tools, and the 2026-07-28 scenarios' ones asked the session-era way. */
+const ALL_TOOLS = [...TOOLS, ...ASKING_TOOLS];
+
 /** One SDK server per session; `transport` is the session's, for closing a call's stream. */
 function buildServer(transport: StreamableHTTPServerTransport): Server {
   const server = new Server(
     { name: 'conformance-backend', version: '1.0.0' },
-    { capabilities: { tools: { listChanged: false }, logging: {}, ...CONTENT_CAPABILITIES } },
+    { capabilities: { tools: { listChanged: true }, logging: {}, ...CONTENT_CAPABILITIES } },
   );
   // Replaces the SDK's own logging/setLevel handler: tool logs go on the call's own stream
   // (extra.sendNotification), which the SDK's level filter does not cover.
@@ -46,37 +50,19 @@ function buildServer(transport: StreamableHTTPServerTransport): Server {
     return {};
   });
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
-    tools: TOOLS.map(({ name, description, inputSchema }) => ({ name, description, inputSchema: inputSchema as never })),
+    tools: ALL_TOOLS.map(({ name, description, inputSchema }) => ({ name, description, inputSchema: inputSchema as never })),
   }));
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
-    const tool = TOOLS.find((t) => t.name === req.params.name);
+    const tool = ALL_TOOLS.find((t) => t.name === req.params.name);
     if (!tool) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${req.params.name}`);
     const log = async (at: LoggingLevel, data: string): Promise<void> => {
       if (SEVERITY.indexOf(at) >= SEVERITY.indexOf(level)) await extra.sendNotification({ method: 'notifications/message', params: { level: at, data } });
     };
     return tool.run(req.params.arguments ?? {}, { server, extra, log, closeStream: () => transport.closeSSEStream(extra.requestId) });
   });
-  installContent(server);
+  installContent(server, [ASKING_PROMPT]);
   return server;
 }
-
-const LOCAL_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
-
-/** True when `url` names this machine. */
-function isLocal(url: string): boolean {
-  try {
-    return LOCAL_NAMES.has(unbracket(new URL(url).hostname).toLowerCase());
-  } catch {
-    return false;
-  }
-}
-
-/**
- * DNS-rebinding protection: the Host header, and the Origin when there is one (browsers send it;
- * other clients need not), must name this machine.
- */
-const fromThisMachine = (req: IncomingMessage): boolean =>
-  isLocal(`http://${req.headers.host ?? ''}`) && (req.headers.origin === undefined || isLocal(req.headers.origin));
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
   let body = '';

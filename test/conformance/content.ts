@@ -1,8 +1,10 @@
 /**
  * The resources, resource template, prompts and completions the conformance suite's server
- * scenarios read (`@modelcontextprotocol/conformance` 0.1.16), installed on a low-level SDK server.
+ * scenarios read (`@modelcontextprotocol/conformance` 0.1.16), as plain data both eras' backends serve,
+ * and installed on a low-level SDK 1.x server.
  */
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   CompleteRequestSchema,
   GetPromptRequestSchema,
@@ -16,19 +18,22 @@ import {
   UnsubscribeRequestSchema,
   type GetPromptResult,
   type ReadResourceResult,
+  type ServerNotification,
+  type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 import { RED_PIXEL_PNG } from './media.js';
 
-const RESOURCES = [
+export const RESOURCES = [
   { uri: 'test://static-text', name: 'static-text', description: 'A fixed text resource.', mimeType: 'text/plain' },
   { uri: 'test://static-binary', name: 'static-binary', description: 'A fixed PNG image.', mimeType: 'image/png' },
   { uri: 'test://watched-resource', name: 'watched-resource', description: 'A resource clients can subscribe to.', mimeType: 'text/plain' },
 ];
 
-const TEMPLATE = { uriTemplate: 'test://template/{id}/data', name: 'template-data', description: 'JSON data for an id.', mimeType: 'application/json' };
+export const TEMPLATE = { uriTemplate: 'test://template/{id}/data', name: 'template-data', description: 'JSON data for an id.', mimeType: 'application/json' };
 const TEMPLATE_URI = /^test:\/\/template\/([^/]+)\/data$/;
 
-function read(uri: string): ReadResourceResult {
+/** The contents of `uri`, or undefined when there is no such resource (each era answers that with its own error). */
+export function readContent(uri: string): ReadResourceResult | undefined {
   switch (uri) {
     case 'test://static-text':
       return { contents: [{ uri, mimeType: 'text/plain', text: 'This is the content of the static text resource.' }] };
@@ -41,11 +46,17 @@ function read(uri: string): ReadResourceResult {
   if (id !== undefined) {
     return { contents: [{ uri, mimeType: 'application/json', text: JSON.stringify({ id, templateTest: true, data: `Data for ID: ${id}` }) }] };
   }
-  // -32002 is the resource-not-found code the MCP specification names.
-  throw new McpError(-32002, `Resource not found: ${uri}`);
+  return undefined;
 }
 
-const PROMPTS = [
+function read(uri: string): ReadResourceResult {
+  const found = readContent(uri);
+  // -32002 is the resource-not-found code of the session-era specification; `data.uri` as SEP-2164 asks.
+  if (!found) throw new McpError(-32002, `Resource not found: ${uri}`, { uri });
+  return found;
+}
+
+export const PROMPTS = [
   { name: 'test_simple_prompt', description: 'A prompt without arguments.' },
   {
     name: 'test_prompt_with_arguments',
@@ -63,7 +74,8 @@ const PROMPTS = [
   { name: 'test_prompt_with_image', description: 'A prompt with an image.' },
 ];
 
-function prompt(name: string, args: Record<string, string>): GetPromptResult {
+/** The messages of prompt `name`, or undefined when there is no such prompt. */
+export function promptContent(name: string, args: Record<string, string>): GetPromptResult | undefined {
   switch (name) {
     case 'test_simple_prompt':
       return { messages: [{ role: 'user', content: { type: 'text', text: 'This is a simple prompt for testing.' } }] };
@@ -84,7 +96,13 @@ function prompt(name: string, args: Record<string, string>): GetPromptResult {
         ],
       };
   }
-  throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
+  return undefined;
+}
+
+function prompt(name: string, args: Record<string, string>): GetPromptResult {
+  const found = promptContent(name, args);
+  if (!found) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
+  return found;
 }
 
 /** Completion candidates per argument name; answers filter them by the typed prefix. */
@@ -94,8 +112,20 @@ const CANDIDATES: Record<string, string[]> = {
   id: ['1', '123', '42'],
 };
 
-/** Install resources (with subscriptions), prompts and completion on `server`. */
-export function installContent(server: Server): void {
+/** The `completion/complete` answer for argument `name` typed as far as `value`. */
+export function completion(name: string, value: string): { completion: { values: string[]; total: number; hasMore: boolean } } {
+  const values = (CANDIDATES[name] ?? []).filter((v) => v.startsWith(value));
+  return { completion: { values, total: values.length, hasMore: false } };
+}
+
+/** A prompt whose `prompts/get` needs the client first (asks it on the request's stream). */
+export interface AskingPrompt {
+  readonly definition: { readonly name: string; readonly description: string };
+  get(server: Server, extra: RequestHandlerExtra<ServerRequest, ServerNotification>): Promise<GetPromptResult>;
+}
+
+/** Install resources (with subscriptions), prompts (and `asking` ones) and completion on `server`. */
+export function installContent(server: Server, asking: readonly AskingPrompt[] = []): void {
   const subscriptions = new Set<string>();
   server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: RESOURCES }));
   server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: [TEMPLATE] }));
@@ -108,18 +138,17 @@ export function installContent(server: Server): void {
     subscriptions.delete(req.params.uri);
     return {};
   });
-  server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: PROMPTS }));
-  server.setRequestHandler(GetPromptRequestSchema, async (req) => prompt(req.params.name, req.params.arguments ?? {}));
-  server.setRequestHandler(CompleteRequestSchema, async (req) => {
-    const { name, value } = req.params.argument;
-    const values = (CANDIDATES[name] ?? []).filter((v) => v.startsWith(value));
-    return { completion: { values, total: values.length, hasMore: false } };
+  server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: [...PROMPTS, ...asking.map((p) => p.definition)] }));
+  server.setRequestHandler(GetPromptRequestSchema, async (req, extra) => {
+    const ask = asking.find((p) => p.definition.name === req.params.name);
+    return ask ? ask.get(server, extra) : prompt(req.params.name, req.params.arguments ?? {});
   });
+  server.setRequestHandler(CompleteRequestSchema, async (req) => completion(req.params.argument.name, req.params.argument.value));
 }
 
 /** The capabilities {@link installContent} serves. */
 export const CONTENT_CAPABILITIES = {
   resources: { subscribe: true, listChanged: false },
-  prompts: { listChanged: false },
+  prompts: { listChanged: true },
   completions: {},
 } as const;

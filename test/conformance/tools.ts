@@ -5,11 +5,11 @@
  * client exactly as the server wrote them.
  */
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { CallToolResult, LoggingLevel, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { RequestHandlerExtra, RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { CallToolResult, ElicitResult, LoggingLevel, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { RED_PIXEL_PNG, SILENT_WAV } from './media.js';
 
-type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 /** What a tool body can use besides its arguments. */
 export interface ToolContext {
@@ -28,7 +28,7 @@ export interface ConformanceTool {
   run(args: Record<string, unknown>, ctx: ToolContext): Promise<CallToolResult>;
 }
 
-const NO_ARGS = { type: 'object', properties: {} };
+export const NO_ARGS = { type: 'object', properties: {} };
 /**
  * How long a tool waits for the client's answer to sampling or elicitation. A client answers in
  * milliseconds; the bound makes a gateway that loses the answer fail the call in seconds rather
@@ -36,56 +36,85 @@ const NO_ARGS = { type: 'object', properties: {} };
  */
 const CLIENT_ANSWER_TIMEOUT_MS = 10_000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const text = (t: string): CallToolResult => ({ content: [{ type: 'text', text: t }] });
+export const text = (t: string): CallToolResult => ({ content: [{ type: 'text', text: t }] });
 
-/** Asks the client for input on the call's own stream (so a gateway has to relay it back). */
+/** Options of a request to the client on the call's own stream (so a gateway has to relay it back). */
+export const onCallStream = (extra: Extra): RequestOptions => ({ relatedRequestId: extra.requestId, timeout: CLIENT_ANSWER_TIMEOUT_MS });
+
+/** Asks the user for a form on the call's own stream. */
+export function askUser(server: Server, extra: Extra, message: string, properties: Record<string, unknown>, required?: string[]): Promise<ElicitResult> {
+  return server.elicitInput({ mode: 'form', message, requestedSchema: { type: 'object', properties: properties as never, ...(required ? { required } : {}) } }, onCallStream(extra));
+}
+
 async function elicit(ctx: ToolContext, message: string, properties: Record<string, unknown>, required?: string[]): Promise<CallToolResult> {
-  const answer = await ctx.server.elicitInput(
-    { mode: 'form', message, requestedSchema: { type: 'object', properties: properties as never, ...(required ? { required } : {}) } },
-    { relatedRequestId: ctx.extra.requestId, timeout: CLIENT_ANSWER_TIMEOUT_MS },
-  );
+  const answer = await askUser(ctx.server, ctx.extra, message, properties, required);
   return text(`Elicitation completed: action=${answer.action}, content=${JSON.stringify(answer.content ?? {})}`);
 }
 
-export const TOOLS: readonly ConformanceTool[] = [
-  {
-    name: 'test_simple_text',
-    description: 'Returns one text block.',
-    inputSchema: NO_ARGS,
-    run: async () => text('This is a simple text response for testing.'),
-  },
-  {
-    name: 'test_image_content',
-    description: 'Returns a 1x1 PNG image.',
-    inputSchema: NO_ARGS,
-    run: async () => ({ content: [{ type: 'image', data: RED_PIXEL_PNG, mimeType: 'image/png' }] }),
-  },
-  {
-    name: 'test_audio_content',
-    description: 'Returns a short silent WAV clip.',
-    inputSchema: NO_ARGS,
-    run: async () => ({ content: [{ type: 'audio', data: SILENT_WAV, mimeType: 'audio/wav' }] }),
-  },
-  {
-    name: 'test_embedded_resource',
+/**
+ * The answers of the tools whose result depends on nothing (content of each kind, a tool error):
+ * the session-era backend here and the 2026-07-28 backend (test/conformance-modern) serve the same.
+ */
+export const FIXED_RESULTS = {
+  test_simple_text: { description: 'Returns one text block.', result: text('This is a simple text response for testing.') },
+  test_image_content: { description: 'Returns a 1x1 PNG image.', result: { content: [{ type: 'image', data: RED_PIXEL_PNG, mimeType: 'image/png' }] } },
+  test_audio_content: { description: 'Returns a short silent WAV clip.', result: { content: [{ type: 'audio', data: SILENT_WAV, mimeType: 'audio/wav' }] } },
+  test_embedded_resource: {
     description: 'Returns an embedded text resource.',
-    inputSchema: NO_ARGS,
-    run: async () => ({
-      content: [{ type: 'resource', resource: { uri: 'test://embedded-resource', mimeType: 'text/plain', text: 'This is an embedded resource content.' } }],
-    }),
+    result: { content: [{ type: 'resource', resource: { uri: 'test://embedded-resource', mimeType: 'text/plain', text: 'This is an embedded resource content.' } }] },
   },
-  {
-    name: 'test_multiple_content_types',
+  test_multiple_content_types: {
     description: 'Returns text, an image and an embedded resource.',
-    inputSchema: NO_ARGS,
-    run: async () => ({
+    result: {
       content: [
         { type: 'text', text: 'Multiple content types test:' },
         { type: 'image', data: RED_PIXEL_PNG, mimeType: 'image/png' },
         { type: 'resource', resource: { uri: 'test://mixed-content-resource', mimeType: 'application/json', text: JSON.stringify({ test: 'data', value: 123 }) } },
       ],
-    }),
+    },
   },
+  test_error_handling: {
+    description: 'Always fails, as a tool error result.',
+    result: { isError: true, content: [{ type: 'text', text: 'This tool intentionally returns an error for testing' }] },
+  },
+} satisfies Record<string, { description: string; result: CallToolResult }>;
+
+/**
+ * The input schema of `json_schema_2020_12_tool`: the json-schema-2020-12 scenario checks that
+ * `$schema`, `$defs` (with an `$anchor`), `additionalProperties`, `allOf`/`anyOf` and
+ * `if`/`then`/`else` reach the client exactly as written (SEP-1613, SEP-2106).
+ */
+export const JSON_SCHEMA_2020_12 = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  type: 'object',
+  $defs: { address: { $anchor: 'addressDef', type: 'object', properties: { street: { type: 'string' }, city: { type: 'string' } } } },
+  properties: {
+    name: { type: 'string' },
+    address: { $ref: '#/$defs/address' },
+    contactMethod: { type: 'string', enum: ['phone', 'email'] },
+    phone: { type: 'string' },
+    email: { type: 'string' },
+  },
+  allOf: [{ anyOf: [{ required: ['phone'] }, { required: ['email'] }] }],
+  if: { properties: { contactMethod: { const: 'phone' } }, required: ['contactMethod'] },
+  then: { required: ['phone'] },
+  else: { required: ['email'] },
+  additionalProperties: false,
+};
+
+/**
+ * The tool of the http-custom-header-server-validation scenario: its `region` argument is mirrored
+ * in the `Mcp-Param-Region` header by 2026-07-28 clients (SEP-2243), which servers must check.
+ */
+export const REGION_TOOL = {
+  name: 'test_mcp_param_header',
+  description: 'Echoes its region, which 2026-07-28 clients also send in the Mcp-Param-Region header (SEP-2243).',
+  inputSchema: { type: 'object', properties: { region: { type: 'string', 'x-mcp-header': 'Region' } }, required: ['region'] },
+  answer: (args: Record<string, unknown>): CallToolResult => text(`region=${String(args.region)}`),
+};
+
+export const TOOLS: readonly ConformanceTool[] = [
+  ...Object.entries(FIXED_RESULTS).map(([name, { description, result }]) => ({ name, description, inputSchema: NO_ARGS, run: async () => result })),
   {
     name: 'test_tool_with_logging',
     description: 'Sends three info log messages while it runs.',
@@ -98,12 +127,6 @@ export const TOOLS: readonly ConformanceTool[] = [
       await ctx.log('info', 'Tool execution completed');
       return text('Logging tool finished after three log messages.');
     },
-  },
-  {
-    name: 'test_error_handling',
-    description: 'Always fails, as a tool error result.',
-    inputSchema: NO_ARGS,
-    run: async () => ({ isError: true, content: [{ type: 'text', text: 'This tool intentionally returns an error for testing' }] }),
   },
   {
     name: 'test_tool_with_progress',
@@ -123,10 +146,7 @@ export const TOOLS: readonly ConformanceTool[] = [
     description: 'Asks the client to sample an LLM with the given prompt.',
     inputSchema: { type: 'object', properties: { prompt: { type: 'string', description: 'The prompt to send to the LLM' } }, required: ['prompt'] },
     run: async (args, ctx) => {
-      const answer = await ctx.server.createMessage(
-        { messages: [{ role: 'user', content: { type: 'text', text: String(args.prompt) } }], maxTokens: 100 },
-        { relatedRequestId: ctx.extra.requestId, timeout: CLIENT_ANSWER_TIMEOUT_MS },
-      );
+      const answer = await ctx.server.createMessage({ messages: [{ role: 'user', content: { type: 'text', text: String(args.prompt) } }], maxTokens: 100 }, onCallStream(ctx.extra));
       const content = Array.isArray(answer.content) ? answer.content[0] : answer.content;
       return text(`LLM response: ${content?.type === 'text' ? content.text : JSON.stringify(content)}`);
     },
@@ -170,13 +190,7 @@ export const TOOLS: readonly ConformanceTool[] = [
   {
     name: 'json_schema_2020_12_tool',
     description: 'Tool with JSON Schema 2020-12 features',
-    inputSchema: {
-      $schema: 'https://json-schema.org/draft/2020-12/schema',
-      type: 'object',
-      $defs: { address: { type: 'object', properties: { street: { type: 'string' }, city: { type: 'string' } } } },
-      properties: { name: { type: 'string' }, address: { $ref: '#/$defs/address' } },
-      additionalProperties: false,
-    },
+    inputSchema: JSON_SCHEMA_2020_12,
     run: async (args) => text(`Received ${JSON.stringify(args)}`),
   },
   {

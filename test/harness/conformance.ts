@@ -103,3 +103,39 @@ export async function runConformance(url: string, opts: RunConformanceOptions = 
     removeDir(dir);
   }
 }
+
+/** The next suite's scenarios of the stateless revision (`--spec-version 2026-07-28`). */
+export const STATELESS_SUITE: RunConformanceOptions = { version: 'next', specVersion: '2026-07-28' };
+
+/** A result with every failure and warning, one per line, for a failing test's message. */
+export const describeResult = (r: ScenarioResult): string => [`${r.scenario}:`, ...r.failures, ...r.warnings.map((w) => `warning ${w}`)].join('\n    ');
+
+const checkId = (w: string): string => w.slice(0, w.indexOf(':'));
+
+/**
+ * A direct run of the suite, to compare runs through a gateway with: a scenario conforms through
+ * a gateway when it has no failed check and no warning the direct run did not get too (a SHOULD
+ * the backend meets that the gateway loses, such as resuming a stream, counts against it).
+ */
+export class Baseline {
+  constructor(readonly direct: ConformanceRun) {}
+
+  /** Scenarios that passed directly. */
+  passed(): string[] {
+    return this.direct.results.filter((r) => r.passed).map((r) => r.scenario);
+  }
+
+  newWarnings(r: ScenarioResult): string[] {
+    const known = new Set((this.direct.results.find((d) => d.scenario === r.scenario)?.warnings ?? []).map(checkId));
+    return r.warnings.filter((w) => !known.has(checkId(w)));
+  }
+
+  conforms(r: ScenarioResult): boolean {
+    return r.passed && this.newWarnings(r).length === 0;
+  }
+
+  /** Why `r` does not conform, in one line: its first failure or new warning. */
+  firstProblem(r: ScenarioResult): string {
+    return r.failures[0] ?? `warning ${this.newWarnings(r)[0]}`;
+  }
+}

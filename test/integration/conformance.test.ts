@@ -12,7 +12,7 @@ import type { RunningExtProc } from '../../src/extproc/run.js';
 import type { RunningGateway } from '../../src/standalone/run.js';
 import { clusterName } from '../../src/xds/clusters.js';
 import { startConformanceBackend, type ConformanceBackend } from '../conformance/backend.js';
-import { runConformance, type ConformanceRun, type RunConformanceOptions, type ScenarioResult } from '../harness/conformance.js';
+import { Baseline, describeResult, runConformance, type RunConformanceOptions } from '../harness/conformance.js';
 import type { EnvoyHandle } from '../harness/envoy.js';
 import { envoyStat, startTopologyEnvoy } from '../harness/topology-envoy.js';
 import { startExtProc, startGateway } from '../support/gateway.js';
@@ -94,28 +94,6 @@ afterAll(async () => {
   await backend?.close();
 });
 
-const describeResult = (r: ScenarioResult): string => [`${r.scenario}:`, ...r.failures, ...r.warnings.map((w) => `warning ${w}`)].join('\n    ');
-
-const checkId = (w: string): string => w.slice(0, w.indexOf(':'));
-
-/**
- * Compares gateway runs with the direct run of the same suite: a scenario conforms when it has
- * no failed check and no warning the direct run did not get too (a SHOULD the backend meets that
- * the gateway loses, such as resuming a stream, counts against it).
- */
-class Baseline {
-  constructor(readonly direct: ConformanceRun) {}
-
-  newWarnings(r: ScenarioResult): string[] {
-    const known = new Set((this.direct.results.find((d) => d.scenario === r.scenario)?.warnings ?? []).map(checkId));
-    return r.warnings.filter((w) => !known.has(checkId(w)));
-  }
-
-  conforms(r: ScenarioResult): boolean {
-    return r.passed && this.newWarnings(r).length === 0;
-  }
-}
-
 /** The two installed suites: the pinned release (all its scenarios), and the next version at spec 2025-11-25. */
 const SUITES: ReadonlyArray<{ label: string; options: RunConformanceOptions }> = [
   { label: '', options: {} },
@@ -133,7 +111,7 @@ for (const { label, options } of SUITES) describe(`the MCP conformance suite${la
     const conforming = run.results.filter((r) => baseline!.conforms(r)).map((r) => r.scenario);
     const lines = [`conformance${label} via ${way}: ${conforming.length}/${run.results.length} (direct ${direct.results.filter((r) => r.passed).length}/${direct.results.length})`];
     for (const r of run.results.filter((r) => !baseline!.conforms(r))) {
-      const first = r.failures[0] ?? `warning ${baseline.newWarnings(r)[0]}`;
+      const first = baseline.firstProblem(r);
       lines.push(r.scenario in NOT_YET ? `  not yet   ${r.scenario}: ${first}` : `  REGRESSED ${describeResult(r)}`);
     }
     const moveable = conforming.filter((s) => s in NOT_YET);

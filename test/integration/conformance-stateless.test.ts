@@ -1,0 +1,175 @@
+/**
+ * The official MCP conformance suite's server scenarios of the stateless revision
+ * (`@modelcontextprotocol/conformance` 0.2.x, `--spec-version 2026-07-28`), run against a backend
+ * written with the 2.x SDK serving only 2026-07-28 (test/conformance-modern) directly and through
+ * the standalone gateway, and against the session-era SDK 1.x backend (test/conformance) through
+ * the gateway's bridge. The rule is the one of conformance.test.ts: every scenario the backend
+ * passes directly passes through the gateway. The session-era backend cannot be asked directly
+ * in 2026-07-28, so its baseline is the modern backend's direct run: it implements the same
+ * scenarios the session-era way (elicitation/create, sampling/createMessage, roots/list on the
+ * call's stream), which the bridge turns into `input_required` rounds.
+ * Needs `bash scripts/install-components.sh conformance` (the suites and the Node 22 they run on).
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningGateway } from '../../src/standalone/run.js';
+import { startConformanceBackend, type ConformanceBackend } from '../conformance/backend.js';
+import { startModernConformanceBackend, type ModernConformanceBackend } from '../conformance-modern/backend.js';
+import { Baseline, describeResult, runConformance, STATELESS_SUITE, type ConformanceRun } from '../harness/conformance.js';
+import { startGateway } from '../support/gateway.js';
+import { waitFor } from '../support/wait.js';
+
+type Route = 'modern backend' | 'session-era backend, bridged';
+
+/**
+ * Scenarios that do not pass through the gateway yet, per route, each with the reason. This is a
+ * ratchet: a scenario listed here that now passes fails the test until it is taken off the list,
+ * so the list always says where the gateway stands.
+ */
+const NOT_YET: Readonly<Record<Route, Readonly<Record<string, string>>>> = {
+  'modern backend': pending(
+    'the gateway answers 2026-07-28 requests with 400 GW_UNSUPPORTED_PROTOCOL_VERSION (serving them: branch modern-serve), ' +
+      'and its discovery of a 2026-07-28-only backend fails on initialize → 400 (speaking 2026-07-28 upstream: branch modern-upstream)',
+  ),
+  'session-era backend, bridged': pending(
+    'the gateway answers 2026-07-28 requests with 400 GW_UNSUPPORTED_PROTOCOL_VERSION (serving them and the input_required bridge: branch modern-serve)',
+  ),
+};
+
+/**
+ * Every 2026-07-28 scenario but the two that only check for the absence of something (no
+ * input_required on a list, no complete result for invalid inputResponses), which an error passes.
+ */
+function pending(reason: string): Record<string, string> {
+  const scenarios = [
+    'server-stateless', 'completion-complete', 'tools-list', 'tools-call-simple-text', 'tools-call-image', 'tools-call-audio',
+    'tools-call-embedded-resource', 'tools-call-mixed-content', 'tools-call-error', 'tools-call-with-progress', 'json-schema-2020-12',
+    'server-sse-multiple-streams', 'resources-list', 'resources-read-text', 'resources-read-binary', 'resources-templates-read',
+    'sep-2164-resource-not-found', 'prompts-list', 'prompts-get-simple', 'prompts-get-with-args', 'prompts-get-embedded-resource',
+    'prompts-get-with-image', 'dns-rebinding-protection', 'caching', 'http-header-validation', 'http-custom-header-server-validation',
+    'input-required-result-basic-elicitation', 'input-required-result-basic-sampling', 'input-required-result-basic-list-roots',
+    'input-required-result-request-state', 'input-required-result-multiple-input-requests', 'input-required-result-multi-round',
+    'input-required-result-missing-input-response', 'input-required-result-non-tool-request', 'input-required-result-result-type',
+    'input-required-result-tampered-state', 'input-required-result-capability-check', 'input-required-result-ignore-extra-params',
+  ];
+  return Object.fromEntries(scenarios.map((s) => [s, reason]));
+}
+
+let modern: ModernConformanceBackend;
+let legacy: ConformanceBackend;
+const gateways: Partial<Record<Route, RunningGateway>> = {};
+
+/** One gateway per backend (their tools share names), each tool name unchanged (prefix ''), as the scenarios call them. */
+async function gatewayFor(route: Route, url: string): Promise<RunningGateway> {
+  const gateway = await startGateway({ backends: [{ name: 'everything', kind: 'mcp', urls: [url], prefix: '' }] });
+  const { catalog } = gateway.core;
+  // Discovery runs in the background: wait until it found the tools, or gave up on the backend.
+  await waitFor(() => catalog.current().tools.has('test_simple_text') || catalog.discoveryFailures().has('everything'), `discovery of the ${route} done`, 15_000);
+  const failure = catalog.discoveryFailures().get('everything');
+  if (failure) console.log(`gateway in front of the ${route}: discovery failed (${failure})`);
+  return gateway;
+}
+
+beforeAll(async () => {
+  [modern, legacy] = await Promise.all([startModernConformanceBackend(), startConformanceBackend()]);
+  [gateways['modern backend'], gateways['session-era backend, bridged']] = await Promise.all([
+    gatewayFor('modern backend', modern.url),
+    gatewayFor('session-era backend, bridged', legacy.url),
+  ]);
+}, 60_000);
+
+afterAll(async () => {
+  for (const g of Object.values(gateways)) await g?.stop();
+  await modern?.close();
+  await legacy?.close();
+});
+
+/** `scenario  direct  via gateway` lines, the figures the test prints for each route. */
+function table(route: Route, baseline: Baseline, run: ConformanceRun): string {
+  const via = new Map(run.results.map((r) => [r.scenario, r]));
+  const rows = baseline.direct.results.map((d) => {
+    const r = via.get(d.scenario);
+    const through = !r ? 'not run' : baseline.conforms(r) ? 'pass' : `FAIL  ${baseline.firstProblem(r).slice(0, 160)}`;
+    return `  ${d.scenario.padEnd(46)} ${(d.passed ? 'pass' : 'FAIL').padEnd(6)} ${through}`;
+  });
+  const passing = run.results.filter((r) => baseline.conforms(r)).length;
+  return [`2026-07-28 scenarios, ${route}: direct ${baseline.passed().length}/${baseline.direct.results.length}, via gateway ${passing}/${run.results.length}`, ...rows].join('\n');
+}
+
+describe('the MCP conformance suite, 2026-07-28 server scenarios', () => {
+  let baseline: Baseline | undefined;
+
+  it('passes every scenario against the modern backend called directly', async () => {
+    const direct = await runConformance(modern.url, STATELESS_SUITE);
+    console.log(`2026-07-28 scenarios direct: ${direct.results.filter((r) => r.passed).length}/${direct.results.length}`);
+    expect(direct.results.length, direct.output.slice(-3_000)).toBeGreaterThan(0);
+    expect(direct.results.filter((r) => !r.passed).map(describeResult), direct.output.slice(-3_000)).toEqual([]);
+    baseline = new Baseline(direct);
+  }, 120_000);
+
+  it('the session-era backend asks for input the session-era way, on the call stream', async () => {
+    // The scenarios' tools on the session-era backend, called directly by an SDK 1.x client that
+    // answers elicitation, sampling and roots: the bridge has these requests to translate.
+    const client = new Client({ name: 'asked', version: '1.0.0' }, { capabilities: { elicitation: {}, sampling: {}, roots: {} } });
+    const asked: string[] = [];
+    client.setRequestHandler(ElicitRequestSchema, async (req) => {
+      asked.push(`elicitation: ${req.params.message}`);
+      return { action: 'accept', content: { name: 'Alice', color: 'blue', ok: true, context: 'tests' } };
+    });
+    client.setRequestHandler(CreateMessageRequestSchema, async () => {
+      asked.push('sampling');
+      return { role: 'assistant', content: { type: 'text', text: 'Paris' }, model: 'test-model', stopReason: 'endTurn' };
+    });
+    client.setRequestHandler(ListRootsRequestSchema, async () => {
+      asked.push('roots');
+      return { roots: [{ uri: 'file:///test/root', name: 'Test Root' }] };
+    });
+    await client.connect(new StreamableHTTPClientTransport(new URL(legacy.url)));
+    try {
+      const call = async (name: string): Promise<string> => {
+        const result = await client.callTool({ name, arguments: {} });
+        return (result.content as Array<{ text?: string }>).map((c) => c.text).join('');
+      };
+      expect(await call('test_input_required_result_elicitation')).toContain('Hello, Alice!');
+      expect(await call('test_input_required_result_multi_round')).toBe('Alice likes blue');
+      expect(await call('test_input_required_result_multiple_inputs')).toBe('Paris Alice (roots: file:///test/root)');
+      const prompt = await client.getPrompt({ name: 'test_input_required_result_prompt' });
+      expect(JSON.stringify(prompt.messages)).toContain('tests');
+      expect(asked).toEqual([
+        'elicitation: What is your name?',
+        'elicitation: Step 1: What is your name?',
+        'elicitation: Step 2: What is your favorite color?',
+        'elicitation: What is your name?',
+        'sampling',
+        'roots',
+        'elicitation: What context should the prompt use?',
+      ]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  for (const route of ['modern backend', 'session-era backend, bridged'] as const) {
+    it(`passes through the standalone gateway every scenario passed directly (${route})`, async () => {
+      if (!baseline) throw new Error('no direct run to compare with');
+      const run = await runConformance(gateways[route]!.url, STATELESS_SUITE);
+      console.log(table(route, baseline, run));
+      const notYet = NOT_YET[route];
+      const unknown = Object.keys(notYet).filter((s) => !baseline!.direct.results.some((d) => d.scenario === s));
+      expect(unknown, 'NOT_YET names scenarios the suite does not have').toEqual([]);
+      const lost = baseline
+        .passed()
+        .filter((s) => !(s in notYet))
+        .flatMap((s) => {
+          const r = run.results.find((x) => x.scenario === s);
+          if (!r) return [`${s}: not run`];
+          return baseline!.conforms(r) ? [] : [describeResult(r)];
+        });
+      expect(lost, `scenarios passed directly (by the modern backend) that failed through the gateway (${route})`).toEqual([]);
+      const nowPassing = Object.keys(notYet).filter((s) => run.results.some((r) => r.scenario === s && baseline!.conforms(r)));
+      expect(nowPassing, `now passing through the gateway (${route}): take them off NOT_YET`).toEqual([]);
+    }, 120_000);
+  }
+});
