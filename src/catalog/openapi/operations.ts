@@ -60,7 +60,7 @@ export function operationsToTools(doc: Json, select: Pick<OpenApiSourceConfig, '
       }
       try {
         const tool = operationTool(method, path, item, op, tags);
-        drafts.push({ base: operationId ? toolName(operationId) : toolName(`${key}_${path}`), key: `${method} ${path}`, tool });
+        drafts.push({ base: operationId ? toolName(operationId) : toolName(`${key}${path}`), key: `${method} ${path}`, tool });
       } catch (err) {
         if (!(err instanceof SchemaProblem)) throw err;
         skipped.push({ operation: label, reason: err.message });
