@@ -6,7 +6,7 @@ import { backendSchema } from '../../src/config/schema.js';
 import { GatewayError } from '../../src/errors.js';
 import { buildRestRequest } from '../../src/upstream/rest-request.js';
 
-const ALL = { include: { tags: [], operations: [] }, exclude: { tags: [], operations: [] } };
+const ALL: { include: { tags: string[]; operations: string[] }; exclude: { tags: string[]; operations: string[] } } = { include: { tags: [], operations: [] }, exclude: { tags: [], operations: [] } };
 
 /** A document as the importer sees it: parsed and dereferenced by the real parser. */
 async function convert(doc: Record<string, unknown>, select = ALL) {
