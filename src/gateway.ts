@@ -8,6 +8,8 @@ import type { EventLog } from './events/log.js';
 import { openEventLog } from './events/open.js';
 import { Catalog } from './catalog/catalog.js';
 import { openCatalogSource } from './catalog/open.js';
+import { ConsulHttp } from './catalog/consul/http.js';
+import { OpenApiImporter } from './catalog/openapi/importer.js';
 import type { CatalogSource } from './catalog/source.js';
 import { assertNoStaticCollisions } from './catalog/static-check.js';
 import type { GatewayConfig } from './config/schema.js';
@@ -99,9 +101,12 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     clientInfo: { name: 'mcp-gateway', version: VERSION },
   });
   const discovery = new McpDiscovery({ dispatcher, pools, defaultTimeoutMs: config.upstream.timeoutMs, credentials, clientInfo: { name: 'mcp-gateway', version: VERSION } });
+  const consul = config.catalog.consul;
+  const openapi = new OpenApiImporter({ dispatcher, ...(consul ? { consul: new ConsulHttp(consul) } : {}) }, logger.child({ component: 'openapi' }));
   const catalog = new Catalog({
     source: deps.source ?? openCatalogSource(config, logger),
     discover: (backend, signal) => discovery.discover(backend, signal),
+    openapi,
     watch: (backend, changed, signal) => discovery.watchLists(backend, changed, signal),
     separator: config.catalog.separator,
     pageSize: config.catalog.pageSize,
@@ -111,6 +116,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   const telemetry = await Telemetry.open(config, { logger, sessions, catalog, pools }).catch(async (err: unknown) => {
     if (!deps.sessions) await sessions.close();
     if (!deps.dispatcher) await dispatcher.close();
+    await openapi.close();
     throw err;
   });
   const events = deps.events ?? (await openEventLog(config, logger, (result) => telemetry.metrics.streamResumed(result)));
@@ -187,6 +193,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
       followed.closeAll();
       await events.close();
       await catalog.stop();
+      await openapi.close();
       await sessions.close();
       if (!deps.dispatcher) await dispatcher.close();
       await telemetry.close();

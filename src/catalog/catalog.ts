@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { McpBackendConfig } from '../config/schema.js';
+import type { McpBackendConfig, RestBackendConfig, RestToolConfig } from '../config/schema.js';
 import type { ListKind } from '../mcp/methods.js';
 import type { BackendDescriptor, Published, ToolDefinition } from './model.js';
 import { buildSnapshot, CatalogSnapshot, LISTINGS } from './snapshot.js';
@@ -10,6 +10,15 @@ import { settleWithin } from '../wait.js';
 /** Asks a native MCP backend for what it publishes: tools, resources, resource templates, prompts (all pages). */
 export type Discovery = (backend: McpBackendConfig, signal: AbortSignal) => Promise<Published>;
 
+/** Turns a REST backend's OpenAPI document into tools; `forget` drops what it kept of a backend. */
+export interface OpenApiImport {
+  import(backend: RestBackendConfig, signal: AbortSignal): Promise<readonly RestToolConfig[]>;
+  forget(name: string): void;
+}
+
+/** A backend whose lists the catalog reads in the background: a native one, or a REST one described by an OpenAPI document. */
+type ReadBackend = McpBackendConfig | (RestBackendConfig & { openapi: NonNullable<RestBackendConfig['openapi']> });
+
 /** Listener of catalog changes: the new snapshot, and which listings clients would now see differently. */
 export type CatalogListener = (s: CatalogSnapshot, changed: ReadonlySet<ListKind>) => void;
 
@@ -18,6 +27,8 @@ const LIST_KINDS = Object.keys(LISTINGS) as ListKind[];
 export interface CatalogOptions {
   readonly source: CatalogSource;
   readonly discover: Discovery;
+  /** Reads REST backends' OpenAPI documents (src/catalog/openapi/importer.ts); none: `openapi` backends get no tools. */
+  readonly openapi?: OpenApiImport;
   /** Watches native backends for list_changed (src/catalog/watchers.ts); none: only the periodic refresh. */
   readonly watch?: ListWatch;
   readonly separator: string;
@@ -39,6 +50,8 @@ export class Catalog {
   private sourceProblems: readonly string[] = [];
   private readonly discovered = new Map<string, readonly ToolDefinition[]>();
   private readonly published = new Map<string, Published>();
+  /** Tools from REST backends' OpenAPI documents: the last good import of each. */
+  private readonly imported = new Map<string, readonly RestToolConfig[]>();
   private readonly listeners = new Set<CatalogListener>();
   private readonly backendListeners = new Set<(backends: readonly BackendDescriptor[]) => void>();
   private readonly inflight = new Map<string, Promise<void>>();
@@ -108,15 +121,15 @@ export class Catalog {
     return this.opts.source.status?.() ?? { stale: false };
   }
 
-  /** Native backends the last discovery could not read (serving what was known before), with why. */
+  /** Backends whose last discovery or OpenAPI import failed (serving what was known before), with why. */
   discoveryFailures(): ReadonlyMap<string, string> {
     for (const name of this.failing.keys()) if (!this.backends.some((b) => b.name === name)) this.failing.delete(name);
     return this.failing;
   }
 
-  /** Re-discover every native backend now (at start, then every `refreshIntervalMs`). */
+  /** Re-discover every native backend and re-read every OpenAPI document now (at start, then every `refreshIntervalMs`). */
   async refreshAll(): Promise<void> {
-    await Promise.all(this.nativeBackends().map((b) => this.refresh(b)));
+    await Promise.all(this.backends.filter(isRead).map((b) => this.refresh(b)));
   }
 
   private nativeBackends(): McpBackendConfig[] {
@@ -128,30 +141,46 @@ export class Catalog {
     const known = new Set(backends.map((b) => b.name));
     for (const name of this.discovered.keys()) if (!known.has(name)) this.discovered.delete(name);
     for (const name of this.published.keys()) if (!known.has(name)) this.published.delete(name);
-    const added = backends.filter((b) => b.kind === 'mcp' && !this.backends.some((o) => o.name === b.name));
+    const documents = new Map(backends.filter(isRead).filter((b) => b.kind === 'rest').map((b) => [b.name, JSON.stringify(b.openapi)]));
+    for (const name of this.imported.keys()) if (!documents.has(name)) this.dropImport(name);
+    // New backends are read at once; so is a REST backend whose document moved (a new URL or KV key).
+    const added = backends.filter(isRead).filter((b) => {
+      const before = this.backends.find((o) => o.name === b.name);
+      return !before || (b.kind === 'rest' && (before.kind !== 'rest' || JSON.stringify(before.openapi) !== documents.get(b.name)));
+    });
     this.backends = backends;
     this.rebuild();
     for (const l of this.backendListeners) l(backends);
-    for (const b of added) void this.refresh(b as McpBackendConfig);
+    for (const b of added) void this.refresh(b);
     if (!this.abort.signal.aborted) this.watchers?.sync(this.nativeBackends());
   }
 
-  /** Discover what one backend publishes; a failure keeps the last known lists and is logged. */
-  async refresh(backend: McpBackendConfig): Promise<void> {
+  /** Discover what one backend publishes (or re-read its OpenAPI document); a failure keeps the last known lists and is logged. */
+  async refresh(backend: ReadBackend): Promise<void> {
     const running = this.inflight.get(backend.name);
     if (running) return running;
     const task = (async () => {
       try {
-        const published = await this.opts.discover(backend, this.abort.signal);
-        if (!this.backends.some((b) => b.name === backend.name)) return;
-        this.discovered.set(backend.name, published.tools);
-        this.published.set(backend.name, published);
+        if (backend.kind === 'mcp') {
+          const published = await this.opts.discover(backend, this.abort.signal);
+          if (!this.backends.some((b) => b.name === backend.name)) return;
+          this.discovered.set(backend.name, published.tools);
+          this.published.set(backend.name, published);
+        } else {
+          if (!this.opts.openapi) throw new Error('OpenAPI import is not available in this gateway');
+          const tools = await this.opts.openapi.import(backend, this.abort.signal);
+          // The backend may have left, or moved to another document, while this one was read.
+          const now = this.backends.find((b) => b.name === backend.name);
+          if (now?.kind !== 'rest' || JSON.stringify(now.openapi) !== JSON.stringify(backend.openapi)) return;
+          this.imported.set(backend.name, tools);
+        }
         this.failing.delete(backend.name);
         this.rebuild();
       } catch (err) {
         if (this.abort.signal.aborted) return;
         this.failing.set(backend.name, (err as Error).message);
-        this.opts.logger.warn({ backend: backend.name, err: (err as Error).message }, 'discovery failed; keeping the last known tools, resources and prompts');
+        const what = backend.kind === 'mcp' ? 'discovery failed; keeping the last known tools, resources and prompts' : 'OpenAPI import failed; keeping the last good tools';
+        this.opts.logger.warn({ backend: backend.name, err: (err as Error).message }, what);
       } finally {
         this.inflight.delete(backend.name);
       }
@@ -160,12 +189,18 @@ export class Catalog {
     return task;
   }
 
+  private dropImport(name: string): void {
+    this.imported.delete(name);
+    this.opts.openapi?.forget(name);
+  }
+
   private rebuild(): void {
     const next = buildSnapshot({
       version: this.snapshot.version + 1,
       backends: this.backends,
       discovered: this.discovered,
       published: this.published,
+      imported: this.imported,
       separator: this.opts.separator,
       pageSize: this.opts.pageSize,
       problems: this.sourceProblems,
@@ -185,4 +220,8 @@ export class Catalog {
       for (const l of this.listeners) l(next, changed);
     }
   }
+}
+
+function isRead(b: BackendDescriptor): b is ReadBackend {
+  return b.kind === 'mcp' || b.openapi !== undefined;
 }

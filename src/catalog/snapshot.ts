@@ -1,3 +1,4 @@
+import type { RestToolConfig } from '../config/schema.js';
 import type { ListKind } from '../mcp/methods.js';
 import { compileArgumentCheck, type ArgumentCheck } from './validation.js';
 import { definedOnly, type BackendDescriptor, type CatalogPrompt, type CatalogResource, type CatalogTemplate, type CatalogTool, type Published, type ToolDefinition } from './model.js';
@@ -95,6 +96,8 @@ export interface BuildInput {
   readonly backends: readonly BackendDescriptor[];
   /** Tools published by native MCP backends, by backend name (absent: not discovered yet). */
   readonly discovered: ReadonlyMap<string, readonly ToolDefinition[]>;
+  /** Tools REST backends' OpenAPI documents gave (src/catalog/openapi/), by backend name, after their configured tools. */
+  readonly imported?: ReadonlyMap<string, readonly RestToolConfig[]>;
   /** Resources, templates and prompts native MCP backends publish, by backend name. */
   readonly published?: ReadonlyMap<string, Published>;
   readonly separator: string;
@@ -111,7 +114,7 @@ export function buildSnapshot(input: BuildInput): CatalogSnapshot {
   for (const b of input.backends) {
     backends.set(b.name, b);
     if (b.kind === 'rest') {
-      for (const t of b.tools) {
+      for (const t of [...b.tools, ...(input.imported?.get(b.name) ?? [])]) {
         const { http, timeoutMs, name, tags, ...rest } = t;
         const definition = { ...definedOnly(rest), name: exposedName(b, name, input.separator) } as ToolDefinition;
         candidates.push({

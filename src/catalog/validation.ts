@@ -8,7 +8,9 @@ const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).de
 /** Result of checking tool arguments: `null` when valid, otherwise a message a model can act on. */
 export type ArgumentCheck = (args: unknown) => string | null;
 
-const ajv = new Ajv2020({ strict: false, allErrors: true, addUsedSchema: false, validateSchema: false });
+// Unknown formats (vendor ones such as Kubernetes' "int-or-string") are ignored; ajv's own
+// logger would print a warning for each to the console, outside the structured log.
+const ajv = new Ajv2020({ strict: false, allErrors: true, addUsedSchema: false, validateSchema: false, logger: false });
 addFormats(ajv);
 
 /** Compiled validators shared by identical schemas, so catalog rebuilds do not recompile. */

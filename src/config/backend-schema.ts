@@ -27,11 +27,12 @@ const annotations = z
 /** How a REST tool call becomes an HTTP request; `{arg}` placeholders take argument values. */
 const httpMapping = z
   .object({
-    method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
+    method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
     path: z.string().startsWith('/', 'must start with "/"'),
     query: z.record(z.string(), z.string()).optional(),
     headers: z.record(z.string(), z.string()).optional(),
-    body: z.union([z.enum(['none', 'arguments']), jsonObject]).optional(),
+    /** `arguments`, `none`, a JSON template object, or exactly `"{arg}"`: that one argument is the whole body (an array, say). */
+    body: z.union([z.enum(['none', 'arguments']), z.string().regex(/^\{[A-Za-z0-9_.-]+\}$/, 'must be "arguments", "none", "{argument}" or a JSON object'), jsonObject]).optional(),
   })
   .strict();
 
@@ -107,6 +108,29 @@ const restPrompt = z
   })
   .strict();
 
+/** Which operations of an OpenAPI document become tools: by tag or by operationId (`*` globs). */
+const operationSelector = z
+  .object({ tags: z.array(z.string().min(1)).default([]), operations: z.array(z.string().min(1)).default([]) })
+  .strict()
+  .prefault({});
+
+/** An OpenAPI 3.0/3.1 document whose operations become the backend's tools (docs/openapi.md). */
+const openapiSource = z
+  .object({
+    /** A local file (JSON or YAML); relative `$ref`s to other local files are followed. */
+    file: z.string().min(1).optional(),
+    /** An http(s) URL; the document must be self-contained (external `$ref`s are not followed). */
+    url: httpUrl.optional(),
+    /** A Consul KV key (needs `catalog.consul`); self-contained like a URL. */
+    consulKey: z.string().regex(/^[^/]\S*$/, 'must be a KV key without a leading "/"').optional(),
+    /** Only these operations (none listed: all); an operation matching either list is taken. */
+    include: operationSelector,
+    /** Never these operations, even when included. */
+    exclude: operationSelector,
+  })
+  .strict()
+  .refine((o) => [o.file, o.url, o.consulKey].filter((v) => v !== undefined).length === 1, { message: 'needs exactly one of "file", "url", "consulKey"' });
+
 const restBackend = z
   .object({
     kind: z.literal('rest'),
@@ -114,9 +138,10 @@ const restBackend = z
     tools: z.array(restTool).default([]),
     resources: z.array(restResource).default([]),
     prompts: z.array(restPrompt).default([]),
+    openapi: openapiSource.optional(),
   })
   .strict()
-  .refine((b) => b.tools.length + b.resources.length + b.prompts.length > 0, { message: 'needs at least one tool, resource or prompt', path: ['tools'] });
+  .refine((b) => b.tools.length + b.resources.length + b.prompts.length > 0 || b.openapi !== undefined, { message: 'needs at least one tool, resource or prompt, or an openapi document', path: ['tools'] });
 const mcpBackend = z.object({ kind: z.literal('mcp'), ...backendCommon }).strict();
 
 export const backendSchema = z.discriminatedUnion('kind', [restBackend, mcpBackend]);
@@ -131,4 +156,5 @@ export type RestToolConfig = z.output<typeof restTool>;
 export type RestResourceConfig = z.output<typeof restResource>;
 export type RestPromptConfig = z.output<typeof restPrompt>;
 export type HttpMapping = z.output<typeof httpMapping>;
+export type OpenApiSourceConfig = z.output<typeof openapiSource>;
 export type ToolAnnotations = z.output<typeof annotations>;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { backendSchema, httpUrl, positiveMs } from './backend-schema.js';
 
 export { backendSchema, restToolsSchema } from './backend-schema.js';
-export type { BackendConfig, HttpMapping, McpBackendConfig, RestBackendConfig, RestPromptConfig, RestResourceConfig, RestToolConfig, ToolAnnotations } from './backend-schema.js';
+export type { BackendConfig, HttpMapping, McpBackendConfig, OpenApiSourceConfig, RestBackendConfig, RestPromptConfig, RestResourceConfig, RestToolConfig, ToolAnnotations } from './backend-schema.js';
 
 /** The Consul catalog source (docs/consul.md has the registration contract for tool services). */
 const consulSource = z
@@ -280,6 +280,10 @@ export const configSchema = z
     backends: z.array(backendSchema).default([]),
   })
   .strict()
+  .refine((c) => c.catalog.consul !== undefined || !c.backends.some((b) => b.kind === 'rest' && b.openapi?.consulKey !== undefined), {
+    message: 'a backend reads its OpenAPI document from Consul (openapi.consulKey): set catalog.consul',
+    path: ['backends'],
+  })
   .refine((c) => !c.metrics.enabled || (c.metrics.path !== c.server.path && !['/healthz', '/livez', '/readyz'].includes(c.metrics.path)), {
     message: 'must differ from server.path, /healthz, /livez and /readyz',
     path: ['metrics', 'path'],

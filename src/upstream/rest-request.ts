@@ -55,6 +55,8 @@ export function buildRestRequest(mapping: HttpMapping, args: Record<string, unkn
   const bodyMode = mapping.body ?? (hasBody ? 'arguments' : 'none');
   let body: string | undefined;
   if (typeof bodyMode === 'object') body = JSON.stringify(renderDeep(bodyMode, take));
+  // Exactly "{arg}": that argument, whatever its type, is the body; absent, there is none.
+  else if (bodyMode !== 'arguments' && bodyMode !== 'none') body = JSON.stringify(render(bodyMode, take));
   const rest = (): Record<string, unknown> => {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(args)) if (!used.has(k)) out[k] = v;

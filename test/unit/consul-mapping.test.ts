@@ -30,6 +30,17 @@ describe('Consul service → backend', () => {
     expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'rest', 'mcp-prefix': 'bad prefix' })], tools([TOOL]), 'mcp/tools/').problem).toContain('prefix');
   });
 
+  it('describes a REST service by its mcp-openapi document: a URL or a KV key, with or without KV tools', () => {
+    const url = mapService('svc', [entry('a', 1, { 'mcp-kind': 'rest', 'mcp-openapi': 'https://docs.example.com/svc.json' })], undefined, 'mcp/tools/');
+    expect(url.problem).toBeUndefined();
+    expect(url.backend).toMatchObject({ kind: 'rest', tools: [], openapi: { url: 'https://docs.example.com/svc.json' } });
+    const key = mapService('svc', [entry('a', 1, { 'mcp-kind': 'rest', 'mcp-openapi': 'mcp/openapi/svc' })], tools([TOOL]), 'mcp/tools/');
+    expect(key.backend).toMatchObject({ tools: [{ name: 'get' }], openapi: { consulKey: 'mcp/openapi/svc', include: { tags: [] } } });
+    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'rest', 'mcp-openapi': '/openapi.json' })], undefined, 'mcp/tools/').problem).toContain('openapi.consulKey');
+    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'rest' })], undefined, 'mcp/tools/').problem).toContain('and no mcp-openapi document');
+    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'mcp', 'mcp-openapi': 'mcp/openapi/svc' })], undefined, 'mcp/tools/').problem).toContain('the mcp-openapi document is ignored');
+  });
+
   it('reads service keys directly under the KV prefix only', () => {
     const b64 = (s: string) => Buffer.from(s).toString('base64');
     const m = kvToolsByService([{ Key: 'mcp/tools/', Value: null }, { Key: 'mcp/tools/a', Value: b64('[1]') }, { Key: 'mcp/tools/a/x', Value: b64('[2]') }], 'mcp/tools/');

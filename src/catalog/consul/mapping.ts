@@ -10,6 +10,8 @@ export const META = {
   path: 'mcp-path',
   prefix: 'mcp-prefix',
   scheme: 'mcp-scheme',
+  /** An OpenAPI document describing a REST service's tools: an http(s) URL or a Consul KV key (docs/openapi.md). */
+  openapi: 'mcp-openapi',
 } as const;
 
 /** The parts of a `/v1/health/service/<name>` entry the mapping reads. */
@@ -63,13 +65,16 @@ export function mapService(name: string, entries: readonly HealthEntry[], kv: Kv
   const raw: Record<string, unknown> = { name, kind, urls };
   if (meta[META.prefix] !== undefined) raw.prefix = meta[META.prefix];
   let note: string | undefined;
+  const document = meta[META.openapi];
   if (kind === 'rest') {
-    if (!kv) return { problem: `${where} (${META.kind}=rest) is left out: no tool definitions at KV key "${kvPrefix}${name}"` };
-    const tools = parseTools(kv);
+    if (document !== undefined) raw.openapi = /^https?:\/\//i.test(document) ? { url: document } : { consulKey: document };
+    if (!kv && document === undefined) return { problem: `${where} (${META.kind}=rest) is left out: no tool definitions at KV key "${kvPrefix}${name}" and no ${META.openapi} document` };
+    const tools = kv ? parseTools(kv) : [];
     if (typeof tools === 'string') return { problem: `${where} is left out: ${tools}` };
-    raw.tools = tools;
-  } else if (kv) {
-    note = `${where}: tool definitions at KV key "${kv.key}" are ignored; an ${META.kind}=mcp service lists its own tools`;
+    if (tools.length > 0) raw.tools = tools;
+  } else if (kv || document !== undefined) {
+    const what = kv ? `tool definitions at KV key "${kv.key}" are` : `the ${META.openapi} document is`;
+    note = `${where}: ${what} ignored; an ${META.kind}=mcp service lists its own tools`;
   }
   const parsed = backendSchema.safeParse(raw);
   if (!parsed.success) return { problem: `${where} is left out: ${oneLine(formatIssues(parsed.error.issues))}` };

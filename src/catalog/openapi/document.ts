@@ -1,0 +1,123 @@
+import { readFile, stat } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
+import { $RefParser } from '@apidevtools/json-schema-ref-parser';
+import type { Dispatcher } from 'undici';
+import { parse as parseYaml } from 'yaml';
+import type { OpenApiSourceConfig } from '../../config/schema.js';
+import type { ConsulHttp } from '../consul/http.js';
+
+/** Largest document read (GitHub's full REST description is about 12 MB). */
+export const MAX_DOCUMENT_BYTES = 64 * 1024 * 1024;
+const FETCH_TIMEOUT_MS = 30_000;
+
+/** A document that could not be read or used: a local error; its message is the health reason. */
+export class OpenApiError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'OpenApiError';
+  }
+}
+
+/** Where the loader reads documents from: URLs through the gateway's dispatcher, KV through Consul when configured. */
+export interface DocumentAccess {
+  readonly dispatcher: Dispatcher;
+  readonly consul?: ConsulHttp;
+}
+
+/** The raw text of a document and where it came from (for messages, and as the base of relative file `$ref`s). */
+export interface DocumentText {
+  readonly text: string;
+  readonly where: string;
+  readonly file?: string;
+}
+
+/** Read the document's text from its file, URL or Consul KV key, refusing anything past {@link MAX_DOCUMENT_BYTES}. */
+export async function readDocument(source: OpenApiSourceConfig, access: DocumentAccess, signal: AbortSignal): Promise<DocumentText> {
+  if (source.file !== undefined) {
+    const file = resolvePath(source.file);
+    const where = `file ${file}`;
+    try {
+      if ((await stat(file)).size > MAX_DOCUMENT_BYTES) throw new OpenApiError(`${where} is larger than ${MAX_DOCUMENT_BYTES} bytes`);
+      return { text: await readFile(file, { encoding: 'utf8', signal }), where, file };
+    } catch (err) {
+      if (err instanceof OpenApiError) throw err;
+      throw new OpenApiError(`cannot read ${where}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  if (source.url !== undefined) return { text: await fetchText(source.url, access.dispatcher, signal), where: `URL ${source.url}` };
+  const key = source.consulKey!;
+  const where = `Consul KV key "${key}"`;
+  if (!access.consul) throw new OpenApiError(`${where} cannot be read: catalog.consul is not configured`);
+  let read;
+  try {
+    read = await access.consul.read(`/v1/kv/${key.split('/').map(encodeURIComponent).join('/')}`, {}, 0, signal);
+  } catch (err) {
+    throw new OpenApiError(`cannot read ${where}: ${(err as Error).message}`, { cause: err });
+  }
+  const entry = Array.isArray(read.body) ? (read.body[0] as { Value?: string | null } | undefined) : undefined;
+  if (!entry) throw new OpenApiError(`${where} does not exist`);
+  return { text: entry.Value ? Buffer.from(entry.Value, 'base64').toString('utf8') : '', where };
+}
+
+async function fetchText(url: string, dispatcher: Dispatcher, signal: AbortSignal): Promise<string> {
+  const where = `URL ${url}`;
+  const u = new URL(url);
+  try {
+    const res = await dispatcher.request({
+      origin: u.origin,
+      path: u.pathname + u.search,
+      method: 'GET',
+      headers: { accept: 'application/json, application/yaml;q=0.9, */*;q=0.5' },
+      signal: AbortSignal.any([signal, AbortSignal.timeout(FETCH_TIMEOUT_MS)]),
+    });
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      throw new OpenApiError(`${where} answered HTTP ${res.statusCode}`);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_DOCUMENT_BYTES) {
+        res.body.destroy();
+        throw new OpenApiError(`${where} is larger than ${MAX_DOCUMENT_BYTES} bytes`);
+      }
+      chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } catch (err) {
+    if (err instanceof OpenApiError) throw err;
+    throw new OpenApiError(`cannot fetch ${where}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * Parse (JSON or YAML) and dereference a document. Only a file document may follow `$ref`s to
+ * other local files; a URL or KV document is resolved within itself, so a document from the
+ * network can never make the gateway read local files or call other hosts. Recursive schemas stay
+ * cycles of shared objects (src/catalog/openapi/json-schema.ts expands them, bounded).
+ */
+export async function parseDocument(doc: DocumentText): Promise<Record<string, unknown>> {
+  let parsed: unknown;
+  try {
+    parsed = /^\s*\{/.test(doc.text) ? JSON.parse(doc.text) : parseYaml(doc.text);
+  } catch (err) {
+    throw new OpenApiError(`${doc.where} is neither JSON nor YAML: ${(err as Error).message}`, { cause: err });
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new OpenApiError(`${doc.where} is not an OpenAPI document (not an object)`);
+  const version = (parsed as { openapi?: unknown; swagger?: unknown }).openapi;
+  if (typeof version !== 'string' || !/^3\.[01]\./.test(version)) {
+    const swagger = (parsed as { swagger?: unknown }).swagger;
+    const what = swagger !== undefined ? `Swagger ${String(swagger)}` : version !== undefined ? `OpenAPI ${String(version)}` : 'no "openapi" version';
+    throw new OpenApiError(`${doc.where} has ${what}; only OpenAPI 3.0 and 3.1 documents are imported`);
+  }
+  try {
+    const options = {
+      resolve: doc.file ? { external: true, http: false } : { external: false },
+      dereference: { circular: true as const },
+    };
+    return (await new $RefParser().dereference(doc.file ?? 'document.json', parsed as object, options)) as Record<string, unknown>;
+  } catch (err) {
+    throw new OpenApiError(`${doc.where} could not be dereferenced: ${(err as Error).message}`, { cause: err });
+  }
+}

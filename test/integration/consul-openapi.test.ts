@@ -1,0 +1,79 @@
+/**
+ * A REST service registered in a real Consul dev agent, its tools described by an OpenAPI document
+ * in Consul KV (service meta `mcp-openapi`), listed and called through the official MCP SDK client.
+ */
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-api.js';
+import { startConsul, type ConsulHandle } from '../harness/consul.js';
+import { connectClient } from '../support/client.js';
+import { kvPut, register, waitFor } from '../support/consul-api.js';
+import { startGateway, type TestGateway } from '../support/gateway.js';
+
+let consul: ConsulHandle;
+let orders: OrdersApi;
+let gw: TestGateway;
+let client: Client;
+let createdId = '';
+
+/** The orders API as its team would describe it; `withCancel` is the next version of the document. */
+const ordersDocument = (withCancel: boolean) => ({
+  openapi: '3.1.0',
+  info: { title: 'Orders', version: '1' },
+  paths: {
+    '/orders': {
+      get: { operationId: 'listOrders', parameters: [{ name: 'status', in: 'query', schema: { type: 'string', enum: ['open', 'cancelled'] } }] },
+      post: {
+        operationId: 'createOrder',
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['item'], properties: { item: { type: 'string' }, quantity: { type: 'integer' } } } } } },
+      },
+    },
+    ...(withCancel ? { '/orders/{id}/cancel': { post: { operationId: 'cancelOrder', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }] } } } : {}),
+  },
+});
+
+const names = async (): Promise<string[]> => (await client.listTools()).tools.map((t) => t.name).sort();
+
+beforeAll(async () => {
+  consul = await startConsul();
+  orders = await startOrdersApi({ name: 'a' });
+  gw = await startGateway({ catalog: { refreshIntervalMs: 200, consul: { url: consul.url, waitSeconds: 10, retryMaxMs: 500 } } });
+  ({ client } = await connectClient(gw.url));
+});
+
+afterAll(async () => {
+  await client?.close();
+  await gw?.stop();
+  await orders?.close();
+  await consul?.stop();
+});
+
+describe('OpenAPI documents in Consul KV', () => {
+  it('lists and calls the operations of the document a service names in mcp-openapi', async () => {
+    await kvPut(consul.url, 'mcp/openapi/orders', ordersDocument(false));
+    await register(consul.url, { id: 'orders-a', name: 'orders', url: orders.url, meta: { 'mcp-enabled': 'true', 'mcp-kind': 'rest', 'mcp-openapi': 'mcp/openapi/orders' } });
+    await waitFor(async () => (await names()).length === 2, 'the service listed with its document’s tools', 15_000);
+    expect(await names()).toEqual(['orders_createOrder', 'orders_listOrders']);
+    const created = await client.callTool({ name: 'orders_createOrder', arguments: { item: 'bolt', quantity: 3 } });
+    expect(created.structuredContent).toMatchObject({ item: 'bolt', quantity: 3, status: 'open' });
+    const listed = await client.callTool({ name: 'orders_listOrders', arguments: { status: 'open' } });
+    const open = (listed.structuredContent as { orders: Array<{ id: string; status: string }> }).orders;
+    expect(open.some((o) => o.id === (created.structuredContent as { id: string }).id)).toBe(true);
+    expect(open.every((o) => o.status === 'open')).toBe(true);
+    createdId = (created.structuredContent as { id: string }).id;
+    expect([orders.calls.get('POST /orders'), orders.calls.get('GET /orders')]).toEqual([1, 1]);
+  });
+
+  it('takes a changed document, and keeps the last good tools while the KV value is not a document', async () => {
+    await kvPut(consul.url, 'mcp/openapi/orders', ordersDocument(true));
+    await waitFor(async () => (await names()).includes('orders_cancelOrder'), 'the new operation listed', 15_000);
+    const cancelled = await client.callTool({ name: 'orders_cancelOrder', arguments: { id: createdId } });
+    expect(cancelled.structuredContent).toMatchObject({ id: createdId, status: 'cancelled' });
+
+    await kvPut(consul.url, 'mcp/openapi/orders', '{"swagger": "2.0"}');
+    const health = async (): Promise<any> => (await fetch(new URL('/healthz', gw.url))).json();
+    await waitFor(async () => (await health()).checks.backends?.ok === false, 'the bad document reported', 15_000);
+    expect((await health()).checks.backends.reason).toContain('orders: Consul KV key "mcp/openapi/orders" has Swagger 2.0; only OpenAPI 3.0 and 3.1 documents are imported');
+    expect(await names()).toEqual(['orders_cancelOrder', 'orders_createOrder', 'orders_listOrders']);
+  });
+});
