@@ -3,8 +3,10 @@
  * against a real node:http server on port 0 that answers as Consul would, one scripted answer per
  * request, so the blocking-query parameters it sends can be checked one by one.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { consulClient, type ConsulError } from '../../src/catalog/consul/client.js';
 import { watchConsul } from '../../src/catalog/consul/watch.js';
@@ -104,5 +106,44 @@ describe('Consul watch', () => {
     stop.abort();
     client.destroy();
     expect(errors[0]!.message).toMatch(new RegExp(`^cannot reach Consul at ${consul.url}: .*ECONNREFUSED`));
+  });
+
+  it('gives up connecting after the connect timeout, not after the long timeout of a blocking read', async () => {
+    // A listener in a stopped process with a backlog of 1: once two connections wait in its
+    // queue, the kernel drops further SYNs, as a host that vanished would.
+    const child = spawn(process.execPath, ['-e', "require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () { console.log(this.address().port) })"], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const fillers: Socket[] = [];
+    const stop = new AbortController();
+    try {
+      const port = Number(String((await once(child.stdout!, 'data'))[0]).trim());
+      child.kill('SIGSTOP');
+      for (let i = 0; i < 2; i++) {
+        const s = connect(port, '127.0.0.1');
+        fillers.push(s);
+        await once(s, 'connect');
+      }
+      const url = `http://127.0.0.1:${port}`;
+      const client = consulClient({ url });
+      const errors: ConsulError[] = [];
+      watchConsul(client, {
+        read: (o) => client.catalog.service.list(o),
+        what: '/v1/catalog/services',
+        url,
+        waitSeconds: 30,
+        retryMaxMs: 10,
+        onData: () => {},
+        onSuccess: () => {},
+        onError: (err) => void errors.push(err),
+        signal: stop.signal,
+      });
+      await expect.poll(() => errors.length, { timeout: 15_000 }).toBeGreaterThan(0);
+      stop.abort();
+      client.destroy();
+      expect(errors[0]!.message).toMatch(new RegExp(`^cannot reach Consul at ${url}: .*connect timed out after 2000 ms$`));
+    } finally {
+      stop.abort();
+      for (const s of fillers) s.destroy();
+      child.kill('SIGKILL');
+    }
   });
 });

@@ -37,7 +37,7 @@ export function consulClient(o: ConsulClientOptions): Consul {
   const options: ConstructorParameters<typeof Consul>[0] & { baseUrl: string } = {
     baseUrl: `${base}/v1`,
     defaults,
-    agent: withConnectTimeout(base.startsWith('https:') ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true }), base),
+    agent: withConnectTimeout(base.startsWith('https:') ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true })),
   };
   return new Consul(options);
 }
@@ -47,12 +47,12 @@ export function consulClient(o: ConsulClientOptions): Consul {
  * must outlast a blocking query: without this a Consul host that drops packets would be noticed
  * only after `waitSeconds`.
  */
-function withConnectTimeout(agent: http.Agent, base: string): http.Agent {
+function withConnectTimeout(agent: http.Agent): http.Agent {
   const create = agent.createConnection.bind(agent);
   agent.createConnection = (options, callback) => {
     const socket = create(options, callback) as Socket;
     if (!socket.connecting) return socket;
-    const timer = setTimeout(() => socket.destroy(new ConsulError(`connecting to ${base} took longer than ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
+    const timer = setTimeout(() => socket.destroy(new Error(`connect timed out after ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
     const clear = (): void => clearTimeout(timer);
     socket.once('connect', clear).once('close', clear);
     return socket;
