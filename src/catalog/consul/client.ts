@@ -17,6 +17,8 @@ export interface ConsulClientOptions {
   readonly url: string;
   readonly token?: string;
   readonly datacenter?: string;
+  /** Default timeout of one call (watches set their own, longer than a blocking query). */
+  readonly timeoutMs?: number;
 }
 
 /** A connection that is not up after this long fails at once, instead of when a blocking query's long timeout ends. */
@@ -25,13 +27,15 @@ const CONNECT_TIMEOUT_MS = 2_000;
 /**
  * The `consul` package's client with its own keep-alive agent: every watch holds one connection
  * for up to `waitSeconds`, and those must not queue behind, or share a pool or timeouts with,
- * tool calls (which go through undici). The token and datacenter go on every call as defaults.
+ * tool calls (which go through undici). The token, datacenter and timeout go on every call as defaults.
  */
 export function consulClient(o: ConsulClientOptions): Consul {
   const base = o.url.replace(/\/+$/, '');
-  const defaults: { token?: string; dc?: string } = {};
+  // `timeout` is a documented common option the .d.ts leaves out, like `baseUrl` below.
+  const defaults: { token?: string; dc?: string; timeout?: number } = {};
   if (o.token) defaults.token = o.token;
   if (o.datacenter) defaults.dc = o.datacenter;
+  if (o.timeoutMs) defaults.timeout = o.timeoutMs;
   // `baseUrl` is documented in the package's README (options passed on to papi) but missing from
   // its .d.ts; unlike host/port it keeps a path prefix (Consul behind a proxy).
   const options: ConstructorParameters<typeof Consul>[0] & { baseUrl: string } = {
