@@ -37,6 +37,31 @@ async function scriptedConsul(script: Answer[]): Promise<{ url: string; requests
   return { url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, requests, done };
 }
 
+/** Watch the service list at `url` and collect the failures; `stop` ends the watch and the client. */
+function watchFailures(url: string, waitSeconds: number): { errors: ConsulError[]; stop: () => void } {
+  const client = consulClient({ url });
+  const abort = new AbortController();
+  const errors: ConsulError[] = [];
+  watchConsul(client, {
+    read: (o) => client.catalog.service.list(o),
+    what: '/v1/catalog/services',
+    url,
+    waitSeconds,
+    retryMaxMs: 10,
+    onData: () => {},
+    onSuccess: () => {},
+    onError: (err) => void errors.push(err),
+    signal: abort.signal,
+  });
+  return {
+    errors,
+    stop: () => {
+      abort.abort();
+      client.destroy();
+    },
+  };
+}
+
 describe('Consul watch', () => {
   it('blocks on the last index, resets an index that goes backwards, and re-reads without blocking after any failure', async () => {
     const consul = await scriptedConsul([
@@ -88,23 +113,9 @@ describe('Consul watch', () => {
   it('names an unreachable Consul', async () => {
     const consul = await scriptedConsul([{ index: 1 }]);
     server!.close();
-    const client = consulClient({ url: consul.url });
-    const stop = new AbortController();
-    const errors: ConsulError[] = [];
-    watchConsul(client, {
-      read: (o) => client.catalog.service.list(o),
-      what: '/v1/catalog/services',
-      url: consul.url,
-      waitSeconds: 1,
-      retryMaxMs: 10,
-      onData: () => {},
-      onSuccess: () => {},
-      onError: (err) => void errors.push(err),
-      signal: stop.signal,
-    });
+    const { errors, stop } = watchFailures(consul.url, 1);
     await expect.poll(() => errors.length).toBeGreaterThanOrEqual(2);
-    stop.abort();
-    client.destroy();
+    stop();
     expect(errors[0]!.message).toMatch(new RegExp(`^cannot reach Consul at ${consul.url}: .*ECONNREFUSED`));
   });
 
@@ -113,7 +124,7 @@ describe('Consul watch', () => {
     // queue, the kernel drops further SYNs, as a host that vanished would.
     const child = spawn(process.execPath, ['-e', "require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () { console.log(this.address().port) })"], { stdio: ['ignore', 'pipe', 'inherit'] });
     const fillers: Socket[] = [];
-    const stop = new AbortController();
+    let stop = (): void => {};
     try {
       const port = Number(String((await once(child.stdout!, 'data'))[0]).trim());
       child.kill('SIGSTOP');
@@ -123,25 +134,13 @@ describe('Consul watch', () => {
         await once(s, 'connect');
       }
       const url = `http://127.0.0.1:${port}`;
-      const client = consulClient({ url });
-      const errors: ConsulError[] = [];
-      watchConsul(client, {
-        read: (o) => client.catalog.service.list(o),
-        what: '/v1/catalog/services',
-        url,
-        waitSeconds: 30,
-        retryMaxMs: 10,
-        onData: () => {},
-        onSuccess: () => {},
-        onError: (err) => void errors.push(err),
-        signal: stop.signal,
-      });
-      await expect.poll(() => errors.length, { timeout: 15_000 }).toBeGreaterThan(0);
-      stop.abort();
-      client.destroy();
-      expect(errors[0]!.message).toMatch(new RegExp(`^cannot reach Consul at ${url}: .*connect timed out after 2000 ms$`));
+      const watch = watchFailures(url, 30);
+      stop = watch.stop;
+      await expect.poll(() => watch.errors.length, { timeout: 15_000 }).toBeGreaterThan(0);
+      stop();
+      expect(watch.errors[0]!.message).toMatch(new RegExp(`^cannot reach Consul at ${url}: .*connect timed out after 2000 ms$`));
     } finally {
-      stop.abort();
+      stop();
       for (const s of fillers) s.destroy();
       child.kill('SIGKILL');
     }
