@@ -8,8 +8,9 @@ import type { EventLog } from './events/log.js';
 import { openEventLog } from './events/open.js';
 import { Catalog } from './catalog/catalog.js';
 import { openCatalogSource } from './catalog/open.js';
-import { ConsulHttp } from './catalog/consul/http.js';
+import { consulClient } from './catalog/consul/client.js';
 import { OpenApiImporter } from './catalog/openapi/importer.js';
+import { FETCH_TIMEOUT_MS as OPENAPI_FETCH_TIMEOUT_MS } from './catalog/openapi/document.js';
 import type { CatalogSource } from './catalog/source.js';
 import { assertNoStaticCollisions } from './catalog/static-check.js';
 import type { GatewayConfig } from './config/schema.js';
@@ -102,7 +103,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   });
   const discovery = new McpDiscovery({ dispatcher, pools, defaultTimeoutMs: config.upstream.timeoutMs, credentials, clientInfo: { name: 'mcp-gateway', version: VERSION } });
   const consul = config.catalog.consul;
-  const openapi = new OpenApiImporter({ dispatcher, ...(consul ? { consul: new ConsulHttp(consul) } : {}) }, logger.child({ component: 'openapi' }));
+  const openapi = new OpenApiImporter({ dispatcher, ...(consul ? { consul: { client: consulClient({ ...consul, timeoutMs: OPENAPI_FETCH_TIMEOUT_MS }), url: consul.url } } : {}) }, logger.child({ component: 'openapi' }));
   const catalog = new Catalog({
     source: deps.source ?? openCatalogSource(config, logger),
     discover: (backend, signal) => discovery.discover(backend, signal),

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import { ConsulHttp } from '../catalog/consul/http.js';
+import { consulClient } from '../catalog/consul/client.js';
 import { kvToolsByService, type KvEntry } from '../catalog/consul/mapping.js';
-import { runWatch } from '../catalog/consul/watch.js';
+import { watchConsul } from '../catalog/consul/watch.js';
 import type { ConsulSourceConfig } from '../config/schema.js';
 
 /**
@@ -10,13 +10,16 @@ import type { ConsulSourceConfig } from '../config/schema.js';
  * function.
  */
 export function watchPolicySnippets(cfg: ConsulSourceConfig, logger: Logger, onSnippets: (snippets: ReadonlyMap<string, string>) => void): () => Promise<void> {
-  const http = new ConsulHttp(cfg);
+  const consul = consulClient(cfg);
   const abort = new AbortController();
   let failing = false;
-  void runWatch({
-    read: (index, signal) => http.read(`/v1/kv/${cfg.policyPrefix}`, { recurse: 'true' }, index, signal),
+  watchConsul(consul, {
+    read: (o) => consul.kv.get({ ...o, key: cfg.policyPrefix, recurse: true }),
+    what: `/v1/kv/${cfg.policyPrefix}`,
+    url: cfg.url,
+    waitSeconds: cfg.waitSeconds,
     onData: (body) => {
-      const found = kvToolsByService(body as KvEntry[] | null, cfg.policyPrefix);
+      const found = kvToolsByService(body as KvEntry[] | undefined, cfg.policyPrefix);
       onSnippets(new Map([...found].map(([service, kv]) => [service, kv.text])));
     },
     onSuccess: () => {
@@ -32,6 +35,6 @@ export function watchPolicySnippets(cfg: ConsulSourceConfig, logger: Logger, onS
   });
   return async () => {
     abort.abort();
-    await http.close();
+    consul.destroy();
   };
 }

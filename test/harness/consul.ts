@@ -19,9 +19,10 @@ export interface ConsulHandle {
 
 /**
  * Starts `consul agent -dev`; ready once the agent reports a raft leader. `httpPort` fixes the
- * HTTP API port, so a test can stop Consul and start a new one where clients already point.
+ * HTTP API port, so a test can stop Consul and start a new one where clients already point;
+ * `hcl` adds agent configuration (ACLs, for example).
  */
-export async function startConsul(opts: { timeoutMs?: number; httpPort?: number } = {}): Promise<ConsulHandle> {
+export async function startConsul(opts: { timeoutMs?: number; httpPort?: number; hcl?: string } = {}): Promise<ConsulHandle> {
   const [freeHttp, dns, serfLan, serfWan, server, grpc] = (await freePorts(6)) as [
     number, number, number, number, number, number,
   ];
@@ -32,6 +33,7 @@ export async function startConsul(opts: { timeoutMs?: number; httpPort?: number 
     `ports { http = ${http}, https = -1, dns = ${dns}, serf_lan = ${serfLan}, serf_wan = ${serfWan},`,
     `server = ${server}, grpc = ${grpc}, grpc_tls = -1 }`,
     'disable_update_check = true',
+    opts.hcl ?? '',
   ].join(' ');
   const url = `http://127.0.0.1:${http}`;
   const handle = await startProcess({

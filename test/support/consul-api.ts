@@ -1,4 +1,6 @@
-/** The Consul agent API calls a tool service team makes, for tests: register, health, KV. */
+/** The Consul agent API calls a tool service team makes, for tests: register, health, KV (through the `consul` package). */
+import type Consul from 'consul';
+import { consulClient } from '../../src/catalog/consul/client.js';
 
 export interface ServiceRegistration {
   readonly id: string;
@@ -10,44 +12,45 @@ export interface ServiceRegistration {
   readonly check?: { kind: 'ttl' } | { kind: 'http'; path: string };
 }
 
-async function put(consul: string, path: string, body?: unknown): Promise<void> {
-  const res = await fetch(`${consul}${path}`, {
-    method: 'PUT',
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-  if (!res.ok) throw new Error(`consul PUT ${path}: HTTP ${res.status} ${await res.text()}`);
+/** One call with a client of its own: a test may stop Consul and start another on the same port. */
+async function call<T>(url: string, fn: (consul: Consul) => Promise<T>): Promise<T> {
+  const consul = consulClient({ url, timeoutMs: 10_000 });
+  try {
+    return await fn(consul);
+  } finally {
+    consul.destroy();
+  }
 }
 
 /** Register one instance with the local agent (as `consul services register` would). */
 export async function register(consul: string, r: ServiceRegistration): Promise<void> {
   const u = new URL(r.url);
   const check = r.check ?? { kind: 'ttl' };
-  await put(consul, '/v1/agent/service/register', {
-    ID: r.id,
-    Name: r.name,
-    Address: u.hostname,
-    Port: Number(u.port),
-    Meta: r.meta,
-    Check:
-      check.kind === 'ttl'
-        ? { CheckID: `service:${r.id}`, TTL: '10m', Status: 'passing' }
-        : { CheckID: `service:${r.id}`, HTTP: `${r.url}${check.path}`, Interval: '1s', Timeout: '1s' },
-  });
+  await call(consul, (c) =>
+    c.agent.service.register({
+      id: r.id,
+      name: r.name,
+      address: u.hostname,
+      port: Number(u.port),
+      meta: r.meta,
+      check:
+        check.kind === 'ttl'
+          ? { name: `${r.id} TTL`, checkid: `service:${r.id}`, ttl: '10m', status: 'passing', timeout: '1s' }
+          : { name: `${r.id} HTTP`, checkid: `service:${r.id}`, http: `${r.url}${check.path}`, interval: '1s', timeout: '1s' },
+    }),
+  );
 }
 
-export const deregister = (consul: string, id: string): Promise<void> => put(consul, `/v1/agent/service/deregister/${id}`);
+export const deregister = (consul: string, id: string): Promise<void> => call(consul, (c) => c.agent.service.deregister(id));
 
 /** Flip a TTL check: `passing` sends traffic to the instance again, `critical` takes it out. */
 export const setHealth = (consul: string, id: string, status: 'passing' | 'critical'): Promise<void> =>
-  put(consul, `/v1/agent/check/${status === 'passing' ? 'pass' : 'fail'}/service:${id}`);
+  call(consul, (c) => (status === 'passing' ? c.agent.check.pass(`service:${id}`) : c.agent.check.fail(`service:${id}`)));
 
 export const kvPut = (consul: string, key: string, value: unknown): Promise<void> =>
-  put(consul, `/v1/kv/${key}`, typeof value === 'string' ? value : JSON.stringify(value));
+  call(consul, async (c) => void (await c.kv.set(key, typeof value === 'string' ? value : JSON.stringify(value))));
 
-export const kvDelete = async (consul: string, key: string): Promise<void> => {
-  const res = await fetch(`${consul}/v1/kv/${key}`, { method: 'DELETE' });
-  if (!res.ok) throw new Error(`consul DELETE ${key}: HTTP ${res.status}`);
-};
+export const kvDelete = (consul: string, key: string): Promise<void> => call(consul, async (c) => void (await c.kv.del(key)));
 
 /** Polling for Consul-driven changes (generous bound: the gateway's own target is 2 s). */
 export { waitFor } from './wait.js';

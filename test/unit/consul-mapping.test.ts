@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CombinedSource } from '../../src/catalog/combined.js';
 import { kvToolsByService, mapService, type HealthEntry } from '../../src/catalog/consul/mapping.js';
-import { runWatch } from '../../src/catalog/consul/watch.js';
 import type { BackendDescriptor } from '../../src/catalog/model.js';
 import { StaticSource } from '../../src/catalog/source.js';
 
@@ -42,8 +41,7 @@ describe('Consul service → backend', () => {
   });
 
   it('reads service keys directly under the KV prefix only', () => {
-    const b64 = (s: string) => Buffer.from(s).toString('base64');
-    const m = kvToolsByService([{ Key: 'mcp/tools/', Value: null }, { Key: 'mcp/tools/a', Value: b64('[1]') }, { Key: 'mcp/tools/a/x', Value: b64('[2]') }], 'mcp/tools/');
+    const m = kvToolsByService([{ Key: 'mcp/tools/', Value: null }, { Key: 'mcp/tools/a', Value: '[1]' }, { Key: 'mcp/tools/a/x', Value: '[2]' }], 'mcp/tools/');
     expect([...m]).toEqual([['a', { key: 'mcp/tools/a', text: '[1]' }]]);
   });
 });
@@ -59,36 +57,5 @@ describe('combined sources', () => {
     await source.start((backends, problems) => void pushes.push([backends.map((d) => d.urls[0]!), problems]));
     expect(pushes.at(-1)).toEqual([['http://a/mcp', 'http://c/mcp'], ['backend "x" from consul is left out: the name is already used by a backend from configuration']]);
     expect(source.status()).toEqual({ stale: false });
-  });
-});
-
-describe('blocking-query watch', () => {
-  it('blocks on the last index, resets an index that goes backwards, and re-reads without blocking after a failure', async () => {
-    const answers: Array<number | Error> = [5, 5, 9, 3, new Error('down'), 3];
-    const asked: number[] = [];
-    const seen: number[] = [];
-    const stop = new AbortController();
-    let errors = 0;
-    await runWatch({
-      read: async (index) => {
-        asked.push(index);
-        const a = answers.shift();
-        if (a === undefined) {
-          stop.abort();
-          throw new Error('done');
-        }
-        if (a instanceof Error) throw a;
-        return { index: a, body: a };
-      },
-      onData: (body) => void seen.push(body as number),
-      onSuccess: () => {},
-      onError: () => void errors++,
-      retryMaxMs: 10,
-      minIntervalMs: 0,
-      signal: stop.signal,
-    });
-    expect(asked).toEqual([0, 5, 5, 9, 0, 0, 3]);
-    expect(seen).toEqual([5, 9, 3, 3]);
-    expect(errors).toBe(1);
   });
 });

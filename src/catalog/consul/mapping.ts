@@ -20,7 +20,7 @@ export interface HealthEntry {
   readonly Service: { readonly ID: string; readonly Address: string; readonly Port: number; readonly Meta: Record<string, string> | null };
 }
 
-/** The parts of a `/v1/kv/<prefix>?recurse` entry the mapping reads. */
+/** The parts of a `/v1/kv/<prefix>?recurse` entry the mapping reads; the `consul` package has decoded `Value` from base64. */
 export interface KvEntry {
   readonly Key: string;
   readonly Value: string | null;
@@ -32,13 +32,13 @@ export interface KvTools {
   readonly text: string;
 }
 
-/** Decode `mcp/tools/<service>` entries by service name; deeper keys are not part of the contract and are ignored. */
-export function kvToolsByService(entries: readonly KvEntry[] | null, prefix: string): Map<string, KvTools> {
+/** `mcp/tools/<service>` entries by service name (none for an empty folder); deeper keys are not part of the contract and are ignored. */
+export function kvToolsByService(entries: readonly KvEntry[] | undefined, prefix: string): Map<string, KvTools> {
   const out = new Map<string, KvTools>();
   for (const e of entries ?? []) {
     const service = e.Key.slice(prefix.length);
     if (!e.Key.startsWith(prefix) || service === '' || service.includes('/')) continue;
-    out.set(service, { key: e.Key, text: e.Value === null ? '' : Buffer.from(e.Value, 'base64').toString('utf8') });
+    out.set(service, { key: e.Key, text: e.Value ?? '' });
   }
   return out;
 }

@@ -2,9 +2,10 @@ import type { Logger } from 'pino';
 import type { ConsulSourceConfig } from '../../config/schema.js';
 import type { BackendDescriptor } from '../model.js';
 import type { BackendsListener, CatalogSource, SourceStatus } from '../source.js';
-import { ConsulHttp } from './http.js';
+import type Consul from 'consul';
+import { consulClient } from './client.js';
 import { kvToolsByService, mapService, META, type HealthEntry, type KvEntry, type KvTools, type MappedService } from './mapping.js';
-import { runWatch } from './watch.js';
+import { watchConsul, type BlockingOptions } from './watch.js';
 import { settleWithin } from '../../wait.js';
 
 /** Consul's filter for MCP-enabled services and instances (evaluated by Consul, so other services cost nothing). */
@@ -28,7 +29,7 @@ interface ServiceWatch {
  * the watches keep retrying with backoff until Consul answers again.
  */
 export class ConsulSource implements CatalogSource {
-  private readonly http: ConsulHttp;
+  private readonly consul: Consul;
   private readonly abort = new AbortController();
   private readonly services = new Map<string, ServiceWatch>();
   private kv: Map<string, KvTools> | undefined;
@@ -46,15 +47,16 @@ export class ConsulSource implements CatalogSource {
     private readonly cfg: ConsulSourceConfig,
     private readonly logger: Logger,
   ) {
-    this.http = new ConsulHttp(cfg);
+    this.consul = consulClient(cfg);
   }
 
   async start(onBackends: BackendsListener): Promise<void> {
     this.listener = onBackends;
     const synced = new Promise<void>((resolve) => (this.firstSync = resolve));
-    this.watch('services', '/v1/catalog/services', { filter: SERVICES_FILTER }, this.abort.signal, (body) => this.setServices(body));
-    this.watch('kv', `/v1/kv/${this.cfg.kvPrefix}`, { recurse: 'true' }, this.abort.signal, (body) => {
-      this.kv = kvToolsByService(body as KvEntry[] | null, this.cfg.kvPrefix);
+    const kvKey = this.cfg.kvPrefix;
+    this.watch('services', '/v1/catalog/services', (o) => this.consul.catalog.service.list({ ...o, filter: SERVICES_FILTER }), this.abort.signal, (body) => this.setServices(body));
+    this.watch('kv', `/v1/kv/${kvKey}`, (o) => this.consul.kv.get({ ...o, key: kvKey, recurse: true }), this.abort.signal, (body) => {
+      this.kv = kvToolsByService(body as KvEntry[] | undefined, kvKey);
     });
     await settleWithin(synced, this.cfg.startTimeoutMs);
     this.started = true;
@@ -65,7 +67,7 @@ export class ConsulSource implements CatalogSource {
   async stop(): Promise<void> {
     this.abort.abort();
     clearTimeout(this.timer);
-    await this.http.close();
+    this.consul.destroy();
   }
 
   status(): SourceStatus {
@@ -76,9 +78,12 @@ export class ConsulSource implements CatalogSource {
     return out;
   }
 
-  private watch(name: string, path: string, query: Record<string, string>, signal: AbortSignal, onData: (body: unknown) => void): void {
-    void runWatch({
-      read: (index, s) => this.http.read(path, query, index, s),
+  private watch(name: string, what: string, read: (o: BlockingOptions) => Promise<unknown>, signal: AbortSignal, onData: (body: unknown) => void): void {
+    watchConsul(this.consul, {
+      read,
+      what,
+      url: this.cfg.url,
+      waitSeconds: this.cfg.waitSeconds,
       onData: (body) => {
         onData(body);
         this.changed();
@@ -104,8 +109,8 @@ export class ConsulSource implements CatalogSource {
       const w: ServiceWatch = { stop: new AbortController() };
       this.services.set(name, w);
       const signal = AbortSignal.any([this.abort.signal, w.stop.signal]);
-      const query = { passing: 'true', filter: INSTANCES_FILTER };
-      this.watch(`health:${name}`, `/v1/health/service/${encodeURIComponent(name)}`, query, signal, (body) => {
+      const read = (o: BlockingOptions): Promise<unknown> => this.consul.health.service({ ...o, service: name, passing: true, filter: INSTANCES_FILTER });
+      this.watch(`health:${name}`, `/v1/health/service/${name}`, read, signal, (body) => {
         w.entries = (body ?? []) as HealthEntry[];
       });
     }

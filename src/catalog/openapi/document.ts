@@ -4,11 +4,13 @@ import { $RefParser } from '@apidevtools/json-schema-ref-parser';
 import type { Dispatcher } from 'undici';
 import { parse as parseYaml } from 'yaml';
 import type { OpenApiSourceConfig } from '../../config/schema.js';
-import type { ConsulHttp } from '../consul/http.js';
+import type Consul from 'consul';
+import { consulFailure } from '../consul/client.js';
 
 /** Largest document read (GitHub's full REST description is about 12 MB). */
 export const MAX_DOCUMENT_BYTES = 64 * 1024 * 1024;
-const FETCH_TIMEOUT_MS = 30_000;
+/** How long one read of a document (URL or Consul KV) may take. */
+export const FETCH_TIMEOUT_MS = 30_000;
 
 /** A document that could not be read or used: a local error; its message is the health reason. */
 export class OpenApiError extends Error {
@@ -21,7 +23,8 @@ export class OpenApiError extends Error {
 /** Where the loader reads documents from: URLs through the gateway's dispatcher, KV through Consul when configured. */
 export interface DocumentAccess {
   readonly dispatcher: Dispatcher;
-  readonly consul?: ConsulHttp;
+  /** The `consul` package's client (src/catalog/consul/client.ts), with the catalog's token and datacenter. */
+  readonly consul?: { readonly client: Consul; readonly url: string };
 }
 
 /** The raw text of a document and where it came from (for messages, and as the base of relative file `$ref`s). */
@@ -48,15 +51,16 @@ export async function readDocument(source: OpenApiSourceConfig, access: Document
   const key = source.consulKey!;
   const where = `Consul KV key "${key}"`;
   if (!access.consul) throw new OpenApiError(`${where} cannot be read: catalog.consul is not configured`);
-  let read;
+  let entry: { Value?: string | null } | undefined;
   try {
-    read = await access.consul.read(`/v1/kv/${key.split('/').map(encodeURIComponent).join('/')}`, {}, 0, signal);
+    // The package decodes the value; a missing key resolves to undefined. Reads are bounded by the client's default timeout (src/gateway.ts).
+    entry = (await access.consul.client.kv.get({ key })) as { Value?: string | null } | undefined;
   } catch (err) {
-    throw new OpenApiError(`cannot read ${where}: ${(err as Error).message}`, { cause: err });
+    throw new OpenApiError(`cannot read ${where}: ${consulFailure(err, `KV ${key}`, access.consul.url).message}`, { cause: err });
   }
-  const entry = Array.isArray(read.body) ? (read.body[0] as { Value?: string | null } | undefined) : undefined;
+  if (signal.aborted) throw new OpenApiError(`reading ${where} was stopped`);
   if (!entry) throw new OpenApiError(`${where} does not exist`);
-  return { text: entry.Value ? Buffer.from(entry.Value, 'base64').toString('utf8') : '', where };
+  return { text: entry.Value ?? '', where };
 }
 
 async function fetchText(url: string, dispatcher: Dispatcher, signal: AbortSignal): Promise<string> {

@@ -49,7 +49,7 @@ export class OpenApiImporter {
 
   /** Release the Consul connections (when KV documents were read). */
   async close(): Promise<void> {
-    await this.access.consul?.close();
+    this.access.consul?.client.destroy();
   }
 
   /** Forget a backend that left the catalog (or stopped naming a document). */
