@@ -100,7 +100,30 @@ export interface RelayEvent extends AuditCommon {
   readonly reason: string | null;
 }
 
-export type AuditEvent = ToolCallEvent | RequestEvent | DenialEvent | RelayEvent;
+/**
+ * Pinned definitions (docs/tool-pinning.md): a backend serves a definition other than the approved
+ * one (`drift`), a new one awaits approval (`pending`), one is approved (`approved`, by an operator
+ * or on first use), or one is served as approved again (`resolved`). Written once per change by
+ * each instance that sees it, not per request.
+ */
+export interface PinEvent {
+  readonly event: 'mcp.pin';
+  readonly time: string;
+  readonly action: 'drift' | 'pending' | 'approved' | 'resolved';
+  readonly kind: 'tool' | 'prompt';
+  readonly backend: string;
+  /** The backend's own name of the tool or prompt. */
+  readonly name: string;
+  /** The digest of the definition the backend serves (for `approved`: the one approved). */
+  readonly digest: string;
+  readonly approvedDigest: string | null;
+  /** What clients get meanwhile: `approved` (the approved definition) or `hidden`; null when nothing is held back. */
+  readonly serving: 'approved' | 'hidden' | null;
+  /** `first-use`, or the approving operator as `issuer#subject`. */
+  readonly approvedBy: string | null;
+}
+
+export type AuditEvent = ToolCallEvent | RequestEvent | DenialEvent | RelayEvent | PinEvent;
 
 const sessionRefs = new Map<string, string>();
 

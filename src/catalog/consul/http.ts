@@ -23,7 +23,8 @@ export interface ConsulHttpOptions {
 }
 
 /**
- * The few Consul HTTP API reads the catalog source needs, as blocking queries. It has its own
+ * The few Consul HTTP API reads the catalog source needs, as blocking queries, and KV writes
+ * (approvals of pinned definitions). It has its own
  * connection pool: every watch holds one connection for up to `waitSeconds`, and those must
  * not queue behind (or be cut by the timeouts of) tool calls to backends.
  */
@@ -64,6 +65,27 @@ export class ConsulHttp {
       return { index: next, body: res.statusCode === 404 || text === '' ? null : JSON.parse(text) };
     } catch (err) {
       throw new ConsulError(`Consul answered ${path} with a body that is not JSON`, { cause: err });
+    }
+  }
+
+  /** PUT `body` at `path` (a KV write); resolves with Consul's answer, `true` or `false` for a `cas` write. */
+  async write(path: string, query: Record<string, string>, body: string): Promise<unknown> {
+    const params = new URLSearchParams(query);
+    if (this.opts.datacenter) params.set('dc', this.opts.datacenter);
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (this.opts.token) headers['x-consul-token'] = this.opts.token;
+    let res;
+    try {
+      res = await request(`${this.base}${path}?${params}`, { method: 'PUT', dispatcher: this.agent, headers, body, signal: AbortSignal.timeout(10_000) });
+    } catch (err) {
+      throw new ConsulError(`cannot reach Consul at ${this.base}: ${(err as Error).message}`, { cause: err });
+    }
+    const text = await res.body.text();
+    if (res.statusCode !== 200) throw new ConsulError(`Consul answered PUT ${path} with HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw new ConsulError(`Consul answered PUT ${path} with a body that is not JSON`, { cause: err });
     }
   }
 
