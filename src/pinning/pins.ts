@@ -25,15 +25,23 @@ export interface Finding {
   readonly since: string;
 }
 
-/** What pinning reports (audit events): a finding appeared or ended, or an approval was recorded. */
+/**
+ * What pinning reports (the `mcp.pin` audit event): a backend serves a definition other than the
+ * approved one (`drift`), a new one awaits approval (`pending`), one is approved (by an operator or
+ * on first use), or one is served as approved again (`resolved`).
+ */
 export interface PinReport {
   readonly action: 'drift' | 'pending' | 'resolved' | 'approved';
   readonly kind: PinKind;
   readonly backend: string;
+  /** The backend's own name of the tool or prompt. */
   readonly name: string;
+  /** The digest of the definition the backend serves (for `approved`: the one approved). */
   readonly digest: string;
   readonly approvedDigest: string | null;
+  /** What clients get meanwhile: the approved definition or nothing; null when nothing is held back. */
   readonly serving: 'approved' | 'hidden' | null;
+  /** `first-use`, or the approving operator as `issuer#subject`. */
   readonly approvedBy: string | null;
 }
 

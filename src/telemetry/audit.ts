@@ -4,6 +4,7 @@ import { pino, type Logger } from 'pino';
 import type { GatewayConfig } from '../config/schema.js';
 import type { CallOutcome } from './metrics.js';
 import type { PolicyKind } from '../mcp/methods.js';
+import type { PinReport } from '../pinning/pins.js';
 
 /** Who called, as audit events name them: the verified identity, never the token. */
 export interface AuditPrincipal {
@@ -106,21 +107,9 @@ export interface RelayEvent extends AuditCommon {
  * or on first use), or one is served as approved again (`resolved`). Written once per change by
  * each instance that sees it, not per request.
  */
-export interface PinEvent {
+export interface PinEvent extends PinReport {
   readonly event: 'mcp.pin';
   readonly time: string;
-  readonly action: 'drift' | 'pending' | 'approved' | 'resolved';
-  readonly kind: 'tool' | 'prompt';
-  readonly backend: string;
-  /** The backend's own name of the tool or prompt. */
-  readonly name: string;
-  /** The digest of the definition the backend serves (for `approved`: the one approved). */
-  readonly digest: string;
-  readonly approvedDigest: string | null;
-  /** What clients get meanwhile: `approved` (the approved definition) or `hidden`; null when nothing is held back. */
-  readonly serving: 'approved' | 'hidden' | null;
-  /** `first-use`, or the approving operator as `issuer#subject`. */
-  readonly approvedBy: string | null;
 }
 
 export type AuditEvent = ToolCallEvent | RequestEvent | DenialEvent | RelayEvent | PinEvent;

@@ -43,3 +43,13 @@ describe('definition digests', () => {
     expect(() => canonicalJson({ n: Number.NaN })).toThrow(/NaN/);
   });
 });
+
+describe('pinning configuration', () => {
+  it('refuses manual approval without auth, naming the key', async () => {
+    const { parseConfig, ConfigError } = await import('../../src/config/load.js');
+    expect(() => parseConfig({ pinning: { mode: 'manual' } })).toThrow(ConfigError);
+    expect(() => parseConfig({ pinning: { mode: 'manual' } })).toThrow(/pinning\.mode.*needs "auth"/s);
+    expect(() => parseConfig({ pinning: { store: 'consul', mode: 'trust-on-first-use' } })).toThrow(/pinning\.store.*catalog\.consul/s);
+    expect(parseConfig({ pinning: { mode: 'trust-on-first-use' } }).pinning).toMatchObject({ onDrift: 'keep-approved', syncIntervalMs: 2_000, adminScope: 'mcp-gateway:admin' });
+  });
+});
