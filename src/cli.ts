@@ -4,9 +4,11 @@ import { ConfigError, loadConfigFile } from './config/load.js';
 import type { GatewayConfig } from './config/schema.js';
 import { runExtProc } from './extproc/run.js';
 import { runStandalone } from './standalone/run.js';
+import { toolsCommand, ToolsUsageError, TOOLS_USAGE } from './cli-tools.js';
 
 const USAGE = `usage: mcp-gateway standalone --config <file.yaml> [--host H] [--port P] [--admin-port P]
        mcp-gateway envoy --config <file.yaml> [--host H] [--broker-port P] [--extproc-port P] [--xds-port P] [--admin-port P]
+       mcp-gateway tools pending|approve --url <admin URL> … (pinned definitions; see below)
 
 Commands:
   standalone   run the gateway as one process (MCP Streamable HTTP on <host>:<port><server.path>)
@@ -17,7 +19,9 @@ Commands:
                other two 127.0.0.1. A port of 0 picks a free one.
 
 --admin-port   serve /healthz and metrics on admin.host (127.0.0.1 by default) at this port
-               instead of admin.port. In the Envoy topology they are only ever served there.`;
+               instead of admin.port. In the Envoy topology they are only ever served there.
+
+${TOOLS_USAGE}`;
 
 /** A command line that cannot be used: reported with exit code 2, like an invalid configuration. */
 class UsageError extends Error {}
@@ -71,6 +75,13 @@ const COMMANDS: Record<string, (args: string[]) => Promise<Running>> = { standal
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'tools') {
+    return toolsCommand(rest).catch((err: unknown) => {
+      if (err instanceof ToolsUsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS_')) throw err;
+      process.stderr.write(`${(err as Error).message}\n`);
+      return 1;
+    });
+  }
   const run = command !== undefined && Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (!run) {
     process.stderr.write(`${command ? `unknown command "${command}"\n` : ''}${USAGE}\n`);
@@ -89,7 +100,7 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (err: unknown) => {
-    if (err instanceof UsageError || err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS_')) {
+    if (err instanceof UsageError || err instanceof ToolsUsageError || err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS_')) {
       process.stderr.write(`${(err as Error).message}\n`);
       process.exit(2);
     }

@@ -59,6 +59,10 @@ export const ERRORS = {
   GW_RELAY_TIMEOUT: { status: 200, rpcCode: -32001, surface: 'jsonrpc', message: 'The client did not answer in time' },
   GW_RELAY_NO_STREAM: { status: 200, rpcCode: -32000, surface: 'jsonrpc', message: 'The client has no stream open to receive this request' },
   GW_RELAY_CANCELLED: { status: 200, rpcCode: -32000, surface: 'jsonrpc', message: 'The call that caused this request ended before the client answered' },
+  /** Admin endpoint of pinned definitions (docs/tool-pinning.md), not MCP traffic. */
+  GW_APPROVAL_NOT_PENDING: { status: 404, rpcCode: -32000, surface: 'http', message: 'Nothing awaits approval under that key' },
+  GW_APPROVAL_DIGEST_MISMATCH: { status: 409, rpcCode: -32000, surface: 'http', message: 'The definition changed since it was reviewed' },
+  GW_APPROVAL_STORE_UNAVAILABLE: { status: 503, rpcCode: -32603, surface: 'http', message: 'The approval store cannot be written; retry later' },
   GW_UPSTREAM_SESSION_LOST: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend lost the session this call was sent in' },
 } as const satisfies Record<string, ErrorSpec>;
 

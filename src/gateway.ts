@@ -37,6 +37,8 @@ import { ListVisibility } from './policy/visibility.js';
 import { Telemetry } from './telemetry/telemetry.js';
 import { healthReport, type HealthReport } from './health.js';
 import { coreChecks } from './health-checks.js';
+import { openPins } from './pinning/open.js';
+import type { DefinitionPins } from './pinning/pins.js';
 
 /** The assembled core: what an adapter (standalone HTTP, Envoy ext_proc) drives. */
 export interface GatewayCore {
@@ -52,6 +54,8 @@ export interface GatewayCore {
   readonly telemetry: Telemetry;
   /** Plans native MCP calls a transport sends to the backend itself (the Envoy topology). */
   readonly direct: DirectCalls;
+  /** Pinned tool and prompt definitions and their approvals; absent when pinning is off everywhere. */
+  readonly pins: DefinitionPins | undefined;
   /** Readiness of the core's dependencies, with reasons (admin `/readyz`, `/healthz`). */
   health(): HealthReport;
   start(): Promise<void>;
@@ -101,6 +105,8 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     logger,
     clientInfo: { name: 'mcp-gateway', version: VERSION },
   });
+  // Reports go to telemetry, which is opened below (after the catalog it reads).
+  const pins = await openPins(config, logger, (r) => telemetry.pinned(r));
   const discovery = new McpDiscovery({ dispatcher, pools, defaultTimeoutMs: config.upstream.timeoutMs, credentials, clientInfo: { name: 'mcp-gateway', version: VERSION } });
   const consul = config.catalog.consul;
   const openapi = new OpenApiImporter({ dispatcher, ...(consul ? { consul: { client: consulClient({ ...consul, timeoutMs: OPENAPI_FETCH_TIMEOUT_MS }), url: consul.url } } : {}) }, logger.child({ component: 'openapi' }));
@@ -113,8 +119,11 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     pageSize: config.catalog.pageSize,
     refreshIntervalMs: config.catalog.refreshIntervalMs,
     logger,
+    ...(pins ? { pins } : {}),
   });
-  const telemetry = await Telemetry.open(config, { logger, sessions, catalog, pools }).catch(async (err: unknown) => {
+  pins?.onChange(() => catalog.reapply());
+  const telemetry = await Telemetry.open(config, { logger, sessions, catalog, pools, pins }).catch(async (err: unknown) => {
+    await pins?.stop();
     if (!deps.sessions) await sessions.close();
     if (!deps.dispatcher) await dispatcher.close();
     await openapi.close();
@@ -125,7 +134,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   const verifier = config.auth ? new OidcVerifier({ ...config.auth, logger }) : undefined;
   const authenticator = config.auth && verifier ? new BearerAuthenticator(config.auth, verifier, config.server.path) : new AnonymousAuthenticator();
   let stopSnippets: (() => Promise<void>) | undefined;
-  const checks = coreChecks({ sessions, verifier, policy, catalog });
+  const checks = coreChecks({ sessions, verifier, policy, catalog, pins });
   // Rules only change with the configuration, so their listings live as long as the catalog version.
   const visibility = new ListVisibility(policy, config.policy.engine === 'opa' ? config.policy.listCacheMs : Number.MAX_SAFE_INTEGER);
   const rest = restExecutor({ dispatcher, pools, credentials, defaultTimeoutMs: config.upstream.timeoutMs, wantsLog: (call) => Broker.wantsInfo(call.session) });
@@ -179,7 +188,10 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     logger,
     telemetry,
     direct,
+    pins,
     async start() {
+      // Approvals first: the first catalog build is judged against them.
+      await pins?.start();
       await Promise.all([catalog.start(), verifier?.start(), policy.start?.()]);
       if (policy instanceof OpaPolicy && config.catalog.consul) {
         stopSnippets = watchPolicySnippets(config.catalog.consul, logger.child({ component: 'consul-policies' }), (s) => void policy.syncServiceSnippets(s));
@@ -195,6 +207,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
       await events.close();
       await catalog.stop();
       await openapi.close();
+      await pins?.stop();
       await sessions.close();
       if (!deps.dispatcher) await dispatcher.close();
       await telemetry.close();

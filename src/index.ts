@@ -37,7 +37,10 @@ export { AllowAllPolicy, type PolicyDecision, type PolicyEngine } from './policy
 export type { PolicyInput } from './policy/input.js';
 export { OpaPolicy } from './policy/opa.js';
 export { RulesPolicy } from './policy/rules.js';
-export { sessionRef, type AuditEvent, type DenialEvent, type RequestEvent, type ToolCallEvent } from './telemetry/audit.js';
+export { DefinitionPins, type Finding, type PinReport } from './pinning/pins.js';
+export { definitionDigest } from './pinning/digest.js';
+export { MemoryApprovalStore, type Approval, type ApprovalStore } from './pinning/store.js';
+export { sessionRef, type AuditEvent, type DenialEvent, type PinEvent, type RequestEvent, type ToolCallEvent } from './telemetry/audit.js';
 export { GatewayMetrics, type CallOutcome, type MetricsSources } from './telemetry/metrics.js';
 export { Telemetry } from './telemetry/telemetry.js';
 export { DecisionHandoff } from './admission/handoff.js';

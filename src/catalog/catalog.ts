@@ -6,6 +6,7 @@ import { buildSnapshot, CatalogSnapshot, LISTINGS } from './snapshot.js';
 import { ListWatchers, type ListWatch } from './watchers.js';
 import type { CatalogSource, SourceStatus } from './source.js';
 import { settleWithin } from '../wait.js';
+import type { PinReview } from '../pinning/review.js';
 
 /** Asks a native MCP backend for what it publishes: tools, resources, resource templates, prompts (all pages). */
 export type Discovery = (backend: McpBackendConfig, signal: AbortSignal) => Promise<Published>;
@@ -37,6 +38,8 @@ export interface CatalogOptions {
   readonly logger: Logger;
   /** How long start() waits for the first discovery before serving what it has. */
   readonly initialDiscoveryTimeoutMs?: number;
+  /** Pinned definitions (src/pinning/pins.ts): each build is judged against the approvals. */
+  readonly pins?: { open(): PinReview & { close(): void } };
 }
 
 /**
@@ -194,7 +197,13 @@ export class Catalog {
     this.opts.openapi?.forget(name);
   }
 
+  /** Build the snapshot again from what is known (the approvals of pinned definitions changed). */
+  reapply(): void {
+    this.rebuild();
+  }
+
   private rebuild(): void {
+    const pins = this.opts.pins?.open();
     const next = buildSnapshot({
       version: this.snapshot.version + 1,
       backends: this.backends,
@@ -204,7 +213,9 @@ export class Catalog {
       separator: this.opts.separator,
       pageSize: this.opts.pageSize,
       problems: this.sourceProblems,
+      ...(pins ? { pins } : {}),
     });
+    pins?.close();
     for (const p of next.problems) if (!this.snapshot.problems.includes(p)) this.opts.logger.error({ problem: p }, 'catalog problem');
     const changed = new Set<ListKind>();
     for (const list of LIST_KINDS) {

@@ -1,11 +1,12 @@
 import type { RestToolConfig } from '../config/schema.js';
 import type { ListKind } from '../mcp/methods.js';
 import { compileArgumentCheck, type ArgumentCheck } from './validation.js';
-import { definedOnly, type BackendDescriptor, type CatalogPrompt, type CatalogResource, type CatalogTemplate, type CatalogTool, type Published, type ToolDefinition } from './model.js';
+import { definedOnly, type BackendDescriptor, type CatalogPrompt, type CatalogResource, type CatalogTemplate, type CatalogTool, type PromptDefinition, type Published, type ToolDefinition } from './model.js';
 import { describeCollision, exposedName, findCollisions, MAX_TOOL_NAME } from './naming.js';
 import { Pager, type Listing, type Page } from './pager.js';
 import { buildPublished, type PublishedEntries } from './published.js';
 import { UriRouter } from './uri-router.js';
+import { unreviewed, type PinCandidate, type PinReview } from '../pinning/review.js';
 
 export { InvalidCursorError } from './pager.js';
 
@@ -104,36 +105,30 @@ export interface BuildInput {
   readonly pageSize: number;
   /** Problems found before the build (a source's unusable entries), listed first. */
   readonly problems?: readonly string[];
+  /** Pinned definitions (src/pinning/): which tools and prompts are served, and in which version. */
+  readonly pins?: PinReview;
 }
 
 /** Combine configured and discovered tools into a snapshot; colliding names are left out and reported. */
 export function buildSnapshot(input: BuildInput): CatalogSnapshot {
   const problems: string[] = [...(input.problems ?? [])];
-  const candidates: CatalogTool[] = [];
+  const pinned: PinCandidate<CatalogTool>[] = [];
   const backends = new Map<string, BackendDescriptor>();
   for (const b of input.backends) {
     backends.set(b.name, b);
+    const pin = { kind: 'tool', backend: b.name, overrides: b.pinning } as const;
     if (b.kind === 'rest') {
       for (const t of [...b.tools, ...(input.imported?.get(b.name) ?? [])]) {
-        const { http, timeoutMs, name, tags, ...rest } = t;
-        const definition = { ...definedOnly(rest), name: exposedName(b, name, input.separator) } as ToolDefinition;
-        candidates.push({
-          name: definition.name,
-          upstreamName: name,
-          backend: b.name,
-          definition,
-          route: timeoutMs === undefined ? { kind: 'rest', http } : { kind: 'rest', http, timeoutMs },
-          tags,
-        });
+        pinned.push({ ...pin, name: t.name, subject: t, build: (s) => restTool(b.name, s as RestToolConfig, exposedName(b, t.name, input.separator)) });
       }
     } else {
+      const needs = input.published?.get(b.name)?.toolNeeds;
       for (const t of input.discovered.get(b.name) ?? []) {
-        const definition: ToolDefinition = { ...t, name: exposedName(b, t.name, input.separator) };
-        const needs = input.published?.get(b.name)?.toolNeeds?.get(t.name);
-        candidates.push({ name: definition.name, upstreamName: t.name, backend: b.name, definition, route: { kind: 'mcp' }, tags: metaTags(t), ...(needs?.length ? { needs } : {}) });
+        pinned.push({ ...pin, name: t.name, subject: t, build: (s) => nativeTool(b.name, s as ToolDefinition, exposedName(b, t.name, input.separator), needs?.get(t.name)) });
       }
     }
   }
+  const candidates = input.pins ? input.pins.review(pinned) : unreviewed(pinned);
   const collisions = findCollisions(candidates.map((t) => ({ name: t.name, owner: `backend "${t.backend}" (tool "${t.upstreamName}")` })));
   const clashing = new Set(collisions.map((c) => c.name));
   for (const c of collisions) problems.push(describeCollision(c));
@@ -146,9 +141,40 @@ export function buildSnapshot(input: BuildInput): CatalogSnapshot {
     }
     tools.set(t.name, t);
   }
-  const published = buildPublished(input.backends, input.published ?? new Map(), input.separator);
+  const published = buildPublished(input.backends, pinnedPrompts(input), input.separator);
   problems.push(...published.problems);
   return new CatalogSnapshot(input.version, tools, backends, problems, input.pageSize, published);
+}
+
+/** A configured (or Consul KV) REST tool as the catalog serves it. */
+function restTool(backend: string, t: RestToolConfig, name: string): CatalogTool {
+  const { http, timeoutMs, name: upstreamName, tags, ...rest } = t;
+  const definition = { ...definedOnly(rest), name } as ToolDefinition;
+  return { name, upstreamName, backend, definition, route: timeoutMs === undefined ? { kind: 'rest', http } : { kind: 'rest', http, timeoutMs }, tags };
+}
+
+/** A native backend's tool as the catalog serves it. */
+function nativeTool(backend: string, t: ToolDefinition, name: string, needs: readonly string[] | undefined): CatalogTool {
+  return { name, upstreamName: t.name, backend, definition: { ...t, name }, route: { kind: 'mcp' }, tags: metaTags(t), ...(needs?.length ? { needs } : {}) };
+}
+
+/**
+ * Native backends' prompts as pinning lets them through: a prompt's description and arguments
+ * reach the model as a tool's do. REST prompts are written in the gateway's own configuration and
+ * are not pinned.
+ */
+function pinnedPrompts(input: BuildInput): ReadonlyMap<string, Published> {
+  const all = input.published ?? new Map<string, Published>();
+  const pins = input.pins;
+  if (!pins) return all;
+  const out = new Map<string, Published>();
+  for (const b of input.backends) {
+    const p = all.get(b.name);
+    if (!p) continue;
+    const prompts = pins.review(p.prompts.map((pr) => ({ kind: 'prompt', backend: b.name, name: pr.name, overrides: b.pinning, subject: pr, build: (s) => s as PromptDefinition })));
+    out.set(b.name, { ...p, prompts });
+  }
+  return out;
 }
 
 function metaTags(t: ToolDefinition): string[] {

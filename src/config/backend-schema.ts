@@ -3,6 +3,7 @@
  * prompts, native MCP backends, and the primitives (names, URLs, durations) the rest shares.
  */
 import { z } from 'zod';
+import { backendPinning } from './pinning-schema.js';
 
 /** Tool and backend names: what MCP clients accept in tool names (SEP-986 charset), kept short. */
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -80,6 +81,8 @@ const backendCommon = {
         .strict(),
     ])
     .default({ type: 'none' }),
+  /** Overrides of `pinning.mode` and `pinning.onDrift` for this backend (docs/tool-pinning.md). */
+  pinning: backendPinning.optional(),
 };
 
 /** A resource a REST backend serves at a fixed path (read with GET; the answer's body is the content). */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { backendSchema, httpUrl, positiveMs } from './backend-schema.js';
+import { pinningSchema } from './pinning-schema.js';
 
 export { backendSchema, restToolsSchema } from './backend-schema.js';
 export type { BackendConfig, HttpMapping, McpBackendConfig, OpenApiSourceConfig, RestBackendConfig, RestPromptConfig, RestResourceConfig, RestToolConfig, ToolAnnotations } from './backend-schema.js';
@@ -277,6 +278,8 @@ export const configSchema = z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()
       .prefault({}),
+    /** Pinned tool and prompt definitions (docs/tool-pinning.md). */
+    pinning: pinningSchema,
     backends: z.array(backendSchema).default([]),
   })
   .strict()
@@ -287,7 +290,13 @@ export const configSchema = z
   .refine((c) => !c.metrics.enabled || (c.metrics.path !== c.server.path && !['/healthz', '/livez', '/readyz'].includes(c.metrics.path)), {
     message: 'must differ from server.path, /healthz, /livez and /readyz',
     path: ['metrics', 'path'],
-  });
+  })
+  .refine((c) => c.auth !== undefined || (c.pinning.mode !== 'manual' && !c.backends.some((b) => b.pinning?.mode === 'manual')), {
+    message: 'manual approval needs "auth": approvals are made with a bearer token carrying pinning.adminScope',
+    path: ['pinning', 'mode'],
+  })
+  .refine((c) => c.pinning.store !== 'consul' || c.catalog.consul !== undefined, { message: 'needs catalog.consul (the store uses its Consul)', path: ['pinning', 'store'] });
 
 export type GatewayConfig = z.output<typeof configSchema>;
 export type ConsulSourceConfig = z.output<typeof consulSource>;
+export type { DriftAction, PinningConfig, PinningMode } from './pinning-schema.js';

@@ -3,19 +3,26 @@ import { effectiveAllowedHosts, hostMatcher, hostRejection } from '../admission/
 import type { GatewayCore } from '../gateway.js';
 import { closeNow, listenOn } from './listen.js';
 import { writeJson } from './write.js';
+import { PinAdmin, PINS_PATH } from './admin-pins.js';
 
 /**
  * Operator endpoints: `/livez` (the process answers), `/readyz` (503 while a critical dependency
  * is down, with the reason), `/healthz` (figures and the same checks) and Prometheus metrics. They carry no authentication and tell
  * what runs behind the gateway (backend URLs, figures), so they are meant for a listener only
  * operators reach: the admin listener (`admin.port`; always in the Envoy topology), or the MCP
- * listener of a standalone gateway that has none.
+ * listener of a standalone gateway that has none. The approval endpoints of pinned definitions
+ * (`/admin/pins/…`, src/standalone/admin-pins.ts) are the exception: they need an admin token.
  */
 export class AdminEndpoints {
-  constructor(private readonly core: GatewayCore) {}
+  private readonly pins: PinAdmin | undefined;
+
+  constructor(private readonly core: GatewayCore) {
+    this.pins = core.pins ? new PinAdmin(core.pins, core.authenticator, core.config.pinning.adminScope) : undefined;
+  }
 
   /** The answer to `req` if it is an admin request; undefined leaves it to the caller. */
   handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> | undefined {
+    if (this.pins && path.startsWith(`${PINS_PATH}/`)) return this.pins.handle(req, res, path);
     if (req.method !== 'GET') return undefined;
     if (path === '/healthz') return this.health(res);
     if (path === '/livez') return Promise.resolve(writeJson(res, 200, '{"status":"alive"}'));

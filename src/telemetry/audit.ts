@@ -4,6 +4,7 @@ import { pino, type Logger } from 'pino';
 import type { GatewayConfig } from '../config/schema.js';
 import type { CallOutcome } from './metrics.js';
 import type { PolicyKind } from '../mcp/methods.js';
+import type { PinReport } from '../pinning/pins.js';
 
 /** Who called, as audit events name them: the verified identity, never the token. */
 export interface AuditPrincipal {
@@ -100,7 +101,18 @@ export interface RelayEvent extends AuditCommon {
   readonly reason: string | null;
 }
 
-export type AuditEvent = ToolCallEvent | RequestEvent | DenialEvent | RelayEvent;
+/**
+ * Pinned definitions (docs/tool-pinning.md): a backend serves a definition other than the approved
+ * one (`drift`), a new one awaits approval (`pending`), one is approved (`approved`, by an operator
+ * or on first use), or one is served as approved again (`resolved`). Written once per change by
+ * each instance that sees it, not per request.
+ */
+export interface PinEvent extends PinReport {
+  readonly event: 'mcp.pin';
+  readonly time: string;
+}
+
+export type AuditEvent = ToolCallEvent | RequestEvent | DenialEvent | RelayEvent | PinEvent;
 
 const sessionRefs = new Map<string, string>();
 

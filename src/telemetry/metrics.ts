@@ -7,6 +7,8 @@ export interface MetricsSources {
   catalog(): { readonly tools: number; readonly stale: boolean; readonly ageSeconds: number };
   /** Every instance of every backend in the current catalog, and whether it is in its cooldown. */
   instances(): Iterable<{ readonly backend: string; readonly instance: string; readonly cooling: boolean }>;
+  /** Pinned definitions not served as their backend serves them (absent: pinning is off). */
+  pinFindings?(): Iterable<{ readonly backend: string; readonly kind: string; readonly status: 'new' | 'drifted' }>;
 }
 
 /** Outcomes of a `tools/call` that ran (see docs/observability.md). */
@@ -93,6 +95,34 @@ export class GatewayMetrics {
         for (const i of sources.instances()) this.set({ backend: i.backend, instance: i.instance }, i.cooling ? 1 : 0);
       },
     });
+    this.pinGauges(sources, registers);
+  }
+
+  /** Where pinning is on: drifted and unapproved definitions per backend, counted at scrape time. */
+  private pinGauges(sources: MetricsSources, registers: Registry[]): void {
+    const findings = sources.pinFindings?.bind(sources);
+    if (!findings) return;
+    const gauge = (name: string, help: string, status: 'new' | 'drifted'): void =>
+      void new Gauge({
+        name,
+        help,
+        labelNames: ['backend', 'kind'],
+        registers,
+        collect() {
+          // Rebuilt on each scrape so a resolved backend goes back to 0 and one that left disappears.
+          this.reset();
+          const counts = new Map<string, { backend: string; kind: string; n: number }>();
+          for (const f of findings()) {
+            const k = `${f.backend}\0${f.kind}`;
+            const c = counts.get(k) ?? { backend: f.backend, kind: f.kind, n: 0 };
+            if (f.status === status) c.n++;
+            counts.set(k, c);
+          }
+          for (const c of counts.values()) this.set({ backend: c.backend, kind: c.kind }, c.n);
+        },
+      });
+    gauge('mcp_gateway_pinned_drifted', 'Tools (kind="tool") and prompts whose backend serves a definition other than the approved one', 'drifted');
+    gauge('mcp_gateway_pinned_unapproved', 'New tools and prompts hidden until an operator approves them (manual mode)', 'new');
   }
 
   /** A `Last-Event-ID` the gateway replayed from, or could not (a fresh stream). */

@@ -11,6 +11,7 @@ import { GatewayError } from '../errors.js';
 import { ERROR_META_KEY } from '../upstream/results.js';
 import { AuditLog, sessionRef, type AuditClient, type AuditPrincipal, type RelayOutcome } from './audit.js';
 import { GatewayMetrics, type CallOutcome } from './metrics.js';
+import type { DefinitionPins, PinReport } from '../pinning/pins.js';
 import { createRedactor, type Redactor } from './redact.js';
 import { endCallSpan, startCallSpan, traceCarrier, traceIdOf, type CallSpan } from './trace.js';
 
@@ -19,6 +20,7 @@ export interface TelemetryDeps {
   readonly sessions: SessionStore;
   readonly catalog: Catalog;
   readonly pools: Pools;
+  readonly pins?: DefinitionPins | undefined;
 }
 
 const MAX_TEXT = 256;
@@ -39,7 +41,7 @@ export class Telemetry implements AdmissionObserver {
   ) {}
 
   static async open(config: Readonly<GatewayConfig>, deps: TelemetryDeps): Promise<Telemetry> {
-    const { catalog, pools, sessions } = deps;
+    const { catalog, pools, sessions, pins } = deps;
     const metrics = new GatewayMetrics({
       sessions: () => sessions.size(),
       catalog: () => {
@@ -53,6 +55,7 @@ export class Telemetry implements AdmissionObserver {
           for (const url of b.urls) yield { backend: b.name, instance: url, cooling: pool?.isCooling(url) ?? false };
         }
       },
+      ...(pins ? { pinFindings: () => pins.pending() } : {}),
     });
     const audit = await AuditLog.open(config.audit, deps.logger, () => metrics.auditDropped());
     return new Telemetry(metrics, audit, createRedactor(config.audit.redact), deps.logger);
@@ -96,6 +99,11 @@ export class Telemetry implements AdmissionObserver {
     } catch (err) {
       this.logger.error({ err }, 'recording a denial failed');
     }
+  }
+
+  /** A change of a pinned definition's state (drift, pending, approved, resolved): one `mcp.pin` audit event. */
+  pinned(r: PinReport): void {
+    if (this.audit.enabled) this.audit.emit({ event: 'mcp.pin', time: new Date().toISOString(), ...r });
   }
 
   /** A backend's request to the client that ended (answered, refused, denied, timed out, cancelled): one `mcp.relay` audit event. */

@@ -5,6 +5,8 @@ import { serveMcp } from '../../examples/backends/mcp-http.js';
 export interface DynamicMcpServer {
   readonly url: string;
   readonly toolNames: Set<string>;
+  /** Descriptions by tool name (default `tool <name>`): a change is what a rug-pulling backend does. */
+  readonly descriptions: Map<string, string>;
   /** tools/call requests served, by tool name. */
   readonly calls: Map<string, number>;
   close(): Promise<void>;
@@ -13,15 +15,16 @@ export interface DynamicMcpServer {
 export async function startDynamicMcpServer(initial: string[]): Promise<DynamicMcpServer> {
   const toolNames = new Set(initial);
   const calls = new Map<string, number>();
+  const descriptions = new Map<string, string>();
   const server = await serveMcp(() => {
     const mcp = new McpServer({ name: 'dynamic', version: '1.0.0' });
     for (const name of toolNames) {
-      mcp.registerTool(name, { description: `tool ${name}`, inputSchema: {} }, async () => {
+      mcp.registerTool(name, { description: descriptions.get(name) ?? `tool ${name}`, inputSchema: {} }, async () => {
         calls.set(name, (calls.get(name) ?? 0) + 1);
         return { content: [{ type: 'text', text: `${name} done` }] };
       });
     }
     return mcp;
   });
-  return { url: server.url, toolNames, calls, close: () => server.close() };
+  return { url: server.url, toolNames, descriptions, calls, close: () => server.close() };
 }

@@ -46,7 +46,7 @@ export async function startIdp(clients: TestClient[], audience: string, port = 0
     const provider = new Provider(issuer, {
       clients: clients.map((c) => ({ client_id: c.id, client_secret: `${c.id}-secret`, grant_types: ['client_credentials'], redirect_uris: [], response_types: [], scope: c.scope ?? 'tools:call orders:write' })),
       jwks: { keys: [key.jwk] },
-      scopes: ['tools:call', 'orders:write', 'orders:read'],
+      scopes: ['tools:call', 'orders:write', 'orders:read', 'mcp-gateway:admin'],
       features: {
         clientCredentials: { enabled: true },
         devInteractions: { enabled: false },
@@ -54,7 +54,7 @@ export async function startIdp(clients: TestClient[], audience: string, port = 0
           enabled: true,
           defaultResource: () => audience,
           useGrantedResource: () => true,
-          getResourceServerInfo: (_ctx: unknown, resource: string) => ({ scope: 'tools:call orders:write orders:read', audience: resource, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } }),
+          getResourceServerInfo: (_ctx: unknown, resource: string) => ({ scope: 'tools:call orders:write orders:read mcp-gateway:admin', audience: resource, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } }),
         },
       },
       ttl: { ClientCredentials: 600 },
