@@ -5,7 +5,7 @@ import { InvalidCursorError } from '../catalog/pager.js';
 import type { BackendDescriptor } from '../catalog/model.js';
 import { prefixOf } from '../catalog/naming.js';
 import { GatewayError, wireError } from '../errors.js';
-import { isNotification, isObject, isRequest, isResponse, success, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest } from '../mcp/jsonrpc.js';
+import { isNotification, isObject, isRequest, isResponse, success, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from '../mcp/jsonrpc.js';
 import { LIST_CHANGED, RELAYED_NOTIFICATIONS, RESOURCE_UPDATED, ROOTS_LIST_CHANGED, serverCapabilities } from '../mcp/methods.js';
 import { logVisible } from '../mcp/log-level.js';
 import type { StreamSource } from '../upstream/backend-streams.js';
@@ -21,6 +21,11 @@ import type { StreamHub } from './streams.js';
 import { streamReply } from './resume.js';
 import type { ListVisibility } from '../policy/visibility.js';
 import { inflightKey } from '../upstream/inflight.js';
+import { eraOf } from '../mcp/era.js';
+import { describeMethod } from '../mcp/methods.js';
+import { statelessResponse, statelessResult, statelessResultJson, type CacheHint } from '../mcp/stateless-results.js';
+import { ALL_SUPPORTED_VERSIONS } from '../admission/stateless.js';
+import type { HeldCalls, StatelessRound } from './held-calls.js';
 
 export interface BrokerOptions {
   readonly sessions: SessionStore;
@@ -45,6 +50,12 @@ export interface BrokerOptions {
   readonly relay?: ClientRelay;
   /** How long a client has to answer a backend's request made outside a call (a backend without its own `timeoutMs`). */
   readonly relayTimeoutMs?: number;
+  /** Stateless (2026-07-28) clients: how their results may be cached, and the bridge that holds calls for their input. */
+  readonly stateless?: {
+    readonly cache: CacheHint;
+    readonly held: HeldCalls;
+    readonly instructions?: string;
+  };
 }
 
 /** Log levels at which `info` notifications still reach the client. */
@@ -88,9 +99,13 @@ export class Broker {
         await this.opts.sessions.setLogLevel(decision.session.id, decision.level);
         return json(success(decision.message.id, {}));
       case 'call-tool':
-        return this.callTool(decision);
+        return this.stateless(decision, decision.tool.name) ?? this.callTool(decision);
       case 'forward':
-        return this.forward(decision);
+        return this.stateless(decision, decision.target.name) ?? this.forward(decision);
+      case 'discover':
+        return json(success(decision.message.id, this.discover()));
+      case 'acknowledge':
+        return { kind: 'empty', status: 202 };
       case 'open-stream':
         if (this.opts.streams.countOf(decision.session.id) >= this.opts.limits.maxStreamsPerSession) {
           return this.handle(reject('GW_TOO_MANY_STREAMS', null, `the limit is ${this.opts.limits.maxStreamsPerSession}`));
@@ -159,7 +174,9 @@ export class Broker {
       const pager = await this.opts.visibility.pagerFor(d.list, caller, session, this.opts.catalog.current(), sourceIp);
       const page = pager.page(cursor);
       const head = Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(message.id)},"result":`);
-      return { kind: 'json', status: 200, body: [head, page.resultJson, CLOSE_BRACE] };
+      const { stateless } = this.opts;
+      const result = stateless && isStateless(session) ? statelessResultJson(page.resultJson, this.opts.serverInfo, stateless.cache) : [page.resultJson];
+      return { kind: 'json', status: 200, body: [head, ...result, CLOSE_BRACE] };
     } catch (err) {
       if (err instanceof InvalidCursorError) return json(wireError('GW_INVALID_PARAMS', message.id, err.message));
       throw err;
@@ -185,6 +202,49 @@ export class Broker {
       const execute: RoutedExecutor = backend.kind === 'rest' ? this.opts.restRouted : (c) => this.opts.mcp.forward(c);
       return this.opts.observeRequest ? this.opts.observeRequest(call, execute) : execute(call);
     });
+  }
+
+  /**
+   * A call or routed request of a stateless client: its answer shaped for the stateless era, and a
+   * backend's request to the client turned into `input_required` while the call is held
+   * (src/broker/held-calls.ts); a retry with `requestState` continues the held call instead of
+   * starting one. Undefined for session clients.
+   */
+  private stateless(d: Extract<Decision, { kind: 'call-tool' | 'forward' }>, name: string): Reply | undefined {
+    const { stateless } = this.opts;
+    if (!stateless || !isStateless(d.session)) return undefined;
+    const round: StatelessRound = {
+      session: d.session,
+      request: d.message,
+      caller: d.caller,
+      name,
+      ...(describeMethod(d.message.method)?.cacheable ? { cache: stateless.cache } : {}),
+    };
+    if (d.resume) {
+      const abort = new AbortController();
+      return { kind: 'messages', session: d.session, messages: stateless.held.resume(round, d.resume, abort.signal), abort, finish: () => {} };
+    }
+    const reply = d.kind === 'call-tool' ? this.callTool(d) : this.forward(d);
+    if (reply.kind === 'json') return { ...reply, body: this.statelessBody(reply) };
+    if (reply.kind !== 'messages') return reply;
+    return { ...reply, messages: stateless.held.first(round, reply.messages, reply.abort) };
+  }
+
+  /** A JSON answer given without a backend (its backend is gone), in the stateless shape. */
+  private statelessBody(reply: Extract<Reply, { kind: 'json' }>): string {
+    const parsed = JSON.parse(typeof reply.body === 'string' ? reply.body : Buffer.concat(reply.body).toString('utf8')) as JsonRpcResponse;
+    return JSON.stringify(statelessResponse(parsed, this.opts.serverInfo));
+  }
+
+  /** `server/discover`: every revision the gateway speaks, what it serves to stateless clients, and how long that holds. */
+  private discover(): Record<string, unknown> {
+    const { stateless } = this.opts;
+    const result = {
+      supportedVersions: ALL_SUPPORTED_VERSIONS,
+      capabilities: serverCapabilities('stateless'),
+      ...(stateless?.instructions ? { instructions: stateless.instructions } : {}),
+    };
+    return statelessResult(result, this.opts.serverInfo, stateless?.cache);
   }
 
   /**
@@ -215,7 +275,9 @@ export class Broker {
   /** Cut every call still running (shutdown after the grace period): each is recorded as `cut`. */
   cutAll(): number {
     const n = this.inflight.size;
-    for (const abort of this.inflight.values()) abort.abort(new GatewayError('GW_SHUTTING_DOWN', 'the gateway stopped before the call ended'));
+    const reason = new GatewayError('GW_SHUTTING_DOWN', 'the gateway stopped before the call ended');
+    for (const abort of this.inflight.values()) abort.abort(reason);
+    this.opts.stateless?.held.cutAll(reason);
     return n;
   }
 
@@ -293,6 +355,11 @@ export class Broker {
 const PASSED_UNASKED: ReadonlySet<string> = new Set([RESOURCE_UPDATED, RELAYED_NOTIFICATIONS.progress, RELAYED_NOTIFICATIONS.elicitationComplete]);
 
 const CLOSE_BRACE = Buffer.from('}');
+
+/** Whether a decision's session stands for a stateless client (its gateway-held record, src/session/held.ts). */
+function isStateless(session: SessionRecord): boolean {
+  return eraOf(session.protocolVersion) === 'stateless';
+}
 
 function json(body: unknown): Reply {
   return { kind: 'json', status: 200, body: JSON.stringify(body) };

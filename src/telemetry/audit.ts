@@ -4,6 +4,7 @@ import { pino, type Logger } from 'pino';
 import type { GatewayConfig } from '../config/schema.js';
 import type { CallOutcome } from './metrics.js';
 import type { PolicyKind } from '../mcp/methods.js';
+import type { Era } from '../mcp/era.js';
 
 /** Who called, as audit events name them: the verified identity, never the token. */
 export interface AuditPrincipal {
@@ -17,6 +18,8 @@ export interface AuditClient {
   readonly name: string | null;
   readonly version: string | null;
   readonly ip: string | null;
+  /** The protocol era it speaks: `session` or `stateless` (2026-07-28); null before a session exists. */
+  readonly era: Era | null;
 }
 
 interface AuditCommon {

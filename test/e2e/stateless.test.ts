@@ -1,0 +1,234 @@
+/**
+ * Stateless (2026-07-28) clients on the same /mcp as session clients, bridged to session-era
+ * backends: the official 2.4 SDK client pinned to 2026-07-28, in `auto` and in `legacy` mode, an
+ * SDK 1.x server behind the gateway that asks its client things during calls, and the SDK 1.x
+ * client beside them, unchanged. Raw requests check what the SDK never sends wrong (headers,
+ * envelopes, forged and replayed `requestState`).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { serveMcp, type McpHttpServer } from '../../examples/backends/mcp-http.js';
+import { connectClient } from '../support/client.js';
+import { MCP_HEADERS, startGateway, type TestGateway } from '../support/gateway.js';
+import { startAskingServer, type AskingServer } from '../support/asking-mcp.js';
+import { modernClient } from '../support/stateless-client.js';
+import { waitFor } from '../support/wait.js';
+
+const V = '2026-07-28';
+const FULL = { sampling: {}, elicitation: { form: {} } };
+const META = (caps: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({
+  'io.modelcontextprotocol/protocolVersion': V,
+  'io.modelcontextprotocol/clientCapabilities': caps,
+  'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+  ...extra,
+});
+const textOf = (r: any): string => r.content?.[0]?.text;
+
+/** POST one stateless request with the headers a conforming client sends (overridable). */
+async function post(url: string, method: string, params: Record<string, unknown>, headers: Record<string, string | undefined> = {}, id: number | null = 1): Promise<{ status: number; body: any }> {
+  const name = typeof params.name === 'string' ? params.name : typeof params.uri === 'string' ? params.uri : undefined;
+  const all: Record<string, string | undefined> = { ...MCP_HEADERS, 'mcp-protocol-version': V, 'mcp-method': method, ...(name ? { 'mcp-name': name } : {}), ...headers };
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: Object.fromEntries(Object.entries(all).filter((e): e is [string, string] => e[1] !== undefined)),
+    body: JSON.stringify({ jsonrpc: '2.0', ...(id === null ? {} : { id }), method, params: { _meta: META(), ...params } }),
+  });
+  const text = await res.text();
+  const json = text.startsWith('event:') || text.startsWith('data:') || text.startsWith('id:') ? JSON.parse(text.split('\n').filter((l) => l.startsWith('data: ')).pop()!.slice(6)) : text ? JSON.parse(text) : undefined;
+  return { status: res.status, body: json };
+}
+
+/** A backend whose `wait` tool runs until it is cancelled, and says so. */
+async function startWaitingServer(cancelled: string[]): Promise<McpHttpServer> {
+  return serveMcp(() => {
+    const mcp = new McpServer({ name: 'waiter', version: '1.0.0' });
+    mcp.registerTool('wait', { description: 'Waits until cancelled.', inputSchema: { tag: z.string() } }, async ({ tag }, extra) => {
+      await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: extra._meta?.progressToken ?? 'none', progress: 1 } });
+      await new Promise<void>((resolve) => extra.signal.addEventListener('abort', () => resolve(), { once: true }));
+      cancelled.push(tag);
+      return { content: [{ type: 'text', text: 'cancelled' }] };
+    });
+    return mcp;
+  });
+}
+
+let asker: AskingServer;
+let waiter: McpHttpServer;
+const cancelled: string[] = [];
+let gw: TestGateway;
+
+beforeAll(async () => {
+  asker = await startAskingServer();
+  waiter = await startWaitingServer(cancelled);
+  gw = await startGateway({
+    backends: [
+      { name: 'asker', kind: 'mcp', urls: [asker.url], prefix: '' },
+      { name: 'waiter', kind: 'mcp', urls: [waiter.url], prefix: '' },
+    ],
+    stateless: { cacheTtlMs: 30_000 },
+  });
+  await waitFor(() => gw.core.catalog.current().tools.has('summarize') && gw.core.catalog.current().tools.has('wait'), 'the tools discovered', 10_000);
+});
+
+afterAll(async () => {
+  await gw?.stop();
+  await waiter?.close();
+  await asker?.close();
+});
+
+describe('the official 2.4 client', () => {
+  it('pinned to 2026-07-28: discovers, lists and calls tools of a session-era backend', async () => {
+    const client = await modernClient(gw.url, { mode: 'pin' });
+    try {
+      expect(client.getProtocolEra()).toBe('modern');
+      expect(client.getNegotiatedProtocolVersion()).toBe(V);
+      expect(client.getDiscoverResult()?.supportedVersions).toEqual([V, '2025-11-25', '2025-06-18', '2025-03-26']);
+      expect(client.getServerVersion()?.name).toBe('mcp-gateway');
+      const tools = (await client.listTools()).tools.map((t) => t.name);
+      expect(tools).toEqual(expect.arrayContaining(['echo', 'wait']));
+      expect(tools).not.toContain('summarize'); // offered only to clients that declare sampling
+      expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'hi' } }))).toBe('hi');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('pinned: answers an elicitation and a sampling request of the backend across the bridge', async () => {
+    const asked: string[] = [];
+    const client = await modernClient(gw.url, { mode: 'pin', capabilities: FULL, asked });
+    try {
+      expect(textOf(await client.callTool({ name: 'ask_name', arguments: {} }))).toBe('hello Ada');
+      expect(textOf(await client.callTool({ name: 'summarize', arguments: { topic: 'mcp' } }))).toBe('asker got: short: Summarize mcp (test-model)');
+      expect(asked).toEqual(['elicitation/create', 'sampling/createMessage']);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('in auto mode: finds the stateless era with server/discover and uses it', async () => {
+    const asked: string[] = [];
+    const client = await modernClient(gw.url, { mode: 'auto', capabilities: FULL, asked });
+    try {
+      expect(client.getProtocolEra()).toBe('modern');
+      expect(textOf(await client.callTool({ name: 'ask_name', arguments: {} }))).toBe('hello Ada');
+      expect(asked).toEqual(['elicitation/create']);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('in legacy mode, and the 1.x client beside it: sessions as before', async () => {
+    const asked: string[] = [];
+    const legacy = await modernClient(gw.url, { mode: 'legacy', capabilities: FULL, asked });
+    const { client: old } = await connectClient(gw.url);
+    try {
+      expect(legacy.getProtocolEra()).toBe('legacy');
+      expect(textOf(await legacy.callTool({ name: 'ask_name', arguments: {} }))).toBe('hello Ada');
+      expect(asked).toEqual(['elicitation/create']);
+      const listed = (await old.listTools()) as any;
+      expect(listed.resultType).toBeUndefined();
+      expect(listed.ttlMs).toBeUndefined();
+      expect(textOf(await old.callTool({ name: 'echo', arguments: { text: 'old' } }))).toBe('old');
+    } finally {
+      await Promise.all([legacy.close(), old.close()]);
+    }
+  });
+});
+
+describe('stateless requests on the wire', () => {
+  it('answer with resultType, serverInfo and, for lists and discover, ttlMs and cacheScope', async () => {
+    const discover = await post(gw.url, 'server/discover', {});
+    expect(discover.status).toBe(200);
+    expect(discover.body.result).toMatchObject({ resultType: 'complete', ttlMs: 30_000, cacheScope: 'public', supportedVersions: expect.arrayContaining([V]) });
+    expect(discover.body.result._meta['io.modelcontextprotocol/serverInfo']).toMatchObject({ name: 'mcp-gateway' });
+    const list = await post(gw.url, 'tools/list', {});
+    expect(list.body.result).toMatchObject({ resultType: 'complete', ttlMs: 30_000, cacheScope: 'public' });
+    const call = await post(gw.url, 'tools/call', { name: 'echo', arguments: { text: 'x' } });
+    expect(call.body.result).toMatchObject({ resultType: 'complete', content: [{ type: 'text', text: 'x' }] });
+    expect(call.body.result.ttlMs).toBeUndefined();
+    expect(call.body.result._meta['io.modelcontextprotocol/serverInfo'].name).toBe('mcp-gateway');
+  });
+
+  it('refuse missing or mismatched headers with 400 and -32020', async () => {
+    for (const headers of [{ 'mcp-method': undefined }, { 'mcp-method': 'tools/list' }, { 'mcp-name': undefined }, { 'mcp-name': 'ask_name' }, { 'mcp-protocol-version': '2025-11-25' }]) {
+      const r = await post(gw.url, 'tools/call', { name: 'echo', arguments: { text: 'x' } }, headers);
+      expect(r.status, JSON.stringify(headers)).toBe(400);
+      expect(r.body.error.code).toBe(-32020);
+      expect(r.body.id).toBe(1);
+    }
+    const encoded = await post(gw.url, 'tools/call', { name: 'echo', arguments: { text: 'x' } }, { 'mcp-name': `=?base64?${Buffer.from('echo').toString('base64')}?=` });
+    expect(encoded.body.result.content[0].text).toBe('x');
+  });
+
+  it('refuse an unsupported revision with 400, -32022 and the supported ones', async () => {
+    const r = await post(gw.url, 'tools/list', { _meta: META({}, { 'io.modelcontextprotocol/protocolVersion': '2099-01-01' }) }, { 'mcp-protocol-version': '2099-01-01' });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ code: -32022, data: { supported: [V, '2025-11-25', '2025-06-18', '2025-03-26'], requested: '2099-01-01' } });
+  });
+
+  it('refuse an envelope without clientCapabilities with 400 and -32602', async () => {
+    const r = await post(gw.url, 'tools/list', { _meta: { 'io.modelcontextprotocol/protocolVersion': V } });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe(-32602);
+    expect(r.body.error.message).toMatch(/clientCapabilities/);
+  });
+
+  it('answer methods of the session era only, and unknown ones, with 404 and -32601', async () => {
+    for (const method of ['ping', 'initialize', 'resources/subscribe', 'no/such']) {
+      const r = await post(gw.url, method, {});
+      expect(r.status, method).toBe(404);
+      expect(r.body.error.code).toBe(-32601);
+    }
+  });
+
+  it('answer GET and DELETE with 405, and take a notification with 202', async () => {
+    for (const method of ['GET', 'DELETE']) {
+      const res = await fetch(gw.url, { method, headers: { accept: 'text/event-stream', 'mcp-protocol-version': V } });
+      expect(res.status, method).toBe(405);
+      expect(res.headers.get('allow')).toBe('POST');
+    }
+    const n = await post(gw.url, 'notifications/cancelled', { requestId: 7 }, {}, null);
+    expect(n.status).toBe(202);
+  });
+
+  it('refuse a forged requestState, and a replayed one, before anything reaches the backend', async () => {
+    const meta = { _meta: META(FULL) };
+    const first = await post(gw.url, 'tools/call', { ...meta, name: 'ask_name', arguments: {} });
+    expect(first.body.result.resultType).toBe('input_required');
+    const [key, request] = Object.entries(first.body.result.inputRequests)[0] as [string, any];
+    expect(request.method).toBe('elicitation/create');
+    const state: string = first.body.result.requestState;
+    const answers = { [key]: { action: 'accept', content: { name: 'Grace' } } };
+
+    const forged = Buffer.from(state, 'base64url');
+    forged[20]! ^= 1;
+    const refused = await post(gw.url, 'tools/call', { ...meta, name: 'ask_name', arguments: {}, inputResponses: answers, requestState: forged.toString('base64url') });
+    expect(refused.body.error).toMatchObject({ code: -32602, data: { code: 'GW_REQUEST_STATE_INVALID' } });
+    const elsewhere = await post(gw.url, 'tools/call', { ...meta, name: 'echo', arguments: { text: 'x' }, inputResponses: answers, requestState: state });
+    expect(elsewhere.body.error.message).toMatch(/another request/);
+
+    const done = await post(gw.url, 'tools/call', { ...meta, name: 'ask_name', arguments: {}, inputResponses: answers, requestState: state }, {}, 2);
+    expect(done.body).toMatchObject({ id: 2, result: { resultType: 'complete', content: [{ text: 'hello Grace' }] } });
+    const failuresBefore = asker.failures.length;
+    const replayed = await post(gw.url, 'tools/call', { ...meta, name: 'ask_name', arguments: {}, inputResponses: { [key]: { action: 'accept', content: { name: 'Mallory' } } }, requestState: state }, {}, 3);
+    expect(replayed.body.error).toMatchObject({ code: -32602, data: { code: 'GW_REQUEST_STATE_INVALID' } });
+    expect(replayed.body.error.message).toMatch(/used already/);
+    expect(asker.failures.length).toBe(failuresBefore);
+  });
+
+  it('cancel the call upstream when the client closes its response stream', async () => {
+    const abort = new AbortController();
+    const res = await fetch(gw.url, {
+      method: 'POST',
+      signal: abort.signal,
+      headers: { ...MCP_HEADERS, 'mcp-protocol-version': V, 'mcp-method': 'tools/call', 'mcp-name': 'wait' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'wait', arguments: { tag: 'closed' }, _meta: { ...META(), progressToken: 'p1' } } }),
+    });
+    const reader = res.body!.getReader();
+    const { value } = await reader.read();
+    expect(new TextDecoder().decode(value)).toMatch(/notifications\/progress/);
+    abort.abort();
+    await waitFor(() => cancelled.includes('closed'), 'the backend told the call was cancelled');
+  });
+});
