@@ -14,6 +14,7 @@ import { MCP_HEADERS, startGateway, type TestGateway } from '../support/gateway.
 import { startAskingServer, type AskingServer } from '../support/asking-mcp.js';
 import { modernClient } from '../support/stateless-client.js';
 import { waitFor } from '../support/wait.js';
+import { startLibraryServer, type LibraryServer } from '../support/library-mcp.js';
 
 const V = '2026-07-28';
 const FULL = { sampling: {}, elicitation: { form: {} } };
@@ -39,6 +40,14 @@ async function post(url: string, method: string, params: Record<string, unknown>
   return { status: res.status, body: json };
 }
 
+/** Every JSON-RPC message of an SSE answer, in order. */
+async function sseMessages(res: Response): Promise<any[]> {
+  return (await res.text())
+    .split('\n')
+    .filter((l) => l.startsWith('data: '))
+    .map((l) => JSON.parse(l.slice(6)));
+}
+
 /** A backend whose `wait` tool runs until it is cancelled, and says so. */
 async function startWaitingServer(cancelled: string[]): Promise<McpHttpServer> {
   return serveMcp(() => {
@@ -54,6 +63,7 @@ async function startWaitingServer(cancelled: string[]): Promise<McpHttpServer> {
 }
 
 let asker: AskingServer;
+let library: LibraryServer;
 let waiter: McpHttpServer;
 const cancelled: string[] = [];
 let gw: TestGateway;
@@ -61,10 +71,12 @@ let gw: TestGateway;
 beforeAll(async () => {
   asker = await startAskingServer();
   waiter = await startWaitingServer(cancelled);
+  library = await startLibraryServer('lib');
   gw = await startGateway({
     backends: [
       { name: 'asker', kind: 'mcp', urls: [asker.url], prefix: '' },
       { name: 'waiter', kind: 'mcp', urls: [waiter.url], prefix: '' },
+      { name: 'lib', kind: 'mcp', urls: [library.url] },
     ],
     stateless: { cacheTtlMs: 30_000 },
   });
@@ -74,6 +86,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gw?.stop();
   await waiter?.close();
+  await library?.close();
   await asker?.close();
 });
 
@@ -101,6 +114,24 @@ describe('the official 2.4 client', () => {
       expect(textOf(await client.callTool({ name: 'ask_name', arguments: {} }))).toBe('hello Ada');
       expect(textOf(await client.callTool({ name: 'summarize', arguments: { topic: 'mcp' } }))).toBe('asker got: short: Summarize mcp (test-model)');
       expect(asked).toEqual(['elicitation/create', 'sampling/createMessage']);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('pinned: reads resources, gets prompts and completions of a session-era backend', async () => {
+    const client = await modernClient(gw.url, { mode: 'pin' });
+    try {
+      const readme = (await client.listResources()).resources.find((r) => r.name === 'readme')!;
+      expect(readme).toBeDefined();
+      const read = await client.readResource({ uri: readme.uri });
+      expect((read.contents[0] as { text: string }).text).toBe('# lib');
+      expect((await client.listResourceTemplates()).resourceTemplates.length).toBeGreaterThan(0);
+      const prompt = (await client.listPrompts()).prompts.find((p) => p.name.endsWith('summarize'))!;
+      const got = await client.getPrompt({ name: prompt.name, arguments: { topic: 'intro' } });
+      expect((got.messages[0]!.content as { text: string }).text).toBe('Summarize intro (from lib)');
+      const done = await client.complete({ ref: { type: 'ref/prompt', name: prompt.name }, argument: { name: 'topic', value: 'in' } });
+      expect(done.completion.values).toEqual(['install', 'intro']);
     } finally {
       await client.close();
     }
@@ -215,6 +246,29 @@ describe('stateless requests on the wire', () => {
     expect(replayed.body.error).toMatchObject({ code: -32602, data: { code: 'GW_REQUEST_STATE_INVALID' } });
     expect(replayed.body.error.message).toMatch(/used already/);
     expect(asker.failures.length).toBe(failuresBefore);
+  });
+
+  it("carry a call's log messages on its own stream only at the request's logLevel", async () => {
+    const call = (meta: Record<string, unknown>) =>
+      fetch(gw.url, {
+        method: 'POST',
+        headers: { ...MCP_HEADERS, 'mcp-protocol-version': V, 'mcp-method': 'tools/call', 'mcp-name': 'chatter' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'chatter', arguments: {}, _meta: meta } }),
+      });
+    const logged = (ms: any[]) => ms.filter((m) => m.method === 'notifications/message').map((m) => m.params.level);
+    const atInfo = await sseMessages(await call(META({}, { 'io.modelcontextprotocol/logLevel': 'info' })));
+    expect(logged(atInfo)).toEqual(['info', 'warning']);
+    expect(atInfo.at(-1)).toMatchObject({ id: 5, result: { resultType: 'complete', content: [{ text: 'done' }] } });
+    const res = await call(META());
+    const unasked = res.headers.get('content-type')?.startsWith('text/event-stream') ? await sseMessages(res) : [await res.json()];
+    expect(logged(unasked)).toEqual([]);
+    expect(unasked.at(-1).result.content[0].text).toBe('done');
+  });
+
+  it('never ask a client what it did not declare: the backend gets GW_RELAY_NOT_DECLARED', async () => {
+    const r = await post(gw.url, 'tools/call', { name: 'force_sample', arguments: {} });
+    expect(r.body.result.resultType).toBe('complete');
+    expect(r.body.result.content[0].text).toMatch(/failed: .*did not declare "sampling"/);
   });
 
   it('cancel the call upstream when the client closes its response stream', async () => {
