@@ -75,7 +75,7 @@ describe('a stateless client through Envoy', () => {
       }),
     });
     expect(res.status).toBe(400);
-    expect((await res.json()).error).toMatchObject({ code: -32020 });
+    expect(((await res.json()) as { error: unknown }).error).toMatchObject({ code: -32020 });
     const get = await fetch(endpoint, { headers: { accept: 'text/event-stream', 'mcp-protocol-version': '2026-07-28' } });
     expect(get.status).toBe(405);
   });
