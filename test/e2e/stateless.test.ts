@@ -5,6 +5,9 @@
  * client beside them, unchanged. Raw requests check what the SDK never sends wrong (headers,
  * envelopes, forged and replayed `requestState`).
  */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
@@ -163,6 +166,50 @@ describe('the official 2.4 client', () => {
       expect(textOf(await old.callTool({ name: 'echo', arguments: { text: 'old' } }))).toBe('old');
     } finally {
       await Promise.all([legacy.close(), old.close()]);
+    }
+  });
+});
+
+describe('policy and audit', () => {
+  it('respects the policy on relays and audits every round with the era', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gw-stateless-'));
+    const auditFile = join(dir, 'audit.jsonl');
+    const guarded = await startGateway({
+      backends: [{ name: 'asker', kind: 'mcp', urls: [asker.url], prefix: '' }],
+      policy: { engine: 'rules', rules: [{ relays: ['sampling/*'], allow: 'nobody' }, { tools: ['*'], allow: 'anyone' }] },
+      audit: { sink: 'file', file: auditFile, flushIntervalMs: 0 },
+    });
+    try {
+      await waitFor(() => guarded.core.catalog.current().tools.has('summarize'), 'the conditional tools discovered', 10_000);
+      const asked: string[] = [];
+      const client = await modernClient(guarded.url, { mode: 'pin', capabilities: FULL, asked });
+      try {
+        expect(textOf(await client.callTool({ name: 'summarize', arguments: { topic: 'x' } }))).toMatch(/^failed: .*Denied by policy/);
+        expect(textOf(await client.callTool({ name: 'ask_name', arguments: {} }))).toBe('hello Ada');
+        expect(asked).toEqual(['elicitation/create']);
+      } finally {
+        await client.close();
+      }
+      const forged = await post(guarded.url, 'tools/call', { _meta: META(FULL), name: 'ask_name', arguments: {}, inputResponses: {}, requestState: 'AQ' + 'A'.repeat(60) });
+      expect(forged.body.error.data.code).toBe('GW_REQUEST_STATE_INVALID');
+      const lines = async () => (await readFile(auditFile, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      await waitFor(async () => (await lines()).filter((e) => e.event === 'mcp.tool_call').length === 2 && (await lines()).some((e) => e.event === 'mcp.denial'), 'the calls audited');
+      const events = await lines();
+      const relays = events.filter((e) => e.event === 'mcp.relay').map((e) => [e.method, e.outcome, e.tool, e.client.era]);
+      expect(relays).toEqual([
+        ['sampling/createMessage', 'denied', 'summarize', 'stateless'],
+        ['elicitation/create', 'answered', 'ask_name', 'stateless'],
+      ]);
+      const calls = events.filter((e) => e.event === 'mcp.tool_call');
+      expect(calls.map((e) => [e.tool, e.outcome, e.client.era, e.client.name])).toEqual([
+        ['summarize', 'tool_error', 'stateless', 'modern-pin'],
+        ['ask_name', 'ok', 'stateless', 'modern-pin'],
+      ]);
+      const denial = events.find((e) => e.event === 'mcp.denial');
+      expect(denial).toMatchObject({ code: 'GW_REQUEST_STATE_INVALID', tool: 'ask_name', client: { era: 'stateless' } });
+    } finally {
+      await guarded.stop();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
