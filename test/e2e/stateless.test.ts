@@ -260,6 +260,17 @@ describe('stateless requests on the wire', () => {
     }
   });
 
+  it('let browsers send the mirrored headers (CORS preflight)', async () => {
+    const res = await fetch(gw.url, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, mcp-protocol-version, mcp-method, mcp-name, mcp-param-region, x-evil header' },
+    });
+    expect(res.status).toBe(204);
+    const allowed = res.headers.get('access-control-allow-headers')!.split(', ');
+    expect(allowed).toEqual(expect.arrayContaining(['mcp-protocol-version', 'mcp-method', 'mcp-name', 'mcp-param-region']));
+    expect(allowed).not.toContain('x-evil header');
+  });
+
   it('answer GET and DELETE with 405, and take a notification with 202', async () => {
     for (const method of ['GET', 'DELETE']) {
       const res = await fetch(gw.url, { method, headers: { accept: 'text/event-stream', 'mcp-protocol-version': V } });
