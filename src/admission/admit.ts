@@ -20,6 +20,7 @@ import type { ListVisibility } from '../policy/visibility.js';
 import { DENIAL_CODES, type AdmissionObserver, type Trail } from './observer.js';
 import { isStatelessRequest, StatelessAdmission, type StatelessOptions } from './stateless.js';
 import { isHeldSessionId } from '../session/held.js';
+import { readListenFilter } from '../mcp/listen-filter.js';
 
 export interface AdmissionOptions {
   /** Host names the gateway answers to (already resolved: see `effectiveAllowedHosts`). */
@@ -204,10 +205,11 @@ export class Admission {
     return { ...r, session: r.session!, catalog: this.opts.catalog(), authenticator: this.opts.authenticator, policy: this.opts.policy, asksPolicy: spec.policy !== null, ...this.hiding(r) };
   }
 
-  private answer(answer: GatewayAnswer, r: Admitted): Decision {
+  private answer(answer: GatewayAnswer, r: Admitted): Decision | Promise<Decision> {
     const { message } = r;
     const params = message.params ?? {};
     if (answer === 'discover') return { kind: 'discover', message, caller: r.caller };
+    if (answer === 'listen') return this.listen(r);
     if (answer === 'initialize') {
       const requested = params.protocolVersion;
       if (typeof requested !== 'string') return reject('GW_INVALID_PARAMS', message.id, 'initialize needs params.protocolVersion');
@@ -225,6 +227,26 @@ export class Admission {
       return this.invalidParams(session, message.id, `"level" must be one of ${LOG_LEVELS.join(', ')}`);
     }
     return { kind: 'set-log-level', session, message, level };
+  }
+
+  /**
+   * `subscriptions/listen`: the filter, and each resource subscription decided as the session era's
+   * `resources/subscribe` of that URI (routing, scopes, policy); refused ones are not honoured.
+   */
+  private async listen(r: Admitted): Promise<Decision> {
+    const session = r.session!;
+    if (!accepts(r.req.headers.accept, 'text/event-stream')) return reject('GW_NOT_ACCEPTABLE', r.message.id, 'subscriptions/listen answers with an SSE stream');
+    const read = readListenFilter(r.message.params?.notifications);
+    if (!read.ok) return this.invalidParams(session, r.message.id, read.detail);
+    const spec = describeMethod('resources/subscribe')!;
+    const subscribe: Extract<Decision, { kind: 'forward' }>[] = [];
+    for (const uri of read.filter.resourceSubscriptions ?? []) {
+      const message: JsonRpcRequest = { jsonrpc: '2.0', id: r.message.id, method: spec.method, params: { uri } };
+      const { trail: _own, ...rest } = this.context(spec, { ...r, message });
+      const d = await resourceDecision(rest);
+      if (d.kind === 'forward') subscribe.push(d);
+    }
+    return { kind: 'listen', session, message: r.message, filter: read.filter, subscribe };
   }
 
   private list(list: ListKind, r: Admitted): Decision {

@@ -6,6 +6,7 @@ import type { ProtocolVersion } from '../mcp/protocol.js';
 import type { Caller } from '../auth/caller.js';
 import type { SessionRecord } from '../session/store.js';
 import type { HeldRound } from '../session/request-state.js';
+import type { ListenFilter } from '../mcp/listen-filter.js';
 import type { TraceCarrier } from '../telemetry/trace.js';
 
 /**
@@ -83,6 +84,11 @@ export type Decision =
       resume?: Resume;
     }
   | { kind: 'discover'; message: JsonRpcRequest; caller: Caller }
+  /**
+   * A stateless client's `subscriptions/listen`: list changes as `filter` asks, and the resources
+   * it may subscribe to, each as the `resources/subscribe` decision sent in its held record.
+   */
+  | { kind: 'listen'; session: SessionRecord; message: JsonRpcRequest; filter: ListenFilter; subscribe: readonly Extract<Decision, { kind: 'forward' }>[] }
   | { kind: 'acknowledge' }
   /** `lastEventId`: the client resumes a stream (`Last-Event-ID`); the broker checks it is the session's. */
   | { kind: 'open-stream'; session: SessionRecord; lastEventId?: string }

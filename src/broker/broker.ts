@@ -26,6 +26,8 @@ import { describeMethod } from '../mcp/methods.js';
 import { statelessResponse, statelessResult, statelessResultJson, type CacheHint } from '../mcp/stateless-results.js';
 import { ALL_SUPPORTED_VERSIONS } from '../admission/stateless.js';
 import type { HeldCalls, StatelessRound } from './held-calls.js';
+import { Listeners } from './listen.js';
+import type { ListenFilter } from '../mcp/listen-filter.js';
 
 export interface BrokerOptions {
   readonly sessions: SessionStore;
@@ -70,9 +72,12 @@ export class Broker {
   private readonly inflight = new Map<string, AbortController>();
 
   private readonly quota: SessionQuota;
+  /** Stateless clients' `subscriptions/listen` streams on this process. */
+  private readonly listeners: Listeners;
 
   constructor(private readonly opts: BrokerOptions) {
     this.quota = new SessionQuota(opts.limits.maxSessionsPerPrincipal);
+    this.listeners = new Listeners(opts.catalog);
     opts.sessions.onExpired((r) => void this.release(r));
     opts.catalog.onChange((_s, changed) => {
       for (const method of new Set([...changed].map((list) => LIST_CHANGED[list]))) opts.streams.broadcast({ jsonrpc: '2.0', method });
@@ -106,6 +111,8 @@ export class Broker {
         return json(success(decision.message.id, this.discover()));
       case 'acknowledge':
         return { kind: 'empty', status: 202 };
+      case 'listen':
+        return this.listen(decision);
       case 'open-stream':
         if (this.opts.streams.countOf(decision.session.id) >= this.opts.limits.maxStreamsPerSession) {
           return this.handle(reject('GW_TOO_MANY_STREAMS', null, `the limit is ${this.opts.limits.maxStreamsPerSession}`));
@@ -230,6 +237,47 @@ export class Broker {
     return { ...reply, messages: stateless.held.first(round, reply.messages, reply.abort) };
   }
 
+  /**
+   * `subscriptions/listen`: subscribe the resources admission allowed in the caller's held record
+   * (the backend session is then followed, and its updates reach this stream), acknowledge what is
+   * honoured, and stream until the client goes. A resource no listen stream of this process wants
+   * any more is unsubscribed at its backend.
+   */
+  private async listen(d: Extract<Decision, { kind: 'listen' }>): Promise<Reply> {
+    const subscribed: Extract<Decision, { kind: 'forward' }>[] = [];
+    await Promise.all(d.subscribe.map(async (s) => void ((await this.settled(this.forward(s))) && subscribed.push(s))));
+    const honored: ListenFilter = {
+      ...(d.filter.toolsListChanged ? { toolsListChanged: true } : {}),
+      ...(d.filter.promptsListChanged ? { promptsListChanged: true } : {}),
+      ...(d.filter.resourcesListChanged ? { resourcesListChanged: true } : {}),
+      ...(d.filter.resourceSubscriptions ? { resourceSubscriptions: subscribed.map((s) => s.target.name) } : {}),
+    };
+    const abort = new AbortController();
+    const finish = (): void => {
+      for (const s of subscribed) {
+        if (this.listeners.wants(d.session.id, s.target.name)) continue;
+        void this.settled(this.forward({ ...s, message: { ...s.message, method: 'resources/unsubscribe' } })).catch(() => undefined);
+      }
+    };
+    return { kind: 'messages', session: d.session, messages: this.listeners.stream(d.message.id, d.session.id, honored, abort.signal), abort, finish };
+  }
+
+  /** Whether a request the broker ran for itself (not for a client's answer) succeeded. */
+  private async settled(reply: Reply): Promise<boolean> {
+    if (reply.kind !== 'messages') return false;
+    try {
+      for await (const m of reply.messages) if (isResponse(m)) return 'result' in m;
+      return false;
+    } finally {
+      reply.finish();
+    }
+  }
+
+  /** End every `subscriptions/listen` stream of this process (the gateway stops). */
+  closeListeners(): void {
+    this.listeners.closeAll();
+  }
+
   /** A JSON answer given without a backend (its backend is gone), in the stateless shape. */
   private statelessBody(reply: Extract<Reply, { kind: 'json' }>): string {
     const parsed = JSON.parse(typeof reply.body === 'string' ? reply.body : Buffer.concat(reply.body).toString('utf8')) as JsonRpcResponse;
@@ -289,6 +337,7 @@ export class Broker {
    */
   backendNotification(clientSessionId: string, message: JsonRpcNotification | JsonRpcRequest, from: StreamSource): void {
     if (isRequest(message)) void this.relayUnasked(clientSessionId, message, from);
+    else if (message.method === RESOURCE_UPDATED && this.listeners.resourceUpdated(clientSessionId, message)) return;
     else if (PASSED_UNASKED.has(message.method)) this.opts.streams.send(clientSessionId, message);
     else if (message.method === RELAYED_NOTIFICATIONS.message) void this.logUnasked(clientSessionId, message);
   }

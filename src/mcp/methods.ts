@@ -34,7 +34,7 @@ export const ROOTS_LIST_CHANGED = 'notifications/roots/list_changed';
 export const RESOURCE_UPDATED = 'notifications/resources/updated';
 
 /** What the gateway answers itself, without any backend. */
-export type GatewayAnswer = 'initialize' | 'ping' | 'set-log-level' | 'discover';
+export type GatewayAnswer = 'initialize' | 'ping' | 'set-log-level' | 'discover' | 'listen';
 
 /**
  * How a request reaches whoever answers it:
@@ -100,6 +100,8 @@ const STATELESS: readonly Era[] = ['stateless'];
 const METHODS: readonly MethodSpec[] = [
   { method: 'initialize', eras: SESSION, session: false, route: { by: 'gateway', answer: 'initialize' }, policy: null, audit: 'denials', envoyDirect: false },
   { method: 'server/discover', eras: STATELESS, session: false, route: { by: 'gateway', answer: 'discover' }, policy: null, audit: 'denials', envoyDirect: false, cacheable: true },
+  // Stateless clients' stream of list changes and resource updates (the session era's GET stream and resources/subscribe).
+  { method: 'subscriptions/listen', eras: STATELESS, session: false, route: { by: 'gateway', answer: 'listen' }, policy: null, audit: 'denials', envoyDirect: false },
   { method: 'ping', eras: SESSION, session: true, route: { by: 'gateway', answer: 'ping' }, policy: null, audit: 'denials', envoyDirect: false },
   { method: 'logging/setLevel', eras: SESSION, session: true, route: { by: 'gateway', answer: 'set-log-level' }, policy: null, audit: 'denials', envoyDirect: false, capability: 'logging' },
   { method: 'tools/list', eras: BOTH, session: true, route: { by: 'aggregate', list: 'tools' }, policy: 'tool', audit: 'denials', envoyDirect: false, capability: 'tools', cacheable: true },
@@ -150,7 +152,7 @@ export function serverCapabilities(era: Era = 'session'): Record<string, Record<
     // Stateless clients hear of changes only through `subscriptions/listen`.
     if (m.route.by === 'aggregate' && (era === 'session' || describeMethodIn('subscriptions/listen', era))) cap.listChanged = true;
   }
-  if (out.resources && describeMethodIn('resources/subscribe', era)) out.resources.subscribe = true;
+  if (out.resources && (describeMethodIn('resources/subscribe', era) || describeMethodIn('subscriptions/listen', era))) out.resources.subscribe = true;
   // Stateless clients ask for backends' log messages per request (`_meta` logLevel), not with logging/setLevel.
   if (era === 'stateless') out.logging = {};
   // Task-augmented tool calls; cancellable; no tasks/list (tasks live in their backends).

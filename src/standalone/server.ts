@@ -75,6 +75,7 @@ export class StandaloneServer {
 
   async close(): Promise<void> {
     this.core.streams.closeAll();
+    this.core.broker.closeListeners();
     await closeNow(this.server);
   }
 
@@ -89,6 +90,7 @@ export class StandaloneServer {
     this.server.close();
     this.server.closeIdleConnections();
     this.core.streams.closeAll();
+    this.core.broker.closeListeners();
     const end = Date.now() + graceMs;
     // A referenced timer: the drain itself keeps the process alive until it is done.
     while (this.core.broker.running > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));

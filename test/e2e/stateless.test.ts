@@ -170,6 +170,43 @@ describe('the official 2.4 client', () => {
   });
 });
 
+describe('subscriptions/listen', () => {
+  it('acknowledges, then carries list changes and updates of subscribed resources, tagged with the subscription id', async () => {
+    const client = await modernClient(gw.url, { mode: 'pin' });
+    const heard: any[] = [];
+    client.setNotificationHandler('notifications/prompts/list_changed', (n) => void heard.push(n));
+    client.setNotificationHandler('notifications/resources/updated', (n) => void heard.push(n));
+    try {
+      expect(client.getServerCapabilities()).toMatchObject({ prompts: { listChanged: true }, resources: { subscribe: true, listChanged: true } });
+      const readme = (await client.listResources()).resources.find((r) => r.name === 'readme')!.uri;
+      const sub = await client.listen({ promptsListChanged: true, resourceSubscriptions: [readme, 'mcpgw://nobody/x'] });
+      expect(sub.honoredFilter).toEqual({ promptsListChanged: true, resourceSubscriptions: [readme] });
+      await waitFor(() => library.subscriptions.includes('+file:///README.md'), 'the backend subscribed');
+      // Touched until heard: the gateway follows the backend session once it subscribed, and what the backend sends before is lost.
+      await waitFor(
+        async () => {
+          await library.touch('file:///README.md');
+          return heard.some((n) => n.method === 'notifications/resources/updated');
+        },
+        'the resource update heard',
+        10_000,
+        100,
+      );
+      library.addPrompt('fresh');
+      await waitFor(() => heard.some((n) => n.method === 'notifications/prompts/list_changed'), 'the prompt list change heard', 15_000);
+      const update = heard.find((n) => n.method === 'notifications/resources/updated');
+      expect(update.params.uri).toBe(readme);
+      const tags = heard.map((n) => n.params?._meta?.['io.modelcontextprotocol/subscriptionId']);
+      expect(new Set(tags).size).toBe(1);
+      expect(tags[0]).toMatch(/^listen:/);
+      await sub.close();
+      await waitFor(() => library.subscriptions.includes('-file:///README.md'), 'the backend unsubscribed once nobody listens');
+    } finally {
+      await client.close();
+    }
+  });
+});
+
 describe('policy and audit', () => {
   it('respects the policy on relays and audits every round with the era', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'gw-stateless-'));

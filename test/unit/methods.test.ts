@@ -14,13 +14,19 @@ describe('the one description of every MCP method', () => {
 
   it('serves to stateless clients only what their era has, and server/discover only to them', () => {
     const stateless = allMethods().filter((m) => m.eras.includes('stateless')).map((m) => m.method);
-    expect(stateless).toEqual(['server/discover', 'tools/list', 'tools/call', 'resources/list', 'resources/templates/list', 'resources/read', 'prompts/list', 'prompts/get', 'completion/complete']);
+    expect(stateless).toEqual(['server/discover', 'subscriptions/listen', 'tools/list', 'tools/call', 'resources/list', 'resources/templates/list', 'resources/read', 'prompts/list', 'prompts/get', 'completion/complete']);
     expect(describeMethodIn('server/discover', 'session')).toBeUndefined();
     expect(describeMethodIn('ping', 'stateless')).toBeUndefined();
   });
 
-  it('announces to stateless clients what they can use: no subscriptions, no tasks, no list changes without subscriptions/listen', () => {
-    expect(serverCapabilities('stateless')).toEqual({ tools: {}, resources: {}, prompts: {}, completions: {}, logging: {} });
+  it('announces to stateless clients what they can use: list changes and resource updates through subscriptions/listen, no tasks', () => {
+    expect(serverCapabilities('stateless')).toEqual({
+      tools: { listChanged: true },
+      resources: { listChanged: true, subscribe: true },
+      prompts: { listChanged: true },
+      completions: {},
+      logging: {},
+    });
   });
 
   it('lets Envoy route only tool calls straight to a backend', () => {
