@@ -5,7 +5,7 @@ import { InvalidCursorError } from '../catalog/pager.js';
 import type { BackendDescriptor } from '../catalog/model.js';
 import { prefixOf } from '../catalog/naming.js';
 import { GatewayError, wireError } from '../errors.js';
-import { isNotification, isObject, isRequest, isResponse, success, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from '../mcp/jsonrpc.js';
+import { isNotification, isObject, isRequest, isResponse, success, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest } from '../mcp/jsonrpc.js';
 import { LIST_CHANGED, RELAYED_NOTIFICATIONS, RESOURCE_UPDATED, ROOTS_LIST_CHANGED, serverCapabilities } from '../mcp/methods.js';
 import { logVisible } from '../mcp/log-level.js';
 import type { StreamSource } from '../upstream/backend-streams.js';
@@ -22,12 +22,9 @@ import { streamReply } from './resume.js';
 import type { ListVisibility } from '../policy/visibility.js';
 import { inflightKey } from '../upstream/inflight.js';
 import { eraOf } from '../mcp/era.js';
-import { describeMethod } from '../mcp/methods.js';
-import { statelessResponse, statelessResult, statelessResultJson, type CacheHint } from '../mcp/stateless-results.js';
-import { ALL_SUPPORTED_VERSIONS } from '../admission/stateless.js';
-import type { HeldCalls, StatelessRound } from './held-calls.js';
-import { Listeners } from './listen.js';
-import type { ListenFilter } from '../mcp/listen-filter.js';
+import type { CacheHint } from '../mcp/stateless-results.js';
+import type { HeldCalls } from './held-calls.js';
+import { StatelessReplies } from './stateless.js';
 
 export interface BrokerOptions {
   readonly sessions: SessionStore;
@@ -72,12 +69,12 @@ export class Broker {
   private readonly inflight = new Map<string, AbortController>();
 
   private readonly quota: SessionQuota;
-  /** Stateless clients' `subscriptions/listen` streams on this process. */
-  private readonly listeners: Listeners;
+  /** What stateless (2026-07-28) clients get that session clients do not; absent: only sessions are served. */
+  private readonly stateless: StatelessReplies | undefined;
 
   constructor(private readonly opts: BrokerOptions) {
     this.quota = new SessionQuota(opts.limits.maxSessionsPerPrincipal);
-    this.listeners = new Listeners(opts.catalog);
+    this.stateless = opts.stateless && new StatelessReplies({ ...opts.stateless, serverInfo: opts.serverInfo, catalog: opts.catalog, forward: (d) => this.forward(d) });
     opts.sessions.onExpired((r) => void this.release(r));
     opts.catalog.onChange((_s, changed) => {
       for (const method of new Set([...changed].map((list) => LIST_CHANGED[list]))) opts.streams.broadcast({ jsonrpc: '2.0', method });
@@ -104,15 +101,17 @@ export class Broker {
         await this.opts.sessions.setLogLevel(decision.session.id, decision.level);
         return json(success(decision.message.id, {}));
       case 'call-tool':
-        return this.stateless(decision, decision.tool.name) ?? this.callTool(decision);
+        return this.statelessCall(decision) ?? this.callTool(decision);
       case 'forward':
-        return this.stateless(decision, decision.target.name) ?? this.forward(decision);
+        return this.statelessCall(decision) ?? this.forward(decision);
       case 'discover':
-        return json(success(decision.message.id, this.discover()));
+        if (!this.stateless) return this.handle(reject('GW_UNKNOWN_METHOD', decision.message.id, '"server/discover"'));
+        return json(success(decision.message.id, this.stateless.discover()));
       case 'acknowledge':
         return { kind: 'empty', status: 202 };
       case 'listen':
-        return this.listen(decision);
+        if (!this.stateless) return this.handle(reject('GW_UNKNOWN_METHOD', decision.message.id, '"subscriptions/listen"'));
+        return this.stateless.listen(decision);
       case 'open-stream':
         if (this.opts.streams.countOf(decision.session.id) >= this.opts.limits.maxStreamsPerSession) {
           return this.handle(reject('GW_TOO_MANY_STREAMS', null, `the limit is ${this.opts.limits.maxStreamsPerSession}`));
@@ -181,8 +180,7 @@ export class Broker {
       const pager = await this.opts.visibility.pagerFor(d.list, caller, session, this.opts.catalog.current(), sourceIp);
       const page = pager.page(cursor);
       const head = Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(message.id)},"result":`);
-      const { stateless } = this.opts;
-      const result = stateless && isStateless(session) ? statelessResultJson(page.resultJson, this.opts.serverInfo, stateless.cache) : [page.resultJson];
+      const result = this.stateless && isStateless(session) ? this.stateless.listPage(page.resultJson) : [page.resultJson];
       return { kind: 'json', status: 200, body: [head, ...result, CLOSE_BRACE] };
     } catch (err) {
       if (err instanceof InvalidCursorError) return json(wireError('GW_INVALID_PARAMS', message.id, err.message));
@@ -211,88 +209,15 @@ export class Broker {
     });
   }
 
-  /**
-   * A call or routed request of a stateless client: its answer shaped for the stateless era, and a
-   * backend's request to the client turned into `input_required` while the call is held
-   * (src/broker/held-calls.ts); a retry with `requestState` continues the held call instead of
-   * starting one. Undefined for session clients.
-   */
-  private stateless(d: Extract<Decision, { kind: 'call-tool' | 'forward' }>, name: string): Reply | undefined {
-    const { stateless } = this.opts;
-    if (!stateless || !isStateless(d.session)) return undefined;
-    const round: StatelessRound = {
-      session: d.session,
-      request: d.message,
-      caller: d.caller,
-      name,
-      ...(describeMethod(d.message.method)?.cacheable ? { cache: stateless.cache } : {}),
-    };
-    if (d.resume) {
-      const abort = new AbortController();
-      return { kind: 'messages', session: d.session, messages: stateless.held.resume(round, d.resume, abort.signal), abort, finish: () => {} };
-    }
-    const reply = d.kind === 'call-tool' ? this.callTool(d) : this.forward(d);
-    if (reply.kind === 'json') return { ...reply, body: this.statelessBody(reply) };
-    if (reply.kind !== 'messages') return reply;
-    return { ...reply, messages: stateless.held.first(round, reply.messages, reply.abort) };
-  }
-
-  /**
-   * `subscriptions/listen`: subscribe the resources admission allowed in the caller's held record
-   * (the backend session is then followed, and its updates reach this stream), acknowledge what is
-   * honoured, and stream until the client goes. A resource no listen stream of this process wants
-   * any more is unsubscribed at its backend.
-   */
-  private async listen(d: Extract<Decision, { kind: 'listen' }>): Promise<Reply> {
-    const subscribed: Extract<Decision, { kind: 'forward' }>[] = [];
-    await Promise.all(d.subscribe.map(async (s) => void ((await this.settled(this.forward(s))) && subscribed.push(s))));
-    const honored: ListenFilter = {
-      ...(d.filter.toolsListChanged ? { toolsListChanged: true } : {}),
-      ...(d.filter.promptsListChanged ? { promptsListChanged: true } : {}),
-      ...(d.filter.resourcesListChanged ? { resourcesListChanged: true } : {}),
-      ...(d.filter.resourceSubscriptions ? { resourceSubscriptions: subscribed.map((s) => s.target.name) } : {}),
-    };
-    const abort = new AbortController();
-    const finish = (): void => {
-      for (const s of subscribed) {
-        if (this.listeners.wants(d.session.id, s.target.name)) continue;
-        void this.settled(this.forward({ ...s, message: { ...s.message, method: 'resources/unsubscribe' } })).catch(() => undefined);
-      }
-    };
-    return { kind: 'messages', session: d.session, messages: this.listeners.stream(d.message.id, d.session.id, honored, abort.signal), abort, finish };
-  }
-
-  /** Whether a request the broker ran for itself (not for a client's answer) succeeded. */
-  private async settled(reply: Reply): Promise<boolean> {
-    if (reply.kind !== 'messages') return false;
-    try {
-      for await (const m of reply.messages) if (isResponse(m)) return 'result' in m;
-      return false;
-    } finally {
-      reply.finish();
-    }
+  /** A stateless client's call or routed request (src/broker/stateless.ts); undefined for a session client. */
+  private statelessCall(d: Extract<Decision, { kind: 'call-tool' | 'forward' }>): Reply | undefined {
+    if (!this.stateless || !isStateless(d.session)) return undefined;
+    return this.stateless.call(d, () => (d.kind === 'call-tool' ? this.callTool(d) : this.forward(d)));
   }
 
   /** End every `subscriptions/listen` stream of this process (the gateway stops). */
   closeListeners(): void {
-    this.listeners.closeAll();
-  }
-
-  /** A JSON answer given without a backend (its backend is gone), in the stateless shape. */
-  private statelessBody(reply: Extract<Reply, { kind: 'json' }>): string {
-    const parsed = JSON.parse(typeof reply.body === 'string' ? reply.body : Buffer.concat(reply.body).toString('utf8')) as JsonRpcResponse;
-    return JSON.stringify(statelessResponse(parsed, this.opts.serverInfo));
-  }
-
-  /** `server/discover`: every revision the gateway speaks, what it serves to stateless clients, and how long that holds. */
-  private discover(): Record<string, unknown> {
-    const { stateless } = this.opts;
-    const result = {
-      supportedVersions: ALL_SUPPORTED_VERSIONS,
-      capabilities: serverCapabilities('stateless'),
-      ...(stateless?.instructions ? { instructions: stateless.instructions } : {}),
-    };
-    return statelessResult(result, this.opts.serverInfo, stateless?.cache);
+    this.stateless?.closeListeners();
   }
 
   /**
@@ -325,7 +250,7 @@ export class Broker {
     const n = this.inflight.size;
     const reason = new GatewayError('GW_SHUTTING_DOWN', 'the gateway stopped before the call ended');
     for (const abort of this.inflight.values()) abort.abort(reason);
-    this.opts.stateless?.held.cutAll(reason);
+    this.stateless?.cutAll(reason);
     return n;
   }
 
@@ -337,7 +262,7 @@ export class Broker {
    */
   backendNotification(clientSessionId: string, message: JsonRpcNotification | JsonRpcRequest, from: StreamSource): void {
     if (isRequest(message)) void this.relayUnasked(clientSessionId, message, from);
-    else if (message.method === RESOURCE_UPDATED && this.listeners.resourceUpdated(clientSessionId, message)) return;
+    else if (message.method === RESOURCE_UPDATED && this.stateless?.resourceUpdated(clientSessionId, message)) return;
     else if (PASSED_UNASKED.has(message.method)) this.opts.streams.send(clientSessionId, message);
     else if (message.method === RELAYED_NOTIFICATIONS.message) void this.logUnasked(clientSessionId, message);
   }
