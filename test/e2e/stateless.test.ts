@@ -18,6 +18,7 @@ import { startAskingServer, type AskingServer } from '../support/asking-mcp.js';
 import { modernClient } from '../support/stateless-client.js';
 import { waitFor } from '../support/wait.js';
 import { startLibraryServer, type LibraryServer } from '../support/library-mcp.js';
+import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-api.js';
 
 const V = '2026-07-28';
 const FULL = { sampling: {}, elicitation: { form: {} } };
@@ -68,6 +69,7 @@ async function startWaitingServer(cancelled: string[]): Promise<McpHttpServer> {
 let asker: AskingServer;
 let library: LibraryServer;
 let waiter: McpHttpServer;
+let orders: OrdersApi;
 const cancelled: string[] = [];
 let gw: TestGateway;
 
@@ -75,11 +77,19 @@ beforeAll(async () => {
   asker = await startAskingServer();
   waiter = await startWaitingServer(cancelled);
   library = await startLibraryServer('lib');
+  orders = await startOrdersApi();
   gw = await startGateway({
     backends: [
       { name: 'asker', kind: 'mcp', urls: [asker.url], prefix: '' },
       { name: 'waiter', kind: 'mcp', urls: [waiter.url], prefix: '' },
       { name: 'lib', kind: 'mcp', urls: [library.url] },
+      {
+        name: 'orders',
+        kind: 'rest',
+        urls: [orders.url],
+        // The status is mirrored into a header, so an intermediary could route on it.
+        tools: [{ name: 'list_orders', inputSchema: { type: 'object', properties: { status: { type: 'string', 'x-mcp-header': 'Status' } } }, http: { method: 'GET', path: '/orders' } }],
+      },
     ],
     stateless: { cacheTtlMs: 30_000 },
   });
@@ -90,6 +100,7 @@ afterAll(async () => {
   await gw?.stop();
   await waiter?.close();
   await library?.close();
+  await orders?.close();
   await asker?.close();
 });
 
@@ -274,6 +285,25 @@ describe('stateless requests on the wire', () => {
     }
     const encoded = await post(gw.url, 'tools/call', { name: 'echo', arguments: { text: 'x' } }, { 'mcp-name': `=?base64?${Buffer.from('echo').toString('base64')}?=` });
     expect(encoded.body.result.content[0].text).toBe('x');
+  });
+
+  it("check a tool's Mcp-Param headers against its x-mcp-header arguments; the 2.4 client sends them", async () => {
+    const args = { name: 'orders_list_orders', arguments: { status: 'open' } };
+    const missing = await post(gw.url, 'tools/call', args);
+    expect(missing.status).toBe(400);
+    expect(missing.body.error).toMatchObject({ code: -32020, message: expect.stringMatching(/Mcp-Param-Status header is missing/) });
+    const wrong = await post(gw.url, 'tools/call', args, { 'mcp-param-status': 'shipped' });
+    expect(wrong.status).toBe(400);
+    const right = await post(gw.url, 'tools/call', args, { 'mcp-param-status': 'open' });
+    expect(right.body.result.isError).toBeFalsy();
+    const client = await modernClient(gw.url, { mode: 'pin' });
+    try {
+      await client.listTools();
+      const r = await client.callTool({ name: 'orders_list_orders', arguments: { status: 'open' } });
+      expect(r.isError).toBeFalsy();
+    } finally {
+      await client.close();
+    }
   });
 
   it('refuse an unsupported revision with 400, -32022 and the supported ones', async () => {
