@@ -10,7 +10,7 @@
 import type { Caller } from '../auth/caller.js';
 import type { CatalogSnapshot } from '../catalog/snapshot.js';
 import { ERRORS, wireError, type ErrorCode } from '../errors.js';
-import { PARAM_INPUT_RESPONSES, PARAM_REQUEST_STATE, STATELESS_PROTOCOL_VERSIONS } from '../mcp/era.js';
+import { eraOf, PARAM_INPUT_RESPONSES, PARAM_REQUEST_STATE, STATELESS_PROTOCOL_VERSIONS } from '../mcp/era.js';
 import { isObject, isRequest, type JsonRpcId, type JsonRpcMessage, type JsonRpcRequest } from '../mcp/jsonrpc.js';
 import { describeMethod, describeMethodIn, type MethodSpec } from '../mcp/methods.js';
 import { SUPPORTED_PROTOCOL_VERSIONS, HEADER_PROTOCOL_VERSION } from '../mcp/protocol.js';
@@ -23,6 +23,9 @@ import type { StateKeys } from '../session/state-key.js';
 import type { SessionRecord, SessionStore } from '../session/store.js';
 import type { Decision, GatewayRequest } from './decision.js';
 import type { Trail } from './observer.js';
+
+/** How protocol revisions are named: a date. */
+const REVISION = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Every revision the gateway speaks, as a stateless client is told when it asks for another. */
 export const ALL_SUPPORTED_VERSIONS: readonly string[] = [...STATELESS_PROTOCOL_VERSIONS, ...SUPPORTED_PROTOCOL_VERSIONS];
@@ -43,8 +46,9 @@ export function isStatelessRequest(req: GatewayRequest, message: JsonRpcMessage 
   if (req.headers['mcp-session-id'] !== undefined) return false;
   const claimed = message && 'method' in message ? claimedVersion(message.params) : undefined;
   if (claimed !== undefined) return true;
+  // A header alone counts only when it names a revision (a date) of the stateless era; anything else stays the session era's to refuse.
   const header = req.headers[HEADER_PROTOCOL_VERSION];
-  return header !== undefined && !(SUPPORTED_PROTOCOL_VERSIONS as readonly string[]).includes(header) && header >= STATELESS_PROTOCOL_VERSIONS[STATELESS_PROTOCOL_VERSIONS.length - 1]!;
+  return header !== undefined && REVISION.test(header) && eraOf(header) === 'stateless';
 }
 
 /** A refusal of a stateless request at the HTTP level, with the registry's status and the request id. */

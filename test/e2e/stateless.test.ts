@@ -344,6 +344,9 @@ describe('stateless requests on the wire', () => {
       expect(res.status, method).toBe(405);
       expect(res.headers.get('allow')).toBe('POST');
     }
+    // A header that names no revision is not taken for the stateless era.
+    const nonsense = await fetch(gw.url, { headers: { accept: 'text/event-stream', 'mcp-protocol-version': 'zzz' } });
+    expect(nonsense.status).toBe(400);
     const n = await post(gw.url, 'notifications/cancelled', { requestId: 7 }, {}, null);
     expect(n.status).toBe(202);
   });
