@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type { Caller } from '../auth/caller.js';
 import { wireError } from '../errors.js';
 import type { EventLog } from '../events/log.js';
+import type { StoredEvent } from '../events/store.js';
 import { RESULT_INPUT_REQUIRED } from '../mcp/era.js';
 import { isObject, isRequest, isResponse, success, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../mcp/jsonrpc.js';
 import { logVisible } from '../mcp/log-level.js';
@@ -48,6 +49,11 @@ export interface StatelessRound {
 export class HeldCalls {
   /** Calls held on this process, by the stream they write: a retry that lands here and goes away cancels them. */
   private readonly held = new Map<string, AbortController>();
+  /**
+   * Streams of held calls that ended, kept here while their state is good when no event store keeps
+   * them (`events.store: off`): the end may come before the retry reads it.
+   */
+  private readonly ended = new Map<string, { readonly events: readonly StoredEvent[]; readonly until: number }>();
 
   constructor(private readonly opts: HeldCallsOptions) {}
 
@@ -102,7 +108,7 @@ export class HeldCalls {
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       let last = state.seq;
-      for await (const e of this.opts.log.follow({ cursor: { stream: state.stream, seq: state.seq }, kind: 'call' }, signal)) {
+      for await (const e of this.events(state.stream, state.seq, signal)) {
         const m = JSON.parse(e.data) as JsonRpcMessage;
         if (isRequest(m)) {
           if (!done.has(String(m.id))) return yield this.inputRequired(round, [m], state.stream, last, [...done]);
@@ -117,6 +123,13 @@ export class HeldCalls {
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** The held call's events after `seq`: from the event log, or what this process kept of an ended stream. */
+  private events(stream: string, seq: number, signal: AbortSignal): AsyncIterable<StoredEvent> | Iterable<StoredEvent> {
+    const kept = this.ended.get(stream);
+    if (kept) return kept.events.filter((e) => e.seq > seq && e.data !== '');
+    return this.opts.log.follow({ cursor: { stream, seq }, kind: 'call' }, signal);
   }
 
   /** Cut every held call (shutdown). */
@@ -164,9 +177,17 @@ export class HeldCalls {
         await messages.return(undefined).catch(() => undefined);
         writer.end();
         this.held.delete(writer.id);
+        if (!this.opts.log.resumable) this.keep(writer.id, writer.window.events);
       }
     })();
     return writer.id;
+  }
+
+  /** Keep an ended stream for as long as a state naming it may come back (events.store: off). */
+  private keep(stream: string, events: readonly StoredEvent[]): void {
+    const now = Date.now();
+    for (const [id, k] of this.ended) if (k.until <= now) this.ended.delete(id);
+    this.ended.set(stream, { events, until: now + this.opts.stateTtlMs });
   }
 
   /** The answer that asks the client for input: the requests by their relay ids, and the sealed state of the held call. */

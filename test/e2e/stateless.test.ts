@@ -181,6 +181,25 @@ describe('the official 2.4 client', () => {
   });
 });
 
+describe('without an event store', () => {
+  it('still holds a call for the client\'s input (events.store: off)', async () => {
+    const plain = await startGateway({ backends: [{ name: 'asker', kind: 'mcp', urls: [asker.url], prefix: '' }], events: { store: 'off' } });
+    try {
+      await waitFor(() => plain.core.catalog.current().tools.has('summarize'), 'the conditional tools discovered', 10_000);
+      const asked: string[] = [];
+      const client = await modernClient(plain.url, { mode: 'pin', capabilities: FULL, asked });
+      try {
+        for (let i = 0; i < 5; i++) expect(textOf(await client.callTool({ name: 'ask_name', arguments: {} }))).toBe('hello Ada');
+        expect(asked.length).toBe(5);
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await plain.stop();
+    }
+  });
+});
+
 describe('subscriptions/listen', () => {
   it('acknowledges, then carries list changes and updates of subscribed resources, tagged with the subscription id', async () => {
     const client = await modernClient(gw.url, { mode: 'pin' });
