@@ -14,6 +14,7 @@ import type { Caller } from '../auth/caller.js';
 import { wireError } from '../errors.js';
 import type { EventLog } from '../events/log.js';
 import type { StoredEvent } from '../events/store.js';
+import { pause } from '../wait.js';
 import { RESULT_INPUT_REQUIRED } from '../mcp/era.js';
 import { isObject, isRequest, isResponse, success, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../mcp/jsonrpc.js';
 import { logVisible } from '../mcp/log-level.js';
@@ -125,11 +126,24 @@ export class HeldCalls {
     }
   }
 
-  /** The held call's events after `seq`: from the event log, or what this process kept of an ended stream. */
-  private events(stream: string, seq: number, signal: AbortSignal): AsyncIterable<StoredEvent> | Iterable<StoredEvent> {
+  /**
+   * The held call's events after `seq`: from the event log, or what this process kept of an ended
+   * stream. A stream another instance writes may not have reached the shared store yet when a
+   * quick retry lands here: an unknown one is looked for once more after a poll interval.
+   */
+  private async *events(stream: string, seq: number, signal: AbortSignal): AsyncGenerator<StoredEvent> {
     const kept = this.ended.get(stream);
-    if (kept) return kept.events.filter((e) => e.seq > seq && e.data !== '');
-    return this.opts.log.follow({ cursor: { stream, seq }, kind: 'call' }, signal);
+    if (kept) return yield* kept.events.filter((e) => e.seq > seq && e.data !== '');
+    const { log } = this.opts;
+    for (let attempt = 0; attempt < 2 && !signal.aborted; attempt++) {
+      let seen = false;
+      for await (const e of log.follow({ cursor: { stream, seq }, kind: 'call' }, signal)) {
+        seen = true;
+        yield e;
+      }
+      if (seen || attempt > 0) return;
+      await pause(log.opts.pollMs ?? 200, signal);
+    }
   }
 
   /** Cut every held call (shutdown). */
