@@ -28,6 +28,12 @@ export const ERRORS = {
   GW_NESTING_TOO_DEEP: { status: 400, rpcCode: -32600, surface: 'http', message: 'Bad Request: JSON nested too deeply' },
   GW_METHOD_NOT_ALLOWED: { status: 405, rpcCode: -32000, surface: 'http', message: 'Method Not Allowed' },
   GW_UNSUPPORTED_PROTOCOL_VERSION: { status: 400, rpcCode: -32000, surface: 'http', message: 'Bad Request: unsupported MCP-Protocol-Version' },
+  /** Stateless (2026-07-28) clients: the codes their transport specification assigns. */
+  GW_HEADER_MISMATCH: { status: 400, rpcCode: -32020, surface: 'http', message: 'Header mismatch' },
+  GW_UNSUPPORTED_REVISION: { status: 400, rpcCode: -32022, surface: 'http', message: 'Unsupported protocol version' },
+  GW_META_INVALID: { status: 400, rpcCode: -32602, surface: 'http', message: 'Invalid params: the request _meta envelope' },
+  GW_UNKNOWN_METHOD: { status: 404, rpcCode: -32601, surface: 'http', message: 'Method not found' },
+  GW_REQUEST_STATE_INVALID: { status: 200, rpcCode: -32602, surface: 'jsonrpc', message: 'Invalid params: requestState' },
   GW_UNAUTHORIZED: { status: 401, rpcCode: -32000, surface: 'http', message: 'Unauthorized' },
   GW_INSUFFICIENT_SCOPE: { status: 403, rpcCode: -32000, surface: 'http', message: 'Forbidden: insufficient scope' },
   GW_AUTH_UNAVAILABLE: { status: 503, rpcCode: -32603, surface: 'http', message: 'Authentication unavailable: the token issuer cannot be reached; retry later' },

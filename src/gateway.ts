@@ -39,6 +39,8 @@ import { healthReport, type HealthReport } from './health.js';
 import { coreChecks } from './health-checks.js';
 import { openPins } from './pinning/open.js';
 import type { DefinitionPins } from './pinning/pins.js';
+import { loadStateKeys } from './session/state-key.js';
+import { HeldCalls } from './broker/held-calls.js';
 
 /** The assembled core: what an adapter (standalone HTTP, Envoy ext_proc) drives. */
 export interface GatewayCore {
@@ -75,6 +77,8 @@ export interface GatewayDeps {
 export async function createGateway(config: Readonly<GatewayConfig>, deps: GatewayDeps): Promise<GatewayCore> {
   assertNoStaticCollisions(config.backends, config.catalog.separator);
   const { logger } = deps;
+  // Read before anything opens: a missing secret stops the gateway at start, with nothing to close.
+  const stateKeys = await loadStateKeys(config.stateless.stateKey);
   const sessions = deps.sessions ?? (await openSessionStore(config.sessions, logger));
   const dispatcher = deps.dispatcher ?? createAgent({ connectTimeoutMs: config.upstream.connectTimeoutMs });
   const pools = new Pools(config.upstream.cooldownMs);
@@ -131,6 +135,9 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   });
   const events = deps.events ?? (await openEventLog(config, logger, (result) => telemetry.metrics.streamResumed(result)));
   const streams = new StreamHub(events);
+  if (!stateKeys.shared) logger.debug('stateless.stateKey not configured: requestState and held sessions use a random key of this process');
+  const serverInfo = { name: 'mcp-gateway', version: VERSION, title: 'MCP Gateway' };
+  const held = new HeldCalls({ log: events, relay, sealKey: stateKeys.seal, serverInfo, stateTtlMs: config.stateless.requestStateTtlMs, logger });
   const verifier = config.auth ? new OidcVerifier({ ...config.auth, logger }) : undefined;
   const authenticator = config.auth && verifier ? new BearerAuthenticator(config.auth, verifier, config.server.path) : new AnonymousAuthenticator();
   let stopSnippets: (() => Promise<void>) | undefined;
@@ -156,7 +163,13 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     visibility,
     logger,
     limits: { maxSessionsPerPrincipal: config.sessions.maxPerPrincipal, maxStreamsPerSession: config.sessions.maxStreamsPerSession },
-    serverInfo: { name: 'mcp-gateway', version: VERSION, title: 'MCP Gateway' },
+    serverInfo,
+    stateless: {
+      held,
+      // Shared caches may keep an answer only when it is everyone's: no authentication, no policy filtering.
+      cache: { ttlMs: config.stateless.cacheTtlMs, cacheScope: config.auth || config.policy.engine !== 'allow-all' ? 'private' : 'public' },
+      ...(config.stateless.instructions ? { instructions: config.stateless.instructions } : {}),
+    },
     observeCall: (call, execute) => telemetry.observeCall(call, execute),
     observeRequest: (call, execute) => telemetry.observeRequest(call, execute),
     routedCalls: direct,
@@ -176,6 +189,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     authenticator,
     policy,
     observer: telemetry,
+    stateless: { keys: stateKeys, serverInfo },
   });
   return {
     config,

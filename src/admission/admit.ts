@@ -2,7 +2,7 @@ import type { CatalogSnapshot } from '../catalog/snapshot.js';
 import { wireError } from '../errors.js';
 import { nestsDeeperThan } from '../mcp/json-depth.js';
 import { batchOf, isObject, isRequest, parseMessage, success, type JsonRpcId, type JsonRpcRequest } from '../mcp/jsonrpc.js';
-import { describeMethod, type GatewayAnswer, type ListKind, type MethodSpec } from '../mcp/methods.js';
+import { describeMethod, describeMethodIn, type GatewayAnswer, type ListKind, type MethodSpec } from '../mcp/methods.js';
 import { LOG_LEVELS } from '../mcp/log-level.js';
 import { acceptsBatches, HEADER_PROTOCOL_VERSION, HEADER_SESSION_ID, isSupportedVersion, negotiateVersion } from '../mcp/protocol.js';
 import { samePrincipal, type SessionRecord, type SessionStore } from '../session/store.js';
@@ -18,6 +18,9 @@ import type { Caller } from '../auth/caller.js';
 import type { PolicyEngine } from '../policy/engine.js';
 import type { ListVisibility } from '../policy/visibility.js';
 import { DENIAL_CODES, type AdmissionObserver, type Trail } from './observer.js';
+import { isStatelessRequest, StatelessAdmission, type StatelessOptions } from './stateless.js';
+import { isHeldSessionId } from '../session/held.js';
+import { readListenFilter } from '../mcp/listen-filter.js';
 
 export interface AdmissionOptions {
   /** Host names the gateway answers to (already resolved: see `effectiveAllowedHosts`). */
@@ -41,6 +44,8 @@ export interface AdmissionOptions {
   readonly policy: PolicyEngine;
   /** Told of every denial (audit trail, metrics). */
   readonly observer?: AdmissionObserver;
+  /** What stateless (2026-07-28) clients need: keys for their held records and `requestState`, and serverInfo; absent: only sessions are served. */
+  readonly stateless?: Pick<StatelessOptions, 'keys' | 'serverInfo'>;
 }
 
 /** A request admission has read: who sent it, in which session (null before one exists). */
@@ -60,9 +65,12 @@ export class Admission {
   private readonly originAllowed: (origin: string | undefined) => boolean;
   private readonly hostAllowed: (host: string | undefined) => HostCheck;
 
+  private readonly stateless: StatelessAdmission | undefined;
+
   constructor(private readonly opts: AdmissionOptions) {
     this.originAllowed = originMatcher(opts.allowedOrigins);
     this.hostAllowed = hostMatcher(opts.allowedHosts);
+    this.stateless = opts.stateless && new StatelessAdmission({ ...opts.stateless, sessions: opts.sessions, maxClientInfoBytes: opts.maxClientInfoBytes, catalog: opts.catalog });
   }
 
   async decide(req: GatewayRequest): Promise<Decision> {
@@ -87,6 +95,10 @@ export class Admission {
     if (!this.originAllowed(req.headers.origin)) return reject('GW_ORIGIN_NOT_ALLOWED', null, `"${req.headers.origin}"`);
     if (req.method !== 'POST' && req.method !== 'GET' && req.method !== 'DELETE') {
       return reject('GW_METHOD_NOT_ALLOWED', null, `${req.method} is not supported`, { allow: 'GET, POST, DELETE' });
+    }
+    // Stateless clients have no GET stream and no session to end (their transport asks for 405).
+    if (req.method !== 'POST' && this.stateless && isStatelessRequest(req, undefined)) {
+      return reject('GW_METHOD_NOT_ALLOWED', null, `${req.method} is not part of protocol version ${req.headers[HEADER_PROTOCOL_VERSION]}`, { allow: 'POST' });
     }
     const auth = await this.opts.authenticator.authenticate(req);
     if (!auth.ok) return reject(auth.code, null, auth.detail, auth.headers);
@@ -116,10 +128,17 @@ export class Admission {
       return { kind: 'reject', code: error.error.code === -32700 ? 'GW_PARSE_ERROR' : 'GW_INVALID_REQUEST', status: 400, body: error };
     }
     const message = parsed.message;
+    if (this.stateless && isStatelessRequest(req, message)) {
+      if (isRequest(message)) {
+        trail.method = message.method;
+        trail.requestId = message.id;
+      }
+      return this.stateless.post(req, caller, trail, message, (spec, r) => this.dispatch(spec, r));
+    }
     if (!isRequest(message)) return this.withSession(req, caller, null, trail, (session) => ({ kind: 'accepted', session, message, caller }));
     trail.method = message.method;
     trail.requestId = message.id;
-    const spec = describeMethod(message.method);
+    const spec = describeMethodIn(message.method, 'session');
     if (spec && !spec.session) return this.dispatch(spec, { req, caller, message, trail, session: null });
     return this.withSession(req, caller, message.id, trail, (session) =>
       spec ? this.dispatch(spec, { req, caller, message, trail, session }) : { kind: 'respond', session, body: wireError('GW_METHOD_NOT_FOUND', message.id, `"${message.method}"`) },
@@ -186,9 +205,11 @@ export class Admission {
     return { ...r, session: r.session!, catalog: this.opts.catalog(), authenticator: this.opts.authenticator, policy: this.opts.policy, asksPolicy: spec.policy !== null, ...this.hiding(r) };
   }
 
-  private answer(answer: GatewayAnswer, r: Admitted): Decision {
+  private answer(answer: GatewayAnswer, r: Admitted): Decision | Promise<Decision> {
     const { message } = r;
     const params = message.params ?? {};
+    if (answer === 'discover') return { kind: 'discover', message, caller: r.caller };
+    if (answer === 'listen') return this.listen(r);
     if (answer === 'initialize') {
       const requested = params.protocolVersion;
       if (typeof requested !== 'string') return reject('GW_INVALID_PARAMS', message.id, 'initialize needs params.protocolVersion');
@@ -206,6 +227,26 @@ export class Admission {
       return this.invalidParams(session, message.id, `"level" must be one of ${LOG_LEVELS.join(', ')}`);
     }
     return { kind: 'set-log-level', session, message, level };
+  }
+
+  /**
+   * `subscriptions/listen`: the filter, and each resource subscription decided as the session era's
+   * `resources/subscribe` of that URI (routing, scopes, policy); refused ones are not honoured.
+   */
+  private async listen(r: Admitted): Promise<Decision> {
+    const session = r.session!;
+    if (!accepts(r.req.headers.accept, 'text/event-stream')) return reject('GW_NOT_ACCEPTABLE', r.message.id, 'subscriptions/listen answers with an SSE stream');
+    const read = readListenFilter(r.message.params?.notifications);
+    if (!read.ok) return this.invalidParams(session, r.message.id, read.detail);
+    const spec = describeMethod('resources/subscribe')!;
+    const subscribe: Extract<Decision, { kind: 'forward' }>[] = [];
+    for (const uri of read.filter.resourceSubscriptions ?? []) {
+      const message: JsonRpcRequest = { jsonrpc: '2.0', id: r.message.id, method: spec.method, params: { uri } };
+      const { trail: _own, ...rest } = this.context(spec, { ...r, message });
+      const d = await resourceDecision(rest);
+      if (d.kind === 'forward') subscribe.push(d);
+    }
+    return { kind: 'listen', session, message: r.message, filter: read.filter, subscribe };
   }
 
   private list(list: ListKind, r: Admitted): Decision {
@@ -238,8 +279,9 @@ export class Admission {
     } catch {
       return reject('GW_SESSION_STORE_UNAVAILABLE', id);
     }
-    // A session presented by another identity is indistinguishable from an unknown one.
-    if (!session || !samePrincipal(session.principal, caller.principal)) return reject('GW_SESSION_NOT_FOUND', id);
+    // A session presented by another identity is indistinguishable from an unknown one; so is a
+    // gateway-held record (src/session/held.ts), which stands for no client's session.
+    if (!session || !samePrincipal(session.principal, caller.principal) || isHeldSessionId(session.id)) return reject('GW_SESSION_NOT_FOUND', id);
     trail.session = session;
     return next(session);
   }

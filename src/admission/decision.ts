@@ -5,6 +5,8 @@ import type { ListKind, PolicyKind } from '../mcp/methods.js';
 import type { ProtocolVersion } from '../mcp/protocol.js';
 import type { Caller } from '../auth/caller.js';
 import type { SessionRecord } from '../session/store.js';
+import type { HeldRound } from '../session/request-state.js';
+import type { ListenFilter } from '../mcp/listen-filter.js';
 import type { TraceCarrier } from '../telemetry/trace.js';
 
 /**
@@ -34,7 +36,13 @@ export interface GatewayRequest {
  * - call-tool: route `tools/call` to the tool's backend;
  * - forward: route a request by resource URI, prompt name or completion ref to its backend;
  * - open-stream / end-session: GET and DELETE on the endpoint;
- * - batch: the decisions of a JSON-RPC batch's messages (2025-03-26 sessions only).
+ * - batch: the decisions of a JSON-RPC batch's messages (2025-03-26 sessions only);
+ * - discover: answer a stateless client's `server/discover`;
+ * - acknowledge: a stateless client's notification (HTTP 202; no session to act on).
+ *
+ * Decisions for a stateless (2026-07-28) client carry its gateway-held session record, seen with
+ * the request's own `_meta` (src/session/held.ts); `resume` names the call a retried MRTR request
+ * continues instead of starting a new one.
  */
 export type Decision =
   | { kind: 'reject'; code: ErrorCode; status: number; body: JsonRpcResponse; headers?: Record<string, string> }
@@ -57,6 +65,8 @@ export type Decision =
       trace?: TraceCarrier;
       /** The client reads only the final answer (it takes no SSE, or sent a batch): nothing else reaches it during the call. */
       answerOnly?: true;
+      /** A stateless client's retry with `inputResponses`: continue this held call. */
+      resume?: Resume;
     }
   | {
       kind: 'forward';
@@ -70,12 +80,27 @@ export type Decision =
       trace?: TraceCarrier;
       /** The client reads only the final answer (it takes no SSE, or sent a batch): nothing else reaches it during the call. */
       answerOnly?: true;
+      /** A stateless client's retry with `inputResponses`: continue this held call. */
+      resume?: Resume;
     }
+  | { kind: 'discover'; message: JsonRpcRequest; caller: Caller }
+  /**
+   * A stateless client's `subscriptions/listen`: list changes as `filter` asks, and the resources
+   * it may subscribe to, each as the `resources/subscribe` decision sent in its held record.
+   */
+  | { kind: 'listen'; session: SessionRecord; message: JsonRpcRequest; filter: ListenFilter; subscribe: readonly Extract<Decision, { kind: 'forward' }>[] }
+  | { kind: 'acknowledge' }
   /** `lastEventId`: the client resumes a stream (`Last-Event-ID`); the broker checks it is the session's. */
   | { kind: 'open-stream'; session: SessionRecord; lastEventId?: string }
   | { kind: 'end-session'; session: SessionRecord }
   /** A JSON-RPC batch of a 2025-03-26 session: each message decided (and audited) on its own, in order. */
   | { kind: 'batch'; session: SessionRecord; decisions: readonly Decision[] };
+
+/** A retried MRTR request: the held call its sealed state names, and the client's `inputResponses`. */
+export interface Resume {
+  readonly round: HeldRound;
+  readonly answers: unknown;
+}
 
 /** Where a routed request goes, and how it reads there. */
 export interface RoutedTarget {

@@ -21,6 +21,10 @@ import type { StreamHub } from './streams.js';
 import { streamReply } from './resume.js';
 import type { ListVisibility } from '../policy/visibility.js';
 import { inflightKey } from '../upstream/inflight.js';
+import { eraOf } from '../mcp/era.js';
+import type { CacheHint } from '../mcp/stateless-results.js';
+import type { HeldCalls } from './held-calls.js';
+import { StatelessReplies } from './stateless.js';
 
 export interface BrokerOptions {
   readonly sessions: SessionStore;
@@ -45,6 +49,12 @@ export interface BrokerOptions {
   readonly relay?: ClientRelay;
   /** How long a client has to answer a backend's request made outside a call (a backend without its own `timeoutMs`). */
   readonly relayTimeoutMs?: number;
+  /** Stateless (2026-07-28) clients: how their results may be cached, and the bridge that holds calls for their input. */
+  readonly stateless?: {
+    readonly cache: CacheHint;
+    readonly held: HeldCalls;
+    readonly instructions?: string;
+  };
 }
 
 /** Log levels at which `info` notifications still reach the client. */
@@ -59,9 +69,12 @@ export class Broker {
   private readonly inflight = new Map<string, AbortController>();
 
   private readonly quota: SessionQuota;
+  /** What stateless (2026-07-28) clients get that session clients do not; absent: only sessions are served. */
+  private readonly stateless: StatelessReplies | undefined;
 
   constructor(private readonly opts: BrokerOptions) {
     this.quota = new SessionQuota(opts.limits.maxSessionsPerPrincipal);
+    this.stateless = opts.stateless && new StatelessReplies({ ...opts.stateless, serverInfo: opts.serverInfo, catalog: opts.catalog, forward: (d) => this.forward(d) });
     opts.sessions.onExpired((r) => void this.release(r));
     opts.catalog.onChange((_s, changed) => {
       for (const method of new Set([...changed].map((list) => LIST_CHANGED[list]))) opts.streams.broadcast({ jsonrpc: '2.0', method });
@@ -88,9 +101,17 @@ export class Broker {
         await this.opts.sessions.setLogLevel(decision.session.id, decision.level);
         return json(success(decision.message.id, {}));
       case 'call-tool':
-        return this.callTool(decision);
+        return this.statelessCall(decision) ?? this.callTool(decision);
       case 'forward':
-        return this.forward(decision);
+        return this.statelessCall(decision) ?? this.forward(decision);
+      case 'discover':
+        if (!this.stateless) return this.handle(reject('GW_UNKNOWN_METHOD', decision.message.id, '"server/discover"'));
+        return json(success(decision.message.id, this.stateless.discover()));
+      case 'acknowledge':
+        return { kind: 'empty', status: 202 };
+      case 'listen':
+        if (!this.stateless) return this.handle(reject('GW_UNKNOWN_METHOD', decision.message.id, '"subscriptions/listen"'));
+        return this.stateless.listen(decision);
       case 'open-stream':
         if (this.opts.streams.countOf(decision.session.id) >= this.opts.limits.maxStreamsPerSession) {
           return this.handle(reject('GW_TOO_MANY_STREAMS', null, `the limit is ${this.opts.limits.maxStreamsPerSession}`));
@@ -159,7 +180,8 @@ export class Broker {
       const pager = await this.opts.visibility.pagerFor(d.list, caller, session, this.opts.catalog.current(), sourceIp);
       const page = pager.page(cursor);
       const head = Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(message.id)},"result":`);
-      return { kind: 'json', status: 200, body: [head, page.resultJson, CLOSE_BRACE] };
+      const result = this.stateless && isStateless(session) ? this.stateless.listPage(page.resultJson) : [page.resultJson];
+      return { kind: 'json', status: 200, body: [head, ...result, CLOSE_BRACE] };
     } catch (err) {
       if (err instanceof InvalidCursorError) return json(wireError('GW_INVALID_PARAMS', message.id, err.message));
       throw err;
@@ -185,6 +207,17 @@ export class Broker {
       const execute: RoutedExecutor = backend.kind === 'rest' ? this.opts.restRouted : (c) => this.opts.mcp.forward(c);
       return this.opts.observeRequest ? this.opts.observeRequest(call, execute) : execute(call);
     });
+  }
+
+  /** A stateless client's call or routed request (src/broker/stateless.ts); undefined for a session client. */
+  private statelessCall(d: Extract<Decision, { kind: 'call-tool' | 'forward' }>): Reply | undefined {
+    if (!this.stateless || !isStateless(d.session)) return undefined;
+    return this.stateless.call(d, () => (d.kind === 'call-tool' ? this.callTool(d) : this.forward(d)));
+  }
+
+  /** End every `subscriptions/listen` stream of this process (the gateway stops). */
+  closeListeners(): void {
+    this.stateless?.closeListeners();
   }
 
   /**
@@ -215,7 +248,9 @@ export class Broker {
   /** Cut every call still running (shutdown after the grace period): each is recorded as `cut`. */
   cutAll(): number {
     const n = this.inflight.size;
-    for (const abort of this.inflight.values()) abort.abort(new GatewayError('GW_SHUTTING_DOWN', 'the gateway stopped before the call ended'));
+    const reason = new GatewayError('GW_SHUTTING_DOWN', 'the gateway stopped before the call ended');
+    for (const abort of this.inflight.values()) abort.abort(reason);
+    this.stateless?.cutAll(reason);
     return n;
   }
 
@@ -227,6 +262,7 @@ export class Broker {
    */
   backendNotification(clientSessionId: string, message: JsonRpcNotification | JsonRpcRequest, from: StreamSource): void {
     if (isRequest(message)) void this.relayUnasked(clientSessionId, message, from);
+    else if (message.method === RESOURCE_UPDATED && this.stateless?.resourceUpdated(clientSessionId, message)) return;
     else if (PASSED_UNASKED.has(message.method)) this.opts.streams.send(clientSessionId, message);
     else if (message.method === RELAYED_NOTIFICATIONS.message) void this.logUnasked(clientSessionId, message);
   }
@@ -293,6 +329,11 @@ export class Broker {
 const PASSED_UNASKED: ReadonlySet<string> = new Set([RESOURCE_UPDATED, RELAYED_NOTIFICATIONS.progress, RELAYED_NOTIFICATIONS.elicitationComplete]);
 
 const CLOSE_BRACE = Buffer.from('}');
+
+/** Whether a decision's session stands for a stateless client (its gateway-held record, src/session/held.ts). */
+function isStateless(session: SessionRecord): boolean {
+  return eraOf(session.protocolVersion) === 'stateless';
+}
 
 function json(body: unknown): Reply {
   return { kind: 'json', status: 200, body: JSON.stringify(body) };

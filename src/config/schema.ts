@@ -163,6 +163,24 @@ export const configSchema = z
       .prefault({}),
     /** SSE event ids and the event store behind `Last-Event-ID` resumption (docs/configuration.md `events`). */
     events: eventsSchema,
+    /** Stateless (2026-07-28) clients (docs/protocol-eras.md). */
+    stateless: z
+      .object({
+        /** `ttlMs` of discover, list and read results: how long a client may reuse them without asking again. */
+        cacheTtlMs: z.number().int().min(0).max(86_400_000).default(60_000),
+        /** Longest a `requestState` (MRTR) is good for; the backend's call timeout may end it sooner. */
+        requestStateTtlMs: positiveMs.default(300_000),
+        /**
+         * The secret (at least 32 bytes) every instance derives the `requestState` and held-record keys
+         * from, by reference: `{ env: NAME }` or `{ file: path }`. Absent: a random key per process,
+         * right for one instance only.
+         */
+        stateKey: z.union([z.object({ env: z.string().min(1) }).strict(), z.object({ file: z.string().min(1) }).strict()]).optional(),
+        /** `instructions` of the discover result. */
+        instructions: z.string().max(16_384).optional(),
+      })
+      .strict()
+      .prefault({}),
     catalog: z
       .object({
         pageSize: z.number().int().min(1).max(10_000).default(500),

@@ -1,3 +1,5 @@
+import type { Era } from './era.js';
+
 /**
  * One description of every MCP request method the gateway serves. Admission, the broker and the
  * Envoy adapter read these entries instead of each switching over method names: adding a method
@@ -32,7 +34,7 @@ export const ROOTS_LIST_CHANGED = 'notifications/roots/list_changed';
 export const RESOURCE_UPDATED = 'notifications/resources/updated';
 
 /** What the gateway answers itself, without any backend. */
-export type GatewayAnswer = 'initialize' | 'ping' | 'set-log-level';
+export type GatewayAnswer = 'initialize' | 'ping' | 'set-log-level' | 'discover' | 'listen';
 
 /**
  * How a request reaches whoever answers it:
@@ -56,6 +58,18 @@ export type Capability = 'tools' | 'resources' | 'prompts' | 'completions' | 'lo
 
 export interface MethodSpec {
   readonly method: string;
+  /**
+   * The eras that have the method (src/mcp/era.ts): `initialize`, `ping`, subscriptions and tasks
+   * exist only with sessions; `server/discover` only without. A request of the other era gets
+   * -32601 (404 for a stateless client, as its transport asks).
+   */
+  readonly eras: readonly Era[];
+  /** The body field a stateless request mirrors into `Mcp-Name` (validated against the header). */
+  readonly mirrorsName?: 'name' | 'uri';
+  /** May answer a stateless client `input_required` (MRTR): a backend's request during it becomes input requests. */
+  readonly inputRequired?: boolean;
+  /** Its stateless result carries `ttlMs` and `cacheScope` (CacheableResult). */
+  readonly cacheable?: boolean;
   /** False only for what opens a session (`initialize`): everything else needs a valid Mcp-Session-Id. */
   readonly session: boolean;
   readonly route: Route;
@@ -79,25 +93,32 @@ export interface MethodSpec {
   readonly followsBackend?: boolean;
 }
 
+const BOTH: readonly Era[] = ['session', 'stateless'];
+const SESSION: readonly Era[] = ['session'];
+const STATELESS: readonly Era[] = ['stateless'];
+
 const METHODS: readonly MethodSpec[] = [
-  { method: 'initialize', session: false, route: { by: 'gateway', answer: 'initialize' }, policy: null, audit: 'denials', envoyDirect: false },
-  { method: 'ping', session: true, route: { by: 'gateway', answer: 'ping' }, policy: null, audit: 'denials', envoyDirect: false },
-  { method: 'logging/setLevel', session: true, route: { by: 'gateway', answer: 'set-log-level' }, policy: null, audit: 'denials', envoyDirect: false, capability: 'logging' },
-  { method: 'tools/list', session: true, route: { by: 'aggregate', list: 'tools' }, policy: 'tool', audit: 'denials', envoyDirect: false, capability: 'tools' },
-  { method: 'tools/call', session: true, route: { by: 'tool-name' }, policy: 'tool', audit: 'call', envoyDirect: true, capability: 'tools' },
-  { method: 'resources/list', session: true, route: { by: 'aggregate', list: 'resources' }, policy: 'resource', audit: 'denials', envoyDirect: false, capability: 'resources' },
-  { method: 'resources/templates/list', session: true, route: { by: 'aggregate', list: 'resourceTemplates' }, policy: 'resource', audit: 'denials', envoyDirect: false, capability: 'resources' },
-  { method: 'resources/read', session: true, route: { by: 'resource-uri' }, policy: 'resource', audit: 'call', envoyDirect: false, capability: 'resources' },
-  { method: 'resources/subscribe', session: true, route: { by: 'resource-uri' }, policy: 'resource', audit: 'call', envoyDirect: false, capability: 'resources', followsBackend: true },
+  { method: 'initialize', eras: SESSION, session: false, route: { by: 'gateway', answer: 'initialize' }, policy: null, audit: 'denials', envoyDirect: false },
+  { method: 'server/discover', eras: STATELESS, session: false, route: { by: 'gateway', answer: 'discover' }, policy: null, audit: 'denials', envoyDirect: false, cacheable: true },
+  // Stateless clients' stream of list changes and resource updates (the session era's GET stream and resources/subscribe).
+  { method: 'subscriptions/listen', eras: STATELESS, session: false, route: { by: 'gateway', answer: 'listen' }, policy: null, audit: 'denials', envoyDirect: false },
+  { method: 'ping', eras: SESSION, session: true, route: { by: 'gateway', answer: 'ping' }, policy: null, audit: 'denials', envoyDirect: false },
+  { method: 'logging/setLevel', eras: SESSION, session: true, route: { by: 'gateway', answer: 'set-log-level' }, policy: null, audit: 'denials', envoyDirect: false, capability: 'logging' },
+  { method: 'tools/list', eras: BOTH, session: true, route: { by: 'aggregate', list: 'tools' }, policy: 'tool', audit: 'denials', envoyDirect: false, capability: 'tools', cacheable: true },
+  { method: 'tools/call', eras: BOTH, session: true, route: { by: 'tool-name' }, policy: 'tool', audit: 'call', envoyDirect: true, capability: 'tools', mirrorsName: 'name', inputRequired: true },
+  { method: 'resources/list', eras: BOTH, session: true, route: { by: 'aggregate', list: 'resources' }, policy: 'resource', audit: 'denials', envoyDirect: false, capability: 'resources', cacheable: true },
+  { method: 'resources/templates/list', eras: BOTH, session: true, route: { by: 'aggregate', list: 'resourceTemplates' }, policy: 'resource', audit: 'denials', envoyDirect: false, capability: 'resources', cacheable: true },
+  { method: 'resources/read', eras: BOTH, session: true, route: { by: 'resource-uri' }, policy: 'resource', audit: 'call', envoyDirect: false, capability: 'resources', mirrorsName: 'uri', inputRequired: true, cacheable: true },
+  { method: 'resources/subscribe', eras: SESSION, session: true, route: { by: 'resource-uri' }, policy: 'resource', audit: 'call', envoyDirect: false, capability: 'resources', followsBackend: true },
   // Stopping updates is never refused: a caller denied since subscribing may still unsubscribe.
-  { method: 'resources/unsubscribe', session: true, route: { by: 'resource-uri' }, policy: null, audit: 'call', envoyDirect: false, capability: 'resources' },
-  { method: 'prompts/list', session: true, route: { by: 'aggregate', list: 'prompts' }, policy: 'prompt', audit: 'denials', envoyDirect: false, capability: 'prompts' },
-  { method: 'prompts/get', session: true, route: { by: 'prompt-name' }, policy: 'prompt', audit: 'call', envoyDirect: false, capability: 'prompts' },
-  { method: 'completion/complete', session: true, route: { by: 'completion-ref' }, policy: 'completion', audit: 'call', envoyDirect: false, capability: 'completions' },
+  { method: 'resources/unsubscribe', eras: SESSION, session: true, route: { by: 'resource-uri' }, policy: null, audit: 'call', envoyDirect: false, capability: 'resources' },
+  { method: 'prompts/list', eras: BOTH, session: true, route: { by: 'aggregate', list: 'prompts' }, policy: 'prompt', audit: 'denials', envoyDirect: false, capability: 'prompts', cacheable: true },
+  { method: 'prompts/get', eras: BOTH, session: true, route: { by: 'prompt-name' }, policy: 'prompt', audit: 'call', envoyDirect: false, capability: 'prompts', mirrorsName: 'name', inputRequired: true },
+  { method: 'completion/complete', eras: BOTH, session: true, route: { by: 'completion-ref' }, policy: 'completion', audit: 'call', envoyDirect: false, capability: 'completions' },
   // Tasks (2025-11-25, experimental): only the session whose call created a task reaches it.
-  { method: 'tasks/get', session: true, route: { by: 'task-id' }, policy: null, audit: 'call', envoyDirect: false, capability: 'tasks' },
-  { method: 'tasks/result', session: true, route: { by: 'task-id' }, policy: null, audit: 'call', envoyDirect: false, capability: 'tasks' },
-  { method: 'tasks/cancel', session: true, route: { by: 'task-id' }, policy: null, audit: 'call', envoyDirect: false, capability: 'tasks' },
+  { method: 'tasks/get', eras: SESSION, session: true, route: { by: 'task-id' }, policy: null, audit: 'call', envoyDirect: false, capability: 'tasks' },
+  { method: 'tasks/result', eras: SESSION, session: true, route: { by: 'task-id' }, policy: null, audit: 'call', envoyDirect: false, capability: 'tasks' },
+  { method: 'tasks/cancel', eras: SESSION, session: true, route: { by: 'task-id' }, policy: null, audit: 'call', envoyDirect: false, capability: 'tasks' },
 ];
 
 const BY_NAME: ReadonlyMap<string, MethodSpec> = new Map(METHODS.map((m) => [m.method, m]));
@@ -105,6 +126,12 @@ const BY_NAME: ReadonlyMap<string, MethodSpec> = new Map(METHODS.map((m) => [m.m
 /** The description of a request method; undefined for a method the gateway does not serve (-32601). */
 export function describeMethod(method: string): MethodSpec | undefined {
   return BY_NAME.get(method);
+}
+
+/** The description of a method as a client of `era` may call it; undefined when that era has no such method. */
+export function describeMethodIn(method: string, era: Era): MethodSpec | undefined {
+  const spec = BY_NAME.get(method);
+  return spec?.eras.includes(era) ? spec : undefined;
 }
 
 /** Every described method, in table order. */
@@ -117,16 +144,19 @@ export function allMethods(): readonly MethodSpec[] {
  * announce `listChanged` (the catalog sends the notifications); `resources` announces `subscribe`
  * when `resources/subscribe` is served; `tasks` announces task-augmented `tools/call`.
  */
-export function serverCapabilities(): Record<string, Record<string, unknown>> {
+export function serverCapabilities(era: Era = 'session'): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
   for (const m of METHODS) {
-    if (!m.capability) continue;
+    if (!m.capability || !m.eras.includes(era)) continue;
     const cap = (out[m.capability] ??= {});
-    if (m.route.by === 'aggregate') cap.listChanged = true;
+    // Stateless clients hear of changes only through `subscriptions/listen`.
+    if (m.route.by === 'aggregate' && (era === 'session' || describeMethodIn('subscriptions/listen', era))) cap.listChanged = true;
   }
-  if (out.resources && BY_NAME.has('resources/subscribe')) out.resources.subscribe = true;
+  if (out.resources && (describeMethodIn('resources/subscribe', era) || describeMethodIn('subscriptions/listen', era))) out.resources.subscribe = true;
+  // Stateless clients ask for backends' log messages per request (`_meta` logLevel), not with logging/setLevel.
+  if (era === 'stateless') out.logging = {};
   // Task-augmented tool calls; cancellable; no tasks/list (tasks live in their backends).
-  if (out.tasks) out.tasks = { ...(BY_NAME.has('tasks/cancel') ? { cancel: {} } : {}), requests: { tools: { call: {} } } };
+  if (out.tasks) out.tasks = { ...(describeMethodIn('tasks/cancel', era) ? { cancel: {} } : {}), requests: { tools: { call: {} } } };
   return out;
 }
 

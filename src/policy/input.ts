@@ -3,6 +3,8 @@ import type { CatalogPrompt, CatalogResource, CatalogTemplate, CatalogTool } fro
 import type { UriTarget } from '../catalog/uri-router.js';
 import type { ListKind, PolicyKind } from '../mcp/methods.js';
 import type { SessionRecord } from '../session/store.js';
+import { eraOf, type Era } from '../mcp/era.js';
+import { isHeldSessionId } from '../session/held.js';
 
 /**
  * The document a policy sees (documented in docs/policy.md). Built only from what the gateway
@@ -20,9 +22,11 @@ export interface PolicyInput {
     /** The OAuth client the token was issued to, if any. */
     readonly id: string | null;
     readonly session: string | null;
-    /** What the client said about itself at initialize (not verified). */
+    /** What the client said about itself at initialize, or in the request's `_meta` (stateless clients); not verified. */
     readonly clientInfo: Readonly<Record<string, unknown>> | null;
     readonly protocolVersion: string | null;
+    /** `session` (2025 revisions, `initialize` and Mcp-Session-Id) or `stateless` (2026-07-28); null before a session exists. */
+    readonly era: Era | null;
   };
   readonly request: {
     readonly method: string;
@@ -86,9 +90,11 @@ export function policySubject(caller: Caller, session: SessionRecord | null, sou
     principal: { issuer: caller.principal.issuer, subject: caller.principal.subject, scopes: caller.scopes, roles: caller.roles, claims: caller.claims },
     client: {
       id: caller.clientId ?? null,
-      session: session?.id ?? null,
+      // A stateless client's record is the gateway's, not a session the client holds.
+      session: session && !isHeldSessionId(session.id) ? session.id : null,
       clientInfo: session?.clientInfo ?? null,
       protocolVersion: session?.protocolVersion ?? null,
+      era: session ? eraOf(session.protocolVersion) : null,
     },
     context: { time: new Date().toISOString(), source: { ip: sourceIp } },
   };

@@ -12,8 +12,22 @@ import { writeJson, writeReply } from './write.js';
 import { effectiveAllowedHosts, hostMatcher, hostRejection, type HostCheck } from '../admission/host.js';
 import type { AdminEndpoints } from './admin.js';
 import { closeNow, listenOn } from './listen.js';
+import { HEADER_PARAM_PREFIX } from '../mcp/era.js';
 
-const CORS_ALLOW_HEADERS = 'content-type, accept, authorization, mcp-session-id, mcp-protocol-version, last-event-id';
+const CORS_ALLOW_HEADERS = 'content-type, accept, authorization, mcp-session-id, mcp-protocol-version, last-event-id, mcp-method, mcp-name';
+
+/**
+ * The allowed request headers of a preflight: the fixed ones, and the `Mcp-Param-*` headers the
+ * browser asks for (a stateless client mirrors a tool's `x-mcp-header` parameters into them, and
+ * their names depend on the tool, so no fixed list can hold them).
+ */
+function allowHeaders(requested: string | undefined): string {
+  const params = (requested ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter((h) => h.startsWith(HEADER_PARAM_PREFIX) && /^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(h));
+  return params.length > 0 ? `${CORS_ALLOW_HEADERS}, ${[...new Set(params)].join(', ')}` : CORS_ALLOW_HEADERS;
+}
 
 export interface StandaloneServerOptions {
   /**
@@ -61,6 +75,7 @@ export class StandaloneServer {
 
   async close(): Promise<void> {
     this.core.streams.closeAll();
+    this.core.broker.closeListeners();
     await closeNow(this.server);
   }
 
@@ -75,6 +90,7 @@ export class StandaloneServer {
     this.server.close();
     this.server.closeIdleConnections();
     this.core.streams.closeAll();
+    this.core.broker.closeListeners();
     const end = Date.now() + graceMs;
     // A referenced timer: the drain itself keeps the process alive until it is done.
     while (this.core.broker.running > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
@@ -146,7 +162,7 @@ export class StandaloneServer {
     if (!this.originAllowed(req.headers.origin)) return writeJson(res, 403, JSON.stringify(wireError('GW_ORIGIN_NOT_ALLOWED', null)));
     res.writeHead(204, {
       'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
-      'access-control-allow-headers': CORS_ALLOW_HEADERS,
+      'access-control-allow-headers': allowHeaders(req.headers['access-control-request-headers']),
       'access-control-max-age': '600',
     });
     res.end();

@@ -7,6 +7,7 @@ import { wireError } from '../errors.js';
 import { isResponse, toJson, type JsonRpcId } from '../mcp/jsonrpc.js';
 import { SSE_KEEPALIVE, sseEvent, ssePriming } from '../mcp/sse.js';
 import { primesStreams } from '../mcp/protocol.js';
+import { eraOf } from '../mcp/era.js';
 
 const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' };
 
@@ -100,7 +101,8 @@ async function relay(res: ServerResponse, reply: Extract<Reply, { kind: 'message
         if (!sse) continue; // a JSON-only client gets just the final response
         res.writeHead(200, SSE_HEADERS);
         streaming = true;
-        if (log.resumable) {
+        // A stateless client's stream cannot be resumed: closing it cancels the call (its transport's rule).
+        if (log.resumable && eraOf(session.protocolVersion) === 'session') {
           writer = log.open(session.id, 'call');
           // Sent with the first message: one write instead of two.
           if (primesStreams(session.protocolVersion)) priming = ssePriming(writer.append(''), log.opts.retryMs);

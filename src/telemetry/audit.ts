@@ -5,6 +5,7 @@ import type { GatewayConfig } from '../config/schema.js';
 import type { CallOutcome } from './metrics.js';
 import type { PolicyKind } from '../mcp/methods.js';
 import type { PinReport } from '../pinning/pins.js';
+import type { Era } from '../mcp/era.js';
 
 /** Who called, as audit events name them: the verified identity, never the token. */
 export interface AuditPrincipal {
@@ -18,6 +19,8 @@ export interface AuditClient {
   readonly name: string | null;
   readonly version: string | null;
   readonly ip: string | null;
+  /** The protocol era it speaks: `session` or `stateless` (2026-07-28); null before a session exists. */
+  readonly era: Era | null;
 }
 
 interface AuditCommon {

@@ -5,6 +5,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { isResponse, toJson, type JsonRpcMessage, type JsonRpcResponse } from '../mcp/jsonrpc.js';
 import type { SessionRecord, SessionStore } from '../session/store.js';
+import { eraOf } from '../mcp/era.js';
 import type { RoutedCall, RoutedExecutor, ToolCall, ToolExecutor, UpstreamCall } from '../upstream/call.js';
 import type { Pools } from '../upstream/pool.js';
 import { GatewayError } from '../errors.js';
@@ -308,6 +309,7 @@ function clientOf(caller: Caller | undefined, session: SessionRecord | undefined
     name: typeof info?.name === 'string' ? text(info.name, MAX_TEXT) : null,
     version: typeof info?.version === 'string' ? text(info.version, MAX_TEXT) : null,
     ip,
+    era: session ? eraOf(session.protocolVersion) : null,
   };
 }
 

@@ -25,6 +25,7 @@ import { toolError } from './results.js';
 import { unbracket } from '../net.js';
 import { answersServerRequests } from '../mcp/client-capabilities.js';
 import { GatewayError } from '../errors.js';
+import { eraOf } from '../mcp/era.js';
 
 /** Client headers that never reach a backend: its token (no passthrough) and its own MCP session. */
 export const CLIENT_ONLY_HEADERS: readonly string[] = ['authorization', 'cookie', HEADER_SESSION_ID, HEADER_PROTOCOL_VERSION, 'last-event-id'];
@@ -194,6 +195,8 @@ export class DirectCalls {
     // A backend may ask this client things during the call (sampling, elicitation, roots): only the
     // broker maps those requests' ids and takes the client's answers back (docs/envoy-topology.md).
     if (answersServerRequests(d.session.clientCapabilities)) return undefined;
+    // A stateless client reads results in its own shape, and a backend's request as `input_required`: only the broker does both.
+    if (eraOf(d.session.protocolVersion) === 'stateless') return undefined;
     // A task-augmented call creates a task whose id only the broker namespaces and binds to the session.
     if (isObject(d.message.params?.task)) return undefined;
     const backend = snapshot.backends.get(d.tool.backend);

@@ -22,6 +22,7 @@ import type { ClientRelay, RelayOrigin } from './client-relay.js';
 import { answersServerRequests, relayedCapabilities } from '../mcp/client-capabilities.js';
 import { endpointOf, handshake, nextRequestId } from './mcp-handshake.js';
 import { logVisible } from '../mcp/log-level.js';
+import { eraOf } from '../mcp/era.js';
 
 export interface McpBackendsOptions {
   readonly dispatcher: Dispatcher;
@@ -116,7 +117,9 @@ export class McpBackends {
         // The client may stop reading once it has the answer, so the follow starts before it is handed over.
         const prefix = call.uriPrefix ?? '';
         // A client that answers backends' requests may be asked outside a call too: its backend session is followed.
-        const onResult = follow || answersServerRequests(call.session.clientCapabilities) ? () => this.opts.streams?.follow(call.session.id, backend.name, prefix, ep) : undefined;
+        // (A stateless client has no stream to be asked on outside a call: its held record is not followed for that.)
+        const asksOutside = answersServerRequests(call.session.clientCapabilities) && eraOf(call.session.protocolVersion) === 'session';
+        const onResult = follow || asksOutside ? () => this.opts.streams?.follow(call.session.id, backend.name, prefix, ep) : undefined;
         const origin: RelayOrigin = {
           session: call.session,
           backend,

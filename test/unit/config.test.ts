@@ -37,6 +37,13 @@ describe('configuration', () => {
     expect(message).toContain('backends[0].tools: needs at least one');
   });
 
+  it('takes the stateless section with defaults, and the state key only by reference', () => {
+    expect(parseConfig({}).stateless).toEqual({ cacheTtlMs: 60_000, requestStateTtlMs: 300_000 });
+    expect(parseConfig({ stateless: { stateKey: { file: '/run/secrets/k' } } }).stateless.stateKey).toEqual({ file: '/run/secrets/k' });
+    expect(() => parseConfig({ stateless: { stateKey: 'the-secret-itself' } })).toThrow(/stateless\.stateKey/);
+    expect(() => parseConfig({ stateless: { cacheTtlMs: -1 } })).toThrow(/stateless\.cacheTtlMs/);
+  });
+
   it('rejects an unknown backend kind', () => {
     expect(() => parseConfig({ backends: [{ name: 'x', kind: 'soap', urls: ['http://a'] }] })).toThrow(/backends\[0\]\.kind/);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allMethods, describeMethod, serverCapabilities } from '../../src/mcp/methods.js';
+import { allMethods, describeMethod, describeMethodIn, serverCapabilities } from '../../src/mcp/methods.js';
 
 describe('the one description of every MCP method', () => {
   it('describes each method once, and nothing it does not serve', () => {
@@ -8,8 +8,25 @@ describe('the one description of every MCP method', () => {
     expect(describeMethod('sampling/createMessage')).toBeUndefined();
   });
 
-  it('needs a session for everything but initialize', () => {
-    expect(allMethods().filter((m) => !m.session).map((m) => m.method)).toEqual(['initialize']);
+  it('needs a session for every session-era method but initialize', () => {
+    expect(allMethods().filter((m) => !m.session && m.eras.includes('session')).map((m) => m.method)).toEqual(['initialize']);
+  });
+
+  it('serves to stateless clients only what their era has, and server/discover only to them', () => {
+    const stateless = allMethods().filter((m) => m.eras.includes('stateless')).map((m) => m.method);
+    expect(stateless).toEqual(['server/discover', 'subscriptions/listen', 'tools/list', 'tools/call', 'resources/list', 'resources/templates/list', 'resources/read', 'prompts/list', 'prompts/get', 'completion/complete']);
+    expect(describeMethodIn('server/discover', 'session')).toBeUndefined();
+    expect(describeMethodIn('ping', 'stateless')).toBeUndefined();
+  });
+
+  it('announces to stateless clients what they can use: list changes and resource updates through subscriptions/listen, no tasks', () => {
+    expect(serverCapabilities('stateless')).toEqual({
+      tools: { listChanged: true },
+      resources: { listChanged: true, subscribe: true },
+      prompts: { listChanged: true },
+      completions: {},
+      logging: {},
+    });
   });
 
   it('lets Envoy route only tool calls straight to a backend', () => {

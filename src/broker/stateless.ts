@@ -1,0 +1,131 @@
+/**
+ * What the broker answers stateless (2026-07-28) clients that session clients never get:
+ * `server/discover`, results in the stateless shape (resultType, serverInfo, cache hints), calls
+ * whose backend asks the client something held for its input (src/broker/held-calls.ts), and
+ * `subscriptions/listen` streams (src/broker/listen.ts).
+ */
+import type { Decision } from '../admission/decision.js';
+import { ALL_SUPPORTED_VERSIONS } from '../admission/stateless.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { isResponse, type JsonRpcNotification, type JsonRpcResponse } from '../mcp/jsonrpc.js';
+import type { ListenFilter } from '../mcp/listen-filter.js';
+import { describeMethod, serverCapabilities } from '../mcp/methods.js';
+import { statelessResponse, statelessResult, statelessResultJson, type CacheHint, type ServerInfo } from '../mcp/stateless-results.js';
+import type { HeldCalls, StatelessRound } from './held-calls.js';
+import { Listeners } from './listen.js';
+import type { Reply } from './reply.js';
+
+type Forward = Extract<Decision, { kind: 'forward' }>;
+
+export interface StatelessRepliesOptions {
+  readonly serverInfo: ServerInfo;
+  readonly cache: CacheHint;
+  readonly held: HeldCalls;
+  readonly instructions?: string;
+  readonly catalog: Catalog;
+  /** Runs a routed request in its (held) session: the broker's own `forward`. */
+  readonly forward: (d: Forward) => Reply;
+}
+
+export class StatelessReplies {
+  private readonly listeners: Listeners;
+
+  constructor(private readonly opts: StatelessRepliesOptions) {
+    this.listeners = new Listeners(opts.catalog);
+  }
+
+  /** `server/discover`: every revision the gateway speaks, what it serves to stateless clients, and how long that holds. */
+  discover(): Record<string, unknown> {
+    const result = {
+      supportedVersions: ALL_SUPPORTED_VERSIONS,
+      capabilities: serverCapabilities('stateless'),
+      ...(this.opts.instructions ? { instructions: this.opts.instructions } : {}),
+    };
+    return statelessResult(result, this.opts.serverInfo, this.opts.cache);
+  }
+
+  /** A listing page (already serialised) in the stateless shape. */
+  listPage(resultJson: Buffer): Buffer[] {
+    return statelessResultJson(resultJson, this.opts.serverInfo, this.opts.cache);
+  }
+
+  /**
+   * A call or routed request: its answer shaped for the stateless era, and a backend's request to
+   * the client turned into `input_required` while the call is held; a retry with `requestState`
+   * continues the held call instead of starting one (`start` is not called then).
+   */
+  call(d: Extract<Decision, { kind: 'call-tool' | 'forward' }>, start: () => Reply): Reply {
+    const { held } = this.opts;
+    const round: StatelessRound = {
+      session: d.session,
+      request: d.message,
+      caller: d.caller,
+      name: d.kind === 'call-tool' ? d.tool.name : d.target.name,
+      ...(describeMethod(d.message.method)?.cacheable ? { cache: this.opts.cache } : {}),
+    };
+    if (d.resume) {
+      const abort = new AbortController();
+      return { kind: 'messages', session: d.session, messages: held.resume(round, d.resume, abort.signal), abort, finish: () => {} };
+    }
+    const reply = start();
+    if (reply.kind === 'json') return { ...reply, body: this.shapedBody(reply) };
+    if (reply.kind !== 'messages') return reply;
+    return { ...reply, messages: held.first(round, reply.messages, reply.abort) };
+  }
+
+  /**
+   * `subscriptions/listen`: subscribe the resources admission allowed in the caller's held record
+   * (the backend session is then followed, and its updates reach this stream), acknowledge what is
+   * honoured, and stream until the client goes. A resource no listen stream of this process wants
+   * any more is unsubscribed at its backend.
+   */
+  async listen(d: Extract<Decision, { kind: 'listen' }>): Promise<Reply> {
+    const subscribed: Forward[] = [];
+    await Promise.all(d.subscribe.map(async (s) => void ((await this.succeeded(this.opts.forward(s))) && subscribed.push(s))));
+    const honored: ListenFilter = {
+      ...(d.filter.toolsListChanged ? { toolsListChanged: true } : {}),
+      ...(d.filter.promptsListChanged ? { promptsListChanged: true } : {}),
+      ...(d.filter.resourcesListChanged ? { resourcesListChanged: true } : {}),
+      ...(d.filter.resourceSubscriptions ? { resourceSubscriptions: subscribed.map((s) => s.target.name) } : {}),
+    };
+    const abort = new AbortController();
+    const finish = (): void => {
+      for (const s of subscribed) {
+        if (this.listeners.wants(d.session.id, s.target.name)) continue;
+        void this.succeeded(this.opts.forward({ ...s, message: { ...s.message, method: 'resources/unsubscribe' } })).catch(() => undefined);
+      }
+    };
+    return { kind: 'messages', session: d.session, messages: this.listeners.stream(d.message.id, d.session.id, honored, abort.signal), abort, finish };
+  }
+
+  /** A followed backend session's resource update for a held record: to the listen streams that subscribed it. */
+  resourceUpdated(held: string, message: JsonRpcNotification): boolean {
+    return this.listeners.resourceUpdated(held, message);
+  }
+
+  closeListeners(): void {
+    this.listeners.closeAll();
+  }
+
+  /** The gateway stops: held calls are cut. */
+  cutAll(reason: Error): void {
+    this.opts.held.cutAll(reason);
+  }
+
+  /** Whether a request the gateway sent for itself (not for a client's answer) succeeded. */
+  private async succeeded(reply: Reply): Promise<boolean> {
+    if (reply.kind !== 'messages') return false;
+    try {
+      for await (const m of reply.messages) if (isResponse(m)) return 'result' in m;
+      return false;
+    } finally {
+      reply.finish();
+    }
+  }
+
+  /** A JSON answer given without a backend (its backend is gone), in the stateless shape. */
+  private shapedBody(reply: Extract<Reply, { kind: 'json' }>): string {
+    const parsed = JSON.parse(typeof reply.body === 'string' ? reply.body : Buffer.concat(reply.body).toString('utf8')) as JsonRpcResponse;
+    return JSON.stringify(statelessResponse(parsed, this.opts.serverInfo));
+  }
+}

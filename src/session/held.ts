@@ -1,0 +1,57 @@
+/**
+ * Gateway-held session records: what stands for a session when the client has none. A stateless
+ * (2026-07-28) client sends everything with every request, but session-era backends still need
+ * a session: the gateway opens and keeps those itself, in one record per caller (issuer and
+ * subject) and set of relayed capabilities (a backend offers and asks according to what the
+ * session declared at initialize), stored like any session so every instance finds the same
+ * backend sessions and pending relays. Each request then sees that record with its own `_meta`
+ * (capabilities, client info, log level) laid over it.
+ */
+import { createHmac } from 'node:crypto';
+import { relayedCapabilities } from '../mcp/client-capabilities.js';
+import { STATELESS_PROTOCOL_VERSION } from '../mcp/era.js';
+import type { RequestMeta } from '../mcp/request-meta.js';
+import { newSessionRecord, type Principal, type SessionRecord, type SessionStore } from './store.js';
+
+/** Ids of held records start with this; no `initialize` ever hands one out. */
+const HELD_PREFIX = 'held-';
+
+/** Whether a session id names a gateway-held record (never usable as a client's `Mcp-Session-Id`). */
+export function isHeldSessionId(id: string): boolean {
+  return id.startsWith(HELD_PREFIX);
+}
+
+/**
+ * The id of a caller's held record: a keyed digest, so it is stable across instances sharing the
+ * key and cannot be computed (or guessed) by anyone else.
+ */
+export function heldSessionId(key: Buffer, principal: Principal, capabilities: Readonly<Record<string, unknown>>): string {
+  const mac = createHmac('sha256', key);
+  mac.update(`${principal.issuer ?? ''}\u0000${principal.subject}\u0000${canonicalJson(relayedCapabilities(capabilities))}`);
+  return `${HELD_PREFIX}${mac.digest('base64url')}`;
+}
+
+/** The caller's held record (created on first use), as this request sees it: its own `_meta` over the record. */
+export async function heldSession(store: SessionStore, id: string, principal: Principal, meta: RequestMeta): Promise<SessionRecord> {
+  let record = await store.get(id);
+  if (!record) {
+    record = { ...newSessionRecord(principal, STATELESS_PROTOCOL_VERSION, { capabilities: meta.clientCapabilities }), id };
+    await store.create(record);
+  }
+  const view: SessionRecord = { ...record, protocolVersion: meta.protocolVersion, clientCapabilities: meta.clientCapabilities };
+  const { clientInfo: _info, logLevel: _level, ...rest } = view;
+  return { ...rest, ...(meta.clientInfo ? { clientInfo: meta.clientInfo } : {}), ...(meta.logLevel ? { logLevel: meta.logLevel } : {}) };
+}
+
+/** JSON with object keys sorted, so equal capabilities name the same record whatever their key order. */
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}

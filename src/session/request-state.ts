@@ -1,0 +1,71 @@
+/**
+ * `requestState` of the stateless era's multi-round-trip requests (MRTR), as the gateway hands it
+ * out when a backend's request during a call becomes the client's `input_required`: it names the
+ * held call (the event stream the call writes, and how far the client has read it) and the
+ * pending relays the client must answer. It travels through the client, so it is sealed with
+ * AES-256-GCM (tamper-proof and unreadable) and bound to the caller, the request (method and
+ * name) and a short expiry. It is good once: the relays it names are taken from the session
+ * store atomically when the answers are delivered, so a replay finds them gone.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { samePrincipal, type Principal } from './store.js';
+
+/** A call held for the client's input, as the sealed state names it. */
+export interface HeldRound {
+  readonly principal: Principal;
+  readonly method: string;
+  /** The tool or prompt name, or the resource URI, as the client named it. */
+  readonly name: string;
+  /** The gateway-held session record whose relays these are. */
+  readonly session: string;
+  /** The event stream the held call writes, and the last event the client has had of it. */
+  readonly stream: string;
+  readonly seq: number;
+  /** Relays the client must answer (the keys of `inputRequests`). */
+  readonly relays: readonly string[];
+  /** Relays answered in an earlier round, passed over when the stream is read again. */
+  readonly skip: readonly string[];
+  readonly expiresAt: number;
+}
+
+const VERSION = 1;
+const AAD = Buffer.from('mcp-gateway requestState v1');
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+/** Seal a round for the client to echo back. */
+export function sealRound(key: Buffer, round: HeldRound): string {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(AAD);
+  const body = Buffer.concat([cipher.update(JSON.stringify(round), 'utf8'), cipher.final()]);
+  return Buffer.concat([Buffer.from([VERSION]), iv, cipher.getAuthTag(), body]).toString('base64url');
+}
+
+/** What the request that echoes a state must be: the same caller and the same request. */
+export interface RoundBinding {
+  readonly principal: Principal;
+  readonly method: string;
+  readonly name: string;
+}
+
+/** The round a state stands for, or why it is refused (forged, altered, expired, another caller's or another request's). */
+export function openRound(key: Buffer, state: unknown, binding: RoundBinding, now = Date.now()): { ok: true; round: HeldRound } | { ok: false; detail: string } {
+  if (typeof state !== 'string' || state.length > 65_536) return { ok: false, detail: '"requestState" must be the string the gateway handed out' };
+  const raw = Buffer.from(state, 'base64url');
+  if (raw.length <= 1 + IV_BYTES + TAG_BYTES || raw[0] !== VERSION) return { ok: false, detail: 'not a requestState this gateway issued' };
+  let round: HeldRound;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(1, 1 + IV_BYTES));
+    decipher.setAAD(AAD);
+    decipher.setAuthTag(raw.subarray(1 + IV_BYTES, 1 + IV_BYTES + TAG_BYTES));
+    round = JSON.parse(Buffer.concat([decipher.update(raw.subarray(1 + IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8')) as HeldRound;
+  } catch {
+    return { ok: false, detail: 'not a requestState this gateway issued (or it was altered)' };
+  }
+  // One answer for another caller's state and a forged one: nothing is learnt by probing.
+  if (!samePrincipal(round.principal, binding.principal)) return { ok: false, detail: 'not a requestState this gateway issued (or it was altered)' };
+  if (round.expiresAt <= now) return { ok: false, detail: 'the requestState expired; send the request again without it' };
+  if (round.method !== binding.method || round.name !== binding.name) return { ok: false, detail: `the requestState belongs to another request (${round.method} "${round.name}")` };
+  return { ok: true, round };
+}
