@@ -59,6 +59,8 @@ export const ERRORS = {
   GW_RELAY_TIMEOUT: { status: 200, rpcCode: -32001, surface: 'jsonrpc', message: 'The client did not answer in time' },
   GW_RELAY_NO_STREAM: { status: 200, rpcCode: -32000, surface: 'jsonrpc', message: 'The client has no stream open to receive this request' },
   GW_RELAY_CANCELLED: { status: 200, rpcCode: -32000, surface: 'jsonrpc', message: 'The call that caused this request ended before the client answered' },
+  GW_UPSTREAM_ERA_UNSUPPORTED: { status: 200, rpcCode: 0, surface: 'tool', message: "The backend's MCP era has no such request" },
+  GW_RELAY_CLIENT_ERROR: { status: 200, rpcCode: 0, surface: 'tool', message: "The client answered the backend's request with an error" },
   GW_UPSTREAM_SESSION_LOST: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend lost the session this call was sent in' },
 } as const satisfies Record<string, ErrorSpec>;
 

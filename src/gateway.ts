@@ -20,6 +20,8 @@ import { ClientRelay } from './upstream/client-relay.js';
 import type { BackendDescriptor } from './catalog/model.js';
 import { BackendStreams } from './upstream/backend-streams.js';
 import { Pools } from './upstream/pool.js';
+import { BackendEras } from './upstream/backend-eras.js';
+import { StatelessBackends } from './upstream/stateless-backend.js';
 import { OutboundCredentials } from './upstream/credentials.js';
 import { restExecutor } from './upstream/rest.js';
 import { restPublishedExecutor } from './upstream/rest-published.js';
@@ -76,6 +78,10 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   let broker: Broker | undefined;
   const followed = new BackendStreams(dispatcher, (sid, message, from) => broker?.backendNotification(sid, message, from), logger);
   const policy = createPolicy(config.policy, dispatcher, logger);
+  const clientInfo = { name: 'mcp-gateway', version: VERSION };
+  // What each native backend speaks, shared by discovery (which probes it) and calls (which read it).
+  const eras = new BackendEras(dispatcher, pools, clientInfo);
+  const stateless = new StatelessBackends(dispatcher, pools);
   // The catalog, telemetry and GET streams are built below; the relay reads them only once calls run.
   const relay = new ClientRelay({
     sessions,
@@ -96,9 +102,11 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     defaultTimeoutMs: config.upstream.timeoutMs,
     credentials,
     logger,
-    clientInfo: { name: 'mcp-gateway', version: VERSION },
+    clientInfo,
+    eras,
+    stateless,
   });
-  const discovery = new McpDiscovery({ dispatcher, pools, defaultTimeoutMs: config.upstream.timeoutMs, credentials, clientInfo: { name: 'mcp-gateway', version: VERSION } });
+  const discovery = new McpDiscovery({ dispatcher, pools, defaultTimeoutMs: config.upstream.timeoutMs, credentials, clientInfo, eras, stateless });
   const catalog = new Catalog({
     source: deps.source ?? openCatalogSource(config, logger),
     discover: (backend, signal) => discovery.discover(backend, signal),

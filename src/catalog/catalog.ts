@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { McpBackendConfig } from '../config/schema.js';
 import type { ListKind } from '../mcp/methods.js';
+import type { Era } from '../mcp/era.js';
 import type { BackendDescriptor, Published, ToolDefinition } from './model.js';
 import { buildSnapshot, CatalogSnapshot, LISTINGS } from './snapshot.js';
 import { ListWatchers, type ListWatch } from './watchers.js';
@@ -114,6 +115,16 @@ export class Catalog {
     return this.failing;
   }
 
+  /** The era each native backend was last found to speak (admin `/healthz`, metrics); a backend not discovered yet is absent. */
+  eras(): ReadonlyMap<string, Era> {
+    const out = new Map<string, Era>();
+    for (const b of this.nativeBackends()) {
+      const era = this.published.get(b.name)?.era;
+      if (era) out.set(b.name, era);
+    }
+    return out;
+  }
+
   /** Re-discover every native backend now (at start, then every `refreshIntervalMs`). */
   async refreshAll(): Promise<void> {
     await Promise.all(this.nativeBackends().map((b) => this.refresh(b)));
@@ -144,6 +155,8 @@ export class Catalog {
       try {
         const published = await this.opts.discover(backend, this.abort.signal);
         if (!this.backends.some((b) => b.name === backend.name)) return;
+        const era = this.published.get(backend.name)?.era;
+        if (published.era && published.era !== era) this.opts.logger.info({ backend: backend.name, era: published.era }, 'backend era');
         this.discovered.set(backend.name, published.tools);
         this.published.set(backend.name, published);
         this.failing.delete(backend.name);
@@ -168,7 +181,7 @@ export class Catalog {
       published: this.published,
       separator: this.opts.separator,
       pageSize: this.opts.pageSize,
-      problems: this.sourceProblems,
+      problems: [...this.sourceProblems, ...[...this.published.values()].flatMap((p) => p.problems ?? [])],
     });
     for (const p of next.problems) if (!this.snapshot.problems.includes(p)) this.opts.logger.error({ problem: p }, 'catalog problem');
     const changed = new Set<ListKind>();

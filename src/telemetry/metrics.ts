@@ -7,6 +7,8 @@ export interface MetricsSources {
   catalog(): { readonly tools: number; readonly stale: boolean; readonly ageSeconds: number };
   /** Every instance of every backend in the current catalog, and whether it is in its cooldown. */
   instances(): Iterable<{ readonly backend: string; readonly instance: string; readonly cooling: boolean }>;
+  /** The era each native backend was found to speak (`session` or `stateless`). */
+  eras(): ReadonlyMap<string, string>;
 }
 
 /** Outcomes of a `tools/call` that ran (see docs/observability.md). */
@@ -91,6 +93,16 @@ export class GatewayMetrics {
         // Rebuilt on each scrape so instances that left the catalog disappear.
         this.reset();
         for (const i of sources.instances()) this.set({ backend: i.backend, instance: i.instance }, i.cooling ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'mcp_gateway_backend_era',
+      help: 'The MCP era a native backend speaks (1 for its era): session (initialize, Mcp-Session-Id) or stateless (2026-07-28)',
+      labelNames: ['backend', 'era'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [backend, era] of sources.eras()) this.set({ backend, era }, 1);
       },
     });
   }

@@ -53,6 +53,7 @@ export class Telemetry implements AdmissionObserver {
           for (const url of b.urls) yield { backend: b.name, instance: url, cooling: pool?.isCooling(url) ?? false };
         }
       },
+      eras: () => catalog.eras(),
     });
     const audit = await AuditLog.open(config.audit, deps.logger, () => metrics.auditDropped());
     return new Telemetry(metrics, audit, createRedactor(config.audit.redact), deps.logger);

@@ -10,6 +10,7 @@ export const META = {
   path: 'mcp-path',
   prefix: 'mcp-prefix',
   scheme: 'mcp-scheme',
+  era: 'mcp-era',
 } as const;
 
 /** The parts of a `/v1/health/service/<name>` entry the mapping reads. */
@@ -62,6 +63,7 @@ export function mapService(name: string, entries: readonly HealthEntry[], kv: Kv
   const urls = [...new Set(instances.map((e) => instanceUrl(e, kind)))];
   const raw: Record<string, unknown> = { name, kind, urls };
   if (meta[META.prefix] !== undefined) raw.prefix = meta[META.prefix];
+  if (kind === 'mcp' && meta[META.era] !== undefined) raw.era = meta[META.era];
   let note: string | undefined;
   if (kind === 'rest') {
     if (!kv) return { problem: `${where} (${META.kind}=rest) is left out: no tool definitions at KV key "${kvPrefix}${name}"` };
