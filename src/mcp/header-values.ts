@@ -74,6 +74,12 @@ export function paramHeadersOf(inputSchema: unknown): { headers: ParamHeader[] }
   return problem ? { problem } : { headers };
 }
 
+/** A tool's valid `x-mcp-header` declarations; none when they are invalid (discovery leaves such tools out). */
+export function declaredParamHeaders(inputSchema: unknown): readonly ParamHeader[] {
+  const declared = paramHeadersOf(inputSchema);
+  return 'headers' in declared ? declared.headers : [];
+}
+
 /**
  * The `Mcp-Param-<Name>` headers a call with these arguments carries: one per declaration whose
  * argument is present (null or absent: no header), encoded as {@link encodeHeaderValue} says.

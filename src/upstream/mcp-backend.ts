@@ -26,6 +26,8 @@ import type { Era } from '../mcp/era.js';
 import type { BackendEras } from './backend-eras.js';
 import type { StatelessBackends } from './stateless-backend.js';
 import { StatelessBridge } from './stateless-bridge.js';
+import { passThrough, type PassThroughCall } from './stateless-pass.js';
+import type { Caller } from '../auth/caller.js';
 
 export interface McpBackendsOptions {
   readonly dispatcher: Dispatcher;
@@ -60,6 +62,19 @@ export class McpBackends {
   /** The era pinned or learned for a backend, without asking it (undefined: not known yet). */
   knownEra(backend: McpBackendConfig): Era | undefined {
     return this.opts.eras.known(backend);
+  }
+
+  /** The backend's era, probing it (`server/discover`, with failover) when it is neither pinned nor known yet. */
+  async eraOf(backend: McpBackendConfig, caller: Caller | undefined, signal: AbortSignal): Promise<Era> {
+    return this.opts.eras.known(backend) ?? this.opts.eras.of(backend, await this.opts.credentials.headers(backend, caller), signal);
+  }
+
+  /**
+   * For clients of the stateless era: send their request to a stateless-era backend as it is and
+   * hand back its raw answer, `input_required` and `requestState` included (src/upstream/stateless-pass.ts).
+   */
+  passThrough(call: PassThroughCall): AsyncGenerator<JsonRpcMessage> {
+    return passThrough({ stateless: this.opts.stateless, credentials: this.opts.credentials, defaultTimeoutMs: this.opts.defaultTimeoutMs }, call);
   }
 
   /** Forward a `tools/call` in the client's backend session and relay the backend's stream. */

@@ -4,7 +4,7 @@ import type { McpBackendConfig } from '../config/schema.js';
 import { GatewayError, type ErrorCode, ERRORS } from '../errors.js';
 import { relayedCapabilities } from '../mcp/client-capabilities.js';
 import { SESSION_ONLY_METHODS, STATELESS_PROTOCOL_VERSION } from '../mcp/era.js';
-import { paramHeadersOf } from '../mcp/header-values.js';
+import { declaredParamHeaders } from '../mcp/header-values.js';
 import { isNotification, isObject, isResponse, type JsonRpcErrorObject, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from '../mcp/jsonrpc.js';
 import { logVisible } from '../mcp/log-level.js';
 import { RELAYED_NOTIFICATIONS } from '../mcp/methods.js';
@@ -50,7 +50,7 @@ export class StatelessBridge {
     }
     const prefix = call.uriPrefix ?? '';
     const tool = 'tool' in call ? (call as ToolCall).tool : undefined;
-    const declared = tool ? paramHeadersOf(tool.definition.inputSchema) : undefined;
+    const paramHeaders = tool ? declaredParamHeaders(tool.definition.inputSchema) : [];
     const meta = sessionMeta(call.session, this.opts.clientInfo);
     let instance = backend.urls[0]!;
     let retry: Record<string, unknown> = {};
@@ -64,7 +64,7 @@ export class StatelessBridge {
         headers,
         signal: deadline.signal,
         retrySafe,
-        paramHeaders: declared && 'headers' in declared ? declared.headers : [],
+        paramHeaders,
         onInstance: (url: string): void => {
           instance = url;
           call.onInstance?.(url);
