@@ -8,9 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
+import { answeringClient, plainClient } from '../support/client.js';
 import { startAskingServer, type AskingServer } from '../support/asking-mcp.js';
 import { startModernServer, type ModernServer } from '../support/modern-mcp.js';
 import { waitFor } from '../support/wait.js';
@@ -19,36 +18,15 @@ const FULL = { sampling: {}, elicitation: { form: {} }, roots: { listChanged: tr
 const asked: string[] = [];
 
 /** A client that answers whatever it is asked; `silent` leaves elicitations unanswered. */
-async function capableClient(url: string, opts: { silent?: boolean } = {}): Promise<Client> {
-  const client = new Client({ name: 'capable', version: '1.0.0' }, { capabilities: FULL });
-  client.setRequestHandler(CreateMessageRequestSchema, async (req) => {
-    asked.push(req.method);
-    const first = req.params.messages[0]?.content;
-    return { model: 'test-model', role: 'assistant', content: { type: 'text', text: `short: ${first && 'text' in first ? first.text : '?'}` } };
-  });
-  client.setRequestHandler(ElicitRequestSchema, async (req) => {
-    asked.push(`${req.method}:${req.params.message}`);
+function capableClient(url: string, opts: { silent?: boolean } = {}): Promise<Client> {
+  return answeringClient(url, FULL, asked, (params) => {
+    asked.push(`elicitation/create:${params.message}`);
     if (opts.silent) return new Promise(() => {});
-    return req.params.message.startsWith('Sign up') ? { action: 'accept', content: { ok: true } } : { action: 'accept', content: { name: 'Ada' } };
+    const content: Record<string, string | boolean> = params.message.startsWith('Sign up') ? { ok: true } : { name: 'Ada' };
+    return { action: 'accept', content };
   });
-  client.setRequestHandler(ListRootsRequestSchema, async (req) => {
-    asked.push(req.method);
-    return { roots: [{ uri: 'file:///work/project', name: 'project' }] };
-  });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
-  return client;
 }
 
-/** A client that declares nothing; any request it gets is recorded (and refused). */
-async function plainClient(url: string, got: string[] = []): Promise<Client> {
-  const client = new Client({ name: 'plain', version: '1.0.0' });
-  client.fallbackRequestHandler = async (req) => {
-    got.push(req.method);
-    throw new Error('not supported');
-  };
-  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
-  return client;
-}
 
 const textOf = (r: any): string => r.content?.[0]?.text;
 
