@@ -50,6 +50,9 @@ export const TASKS_EXTENSION = 'io.modelcontextprotocol/tasks';
 /** The request every stateless-era server answers with its versions and capabilities; the gateway's probe of a backend's era. */
 export const DISCOVER_METHOD = 'server/discover';
 
+/** The request whose response stream carries the change notifications a stateless client opted in to. */
+export const LISTEN_METHOD = 'subscriptions/listen';
+
 /**
  * Requests of the session era that the stateless era removed (replaced by `_meta`, MRTR or
  * `subscriptions/listen`): never sent to a stateless backend.

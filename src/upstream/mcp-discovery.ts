@@ -3,14 +3,14 @@ import type { PromptDefinition, Published, ResourceDefinition, ResourceTemplateD
 import type { McpBackendConfig } from '../config/schema.js';
 import { GatewayError } from '../errors.js';
 import { capabilitiesWithout, PROBED_FEATURES } from '../mcp/client-capabilities.js';
-import { isNotification, isObject } from '../mcp/jsonrpc.js';
+import { isNotification, isObject, isResponse } from '../mcp/jsonrpc.js';
 import { LIST_CHANGED } from '../mcp/methods.js';
 import type { OutboundCredentials } from './credentials.js';
 import { Deadline } from './deadline.js';
 import { withFailover } from './failover.js';
 import { endpointOf, handshake, request } from './mcp-handshake.js';
 import { deleteSession, openStream, replyMessages } from './mcp-wire.js';
-import type { Era } from '../mcp/era.js';
+import { LISTEN_METHOD, type Era } from '../mcp/era.js';
 import { paramHeadersOf } from '../mcp/header-values.js';
 import type { BackendEras } from './backend-eras.js';
 import type { StatelessBackends } from './stateless-backend.js';
@@ -107,14 +107,14 @@ export class McpDiscovery {
 
   /**
    * Hold a gateway-owned session with the backend open and call `changed` for each list_changed
-   * it sends on the session's GET stream (src/catalog/watchers.ts). `unsupported` when the backend
+   * it sends on the session's GET stream (src/catalog/watchers.ts); a stateless backend's come
+   * on a `subscriptions/listen` stream instead. `unsupported` when the backend
    * declares no list changes or offers no stream; `ended` when the stream ended.
    */
   async watchLists(backend: McpBackendConfig, changed: () => void, signal: AbortSignal): Promise<'unsupported' | 'ended'> {
     const pool = this.opts.pools.get(backend.name, backend.urls);
     const headers = await this.opts.credentials.headers(backend, undefined);
-    // A stateless backend has no session stream; the periodic refresh keeps its lists current.
-    if ((await this.opts.eras.of(backend, headers, signal)) === 'stateless') return 'unsupported';
+    if ((await this.opts.eras.of(backend, headers, signal)) === 'stateless') return this.listenLists(backend, headers, changed, signal);
     const opened = await withFailover(pool, true, (url) => handshake(this.opts.dispatcher, this.opts.clientInfo, backend, url, headers, AbortSignal.any([signal, AbortSignal.timeout(backend.timeoutMs ?? this.opts.defaultTimeoutMs)])));
     const ep = endpointOf(opened.session, headers);
     try {
@@ -131,6 +131,21 @@ export class McpDiscovery {
     } finally {
       void deleteSession(this.opts.dispatcher, ep, AbortSignal.timeout(2_000)).catch(() => {});
     }
+  }
+
+  /**
+   * A stateless backend's list changes, on the stream of a `subscriptions/listen` request (the
+   * stateless era's replacement of the session GET stream). `unsupported` when the backend
+   * refuses the request.
+   */
+  private async listenLists(backend: McpBackendConfig, headers: Record<string, string>, changed: () => void, signal: AbortSignal): Promise<'unsupported' | 'ended'> {
+    const notifications = { toolsListChanged: true, promptsListChanged: true, resourcesListChanged: true };
+    const listen = { backend, method: LISTEN_METHOD, params: { notifications }, headers, signal, retrySafe: true, meta: { clientCapabilities: {}, clientInfo: this.opts.clientInfo } };
+    for await (const m of this.opts.stateless.send(listen, 0)) {
+      if (isNotification(m) && LIST_CHANGED_METHODS.has(m.method)) changed();
+      else if (isResponse(m)) return 'error' in m ? 'unsupported' : 'ended';
+    }
+    return 'ended';
   }
 
   /**

@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
 import { answeringClient, plainClient } from '../support/client.js';
 import { startAskingServer, type AskingServer } from '../support/asking-mcp.js';
@@ -72,6 +73,24 @@ describe('discovery', () => {
       expect((read.contents[0] as { text: string }).text).toBe('modern notes');
       const prompt = await client.getPrompt({ name: 'm_greet', arguments: { who: 'Ada' } });
       expect((prompt.messages[0]!.content as { text: string }).text).toBe('Greet Ada');
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('list changes', () => {
+  it("a modern backend's tools/list_changed on its subscriptions/listen stream refreshes the catalog and reaches the client's GET stream", async () => {
+    const client = await plainClient(gw.url);
+    let announced = 0;
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => void announced++);
+    try {
+      await client.listTools(); // the SDK client opens its GET stream once the session is up
+      await waitFor(() => modern.received.filter((r) => r.body.method === 'subscriptions/listen').length >= 2, 'the gateway listening to both modern backends');
+      modern.addTool('fresh');
+      await waitFor(() => gw.core.catalog.current().tools.has('m_fresh'), 'the new tool in the catalog');
+      await waitFor(() => announced > 0, 'tools/list_changed on the client GET stream');
+      expect(textOf(await client.callTool({ name: 'm_fresh', arguments: {} }))).toBe('modern: fresh');
     } finally {
       await client.close();
     }

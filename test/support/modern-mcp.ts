@@ -17,13 +17,16 @@ export interface ModernServer {
   readonly received: Array<{ readonly headers: IncomingHttpHeaders; readonly body: any }>;
   /** Tool calls whose request was closed before the tool answered (the stateless era's cancellation). */
   readonly cancelled: string[];
+  /** Add an echo-like tool and announce it on open `subscriptions/listen` streams. */
+  addTool(name: string): void;
   close(): Promise<void>;
 }
 
 const text = (t: string) => ({ content: [{ type: 'text' as const, text: t }] });
 
-function build(name: string, cancelled: string[]): McpServer {
+function build(name: string, cancelled: string[], added: readonly string[]): McpServer {
   const mcp = new McpServer({ name, version: '2.0.0' }, { capabilities: { logging: {} } });
+  for (const tool of added) mcp.registerTool(tool, { description: 'Added later.' }, async () => text(`${name}: ${tool}`));
   mcp.registerTool('echo', { description: 'Echoes.', inputSchema: z.object({ text: z.string() }) }, async ({ text: t }) => text(`${name}: ${t}`));
   // Its region is mirrored into Mcp-Param-Region: the SDK refuses the call (-32020) when the header is missing or differs.
   mcp.registerTool(
@@ -76,7 +79,8 @@ function build(name: string, cancelled: string[]): McpServer {
 export async function startModernServer(name = 'modern'): Promise<ModernServer> {
   const received: ModernServer['received'] = [];
   const cancelled: string[] = [];
-  const handler = createMcpHandler(() => build(name, cancelled), { legacy: 'reject' });
+  const added: string[] = [];
+  const handler = createMcpHandler(() => build(name, cancelled, added), { legacy: 'reject' });
   const http = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -111,6 +115,10 @@ export async function startModernServer(name = 'modern'): Promise<ModernServer> 
     url: `${base}/mcp`,
     received,
     cancelled,
+    addTool(tool) {
+      added.push(tool);
+      handler.notify.toolsChanged();
+    },
     async close() {
       await handler.close();
       await closeServer(http);
