@@ -14,6 +14,7 @@ import type { ClientRelay, RelayOrigin } from './client-relay.js';
 import type { Deadline } from './deadline.js';
 import type { FailureShape } from './failure.js';
 import type { StatelessBackends } from './stateless-backend.js';
+import { untilAborted } from '../wait.js';
 import { asSessionResult, statelessEndpoint, type StatelessMeta } from './stateless-wire.js';
 
 /** How many `input_required` rounds one call may take before the gateway gives up on the backend. */
@@ -124,13 +125,9 @@ export class StatelessBridge {
           yield out;
         }
       }
-      const aborted = new Promise<never>((_, reject) => {
-        if (deadline.signal.aborted) reject(deadline.signal.reason);
-        deadline.signal.addEventListener('abort', () => reject(deadline.signal.reason), { once: true });
-      });
       const responses: Record<string, unknown> = {};
       for (const [key, pending] of answers) {
-        const r = await Promise.race([pending, aborted]);
+        const r = await untilAborted(pending, deadline.signal);
         if ('error' in r) return { failure: failureOf(r.error) };
         responses[key] = r.result;
       }

@@ -194,6 +194,22 @@ describe('input_required bridged to real requests', () => {
     }
   });
 
+  it('a client cancelling its call while it is being asked ends the call and the pending request cleanly', async () => {
+    const client = await capableClient(gw.url, { silent: true });
+    try {
+      asked.length = 0;
+      const abort = new AbortController();
+      const call = client.callTool({ name: 'm_ask_name', arguments: {} }, undefined, { signal: abort.signal }).catch((e: Error) => e);
+      await waitFor(() => asked.length > 0, 'the client asked');
+      abort.abort('not now');
+      expect(await call).toBeInstanceOf(Error);
+      // The session and the bridge are fine: the next call on the same session completes.
+      expect(textOf(await client.callTool({ name: 'm_echo', arguments: { text: 'still here' } }))).toBe('modern: still here');
+    } finally {
+      await client.close();
+    }
+  });
+
   it('an answer that never comes ends the call with the relay timeout', async () => {
     const client = await capableClient(gw.url, { silent: true });
     try {
