@@ -56,7 +56,7 @@ export class McpBackends {
   private readonly bridge: StatelessBridge;
 
   constructor(private readonly opts: McpBackendsOptions) {
-    this.bridge = new StatelessBridge({ stateless: opts.stateless, clientInfo: opts.clientInfo, logger: opts.logger, ...(opts.relay ? { relay: opts.relay } : {}) });
+    this.bridge = new StatelessBridge({ stateless: opts.stateless, clientInfo: opts.clientInfo, logger: opts.logger, ...(opts.relay ? { relay: opts.relay } : {}), ...(opts.streams ? { streams: opts.streams } : {}) });
   }
 
   /** The era pinned or learned for a backend, without asking it (undefined: not known yet). */

@@ -3,9 +3,9 @@ import { exposeResultUris } from '../catalog/uris.js';
 import type { McpBackendConfig } from '../config/schema.js';
 import { GatewayError, type ErrorCode, ERRORS } from '../errors.js';
 import { relayedCapabilities } from '../mcp/client-capabilities.js';
-import { SESSION_ONLY_METHODS, STATELESS_PROTOCOL_VERSION } from '../mcp/era.js';
+import { LISTEN_METHOD, SESSION_ONLY_METHODS, STATELESS_PROTOCOL_VERSION } from '../mcp/era.js';
 import { declaredParamHeaders } from '../mcp/header-values.js';
-import { isNotification, isObject, isResponse, type JsonRpcErrorObject, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from '../mcp/jsonrpc.js';
+import { isNotification, isObject, isResponse, success, type JsonRpcErrorObject, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from '../mcp/jsonrpc.js';
 import { logVisible } from '../mcp/log-level.js';
 import { RELAYED_NOTIFICATIONS } from '../mcp/methods.js';
 import type { SessionRecord } from '../session/store.js';
@@ -14,8 +14,12 @@ import type { ClientRelay, RelayOrigin } from './client-relay.js';
 import type { Deadline } from './deadline.js';
 import type { FailureShape } from './failure.js';
 import type { StatelessBackends } from './stateless-backend.js';
+import type { BackendStreams } from './backend-streams.js';
 import { untilAborted } from '../wait.js';
 import { asSessionResult, statelessEndpoint, type StatelessMeta } from './stateless-wire.js';
+
+const SUBSCRIBE = 'resources/subscribe';
+const UNSUBSCRIBE = 'resources/unsubscribe';
 
 /** How many `input_required` rounds one call may take before the gateway gives up on the backend. */
 export const MAX_INPUT_ROUNDS = 10;
@@ -26,6 +30,8 @@ export interface StatelessBridgeOptions {
   readonly relay?: ClientRelay;
   readonly clientInfo: StatelessMeta['clientInfo'];
   readonly logger: Logger;
+  /** Holds the `subscriptions/listen` streams of clients' resource subscriptions; none: subscriptions are refused. */
+  readonly streams?: BackendStreams;
 }
 
 /** What a stateless request says for a session-era client: what the gateway relays for it, and its log level if it set one. */
@@ -46,13 +52,21 @@ export class StatelessBridge {
 
   async *exchange(call: UpstreamCall, method: string, params: Record<string, unknown>, retrySafe: boolean, fail: FailureShape, deadline: Deadline, headers: Record<string, string>): AsyncGenerator<JsonRpcMessage> {
     const backend = call.backend as McpBackendConfig;
+    const meta = sessionMeta(call.session, this.opts.clientInfo);
+    const { streams } = this.opts;
+    if ((method === SUBSCRIBE || method === UNSUBSCRIBE) && streams && typeof params.uri === 'string') {
+      // The stateless era subscribes with subscriptions/listen: one stream per client session and backend carries every URI.
+      const listen = (uris: string[], signal: AbortSignal): AsyncGenerator<JsonRpcMessage> =>
+        this.opts.stateless.send({ backend, method: LISTEN_METHOD, params: { notifications: { resourceSubscriptions: uris } }, meta, headers, signal, retrySafe: true }, 0);
+      streams.listen(call.session.id, backend.name, call.uriPrefix ?? '', method === SUBSCRIBE ? { add: params.uri } : { remove: params.uri }, listen);
+      return yield success(call.request.id, {});
+    }
     if (SESSION_ONLY_METHODS.has(method)) {
       return yield fail('GW_UPSTREAM_ERA_UNSUPPORTED', `backend "${backend.name}" speaks ${STATELESS_PROTOCOL_VERSION}, which has no ${method}`);
     }
     const prefix = call.uriPrefix ?? '';
     const tool = 'tool' in call ? (call as ToolCall).tool : undefined;
     const paramHeaders = tool ? declaredParamHeaders(tool.definition.inputSchema) : [];
-    const meta = sessionMeta(call.session, this.opts.clientInfo);
     let instance = backend.urls[0]!;
     let retry: Record<string, unknown> = {};
     for (let round = 1; ; round++) {

@@ -19,13 +19,15 @@ export interface ModernServer {
   readonly cancelled: string[];
   /** Add an echo-like tool and announce it on open `subscriptions/listen` streams. */
   addTool(name: string): void;
+  /** Announce that a resource changed, to the `subscriptions/listen` streams subscribed to it. */
+  updated(uri: string): void;
   close(): Promise<void>;
 }
 
 const text = (t: string) => ({ content: [{ type: 'text' as const, text: t }] });
 
 function build(name: string, cancelled: string[], added: readonly string[]): McpServer {
-  const mcp = new McpServer({ name, version: '2.0.0' }, { capabilities: { logging: {} } });
+  const mcp = new McpServer({ name, version: '2.0.0' }, { capabilities: { logging: {}, resources: { subscribe: true } } });
   for (const tool of added) mcp.registerTool(tool, { description: 'Added later.' }, async () => text(`${name}: ${tool}`));
   mcp.registerTool('echo', { description: 'Echoes.', inputSchema: z.object({ text: z.string() }) }, async ({ text: t }) => text(`${name}: ${t}`));
   // Its region is mirrored into Mcp-Param-Region: the SDK refuses the call (-32020) when the header is missing or differs.
@@ -118,6 +120,9 @@ export async function startModernServer(name = 'modern'): Promise<ModernServer> 
     addTool(tool) {
       added.push(tool);
       handler.notify.toolsChanged();
+    },
+    updated(uri) {
+      handler.notify.resourceUpdated(uri);
     },
     async close() {
       await handler.close();
