@@ -161,8 +161,8 @@ export class ClientRelay {
       return false;
     }
     const outcome = 'error' in response ? 'client_error' : 'answered';
+    const answer: JsonRpcResponse = 'error' in response ? { jsonrpc: '2.0', id: pending.backendId, error: response.error } : { jsonrpc: '2.0', id: pending.backendId, result: response.result };
     if (collect || eraOf(pending.via.protocolVersion) === 'stateless') {
-      const answer: JsonRpcResponse = 'error' in response ? { jsonrpc: '2.0', id: pending.backendId, error: response.error } : { jsonrpc: '2.0', id: pending.backendId, result: response.result };
       // Only the instance running the call can retry it; an answer landing elsewhere is lost and the call times out there.
       if (collect) collect(answer);
       else this.opts.logger.warn({ session: sessionRef(session.id), relay: relayId }, 'answer to an input request of a call running on another gateway instance dropped');
@@ -172,7 +172,6 @@ export class ClientRelay {
     const backend = this.opts.backends().get(pending.backend);
     const headers = backend ? await this.opts.credentials.headers(backend, caller) : {};
     const ep: McpEndpoint = { url: pending.via.instance, sessionId: pending.via.sessionId, protocolVersion: pending.via.protocolVersion, headers };
-    const answer: JsonRpcResponse = 'error' in response ? { jsonrpc: '2.0', id: pending.backendId, error: response.error } : { jsonrpc: '2.0', id: pending.backendId, result: response.result };
     await this.post(ep, answer);
     this.end(session, relayId, pending, outcome, undefined, caller);
     return true;
