@@ -32,9 +32,9 @@ export function nameHeaderSource(method: string, params: Readonly<Record<string,
   return typeof value === 'string' ? value : undefined;
 }
 
-/** One `x-mcp-header` declaration: the header name part and the argument path it mirrors. */
+/** One `x-mcp-header` declaration: the header name part (`Mcp-Param-<header>`) and the argument path it mirrors. */
 export interface ParamHeader {
-  readonly name: string;
+  readonly header: string;
   readonly path: readonly string[];
 }
 
@@ -59,7 +59,7 @@ export function paramHeadersOf(inputSchema: unknown): { headers: ParamHeader[] }
       else if (seen.has(name.toLowerCase())) problem = `${where}: x-mcp-header "${name}" is declared twice`;
       else {
         seen.add(name.toLowerCase());
-        headers.push({ name, path });
+        headers.push({ header: name, path });
       }
     } else if ('x-mcp-header' in node) problem = 'x-mcp-header is not allowed on the schema root';
     for (const [key, child] of Object.entries(node)) {
@@ -89,8 +89,8 @@ export function paramHeaderValues(declared: readonly ParamHeader[], args: unknow
   for (const d of declared) {
     let value: unknown = args;
     for (const key of d.path) value = isObject(value) ? value[key] : undefined;
-    if (typeof value === 'string') out[`${HEADER_PARAM_PREFIX}${d.name.toLowerCase()}`] = encodeHeaderValue(value);
-    else if (typeof value === 'boolean' || (typeof value === 'number' && Number.isSafeInteger(value))) out[`${HEADER_PARAM_PREFIX}${d.name.toLowerCase()}`] = String(value);
+    if (typeof value === 'string') out[`${HEADER_PARAM_PREFIX}${d.header.toLowerCase()}`] = encodeHeaderValue(value);
+    else if (typeof value === 'boolean' || (typeof value === 'number' && Number.isSafeInteger(value))) out[`${HEADER_PARAM_PREFIX}${d.header.toLowerCase()}`] = String(value);
   }
   return out;
 }

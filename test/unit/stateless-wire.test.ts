@@ -79,7 +79,7 @@ describe('stateless requests', () => {
 
   it('mirror the method, the name (encoded when not plain) and the tool parameters into headers, with no session', () => {
     const r = statelessRequest('tools/call', { name: 'météo', arguments: { region: 'eu' } }, meta);
-    const ep = statelessEndpoint('http://b/mcp', { authorization: 'Bearer gw' }, r, [{ name: 'Region', path: ['region'] }]);
+    const ep = statelessEndpoint('http://b/mcp', { authorization: 'Bearer gw' }, r, [{ header: 'Region', path: ['region'] }]);
     expect(ep).toEqual({
       url: 'http://b/mcp',
       protocolVersion: '2026-07-28',
