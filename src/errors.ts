@@ -69,6 +69,8 @@ export const ERRORS = {
   GW_APPROVAL_NOT_PENDING: { status: 404, rpcCode: -32000, surface: 'http', message: 'Nothing awaits approval under that key' },
   GW_APPROVAL_DIGEST_MISMATCH: { status: 409, rpcCode: -32000, surface: 'http', message: 'The definition changed since it was reviewed' },
   GW_APPROVAL_STORE_UNAVAILABLE: { status: 503, rpcCode: -32603, surface: 'http', message: 'The approval store cannot be written; retry later' },
+  GW_UPSTREAM_ERA_UNSUPPORTED: { status: 200, rpcCode: 0, surface: 'tool', message: "The backend's MCP era has no such request" },
+  GW_RELAY_CLIENT_ERROR: { status: 200, rpcCode: 0, surface: 'tool', message: "The client answered the backend's request with an error" },
   GW_UPSTREAM_SESSION_LOST: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend lost the session this call was sent in' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -23,6 +23,8 @@ import { ClientRelay } from './upstream/client-relay.js';
 import type { BackendDescriptor } from './catalog/model.js';
 import { BackendStreams } from './upstream/backend-streams.js';
 import { Pools } from './upstream/pool.js';
+import { BackendEras } from './upstream/backend-eras.js';
+import { StatelessBackends } from './upstream/stateless-backend.js';
 import { OutboundCredentials } from './upstream/credentials.js';
 import { restExecutor } from './upstream/rest.js';
 import { restPublishedExecutor } from './upstream/rest-published.js';
@@ -87,6 +89,10 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   let broker: Broker | undefined;
   const followed = new BackendStreams(dispatcher, (sid, message, from) => broker?.backendNotification(sid, message, from), logger);
   const policy = createPolicy(config.policy, dispatcher, logger);
+  const clientInfo = { name: 'mcp-gateway', version: VERSION };
+  // What each native backend speaks, shared by discovery (which probes it) and calls (which read it).
+  const eras = new BackendEras(dispatcher, pools, clientInfo);
+  const stateless = new StatelessBackends(dispatcher, pools);
   // The catalog, telemetry and GET streams are built below; the relay reads them only once calls run.
   const relay = new ClientRelay({
     sessions,
@@ -107,11 +113,13 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     defaultTimeoutMs: config.upstream.timeoutMs,
     credentials,
     logger,
-    clientInfo: { name: 'mcp-gateway', version: VERSION },
+    clientInfo,
+    eras,
+    stateless,
   });
   // Reports go to telemetry, which is opened below (after the catalog it reads).
   const pins = await openPins(config, logger, (r) => telemetry.pinned(r));
-  const discovery = new McpDiscovery({ dispatcher, pools, defaultTimeoutMs: config.upstream.timeoutMs, credentials, clientInfo: { name: 'mcp-gateway', version: VERSION } });
+  const discovery = new McpDiscovery({ dispatcher, pools, defaultTimeoutMs: config.upstream.timeoutMs, credentials, clientInfo, eras, stateless });
   const consul = config.catalog.consul;
   const openapi = new OpenApiImporter({ dispatcher, ...(consul ? { consul: { client: consulClient({ ...consul, timeoutMs: OPENAPI_FETCH_TIMEOUT_MS }), url: consul.url } } : {}) }, logger.child({ component: 'openapi' }));
   const catalog = new Catalog({

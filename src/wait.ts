@@ -16,3 +16,13 @@ export async function settleWithin(work: Promise<unknown>, ms: number): Promise<
 export function pause(ms: number, signal?: AbortSignal): Promise<unknown> {
   return delay(ms, undefined, signal ? { signal, ref: false } : { ref: false }).catch(() => undefined);
 }
+
+/** `pending`, unless `signal` aborts first (then its reason is thrown); no listener is left behind either way. */
+export function untilAborted<T>(pending: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void pending.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}

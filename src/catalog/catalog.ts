@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { McpBackendConfig, RestBackendConfig, RestToolConfig } from '../config/schema.js';
 import type { ListKind } from '../mcp/methods.js';
+import type { Era } from '../mcp/era.js';
 import type { BackendDescriptor, Published, ToolDefinition } from './model.js';
 import { buildSnapshot, CatalogSnapshot, LISTINGS } from './snapshot.js';
 import { ListWatchers, type ListWatch } from './watchers.js';
@@ -130,6 +131,16 @@ export class Catalog {
     return this.failing;
   }
 
+  /** The era each native backend was last found to speak (admin `/healthz`, metrics); a backend not discovered yet is absent. */
+  eras(): ReadonlyMap<string, Era> {
+    const out = new Map<string, Era>();
+    for (const b of this.nativeBackends()) {
+      const era = this.published.get(b.name)?.era;
+      if (era) out.set(b.name, era);
+    }
+    return out;
+  }
+
   /** Re-discover every native backend and re-read every OpenAPI document now (at start, then every `refreshIntervalMs`). */
   async refreshAll(): Promise<void> {
     await Promise.all(this.backends.filter(isRead).map((b) => this.refresh(b)));
@@ -167,6 +178,8 @@ export class Catalog {
         if (backend.kind === 'mcp') {
           const published = await this.opts.discover(backend, this.abort.signal);
           if (!this.backends.some((b) => b.name === backend.name)) return;
+          const era = this.published.get(backend.name)?.era;
+          if (published.era && published.era !== era) this.opts.logger.info({ backend: backend.name, era: published.era }, 'backend era');
           this.discovered.set(backend.name, published.tools);
           this.published.set(backend.name, published);
         } else {
@@ -212,7 +225,7 @@ export class Catalog {
       imported: this.imported,
       separator: this.opts.separator,
       pageSize: this.opts.pageSize,
-      problems: this.sourceProblems,
+      problems: [...this.sourceProblems, ...[...this.published.values()].flatMap((p) => p.problems ?? [])],
       ...(pins ? { pins } : {}),
     });
     pins?.close();

@@ -1,4 +1,5 @@
 import type { BackendConfig, HttpMapping, ToolAnnotations } from '../config/schema.js';
+import type { Era } from '../mcp/era.js';
 
 /** A tool as MCP clients see it in `tools/list` (the gateway's name, the backend's schema). */
 export interface ToolDefinition {
@@ -63,6 +64,10 @@ export interface PromptDefinition {
 
 /** What a native MCP backend publishes through its own lists (only those its capabilities declare). */
 export interface Published {
+  /** The era the backend was found to speak (docs/configuration.md "Backend eras"). */
+  readonly era?: Era;
+  /** What discovery left out and why (tools with invalid `x-mcp-header` declarations), as catalog problems. */
+  readonly problems?: readonly string[];
   /** The backend declared the `resources` capability: its answers may name its resources. */
   readonly servesResources: boolean;
   readonly tools: readonly ToolDefinition[];

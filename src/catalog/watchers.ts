@@ -3,9 +3,11 @@ import type { McpBackendConfig } from '../config/schema.js';
 import { pause as wait } from '../wait.js';
 
 /**
- * Holds a session with a native backend open and calls `changed` for every `list_changed` it
- * sends. Resolves `unsupported` when the backend declares no list changes or offers no stream
- * (a stateless backend), `ended` when the stream ended; rejects when it could not be opened.
+ * Holds a session with a native backend open (a stateless-era backend: a `subscriptions/listen`
+ * request) and calls `changed` for every `list_changed` it sends. Resolves `unsupported` when the
+ * backend declares no list changes or offers no stream (a session-era backend without sessions,
+ * or a stateless one refusing to listen), `ended` when the stream ended; rejects when it could
+ * not be opened.
  */
 export type ListWatch = (backend: McpBackendConfig, changed: () => void, signal: AbortSignal) => Promise<'unsupported' | 'ended'>;
 

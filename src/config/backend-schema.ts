@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { backendPinning } from './pinning-schema.js';
+import { ERA_SETTINGS, type EraSetting } from '../mcp/era.js';
 
 /** Tool and backend names: what MCP clients accept in tool names (SEP-986 charset), kept short. */
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -145,7 +146,17 @@ const restBackend = z
   })
   .strict()
   .refine((b) => b.tools.length + b.resources.length + b.prompts.length > 0 || b.openapi !== undefined, { message: 'needs at least one tool, resource or prompt, or an openapi document', path: ['tools'] });
-const mcpBackend = z.object({ kind: z.literal('mcp'), ...backendCommon }).strict();
+const mcpBackend = z
+  .object({
+    kind: z.literal('mcp'),
+    ...backendCommon,
+    /**
+     * Which MCP era the backend speaks: `auto` probes `server/discover` and falls back to
+     * `initialize`; `session` or `stateless` pins it (no probe), e.g. for a backend whose probe misleads.
+     */
+    era: z.enum(ERA_SETTINGS as [EraSetting, ...EraSetting[]]).default('auto'),
+  })
+  .strict();
 
 export const backendSchema = z.discriminatedUnion('kind', [restBackend, mcpBackend]);
 

@@ -76,3 +76,18 @@ export function decodeHeaderValue(raw: string): string | undefined {
     return undefined;
   }
 }
+/** The request every stateless-era server answers with its versions and capabilities; the gateway's probe of a backend's era. */
+export const DISCOVER_METHOD = 'server/discover';
+
+/** The request whose response stream carries the change notifications a stateless client opted in to. */
+export const LISTEN_METHOD = 'subscriptions/listen';
+
+/**
+ * Requests of the session era that the stateless era removed (replaced by `_meta`, MRTR or
+ * `subscriptions/listen`): never sent to a stateless backend.
+ */
+export const SESSION_ONLY_METHODS: ReadonlySet<string> = new Set(['initialize', 'ping', 'logging/setLevel', 'resources/subscribe', 'resources/unsubscribe']);
+
+/** How a backend's era is chosen: probed (`auto`, the default) or pinned by configuration (`mcp-era` in Consul). */
+export type EraSetting = 'auto' | Era;
+export const ERA_SETTINGS: readonly EraSetting[] = ['auto', 'session', 'stateless'];

@@ -51,7 +51,7 @@ export class AdminEndpoints {
     const body = {
       status: report.status === 'ready' ? 'ok' : report.status,
       checks: report.checks,
-      catalog: { version: snapshot.version, tools: snapshot.tools.size, resources: snapshot.resources.size, resourceTemplates: snapshot.templates.size, prompts: snapshot.prompts.size, backends: snapshot.backends.size, problems: snapshot.problems, source },
+      catalog: { version: snapshot.version, tools: snapshot.tools.size, resources: snapshot.resources.size, resourceTemplates: snapshot.templates.size, prompts: snapshot.prompts.size, backends: snapshot.backends.size, eras: Object.fromEntries(this.core.catalog.eras()), problems: snapshot.problems, source },
       sessions: await this.core.sessions.size().catch(() => null),
       streams: this.core.streams.count,
     };

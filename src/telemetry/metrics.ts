@@ -9,6 +9,8 @@ export interface MetricsSources {
   instances(): Iterable<{ readonly backend: string; readonly instance: string; readonly cooling: boolean }>;
   /** Pinned definitions not served as their backend serves them (absent: pinning is off). */
   pinFindings?(): Iterable<{ readonly backend: string; readonly kind: string; readonly status: 'new' | 'drifted' }>;
+  /** The era each native backend was found to speak (`session` or `stateless`). */
+  eras(): ReadonlyMap<string, string>;
 }
 
 /** Outcomes of a `tools/call` that ran (see docs/observability.md). */
@@ -93,6 +95,16 @@ export class GatewayMetrics {
         // Rebuilt on each scrape so instances that left the catalog disappear.
         this.reset();
         for (const i of sources.instances()) this.set({ backend: i.backend, instance: i.instance }, i.cooling ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'mcp_gateway_backend_era',
+      help: 'The MCP era a native backend speaks (1 for its era): session (initialize, Mcp-Session-Id) or stateless (2026-07-28)',
+      labelNames: ['backend', 'era'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [backend, era] of sources.eras()) this.set({ backend, era }, 1);
       },
     });
     this.pinGauges(sources, registers);

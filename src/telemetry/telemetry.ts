@@ -57,6 +57,7 @@ export class Telemetry implements AdmissionObserver {
         }
       },
       ...(pins ? { pinFindings: () => pins.pending() } : {}),
+      eras: () => catalog.eras(),
     });
     const audit = await AuditLog.open(config.audit, deps.logger, () => metrics.auditDropped());
     return new Telemetry(metrics, audit, createRedactor(config.audit.redact), deps.logger);

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { exposeResultUris } from '../catalog/uris.js';
-import { isNotification, isRequest, type JsonRpcNotification, type JsonRpcRequest } from '../mcp/jsonrpc.js';
+import { isNotification, isRequest, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest } from '../mcp/jsonrpc.js';
+import { RESOURCE_UPDATED } from '../mcp/methods.js';
 import { openStream, replyMessages, type McpEndpoint } from './mcp-wire.js';
 import { describeNetworkError } from './transport.js';
 
@@ -26,7 +27,7 @@ export type BackendNotificationSink = (clientSessionId: string, message: JsonRpc
  * it lives on this process until the client session ends or the backend closes it.
  */
 export class BackendStreams {
-  private readonly open = new Map<string, { clientSessionId: string; abort: AbortController }>();
+  private readonly open = new Map<string, { clientSessionId: string; abort: AbortController; uris?: ReadonlySet<string> }>();
 
   constructor(
     private readonly dispatcher: Dispatcher,
@@ -43,6 +44,37 @@ export class BackendStreams {
     void this.relay(clientSessionId, backend, prefix, ep, abort.signal).finally(() => {
       if (this.open.get(key)?.abort === abort) this.open.delete(key);
     });
+  }
+
+  /**
+   * A client session's resource subscriptions at a stateless-era backend, which has no session
+   * stream: one `subscriptions/listen` request (`open`) per client session and backend, naming
+   * every URI subscribed (the backend's URIs), reopened when the set changes and closed when it
+   * empties. Its `notifications/resources/updated` go to the sink like a followed stream's.
+   */
+  listen(clientSessionId: string, backend: string, prefix: string, change: { readonly add?: string; readonly remove?: string }, open: (uris: string[], signal: AbortSignal) => AsyncGenerator<JsonRpcMessage>): void {
+    const key = `${clientSessionId}\u0000${backend}\u0000listen`;
+    const prev = this.open.get(key);
+    const uris = new Set(prev?.uris ?? []);
+    if (change.add !== undefined) uris.add(change.add);
+    if (change.remove !== undefined) uris.delete(change.remove);
+    prev?.abort.abort();
+    this.open.delete(key);
+    if (uris.size === 0) return;
+    const abort = new AbortController();
+    this.open.set(key, { clientSessionId, abort, uris });
+    const from: StreamSource = { backend, endpoint: { url: '', headers: {} } };
+    void (async () => {
+      try {
+        for await (const m of open([...uris], abort.signal)) {
+          if (isNotification(m) && m.method === RESOURCE_UPDATED) this.sink(clientSessionId, m.params ? { ...m, params: exposeResultUris(prefix, m.params) } : m, from);
+        }
+      } catch (err) {
+        if (!abort.signal.aborted) this.logger.debug({ backend, err: describeNetworkError(err) }, 'backend subscriptions/listen stream ended');
+      } finally {
+        if (this.open.get(key)?.abort === abort) this.open.delete(key);
+      }
+    })();
   }
 
   /** Stop following every backend session of a client session (DELETE, expiry). */

@@ -5,6 +5,7 @@ import type { Caller } from '../auth/caller.js';
 import type { BackendDescriptor } from '../catalog/model.js';
 import { ERRORS, wireError, type ErrorCode } from '../errors.js';
 import { missingCapability } from '../mcp/client-capabilities.js';
+import { eraOf } from '../mcp/era.js';
 import { isObject, type JsonRpcId, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from '../mcp/jsonrpc.js';
 import { RELAYED_NOTIFICATIONS } from '../mcp/methods.js';
 import type { PolicyEngine } from '../policy/engine.js';
@@ -31,6 +32,12 @@ export interface RelayOrigin {
   readonly timeoutMs: number;
   /** The client reads only the call's final answer (no SSE, or a batch): it cannot be asked anything. */
   readonly answerOnly?: boolean;
+  /**
+   * Where the answer goes when no backend session waits for it: a stateless backend's input
+   * request (MRTR), whose answers the gateway collects to retry the call with. Without it, answers
+   * are POSTed to `endpoint`. Refusals, timeouts and the client's own answer all end up here.
+   */
+  readonly answer?: (response: JsonRpcResponse) => void;
 }
 
 export interface ClientRelayOptions {
@@ -97,14 +104,14 @@ export class ClientRelay {
         : undefined;
     if (refusal) {
       const [code, reason] = refusal;
-      this.answerBackend(origin.endpoint, wireError(code, request.id, reason));
+      this.answerBackend(origin, wireError(code, request.id, reason));
       this.opts.audit?.({ ...facts, relayId: null, outcome: 'refused', code, reason, latencyMs: performance.now() - started });
       return undefined;
     }
     const verdict = await this.decide(origin, request);
     if (!verdict.allow) {
       const code: ErrorCode = verdict.unavailable ? 'GW_POLICY_UNAVAILABLE' : 'GW_POLICY_DENIED';
-      this.answerBackend(origin.endpoint, wireError(code, request.id, verdict.reason, { reason: verdict.reason ?? null }));
+      this.answerBackend(origin, wireError(code, request.id, verdict.reason, { reason: verdict.reason ?? null }));
       this.opts.audit?.({ ...facts, relayId: null, outcome: 'denied', code, reason: verdict.reason, latencyMs: performance.now() - started });
       return undefined;
     }
@@ -114,7 +121,7 @@ export class ClientRelay {
     try {
       await this.opts.sessions.addRelay(origin.session.id, relayId, pending);
     } catch (err) {
-      this.answerBackend(origin.endpoint, wireError('GW_SESSION_STORE_UNAVAILABLE', request.id, (err as Error).message));
+      this.answerBackend(origin, wireError('GW_SESSION_STORE_UNAVAILABLE', request.id, (err as Error).message));
       return undefined;
     }
     const timer = setTimeout(() => void this.giveUp(relayId, 'GW_RELAY_TIMEOUT'), origin.timeoutMs);
@@ -146,17 +153,27 @@ export class ClientRelay {
   async fromClient(session: SessionRecord, response: JsonRpcResponse, caller: Caller | undefined): Promise<boolean> {
     if (!ClientRelay.isRelayId(response.id)) return false;
     const relayId = response.id;
+    // Read before take() forgets it: a stateless backend's input request is answered here, not upstream.
+    const collect = this.local.get(relayId)?.origin.answer;
     const pending = await this.take(session.id, relayId);
     if (!pending) {
       this.opts.logger.debug({ session: sessionRef(session.id), relay: relayId }, 'answer to no pending relay dropped');
       return false;
     }
+    const outcome = 'error' in response ? 'client_error' : 'answered';
+    const answer: JsonRpcResponse = 'error' in response ? { jsonrpc: '2.0', id: pending.backendId, error: response.error } : { jsonrpc: '2.0', id: pending.backendId, result: response.result };
+    if (collect || eraOf(pending.via.protocolVersion) === 'stateless') {
+      // Only the instance running the call can retry it; an answer landing elsewhere is lost and the call times out there.
+      if (collect) collect(answer);
+      else this.opts.logger.warn({ session: sessionRef(session.id), relay: relayId }, 'answer to an input request of a call running on another gateway instance dropped');
+      this.end(session, relayId, pending, outcome, undefined, caller);
+      return true;
+    }
     const backend = this.opts.backends().get(pending.backend);
     const headers = backend ? await this.opts.credentials.headers(backend, caller) : {};
     const ep: McpEndpoint = { url: pending.via.instance, sessionId: pending.via.sessionId, protocolVersion: pending.via.protocolVersion, headers };
-    const answer: JsonRpcResponse = 'error' in response ? { jsonrpc: '2.0', id: pending.backendId, error: response.error } : { jsonrpc: '2.0', id: pending.backendId, result: response.result };
     await this.post(ep, answer);
-    this.end(session, relayId, pending, 'error' in response ? 'client_error' : 'answered', undefined, caller);
+    this.end(session, relayId, pending, outcome, undefined, caller);
     return true;
   }
 
@@ -175,7 +192,7 @@ export class ClientRelay {
     const { session } = l.origin;
     const pending = await this.take(session.id, relayId).catch(() => undefined);
     if (!pending) return;
-    this.answerBackend(l.origin.endpoint, wireError(code, pending.backendId));
+    this.answerBackend(l.origin, wireError(code, pending.backendId));
     if (code !== 'GW_RELAY_NO_STREAM') {
       const reason = code === 'GW_RELAY_TIMEOUT' ? 'timeout' : 'the call that caused it ended';
       this.opts.notifyClient?.(session.id, { jsonrpc: '2.0', method: RELAYED_NOTIFICATIONS.cancelled, params: { requestId: relayId, reason } });
@@ -222,9 +239,10 @@ export class ClientRelay {
     return policy.decide({ ...policySubject(caller, origin.session, origin.sourceIp ?? null), ...relayPart(origin.backend.name, request.method, origin.tool ?? null, mode) });
   }
 
-  /** Answer the backend in the client's stead, without waiting; best effort. */
-  private answerBackend(ep: McpEndpoint, answer: JsonRpcResponse): void {
-    void this.post(ep, answer);
+  /** Answer the backend in the client's stead (or whoever collects its answers), without waiting; best effort. */
+  private answerBackend(origin: RelayOrigin, answer: JsonRpcResponse): void {
+    if (origin.answer) origin.answer(answer);
+    else void this.post(origin.endpoint, answer);
   }
 
   private async post(ep: McpEndpoint, message: JsonRpcResponse): Promise<void> {

@@ -200,7 +200,10 @@ export class DirectCalls {
     // A task-augmented call creates a task whose id only the broker namespaces and binds to the session.
     if (isObject(d.message.params?.task)) return undefined;
     const backend = snapshot.backends.get(d.tool.backend);
-    return backend?.kind === 'mcp' && routable(backend) ? backend : undefined;
+    // Only a backend known to keep sessions takes a call as the client sent it; a stateless one needs
+    // the request's _meta and headers rewritten, which the broker does (so does it while the era is unknown).
+    if (backend?.kind !== 'mcp' || this.opts.mcp.knownEra(backend) !== 'session') return undefined;
+    return routable(backend) ? backend : undefined;
   }
 }
 

@@ -23,6 +23,12 @@ import { answersServerRequests, relayedCapabilities } from '../mcp/client-capabi
 import { endpointOf, handshake, nextRequestId } from './mcp-handshake.js';
 import { logVisible } from '../mcp/log-level.js';
 import { eraOf } from '../mcp/era.js';
+import type { Era } from '../mcp/era.js';
+import type { BackendEras } from './backend-eras.js';
+import type { StatelessBackends } from './stateless-backend.js';
+import { StatelessBridge } from './stateless-bridge.js';
+import { passThrough, type PassThroughCall } from './stateless-pass.js';
+import type { Caller } from '../auth/caller.js';
 
 export interface McpBackendsOptions {
   readonly dispatcher: Dispatcher;
@@ -36,6 +42,9 @@ export interface McpBackendsOptions {
   readonly streams?: BackendStreams;
   /** Relays backends' requests to their clients (sampling, elicitation, roots); none: refused with -32601. */
   readonly relay?: ClientRelay;
+  /** Which era each backend speaks: stateless-era backends get stateless requests instead of a backend session. */
+  readonly eras: BackendEras;
+  readonly stateless: StatelessBackends;
 }
 
 /**
@@ -45,8 +54,29 @@ export interface McpBackendsOptions {
  */
 export class McpBackends {
   private readonly opening = new Map<string, Promise<BackendSession>>();
+  private readonly bridge: StatelessBridge;
 
-  constructor(private readonly opts: McpBackendsOptions) {}
+  constructor(private readonly opts: McpBackendsOptions) {
+    this.bridge = new StatelessBridge({ stateless: opts.stateless, clientInfo: opts.clientInfo, logger: opts.logger, ...(opts.relay ? { relay: opts.relay } : {}), ...(opts.streams ? { streams: opts.streams } : {}) });
+  }
+
+  /** The era pinned or learned for a backend, without asking it (undefined: not known yet). */
+  knownEra(backend: McpBackendConfig): Era | undefined {
+    return this.opts.eras.known(backend);
+  }
+
+  /** The backend's era, probing it (`server/discover`, with failover) when it is neither pinned nor known yet. */
+  async eraOf(backend: McpBackendConfig, caller: Caller | undefined, signal: AbortSignal): Promise<Era> {
+    return this.opts.eras.known(backend) ?? this.opts.eras.of(backend, await this.opts.credentials.headers(backend, caller), signal);
+  }
+
+  /**
+   * For clients of the stateless era: send their request to a stateless-era backend as it is and
+   * hand back its raw answer, `input_required` and `requestState` included (src/upstream/stateless-pass.ts).
+   */
+  passThrough(call: PassThroughCall): AsyncGenerator<JsonRpcMessage> {
+    return passThrough({ stateless: this.opts.stateless, credentials: this.opts.credentials, defaultTimeoutMs: this.opts.defaultTimeoutMs }, call);
+  }
 
   /** Forward a `tools/call` in the client's backend session and relay the backend's stream. */
   execute(call: ToolCall): AsyncGenerator<JsonRpcMessage> {
@@ -67,7 +97,8 @@ export class McpBackends {
   /**
    * Send one request in the client's backend session and relay the backend's stream; the answer
    * gets the client's id back, and the resource URIs it names are exposed (src/catalog/uris.ts).
-   * With `follow`, a success has the backend session followed for what it sends unasked.
+   * With `follow`, a success has the backend session followed for what it sends unasked. A
+   * stateless-era backend gets the request through the {@link StatelessBridge} instead.
    */
   private async *exchange(call: UpstreamCall, method: string, params: Record<string, unknown>, retrySafe: boolean, fail: FailureShape, follow: boolean): AsyncGenerator<JsonRpcMessage> {
     const backend = call.backend as McpBackendConfig;
@@ -80,6 +111,9 @@ export class McpBackends {
     let retried = false;
     try {
       const headers = await this.opts.credentials.headers(backend, call.caller, call.outboundHeaders);
+      if ((await this.opts.eras.of(backend, headers, deadline.signal)) === 'stateless') {
+        return yield* this.bridge.exchange(call, method, params, retrySafe, fail, deadline, headers);
+      }
       for (;;) {
         if (!bs || !backend.urls.includes(bs.instance)) bs = await this.ensureSession(call.session, backend, headers, deadline.signal, bs ?? failed);
         call.onInstance?.(bs.instance);

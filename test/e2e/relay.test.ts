@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CreateMessageRequestSchema, ElicitationCompleteNotificationSchema, ElicitRequestSchema, ListRootsRequestSchema, LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CreateMessageRequestSchema, ElicitationCompleteNotificationSchema, LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
+import { answeringClient, plainClient } from '../support/client.js';
 import { startAskingServer, type AskingServer } from '../support/asking-mcp.js';
 import { waitFor } from '../support/wait.js';
 
@@ -21,41 +22,13 @@ const FULL = { sampling: {}, elicitation: { form: {}, url: {} }, roots: { listCh
 /** What the capable client was asked, by method. */
 const asked: string[] = [];
 
-async function capableClient(url: string, capabilities: Record<string, unknown> = FULL): Promise<Client> {
-  const client = new Client({ name: 'capable', version: '1.0.0' }, { capabilities });
-  if ('sampling' in capabilities) {
-    client.setRequestHandler(CreateMessageRequestSchema, async (req) => {
-      asked.push(req.method);
-      const first = req.params.messages[0]?.content;
-      return { model: 'test-model', role: 'assistant', content: { type: 'text', text: `short: ${first && 'text' in first ? first.text : '?'}` } };
-    });
-  }
-  if ('elicitation' in capabilities) {
-    client.setRequestHandler(ElicitRequestSchema, async (req) => {
-      asked.push(`${req.method}:${req.params.mode ?? 'form'}`);
-      return req.params.mode === 'url' ? { action: 'accept' } : { action: 'accept', content: { name: 'Ada' } };
-    });
-  }
-  if ('roots' in capabilities) {
-    client.setRequestHandler(ListRootsRequestSchema, async (req) => {
-      asked.push(req.method);
-      return { roots: [{ uri: 'file:///work/project', name: 'project' }] };
-    });
-  }
-  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
-  return client;
+function capableClient(url: string, capabilities: Record<string, unknown> = FULL): Promise<Client> {
+  return answeringClient(url, capabilities, asked, (params) => {
+    asked.push(`elicitation/create:${params.mode ?? 'form'}`);
+    return params.mode === 'url' ? { action: 'accept' } : { action: 'accept', content: { name: 'Ada' } };
+  });
 }
 
-/** A client that declares nothing; any request it gets is recorded (and refused). */
-async function plainClient(url: string, got: string[]): Promise<Client> {
-  const client = new Client({ name: 'plain', version: '1.0.0' });
-  client.fallbackRequestHandler = async (req) => {
-    got.push(req.method);
-    throw new Error('not supported');
-  };
-  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
-  return client;
-}
 
 const textOf = (r: any): string => r.content?.[0]?.text;
 

@@ -10,6 +10,7 @@ import { startNotesServer, type NotesServer } from '../../examples/backends/note
 import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-api.js';
 import { startConsul, type ConsulHandle } from '../harness/consul.js';
 import { connectClient } from '../support/client.js';
+import { startModernServer, type ModernServer } from '../support/modern-mcp.js';
 import { deregister, kvDelete, kvPut, register, setHealth, waitFor } from '../support/consul-api.js';
 import { ORDER_TOOLS, startGateway, type TestGateway } from '../support/gateway.js';
 
@@ -17,6 +18,7 @@ let consul: ConsulHandle;
 let ordersA: OrdersApi;
 let ordersB: OrdersApi;
 let notes: NotesServer;
+let modern: ModernServer;
 let gw: TestGateway;
 let client: Client;
 let listChanged = 0;
@@ -29,7 +31,7 @@ const health = async (): Promise<any> => (await fetch(new URL('/healthz', gw.url
 
 beforeAll(async () => {
   consul = await startConsul();
-  [ordersA, ordersB, notes] = await Promise.all([startOrdersApi({ name: 'a' }), startOrdersApi({ name: 'b' }), startNotesServer()]);
+  [ordersA, ordersB, notes, modern] = await Promise.all([startOrdersApi({ name: 'a' }), startOrdersApi({ name: 'b' }), startNotesServer(), startModernServer()]);
   gw = await startGateway({
     catalog: { consul: { url: consul.url, waitSeconds: 10, retryMaxMs: 500 } },
     backends: [{ name: 'static', kind: 'rest', urls: [ordersA.url], tools: [ORDER_TOOLS[0]] }],
@@ -42,7 +44,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await client?.close();
   await gw?.stop();
-  await Promise.all([ordersA?.close(), ordersB?.close(), notes?.close()]);
+  await Promise.all([ordersA?.close(), ordersB?.close(), notes?.close(), modern?.close()]);
   await consul?.stop();
 });
 
@@ -94,6 +96,17 @@ describe('discovery from Consul', () => {
     await waitFor(has('memo_add_note'), 'notes tools listed under the meta prefix');
     const r = await client.callTool({ name: 'memo_add_note', arguments: { text: 'found in consul' } });
     expect((r.content as Array<{ text: string }>)[0]!.text).toMatch(/^saved note #\d+$/);
+  });
+
+  it('finds a native service that speaks only 2026-07-28 by its server/discover answer, and calls it statelessly', async () => {
+    await register(consul.url, { id: 'modern-1', name: 'modern', url: modern.url.replace(/\/mcp$/, ''), meta: { 'mcp-enabled': 'true', 'mcp-kind': 'mcp' } });
+    await waitFor(has('modern_echo'), 'the modern tools listed');
+    expect((await health()).catalog.eras).toMatchObject({ modern: 'stateless', notes: 'session' });
+    const r = await client.callTool({ name: 'modern_echo', arguments: { text: 'via consul' } });
+    expect((r.content as Array<{ text: string }>)[0]!.text).toBe('modern: via consul');
+    expect(modern.received.some((m) => m.body.method === 'initialize')).toBe(false);
+    await deregister(consul.url, 'modern-1');
+    await waitFor(lacks('modern_'), 'the modern tools gone');
   });
 
   it('rejects a malformed KV definition with a clear problem, leaving other services alone', async () => {

@@ -40,6 +40,12 @@ describe('Consul service → backend', () => {
     expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'mcp', 'mcp-openapi': 'mcp/openapi/svc' })], undefined, 'mcp/tools/').problem).toContain('the mcp-openapi document is ignored');
   });
 
+  it('pins an MCP backend era with mcp-era, probes it by default, and leaves out a service with an unknown era', () => {
+    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'mcp', 'mcp-era': 'stateless' })], undefined, 'mcp/tools/').backend).toMatchObject({ era: 'stateless' });
+    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'mcp' })], undefined, 'mcp/tools/').backend).toMatchObject({ era: 'auto' });
+    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'mcp', 'mcp-era': 'modern' })], undefined, 'mcp/tools/').problem).toMatch(/^consul service "svc" is left out: era/);
+  });
+
   it('reads service keys directly under the KV prefix only', () => {
     const m = kvToolsByService([{ Key: 'mcp/tools/', Value: null }, { Key: 'mcp/tools/a', Value: '[1]' }, { Key: 'mcp/tools/a/x', Value: '[2]' }], 'mcp/tools/');
     expect([...m]).toEqual([['a', { key: 'mcp/tools/a', text: '[1]' }]]);

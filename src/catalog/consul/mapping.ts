@@ -12,6 +12,7 @@ export const META = {
   scheme: 'mcp-scheme',
   /** An OpenAPI document describing a REST service's tools: an http(s) URL or a Consul KV key (docs/openapi.md). */
   openapi: 'mcp-openapi',
+  era: 'mcp-era',
 } as const;
 
 /** The parts of a `/v1/health/service/<name>` entry the mapping reads. */
@@ -64,6 +65,7 @@ export function mapService(name: string, entries: readonly HealthEntry[], kv: Kv
   const urls = [...new Set(instances.map((e) => instanceUrl(e, kind)))];
   const raw: Record<string, unknown> = { name, kind, urls };
   if (meta[META.prefix] !== undefined) raw.prefix = meta[META.prefix];
+  if (kind === 'mcp' && meta[META.era] !== undefined) raw.era = meta[META.era];
   let note: string | undefined;
   const document = meta[META.openapi];
   if (kind === 'rest') {

@@ -1,0 +1,113 @@
+/**
+ * How the gateway tells a backend's era: `server/discover` against real node:http servers on
+ * port 0 that answer the ways servers of either era do, and a real SDK 1.x server. A 2026-07-28
+ * result means stateless; any other answer falls back to `initialize`; a 5xx or a network error
+ * is the instance's failure, not an answer. A pinned era is never second-guessed.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { Agent } from 'undici';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { closeServer, listen } from '../../examples/backends/listen.js';
+import { serveMcp } from '../../examples/backends/mcp-http.js';
+import { BackendEras } from '../../src/upstream/backend-eras.js';
+import { InstanceFailure } from '../../src/upstream/failover.js';
+import { Pools } from '../../src/upstream/pool.js';
+import { probeEra } from '../../src/upstream/stateless-wire.js';
+import { backendSchema, type McpBackendConfig } from '../../src/config/schema.js';
+
+const dispatcher = new Agent();
+const info = { name: 'gw', version: '1' };
+const closers: Array<() => Promise<void>> = [];
+
+/** A backend answering every POST with `answer`; records the requests' methods. */
+async function backend(answer: (body: any, res: ServerResponse) => void): Promise<{ url: string; methods: string[] }> {
+  const methods: string[] = [];
+  const http = createServer(async (req: IncomingMessage, res) => {
+    let text = '';
+    for await (const c of req) text += c;
+    const body = JSON.parse(text);
+    methods.push(body.method);
+    answer(body, res);
+  });
+  const base = await listen(http);
+  closers.push(() => closeServer(http));
+  return { url: `${base}/mcp`, methods };
+}
+
+const json = (res: ServerResponse, status: number, body: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+const probe = (url: string) => probeEra(dispatcher, url, {}, info, AbortSignal.timeout(5_000));
+
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((c) => c()));
+});
+afterAll(() => dispatcher.close());
+
+describe('probing server/discover', () => {
+  it('a result listing 2026-07-28 is the stateless era, with the capabilities it declares', async () => {
+    const b = await backend((m, res) => json(res, 200, { jsonrpc: '2.0', id: m.id, result: { resultType: 'complete', supportedVersions: ['2026-07-28'], capabilities: { tools: {} }, ttlMs: 60_000, cacheScope: 'public' } }));
+    expect(await probe(b.url)).toEqual({ era: 'stateless', capabilities: { tools: {} }, ttlMs: 60_000 });
+  });
+
+  it.each([
+    ['HTTP 400 without a body', (_m: any, res: ServerResponse) => void res.writeHead(400).end()],
+    ['HTTP 404', (_m: any, res: ServerResponse) => void res.writeHead(404).end('no')],
+    ['HTTP 405', (_m: any, res: ServerResponse) => void res.writeHead(405).end()],
+    ['-32601 method not found', (m: any, res: ServerResponse) => json(res, 200, { jsonrpc: '2.0', id: m.id, error: { code: -32601, message: 'Method not found' } })],
+    ['a result without 2026-07-28', (m: any, res: ServerResponse) => json(res, 200, { jsonrpc: '2.0', id: m.id, result: { supportedVersions: ['2025-11-25'], capabilities: {} } })],
+    ['a body that is not JSON-RPC', (_m: any, res: ServerResponse) => json(res, 200, { hello: 'world' })],
+  ])('%s falls back to the session era', async (_name, answer) => {
+    const b = await backend(answer);
+    expect(await probe(b.url)).toEqual({ era: 'session' });
+  });
+
+  it('an SDK 1.x session server (it wants initialize first) falls back to the session era', async () => {
+    const sdk = await serveMcp(() => new McpServer({ name: 'old', version: '1' }));
+    closers.push(() => sdk.close());
+    expect(await probe(sdk.url)).toEqual({ era: 'session' });
+  });
+
+  it('HTTP 5xx is the instance failing, for failover, not an answer about its era', async () => {
+    const b = await backend((_m, res) => void res.writeHead(503).end());
+    await expect(probe(b.url)).rejects.toBeInstanceOf(InstanceFailure);
+  });
+});
+
+describe('BackendEras', () => {
+  const config = (raw: Record<string, unknown>): McpBackendConfig => backendSchema.parse({ kind: 'mcp', name: 'b', ...raw }) as McpBackendConfig;
+  const modern = (m: any, res: ServerResponse): void => json(res, 200, { jsonrpc: '2.0', id: m.id, result: { supportedVersions: ['2026-07-28'], capabilities: {} } });
+
+  it('learns an unpinned backend era from one probe and remembers it for that instance list', async () => {
+    const b = await backend(modern);
+    const eras = new BackendEras(dispatcher, new Pools(1_000), info);
+    const cfg = config({ urls: [b.url] });
+    expect(eras.known(cfg)).toBeUndefined();
+    expect(await eras.of(cfg, {}, AbortSignal.timeout(5_000))).toBe('stateless');
+    expect(await eras.of(cfg, {}, AbortSignal.timeout(5_000))).toBe('stateless');
+    expect(b.methods).toEqual(['server/discover']);
+    expect(eras.known({ ...cfg, urls: [b.url, 'http://127.0.0.1:1/mcp'] })).toBeUndefined();
+  });
+
+  it('never probes a backend pinned to the session era', async () => {
+    const b = await backend(modern);
+    const eras = new BackendEras(dispatcher, new Pools(1_000), info);
+    const cfg = config({ urls: [b.url], era: 'session' });
+    expect(await eras.of(cfg, {}, AbortSignal.timeout(5_000))).toBe('session');
+    expect(await eras.probe(cfg, b.url, {}, AbortSignal.timeout(5_000))).toEqual({ era: 'session' });
+    expect(b.methods).toEqual([]);
+  });
+
+  it('reports a backend pinned to the stateless era that does not answer server/discover as broken', async () => {
+    const b = await backend((_m, res) => void res.writeHead(400).end());
+    const eras = new BackendEras(dispatcher, new Pools(1_000), info);
+    const cfg = config({ urls: [b.url], era: 'stateless' });
+    expect(eras.known(cfg)).toBe('stateless');
+    await expect(eras.probe(cfg, b.url, {}, AbortSignal.timeout(5_000))).rejects.toThrow(/pinned to the stateless era/);
+  });
+
+  it('refuses an era setting it does not know, naming the key', () => {
+    const r = backendSchema.safeParse({ kind: 'mcp', name: 'b', urls: ['http://x/mcp'], era: 'modern' });
+    expect(r.success).toBe(false);
+    expect(JSON.stringify(r.error?.issues[0]?.path)).toBe('["era"]');
+  });
+});
