@@ -13,6 +13,8 @@ import { OpenApiImporter } from './catalog/openapi/importer.js';
 import { FETCH_TIMEOUT_MS as OPENAPI_FETCH_TIMEOUT_MS } from './catalog/openapi/document.js';
 import type { CatalogSource } from './catalog/source.js';
 import { assertNoStaticCollisions } from './catalog/static-check.js';
+import { assertNoStaticRenameCollisions, VirtualServers } from './catalog/virtual-servers.js';
+import { watchVirtualServers } from './catalog/consul/virtual-servers.js';
 import type { GatewayConfig } from './config/schema.js';
 import { openSessionStore } from './session/open.js';
 import type { SessionStore } from './session/store.js';
@@ -52,6 +54,8 @@ export interface GatewayCore {
   readonly telemetry: Telemetry;
   /** Plans native MCP calls a transport sends to the backend itself (the Envoy topology). */
   readonly direct: DirectCalls;
+  /** The endpoints `<server.path>/<name>` in force (configuration and Consul). */
+  readonly virtualServers: VirtualServers;
   /** Readiness of the core's dependencies, with reasons (admin `/readyz`, `/healthz`). */
   health(): HealthReport;
   start(): Promise<void>;
@@ -70,6 +74,7 @@ export interface GatewayDeps {
 /** Wire the core from a validated configuration. Rejects with ConfigError for clashing tool names. */
 export async function createGateway(config: Readonly<GatewayConfig>, deps: GatewayDeps): Promise<GatewayCore> {
   assertNoStaticCollisions(config.backends, config.catalog.separator);
+  assertNoStaticRenameCollisions(config.virtualServers, config.backends, config.catalog.separator);
   const { logger } = deps;
   const sessions = deps.sessions ?? (await openSessionStore(config.sessions, logger));
   const dispatcher = deps.dispatcher ?? createAgent({ connectTimeoutMs: config.upstream.connectTimeoutMs });
@@ -125,6 +130,8 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   const verifier = config.auth ? new OidcVerifier({ ...config.auth, logger }) : undefined;
   const authenticator = config.auth && verifier ? new BearerAuthenticator(config.auth, verifier, config.server.path) : new AnonymousAuthenticator();
   let stopSnippets: (() => Promise<void>) | undefined;
+  let stopVirtualServers: (() => Promise<void>) | undefined;
+  const virtualServers = new VirtualServers(config.virtualServers, config.server.path, logger.child({ component: 'virtual-servers' }));
   const checks = coreChecks({ sessions, verifier, policy, catalog });
   // Rules only change with the configuration, so their listings live as long as the catalog version.
   const visibility = new ListVisibility(policy, config.policy.engine === 'opa' ? config.policy.listCacheMs : Number.MAX_SAFE_INTEGER);
@@ -167,6 +174,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     authenticator,
     policy,
     observer: telemetry,
+    virtualServers,
   });
   return {
     config,
@@ -179,15 +187,18 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     logger,
     telemetry,
     direct,
+    virtualServers,
     async start() {
       await Promise.all([catalog.start(), verifier?.start(), policy.start?.()]);
       if (policy instanceof OpaPolicy && config.catalog.consul) {
         stopSnippets = watchPolicySnippets(config.catalog.consul, logger.child({ component: 'consul-policies' }), (s) => void policy.syncServiceSnippets(s));
       }
+      if (consul) stopVirtualServers = watchVirtualServers(consul, virtualServers, logger.child({ component: 'consul-virtual-servers' }));
     },
     health: () => healthReport(checks),
     async stop() {
       await stopSnippets?.();
+      await stopVirtualServers?.();
       verifier?.stop();
       policy.stop?.();
       streams.closeAll();
