@@ -36,7 +36,7 @@ function catalog() {
   });
 }
 
-const server = (v: Partial<VirtualServerConfig> & { select: unknown }): VirtualServerConfig => virtualServerSchema.parse({ name: 'team', ...v });
+const server = (v: Record<string, unknown>): VirtualServerConfig => virtualServerSchema.parse({ name: 'team', ...v });
 
 describe('virtual server views', () => {
   it('select by backend, name glob, tag and annotation; any rule is enough, every key of a rule must hold', () => {
