@@ -26,6 +26,8 @@ export const ERRORS = {
   /** Produced by Envoy's rate limiters (envoy/envoy.yaml `local_reply_config`), not by gateway code. */
   GW_RATE_LIMITED: { status: 429, rpcCode: -32029, surface: 'http', message: 'Rate limit exceeded; retry later' },
   GW_NESTING_TOO_DEEP: { status: 400, rpcCode: -32600, surface: 'http', message: 'Bad Request: JSON nested too deeply' },
+  /** A `<server.path>/<name>` path no virtual server has (docs/virtual-servers.md). */
+  GW_UNKNOWN_VIRTUAL_SERVER: { status: 404, rpcCode: -32000, surface: 'http', message: 'Not Found: no virtual server of that name' },
   GW_METHOD_NOT_ALLOWED: { status: 405, rpcCode: -32000, surface: 'http', message: 'Method Not Allowed' },
   GW_UNSUPPORTED_PROTOCOL_VERSION: { status: 400, rpcCode: -32000, surface: 'http', message: 'Bad Request: unsupported MCP-Protocol-Version' },
   /** Stateless (2026-07-28) clients: the codes their transport specification assigns. */

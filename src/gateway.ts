@@ -13,6 +13,8 @@ import { OpenApiImporter } from './catalog/openapi/importer.js';
 import { FETCH_TIMEOUT_MS as OPENAPI_FETCH_TIMEOUT_MS } from './catalog/openapi/document.js';
 import type { CatalogSource } from './catalog/source.js';
 import { assertNoStaticCollisions } from './catalog/static-check.js';
+import { assertNoStaticRenameCollisions, VirtualServers } from './catalog/virtual-servers.js';
+import { watchVirtualServers } from './catalog/consul/virtual-servers.js';
 import type { GatewayConfig } from './config/schema.js';
 import { openSessionStore } from './session/open.js';
 import type { SessionStore } from './session/store.js';
@@ -60,6 +62,8 @@ export interface GatewayCore {
   readonly direct: DirectCalls;
   /** Pinned tool and prompt definitions and their approvals; absent when pinning is off everywhere. */
   readonly pins: DefinitionPins | undefined;
+  /** The endpoints `<server.path>/<name>` in force (configuration and Consul). */
+  readonly virtualServers: VirtualServers;
   /** Readiness of the core's dependencies, with reasons (admin `/readyz`, `/healthz`). */
   health(): HealthReport;
   start(): Promise<void>;
@@ -78,6 +82,7 @@ export interface GatewayDeps {
 /** Wire the core from a validated configuration. Rejects with ConfigError for clashing tool names. */
 export async function createGateway(config: Readonly<GatewayConfig>, deps: GatewayDeps): Promise<GatewayCore> {
   assertNoStaticCollisions(config.backends, config.catalog.separator);
+  assertNoStaticRenameCollisions(config.virtualServers, config.backends, config.catalog.separator);
   const { logger } = deps;
   // Read before anything opens: a missing secret stops the gateway at start, with nothing to close.
   const stateKeys = await loadStateKeys(config.stateless.stateKey);
@@ -149,6 +154,8 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   const verifier = config.auth ? new OidcVerifier({ ...config.auth, logger }) : undefined;
   const authenticator = config.auth && verifier ? new BearerAuthenticator(config.auth, verifier, config.server.path) : new AnonymousAuthenticator();
   let stopSnippets: (() => Promise<void>) | undefined;
+  let stopVirtualServers: (() => Promise<void>) | undefined;
+  const virtualServers = new VirtualServers(config.virtualServers, config.server.path, logger.child({ component: 'virtual-servers' }));
   const checks = coreChecks({ sessions, verifier, policy, catalog, pins });
   // Rules only change with the configuration, so their listings live as long as the catalog version.
   const visibility = new ListVisibility(policy, config.policy.engine === 'opa' ? config.policy.listCacheMs : Number.MAX_SAFE_INTEGER);
@@ -198,6 +205,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     policy,
     observer: telemetry,
     stateless: { keys: stateKeys, serverInfo },
+    virtualServers,
   });
   return {
     config,
@@ -211,6 +219,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     telemetry,
     direct,
     pins,
+    virtualServers,
     async start() {
       // Approvals first: the first catalog build is judged against them.
       await pins?.start();
@@ -218,10 +227,12 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
       if (policy instanceof OpaPolicy && config.catalog.consul) {
         stopSnippets = watchPolicySnippets(config.catalog.consul, logger.child({ component: 'consul-policies' }), (s) => void policy.syncServiceSnippets(s));
       }
+      if (consul) stopVirtualServers = watchVirtualServers(consul, virtualServers, logger.child({ component: 'consul-virtual-servers' }));
     },
     health: () => healthReport(checks),
     async stop() {
       await stopSnippets?.();
+      await stopVirtualServers?.();
       verifier?.stop();
       policy.stop?.();
       streams.closeAll();

@@ -21,6 +21,8 @@ import { DENIAL_CODES, type AdmissionObserver, type Trail } from './observer.js'
 import { isStatelessRequest, StatelessAdmission, type StatelessOptions } from './stateless.js';
 import { isHeldSessionId } from '../session/held.js';
 import { readListenFilter } from '../mcp/listen-filter.js';
+import { WHOLE_CATALOG, type VirtualServer, type VirtualServers } from '../catalog/virtual-servers.js';
+import { endpointRefusal, unknownServer } from './virtual-server.js';
 
 export interface AdmissionOptions {
   /** Host names the gateway answers to (already resolved: see `effectiveAllowedHosts`). */
@@ -46,6 +48,8 @@ export interface AdmissionOptions {
   readonly observer?: AdmissionObserver;
   /** What stateless (2026-07-28) clients need: keys for their held records and `requestState`, and serverInfo; absent: only sessions are served. */
   readonly stateless?: Pick<StatelessOptions, 'keys' | 'serverInfo'>;
+  /** Endpoints `<server.path>/<name>` (src/catalog/virtual-servers.ts); absent: every request sees the whole catalog. */
+  readonly virtualServers?: VirtualServers;
 }
 
 /** A request admission has read: who sent it, in which session (null before one exists). */
@@ -96,6 +100,9 @@ export class Admission {
     if (req.method !== 'POST' && req.method !== 'GET' && req.method !== 'DELETE') {
       return reject('GW_METHOD_NOT_ALLOWED', null, `${req.method} is not supported`, { allow: 'GET, POST, DELETE' });
     }
+    const server = this.serverOf(req);
+    if (!server) return unknownServer(req);
+    trail.virtualServer = server.name;
     // Stateless clients have no GET stream and no session to end (their transport asks for 405).
     if (req.method !== 'POST' && this.stateless && isStatelessRequest(req, undefined)) {
       return reject('GW_METHOD_NOT_ALLOWED', null, `${req.method} is not part of protocol version ${req.headers[HEADER_PROTOCOL_VERSION]}`, { allow: 'POST' });
@@ -104,6 +111,8 @@ export class Admission {
     if (!auth.ok) return reject(auth.code, null, auth.detail, auth.headers);
     const caller = auth.caller;
     trail.caller = caller;
+    const refused = endpointRefusal(server, caller, req, this.opts.authenticator);
+    if (refused) return refused;
     if (req.method === 'POST') return this.post(req, caller, trail);
     if (req.method === 'DELETE') return this.withSession(req, caller, null, trail, (session) => ({ kind: 'end-session', session }));
     if (!accepts(req.headers.accept, 'text/event-stream')) return reject('GW_NOT_ACCEPTABLE', null, 'GET needs Accept: text/event-stream');
@@ -193,16 +202,26 @@ export class Admission {
     }
   }
 
+  /** The endpoint a request addresses: `/mcp`, or a virtual server; undefined for an unknown one. */
+  private serverOf(req: GatewayRequest): VirtualServer | undefined {
+    return this.opts.virtualServers ? this.opts.virtualServers.forUrl(req.url) : WHOLE_CATALOG;
+  }
+
+  /** The catalog as the request's endpoint shows it (names outside it are unknown there). */
+  private catalogOf(req: GatewayRequest): CatalogSnapshot {
+    return (this.serverOf(req) ?? WHOLE_CATALOG).view(this.opts.catalog());
+  }
+
   /** How a request learns what the caller's listings show, when unlisted names are hidden. */
   private hiding(r: Admitted): Pick<RequestContext, 'canSee'> {
     const { listed } = this.opts;
     if (!listed || this.opts.policy.allowsAll) return {};
-    const snapshot = this.opts.catalog();
+    const snapshot = this.catalogOf(r.req);
     return { canSee: (list, name) => listed(list, r.caller, r.session!, snapshot, r.req.remoteAddress ?? null, name) };
   }
 
   private context(spec: MethodSpec, r: Admitted): RequestContext {
-    return { ...r, session: r.session!, catalog: this.opts.catalog(), authenticator: this.opts.authenticator, policy: this.opts.policy, asksPolicy: spec.policy !== null, ...this.hiding(r) };
+    return { ...r, session: r.session!, catalog: this.catalogOf(r.req), authenticator: this.opts.authenticator, policy: this.opts.policy, asksPolicy: spec.policy !== null, ...this.hiding(r) };
   }
 
   private answer(answer: GatewayAnswer, r: Admitted): Decision | Promise<Decision> {
@@ -218,7 +237,16 @@ export class Admission {
       if (kept > this.opts.maxClientInfoBytes) {
         return reject('GW_INVALID_PARAMS', message.id, `clientInfo and capabilities take ${kept} bytes; the limit is ${this.opts.maxClientInfoBytes}`);
       }
-      return { kind: 'initialize', message, protocolVersion: negotiateVersion(requested), caller: r.caller, sourceIp: r.req.remoteAddress ?? null };
+      const server = this.serverOf(r.req);
+      return {
+        kind: 'initialize',
+        message,
+        protocolVersion: negotiateVersion(requested),
+        caller: r.caller,
+        sourceIp: r.req.remoteAddress ?? null,
+        ...(server?.name ? { virtualServer: server.name } : {}),
+        ...(server?.instructions === undefined ? {} : { instructions: server.instructions }),
+      };
     }
     const session = r.session!;
     if (answer === 'ping') return { kind: 'respond', session, body: success(message.id, {}) };
@@ -253,7 +281,7 @@ export class Admission {
     const session = r.session!;
     const cursor = r.message.params?.cursor;
     if (cursor !== undefined && typeof cursor !== 'string') return this.invalidParams(session, r.message.id, '"cursor" must be a string');
-    return { kind: 'list', list, session, message: r.message, cursor, caller: r.caller, sourceIp: r.req.remoteAddress ?? null };
+    return { kind: 'list', list, session, message: r.message, cursor, caller: r.caller, sourceIp: r.req.remoteAddress ?? null, catalog: this.catalogOf(r.req) };
   }
 
   private invalidParams(session: SessionRecord, id: JsonRpcId, detail: string): Decision {
@@ -279,9 +307,11 @@ export class Admission {
     } catch {
       return reject('GW_SESSION_STORE_UNAVAILABLE', id);
     }
-    // A session presented by another identity is indistinguishable from an unknown one; so is a
-    // gateway-held record (src/session/held.ts), which stands for no client's session.
-    if (!session || !samePrincipal(session.principal, caller.principal) || isHeldSessionId(session.id)) return reject('GW_SESSION_NOT_FOUND', id);
+    // A session presented by another identity, or on another endpoint, is indistinguishable from an
+    // unknown one; so is a gateway-held record (src/session/held.ts), which stands for no client's session.
+    if (!session || !samePrincipal(session.principal, caller.principal) || isHeldSessionId(session.id) || (session.virtualServer ?? null) !== (this.serverOf(req)?.name ?? null)) {
+      return reject('GW_SESSION_NOT_FOUND', id);
+    }
     trail.session = session;
     return next(session);
   }

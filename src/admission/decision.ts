@@ -1,5 +1,6 @@
 import { ERRORS, wireError, type ErrorCode } from '../errors.js';
 import type { CatalogTool } from '../catalog/model.js';
+import type { CatalogSnapshot } from '../catalog/snapshot.js';
 import type { JsonRpcId, JsonRpcMessage, JsonRpcRequest, JsonRpcResponse } from '../mcp/jsonrpc.js';
 import type { ListKind, PolicyKind } from '../mcp/methods.js';
 import type { ProtocolVersion } from '../mcp/protocol.js';
@@ -49,8 +50,10 @@ export type Decision =
   | { kind: 'respond'; session: SessionRecord; body: JsonRpcResponse }
   /** `caller`: who answers, when the message answers a backend's request (its credentials reach the backend). */
   | { kind: 'accepted'; session: SessionRecord; message: JsonRpcMessage; caller?: Caller }
-  | { kind: 'initialize'; message: JsonRpcRequest; protocolVersion: ProtocolVersion; caller: Caller; sourceIp: string | null }
-  | { kind: 'list'; list: ListKind; session: SessionRecord; message: JsonRpcRequest; cursor: string | undefined; caller: Caller; sourceIp: string | null }
+  /** `virtualServer`: the endpoint the session is created on (absent: `/mcp`); `instructions`: its initialize instructions. */
+  | { kind: 'initialize'; message: JsonRpcRequest; protocolVersion: ProtocolVersion; caller: Caller; sourceIp: string | null; virtualServer?: string; instructions?: string }
+  /** `catalog`: the catalog as the request's endpoint shows it (a virtual server's view); absent: the whole catalog. */
+  | { kind: 'list'; list: ListKind; session: SessionRecord; message: JsonRpcRequest; cursor: string | undefined; caller: Caller; sourceIp: string | null; catalog?: CatalogSnapshot }
   | { kind: 'set-log-level'; session: SessionRecord; message: JsonRpcRequest; level: string }
   | {
       kind: 'call-tool';

@@ -24,6 +24,8 @@ export interface Trail {
   target?: string;
   backend?: string;
   arguments?: Record<string, unknown>;
+  /** The virtual server the request came through (null: `/mcp`); unset before admission knew it. */
+  virtualServer?: string | null;
   /** Set where admission refuses with a JSON-RPC error or a tool error (HTTP rejects are known by their code). */
   denied?: { readonly code: ErrorCode; readonly reason: string | null };
 }

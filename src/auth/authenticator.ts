@@ -4,6 +4,7 @@ import { GatewayError } from '../errors.js';
 import { extractBearer } from './bearer.js';
 import { ANONYMOUS_CALLER, missingScopes, type Caller } from './caller.js';
 import { metadataUrl, wwwAuthenticate } from './challenge.js';
+import { endpointOf } from '../endpoint.js';
 import { InvalidTokenError, type OidcVerifier } from './oidc.js';
 
 /** What a request presents for authentication. */
@@ -46,11 +47,15 @@ export class BearerAuthenticator implements Authenticator {
     private readonly endpointPath: string,
   ) {}
 
-  /** The public URL of the MCP endpoint: configured, or from the request's Host header. */
-  resourceFor(headers: Credentials['headers']): string {
-    if (this.cfg.resource) return this.cfg.resource;
+  /**
+   * The public URL of the MCP endpoint: configured, or from the request's Host header. A virtual
+   * server's is the endpoint's URL with `/<name>` appended: its own resource, with its own metadata.
+   */
+  resourceFor(headers: Credentials['headers'], virtualServer: string | null = null): string {
+    const suffix = virtualServer === null ? '' : `/${virtualServer}`;
+    if (this.cfg.resource) return suffix === '' ? this.cfg.resource : `${this.cfg.resource.replace(/\/$/, '')}${suffix}`;
     const proto = headers['x-forwarded-proto'] === 'https' ? 'https' : 'http';
-    return `${proto}://${headers.host ?? 'localhost'}${this.endpointPath}`;
+    return `${proto}://${headers.host ?? 'localhost'}${this.endpointPath}${suffix}`;
   }
 
   async authenticate(req: Credentials): Promise<AuthOutcome> {
@@ -77,7 +82,7 @@ export class BearerAuthenticator implements Authenticator {
 
   /** The RFC 9728 metadata URL a refusal points at (built only for refusals). */
   private metadataFor(req: Credentials): string {
-    return metadataUrl(this.resourceFor(req.headers));
+    return metadataUrl(this.resourceFor(req.headers, endpointOf(req.url ?? this.endpointPath, this.endpointPath) ?? null));
   }
 
   insufficientScope(req: Credentials, missing: readonly string[]): AuthOutcome & { ok: false } {

@@ -10,7 +10,7 @@ import { LIST_CHANGED, RELAYED_NOTIFICATIONS, RESOURCE_UPDATED, ROOTS_LIST_CHANG
 import { logVisible } from '../mcp/log-level.js';
 import type { StreamSource } from '../upstream/backend-streams.js';
 import { HEADER_SESSION_ID } from '../mcp/protocol.js';
-import { ANONYMOUS, newSessionRecord, samePrincipal, type Principal, type SessionRecord, type SessionStore } from '../session/store.js';
+import { ANONYMOUS, newSessionRecord, samePrincipal, type SessionRecord, type SessionStore } from '../session/store.js';
 import { SessionQuota } from '../session/quota.js';
 import { routedCallOf, toolCallOf, type RoutedCall, type RoutedExecutor, type ToolCall, type ToolExecutor } from '../upstream/call.js';
 import { sessionRef } from '../telemetry/audit.js';
@@ -91,7 +91,7 @@ export class Broker {
       case 'respond':
         return json(decision.body);
       case 'initialize':
-        return this.initialize(decision.message, decision.protocolVersion, decision.caller.principal, decision.sourceIp);
+        return this.initialize(decision);
       case 'accepted':
         await this.accepted(decision);
         return { kind: 'empty', status: 202 };
@@ -148,12 +148,16 @@ export class Broker {
     return json(wireError('GW_INTERNAL', id));
   }
 
-  private async initialize(message: JsonRpcRequest, protocolVersion: string, principal: Principal, sourceIp: string | null): Promise<Reply> {
+  private async initialize(d: Extract<Decision, { kind: 'initialize' }>): Promise<Reply> {
+    const { message, protocolVersion, sourceIp } = d;
+    const principal = d.caller.principal;
     const params = message.params ?? {};
-    const record = newSessionRecord(principal, protocolVersion, {
+    const created = newSessionRecord(principal, protocolVersion, {
       ...(isObject(params.capabilities) ? { capabilities: params.capabilities } : {}),
       ...(isObject(params.clientInfo) ? { info: params.clientInfo } : {}),
     });
+    // Bound to the endpoint it was created on: admission refuses it on any other.
+    const record = d.virtualServer === undefined ? created : { ...created, virtualServer: d.virtualServer };
     const owner = SessionQuota.owner(principal, samePrincipal(principal, ANONYMOUS), sourceIp);
     if (!this.quota.tryAdd(record.id, owner) && !(await this.pruned(owner, record.id))) {
       return this.handle(reject('GW_TOO_MANY_SESSIONS', message.id, `the limit is ${this.opts.limits.maxSessionsPerPrincipal} per caller`));
@@ -169,6 +173,7 @@ export class Broker {
       protocolVersion,
       capabilities: serverCapabilities(),
       serverInfo: this.opts.serverInfo,
+      ...(d.instructions === undefined ? {} : { instructions: d.instructions }),
     };
     return { kind: 'json', status: 200, body: JSON.stringify(success(message.id, result)), headers: { [HEADER_SESSION_ID]: record.id } };
   }
@@ -177,7 +182,7 @@ export class Broker {
   private async list(d: Extract<Decision, { kind: 'list' }>): Promise<Reply> {
     const { message, cursor, caller, session, sourceIp } = d;
     try {
-      const pager = await this.opts.visibility.pagerFor(d.list, caller, session, this.opts.catalog.current(), sourceIp);
+      const pager = await this.opts.visibility.pagerFor(d.list, caller, session, d.catalog ?? this.opts.catalog.current(), sourceIp);
       const page = pager.page(cursor);
       const head = Buffer.from(`{"jsonrpc":"2.0","id":${JSON.stringify(message.id)},"result":`);
       const result = this.stateless && isStateless(session) ? this.stateless.listPage(page.resultJson) : [page.resultJson];

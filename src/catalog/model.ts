@@ -19,8 +19,10 @@ export type ToolRoute =
 
 /** One entry of the curated catalog. */
 export interface CatalogTool {
-  /** The name clients call (prefix applied). */
+  /** The name clients call (prefix applied; a virtual server's rename). */
   readonly name: string;
+  /** The name in the gateway's catalog, when a virtual server shows the tool under another (src/catalog/virtual-view.ts). */
+  readonly catalogName?: string;
   /** The backend's own name for the tool. */
   readonly upstreamName: string;
   readonly backend: string;
@@ -99,6 +101,8 @@ export interface CatalogTemplate {
 /** One listed prompt: the name clients use, the backend's own name. */
 export interface CatalogPrompt {
   readonly name: string;
+  /** The name in the gateway's catalog, when a virtual server shows the prompt under another. */
+  readonly catalogName?: string;
   readonly upstreamName: string;
   readonly backend: string;
   readonly definition: Readonly<PromptDefinition>;

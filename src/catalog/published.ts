@@ -1,7 +1,7 @@
 import type { RestBackendConfig } from '../config/schema.js';
 import { definedOnly, type BackendDescriptor, type CatalogPrompt, type CatalogResource, type CatalogTemplate, type PromptDefinition, type Published, type ResourceDefinition } from './model.js';
 import { describeCollision, exposedName, findCollisions, prefixOf } from './naming.js';
-import type { UriRoutes } from './uri-router.js';
+import type { UriRouter, UriRoutes } from './uri-router.js';
 import { exposedUri, literalPrefix, schemeOf } from './uris.js';
 
 /** Resources, templates and prompts of one snapshot, with what routes URIs and what went wrong. */
@@ -10,6 +10,8 @@ export interface PublishedEntries {
   readonly templates: ReadonlyMap<string, CatalogTemplate>;
   readonly prompts: ReadonlyMap<string, CatalogPrompt>;
   readonly routes: UriRoutes;
+  /** Routes URIs instead of a router built from `routes` (a virtual server's narrower view). */
+  readonly router?: UriRouter;
   /** Backends whose answers name resources under a namespace: they must pass the gateway to be rewritten. */
   readonly rewritten: ReadonlySet<string>;
   readonly problems: readonly string[];

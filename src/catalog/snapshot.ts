@@ -61,7 +61,7 @@ export class CatalogSnapshot {
     this.resources = published.resources;
     this.templates = published.templates;
     this.prompts = published.prompts;
-    this.uris = new UriRouter(published.routes);
+    this.uris = published.router ?? new UriRouter(published.routes);
     this.rewritesUris = published.rewritten;
     this.lists = {
       tools: this.pager,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { backendSchema, httpUrl, positiveMs } from './backend-schema.js';
 import { pinningSchema } from './pinning-schema.js';
+import { virtualServersSchema } from './virtual-server-schema.js';
 
 export { backendSchema, restToolsSchema } from './backend-schema.js';
 export type { BackendConfig, HttpMapping, McpBackendConfig, OpenApiSourceConfig, RestBackendConfig, RestPromptConfig, RestResourceConfig, RestToolConfig, ToolAnnotations } from './backend-schema.js';
@@ -16,6 +17,8 @@ const consulSource = z
     kvPrefix: z.string().regex(/^[^/].*\/$/, 'must end with "/" and not start with "/"').default('mcp/tools/'),
     /** KV folder holding `<prefix><service>` = the service's Rego snippet (package mcp.services.<service>), loaded into OPA. */
     policyPrefix: z.string().regex(/^[^/].*\/$/, 'must end with "/" and not start with "/"').default('mcp/policies/'),
+    /** KV folder holding `<prefix><name>` = one virtual server as JSON (docs/virtual-servers.md). */
+    virtualServerPrefix: z.string().regex(/^[^/].*\/$/, 'must end with "/" and not start with "/"').default('mcp/virtual-servers/'),
     /** Longest a blocking query waits for a change before it is asked again. */
     waitSeconds: z.number().int().min(1).max(600).default(30),
     /** Longest pause between retries while Consul cannot be reached (backoff starts at 250 ms). */
@@ -299,6 +302,8 @@ export const configSchema = z
     /** Pinned tool and prompt definitions (docs/tool-pinning.md). */
     pinning: pinningSchema,
     backends: z.array(backendSchema).default([]),
+    /** Named endpoints `<server.path>/<name>` serving a curated part of the catalog (docs/virtual-servers.md). */
+    virtualServers: virtualServersSchema,
   })
   .strict()
   .refine((c) => c.catalog.consul !== undefined || !c.backends.some((b) => b.kind === 'rest' && b.openapi?.consulKey !== undefined), {

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Decision, GatewayRequest } from '../admission/decision.js';
 import { corsHeaders } from '../admission/origin.js';
 import { isMetadataPath } from '../auth/challenge.js';
+import { endpointOf } from '../endpoint.js';
 import { HANDOFF_HEADER, type DecisionHandoff } from '../admission/handoff.js';
 import type { McpBackendConfig } from '../config/schema.js';
 import { wireError } from '../errors.js';
@@ -105,7 +106,7 @@ export class RequestProcessor {
     const path = (received.pseudo[':path'] ?? '/').split('?')[0]!;
     this.bypass = this.bypassesAdmission(path, received.pseudo[':method']);
     if (this.bypass) return { request_headers: { response: routeTo(BROKER_CLUSTER, received.internal) } };
-    if (path !== this.deps.mcpPath) return immediate(404, { error: 'not found', endpoint: this.deps.mcpPath }, {}, 'not_found');
+    if (endpointOf(path, this.deps.mcpPath) === undefined) return immediate(404, { error: 'not found', endpoint: this.deps.mcpPath }, {}, 'not_found');
     if (!h.end_of_stream) {
       const response = { request_headers: { response: { status: 'CONTINUE' as const, header_mutation: stripInternal(received.internal) } } };
       return this.deps.direct && received.pseudo[':method'] === 'POST' ? { ...response, mode_override: WITH_RESPONSE_HEADERS } : response;
@@ -126,11 +127,12 @@ export class RequestProcessor {
   /**
    * The only requests the broker answers unadmitted, an explicit list: RFC 9728 metadata (clients
    * read it before they have a token) and CORS preflight of the MCP endpoint (routed already at
-   * the headers phase). Every other path is answered 404 here: health and metrics live on the
-   * admin listener, never behind Envoy's public one.
+   * the headers phase). Every other path but the MCP endpoint and its virtual servers
+   * (`/mcp/<name>`) is answered 404 here: health and metrics live on the admin listener, never
+   * behind Envoy's public one.
    */
   private bypassesAdmission(path: string, method: string | undefined): boolean {
-    if (path === this.deps.mcpPath) return method === 'OPTIONS';
+    if (endpointOf(path, this.deps.mcpPath) !== undefined) return method === 'OPTIONS';
     return method === 'GET' && isMetadataPath(path);
   }
 

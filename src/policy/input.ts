@@ -46,6 +46,7 @@ export interface PolicyInput {
     readonly arguments: Readonly<Record<string, unknown>>;
   };
   readonly tool?: {
+    /** The name in the gateway's catalog, the same on every endpoint (`request.name` is a virtual server's rename). */
     readonly name: string;
     readonly upstreamName: string;
     readonly title: string | null;
@@ -63,6 +64,7 @@ export interface PolicyInput {
     readonly template: string | null;
   };
   readonly prompt?: {
+    /** The name in the gateway's catalog, the same on every endpoint. */
     readonly name: string;
     readonly upstreamName: string;
     readonly title: string | null;
@@ -80,10 +82,12 @@ export interface PolicyInput {
     readonly time: string;
     readonly source: { readonly ip: string | null };
   };
+  /** The virtual server the request came through (`/mcp/<name>`), or null for `/mcp`. */
+  readonly virtualServer: string | null;
 }
 
 /** The caller-dependent part, shared by every tool of one listing. */
-export type PolicySubject = Pick<PolicyInput, 'principal' | 'client' | 'context'>;
+export type PolicySubject = Pick<PolicyInput, 'principal' | 'client' | 'context' | 'virtualServer'>;
 
 export function policySubject(caller: Caller, session: SessionRecord | null, sourceIp: string | null): PolicySubject {
   return {
@@ -97,6 +101,7 @@ export function policySubject(caller: Caller, session: SessionRecord | null, sou
       era: session ? eraOf(session.protocolVersion) : null,
     },
     context: { time: new Date().toISOString(), source: { ip: sourceIp } },
+    virtualServer: session?.virtualServer ?? null,
   };
 }
 
@@ -108,7 +113,7 @@ export function toolPart(tool: CatalogTool, args: Record<string, unknown>): Poli
   return {
     request: { method: 'tools/call', kind: 'tool', name: tool.name, tool: tool.name, service: tool.backend, arguments: args },
     tool: {
-      name: tool.name,
+      name: tool.catalogName ?? tool.name,
       upstreamName: tool.upstreamName,
       title: typeof d.title === 'string' ? d.title : null,
       annotations: d.annotations ?? {},
@@ -136,7 +141,7 @@ export function resourcePart(method: string, uri: string, target: UriTarget): Po
 export function promptPart(prompt: CatalogPrompt, args: Record<string, unknown>): PolicyItem {
   return {
     request: { method: 'prompts/get', kind: 'prompt', name: prompt.name, prompt: prompt.name, service: prompt.backend, arguments: args },
-    prompt: { name: prompt.name, upstreamName: prompt.upstreamName, title: str(prompt.definition.title) },
+    prompt: { name: prompt.catalogName ?? prompt.name, upstreamName: prompt.upstreamName, title: str(prompt.definition.title) },
   };
 }
 

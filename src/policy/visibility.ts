@@ -29,7 +29,7 @@ export class ListVisibility {
   async pagerFor<K extends ListKind>(list: K, caller: Caller, session: SessionRecord, snapshot: CatalogSnapshot, sourceIp: string | null): Promise<Listings[K]> {
     const all = (list === 'tools' ? toolsOffered(snapshot, session.clientCapabilities) : snapshot.lists[list]) as Pager<unknown>;
     if (this.policy.allowsAll) return all as Listings[K];
-    const key = `${list}\u0000${all === snapshot.lists[list] ? '' : offeredKey(session.clientCapabilities)}\u0000${snapshot.version}\u0000${caller.principal.issuer}\u0000${caller.principal.subject}\u0000${caller.clientId ?? ''}\u0000${caller.roles.join(' ')}\u0000${caller.scopes.join(' ')}`;
+    const key = `${list}\u0000${all === snapshot.lists[list] ? '' : offeredKey(session.clientCapabilities)}\u0000${snapshot.version}\u0000${caller.principal.issuer}\u0000${caller.principal.subject}\u0000${caller.clientId ?? ''}\u0000${caller.roles.join(' ')}\u0000${caller.scopes.join(' ')}\u0000${session.virtualServer ?? ''}`;
     const now = Date.now();
     const hit = this.cache.get(key);
     if (hit && hit.expires > now) return hit.pager as Promise<Listings[K]>;

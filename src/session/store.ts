@@ -53,6 +53,8 @@ export interface SessionRecord {
   readonly tasks?: readonly string[];
   /** Backend requests relayed to the client and waiting for its answer, by the id the client saw. */
   readonly relays?: Readonly<Record<string, PendingRelay>>;
+  /** The virtual server the session was created on (absent: `/mcp`); on any other endpoint it is unknown. */
+  readonly virtualServer?: string;
   readonly createdAt: number;
   readonly lastSeenAt: number;
 }

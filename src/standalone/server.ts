@@ -5,7 +5,8 @@ import { corsHeaders, originMatcher } from '../admission/origin.js';
 import { GatewayError, wireError } from '../errors.js';
 import { isRequest, type JsonRpcId } from '../mcp/jsonrpc.js';
 import { BearerAuthenticator } from '../auth/authenticator.js';
-import { isMetadataPath, resourceMetadata } from '../auth/challenge.js';
+import { isMetadataPath, METADATA_PATH, resourceMetadata } from '../auth/challenge.js';
+import { endpointOf } from '../endpoint.js';
 import { readBody } from './body.js';
 import type { GatewayCore } from '../gateway.js';
 import { writeJson, writeReply } from './write.js';
@@ -104,15 +105,17 @@ export class StandaloneServer {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
     if (this.draining) return writeJson(res, 503, JSON.stringify(wireError('GW_SHUTTING_DOWN', null)), { connection: 'close', 'retry-after': '1' });
+    // `/mcp` and `/mcp/<name>` (virtual servers; admission answers 404 to a name nobody configured).
+    const mcpEndpoint = endpointOf(path, this.core.config.server.path) !== undefined;
     // Admission checks the Host of MCP requests (also for ext_proc); the other endpoints are checked here.
-    if (path !== this.core.config.server.path) {
+    if (!mcpEndpoint) {
       const refused = hostRejection(this.hostAllowed(req.headers.host), req.headers.host);
       if (refused?.kind === 'reject') return writeJson(res, refused.status, JSON.stringify(refused.body));
     }
     const admin = this.opts.admin?.handle(req, res, path);
     if (admin) return admin;
-    if (isMetadataPath(path) && req.method === 'GET') return this.protectedResource(req, res);
-    if (path !== this.core.config.server.path) return writeJson(res, 404, JSON.stringify({ error: 'not found', endpoint: this.core.config.server.path }));
+    if (isMetadataPath(path) && req.method === 'GET') return this.protectedResource(req, res, path);
+    if (!mcpEndpoint) return writeJson(res, 404, JSON.stringify({ error: 'not found', endpoint: this.core.config.server.path }));
     for (const [name, value] of Object.entries(corsHeaders(req.headers.origin, this.originAllowed))) res.setHeader(name, value);
     if (req.method === 'OPTIONS') return this.preflight(req, res);
     await this.mcp(req, res);
@@ -150,11 +153,18 @@ export class StandaloneServer {
     });
   }
 
-  /** RFC 9728 metadata: which authorization server issues tokens for this gateway. */
-  private protectedResource(req: IncomingMessage, res: ServerResponse): void {
-    const { authenticator, config } = this.core;
+  /**
+   * RFC 9728 metadata: which authorization server issues tokens for this gateway. A virtual
+   * server's (`<metadata path>/mcp/<name>`) names its own resource URL and adds its scopes.
+   */
+  private protectedResource(req: IncomingMessage, res: ServerResponse, path: string): void {
+    const { authenticator, config, virtualServers } = this.core;
     if (!(authenticator instanceof BearerAuthenticator) || !config.auth) return writeJson(res, 404, JSON.stringify({ error: 'authentication is not configured' }));
-    const doc = resourceMetadata(authenticator.resourceFor(flatten(req.headers)), config.auth.issuer, config.auth.scopesSupported);
+    const name = endpointOf(path.slice(METADATA_PATH.length), config.server.path) ?? null;
+    const server = virtualServers.find(name);
+    if (!server) return writeJson(res, 404, JSON.stringify(wireError('GW_UNKNOWN_VIRTUAL_SERVER', null, `"${name}"`)));
+    const scopes = [...new Set([...config.auth.scopesSupported, ...server.scopes])];
+    const doc = resourceMetadata(authenticator.resourceFor(flatten(req.headers), name), config.auth.issuer, scopes);
     writeJson(res, 200, JSON.stringify(doc), { 'access-control-allow-origin': '*', 'cache-control': 'max-age=300' });
   }
 

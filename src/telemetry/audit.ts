@@ -32,6 +32,8 @@ interface AuditCommon {
   readonly request: string | number | null;
   readonly principal: AuditPrincipal | null;
   readonly client: AuditClient;
+  /** The virtual server the request came through (`/mcp/<name>`), or null for `/mcp`. */
+  readonly virtualServer: string | null;
   /** What was asked for (the policy's `request.kind`): tool, resource, prompt or completion; null when unknown. */
   readonly kind: PolicyKind | null;
   /** The tool or prompt name, or the resource URI (for a completion: the prompt or template), as the client named it. */

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { DEFAULT_SERVER } from '../config/virtual-server-schema.js';
 
 /** What the scrape-time gauges read. Kept as functions so telemetry needs no concrete core classes. */
 export interface MetricsSources {
@@ -28,20 +29,20 @@ const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.
  */
 export class GatewayMetrics {
   readonly registry = new Registry();
-  private readonly toolCalls: Counter<'tool' | 'backend' | 'outcome'>;
+  private readonly toolCalls: Counter<'tool' | 'backend' | 'outcome' | 'virtual_server'>;
   private readonly duration: Histogram<'backend' | 'outcome'>;
-  private readonly requests: Counter<'method' | 'backend' | 'outcome'>;
-  private readonly denials: Counter<'reason_code'>;
+  private readonly requests: Counter<'method' | 'backend' | 'outcome' | 'virtual_server'>;
+  private readonly denials: Counter<'reason_code' | 'virtual_server'>;
   private readonly auditDrops: Counter;
   private readonly resumes: Counter<'result'>;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
-    this.toolCalls = new Counter({ name: 'mcp_gateway_tool_calls_total', help: 'tools/call requests that reached a backend, by outcome', labelNames: ['tool', 'backend', 'outcome'], registers });
+    this.toolCalls = new Counter({ name: 'mcp_gateway_tool_calls_total', help: 'tools/call requests that reached a backend, by outcome', labelNames: ['tool', 'backend', 'outcome', 'virtual_server'], registers });
     this.requests = new Counter({
       name: 'mcp_gateway_requests_total',
       help: 'Requests routed to a backend by resource URI, prompt name or completion ref, by method and outcome',
-      labelNames: ['method', 'backend', 'outcome'],
+      labelNames: ['method', 'backend', 'outcome', 'virtual_server'],
       registers,
     });
     this.duration = new Histogram({
@@ -51,7 +52,7 @@ export class GatewayMetrics {
       buckets: DURATION_BUCKETS,
       registers,
     });
-    this.denials = new Counter({ name: 'mcp_gateway_denials_total', help: 'Requests refused by authentication, sessions, argument checks or policy, by gateway error code', labelNames: ['reason_code'], registers });
+    this.denials = new Counter({ name: 'mcp_gateway_denials_total', help: 'Requests refused by authentication, sessions, argument checks or policy, by gateway error code', labelNames: ['reason_code', 'virtual_server'], registers });
     this.resumes = new Counter({ name: 'mcp_gateway_stream_resumes_total', help: 'GET requests with Last-Event-ID: replayed, or answered with a fresh stream', labelNames: ['result'], registers });
     this.auditDrops = new Counter({ name: 'mcp_gateway_audit_dropped_total', help: 'Audit events dropped because the sink could not keep up', registers });
     new Gauge({
@@ -142,19 +143,22 @@ export class GatewayMetrics {
     this.resumes.inc({ result });
   }
 
-  /** A tools/call that ran, with its outcome and duration. */
-  call(tool: string, backend: string, outcome: CallOutcome, seconds: number): void {
-    this.toolCalls.inc({ tool, backend, outcome });
+  /**
+   * A tools/call that ran, with its outcome and duration. `virtualServer`: the endpoint's name,
+   * `default` for `/mcp` (the name that configures it).
+   */
+  call(tool: string, backend: string, outcome: CallOutcome, seconds: number, virtualServer = DEFAULT_SERVER): void {
+    this.toolCalls.inc({ tool, backend, outcome, virtual_server: virtualServer });
     this.duration.observe({ backend, outcome }, seconds);
   }
 
   /** A routed request (resources/read, prompts/get, completion/complete, subscriptions) that ran. */
-  request(method: string, backend: string, outcome: CallOutcome): void {
-    this.requests.inc({ method, backend, outcome });
+  request(method: string, backend: string, outcome: CallOutcome, virtualServer = DEFAULT_SERVER): void {
+    this.requests.inc({ method, backend, outcome, virtual_server: virtualServer });
   }
 
-  denied(code: string): void {
-    this.denials.inc({ reason_code: code });
+  denied(code: string, virtualServer = DEFAULT_SERVER): void {
+    this.denials.inc({ reason_code: code, virtual_server: virtualServer });
   }
 
   auditDropped(): void {

@@ -70,8 +70,8 @@ export class Telemetry implements AdmissionObserver {
   /** A refused request: counted, and one `mcp.denial` audit event. */
   denied(d: Denial): void {
     try {
-      this.metrics.denied(d.code);
       const t = d.trail;
+      this.metrics.denied(d.code, t.virtualServer ?? undefined);
       const latencyMs = round(performance.now() - t.startedAt);
       if (this.logger.isLevelEnabled('debug')) {
         this.logger.debug({ session: t.sessionId ? sessionRef(t.sessionId) : null, request: t.requestId ?? null, code: d.code, status: d.status, tool: t.tool }, 'request denied');
@@ -84,6 +84,7 @@ export class Telemetry implements AdmissionObserver {
         request: t.requestId ?? null,
         principal: t.caller ? principalOf(t.caller) : null,
         client: clientOf(t.caller, t.session, d.request.remoteAddress ?? null),
+        virtualServer: t.virtualServer ?? null,
         kind: t.kind ?? null,
         target: t.target ?? t.tool ?? null,
         tool: t.tool ?? null,
@@ -120,6 +121,7 @@ export class Telemetry implements AdmissionObserver {
         request: r.relayId,
         principal: r.caller ? principalOf(r.caller) : { issuer: r.session.principal.issuer, subject: r.session.principal.subject },
         client: clientOf(r.caller, r.session, null),
+        virtualServer: r.session.virtualServer ?? null,
         kind: 'relay',
         target: r.method,
         tool: r.tool,
@@ -165,7 +167,7 @@ export class Telemetry implements AdmissionObserver {
     try {
       const { call, span } = rec;
       const [outcome, errorCode] = settled(rec, crashed, requestOutcomeOf);
-      this.metrics.request(call.request.method, call.backend.name, outcome);
+      this.metrics.request(call.request.method, call.backend.name, outcome, call.session.virtualServer);
       if (span.span) endCallSpan(span, outcome, rec.instance ? { 'mcp.gateway.instance': rec.instance } : {});
       if (!this.audit.enabled) return;
       this.audit.emit({ event: 'mcp.request', method: call.request.method, kind: call.kind, target: text(call.target, 1024), tool: null, ...this.ran(rec), outcome, errorCode });
@@ -190,7 +192,8 @@ export class Telemetry implements AdmissionObserver {
       const { tool, backend } = call;
       const [outcome, errorCode] = settled(rec, crashed, outcomeOf);
       const ms = performance.now() - rec.started;
-      this.metrics.call(tool.name, backend.name, outcome, ms / 1000);
+      // Counted by the catalog name: one tool's series stay one whatever endpoint renamed it.
+      this.metrics.call(tool.catalogName ?? tool.name, backend.name, outcome, ms / 1000, call.session.virtualServer);
       if (span.span) endCallSpan(span, outcome, instance ? { 'mcp.gateway.instance': instance } : {});
       rec.log?.debug({ outcome, errorCode, instance, ms: round(ms) }, 'tool call ended');
       if (!this.audit.enabled) return;
@@ -209,6 +212,7 @@ export class Telemetry implements AdmissionObserver {
       request: call.request.id,
       principal: principalOf(call.caller),
       client: clientOf(call.caller, call.session, call.sourceIp ?? null),
+      virtualServer: call.session.virtualServer ?? null,
       backend: call.backend.name,
       arguments: this.redact(call.arguments),
       traceId: span.traceId ?? null,

@@ -49,6 +49,7 @@ beforeAll(async () => {
       { name: 'scratch', kind: 'mcp', urls: scratch.map((n) => n.url), timeoutMs: 1_000 },
       { name: 'library', kind: 'mcp', urls: [library.url] },
     ],
+    virtualServers: [{ name: 'jotter', instructions: 'Take notes.', select: { backends: ['notes'] }, rename: { notes_add_note: 'jot' } }],
   });
   ({ envoy, endpoint } = await startTopologyEnvoy(gw));
   // Native tools are discovered in the background; Envoy learns the clusters over xDS.
@@ -88,9 +89,30 @@ describe('the Envoy topology', () => {
     expect(await clusterStat('notes', 'upstream_rq_total')).toBeGreaterThanOrEqual(before + 2);
     // ext_proc counts (and audits) the calls it routed, from the backend's answer status.
     const { body: metrics } = await gw.core.telemetry.metrics.scrape();
-    expect(metrics).toMatch(/mcp_gateway_tool_calls_total\{tool="notes_add_note",backend="notes",outcome="ok"\} [1-9]/);
+    expect(metrics).toMatch(/mcp_gateway_tool_calls_total\{tool="notes_add_note",backend="notes",outcome="ok",virtual_server="default"\} [1-9]/);
     const order = await client.callTool({ name: 'orders_get_order', arguments: { id: '1001' } });
     expect(order.structuredContent).toMatchObject({ id: '1001' });
+    await client.close();
+  });
+
+  it('serves a virtual server path: its subset only, and a renamed native tool routed straight to the backend under its real name', async () => {
+    const before = await clusterStat('notes', 'upstream_rq_total');
+    const { client, transport } = await connectClient(`${endpoint}/jotter`);
+    expect(client.getInstructions()).toBe('Take notes.');
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual(['jot', 'notes_count_slowly', 'notes_list_notes']);
+    // The backend knows only "add_note": the body Envoy sends it carries that name.
+    const saved = await client.callTool({ name: 'jot', arguments: { text: 'renamed through envoy' } });
+    expect(saved.isError, JSON.stringify(saved.content)).toBeFalsy();
+    const listed = await client.callTool({ name: 'notes_list_notes', arguments: {} });
+    expect((listed.content as Array<{ text: string }>)[0]!.text).toContain('renamed through envoy');
+    expect(await clusterStat('notes', 'upstream_rq_total')).toBeGreaterThanOrEqual(before + 2);
+    // Outside the server: unknown, answered by ext_proc; the session is refused on the default path.
+    const outside = await client.callTool({ name: 'orders_get_order', arguments: { id: '1001' } }).catch((e: Error) => e);
+    expect(String(outside)).toMatch(/Unknown tool: "orders_get_order"/);
+    const elsewhere = await rawPost(endpoint, transport.sessionId!, { jsonrpc: '2.0', id: 2, method: 'tools/list' });
+    expect(elsewhere.status).toBe(404);
+    expect((await rawPost(`${endpoint}/nobody`, undefined, { jsonrpc: '2.0', id: 2, method: 'ping' })).status).toBe(404);
     await client.close();
   });
 
@@ -155,7 +177,7 @@ describe('the Envoy topology', () => {
     expect(body).toEqual({ err: expect.stringContaining('terminated') });
     // The gateway records it as what it was: a timeout, not an answered call.
     const counted = async (): Promise<string[]> => (await gw.core.telemetry.metrics.scrape()).body.split('\n').filter((l) => l.startsWith('mcp_gateway_tool_calls_total{tool="notes_count_slowly"'));
-    await waitFor(async () => (await counted()).some((l) => /outcome="timeout"\} [1-9]/.test(l)), 'the cut call counted as a timeout', 5_000).catch(async (err: Error) => {
+    await waitFor(async () => (await counted()).some((l) => /outcome="timeout",virtual_server="default"\} [1-9]/.test(l)), 'the cut call counted as a timeout', 5_000).catch(async (err: Error) => {
       throw new Error(`${err.message}; counted: ${(await counted()).join(' | ')}`);
     });
   });
