@@ -74,7 +74,7 @@ export class Admission {
   constructor(private readonly opts: AdmissionOptions) {
     this.originAllowed = originMatcher(opts.allowedOrigins);
     this.hostAllowed = hostMatcher(opts.allowedHosts);
-    this.stateless = opts.stateless && new StatelessAdmission({ ...opts.stateless, sessions: opts.sessions, maxClientInfoBytes: opts.maxClientInfoBytes, catalog: opts.catalog });
+    this.stateless = opts.stateless && new StatelessAdmission({ ...opts.stateless, sessions: opts.sessions, maxClientInfoBytes: opts.maxClientInfoBytes, catalog: (req) => this.catalogOf(req) });
   }
 
   async decide(req: GatewayRequest): Promise<Decision> {
@@ -142,7 +142,9 @@ export class Admission {
         trail.method = message.method;
         trail.requestId = message.id;
       }
-      return this.stateless.post(req, caller, trail, message, (spec, r) => this.dispatch(spec, r));
+      // The held record is per caller, shared by every endpoint: the request's endpoint is laid over it like its _meta.
+      const server = this.serverOf(req)?.name;
+      return this.stateless.post(req, caller, trail, message, (spec, r) => this.dispatch(spec, server && r.session ? { ...r, session: { ...r.session, virtualServer: server } } : r));
     }
     if (!isRequest(message)) return this.withSession(req, caller, null, trail, (session) => ({ kind: 'accepted', session, message, caller }));
     trail.method = message.method;
@@ -227,7 +229,10 @@ export class Admission {
   private answer(answer: GatewayAnswer, r: Admitted): Decision | Promise<Decision> {
     const { message } = r;
     const params = message.params ?? {};
-    if (answer === 'discover') return { kind: 'discover', message, caller: r.caller };
+    if (answer === 'discover') {
+      const instructions = this.serverOf(r.req)?.instructions;
+      return { kind: 'discover', message, caller: r.caller, ...(instructions === undefined ? {} : { instructions }) };
+    }
     if (answer === 'listen') return this.listen(r);
     if (answer === 'initialize') {
       const requested = params.protocolVersion;

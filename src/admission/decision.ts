@@ -86,7 +86,8 @@ export type Decision =
       /** A stateless client's retry with `inputResponses`: continue this held call. */
       resume?: Resume;
     }
-  | { kind: 'discover'; message: JsonRpcRequest; caller: Caller }
+  /** `instructions`: the virtual server's, when the request came through one that has them. */
+  | { kind: 'discover'; message: JsonRpcRequest; caller: Caller; instructions?: string }
   /**
    * A stateless client's `subscriptions/listen`: list changes as `filter` asks, and the resources
    * it may subscribe to, each as the `resources/subscribe` decision sent in its held record.

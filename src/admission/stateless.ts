@@ -35,7 +35,8 @@ export interface StatelessOptions {
   readonly keys: StateKeys;
   readonly serverInfo: ServerInfo;
   readonly maxClientInfoBytes: number;
-  readonly catalog: () => CatalogSnapshot;
+  /** The catalog as the request's endpoint (`/mcp` or a virtual server) shows it. */
+  readonly catalog: (req: GatewayRequest) => CatalogSnapshot;
 }
 
 /** What the session path of admission does with a request once its session (here: the held record) is known. */
@@ -101,7 +102,7 @@ export class StatelessAdmission {
   private paramMismatch(req: GatewayRequest, message: JsonRpcRequest): string | undefined {
     const name = message.params?.name;
     if (message.method !== 'tools/call' || typeof name !== 'string') return undefined;
-    const tool = this.opts.catalog().tools.get(name);
+    const tool = this.opts.catalog(req).tools.get(name);
     const args = message.params?.arguments;
     if (!tool || !isObject(args)) return undefined;
     const declared = paramHeaders(tool.definition.inputSchema);

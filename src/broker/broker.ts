@@ -106,7 +106,7 @@ export class Broker {
         return this.statelessCall(decision) ?? this.forward(decision);
       case 'discover':
         if (!this.stateless) return this.handle(reject('GW_UNKNOWN_METHOD', decision.message.id, '"server/discover"'));
-        return json(success(decision.message.id, this.stateless.discover()));
+        return json(success(decision.message.id, this.stateless.discover(decision.instructions)));
       case 'acknowledge':
         return { kind: 'empty', status: 202 };
       case 'listen':

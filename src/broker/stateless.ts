@@ -34,12 +34,13 @@ export class StatelessReplies {
     this.listeners = new Listeners(opts.catalog);
   }
 
-  /** `server/discover`: every revision the gateway speaks, what it serves to stateless clients, and how long that holds. */
-  discover(): Record<string, unknown> {
+  /** `server/discover` (with a virtual server's instructions when it has them): every revision the gateway speaks, what it serves to stateless clients, and how long that holds. */
+  discover(endpointInstructions?: string): Record<string, unknown> {
+    const instructions = endpointInstructions ?? this.opts.instructions;
     const result = {
       supportedVersions: ALL_SUPPORTED_VERSIONS,
       capabilities: serverCapabilities('stateless'),
-      ...(this.opts.instructions ? { instructions: this.opts.instructions } : {}),
+      ...(instructions ? { instructions } : {}),
     };
     return statelessResult(result, this.opts.serverInfo, this.opts.cache);
   }

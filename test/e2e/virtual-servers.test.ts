@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-api.js';
 import { sessionRef } from '../../src/telemetry/audit.js';
 import { startOpa, type OpaHandle } from '../harness/opa.js';
@@ -207,5 +208,19 @@ describe('virtual servers', () => {
     expect(body).toMatch(/mcp_gateway_denials_total\{reason_code="GW_POLICY_DENIED",virtual_server="support"\} 1/);
     await support.close();
     await all.close();
+  });
+
+  it('a stateless (2026-07-28) client on a virtual server: its subset, its instructions in server/discover, its name in the policy input', async () => {
+    const client = new ModernClient({ name: 'vs-modern', version: '1' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } } as never);
+    await client.connect(new ModernTransport(new URL(`${base}/support`), { requestInit: { headers: { authorization: `Bearer ${alice}` } } }));
+    expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
+    expect(client.getInstructions()).toBe('Look up orders for customers.');
+    expect(names((await client.listTools()).tools)).toEqual(['lookup_order', 'orders_list_orders', 'orders_track_order']);
+    const order = await client.callTool({ name: 'lookup_order', arguments: { id: '1001' } });
+    expect(order.structuredContent).toMatchObject({ id: '1001' });
+    // The policy denies order 1002 on "support" only: it must see the endpoint of a stateless request too.
+    const denied = await client.callTool({ name: 'lookup_order', arguments: { id: '1002' } }).catch((e: Error) => e);
+    expect(String(denied)).toContain('order 1002 is not for virtual server support');
+    await client.close();
   });
 });
