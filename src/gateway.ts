@@ -30,6 +30,7 @@ import { OidcVerifier } from './auth/oidc.js';
 import { createPolicy } from './policy/create.js';
 import { watchPolicySnippets } from './policy/consul-snippets.js';
 import { OpaPolicy } from './policy/opa.js';
+import type { PolicyBundle } from './policy/bundle.js';
 import { ListVisibility } from './policy/visibility.js';
 import { Telemetry } from './telemetry/telemetry.js';
 import { healthReport, type HealthReport } from './health.js';
@@ -49,6 +50,8 @@ export interface GatewayCore {
   readonly telemetry: Telemetry;
   /** Plans native MCP calls a transport sends to the backend itself (the Envoy topology). */
   readonly direct: DirectCalls;
+  /** The OPA bundle the admin endpoints serve (`policy.delivery: bundle`); undefined otherwise. */
+  readonly policyBundle: PolicyBundle | undefined;
   /** Readiness of the core's dependencies, with reasons (admin `/readyz`, `/healthz`). */
   health(): HealthReport;
   start(): Promise<void>;
@@ -172,6 +175,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     logger,
     telemetry,
     direct,
+    policyBundle: policy instanceof OpaPolicy ? policy.bundle : undefined,
     async start() {
       await Promise.all([catalog.start(), verifier?.start(), policy.start?.()]);
       if (policy instanceof OpaPolicy && config.catalog.consul) {

@@ -256,8 +256,24 @@ export const configSchema = z
             /** Per-service Rego snippets: each must be `package mcp.services.<service>`. */
             servicePolicies: z.record(z.string(), z.string()).default({}),
             timeoutMs: positiveMs.default(1_000),
-            /** How often the gateway checks that OPA still holds its policies (and loads them again after an OPA restart). */
+            /** How often the gateway checks that OPA still holds its policies (push: and loads them again after an OPA restart). */
             checkIntervalMs: positiveMs.default(5_000),
+            /**
+             * How the gateway's Rego reaches OPA: `push` (loaded over OPA's REST API), or `bundle`
+             * (served as an OPA bundle that OPA, configured with `services`/`bundles`, fetches; docs/opa-bundle.md).
+             */
+            delivery: z.enum(['push', 'bundle']).default('push'),
+            bundle: z
+              .object({
+                /** Where the admin endpoints serve the bundle (the admin listener, or the MCP listener of a standalone gateway without one). */
+                path: z.string().regex(/^\/[^?#\s]*$/, 'must be a path starting with "/"').default('/policy/bundle.tar.gz'),
+                /** The bundle's name in OPA's `bundles` configuration: readiness reads the revision OPA holds under it. */
+                name: z.string().min(1).default('mcp-gateway'),
+                /** Bearer token OPA must send (its `services.<name>.credentials.bearer.token`); absent: anyone who reaches the listener may fetch it. */
+                token: z.string().min(16, 'must be at least 16 characters').optional(),
+              })
+              .strict()
+              .prefault({}),
             /** How long a caller's filtered tools/list stays cached (per principal and catalog version). */
             listCacheMs: z.number().int().min(0).default(5_000),
           })
@@ -283,6 +299,10 @@ export const configSchema = z
   .refine((c) => !c.metrics.enabled || (c.metrics.path !== c.server.path && !['/healthz', '/livez', '/readyz'].includes(c.metrics.path)), {
     message: 'must differ from server.path, /healthz, /livez and /readyz',
     path: ['metrics', 'path'],
+  })
+  .refine((c) => c.policy.engine !== 'opa' || c.policy.delivery !== 'bundle' || ![c.server.path, c.metrics.path, '/healthz', '/livez', '/readyz'].includes(c.policy.bundle.path), {
+    message: 'must differ from server.path, metrics.path, /healthz, /livez and /readyz',
+    path: ['policy', 'bundle', 'path'],
   });
 
 export type GatewayConfig = z.output<typeof configSchema>;
