@@ -289,6 +289,30 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Traces (docs/opentelemetry.md): without `otlp`, spans are recorded only by an SDK registered before the gateway starts. */
+    tracing: z
+      .object({
+        /** Export spans over OTLP with the gateway's own OpenTelemetry SDK. */
+        otlp: z
+          .object({
+            /** The collector's OTLP/HTTP base URL (as OTEL_EXPORTER_OTLP_ENDPOINT): spans go to `<endpoint>/v1/traces`. */
+            endpoint: httpUrl,
+            /** The only one the gateway speaks; written down so a configuration says what it expects. */
+            protocol: z.literal('http/protobuf').default('http/protobuf'),
+            /** Sent with every export, e.g. `authorization` for a hosted backend. */
+            headers: z.record(z.string().min(1), z.string()).default({}),
+            /** Longest one export may take (also bounds the flush at shutdown). */
+            timeoutMs: positiveMs.default(10_000),
+          })
+          .strict()
+          .optional(),
+        /** `service.name` of the spans' resource. */
+        serviceName: z.string().min(1).default('mcp-gateway'),
+        /** Share of new traces recorded (0–1); a request whose caller sampled (or not) its trace follows the caller. */
+        samplingRatio: z.number().min(0).max(1).default(1),
+      })
+      .strict()
+      .prefault({}),
     logging: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

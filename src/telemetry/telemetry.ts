@@ -12,7 +12,9 @@ import { ERROR_META_KEY } from '../upstream/results.js';
 import { AuditLog, sessionRef, type AuditClient, type AuditPrincipal, type RelayOutcome } from './audit.js';
 import { GatewayMetrics, type CallOutcome } from './metrics.js';
 import { createRedactor, type Redactor } from './redact.js';
+import { ATTR_GATEWAY_BACKEND, ATTR_GATEWAY_TARGET, ATTR_GEN_AI_OPERATION_NAME, ATTR_GEN_AI_PROMPT_NAME, ATTR_GEN_AI_TOOL_NAME, ATTR_JSONRPC_REQUEST_ID, ATTR_MCP_PROTOCOL_VERSION, ATTR_MCP_RESOURCE_URI, ATTR_MCP_SESSION_ID, GEN_AI_OPERATION_EXECUTE_TOOL } from './semconv.js';
 import { endCallSpan, startCallSpan, traceCarrier, traceIdOf, type CallSpan } from './trace.js';
+import { openTracing, type Tracing } from './tracing.js';
 
 export interface TelemetryDeps {
   readonly logger: Logger;
@@ -36,6 +38,7 @@ export class Telemetry implements AdmissionObserver {
     readonly audit: AuditLog,
     private readonly redact: Redactor,
     private readonly logger: Logger,
+    private readonly tracing: Tracing,
   ) {}
 
   static async open(config: Readonly<GatewayConfig>, deps: TelemetryDeps): Promise<Telemetry> {
@@ -55,11 +58,12 @@ export class Telemetry implements AdmissionObserver {
       },
     });
     const audit = await AuditLog.open(config.audit, deps.logger, () => metrics.auditDropped());
-    return new Telemetry(metrics, audit, createRedactor(config.audit.redact), deps.logger);
+    return new Telemetry(metrics, audit, createRedactor(config.audit.redact), deps.logger, openTracing(config.tracing, deps.logger));
   }
 
+  /** Write the buffered audit events and export the buffered spans (the SIGTERM drain comes here before the process exits). */
   async close(): Promise<void> {
-    await this.audit.close();
+    await Promise.all([this.audit.close(), this.tracing.shutdown()]);
   }
 
   /** A refused request: counted, and one `mcp.denial` audit event. */
@@ -84,7 +88,7 @@ export class Telemetry implements AdmissionObserver {
         tool: t.tool ?? null,
         backend: t.backend ?? null,
         arguments: t.arguments ? this.redact(t.arguments) : null,
-        traceId: traceIdOf(traceCarrier(d.request.headers)) ?? null,
+        traceId: traceIdOf(this.tracing, traceCarrier(d.request.headers)) ?? null,
         latencyMs,
         decision: 'deny',
         code: d.code,
@@ -145,7 +149,19 @@ export class Telemetry implements AdmissionObserver {
    */
   observeRequest(call: RoutedCall, execute: RoutedExecutor): AsyncGenerator<JsonRpcMessage> {
     const method = call.request.method;
-    const span = startCallSpan(call.trace, { 'mcp.method.name': method, 'mcp.gateway.target': call.target, 'mcp.gateway.backend': call.backend.name });
+    // A prompt's name is a low-cardinality span name; a resource URI is not (the conventions say so).
+    const prompt = call.kind === 'prompt' ? call.target : undefined;
+    const span = startCallSpan(this.tracing, call.trace, {
+      method,
+      target: prompt,
+      attributes: {
+        ...sessionAttributes(call),
+        [ATTR_GATEWAY_TARGET]: call.target,
+        [ATTR_GATEWAY_BACKEND]: call.backend.name,
+        ...(call.kind === 'resource' ? { [ATTR_MCP_RESOURCE_URI]: call.target } : {}),
+        ...(prompt !== undefined ? { [ATTR_GEN_AI_PROMPT_NAME]: prompt } : {}),
+      },
+    });
     const rec: Running<RoutedCall> = { started: performance.now(), span, call, instance: null, response: undefined };
     rec.call = { ...call, onInstance: (url) => (rec.instance = url), ...(span.headers ? { outboundHeaders: span.headers } : {}) };
     return watch(execute(rec.call), rec, (crashed) => this.finishRequest(rec, crashed));
@@ -156,7 +172,7 @@ export class Telemetry implements AdmissionObserver {
       const { call, span } = rec;
       const [outcome, errorCode] = settled(rec, crashed, requestOutcomeOf);
       this.metrics.request(call.request.method, call.backend.name, outcome);
-      if (span.span) endCallSpan(span, outcome, rec.instance ? { 'mcp.gateway.instance': rec.instance } : {});
+      endCallSpan(span, outcome, errorCode, rec.instance);
       if (!this.audit.enabled) return;
       this.audit.emit({ event: 'mcp.request', method: call.request.method, kind: call.kind, target: text(call.target, 1024), tool: null, ...this.ran(rec), outcome, errorCode });
     } catch (err) {
@@ -166,7 +182,12 @@ export class Telemetry implements AdmissionObserver {
 
   private start(call: ToolCall): Running<ToolCall> {
     const { tool, backend } = call;
-    const span = startCallSpan(call.trace, { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': tool.name, 'mcp.gateway.backend': backend.name });
+    const span = startCallSpan(this.tracing, call.trace, {
+      method: 'tools/call',
+      target: tool.name,
+      upstreamTarget: tool.upstreamName,
+      attributes: { ...sessionAttributes(call), [ATTR_GEN_AI_TOOL_NAME]: tool.name, [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_EXECUTE_TOOL, [ATTR_GATEWAY_BACKEND]: backend.name },
+    });
     const log = this.logger.isLevelEnabled('debug') ? this.logger.child({ session: sessionRef(call.session.id), request: call.request.id }) : undefined;
     log?.debug({ tool: tool.name, backend: backend.name }, 'tool call');
     const rec: Running<ToolCall> = { started: performance.now(), span, log, call, instance: null, response: undefined };
@@ -181,7 +202,7 @@ export class Telemetry implements AdmissionObserver {
       const [outcome, errorCode] = settled(rec, crashed, outcomeOf);
       const ms = performance.now() - rec.started;
       this.metrics.call(tool.name, backend.name, outcome, ms / 1000);
-      if (span.span) endCallSpan(span, outcome, instance ? { 'mcp.gateway.instance': instance } : {});
+      endCallSpan(span, outcome, errorCode, instance);
       rec.log?.debug({ outcome, errorCode, instance, ms: round(ms) }, 'tool call ended');
       if (!this.audit.enabled) return;
       this.audit.emit({ event: 'mcp.tool_call', kind: 'tool', target: tool.name, tool: tool.name, ...this.ran(rec), outcome, errorCode });
@@ -287,6 +308,19 @@ function requestOutcomeOf(r: JsonRpcResponse): readonly [CallOutcome, string | n
   if (code === TIMEOUT) return ['timeout', code];
   if (typeof code === 'string' && code.startsWith('GW_UPSTREAM_')) return ['upstream_error', code];
   return ['backend_error', typeof code === 'string' ? code : `jsonrpc:${r.error.code}`];
+}
+
+/**
+ * The span attributes of the session and request a call belongs to. `mcp.session.id` is the
+ * audit trail's digest of the session id, never the id itself (for an anonymous gateway it is
+ * the only credential), so spans and audit events join on it.
+ */
+function sessionAttributes(call: UpstreamCall): Record<string, string> {
+  return {
+    [ATTR_MCP_SESSION_ID]: sessionRef(call.session.id),
+    [ATTR_JSONRPC_REQUEST_ID]: String(call.request.id),
+    ...(call.session.protocolVersion ? { [ATTR_MCP_PROTOCOL_VERSION]: call.session.protocolVersion } : {}),
+  };
 }
 
 function principalOf(caller: Caller): AuditPrincipal {

@@ -1,0 +1,136 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sessionRef } from '../../src/telemetry/audit.js';
+import { jsonOf, rawInitialize, rawPost, startGateway } from '../support/gateway.js';
+import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
+
+const CLI = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+const CALLER_SPAN = '00f067aa0ba902b7';
+
+let receiver: OtlpReceiver;
+let backend: Server;
+let backendUrl: string;
+const seen: IncomingHttpHeaders[] = [];
+let dir: string;
+
+/** A REST backend that notes the headers it gets. */
+async function startOrders(): Promise<void> {
+  backend = createServer((req, res) => {
+    seen.push(req.headers);
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: req.url?.split('/').pop(), status: 'shipped' }));
+  });
+  await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+  backendUrl = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
+}
+
+const TOOLS = [{ name: 'get_order', inputSchema: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] }, http: { method: 'GET', path: '/orders/{id}' } }];
+
+/** The gateway CLI as a process of its own; resolves once it logs that it listens. */
+async function startCli(config: string, env: Record<string, string>): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
+  const file = join(dir, 'gateway.json');
+  await writeFile(file, config);
+  const child = spawn(process.execPath, [CLI, 'standalone', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /"url":"([^"]+)".*mcp gateway listening/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    void exited.then((code) => reject(new Error(`exited early with ${code}: ${out}`)));
+  });
+  return { child, url, exited };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'gw-otlp-'));
+  receiver = await startOtlpReceiver();
+  await startOrders();
+});
+
+afterAll(async () => {
+  await receiver?.close();
+  await new Promise((r) => (backend ? backend.close(r) : r(undefined)));
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('OTLP trace export', () => {
+  it('exports the spans of a tools/call with the MCP attributes, flushed when the gateway stops', async () => {
+    const config = JSON.stringify({
+      server: { host: '127.0.0.1', port: 0 },
+      audit: { sink: 'off' },
+      tracing: { serviceName: 'gateway-under-test', otlp: { endpoint: receiver.url, headers: { 'x-collector-token': 'secret-1' } } },
+      backends: [{ name: 'orders', kind: 'rest', urls: [backendUrl], tools: TOOLS }],
+    });
+    // Batches would wait ten minutes: only the flush at shutdown can deliver these spans.
+    const gw = await startCli(config, { OTEL_BSP_SCHEDULE_DELAY: '600000' });
+    try {
+      const { sessionId } = await rawInitialize(gw.url);
+      const traceparent = `00-${TRACE_ID}-${CALLER_SPAN}-01`;
+      const body = await jsonOf(await rawPost(gw.url, sessionId, { jsonrpc: '2.0', id: 41, method: 'tools/call', params: { name: 'orders_get_order', arguments: { id: '7' } } }, { traceparent }));
+      expect(body.result.isError).toBeFalsy();
+      expect(receiver.spans).toEqual([]);
+      gw.child.kill('SIGTERM');
+      expect(await gw.exited).toBe(0);
+
+      const server = receiver.spans.find((s) => s.kind === 'server')!;
+      expect(server).toMatchObject({
+        name: 'tools/call orders_get_order',
+        traceId: TRACE_ID,
+        parentSpanId: CALLER_SPAN,
+        scope: 'mcp-gateway',
+        resource: { 'service.name': 'gateway-under-test' },
+        attributes: {
+          'mcp.method.name': 'tools/call',
+          'gen_ai.tool.name': 'orders_get_order',
+          'gen_ai.operation.name': 'execute_tool',
+          'mcp.session.id': sessionRef(sessionId),
+          'mcp.protocol.version': '2025-11-25',
+          'jsonrpc.request.id': '41',
+          'mcp.gateway.backend': 'orders',
+          'mcp.gateway.outcome': 'ok',
+        },
+      });
+      const client = receiver.spans.find((s) => s.kind === 'client')!;
+      expect(client).toMatchObject({
+        name: 'tools/call get_order',
+        traceId: TRACE_ID,
+        parentSpanId: server.spanId,
+        attributes: { 'server.address': '127.0.0.1', 'server.port': Number(new URL(backendUrl).port), 'mcp.gateway.instance': backendUrl },
+      });
+      expect(receiver.spans).toHaveLength(2);
+      // The backend continues the gateway's client span, in the caller's trace.
+      expect(seen.at(-1)!.traceparent).toBe(`00-${TRACE_ID}-${client.spanId}-01`);
+      expect(receiver.exports.every((h) => h['x-collector-token'] === 'secret-1')).toBe(true);
+    } finally {
+      gw.child.kill('SIGKILL');
+    }
+  });
+
+  it('samples no new trace at ratio 0, and still passes a caller trace on', async () => {
+    receiver.spans.length = 0;
+    const gw = await startGateway({
+      tracing: { samplingRatio: 0, otlp: { endpoint: receiver.url } },
+      backends: [{ name: 'orders', kind: 'rest', urls: [backendUrl], tools: TOOLS }],
+    });
+    const { sessionId } = await rawInitialize(gw.url);
+    await rawPost(gw.url, sessionId, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'orders_get_order', arguments: { id: '8' } } });
+    const unsampled = seen.at(-1)!.traceparent as string;
+    // A caller that sampled its trace gets it recorded whatever the ratio.
+    await rawPost(gw.url, sessionId, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'orders_get_order', arguments: { id: '9' } } }, { traceparent: `00-${TRACE_ID}-${CALLER_SPAN}-01` });
+    await gw.stop();
+    expect(unsampled).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+    expect(receiver.spans.map((s) => [s.name, s.traceId])).toEqual([
+      ['tools/call get_order', TRACE_ID],
+      ['tools/call orders_get_order', TRACE_ID],
+    ]);
+  });
+});
