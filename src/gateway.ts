@@ -111,7 +111,8 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     refreshIntervalMs: config.catalog.refreshIntervalMs,
     logger,
   });
-  const telemetry = await Telemetry.open(config, { logger, sessions, catalog, pools }).catch(async (err: unknown) => {
+  // The checks are assembled below; metrics read them only when scraped.
+  const telemetry = await Telemetry.open(config, { logger, sessions, catalog, pools, health: () => healthReport(checks) }).catch(async (err: unknown) => {
     if (!deps.sessions) await sessions.close();
     if (!deps.dispatcher) await dispatcher.close();
     throw err;

@@ -286,6 +286,8 @@ export const configSchema = z
         /** Serve Prometheus metrics at `path` on the gateway's listener. */
         enabled: z.boolean().default(true),
         path: z.string().startsWith('/').default('/metrics'),
+        /** Node.js process and runtime metrics (CPU, memory, event loop lag, GC, handles) beside the gateway's, prefixed `mcp_gateway_`. */
+        processMetrics: z.boolean().default(true),
       })
       .strict()
       .prefault({}),

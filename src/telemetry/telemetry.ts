@@ -7,10 +7,11 @@ import { isResponse, toJson, type JsonRpcMessage, type JsonRpcResponse } from '.
 import type { SessionRecord, SessionStore } from '../session/store.js';
 import type { RoutedCall, RoutedExecutor, ToolCall, ToolExecutor, UpstreamCall } from '../upstream/call.js';
 import type { Pools } from '../upstream/pool.js';
+import type { HealthReport } from '../health.js';
 import { GatewayError } from '../errors.js';
 import { ERROR_META_KEY } from '../upstream/results.js';
 import { AuditLog, sessionRef, type AuditClient, type AuditPrincipal, type RelayOutcome } from './audit.js';
-import { GatewayMetrics, type CallOutcome } from './metrics.js';
+import { GatewayMetrics, type CallOutcome, type MetricsSources } from './metrics.js';
 import { createRedactor, type Redactor } from './redact.js';
 import { ATTR_GATEWAY_BACKEND, ATTR_GATEWAY_TARGET, ATTR_GEN_AI_OPERATION_NAME, ATTR_GEN_AI_PROMPT_NAME, ATTR_GEN_AI_TOOL_NAME, ATTR_JSONRPC_REQUEST_ID, ATTR_MCP_PROTOCOL_VERSION, ATTR_MCP_RESOURCE_URI, ATTR_MCP_SESSION_ID, GEN_AI_OPERATION_EXECUTE_TOOL } from './semconv.js';
 import { endCallSpan, startCallSpan, traceCarrier, traceIdOf, type CallSpan } from './trace.js';
@@ -21,6 +22,8 @@ export interface TelemetryDeps {
   readonly sessions: SessionStore;
   readonly catalog: Catalog;
   readonly pools: Pools;
+  /** The core's readiness report, read at scrape time (the checks are assembled after telemetry). */
+  readonly health?: () => HealthReport | undefined;
 }
 
 const MAX_TEXT = 256;
@@ -43,7 +46,8 @@ export class Telemetry implements AdmissionObserver {
 
   static async open(config: Readonly<GatewayConfig>, deps: TelemetryDeps): Promise<Telemetry> {
     const { catalog, pools, sessions } = deps;
-    const metrics = new GatewayMetrics({
+    const sources: MetricsSources = {
+      health: () => deps.health?.(),
       sessions: () => sessions.size(),
       catalog: () => {
         const status = catalog.sourceStatus();
@@ -56,7 +60,8 @@ export class Telemetry implements AdmissionObserver {
           for (const url of b.urls) yield { backend: b.name, instance: url, cooling: pool?.isCooling(url) ?? false };
         }
       },
-    });
+    };
+    const metrics = new GatewayMetrics(sources, config.metrics.processMetrics);
     const audit = await AuditLog.open(config.audit, deps.logger, () => metrics.auditDropped());
     return new Telemetry(metrics, audit, createRedactor(config.audit.redact), deps.logger, openTracing(config.tracing, deps.logger));
   }
