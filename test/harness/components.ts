@@ -19,7 +19,7 @@ function requireFile(what: string, path: string, mode: number): string {
 }
 
 /** Version the script recorded for a component (its stamp file). */
-export function installedVersion(component: 'envoy' | 'hazelcast' | 'opa' | 'consul' | 'conformance'): string {
+export function installedVersion(component: 'envoy' | 'hazelcast' | 'opa' | 'consul' | 'promtool' | 'conformance'): string {
   const stamp = join(componentsDir(), 'stamps', component);
   try {
     return readFileSync(stamp, 'utf8').trim();
@@ -36,6 +36,11 @@ export function envoyBin(): string {
 /** Path of the OPA executable. */
 export function opaBin(): string {
   return requireFile('opa', join(componentsDir(), 'bin', 'opa'), constants.X_OK);
+}
+
+/** Path of Prometheus's promtool (checks and unit-tests the alert rules). */
+export function promtoolBin(): string {
+  return requireFile('promtool', join(componentsDir(), 'bin', 'promtool'), constants.X_OK);
 }
 
 /** Path of the Consul executable. */
