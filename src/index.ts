@@ -36,6 +36,7 @@ export { OidcVerifier } from './auth/oidc.js';
 export { AllowAllPolicy, type PolicyDecision, type PolicyEngine } from './policy/engine.js';
 export type { PolicyInput } from './policy/input.js';
 export { OpaPolicy } from './policy/opa.js';
+export type { PolicyBundle } from './policy/bundle.js';
 export { RulesPolicy } from './policy/rules.js';
 export { sessionRef, type AuditEvent, type DenialEvent, type RequestEvent, type ToolCallEvent } from './telemetry/audit.js';
 export { GatewayMetrics, type CallOutcome, type MetricsSources } from './telemetry/metrics.js';
