@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import type { Dispatcher } from 'undici';
 import { OK, type CheckResult } from '../health.js';
 import { bundleRoots, PolicyBundle } from './bundle.js';
 import { configuredModules, declaresOwnPackage, kvModuleId, packagePath, scratchCopy, type GatewayModule, type OpaConfig } from './modules.js';
+import { OpaApi } from './opa-api.js';
 import type { PolicyDelivery } from './opa-delivery.js';
 import type { TarEntry } from './tar.js';
 
@@ -22,7 +22,6 @@ type Verdict = 'ok' | 'broken' | 'unknown';
  */
 export class BundleDelivery implements PolicyDelivery {
   readonly bundle: PolicyBundle;
-  private readonly origin: string;
   /** Snippets from a dynamic source (Consul KV) as last synced, by service. */
   private dynamic: ReadonlyMap<string, string> = new Map();
   /** OPA's verdict on each snippet text it was asked about (texts change rarely; ask once). */
@@ -38,10 +37,9 @@ export class BundleDelivery implements PolicyDelivery {
 
   constructor(
     private readonly cfg: OpaConfig,
-    private readonly dispatcher: Dispatcher,
+    private readonly opa: OpaApi,
     private readonly logger: Logger,
   ) {
-    this.origin = new URL(cfg.url).origin;
     this.bundle = new PolicyBundle(cfg.bundle);
   }
 
@@ -126,19 +124,13 @@ export class BundleDelivery implements PolicyDelivery {
   private async compiles(id: string, rego: string, service: string): Promise<Verdict> {
     const known = this.verdicts.get(rego);
     if (known && known !== 'unknown') return known;
-    const scratch = `mcp-gateway-check-${service}`;
-    const path = `/v1/policies/${encodeURIComponent(scratch)}`;
+    const path = OpaApi.policy(`mcp-gateway-check-${service}`);
     try {
-      const res = await this.dispatcher.request({ origin: this.origin, path, method: 'PUT', headers: { 'content-type': 'text/plain' }, body: scratchCopy(rego, `mcp_gateway_check[${JSON.stringify(service)}]`), signal: AbortSignal.timeout(5_000) });
-      const text = await res.body.text();
-      if (res.statusCode === 200) {
-        await (await this.dispatcher.request({ origin: this.origin, path, method: 'DELETE', signal: AbortSignal.timeout(5_000) })).body.dump();
-      } else if (res.statusCode !== 400) {
-        throw new Error(`OPA answered HTTP ${res.statusCode}`);
-      } else {
-        this.logger.error({ policy: id, opa: text.slice(0, 2000) }, `OPA rejected policy ${id}; left out of the bundle, other policies stay in force`);
-      }
-      const verdict: Verdict = res.statusCode === 200 ? 'ok' : 'broken';
+      const { status, text } = await this.opa.send('PUT', path, 5_000, { type: 'text/plain', text: scratchCopy(rego, `mcp_gateway_check[${JSON.stringify(service)}]`) });
+      if (status === 200) await this.opa.send('DELETE', path, 5_000);
+      else if (status !== 400) throw new Error(`OPA answered HTTP ${status}`);
+      else this.logger.error({ policy: id, opa: text.slice(0, 2000) }, `OPA rejected policy ${id}; left out of the bundle, other policies stay in force`);
+      const verdict: Verdict = status === 200 ? 'ok' : 'broken';
       this.verdicts.set(rego, verdict);
       return verdict;
     } catch (err) {
@@ -151,10 +143,9 @@ export class BundleDelivery implements PolicyDelivery {
   private async check(): Promise<void> {
     const name = this.cfg.bundle.name;
     try {
-      const res = await this.dispatcher.request({ origin: this.origin, path: `/v1/data/system/bundles/${encodeURIComponent(name)}/manifest/revision`, method: 'GET', signal: AbortSignal.timeout(this.cfg.timeoutMs) });
-      const text = await res.body.text();
-      if (res.statusCode !== 200) {
-        this.problem = `OPA answered HTTP ${res.statusCode}`;
+      const { status, text } = await this.opa.send('GET', `/v1/data/system/bundles/${encodeURIComponent(name)}/manifest/revision`, this.cfg.timeoutMs);
+      if (status !== 200) {
+        this.problem = `OPA answered HTTP ${status}`;
         return;
       }
       const held = (JSON.parse(text) as { result?: unknown }).result;

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import type { Dispatcher } from 'undici';
 import { OK, type CheckResult } from '../health.js';
 import { settleWithin } from '../wait.js';
 import { BASE_MODULE, configuredModules, declaresOwnPackage, kvModuleId, type OpaConfig } from './modules.js';
+import { OpaApi } from './opa-api.js';
 import type { PolicyDelivery } from './opa-delivery.js';
 
 /**
@@ -16,7 +16,6 @@ import type { PolicyDelivery } from './opa-delivery.js';
  * everything again when it is not.
  */
 export class PushDelivery implements PolicyDelivery {
-  private readonly origin: string;
   /** Snippets from a dynamic source (Consul KV) as last uploaded, by service. */
   private readonly dynamic = new Map<string, string>();
   private syncing: Promise<void> = Promise.resolve();
@@ -28,11 +27,9 @@ export class PushDelivery implements PolicyDelivery {
 
   constructor(
     private readonly cfg: OpaConfig,
-    private readonly dispatcher: Dispatcher,
+    private readonly opa: OpaApi,
     private readonly logger: Logger,
-  ) {
-    this.origin = new URL(cfg.url).origin;
-  }
+  ) {}
 
   /** Load the modules; while OPA is unreachable, keep trying in the background. */
   async start(): Promise<void> {
@@ -67,14 +64,13 @@ export class PushDelivery implements PolicyDelivery {
     if (this.checking || this.loading) return;
     this.checking = true;
     try {
-      const res = await this.dispatcher.request({ origin: this.origin, path: `/v1/policies/${BASE_MODULE}`, method: 'GET', signal: AbortSignal.timeout(this.cfg.timeoutMs) });
-      await res.body.dump();
-      if (res.statusCode === 200) this.problem = undefined;
-      else if (res.statusCode === 404) {
+      const { status } = await this.opa.send('GET', OpaApi.policy(BASE_MODULE), this.cfg.timeoutMs);
+      if (status === 200) this.problem = undefined;
+      else if (status === 404) {
         this.problem = 'OPA no longer holds the gateway policies (restarted?); loading them again';
         this.logger.warn(this.problem);
         void this.load();
-      } else this.problem = `OPA answered HTTP ${res.statusCode}`;
+      } else this.problem = `OPA answered HTTP ${status}`;
     } catch {
       this.problem = 'OPA cannot be reached';
     } finally {
@@ -115,8 +111,7 @@ export class PushDelivery implements PolicyDelivery {
       for (const service of [...this.dynamic.keys()]) {
         if (snippets.has(service)) continue;
         try {
-          const res = await this.dispatcher.request({ origin: this.origin, path: `/v1/policies/${encodeURIComponent(kvModuleId(service))}`, method: 'DELETE', signal: AbortSignal.timeout(5_000) });
-          await res.body.dump();
+          await this.opa.send('DELETE', OpaApi.policy(kvModuleId(service)), 5_000);
           this.dynamic.delete(service);
           this.logger.info({ service }, 'service policy removed from OPA');
         } catch (err) {
@@ -133,8 +128,7 @@ export class PushDelivery implements PolicyDelivery {
       this.logger.error({ service, policy: id }, `policy of service "${service}" must declare package mcp.services.${service}; left out`);
       return;
     }
-    const res = await this.dispatcher.request({ origin: this.origin, path: `/v1/policies/${encodeURIComponent(id)}`, method: 'PUT', headers: { 'content-type': 'text/plain' }, body: rego, signal: AbortSignal.timeout(5_000) });
-    const text = await res.body.text();
-    if (res.statusCode !== 200) this.logger.error({ policy: id, opa: text.slice(0, 2000) }, `OPA rejected policy ${id}; left out, other policies stay in force`);
+    const { status, text } = await this.opa.send('PUT', OpaApi.policy(id), 5_000, { type: 'text/plain', text: rego });
+    if (status !== 200) this.logger.error({ policy: id, opa: text.slice(0, 2000) }, `OPA rejected policy ${id}; left out, other policies stay in force`);
   }
 }

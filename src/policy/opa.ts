@@ -8,6 +8,7 @@ import { BundleDelivery } from './opa-bundle.js';
 import type { PolicyDelivery } from './opa-delivery.js';
 import { PushDelivery } from './opa-push.js';
 import type { PolicyBundle } from './bundle.js';
+import { OpaApi } from './opa-api.js';
 
 /**
  * Policy decisions by OPA over its REST API. The gateway's Rego (its base module, the global
@@ -17,23 +18,23 @@ import type { PolicyBundle } from './bundle.js';
  * without the gateway's policies.
  */
 export class OpaPolicy implements PolicyEngine {
-  private readonly origin: string;
+  private readonly opa: OpaApi;
   private readonly delivery: PolicyDelivery;
   /** The bundle OPA fetches from the gateway; undefined when policies are pushed. */
   readonly bundle: PolicyBundle | undefined;
 
   constructor(
     private readonly cfg: OpaConfig,
-    private readonly dispatcher: Dispatcher,
+    dispatcher: Dispatcher,
     private readonly logger: Logger,
   ) {
-    this.origin = new URL(cfg.url).origin;
+    this.opa = new OpaApi(cfg.url, dispatcher);
     if (cfg.delivery === 'bundle') {
-      const delivery = new BundleDelivery(cfg, dispatcher, logger);
+      const delivery = new BundleDelivery(cfg, this.opa, logger);
       this.delivery = delivery;
       this.bundle = delivery.bundle;
     } else {
-      this.delivery = new PushDelivery(cfg, dispatcher, logger);
+      this.delivery = new PushDelivery(cfg, this.opa, logger);
       this.bundle = undefined;
     }
   }
@@ -87,16 +88,8 @@ export class OpaPolicy implements PolicyEngine {
   }
 
   private async query(path: string, input: unknown): Promise<unknown> {
-    const res = await this.dispatcher.request({
-      origin: this.origin,
-      path: `/v1/data/${path.replace(/^\/+/, '')}`,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ input }),
-      signal: AbortSignal.timeout(this.cfg.timeoutMs),
-    });
-    const text = await res.body.text();
-    if (res.statusCode !== 200) throw new Error(`OPA answered HTTP ${res.statusCode}: ${text.slice(0, 300)}`);
+    const { status, text } = await this.opa.send('POST', `/v1/data/${path.replace(/^\/+/, '')}`, this.cfg.timeoutMs, { type: 'application/json', text: JSON.stringify({ input }) });
+    if (status !== 200) throw new Error(`OPA answered HTTP ${status}: ${text.slice(0, 300)}`);
     return (JSON.parse(text) as { result?: unknown }).result;
   }
 }

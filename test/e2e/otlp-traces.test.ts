@@ -1,16 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionRef } from '../../src/telemetry/audit.js';
 import { jsonOf, rawInitialize, rawPost, startGateway } from '../support/gateway.js';
+import { startGatewayProcess } from '../support/cli-process.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
 
-const CLI = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CALLER_SPAN = '00f067aa0ba902b7';
 
@@ -32,24 +30,6 @@ async function startOrders(): Promise<void> {
 
 const TOOLS = [{ name: 'get_order', inputSchema: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] }, http: { method: 'GET', path: '/orders/{id}' } }];
 
-/** The gateway CLI as a process of its own; resolves once it logs that it listens. */
-async function startCli(config: string, env: Record<string, string>): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
-  const file = join(dir, 'gateway.json');
-  await writeFile(file, config);
-  const child = spawn(process.execPath, [CLI, 'standalone', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /"url":"([^"]+)".*mcp gateway listening/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    void exited.then((code) => reject(new Error(`exited early with ${code}: ${out}`)));
-  });
-  return { child, url, exited };
-}
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'gw-otlp-'));
   receiver = await startOtlpReceiver();
@@ -64,14 +44,15 @@ afterAll(async () => {
 
 describe('OTLP trace export', () => {
   it('exports the spans of a tools/call with the MCP attributes, flushed when the gateway stops', async () => {
-    const config = JSON.stringify({
+    const file = join(dir, 'gateway.json');
+    await writeFile(file, JSON.stringify({
       server: { host: '127.0.0.1', port: 0 },
       audit: { sink: 'off' },
       tracing: { serviceName: 'gateway-under-test', otlp: { endpoint: receiver.url, headers: { 'x-collector-token': 'secret-1' } } },
       backends: [{ name: 'orders', kind: 'rest', urls: [backendUrl], tools: TOOLS }],
-    });
+    }));
     // Batches would wait ten minutes: only the flush at shutdown can deliver these spans.
-    const gw = await startCli(config, { OTEL_BSP_SCHEDULE_DELAY: '600000' });
+    const gw = await startGatewayProcess(file, { OTEL_BSP_SCHEDULE_DELAY: '600000' });
     try {
       const { sessionId } = await rawInitialize(gw.url);
       const traceparent = `00-${TRACE_ID}-${CALLER_SPAN}-01`;
