@@ -17,8 +17,11 @@ export interface GatewayModule {
 /** The id of the gateway's base module: its presence says OPA still holds what the gateway gave it. */
 export const BASE_MODULE = 'mcp-gateway-base';
 
-/** Rego package a service's snippet must declare, so it can only speak for its own service. */
-const SERVICE_PACKAGE = /^\s*package\s+mcp\.services\.(?:([A-Za-z_][A-Za-z0-9_]*)|\["([^"]+)"\])\s*$/m;
+/**
+ * Rego package a service's snippet must declare, so it can only speak for its own service: `mcp.services.orders`,
+ * or `mcp.services["order-service"]` for a name that is no Rego identifier (Consul names often have hyphens).
+ */
+const SERVICE_PACKAGE = /^\s*package\s+mcp\.services(?:\.([A-Za-z_][A-Za-z0-9_]*)|\["([^"]+)"\])\s*$/m;
 /** A module's package declaration (dotted form, as the gateway's and its examples' modules write it). */
 const PACKAGE = /^\s*package\s+([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*(?:#.*)?$/m;
 
