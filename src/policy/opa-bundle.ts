@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { OK, type CheckResult } from '../health.js';
+import { settleWithin } from '../wait.js';
 import { bundleRoots, PolicyBundle } from './bundle.js';
 import { configuredModules, declaresOwnPackage, kvModuleId, packagePath, scratchCopy, type GatewayModule, type OpaConfig } from './modules.js';
 import { OpaApi } from './opa-api.js';
@@ -43,8 +44,9 @@ export class BundleDelivery implements PolicyDelivery {
     this.bundle = new PolicyBundle(cfg.bundle);
   }
 
+  /** Build the bundle; start waits at most 5 s for it (compiling snippets needs OPA), as push waits for its loading. */
   async start(): Promise<void> {
-    await this.rebuild();
+    await settleWithin(this.rebuild(), 5_000);
     this.watcher = setInterval(() => void this.tick(), this.cfg.checkIntervalMs).unref();
     void this.check();
   }

@@ -13,7 +13,7 @@ import { ERROR_META_KEY } from '../upstream/results.js';
 import { AuditLog, sessionRef, type AuditClient, type AuditPrincipal, type RelayOutcome } from './audit.js';
 import { GatewayMetrics, type CallOutcome, type MetricsSources } from './metrics.js';
 import { createRedactor, type Redactor } from './redact.js';
-import { ATTR_GATEWAY_BACKEND, ATTR_GATEWAY_TARGET, ATTR_GEN_AI_OPERATION_NAME, ATTR_GEN_AI_PROMPT_NAME, ATTR_GEN_AI_TOOL_NAME, ATTR_JSONRPC_REQUEST_ID, ATTR_MCP_PROTOCOL_VERSION, ATTR_MCP_RESOURCE_URI, ATTR_MCP_SESSION_ID, GEN_AI_OPERATION_EXECUTE_TOOL } from './semconv.js';
+import { routedSpan, toolCallSpan } from './call-spans.js';
 import { endCallSpan, startCallSpan, traceCarrier, traceIdOf, type CallSpan } from './trace.js';
 import { openTracing, type Tracing } from './tracing.js';
 
@@ -153,20 +153,7 @@ export class Telemetry implements AdmissionObserver {
    * event when it ends.
    */
   observeRequest(call: RoutedCall, execute: RoutedExecutor): AsyncGenerator<JsonRpcMessage> {
-    const method = call.request.method;
-    // A prompt's name is a low-cardinality span name; a resource URI is not (the conventions say so).
-    const prompt = call.kind === 'prompt' ? call.target : undefined;
-    const span = startCallSpan(this.tracing, call.trace, {
-      method,
-      target: prompt,
-      attributes: {
-        ...sessionAttributes(call),
-        [ATTR_GATEWAY_TARGET]: call.target,
-        [ATTR_GATEWAY_BACKEND]: call.backend.name,
-        ...(call.kind === 'resource' ? { [ATTR_MCP_RESOURCE_URI]: call.target } : {}),
-        ...(prompt !== undefined ? { [ATTR_GEN_AI_PROMPT_NAME]: prompt } : {}),
-      },
-    });
+    const span = startCallSpan(this.tracing, call.trace, routedSpan(call));
     const rec: Running<RoutedCall> = { started: performance.now(), span, call, instance: null, response: undefined };
     rec.call = { ...call, onInstance: (url) => (rec.instance = url), ...(span.headers ? { outboundHeaders: span.headers } : {}) };
     return watch(execute(rec.call), rec, (crashed) => this.finishRequest(rec, crashed));
@@ -187,12 +174,7 @@ export class Telemetry implements AdmissionObserver {
 
   private start(call: ToolCall): Running<ToolCall> {
     const { tool, backend } = call;
-    const span = startCallSpan(this.tracing, call.trace, {
-      method: 'tools/call',
-      target: tool.name,
-      upstreamTarget: tool.upstreamName,
-      attributes: { ...sessionAttributes(call), [ATTR_GEN_AI_TOOL_NAME]: tool.name, [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_EXECUTE_TOOL, [ATTR_GATEWAY_BACKEND]: backend.name },
-    });
+    const span = startCallSpan(this.tracing, call.trace, toolCallSpan(call));
     const log = this.logger.isLevelEnabled('debug') ? this.logger.child({ session: sessionRef(call.session.id), request: call.request.id }) : undefined;
     log?.debug({ tool: tool.name, backend: backend.name }, 'tool call');
     const rec: Running<ToolCall> = { started: performance.now(), span, log, call, instance: null, response: undefined };
@@ -313,19 +295,6 @@ function requestOutcomeOf(r: JsonRpcResponse): readonly [CallOutcome, string | n
   if (code === TIMEOUT) return ['timeout', code];
   if (typeof code === 'string' && code.startsWith('GW_UPSTREAM_')) return ['upstream_error', code];
   return ['backend_error', typeof code === 'string' ? code : `jsonrpc:${r.error.code}`];
-}
-
-/**
- * The span attributes of the session and request a call belongs to. `mcp.session.id` is the
- * audit trail's digest of the session id, never the id itself (for an anonymous gateway it is
- * the only credential), so spans and audit events join on it.
- */
-function sessionAttributes(call: UpstreamCall): Record<string, string> {
-  return {
-    [ATTR_MCP_SESSION_ID]: sessionRef(call.session.id),
-    [ATTR_JSONRPC_REQUEST_ID]: String(call.request.id),
-    ...(call.session.protocolVersion ? { [ATTR_MCP_PROTOCOL_VERSION]: call.session.protocolVersion } : {}),
-  };
 }
 
 function principalOf(caller: Caller): AuditPrincipal {

@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionRef } from '../../src/telemetry/audit.js';
 import { jsonOf, rawInitialize, rawPost, startGateway } from '../support/gateway.js';
 import { startGatewayProcess } from '../support/cli-process.js';
+import { startLibraryServer } from '../support/library-mcp.js';
+import { waitFor } from '../support/wait.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.js';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -113,5 +115,27 @@ describe('OTLP trace export', () => {
       ['tools/call get_order', TRACE_ID],
       ['tools/call orders_get_order', TRACE_ID],
     ]);
+  });
+
+  it('names a prompt span by the prompt, and keeps a resource URI an attribute, out of the span name', async () => {
+    receiver.spans.length = 0;
+    const library = await startLibraryServer('library');
+    const gw = await startGateway({ tracing: { otlp: { endpoint: receiver.url } }, backends: [{ name: 'library', kind: 'mcp', urls: [library.url] }] });
+    try {
+      await waitFor(() => gw.core.catalog.current().prompts.has('library_summarize'), 'the library discovered');
+      const { sessionId } = await rawInitialize(gw.url);
+      const prompt = await jsonOf(await rawPost(gw.url, sessionId, { jsonrpc: '2.0', id: 1, method: 'prompts/get', params: { name: 'library_summarize', arguments: { topic: 'intro' } } }));
+      expect(prompt.result.messages).toHaveLength(2);
+      const read = await jsonOf(await rawPost(gw.url, sessionId, { jsonrpc: '2.0', id: 2, method: 'resources/read', params: { uri: 'mcpgw://library/file:///docs/intro' } }));
+      expect(read.result.contents).toHaveLength(1);
+    } finally {
+      await gw.stop();
+      await library.close();
+    }
+    const servers = receiver.spans.filter((s) => s.kind === 'server');
+    expect(servers.map((s) => s.name).sort()).toEqual(['prompts/get library_summarize', 'resources/read']);
+    expect(servers.find((s) => s.name === 'resources/read')!.attributes).toMatchObject({ 'mcp.method.name': 'resources/read', 'mcp.resource.uri': 'mcpgw://library/file:///docs/intro' });
+    expect(servers.find((s) => s.name.startsWith('prompts/get'))!.attributes).toMatchObject({ 'mcp.method.name': 'prompts/get', 'gen_ai.prompt.name': 'library_summarize' });
+    expect(receiver.spans.filter((s) => s.kind === 'client').map((s) => s.attributes['server.address'])).toEqual(['127.0.0.1', '127.0.0.1']);
   });
 });

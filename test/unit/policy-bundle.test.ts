@@ -27,7 +27,7 @@ function entries(gz: Buffer): Map<string, string> {
 
 /** The bundle's bytes as served. */
 function served(bundle: PolicyBundle): Buffer {
-  let body = Buffer.alloc(0);
+  let body: Buffer = Buffer.alloc(0);
   const res = { writeHead: () => res, end: (b?: Buffer) => (body = b ?? body) };
   bundle.serve({ headers: {} } as never, res as never);
   return body;
