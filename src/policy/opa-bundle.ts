@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { OK, type CheckResult } from '../health.js';
 import { settleWithin } from '../wait.js';
@@ -5,7 +6,7 @@ import { bundleRoots, PolicyBundle } from './bundle.js';
 import { configuredModules, declaresOwnPackage, kvModuleId, packagePath, scratchCopy, type GatewayModule, type OpaConfig } from './modules.js';
 import { OpaApi } from './opa-api.js';
 import type { PolicyDelivery } from './opa-delivery.js';
-import type { TarEntry } from './tar.js';
+import { TAR_NAME_MAX, type TarEntry } from './tar.js';
 
 /** What OPA said of a snippet compiled apart: `unknown` while OPA could not be asked. */
 type Verdict = 'ok' | 'broken' | 'unknown';
@@ -99,12 +100,15 @@ export class BundleDelivery implements PolicyDelivery {
           text = previous;
         } else if (verdict === 'ok') this.lastGood.set(m.id, text);
         else this.unchecked = true;
-        files.push({ name: `${m.id}.rego`, content: text });
+        files.push({ name: fileName(m.id), content: text });
         paths.push(path!);
       }
       const before = this.bundle.revision;
       const revision = this.bundle.update(files, bundleRoots(paths));
       if (revision !== before) this.logger.info({ revision, modules: files.length }, 'policy bundle built');
+    }).catch((err: unknown) => {
+      // The chain must survive one bad build: the last good bundle is served, the next change builds again.
+      this.logger.error({ err: (err as Error).message }, 'cannot build the policy bundle; serving the last one built');
     });
     return this.building;
   }
@@ -157,4 +161,10 @@ export class BundleDelivery implements PolicyDelivery {
       this.problem = 'OPA cannot be reached';
     }
   }
+}
+
+/** A module's file in the bundle: its policy id, or a digest of it when the id is too long for a tar entry name. */
+function fileName(id: string): string {
+  const name = `${id}.rego`;
+  return Buffer.byteLength(name) <= TAR_NAME_MAX ? name : `mcp-gateway-${createHash('sha256').update(id).digest('hex').slice(0, 32)}.rego`;
 }

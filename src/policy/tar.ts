@@ -7,6 +7,8 @@ export interface TarEntry {
 }
 
 const BLOCK = 512;
+/** Longest entry name in bytes (ustar's name field; the prefix field is not used). */
+export const TAR_NAME_MAX = 100;
 
 /**
  * A gzipped POSIX ustar archive of regular files, as OPA reads bundles. Written here rather than
@@ -27,7 +29,7 @@ export function tarGz(entries: readonly TarEntry[]): Buffer {
 
 function header(name: string, size: number): Buffer {
   const bytes = Buffer.byteLength(name);
-  if (bytes > 100) throw new Error(`archive entry name longer than 100 bytes: ${name}`);
+  if (bytes > TAR_NAME_MAX) throw new Error(`archive entry name longer than ${TAR_NAME_MAX} bytes: ${name}`);
   const h = Buffer.alloc(BLOCK);
   h.write(name, 0, 'utf8');
   octal(h, 100, 8, 0o644); // mode

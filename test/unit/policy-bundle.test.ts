@@ -2,7 +2,11 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
 import { bundleRoots, PolicyBundle } from '../../src/policy/bundle.js';
-import { declaresOwnPackage, packagePath } from '../../src/policy/modules.js';
+import { declaresOwnPackage, packagePath, type OpaConfig } from '../../src/policy/modules.js';
+import { OpaApi } from '../../src/policy/opa-api.js';
+import { BundleDelivery } from '../../src/policy/opa-bundle.js';
+import { Agent } from 'undici';
+import { pino } from 'pino';
 
 const FILES = [
   { name: 'mcp-gateway-base.rego', content: 'package mcp.gateway\n' },
@@ -64,6 +68,23 @@ describe('the OPA bundle', () => {
     expect(declaresOwnPackage('package mcp.services["order-service"]\n', 'billing')).toBe(false);
     expect(declaresOwnPackage('package mcp.services.billing\n', 'orders')).toBe(false);
     expect(declaresOwnPackage('package mcp.policy\n', 'orders')).toBe(false);
+  });
+});
+
+describe('bundle delivery', () => {
+  it('bundles a snippet of a service whose name is too long for a tar entry, under a digest of its id', async () => {
+    const service = `orders-${'x'.repeat(100)}`;
+    const cfg = parseConfig({ policy: { engine: 'opa', url: 'http://127.0.0.1:1', delivery: 'bundle' } }).policy as OpaConfig;
+    const agent = new Agent();
+    // OPA cannot be reached: the snippet goes in unchecked (leaving it out would widen access).
+    const delivery = new BundleDelivery(cfg, new OpaApi(cfg.url, agent), pino({ level: 'silent' }));
+    const snippet = `package mcp.services["${service}"]\ndeny contains "no" if true\n`;
+    await delivery.syncServiceSnippets(new Map([[service, snippet]]));
+    await agent.close();
+    const files = entries(served(delivery.bundle));
+    expect([...files.values()]).toContain(snippet);
+    expect(JSON.parse(files.get('.manifest')!).roots).toEqual(['mcp/gateway', 'mcp/services']);
+    for (const name of files.keys()) expect(Buffer.byteLength(name)).toBeLessThanOrEqual(100);
   });
 });
 
