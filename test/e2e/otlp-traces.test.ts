@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sessionRef } from '../../src/telemetry/audit.js';
 import { jsonOf, rawInitialize, rawPost, startGateway } from '../support/gateway.js';
+import { startOtelcol } from '../harness/otelcol.js';
 import { startGatewayProcess } from '../support/cli-process.js';
 import { startLibraryServer } from '../support/library-mcp.js';
 import { waitFor } from '../support/wait.js';
@@ -137,5 +138,36 @@ describe('OTLP trace export', () => {
     expect(servers.find((s) => s.name === 'resources/read')!.attributes).toMatchObject({ 'mcp.method.name': 'resources/read', 'mcp.resource.uri': 'mcpgw://library/file:///docs/intro' });
     expect(servers.find((s) => s.name.startsWith('prompts/get'))!.attributes).toMatchObject({ 'mcp.method.name': 'prompts/get', 'gen_ai.prompt.name': 'library_summarize' });
     expect(receiver.spans.filter((s) => s.kind === 'client').map((s) => s.attributes['server.address'])).toEqual(['127.0.0.1', '127.0.0.1']);
+  });
+
+  it('reach a real OpenTelemetry Collector, which decodes them with their MCP attributes and parents', async () => {
+    const collector = await startOtelcol();
+    try {
+      const gw = await startGateway({
+        tracing: { serviceName: 'gateway-to-collector', otlp: { endpoint: collector.url } },
+        backends: [{ name: 'orders', kind: 'rest', urls: [backendUrl], tools: TOOLS }],
+      });
+      const { sessionId } = await rawInitialize(gw.url);
+      await rawPost(gw.url, sessionId, { jsonrpc: '2.0', id: 'c-1', method: 'tools/call', params: { name: 'orders_get_order', arguments: { id: '5' } } }, { traceparent: `00-${TRACE_ID}-${CALLER_SPAN}-01` });
+      await gw.stop();
+      await waitFor(() => collector.spans().length >= 2, 'the collector to print both spans');
+      const spans = collector.spans();
+      const server = spans.find((s) => s.kind === 'Server')!;
+      expect(server).toMatchObject({
+        name: 'tools/call orders_get_order',
+        traceId: TRACE_ID,
+        parentId: CALLER_SPAN,
+        resource: { 'service.name': 'gateway-to-collector' },
+        attributes: { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'orders_get_order', 'mcp.session.id': sessionRef(sessionId), 'jsonrpc.request.id': 'c-1', 'mcp.gateway.outcome': 'ok' },
+      });
+      expect(spans.find((s) => s.kind === 'Client')).toMatchObject({
+        name: 'tools/call get_order',
+        traceId: TRACE_ID,
+        parentId: server.spanId,
+        attributes: { 'server.address': '127.0.0.1', 'server.port': new URL(backendUrl).port },
+      });
+    } finally {
+      await collector.stop();
+    }
   });
 });
