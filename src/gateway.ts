@@ -37,6 +37,7 @@ import { OidcVerifier } from './auth/oidc.js';
 import { createPolicy } from './policy/create.js';
 import { watchPolicySnippets } from './policy/consul-snippets.js';
 import { OpaPolicy } from './policy/opa.js';
+import type { PolicyBundle } from './policy/bundle.js';
 import { ListVisibility } from './policy/visibility.js';
 import { Telemetry } from './telemetry/telemetry.js';
 import { healthReport, type HealthReport } from './health.js';
@@ -64,6 +65,8 @@ export interface GatewayCore {
   readonly pins: DefinitionPins | undefined;
   /** The endpoints `<server.path>/<name>` in force (configuration and Consul). */
   readonly virtualServers: VirtualServers;
+  /** The OPA bundle the admin endpoints serve (`policy.delivery: bundle`); undefined otherwise. */
+  readonly policyBundle: PolicyBundle | undefined;
   /** Readiness of the core's dependencies, with reasons (admin `/readyz`, `/healthz`). */
   health(): HealthReport;
   start(): Promise<void>;
@@ -139,7 +142,8 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     ...(pins ? { pins } : {}),
   });
   pins?.onChange(() => catalog.reapply());
-  const telemetry = await Telemetry.open(config, { logger, sessions, catalog, pools, pins }).catch(async (err: unknown) => {
+  // The checks are assembled below; metrics read them only when scraped.
+  const telemetry = await Telemetry.open(config, { logger, sessions, catalog, pools, pins, health: () => healthReport(checks) }).catch(async (err: unknown) => {
     await pins?.stop();
     if (!deps.sessions) await sessions.close();
     if (!deps.dispatcher) await dispatcher.close();
@@ -220,6 +224,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     direct,
     pins,
     virtualServers,
+    policyBundle: policy instanceof OpaPolicy ? policy.bundle : undefined,
     async start() {
       // Approvals first: the first catalog build is judged against them.
       await pins?.start();

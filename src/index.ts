@@ -36,6 +36,7 @@ export { OidcVerifier } from './auth/oidc.js';
 export { AllowAllPolicy, type PolicyDecision, type PolicyEngine } from './policy/engine.js';
 export type { PolicyInput } from './policy/input.js';
 export { OpaPolicy } from './policy/opa.js';
+export type { PolicyBundle } from './policy/bundle.js';
 export { RulesPolicy } from './policy/rules.js';
 export { DefinitionPins, type Finding, type PinReport } from './pinning/pins.js';
 export { definitionDigest } from './pinning/digest.js';

@@ -40,7 +40,7 @@ export async function authorize(c: RequestContext, backend: string, item: Policy
   }
   if (c.policy.allowsAll || c.asksPolicy === false) return null;
   // The input document is built only for an engine that reads it (not on allow-all's hot path).
-  const verdict = await c.policy.decide({ ...policySubject(c.caller, c.session, c.req.remoteAddress ?? null), ...item });
+  const verdict = await c.policy.decide({ ...policySubject(c.caller, c.session, c.req.remoteAddress ?? null, c.message.id), ...item });
   if (verdict.allow) return null;
   const code = verdict.unavailable ? 'GW_POLICY_UNAVAILABLE' : 'GW_POLICY_DENIED';
   if (c.trail) c.trail.denied = { code, reason: verdict.reason ?? null };

@@ -278,8 +278,24 @@ export const configSchema = z
             /** Per-service Rego snippets: each must be `package mcp.services.<service>`. */
             servicePolicies: z.record(z.string(), z.string()).default({}),
             timeoutMs: positiveMs.default(1_000),
-            /** How often the gateway checks that OPA still holds its policies (and loads them again after an OPA restart). */
+            /** How often the gateway checks that OPA still holds its policies (push: and loads them again after an OPA restart). */
             checkIntervalMs: positiveMs.default(5_000),
+            /**
+             * How the gateway's Rego reaches OPA: `push` (loaded over OPA's REST API), or `bundle`
+             * (served as an OPA bundle that OPA, configured with `services`/`bundles`, fetches; docs/opa-bundle.md).
+             */
+            delivery: z.enum(['push', 'bundle']).default('push'),
+            bundle: z
+              .object({
+                /** Where the admin endpoints serve the bundle (the admin listener, or the MCP listener of a standalone gateway without one). */
+                path: z.string().regex(/^\/[^?#\s]*$/, 'must be a path starting with "/"').default('/policy/bundle.tar.gz'),
+                /** The bundle's name in OPA's `bundles` configuration: readiness reads the revision OPA holds under it. */
+                name: z.string().min(1).default('mcp-gateway'),
+                /** Bearer token OPA must send (its `services.<name>.credentials.bearer.token`); absent: anyone who reaches the listener may fetch it. */
+                token: z.string().min(16, 'must be at least 16 characters').optional(),
+              })
+              .strict()
+              .prefault({}),
             /** How long a caller's filtered tools/list stays cached (per principal and catalog version). */
             listCacheMs: z.number().int().min(0).default(5_000),
           })
@@ -292,6 +308,32 @@ export const configSchema = z
         /** Serve Prometheus metrics at `path` on the gateway's listener. */
         enabled: z.boolean().default(true),
         path: z.string().startsWith('/').default('/metrics'),
+        /** Node.js process and runtime metrics (CPU, memory, event loop lag, GC, handles) beside the gateway's, prefixed `mcp_gateway_`. */
+        processMetrics: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    /** Traces (docs/opentelemetry.md): without `otlp`, spans are recorded only by an SDK registered before the gateway starts. */
+    tracing: z
+      .object({
+        /** Export spans over OTLP with the gateway's own OpenTelemetry SDK. */
+        otlp: z
+          .object({
+            /** The collector's OTLP/HTTP base URL (as OTEL_EXPORTER_OTLP_ENDPOINT): spans go to `<endpoint>/v1/traces`. */
+            endpoint: httpUrl,
+            /** The only one the gateway speaks; written down so a configuration says what it expects. */
+            protocol: z.literal('http/protobuf').default('http/protobuf'),
+            /** Sent with every export, e.g. `authorization` for a hosted backend. */
+            headers: z.record(z.string().min(1), z.string()).default({}),
+            /** Longest one export may take (also bounds the flush at shutdown). */
+            timeoutMs: positiveMs.default(10_000),
+          })
+          .strict()
+          .optional(),
+        /** `service.name` of the spans' resource. */
+        serviceName: z.string().min(1).default('mcp-gateway'),
+        /** Share of new traces recorded (0–1); a request whose caller sampled (or not) its trace follows the caller. */
+        samplingRatio: z.number().min(0).max(1).default(1),
       })
       .strict()
       .prefault({}),
@@ -318,7 +360,11 @@ export const configSchema = z
     message: 'manual approval needs "auth": approvals are made with a bearer token carrying pinning.adminScope',
     path: ['pinning', 'mode'],
   })
-  .refine((c) => c.pinning.store !== 'consul' || c.catalog.consul !== undefined, { message: 'needs catalog.consul (the store uses its Consul)', path: ['pinning', 'store'] });
+  .refine((c) => c.pinning.store !== 'consul' || c.catalog.consul !== undefined, { message: 'needs catalog.consul (the store uses its Consul)', path: ['pinning', 'store'] })
+  .refine((c) => c.policy.engine !== 'opa' || c.policy.delivery !== 'bundle' || ![c.server.path, c.metrics.path, '/healthz', '/livez', '/readyz'].includes(c.policy.bundle.path), {
+    message: 'must differ from server.path, metrics.path, /healthz, /livez and /readyz',
+    path: ['policy', 'bundle', 'path'],
+  });
 
 export type GatewayConfig = z.output<typeof configSchema>;
 export type ConsulSourceConfig = z.output<typeof consulSource>;

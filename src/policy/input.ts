@@ -5,6 +5,7 @@ import type { ListKind, PolicyKind } from '../mcp/methods.js';
 import type { SessionRecord } from '../session/store.js';
 import { eraOf, type Era } from '../mcp/era.js';
 import { isHeldSessionId } from '../session/held.js';
+import { sessionRef } from '../telemetry/audit.js';
 
 /**
  * The document a policy sees (documented in docs/policy.md). Built only from what the gateway
@@ -81,6 +82,11 @@ export interface PolicyInput {
   readonly context: {
     readonly time: string;
     readonly source: { readonly ip: string | null };
+    /**
+     * The `session` and `request` of the gateway's audit event for this request, so an OPA
+     * decision log entry and the audit event join up (docs/opa-bundle.md).
+     */
+    readonly audit: { readonly session: string | null; readonly request: string | number | null };
   };
   /** The virtual server the request came through (`/mcp/<name>`), or null for `/mcp`. */
   readonly virtualServer: string | null;
@@ -89,7 +95,8 @@ export interface PolicyInput {
 /** The caller-dependent part, shared by every tool of one listing. */
 export type PolicySubject = Pick<PolicyInput, 'principal' | 'client' | 'context' | 'virtualServer'>;
 
-export function policySubject(caller: Caller, session: SessionRecord | null, sourceIp: string | null): PolicySubject {
+/** `requestId`: the JSON-RPC id of the request decided (none for a listing, decided once for many requests). */
+export function policySubject(caller: Caller, session: SessionRecord | null, sourceIp: string | null, requestId: string | number | null = null): PolicySubject {
   return {
     principal: { issuer: caller.principal.issuer, subject: caller.principal.subject, scopes: caller.scopes, roles: caller.roles, claims: caller.claims },
     client: {
@@ -100,7 +107,7 @@ export function policySubject(caller: Caller, session: SessionRecord | null, sou
       protocolVersion: session?.protocolVersion ?? null,
       era: session ? eraOf(session.protocolVersion) : null,
     },
-    context: { time: new Date().toISOString(), source: { ip: sourceIp } },
+    context: { time: new Date().toISOString(), source: { ip: sourceIp }, audit: { session: session ? sessionRef(session.id) : null, request: requestId } },
     virtualServer: session?.virtualServer ?? null,
   };
 }

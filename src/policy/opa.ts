@@ -1,94 +1,59 @@
-import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
-import type { GatewayConfig } from '../config/schema.js';
-import { packageFile } from '../package-file.js';
+import type { CheckResult } from '../health.js';
 import { undecided, type PolicyDecision, type PolicyEngine } from './engine.js';
 import type { PolicyInput, PolicyItem, PolicySubject } from './input.js';
-import { settleWithin } from '../wait.js';
-import { OK, type CheckResult } from '../health.js';
-
-type OpaConfig = Extract<GatewayConfig['policy'], { engine: 'opa' }>;
-
-/** Rego package a service's snippet must declare, so it can only speak for its own service. */
-const SERVICE_PACKAGE = /^\s*package\s+mcp\.services\.(?:([A-Za-z_][A-Za-z0-9_]*)|\["([^"]+)"\])\s*$/m;
-
-/** The id of the gateway's base module in OPA: its presence says OPA still holds what the gateway loaded. */
-const BASE_MODULE = 'mcp-gateway-base';
+import type { OpaConfig } from './modules.js';
+import { BundleDelivery } from './opa-bundle.js';
+import type { PolicyDelivery } from './opa-delivery.js';
+import { PushDelivery } from './opa-push.js';
+import type { PolicyBundle } from './bundle.js';
+import { OpaApi } from './opa-api.js';
 
 /**
- * Policy decisions by OPA over its REST API. At start the gateway loads its base module
- * (src/policy/base.rego), the global policy files and each service's snippet; a snippet that
- * does not compile is logged and left out, the others keep working. Every failure to get an
- * answer denies (fail closed).
- *
- * OPA keeps modules loaded over its API in memory only: after a restart it holds none, and
- * every decision would be "no decision". So the gateway checks every `checkIntervalMs` (and at
- * once when a decision comes back empty) that its base module is still there, and loads
- * everything again when it is not. Readiness reports OPA unreachable or its policies missing.
+ * Policy decisions by OPA over its REST API. The gateway's Rego (its base module, the global
+ * policy files, the services' snippets) reaches OPA as `policy.delivery` says: pushed over the
+ * API (src/policy/opa-push.ts) or served as a bundle OPA fetches (src/policy/opa-bundle.ts).
+ * Every failure to get an answer denies (fail closed). Readiness reports OPA unreachable or
+ * without the gateway's policies.
  */
 export class OpaPolicy implements PolicyEngine {
-  private readonly origin: string;
-  /** Snippets from a dynamic source (Consul KV) as last uploaded, by service. */
-  private readonly dynamic = new Map<string, string>();
-  private syncing: Promise<void> = Promise.resolve();
-  /** Why OPA cannot decide now; undefined while it holds the gateway's policies. */
-  private problem: string | undefined = 'the policies have not been loaded into OPA yet';
-  private loading: Promise<void> | undefined;
-  private checking = false;
-  private watcher: NodeJS.Timeout | undefined;
+  private readonly opa: OpaApi;
+  private readonly delivery: PolicyDelivery;
+  /** The bundle OPA fetches from the gateway; undefined when policies are pushed. */
+  readonly bundle: PolicyBundle | undefined;
 
   constructor(
     private readonly cfg: OpaConfig,
-    private readonly dispatcher: Dispatcher,
+    dispatcher: Dispatcher,
     private readonly logger: Logger,
   ) {
-    this.origin = new URL(cfg.url).origin;
+    this.opa = new OpaApi(cfg.url, dispatcher);
+    if (cfg.delivery === 'bundle') {
+      const delivery = new BundleDelivery(cfg, this.opa, logger);
+      this.delivery = delivery;
+      this.bundle = delivery.bundle;
+    } else {
+      this.delivery = new PushDelivery(cfg, this.opa, logger);
+      this.bundle = undefined;
+    }
   }
 
-  /** Load the modules; while OPA is unreachable, keep trying in the background. */
-  async start(): Promise<void> {
-    this.watcher = setInterval(() => void this.check(), this.cfg.checkIntervalMs).unref();
-    await settleWithin(this.load(), 5_000);
+  start(): Promise<void> {
+    return this.delivery.start();
   }
 
   stop(): void {
-    clearInterval(this.watcher);
+    this.delivery.stop();
   }
 
   status(): CheckResult {
-    return this.problem === undefined ? OK : { ok: false, reason: this.problem };
+    return this.delivery.status();
   }
 
-  /** Load every module (once at a time), then the dynamic snippets as last synced. */
-  private load(): Promise<void> {
-    this.loading ??= (async () => {
-      await this.loadAll();
-      for (const [service, rego] of this.dynamic) await this.put(`mcp-gateway-kv-${service}`, rego, service).catch(() => undefined);
-      this.problem = undefined;
-    })().finally(() => (this.loading = undefined));
-    return this.loading;
-  }
-
-  /** Is the base module still in OPA? Load everything again when it is gone (OPA restarted). */
-  private async check(): Promise<void> {
-    if (this.checking || this.loading) return;
-    this.checking = true;
-    try {
-      const res = await this.dispatcher.request({ origin: this.origin, path: `/v1/policies/${BASE_MODULE}`, method: 'GET', signal: AbortSignal.timeout(this.cfg.timeoutMs) });
-      await res.body.dump();
-      if (res.statusCode === 200) this.problem = undefined;
-      else if (res.statusCode === 404) {
-        this.problem = 'OPA no longer holds the gateway policies (restarted?); loading them again';
-        this.logger.warn(this.problem);
-        void this.load();
-      } else this.problem = `OPA answered HTTP ${res.statusCode}`;
-    } catch {
-      this.problem = 'OPA cannot be reached';
-    } finally {
-      this.checking = false;
-    }
+  /** The service snippets a dynamic source (Consul KV) publishes now, all of them. */
+  syncServiceSnippets(snippets: ReadonlyMap<string, string>): Promise<void> {
+    return this.delivery.syncServiceSnippets(snippets);
   }
 
   async decide(input: PolicyInput): Promise<PolicyDecision> {
@@ -99,7 +64,7 @@ export class OpaPolicy implements PolicyEngine {
         const { allow, reason } = result as { allow: boolean; reason?: unknown };
         return allow ? { allow } : { allow, reason: typeof reason === 'string' ? reason : 'denied by policy' };
       }
-      void this.check(); // an empty answer may mean OPA lost the policies
+      this.delivery.suspect(); // an empty answer may mean OPA lost the policies
       return { allow: false, unavailable: true, reason: `policy at ${this.cfg.decisionPath} gave no decision` };
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'OPA decision failed; denying');
@@ -112,7 +77,7 @@ export class OpaPolicy implements PolicyEngine {
     try {
       const result = await this.query(this.cfg.visiblePath, { ...subject, items });
       if (!Array.isArray(result)) {
-        void this.check();
+        this.delivery.suspect();
         throw new Error(`policy at ${this.cfg.visiblePath} did not return a list`);
       }
       return new Set(result.filter((x): x is string => typeof x === 'string'));
@@ -123,79 +88,8 @@ export class OpaPolicy implements PolicyEngine {
   }
 
   private async query(path: string, input: unknown): Promise<unknown> {
-    const res = await this.dispatcher.request({
-      origin: this.origin,
-      path: `/v1/data/${path.replace(/^\/+/, '')}`,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ input }),
-      signal: AbortSignal.timeout(this.cfg.timeoutMs),
-    });
-    const text = await res.body.text();
-    if (res.statusCode !== 200) throw new Error(`OPA answered HTTP ${res.statusCode}: ${text.slice(0, 300)}`);
+    const { status, text } = await this.opa.send('POST', `/v1/data/${path.replace(/^\/+/, '')}`, this.cfg.timeoutMs, { type: 'application/json', text: JSON.stringify({ input }) });
+    if (status !== 200) throw new Error(`OPA answered HTTP ${status}: ${text.slice(0, 300)}`);
     return (JSON.parse(text) as { result?: unknown }).result;
-  }
-
-  private async loadAll(): Promise<void> {
-    const modules: Array<{ id: string; text: () => Promise<string>; service?: string }> = [
-      { id: BASE_MODULE, text: async () => packageFile('src/policy/base.rego') },
-      ...this.cfg.policyFiles.map((f) => ({ id: `mcp-gateway-file-${basename(f)}`, text: () => readFile(f, 'utf8') })),
-      ...Object.entries(this.cfg.servicePolicies).map(([service, f]) => ({ id: `mcp-gateway-service-${service}`, text: () => readFile(f, 'utf8'), service })),
-    ];
-    for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
-      try {
-        for (const m of modules) await this.put(m.id, await m.text(), m.service);
-        this.logger.info({ modules: modules.length }, 'policies loaded into OPA');
-        return;
-      } catch (err) {
-        this.problem = 'OPA cannot be reached to load the policies';
-        this.logger.warn({ err: (err as Error).message }, 'cannot reach OPA to load policies; retrying');
-        await new Promise((r) => setTimeout(r, delay).unref());
-      }
-    }
-  }
-
-  /**
-   * Make OPA hold exactly these service snippets from a dynamic source (Consul KV): changed ones
-   * are uploaded, removed ones deleted. Calls are serialised so updates apply in order.
-   */
-  syncServiceSnippets(snippets: ReadonlyMap<string, string>): Promise<void> {
-    this.syncing = this.syncing.then(async () => {
-      for (const [service, rego] of snippets) {
-        if (this.dynamic.get(service) === rego) continue;
-        try {
-          await this.put(`mcp-gateway-kv-${service}`, rego, service);
-          this.dynamic.set(service, rego);
-        } catch (err) {
-          this.logger.warn({ service, err: (err as Error).message }, 'cannot load the service policy into OPA yet');
-        }
-      }
-      for (const service of [...this.dynamic.keys()]) {
-        if (snippets.has(service)) continue;
-        try {
-          const res = await this.dispatcher.request({ origin: this.origin, path: `/v1/policies/${encodeURIComponent(`mcp-gateway-kv-${service}`)}`, method: 'DELETE', signal: AbortSignal.timeout(5_000) });
-          await res.body.dump();
-          this.dynamic.delete(service);
-          this.logger.info({ service }, 'service policy removed from OPA');
-        } catch (err) {
-          this.logger.warn({ service, err: (err as Error).message }, 'cannot remove the service policy from OPA yet');
-        }
-      }
-    });
-    return this.syncing;
-  }
-
-  /** Upload one module; a module OPA rejects is logged and skipped, a network failure is thrown (retry). */
-  private async put(id: string, rego: string, service?: string): Promise<void> {
-    if (service !== undefined) {
-      const m = SERVICE_PACKAGE.exec(rego);
-      if (!m || (m[1] ?? m[2]) !== service) {
-        this.logger.error({ service, policy: id }, `policy of service "${service}" must declare package mcp.services.${service}; left out`);
-        return;
-      }
-    }
-    const res = await this.dispatcher.request({ origin: this.origin, path: `/v1/policies/${encodeURIComponent(id)}`, method: 'PUT', headers: { 'content-type': 'text/plain' }, body: rego, signal: AbortSignal.timeout(5_000) });
-    const text = await res.body.text();
-    if (res.statusCode !== 200) this.logger.error({ policy: id, opa: text.slice(0, 2000) }, `OPA rejected policy ${id}; left out, other policies stay in force`);
   }
 }

@@ -7,7 +7,8 @@ import { PinAdmin, PINS_PATH } from './admin-pins.js';
 
 /**
  * Operator endpoints: `/livez` (the process answers), `/readyz` (503 while a critical dependency
- * is down, with the reason), `/healthz` (figures and the same checks) and Prometheus metrics. They carry no authentication and tell
+ * is down, with the reason), `/healthz` (figures and the same checks), Prometheus metrics, and the
+ * OPA policy bundle (`policy.delivery: bundle`; its own bearer token). The others carry no authentication and tell
  * what runs behind the gateway (backend URLs, figures), so they are meant for a listener only
  * operators reach: the admin listener (`admin.port`; always in the Envoy topology), or the MCP
  * listener of a standalone gateway that has none. The approval endpoints of pinned definitions
@@ -29,6 +30,8 @@ export class AdminEndpoints {
     if (path === '/readyz') return Promise.resolve(this.ready(res));
     const { metrics } = this.core.config;
     if (metrics.enabled && path === metrics.path) return this.metrics(res);
+    const bundle = this.core.policyBundle;
+    if (bundle && path === bundle.endpoint.path) return Promise.resolve(bundle.serve(req, res));
     return undefined;
   }
 

@@ -1,5 +1,6 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DEFAULT_SERVER } from '../config/virtual-server-schema.js';
+import type { HealthReport } from '../health.js';
 
 /** What the scrape-time gauges read. Kept as functions so telemetry needs no concrete core classes. */
 export interface MetricsSources {
@@ -12,7 +13,12 @@ export interface MetricsSources {
   pinFindings?(): Iterable<{ readonly backend: string; readonly kind: string; readonly status: 'new' | 'drifted' }>;
   /** The era each native backend was found to speak (`session` or `stateless`). */
   eras(): ReadonlyMap<string, string>;
+  /** The readiness checks (the admin `/readyz`), once the core is assembled. */
+  health?(): HealthReport | undefined;
 }
+
+/** The prefix of every gateway metric, process metrics included. */
+export const METRICS_PREFIX = 'mcp_gateway_';
 
 /** Outcomes of a `tools/call` that ran (see docs/observability.md). */
 /** How a call ended; `backend_error`: a routed request the backend answered with its own JSON-RPC error. */
@@ -36,8 +42,10 @@ export class GatewayMetrics {
   private readonly auditDrops: Counter;
   private readonly resumes: Counter<'result'>;
 
-  constructor(sources: MetricsSources) {
+  /** `processMetrics`: prom-client's default process and Node.js runtime metrics, under the gateway's prefix. */
+  constructor(sources: MetricsSources, processMetrics = true) {
     const registers = [this.registry];
+    if (processMetrics) collectDefaultMetrics({ register: this.registry, prefix: METRICS_PREFIX });
     this.toolCalls = new Counter({ name: 'mcp_gateway_tool_calls_total', help: 'tools/call requests that reached a backend, by outcome', labelNames: ['tool', 'backend', 'outcome', 'virtual_server'], registers });
     this.requests = new Counter({
       name: 'mcp_gateway_requests_total',
@@ -85,6 +93,18 @@ export class GatewayMetrics {
       registers,
       collect() {
         this.set(sources.catalog().stale ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'mcp_gateway_health_check_ok',
+      help: 'Readiness checks as /readyz reports them: 1 while the dependency is fine; critical="true" ones make the gateway not ready',
+      labelNames: ['check', 'critical'],
+      registers,
+      collect() {
+        this.reset();
+        const report = sources.health?.();
+        if (!report) return;
+        for (const [check, r] of Object.entries(report.checks)) this.set({ check, critical: String(r.critical) }, r.ok ? 1 : 0);
       },
     });
     new Gauge({

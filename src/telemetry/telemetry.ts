@@ -8,13 +8,16 @@ import type { SessionRecord, SessionStore } from '../session/store.js';
 import { eraOf } from '../mcp/era.js';
 import type { RoutedCall, RoutedExecutor, ToolCall, ToolExecutor, UpstreamCall } from '../upstream/call.js';
 import type { Pools } from '../upstream/pool.js';
+import type { HealthReport } from '../health.js';
 import { GatewayError } from '../errors.js';
 import { ERROR_META_KEY } from '../upstream/results.js';
 import { AuditLog, sessionRef, type AuditClient, type AuditPrincipal, type RelayOutcome } from './audit.js';
-import { GatewayMetrics, type CallOutcome } from './metrics.js';
+import { GatewayMetrics, type CallOutcome, type MetricsSources } from './metrics.js';
 import type { DefinitionPins, PinReport } from '../pinning/pins.js';
 import { createRedactor, type Redactor } from './redact.js';
+import { routedSpan, toolCallSpan } from './call-spans.js';
 import { endCallSpan, startCallSpan, traceCarrier, traceIdOf, type CallSpan } from './trace.js';
+import { openTracing, type Tracing } from './tracing.js';
 
 export interface TelemetryDeps {
   readonly logger: Logger;
@@ -22,6 +25,8 @@ export interface TelemetryDeps {
   readonly catalog: Catalog;
   readonly pools: Pools;
   readonly pins?: DefinitionPins | undefined;
+  /** The core's readiness report, read at scrape time (the checks are assembled after telemetry). */
+  readonly health?: () => HealthReport | undefined;
 }
 
 const MAX_TEXT = 256;
@@ -39,11 +44,13 @@ export class Telemetry implements AdmissionObserver {
     readonly audit: AuditLog,
     private readonly redact: Redactor,
     private readonly logger: Logger,
+    private readonly tracing: Tracing,
   ) {}
 
   static async open(config: Readonly<GatewayConfig>, deps: TelemetryDeps): Promise<Telemetry> {
     const { catalog, pools, sessions, pins } = deps;
-    const metrics = new GatewayMetrics({
+    const sources: MetricsSources = {
+      health: () => deps.health?.(),
       sessions: () => sessions.size(),
       catalog: () => {
         const status = catalog.sourceStatus();
@@ -58,13 +65,15 @@ export class Telemetry implements AdmissionObserver {
       },
       ...(pins ? { pinFindings: () => pins.pending() } : {}),
       eras: () => catalog.eras(),
-    });
+    };
+    const metrics = new GatewayMetrics(sources, config.metrics.processMetrics);
     const audit = await AuditLog.open(config.audit, deps.logger, () => metrics.auditDropped());
-    return new Telemetry(metrics, audit, createRedactor(config.audit.redact), deps.logger);
+    return new Telemetry(metrics, audit, createRedactor(config.audit.redact), deps.logger, openTracing(config.tracing, deps.logger));
   }
 
+  /** Write the buffered audit events and export the buffered spans (the SIGTERM drain comes here before the process exits). */
   async close(): Promise<void> {
-    await this.audit.close();
+    await Promise.all([this.audit.close(), this.tracing.shutdown()]);
   }
 
   /** A refused request: counted, and one `mcp.denial` audit event. */
@@ -90,7 +99,7 @@ export class Telemetry implements AdmissionObserver {
         tool: t.tool ?? null,
         backend: t.backend ?? null,
         arguments: t.arguments ? this.redact(t.arguments) : null,
-        traceId: traceIdOf(traceCarrier(d.request.headers)) ?? null,
+        traceId: traceIdOf(this.tracing, traceCarrier(d.request.headers)) ?? null,
         latencyMs,
         decision: 'deny',
         code: d.code,
@@ -156,8 +165,7 @@ export class Telemetry implements AdmissionObserver {
    * event when it ends.
    */
   observeRequest(call: RoutedCall, execute: RoutedExecutor): AsyncGenerator<JsonRpcMessage> {
-    const method = call.request.method;
-    const span = startCallSpan(call.trace, { 'mcp.method.name': method, 'mcp.gateway.target': call.target, 'mcp.gateway.backend': call.backend.name });
+    const span = startCallSpan(this.tracing, call.trace, routedSpan(call));
     const rec: Running<RoutedCall> = { started: performance.now(), span, call, instance: null, response: undefined };
     rec.call = { ...call, onInstance: (url) => (rec.instance = url), ...(span.headers ? { outboundHeaders: span.headers } : {}) };
     return watch(execute(rec.call), rec, (crashed) => this.finishRequest(rec, crashed));
@@ -168,7 +176,7 @@ export class Telemetry implements AdmissionObserver {
       const { call, span } = rec;
       const [outcome, errorCode] = settled(rec, crashed, requestOutcomeOf);
       this.metrics.request(call.request.method, call.backend.name, outcome, call.session.virtualServer);
-      if (span.span) endCallSpan(span, outcome, rec.instance ? { 'mcp.gateway.instance': rec.instance } : {});
+      endCallSpan(span, outcome, errorCode, rec.instance);
       if (!this.audit.enabled) return;
       this.audit.emit({ event: 'mcp.request', method: call.request.method, kind: call.kind, target: text(call.target, 1024), tool: null, ...this.ran(rec), outcome, errorCode });
     } catch (err) {
@@ -178,7 +186,7 @@ export class Telemetry implements AdmissionObserver {
 
   private start(call: ToolCall): Running<ToolCall> {
     const { tool, backend } = call;
-    const span = startCallSpan(call.trace, { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': tool.name, 'mcp.gateway.backend': backend.name });
+    const span = startCallSpan(this.tracing, call.trace, toolCallSpan(call));
     const log = this.logger.isLevelEnabled('debug') ? this.logger.child({ session: sessionRef(call.session.id), request: call.request.id }) : undefined;
     log?.debug({ tool: tool.name, backend: backend.name }, 'tool call');
     const rec: Running<ToolCall> = { started: performance.now(), span, log, call, instance: null, response: undefined };
@@ -194,7 +202,7 @@ export class Telemetry implements AdmissionObserver {
       const ms = performance.now() - rec.started;
       // Counted by the catalog name: one tool's series stay one whatever endpoint renamed it.
       this.metrics.call(tool.catalogName ?? tool.name, backend.name, outcome, ms / 1000, call.session.virtualServer);
-      if (span.span) endCallSpan(span, outcome, instance ? { 'mcp.gateway.instance': instance } : {});
+      endCallSpan(span, outcome, errorCode, instance);
       rec.log?.debug({ outcome, errorCode, instance, ms: round(ms) }, 'tool call ended');
       if (!this.audit.enabled) return;
       this.audit.emit({ event: 'mcp.tool_call', kind: 'tool', target: tool.name, tool: tool.name, ...this.ran(rec), outcome, errorCode });

@@ -1,11 +1,9 @@
 import {
   context,
-  createTraceState,
   defaultTextMapGetter,
   defaultTextMapSetter,
   isSpanContextValid,
   propagation,
-  ProxyTracerProvider,
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
@@ -17,135 +15,140 @@ import {
   type TextMapPropagator,
   type TextMapSetter,
 } from '@opentelemetry/api';
-import { VERSION } from '../version.js';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { ATTR_ERROR_TYPE, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from '@opentelemetry/semantic-conventions';
+import { ATTR_GATEWAY_INSTANCE, ATTR_GATEWAY_OUTCOME, ATTR_MCP_METHOD_NAME, ERROR_TYPE_TOOL_ERROR } from './semconv.js';
+import type { Tracing } from './tracing.js';
 
 /** Trace headers of a request (`traceparent`, `tracestate`, or the fields of a registered propagator). */
 export type TraceCarrier = Readonly<Record<string, string>>;
 
-const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
-const ZERO_TRACE = '0'.repeat(32);
-const ZERO_SPAN = '0'.repeat(16);
-/** Shared, never mutated. */
-const W3C_FIELDS = ['traceparent', 'tracestate'];
+const w3c = new W3CTraceContextPropagator();
 
 /**
- * W3C Trace Context (traceparent/tracestate), used while no OpenTelemetry SDK has registered a
- * propagator. Without an SDK the tracer records nothing and its span keeps the caller's span
- * context, so injecting it forwards the incoming `traceparent` unchanged: the backend's span
- * becomes a child of the client's span, and no span id is invented that nobody records.
+ * W3C Trace Context (traceparent/tracestate) by OpenTelemetry's propagator, which drops a
+ * malformed `traceparent`; one with all-zero ids, which the W3C specification calls invalid, is
+ * dropped too rather than continued.
  */
 export const w3cTraceContext: TextMapPropagator = {
-  inject(ctx: Context, carrier: unknown, setter: TextMapSetter): void {
-    const sc = trace.getSpanContext(ctx);
-    if (!sc || !isSpanContextValid(sc)) return;
-    setter.set(carrier, 'traceparent', `00-${sc.traceId}-${sc.spanId}-${(sc.traceFlags & 0xff).toString(16).padStart(2, '0')}`);
-    const state = sc.traceState?.serialize();
-    if (state) setter.set(carrier, 'tracestate', state);
-  },
+  inject: (ctx: Context, carrier: unknown, setter: TextMapSetter) => w3c.inject(ctx, carrier, setter),
   extract(ctx: Context, carrier: unknown, getter: TextMapGetter): Context {
-    const header = first(getter.get(carrier, 'traceparent'));
-    const m = header ? TRACEPARENT.exec(header.trim()) : null;
-    if (!m) return ctx;
-    const [, version, traceId, spanId, flags, rest] = m as unknown as [string, string, string, string, string, string | undefined];
-    // Version ff is invalid; version 00 has exactly four fields; all-zero ids are invalid.
-    if (version === 'ff' || (version === '00' && rest !== undefined) || traceId === ZERO_TRACE || spanId === ZERO_SPAN) return ctx;
-    const state = first(getter.get(carrier, 'tracestate'));
-    return trace.setSpanContext(ctx, {
-      traceId,
-      spanId,
-      traceFlags: parseInt(flags, 16) & 0x01,
-      isRemote: true,
-      ...(state ? { traceState: createTraceState(state) } : {}),
-    });
+    const out = w3c.extract(ctx, carrier, getter);
+    const sc = trace.getSpanContext(out);
+    return sc && isSpanContextValid(sc) ? out : ctx;
   },
-  fields: () => W3C_FIELDS,
+  fields: () => w3c.fields(),
 };
 
-function first(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}
-
-/** The registered global propagator, or W3C Trace Context when none is (the API's default does nothing). */
-function activePropagator(): TextMapPropagator {
-  return propagation.fields().length > 0 ? propagation : w3cTraceContext;
-}
-
-/** The trace headers among a request's (lower-case) headers; undefined when there are none. */
+/** The trace headers among a request's (lower-case) headers: W3C's and a registered propagator's. Undefined when there are none. */
 export function traceCarrier(headers: Readonly<Record<string, string | undefined>>): TraceCarrier | undefined {
   let out: Record<string, string> | undefined;
-  for (const field of activePropagator().fields()) {
+  for (const field of new Set([...w3cTraceContext.fields(), ...propagation.fields()])) {
     const v = headers[field];
     if (v !== undefined) (out ??= {})[field] = v;
   }
   return out;
 }
 
-const tracer = trace.getTracer('mcp-gateway', VERSION);
-/** What the API's tracer provider delegates to while no SDK is registered. */
-const NO_SDK = new ProxyTracerProvider().getDelegate();
-
-/** Whether an OpenTelemetry SDK registered a tracer provider (checked per call: it may come later). */
-function sdkRegistered(): boolean {
-  const p = trace.getTracerProvider();
-  return !(p instanceof ProxyTracerProvider) || p.getDelegate() !== NO_SDK;
-}
-
-/** A `tools/call` span and the headers that carry it to the backend. */
+/** A call's spans (the gateway serving the client, and calling the backend) and the headers that carry it on. */
 export interface CallSpan {
-  /** Absent while no SDK is registered. */
+  /** `SERVER` (or `INTERNAL` under an HTTP server span): the request as the client made it. Absent while nothing records. */
   readonly span: Span | undefined;
+  /** `CLIENT`, a child of `span`: the gateway's request to the backend, which the backend's span continues. */
+  readonly client: Span | undefined;
   /** Headers for the call's outbound requests; undefined when there is no trace to continue. */
   readonly headers: Record<string, string> | undefined;
   readonly traceId: string | undefined;
 }
 
+/** What the spans of one call say about it. */
+export interface CallSpanFacts {
+  /** `mcp.method.name`. */
+  readonly method: string;
+  /** The low-cardinality target for the span names (a tool or prompt name): `{method} {target}`, else `{method}`. */
+  readonly target?: string | undefined;
+  /** The backend's own name for the target, for the client span's name. */
+  readonly upstreamTarget?: string | undefined;
+  /** Attributes of both spans (MCP semantic conventions). */
+  readonly attributes: Attributes;
+}
+
 /**
- * Start the span of a call, `mcp.<mcp.method.name>` (`mcp.tools/call`, `mcp.resources/read`…):
- * a child of the active span (HTTP auto-instrumentation), else of the trace context the request
- * carried, else a new root (only an SDK makes one).
+ * Start the spans of a call: a child of the active span (HTTP auto-instrumentation), else of the
+ * trace context the request carried, else a new root. Without an SDK recording, no span is made
+ * and the caller's valid trace context is passed on unchanged, as the W3C specification asks of a
+ * component that does not take part in the trace.
  */
-export function startCallSpan(carrier: TraceCarrier | undefined, attributes: Attributes): CallSpan {
-  // Without an SDK the span would record nothing: skip it, and just pass a valid trace context on.
-  if (!sdkRegistered()) return forwardOnly(carrier);
-  const propagator = activePropagator();
+export function startCallSpan(tracing: Tracing, carrier: TraceCarrier | undefined, facts: CallSpanFacts): CallSpan {
+  const { propagator, tracer } = tracing;
+  if (!tracing.records()) return forwardOnly(propagator, carrier);
   const active = context.active();
   const local = trace.getSpan(active) !== undefined;
   const parent = local ? active : carrier ? propagator.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter) : ROOT_CONTEXT;
-  const span = tracer.startSpan(`mcp.${String(attributes['mcp.method.name'] ?? 'tools/call')}`, { kind: local ? SpanKind.INTERNAL : SpanKind.SERVER, attributes }, parent);
+  const attributes: Attributes = { [ATTR_MCP_METHOD_NAME]: facts.method, ...facts.attributes };
+  const span = tracer.startSpan(named(facts.method, facts.target), { kind: local ? SpanKind.INTERNAL : SpanKind.SERVER, attributes }, parent);
   const sc = span.spanContext();
-  if (!isSpanContextValid(sc)) return { span, headers: undefined, traceId: undefined };
+  if (!isSpanContextValid(sc)) return { span, client: undefined, headers: undefined, traceId: undefined };
+  const inner = trace.setSpan(parent, span);
+  const client = tracer.startSpan(named(facts.method, facts.upstreamTarget ?? facts.target), { kind: SpanKind.CLIENT, attributes }, inner);
   const headers: Record<string, string> = {};
-  propagator.inject(trace.setSpan(parent, span), headers, defaultTextMapSetter);
-  return { span, headers, traceId: sc.traceId };
+  propagator.inject(trace.setSpan(inner, client), headers, defaultTextMapSetter);
+  return { span, client, headers, traceId: sc.traceId };
+}
+
+function named(method: string, target: string | undefined): string {
+  return target ? `${method} ${target}` : method;
 }
 
 /** The no-SDK path: forward the request's trace context as it came, if it is valid. */
-function forwardOnly(carrier: TraceCarrier | undefined): CallSpan {
+function forwardOnly(propagator: TextMapPropagator, carrier: TraceCarrier | undefined): CallSpan {
   if (!carrier) return NO_SPAN;
-  const propagator = activePropagator();
   const ctx = propagator.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter);
   const sc = trace.getSpanContext(ctx);
   if (!sc || !isSpanContextValid(sc)) return NO_SPAN;
   const headers: Record<string, string> = {};
   propagator.inject(ctx, headers, defaultTextMapSetter);
-  return { span: undefined, headers, traceId: sc.traceId };
+  return { span: undefined, client: undefined, headers, traceId: sc.traceId };
 }
 
-const NO_SPAN: CallSpan = Object.freeze({ span: undefined, headers: undefined, traceId: undefined });
+const NO_SPAN: CallSpan = Object.freeze({ span: undefined, client: undefined, headers: undefined, traceId: undefined });
 
-/** Outcomes that mark the span as failed (a tool's own `isError` is an answer, not a failure). */
-const FAILED = new Set(['upstream_error', 'timeout', 'internal_error']);
+/** Outcomes that mark the spans as failed; a tool's `isError` answer too (`error.type` `tool_error`), as the MCP conventions ask. */
+const FAILED = new Set(['upstream_error', 'backend_error', 'timeout', 'internal_error', 'tool_error']);
 
-export function endCallSpan(s: CallSpan, outcome: string, attributes: Attributes): void {
+/** End a call's spans with how it ended, and the backend instance that served it (or last failed it). */
+export function endCallSpan(s: CallSpan, outcome: string, errorCode: string | null, instance: string | null): void {
   if (!s.span) return;
-  s.span.setAttributes({ ...attributes, 'mcp.gateway.outcome': outcome });
-  if (FAILED.has(outcome)) s.span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
+  const failed = FAILED.has(outcome);
+  const attributes: Attributes = { [ATTR_GATEWAY_OUTCOME]: outcome };
+  if (failed) attributes[ATTR_ERROR_TYPE] = outcome === 'tool_error' ? ERROR_TYPE_TOOL_ERROR : (errorCode ?? outcome);
+  for (const span of [s.client, s.span]) {
+    if (!span) continue;
+    span.setAttributes(attributes);
+    if (failed) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
+  }
+  if (instance) {
+    s.span.setAttribute(ATTR_GATEWAY_INSTANCE, instance);
+    s.client?.setAttributes({ [ATTR_GATEWAY_INSTANCE]: instance, ...serverAddress(instance) });
+  }
+  s.client?.end();
   s.span.end();
 }
 
+/** `server.address` and `server.port` of a backend instance URL. */
+function serverAddress(instance: string): Attributes {
+  try {
+    const u = new URL(instance);
+    const port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
+    return { [ATTR_SERVER_ADDRESS]: u.hostname.replace(/^\[|\]$/g, ''), [ATTR_SERVER_PORT]: port };
+  } catch {
+    return {};
+  }
+}
+
 /** The trace id of a request's trace context, for audit events of requests that never got a span. */
-export function traceIdOf(carrier: TraceCarrier | undefined): string | undefined {
+export function traceIdOf(tracing: Tracing, carrier: TraceCarrier | undefined): string | undefined {
   if (!carrier) return undefined;
-  const sc = trace.getSpanContext(activePropagator().extract(ROOT_CONTEXT, carrier, defaultTextMapGetter));
+  const sc = trace.getSpanContext(tracing.propagator.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter));
   return sc && isSpanContextValid(sc) ? sc.traceId : undefined;
 }

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, request, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -272,25 +272,39 @@ describe('trace context', () => {
     expect(echo.seen[0]!.authorization).toBeUndefined();
   });
 
-  it('with a tracer registered, records an mcp.tools/call span and sends its context to the backend', async () => {
+  it('with a tracer registered, records the call as a server span and a client span whose context the backend gets', async () => {
     const provider = new RecordingTracerProvider();
     trace.setGlobalTracerProvider(provider);
     const token = await idp.token('alice');
-    const { client } = await connect(token, { traceparent: TRACEPARENT });
+    const { client, transport } = await connect(token, { traceparent: TRACEPARENT });
+    const session = sessionRef(transport.sessionId!);
     echo.seen.length = 0;
     await client.callTool({ name: 'echo_ping', arguments: {} });
     await client.callTool({ name: 'dead_ping', arguments: {} });
     await client.close();
-    const [ping, down] = await waitFor(async () => (provider.spans.filter((s) => s.ended).length >= 2 ? provider.spans : undefined), 'two ended spans');
+    const spans = await waitFor(async () => (provider.spans.filter((s) => s.ended).length >= 4 ? provider.spans : undefined), 'four ended spans');
+    const ping = spans.find((s) => s.name === 'tools/call echo_ping')!;
     expect(ping).toMatchObject({
-      name: 'mcp.tools/call',
+      kind: SpanKind.SERVER,
       traceId: TRACE_ID,
       parentSpanId: '00f067aa0ba902b7',
-      attributes: { 'gen_ai.tool.name': 'echo_ping', 'mcp.gateway.backend': 'echo', 'mcp.gateway.outcome': 'ok', 'mcp.gateway.instance': echo.url },
+      attributes: {
+        'mcp.method.name': 'tools/call',
+        'gen_ai.tool.name': 'echo_ping',
+        'gen_ai.operation.name': 'execute_tool',
+        'mcp.session.id': session,
+        'jsonrpc.request.id': expect.any(String),
+        'mcp.gateway.backend': 'echo',
+        'mcp.gateway.outcome': 'ok',
+        'mcp.gateway.instance': echo.url,
+      },
     });
-    expect(down!.status?.code).toBe(2); // SpanStatusCode.ERROR
-    expect(down!.attributes['mcp.gateway.outcome']).toBe('upstream_error');
-    // The backend's parent is the gateway's span, in the caller's trace.
-    expect(echo.seen[0]!.traceparent).toBe(`00-${TRACE_ID}-${ping!.spanId}-01`);
+    const toBackend = spans.find((s) => s.parentSpanId === ping.spanId)!;
+    expect(toBackend).toMatchObject({ name: 'tools/call ping', kind: SpanKind.CLIENT, attributes: { 'server.address': '127.0.0.1', 'server.port': Number(new URL(echo.url).port) } });
+    const down = spans.find((s) => s.name === 'tools/call dead_ping')!;
+    expect(down.status?.code).toBe(SpanStatusCode.ERROR);
+    expect(down.attributes).toMatchObject({ 'mcp.gateway.outcome': 'upstream_error', 'error.type': expect.stringMatching(/^GW_UPSTREAM_/) });
+    // The backend's parent is the gateway's client span, in the caller's trace.
+    expect(echo.seen[0]!.traceparent).toBe(`00-${TRACE_ID}-${toBackend.spanId}-01`);
   });
 });

@@ -19,7 +19,7 @@ function requireFile(what: string, path: string, mode: number): string {
 }
 
 /** Version the script recorded for a component (its stamp file). */
-export function installedVersion(component: 'envoy' | 'hazelcast' | 'opa' | 'consul' | 'conformance' | 'helm'): string {
+export function installedVersion(component: 'envoy' | 'hazelcast' | 'opa' | 'consul' | 'promtool' | 'otelcol' | 'conformance' | 'helm'): string {
   const stamp = join(componentsDir(), 'stamps', component);
   try {
     return readFileSync(stamp, 'utf8').trim();
@@ -41,6 +41,16 @@ export function opaBin(): string {
 /** Path of the Helm executable (built from its Go module; checks deploy/helm). */
 export function helmBin(): string {
   return requireFile('helm', join(componentsDir(), 'bin', 'helm'), constants.X_OK);
+}
+
+/** Path of Prometheus's promtool (checks and unit-tests the alert rules). */
+export function promtoolBin(): string {
+  return requireFile('promtool', join(componentsDir(), 'bin', 'promtool'), constants.X_OK);
+}
+
+/** Path of the OpenTelemetry Collector built from scripts/otelcol (OTLP receiver, debug exporter). */
+export function otelcolBin(): string {
+  return requireFile('otelcol', join(componentsDir(), 'bin', 'otelcol'), constants.X_OK);
 }
 
 /** Path of the Consul executable. */

@@ -97,7 +97,7 @@ describe('virtual server views', () => {
   it('the rules policy decides a renamed tool by its catalog name', async () => {
     const view = buildView(catalog(), server({ select: { backends: ['crm'] }, rename: { crm_delete: 'tidy' } }));
     const rules = new RulesPolicy({ engine: 'rules', hideUnlisted: true, rules: [{ tools: ['crm_delete'], resources: [], prompts: [], relays: [], allow: 'nobody' }, { tools: ['*'], resources: [], prompts: [], relays: [], allow: 'anyone' }] });
-    const subject = { principal: { issuer: null, subject: 's', scopes: [], roles: [], claims: {} }, client: { id: null, session: null, clientInfo: null, protocolVersion: null, era: null }, context: { time: '', source: { ip: null } }, virtualServer: 'team' };
+    const subject = { principal: { issuer: null, subject: 's', scopes: [], roles: [], claims: {} }, client: { id: null, session: null, clientInfo: null, protocolVersion: null, era: null }, context: { time: '', source: { ip: null }, audit: { session: null, request: null } }, virtualServer: 'team' };
     expect(await rules.decide({ ...subject, ...toolPart(view.tools.get('tidy')!, {}) })).toMatchObject({ allow: false });
     expect(await rules.visible(subject, [...view.tools.values()].map((t) => toolPart(t, {})))).toEqual(new Set(['crm_lookup', 'crm_search']));
   });
