@@ -14,6 +14,15 @@ type OpaConfig = Extract<GatewayConfig['policy'], { engine: 'opa' }>;
 /** Rego package a service's snippet must declare, so it can only speak for its own service. */
 const SERVICE_PACKAGE = /^\s*package\s+mcp\.services\.(?:([A-Za-z_][A-Za-z0-9_]*)|\["([^"]+)"\])\s*$/m;
 
+/** Whether a service's Rego snippet declares `package mcp.services.<service>` (the gateway leaves out one that does not). */
+export function declaresServicePackage(rego: string, service: string): boolean {
+  const m = SERVICE_PACKAGE.exec(rego);
+  return m !== null && (m[1] ?? m[2]) === service;
+}
+
+/** Where the gateway's base Rego module ships, from the package root. */
+export const BASE_MODULE_FILE = 'src/policy/base.rego';
+
 /** The id of the gateway's base module in OPA: its presence says OPA still holds what the gateway loaded. */
 const BASE_MODULE = 'mcp-gateway-base';
 
@@ -138,7 +147,7 @@ export class OpaPolicy implements PolicyEngine {
 
   private async loadAll(): Promise<void> {
     const modules: Array<{ id: string; text: () => Promise<string>; service?: string }> = [
-      { id: BASE_MODULE, text: async () => packageFile('src/policy/base.rego') },
+      { id: BASE_MODULE, text: async () => packageFile(BASE_MODULE_FILE) },
       ...this.cfg.policyFiles.map((f) => ({ id: `mcp-gateway-file-${basename(f)}`, text: () => readFile(f, 'utf8') })),
       ...Object.entries(this.cfg.servicePolicies).map(([service, f]) => ({ id: `mcp-gateway-service-${service}`, text: () => readFile(f, 'utf8'), service })),
     ];
@@ -188,8 +197,7 @@ export class OpaPolicy implements PolicyEngine {
   /** Upload one module; a module OPA rejects is logged and skipped, a network failure is thrown (retry). */
   private async put(id: string, rego: string, service?: string): Promise<void> {
     if (service !== undefined) {
-      const m = SERVICE_PACKAGE.exec(rego);
-      if (!m || (m[1] ?? m[2]) !== service) {
+      if (!declaresServicePackage(rego, service)) {
         this.logger.error({ service, policy: id }, `policy of service "${service}" must declare package mcp.services.${service}; left out`);
         return;
       }
