@@ -3,6 +3,7 @@
  * names the flag, its environment variable and the configuration key that pick another, exit 3,
  * no stack trace and nothing left running.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,17 +66,26 @@ describe('a taken port', () => {
   });
 });
 
-it('a port variable moves its listener: MCP_GATEWAY_ADMIN_PORT serves /livez there', async () => {
+/** The Dockerfile's HEALTHCHECK command (exec form), as Docker runs it in the image. */
+function imageHealthCheck(): string[] {
+  const dockerfile = readFileSync(fileURLToPath(new URL('../../Dockerfile', import.meta.url)), 'utf8').replace(/\\\n\s*/g, ' ');
+  return JSON.parse(/^HEALTHCHECK\s.*?\bCMD\s+(\[.*\])\s*$/m.exec(dockerfile)![1]!) as string[];
+}
+
+it("a port variable moves its listener: MCP_GATEWAY_ADMIN_PORT, as the image sets it, is where the image's HEALTHCHECK finds /livez", async () => {
   const [admin] = await freePorts(1);
-  const child = spawn(process.execPath, [fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url)), 'standalone', '--port', '0'], {
-    stdio: 'ignore',
-    env: { ...process.env, MCP_GATEWAY_CONFIG: config, MCP_GATEWAY_ADMIN_PORT: String(admin) },
-  });
+  const env = { ...process.env, MCP_GATEWAY_CONFIG: config, MCP_GATEWAY_ADMIN_PORT: String(admin) };
+  const [command, ...args] = imageHealthCheck();
+  expect(command).toBe('node');
+  const healthCheck = (): Promise<number | null> => runNode(args[0]!, args.slice(1), { env }).then((r) => r.code);
+  const child = spawn(process.execPath, [fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url)), 'standalone', '--port', '0'], { stdio: 'ignore', env });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   try {
     await waitFor(async () => (await fetch(`http://127.0.0.1:${admin}/livez`).then((r) => r.status, () => 0)) === 200, 'admin /livez on the port from the environment', 15_000);
+    expect(await healthCheck()).toBe(0);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+    expect(await healthCheck()).toBe(1);
   } finally {
     child.kill('SIGKILL');
   }
