@@ -10,6 +10,7 @@ import { ConfigError, loadConfigFile } from '../config/load.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { packageFilePath } from '../package-file.js';
 import { BASE_MODULE_FILE, declaresServicePackage } from '../policy/opa.js';
+import { UsageError } from './options.js';
 import { regoErrors } from './rego-check.js';
 
 /** What `validate` found: `problems` make the configuration invalid; `checked` says what was looked at. */
@@ -85,7 +86,9 @@ export async function validateConfigFile(file: string, opa: string | undefined):
     skipped.push('rego: not compiled, no opa binary (give --opa <path> or OPA_BIN, or put opa on PATH)');
   } else {
     // The base module is part of every OPA the gateway loads, so files are compiled against it.
-    const errors = await regoErrors(opa, [packageFilePath(BASE_MODULE_FILE), ...readable.map((f) => f.path)]);
+    const errors = await regoErrors(opa, [packageFilePath(BASE_MODULE_FILE), ...readable.map((f) => f.path)]).catch((err: unknown) => {
+      throw new UsageError(`--opa (or OPA_BIN): ${(err as Error).message}`);
+    });
     if (errors.length === 0) checked.push(`rego: ${readable.length + 1} module(s) compile together (${opa} check, with the gateway's base module)`);
     else problems.push(...errors.map((e) => `rego: ${e}`));
   }

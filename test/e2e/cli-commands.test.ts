@@ -147,6 +147,12 @@ describe('mcp-gateway validate', () => {
     expect(stderr).toContain('warning: rego: not compiled, no opa binary');
   });
 
+  it('refuses an --opa that cannot run, with exit 2 and no stack trace', async () => {
+    const { code, stderr } = await runCli(['validate', '--config', 'examples/gateway.compose.yaml', '--opa', '/nonexistent/opa'], { cwd: ROOT });
+    expect(code).toBe(2);
+    expect(stderr.trim()).toBe('--opa (or OPA_BIN): cannot run /nonexistent/opa: spawn /nonexistent/opa ENOENT');
+  });
+
   it('reads --config from MCP_GATEWAY_CONFIG', async () => {
     const file = await configFile('logging: { level: warn }\n');
     const { code, stdout } = await runCli(['validate'], { env: { ...process.env, MCP_GATEWAY_CONFIG: file } });
