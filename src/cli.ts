@@ -3,11 +3,11 @@
  * `mcp-gateway`: run the gateway (standalone or as the Envoy topology's process), or validate a
  * configuration. Exit codes are part of the interface (scripts and probes read them): 0 done,
  * 1 failed while running, 2 bad command line or invalid configuration, 3 an address in use.
+ * The servers are imported when a command runs them: help, version and validate answer without
+ * loading gRPC, Hazelcast and the rest (seconds on a busy machine).
  */
 import { ConfigError, loadConfigFile } from './config/load.js';
-import { runExtProc } from './extproc/run.js';
 import { AddressInUseError } from './listen-error.js';
-import { runStandalone } from './standalone/run.js';
 import { VERSION } from './version.js';
 import { commandHelp, generalHelp } from './cli/help.js';
 import { COMMAND_FLAGS, UsageError, parseFlags, portAdvice, type CommandName, type Flags } from './cli/options.js';
@@ -29,6 +29,7 @@ async function standalone(flags: Flags): Promise<Outcome> {
   const port = flags.port('port');
   const adminPort = flags.port('admin-port');
   const config = await loadConfigFile(flags.config());
+  const { runStandalone } = await import('./standalone/run.js');
   return runStandalone(config, { host: flags.get('host'), port, adminPort });
 }
 
@@ -39,6 +40,7 @@ async function envoy(flags: Flags): Promise<Outcome> {
   const adminPort = flags.port('admin-port');
   const config = await loadConfigFile(flags.config());
   const host = flags.get('host');
+  const { runExtProc } = await import('./extproc/run.js');
   return runExtProc(config, { brokerHost: host, brokerPort, extprocHost: host, extprocPort, xdsHost: host, xdsPort, adminPort });
 }
 
