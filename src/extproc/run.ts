@@ -16,6 +16,7 @@ import { StandaloneServer } from '../standalone/server.js';
 import { createLogger } from '../telemetry/logger.js';
 import { ExtProcServer } from './server.js';
 import { originMatcher } from '../admission/origin.js';
+import { listening } from '../listen-error.js';
 
 export interface ExtProcListen {
   /** Where the broker listens; defaults to the configuration's `server.host`/`server.port`. */
@@ -75,10 +76,10 @@ export async function runExtProc(config: Readonly<GatewayConfig>, listen: ExtPro
   };
   try {
     await feed.start();
-    const xdsPort = await xds.start(listen.xdsHost, listen.xdsPort);
-    const brokerUrl = await broker.listen(listen.brokerHost, listen.brokerPort);
-    const extprocPort = await extproc.start(listen.extprocHost, listen.extprocPort);
-    const adminUrl = await admin.listen(listen.adminHost ?? config.admin.host, listen.adminPort ?? config.admin.port ?? 0);
+    const xdsPort = await listening('xds', listen.xdsHost ?? '127.0.0.1', listen.xdsPort ?? 0, (h, p) => xds.start(h, p));
+    const brokerUrl = await listening('broker', listen.brokerHost ?? config.server.host, listen.brokerPort ?? config.server.port, (h, p) => broker.listen(h, p));
+    const extprocPort = await listening('extproc', listen.extprocHost ?? '127.0.0.1', listen.extprocPort ?? 0, (h, p) => extproc.start(h, p));
+    const adminUrl = await listening('admin', listen.adminHost ?? config.admin.host, listen.adminPort ?? config.admin.port ?? 0, (h, p) => admin.listen(h, p));
     logger.info({ brokerUrl, extprocPort, xdsPort, adminUrl }, 'ext_proc service, broker, xDS server and admin endpoints listening');
     return { core, brokerUrl, extprocPort, xdsPort, adminUrl, extproc, stop };
   } catch (err) {

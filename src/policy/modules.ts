@@ -14,6 +14,9 @@ export interface GatewayModule {
   readonly service?: string;
 }
 
+/** Where the gateway's base Rego module ships, from the package root. */
+export const BASE_MODULE_FILE = 'src/policy/base.rego';
+
 /** The id of the gateway's base module: its presence says OPA still holds what the gateway gave it. */
 export const BASE_MODULE = 'mcp-gateway-base';
 
@@ -28,7 +31,7 @@ const PACKAGE = /^\s*package\s+([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]
 /** The base module, the global policy files and the configured service snippets, in load order. */
 export function configuredModules(cfg: OpaConfig): GatewayModule[] {
   return [
-    { id: BASE_MODULE, text: async () => packageFile('src/policy/base.rego') },
+    { id: BASE_MODULE, text: async () => packageFile(BASE_MODULE_FILE) },
     ...cfg.policyFiles.map((f) => ({ id: `mcp-gateway-file-${basename(f)}`, text: () => readFile(f, 'utf8') })),
     ...Object.entries(cfg.servicePolicies).map(([service, f]) => ({ id: `mcp-gateway-service-${service}`, text: () => readFile(f, 'utf8'), service })),
   ];

