@@ -21,6 +21,7 @@ import type { BackendDescriptor } from './catalog/model.js';
 import { BackendStreams } from './upstream/backend-streams.js';
 import { Pools } from './upstream/pool.js';
 import { OutboundCredentials } from './upstream/credentials.js';
+import { assertSecretsResolvable } from './upstream/secret-ref.js';
 import { restExecutor } from './upstream/rest.js';
 import { restPublishedExecutor } from './upstream/rest-published.js';
 import { createAgent } from './upstream/transport.js';
@@ -67,11 +68,16 @@ export interface GatewayDeps {
 /** Wire the core from a validated configuration. Rejects with ConfigError for clashing tool names. */
 export async function createGateway(config: Readonly<GatewayConfig>, deps: GatewayDeps): Promise<GatewayCore> {
   assertNoStaticCollisions(config.backends, config.catalog.separator);
+  assertSecretsResolvable(config.backends);
   const { logger } = deps;
   const sessions = deps.sessions ?? (await openSessionStore(config.sessions, logger));
   const dispatcher = deps.dispatcher ?? createAgent({ connectTimeoutMs: config.upstream.connectTimeoutMs });
   const pools = new Pools(config.upstream.cooldownMs);
-  const credentials = new OutboundCredentials(dispatcher, logger);
+  const credentials = new OutboundCredentials(dispatcher, logger, {
+    exchangeCacheEntries: config.upstream.tokenExchangeCacheEntries,
+    // Telemetry is opened below; exchanges only happen once calls run.
+    onExchange: (backend, outcome) => telemetry.metrics.tokenExchange(backend, outcome),
+  });
   // Bound once the broker exists: it decides where a followed backend's notifications go.
   let broker: Broker | undefined;
   const followed = new BackendStreams(dispatcher, (sid, message, from) => broker?.backendNotification(sid, message, from), logger);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { backendSchema, httpUrl, positiveMs } from './backend-schema.js';
 
 export { backendSchema, restToolsSchema } from './backend-schema.js';
-export type { BackendConfig, HttpMapping, McpBackendConfig, RestBackendConfig, RestPromptConfig, RestResourceConfig, RestToolConfig, ToolAnnotations } from './backend-schema.js';
+export type { BackendConfig, HttpMapping, SecretRef, TokenExchangeConfig, McpBackendConfig, RestBackendConfig, RestPromptConfig, RestResourceConfig, RestToolConfig, ToolAnnotations } from './backend-schema.js';
 
 /** The Consul catalog source (docs/consul.md has the registration contract for tool services). */
 const consulSource = z
@@ -179,6 +179,8 @@ export const configSchema = z
         connectTimeoutMs: positiveMs.default(2_000),
         /** How long a failing instance is tried only after healthy ones. */
         cooldownMs: positiveMs.default(10_000),
+        /** Most exchanged tokens kept (per caller token and backend, docs/token-exchange.md); the least recently used go first. */
+        tokenExchangeCacheEntries: z.number().int().min(1).default(10_000),
       })
       .strict()
       .prefault({}),
@@ -280,6 +282,13 @@ export const configSchema = z
     backends: z.array(backendSchema).default([]),
   })
   .strict()
+  .superRefine((c, ctx) => {
+    // Without authentication there is no caller token to exchange.
+    if (c.auth) return;
+    c.backends.forEach((b, i) => {
+      if (b.credentials.type === 'oauth2-token-exchange') ctx.addIssue({ code: 'custom', message: 'token exchange needs "auth" (a caller token to exchange)', path: ['backends', i, 'credentials', 'type'] });
+    });
+  })
   .refine((c) => !c.metrics.enabled || (c.metrics.path !== c.server.path && !['/healthz', '/livez', '/readyz'].includes(c.metrics.path)), {
     message: 'must differ from server.path, /healthz, /livez and /readyz',
     path: ['metrics', 'path'],

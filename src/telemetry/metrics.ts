@@ -30,6 +30,7 @@ export class GatewayMetrics {
   private readonly denials: Counter<'reason_code'>;
   private readonly auditDrops: Counter;
   private readonly resumes: Counter<'result'>;
+  private readonly exchanges: Counter<'backend' | 'outcome'>;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -49,6 +50,12 @@ export class GatewayMetrics {
     });
     this.denials = new Counter({ name: 'mcp_gateway_denials_total', help: 'Requests refused by authentication, sessions, argument checks or policy, by gateway error code', labelNames: ['reason_code'], registers });
     this.resumes = new Counter({ name: 'mcp_gateway_stream_resumes_total', help: 'GET requests with Last-Event-ID: replayed, or answered with a fresh stream', labelNames: ['result'], registers });
+    this.exchanges = new Counter({
+      name: 'mcp_gateway_token_exchanges_total',
+      help: "Tokens asked for on a caller's behalf (RFC 8693), by backend: exchanged, served from the cache, refused by the identity provider, or unavailable",
+      labelNames: ['backend', 'outcome'],
+      registers,
+    });
     this.auditDrops = new Counter({ name: 'mcp_gateway_audit_dropped_total', help: 'Audit events dropped because the sink could not keep up', registers });
     new Gauge({
       name: 'mcp_gateway_active_sessions',
@@ -109,6 +116,11 @@ export class GatewayMetrics {
   /** A routed request (resources/read, prompts/get, completion/complete, subscriptions) that ran. */
   request(method: string, backend: string, outcome: CallOutcome): void {
     this.requests.inc({ method, backend, outcome });
+  }
+
+  /** A token asked for on a caller's behalf, and where it came from (docs/token-exchange.md). */
+  tokenExchange(backend: string, outcome: 'exchanged' | 'cached' | 'refused' | 'unavailable'): void {
+    this.exchanges.inc({ backend, outcome });
   }
 
   denied(code: string): void {
