@@ -129,6 +129,19 @@ describe('token exchange (RFC 8693) requests', () => {
   });
 });
 
+describe('client credentials (the gateway\'s own token), beside token exchange', () => {
+  it('is one token for every caller, cached, and fetched again after a 401 from the backend', async () => {
+    const creds = credentials();
+    const b = { ...backend(exchangeCfg()), credentials: { type: 'oauth2-client-credentials', tokenUrl: endpoint.url, clientId: 'mcp-gateway', clientSecret: 'literal-secret', scope: 'orders' } } as BackendDescriptor;
+    const a = await creds.headers(b, caller('alice', 'token-1'));
+    expect(await creds.headers(b, caller('bob', 'token-2'))).toEqual(a);
+    expect(Object.fromEntries(endpoint.received[0]!.form)).toEqual({ grant_type: 'client_credentials', scope: 'orders' });
+    creds.invalidate(b);
+    expect((await creds.headers(b, undefined)).authorization).not.toBe(a.authorization);
+    expect(endpoint.received).toHaveLength(2);
+  });
+});
+
 describe('the exchange cache', () => {
   it('is keyed by the caller token: the same token reuses, another token of the same subject exchanges again', async () => {
     const creds = credentials();
