@@ -2,8 +2,8 @@
  * On-behalf-of tokens (RFC 8693): the caller's access token exchanged at the identity provider
  * for one whose audience is a backend, cached per caller token and backend.
  *
- * The cache key is a digest of the backend (name, audience, scope) and of the caller's issuer,
- * subject and whole token. Keying on the token itself, not only on who the caller is, is what
+ * The cache key is the backend (name, audience, scope) and the caller's issuer, subject and the
+ * digest of its whole token. Keying on the token itself, not only on who the caller is, is what
  * makes reuse safe: an exchanged token carries what the identity provider derived from that one
  * subject token (its scopes, its client, its session), so another token of the same user — a
  * narrower one, one from another client, one after a new sign-in — gets its own exchange. The
@@ -45,6 +45,8 @@ export class TokenExchanger {
   private readonly cache = new Map<string, Cached>();
   /** Exchanges on their way: concurrent calls for one key share one. */
   private readonly pending = new Map<string, Promise<string>>();
+  /** Each verified caller's token digest, hashed once: the verifier hands out one Caller per token. */
+  private readonly digests = new WeakMap<Caller, string>();
   private readonly now: () => number;
 
   constructor(private readonly opts: TokenExchangerOptions) {
@@ -62,7 +64,7 @@ export class TokenExchanger {
       this.opts.onOutcome?.(backend, 'refused');
       return Promise.reject(new GatewayError('GW_TOKEN_EXCHANGE_REFUSED', `backend "${backend}" acts on the caller's behalf, and this request carries no caller token`));
     }
-    const key = cacheKey(backend, cfg, caller, subjectToken);
+    const key = cacheKey(backend, cfg, caller, this.digestOf(caller, subjectToken));
     const hit = this.cache.get(key);
     if (hit && hit.expires > this.now()) {
       this.cache.delete(key);
@@ -82,7 +84,7 @@ export class TokenExchanger {
   /** Forget the exchanged token (the backend answered 401 with it), so the next call exchanges again. */
   invalidate(backend: string, cfg: TokenExchangeConfig, caller: Caller): void {
     const subjectToken = bearerOf(caller);
-    if (subjectToken !== undefined) this.cache.delete(cacheKey(backend, cfg, caller, subjectToken));
+    if (subjectToken !== undefined) this.cache.delete(cacheKey(backend, cfg, caller, this.digestOf(caller, subjectToken)));
   }
 
   private async exchange(key: string, backend: string, cfg: TokenExchangeConfig, caller: Caller, subjectToken: string): Promise<string> {
@@ -118,6 +120,15 @@ export class TokenExchanger {
     }
   }
 
+  private digestOf(caller: Caller, subjectToken: string): string {
+    let digest = this.digests.get(caller);
+    if (digest === undefined) {
+      digest = createHash('sha256').update(subjectToken).digest('base64url');
+      this.digests.set(caller, digest);
+    }
+    return digest;
+  }
+
   private remember(key: string, entry: Cached): void {
     this.cache.delete(key);
     while (this.cache.size >= this.opts.maxEntries) {
@@ -135,9 +146,10 @@ export class TokenExchanger {
   }
 }
 
-/** The digest the cache is keyed by (the module comment says why the whole token is in it). */
-function cacheKey(backend: string, cfg: TokenExchangeConfig, caller: Caller, subjectToken: string): string {
-  return createHash('sha256')
-    .update(JSON.stringify([backend, cfg.tokenUrl, cfg.clientId, cfg.audience, cfg.scope ?? null, caller.principal.issuer, caller.principal.subject, subjectToken]))
-    .digest('base64url');
+/**
+ * The cache key (the module comment says why the caller's token is in it): the backend's side in
+ * clear, the caller's token only as its SHA-256, so the cache holds no caller token.
+ */
+function cacheKey(backend: string, cfg: TokenExchangeConfig, caller: Caller, tokenDigest: string): string {
+  return JSON.stringify([backend, cfg.tokenUrl, cfg.clientId, cfg.audience, cfg.scope ?? null, caller.principal.issuer, caller.principal.subject, tokenDigest]);
 }
