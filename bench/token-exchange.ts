@@ -18,10 +18,12 @@ import { pino } from 'pino';
 import { Agent, Pool } from 'undici';
 import { withBearer } from '../src/auth/caller.js';
 import type { BackendDescriptor } from '../src/catalog/model.js';
+import { backendSchema } from '../src/config/schema.js';
 import { OutboundCredentials } from '../src/upstream/credentials.js';
 import { keycloakHome } from '../test/harness/components.js';
 import { startKeycloak, type KeycloakHandle } from '../test/harness/keycloak.js';
 import { startChild, type Child } from './children.js';
+import { GET_ORDER_TOOL } from './configs.js';
 import { forkGateways, measureRounds, stopGateways, type SideSample } from './gateway-child.js';
 import { installed } from './installed.js';
 import { openSession } from './mcp-session.js';
@@ -99,13 +101,9 @@ async function main(): Promise<void> {
 async function headersCost(kc: KeycloakHandle, token: string): Promise<void> {
   const dispatcher = new Agent();
   const creds = new OutboundCredentials(dispatcher, pino({ level: 'silent' }));
-  const base = { kind: 'rest', urls: ['http://127.0.0.1:1'], headers: {}, requiredScopes: [], identityHeaders: false, tools: [], resources: [], prompts: [] };
-  const plain = { ...base, name: 'plain', credentials: { type: 'none' } } as BackendDescriptor;
-  const exchange = {
-    ...base,
-    name: 'exchange',
-    credentials: { type: 'oauth2-token-exchange', tokenUrl: kc.tokenUrl, clientId: 'mcp-gateway', clientSecret: { env: 'MCP_GW_BENCH_EXCHANGE_SECRET' }, audience: 'backend-rest', withoutCaller: 'none' },
-  } as BackendDescriptor;
+  const backend = (name: string, credentials: Record<string, unknown>): BackendDescriptor => backendSchema.parse({ name, kind: 'rest', urls: ['http://127.0.0.1:1'], credentials, tools: [GET_ORDER_TOOL] });
+  const plain = backend('plain', { type: 'none' });
+  const exchange = backend('exchange', { type: 'oauth2-token-exchange', tokenUrl: kc.tokenUrl, clientId: 'mcp-gateway', clientSecret: { env: 'MCP_GW_BENCH_EXCHANGE_SECRET' }, audience: 'backend-rest' });
   const claims = decodeJwt(token);
   const caller = withBearer({ principal: { issuer: kc.issuer, subject: claims.sub! }, scopes: [], roles: [], claims }, token);
   await creds.headers(exchange, caller);

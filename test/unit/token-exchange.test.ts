@@ -13,7 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { withBearer, type Caller } from '../../src/auth/caller.js';
 import type { BackendDescriptor } from '../../src/catalog/model.js';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
-import type { TokenExchangeConfig } from '../../src/config/schema.js';
+import { backendSchema, type TokenExchangeConfig } from '../../src/config/schema.js';
 import { GatewayError } from '../../src/errors.js';
 import { OutboundCredentials } from '../../src/upstream/credentials.js';
 import { TokenExchanger } from '../../src/upstream/token-exchange.js';
@@ -72,8 +72,8 @@ function exchangeCfg(extra: Partial<TokenExchangeConfig> = {}): TokenExchangeCon
   return { type: 'oauth2-token-exchange', tokenUrl: endpoint.url, clientId: 'mcp-gateway', clientSecret: { env: 'MCP_GW_UNIT_SECRET' }, audience: 'orders-api', withoutCaller: 'client-credentials', ...extra };
 }
 
-const backend = (credentials: TokenExchangeConfig, name = 'orders'): BackendDescriptor =>
-  ({ name, kind: 'mcp', urls: ['http://127.0.0.1:1'], headers: {}, requiredScopes: [], identityHeaders: false, credentials }) as BackendDescriptor;
+/** A backend as the configuration makes it (defaults filled in by the real schema). */
+const backend = (credentials: Record<string, unknown>, name = 'orders'): BackendDescriptor => backendSchema.parse({ name, kind: 'mcp', urls: ['http://127.0.0.1:1'], credentials });
 
 /** A verified caller as the authenticator makes it: the token it presented attached. */
 function caller(subject: string, token: string, exp = Math.floor(Date.now() / 1000) + 3600): Caller {
@@ -132,7 +132,7 @@ describe('token exchange (RFC 8693) requests', () => {
 describe('client credentials (the gateway\'s own token), beside token exchange', () => {
   it('is one token for every caller, cached, and fetched again after a 401 from the backend', async () => {
     const creds = credentials();
-    const b = { ...backend(exchangeCfg()), credentials: { type: 'oauth2-client-credentials', tokenUrl: endpoint.url, clientId: 'mcp-gateway', clientSecret: 'literal-secret', scope: 'orders' } } as BackendDescriptor;
+    const b = backend({ type: 'oauth2-client-credentials', tokenUrl: endpoint.url, clientId: 'mcp-gateway', clientSecret: 'literal-secret', scope: 'orders' });
     const a = await creds.headers(b, caller('alice', 'token-1'));
     expect(await creds.headers(b, caller('bob', 'token-2'))).toEqual(a);
     expect(Object.fromEntries(endpoint.received[0]!.form)).toEqual({ grant_type: 'client_credentials', scope: 'orders' });
