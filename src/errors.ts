@@ -74,6 +74,9 @@ export const ERRORS = {
   GW_UPSTREAM_ERA_UNSUPPORTED: { status: 200, rpcCode: 0, surface: 'tool', message: "The backend's MCP era has no such request" },
   GW_RELAY_CLIENT_ERROR: { status: 200, rpcCode: 0, surface: 'tool', message: "The client answered the backend's request with an error" },
   GW_UPSTREAM_SESSION_LOST: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend lost the session this call was sent in' },
+  /** Outbound token exchange (RFC 8693, docs/token-exchange.md): the identity provider said no for this caller and backend. */
+  GW_TOKEN_EXCHANGE_REFUSED: { status: 200, rpcCode: 0, surface: 'tool', message: "The identity provider refused to exchange the caller's token for one of this backend" },
+  GW_TOKEN_EXCHANGE_UNAVAILABLE: { status: 200, rpcCode: 0, surface: 'tool', message: "The caller's token could not be exchanged for one of this backend: the identity provider could not be asked" },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -28,6 +28,7 @@ import { Pools } from './upstream/pool.js';
 import { BackendEras } from './upstream/backend-eras.js';
 import { StatelessBackends } from './upstream/stateless-backend.js';
 import { OutboundCredentials } from './upstream/credentials.js';
+import { assertSecretsResolvable } from './upstream/secret-ref.js';
 import { restExecutor } from './upstream/rest.js';
 import { restPublishedExecutor } from './upstream/rest-published.js';
 import { createAgent } from './upstream/transport.js';
@@ -86,13 +87,18 @@ export interface GatewayDeps {
 export async function createGateway(config: Readonly<GatewayConfig>, deps: GatewayDeps): Promise<GatewayCore> {
   assertNoStaticCollisions(config.backends, config.catalog.separator);
   assertNoStaticRenameCollisions(config.virtualServers, config.backends, config.catalog.separator);
+  assertSecretsResolvable(config.backends);
   const { logger } = deps;
   // Read before anything opens: a missing secret stops the gateway at start, with nothing to close.
   const stateKeys = await loadStateKeys(config.stateless.stateKey);
   const sessions = deps.sessions ?? (await openSessionStore(config.sessions, logger));
   const dispatcher = deps.dispatcher ?? createAgent({ connectTimeoutMs: config.upstream.connectTimeoutMs });
   const pools = new Pools(config.upstream.cooldownMs);
-  const credentials = new OutboundCredentials(dispatcher, logger);
+  const credentials = new OutboundCredentials(dispatcher, logger, {
+    exchangeCacheEntries: config.upstream.tokenExchangeCacheEntries,
+    // Telemetry is opened below; exchanges only happen once calls run.
+    onExchange: (backend, outcome) => telemetry.metrics.tokenExchange(backend, outcome),
+  });
   // Bound once the broker exists: it decides where a followed backend's notifications go.
   let broker: Broker | undefined;
   const followed = new BackendStreams(dispatcher, (sid, message, from) => broker?.backendNotification(sid, message, from), logger);

@@ -3,7 +3,7 @@ import { createRemoteJWKSet, errors, jwtVerify, type JWTHeaderParameters, type J
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
 import { OK, type CheckResult } from '../health.js';
-import type { Caller } from './caller.js';
+import { withBearer, type Caller } from './caller.js';
 import { settleWithin } from '../wait.js';
 
 export interface OidcOptions {
@@ -100,7 +100,8 @@ export class OidcVerifier {
     }
     this.checkBeyondJose(header, payload);
     const kid = header.kid;
-    const caller = this.toCaller(payload);
+    // Cached by this token's digest, so the caller carries exactly the token it was verified from.
+    const caller = withBearer(this.toCaller(payload), token);
     // A verification may have fetched the key set again (an unknown kid): learn what it holds now.
     this.syncKeys();
     if (this.verified.size >= MAX_CACHED) this.evict();

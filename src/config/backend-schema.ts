@@ -53,6 +53,35 @@ const restTool = z
   })
   .strict();
 
+/**
+ * A secret named by reference, never written into the configuration: an environment variable, or
+ * a file read each time the secret is used (so a rotated Kubernetes secret is picked up).
+ */
+export const secretRef = z.union([z.object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') }).strict(), z.object({ file: z.string().min(1) }).strict()], {
+  error: 'must be {env: NAME} or {file: PATH}',
+});
+
+/**
+ * On-behalf-of (RFC 8693): the gateway exchanges the caller's access token at the identity
+ * provider for one whose audience is this backend, authenticating as its own confidential client.
+ */
+const tokenExchange = z
+  .object({
+    type: z.literal('oauth2-token-exchange'),
+    tokenUrl: httpUrl,
+    clientId: z.string().min(1),
+    clientSecret: secretRef,
+    /** The `audience` asked for: the backend's client id (Keycloak) or identifier at the identity provider. */
+    audience: z.string().min(1),
+    scope: z.string().optional(),
+    /**
+     * What requests made for no caller carry (catalog discovery, closing backend sessions):
+     * the gateway's own client-credentials token from the same client, or nothing.
+     */
+    withoutCaller: z.enum(['client-credentials', 'none']).default('client-credentials'),
+  })
+  .strict();
+
 const backendCommon = {
   name,
   urls: z.array(httpUrl).min(1, 'needs at least one URL'),
@@ -65,7 +94,7 @@ const backendCommon = {
   requiredScopes: z.array(z.string().min(1)).default([]),
   /** Send the caller's identity in x-mcp-gateway-* headers (the gateway sets them; clients cannot). */
   identityHeaders: z.boolean().default(false),
-  /** How the gateway authenticates to this backend: nothing, or OAuth2 client credentials. */
+  /** How the gateway authenticates to this backend: nothing, OAuth2 client credentials, or token exchange on the caller's behalf. */
   credentials: z
     .discriminatedUnion('type', [
       z.object({ type: z.literal('none') }).strict(),
@@ -80,6 +109,7 @@ const backendCommon = {
           resource: z.string().optional(),
         })
         .strict(),
+      tokenExchange,
     ])
     .default({ type: 'none' }),
   /** Overrides of `pinning.mode` and `pinning.onDrift` for this backend (docs/tool-pinning.md). */
@@ -171,4 +201,6 @@ export type RestResourceConfig = z.output<typeof restResource>;
 export type RestPromptConfig = z.output<typeof restPrompt>;
 export type HttpMapping = z.output<typeof httpMapping>;
 export type OpenApiSourceConfig = z.output<typeof openapiSource>;
+export type TokenExchangeConfig = z.output<typeof tokenExchange>;
+export type SecretRef = z.output<typeof secretRef>;
 export type ToolAnnotations = z.output<typeof annotations>;

@@ -4,7 +4,7 @@ import { pinningSchema } from './pinning-schema.js';
 import { virtualServersSchema } from './virtual-server-schema.js';
 
 export { backendSchema, restToolsSchema } from './backend-schema.js';
-export type { BackendConfig, HttpMapping, McpBackendConfig, OpenApiSourceConfig, RestBackendConfig, RestPromptConfig, RestResourceConfig, RestToolConfig, ToolAnnotations } from './backend-schema.js';
+export type { BackendConfig, HttpMapping, McpBackendConfig, OpenApiSourceConfig, RestBackendConfig, RestPromptConfig, RestResourceConfig, RestToolConfig, SecretRef, TokenExchangeConfig, ToolAnnotations } from './backend-schema.js';
 
 /** The Consul catalog source (docs/consul.md has the registration contract for tool services). */
 const consulSource = z
@@ -201,6 +201,8 @@ export const configSchema = z
         connectTimeoutMs: positiveMs.default(2_000),
         /** How long a failing instance is tried only after healthy ones. */
         cooldownMs: positiveMs.default(10_000),
+        /** Most exchanged tokens kept (per caller token and backend, docs/token-exchange.md); the least recently used go first. */
+        tokenExchangeCacheEntries: z.number().int().min(1).default(10_000),
       })
       .strict()
       .prefault({}),
@@ -351,6 +353,13 @@ export const configSchema = z
   .refine((c) => c.catalog.consul !== undefined || !c.backends.some((b) => b.kind === 'rest' && b.openapi?.consulKey !== undefined), {
     message: 'a backend reads its OpenAPI document from Consul (openapi.consulKey): set catalog.consul',
     path: ['backends'],
+  })
+  .superRefine((c, ctx) => {
+    // Without authentication there is no caller token to exchange.
+    if (c.auth) return;
+    c.backends.forEach((b, i) => {
+      if (b.credentials.type === 'oauth2-token-exchange') ctx.addIssue({ code: 'custom', message: 'token exchange needs "auth" (a caller token to exchange)', path: ['backends', i, 'credentials', 'type'] });
+    });
   })
   .refine((c) => !c.metrics.enabled || (c.metrics.path !== c.server.path && !['/healthz', '/livez', '/readyz'].includes(c.metrics.path)), {
     message: 'must differ from server.path, /healthz, /livez and /readyz',

@@ -41,6 +41,7 @@ export class GatewayMetrics {
   private readonly denials: Counter<'reason_code' | 'virtual_server'>;
   private readonly auditDrops: Counter;
   private readonly resumes: Counter<'result'>;
+  private readonly exchanges: Counter<'backend' | 'outcome'>;
 
   /** `processMetrics`: prom-client's default process and Node.js runtime metrics, under the gateway's prefix. */
   constructor(sources: MetricsSources, processMetrics = true) {
@@ -62,6 +63,12 @@ export class GatewayMetrics {
     });
     this.denials = new Counter({ name: 'mcp_gateway_denials_total', help: 'Requests refused by authentication, sessions, argument checks or policy, by gateway error code', labelNames: ['reason_code', 'virtual_server'], registers });
     this.resumes = new Counter({ name: 'mcp_gateway_stream_resumes_total', help: 'GET requests with Last-Event-ID: replayed, or answered with a fresh stream', labelNames: ['result'], registers });
+    this.exchanges = new Counter({
+      name: 'mcp_gateway_token_exchanges_total',
+      help: "Tokens asked for on a caller's behalf (RFC 8693), by backend: exchanged, served from the cache, refused by the identity provider, or unavailable",
+      labelNames: ['backend', 'outcome'],
+      registers,
+    });
     this.auditDrops = new Counter({ name: 'mcp_gateway_audit_dropped_total', help: 'Audit events dropped because the sink could not keep up', registers });
     new Gauge({
       name: 'mcp_gateway_active_sessions',
@@ -175,6 +182,11 @@ export class GatewayMetrics {
   /** A routed request (resources/read, prompts/get, completion/complete, subscriptions) that ran. */
   request(method: string, backend: string, outcome: CallOutcome, virtualServer = DEFAULT_SERVER): void {
     this.requests.inc({ method, backend, outcome, virtual_server: virtualServer });
+  }
+
+  /** A token asked for on a caller's behalf, and where it came from (docs/token-exchange.md). */
+  tokenExchange(backend: string, outcome: 'exchanged' | 'cached' | 'refused' | 'unavailable'): void {
+    this.exchanges.inc({ backend, outcome });
   }
 
   denied(code: string, virtualServer = DEFAULT_SERVER): void {

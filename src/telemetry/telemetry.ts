@@ -31,7 +31,7 @@ export interface TelemetryDeps {
 
 const MAX_TEXT = 256;
 const TIMEOUT = 'GW_UPSTREAM_TIMEOUT';
-const UPSTREAM_FAILURES = new Set(['GW_UPSTREAM_UNAVAILABLE', 'GW_UPSTREAM_PROTOCOL']);
+const UPSTREAM_FAILURES = new Set(['GW_UPSTREAM_UNAVAILABLE', 'GW_UPSTREAM_PROTOCOL', 'GW_TOKEN_EXCHANGE_UNAVAILABLE']);
 
 /**
  * Audit trail, metrics and tracing for one gateway core. The core reports to it, not the
@@ -307,7 +307,8 @@ function requestOutcomeOf(r: JsonRpcResponse): readonly [CallOutcome, string | n
   if (!('error' in r)) return ['ok', null];
   const code = (r.error.data as { code?: unknown } | undefined)?.code;
   if (code === TIMEOUT) return ['timeout', code];
-  if (typeof code === 'string' && code.startsWith('GW_UPSTREAM_')) return ['upstream_error', code];
+  // The gateway's own failures on the way to the backend, not an answer of the backend's.
+  if (typeof code === 'string' && (code.startsWith('GW_UPSTREAM_') || code.startsWith('GW_TOKEN_EXCHANGE_'))) return ['upstream_error', code];
   return ['backend_error', typeof code === 'string' ? code : `jsonrpc:${r.error.code}`];
 }
 

@@ -69,7 +69,7 @@ export function restExecutor(opts: RestExecutorOptions) {
         () => deadline.signal.aborted,
       );
       const mt = mediaType(res.headers['content-type']);
-      if (res.statusCode === 401 && backend.credentials.type !== 'none') opts.credentials.invalidate(backend.name);
+      if (res.statusCode === 401 && backend.credentials.type !== 'none') opts.credentials.invalidate(backend, call.caller);
       if (res.statusCode < 200 || res.statusCode >= 300) {
         const text = await readText(res.body);
         const snippet = text.length > 2000 ? `${text.slice(0, 2000)}…` : text;

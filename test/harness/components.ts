@@ -19,7 +19,7 @@ function requireFile(what: string, path: string, mode: number): string {
 }
 
 /** Version the script recorded for a component (its stamp file). */
-export function installedVersion(component: 'envoy' | 'hazelcast' | 'opa' | 'consul' | 'promtool' | 'otelcol' | 'conformance' | 'helm' | 'nodes'): string {
+export function installedVersion(component: 'envoy' | 'hazelcast' | 'opa' | 'consul' | 'promtool' | 'otelcol' | 'conformance' | 'helm' | 'nodes' | 'keycloak'): string {
   const stamp = join(componentsDir(), 'stamps', component);
   try {
     return readFileSync(stamp, 'utf8').trim();
@@ -63,6 +63,13 @@ export function hazelcastJar(): string {
   const version = installedVersion('hazelcast');
   const jar = join(componentsDir(), 'hazelcast', `hazelcast-${version}.jar`);
   return requireFile('hazelcast jar', jar, constants.R_OK);
+}
+
+/** The Keycloak server distribution, built once for dev mode by the install script (its `bin/kc.sh`). */
+export function keycloakHome(): string {
+  const home = join(componentsDir(), 'keycloak', `keycloak-${installedVersion('keycloak')}`);
+  requireFile('keycloak dev-mode build', join(home, 'lib', 'quarkus', '.dev-augmented'), constants.R_OK);
+  return home;
 }
 
 /** Which installed conformance suite: the pinned release, or the next (pre-release) version beside it. */
