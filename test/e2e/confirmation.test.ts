@@ -273,7 +273,7 @@ describe.each([
     const before = count('transfer');
 
     const forged = Buffer.from(state, 'base64url');
-    forged[forged.length - 1] ^= 1;
+    forged[forged.length - 1]! ^= 1;
     const f = await call(gateway().url, { name: 'transfer', arguments: args, inputResponses: accept, requestState: forged.toString('base64url') });
     expect(f.error.data.code).toBe('GW_REQUEST_STATE_INVALID');
 
