@@ -73,6 +73,11 @@ export const ERRORS = {
   GW_APPROVAL_STORE_UNAVAILABLE: { status: 503, rpcCode: -32603, surface: 'http', message: 'The approval store cannot be written; retry later' },
   GW_UPSTREAM_ERA_UNSUPPORTED: { status: 200, rpcCode: 0, surface: 'tool', message: "The backend's MCP era has no such request" },
   GW_RELAY_CLIENT_ERROR: { status: 200, rpcCode: 0, surface: 'tool', message: "The client answered the backend's request with an error" },
+  /** Human confirmation of a call a policy asked to confirm (docs/confirmation.md): the backend was not called. */
+  GW_CONFIRMATION_DECLINED: { status: 200, rpcCode: 0, surface: 'tool', message: 'The user declined this call' },
+  GW_CONFIRMATION_CANCELLED: { status: 200, rpcCode: 0, surface: 'tool', message: 'The user dismissed the confirmation without deciding' },
+  GW_CONFIRMATION_TIMEOUT: { status: 200, rpcCode: 0, surface: 'tool', message: 'The user did not confirm this call in time' },
+  GW_CONFIRMATION_UNAVAILABLE: { status: 200, rpcCode: 0, surface: 'tool', message: 'This call needs the user to confirm it, and the client cannot be asked' },
   GW_UPSTREAM_SESSION_LOST: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend lost the session this call was sent in' },
   /** Outbound token exchange (RFC 8693, docs/token-exchange.md): the identity provider said no for this caller and backend. */
   GW_TOKEN_EXCHANGE_REFUSED: { status: 200, rpcCode: 0, surface: 'tool', message: "The identity provider refused to exchange the caller's token for one of this backend" },

@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import { StatelessConfirmations } from './confirm/stateless.js';
+import { createRedactor } from './telemetry/redact.js';
 import type { Dispatcher } from 'undici';
 import { Admission } from './admission/admit.js';
 import { effectiveAllowedHosts } from './admission/host.js';
@@ -160,6 +162,8 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   const streams = new StreamHub(events);
   if (!stateKeys.shared) logger.debug('stateless.stateKey not configured: requestState and held sessions use a random key of this process');
   const serverInfo = { name: 'mcp-gateway', version: VERSION, title: 'MCP Gateway' };
+  // Arguments a user is asked to confirm are shown as the audit trail records them.
+  const redact = createRedactor(config.audit.redact);
   const held = new HeldCalls({ log: events, relay, sealKey: stateKeys.seal, serverInfo, stateTtlMs: config.stateless.requestStateTtlMs, logger });
   const verifier = config.auth ? new OidcVerifier({ ...config.auth, logger }) : undefined;
   const authenticator = config.auth && verifier ? new BearerAuthenticator(config.auth, verifier, config.server.path) : new AnonymousAuthenticator();
@@ -200,6 +204,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     routedCalls: direct,
     relay,
     relayTimeoutMs: config.upstream.timeoutMs,
+    confirm: { relay, timeoutMs: config.confirmation.timeoutMs, redact },
   });
   const admission = new Admission({
     allowedHosts: effectiveAllowedHosts(config.server.allowedHosts, config.server.host),
@@ -214,7 +219,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     authenticator,
     policy,
     observer: telemetry,
-    stateless: { keys: stateKeys, serverInfo },
+    stateless: { keys: stateKeys, serverInfo, confirmations: new StatelessConfirmations({ seal: stateKeys.seal, sessions, timeoutMs: config.confirmation.timeoutMs, redact }) },
     virtualServers,
   });
   return {

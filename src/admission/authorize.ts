@@ -3,7 +3,7 @@ import { missingScopes, type Caller } from '../auth/caller.js';
 import type { CatalogSnapshot } from '../catalog/snapshot.js';
 import { wireError, type ErrorCode } from '../errors.js';
 import type { JsonRpcRequest } from '../mcp/jsonrpc.js';
-import type { PolicyEngine } from '../policy/engine.js';
+import type { Confirmation, PolicyEngine } from '../policy/engine.js';
 import { policySubject, type PolicyItem } from '../policy/input.js';
 import type { SessionRecord } from '../session/store.js';
 import { reject, type Decision, type GatewayRequest } from './decision.js';
@@ -29,9 +29,10 @@ export interface RequestContext {
 /**
  * The checks every routed request passes after its own: the backend's required scopes (403
  * `insufficient_scope`), then the policy on `item` (unless the method asks none). Null when both allow; otherwise the refusal,
- * keeping the request id.
+ * keeping the request id. A policy that allows once the user confirms is told to `onConfirm`
+ * (tool calls) and counts as allowed; without `onConfirm` it is a denial.
  */
-export async function authorize(c: RequestContext, backend: string, item: PolicyItem): Promise<Decision | null> {
+export async function authorize(c: RequestContext, backend: string, item: PolicyItem, onConfirm?: (confirm: Confirmation) => void): Promise<Decision | null> {
   const needed = c.catalog.backends.get(backend)?.requiredScopes ?? [];
   const missing = missingScopes(c.caller, needed);
   if (missing.length > 0) {
@@ -42,6 +43,10 @@ export async function authorize(c: RequestContext, backend: string, item: Policy
   // The input document is built only for an engine that reads it (not on allow-all's hot path).
   const verdict = await c.policy.decide({ ...policySubject(c.caller, c.session, c.req.remoteAddress ?? null, c.message.id), ...item });
   if (verdict.allow) return null;
+  if (verdict.confirm && onConfirm) {
+    onConfirm(verdict.confirm);
+    return null;
+  }
   const code = verdict.unavailable ? 'GW_POLICY_UNAVAILABLE' : 'GW_POLICY_DENIED';
   if (c.trail) c.trail.denied = { code, reason: verdict.reason ?? null };
   return { kind: 'respond', session: c.session, body: wireError(code, c.message.id, verdict.reason, { reason: verdict.reason ?? null }) };

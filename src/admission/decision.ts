@@ -9,6 +9,8 @@ import type { SessionRecord } from '../session/store.js';
 import type { HeldRound } from '../session/request-state.js';
 import type { ListenFilter } from '../mcp/listen-filter.js';
 import type { TraceCarrier } from '../telemetry/trace.js';
+import type { Confirmation } from '../policy/engine.js';
+import type { ConfirmOutcome } from '../confirm/outcome.js';
 
 /**
  * A transport-neutral request: what the standalone server and the Envoy adapter both know.
@@ -70,6 +72,10 @@ export type Decision =
       answerOnly?: true;
       /** A stateless client's retry with `inputResponses`: continue this held call. */
       resume?: Resume;
+      /** The policy allows the call once the user confirms it (docs/confirmation.md): the broker asks first. */
+      confirm?: Confirmation;
+      /** How the confirmation already ended (a stateless client's retry, a client that cannot be asked); all but `accepted` are answered without the backend. */
+      confirmed?: ConfirmOutcome;
     }
   | {
       kind: 'forward';

@@ -23,6 +23,7 @@ import type { StateKeys } from '../session/state-key.js';
 import type { SessionRecord, SessionStore } from '../session/store.js';
 import type { Decision, GatewayRequest } from './decision.js';
 import type { Trail } from './observer.js';
+import type { StatelessConfirmations } from '../confirm/stateless.js';
 
 /** How protocol revisions are named: a date. */
 const REVISION = /^\d{4}-\d{2}-\d{2}$/;
@@ -35,6 +36,8 @@ export interface StatelessOptions {
   readonly keys: StateKeys;
   readonly serverInfo: ServerInfo;
   readonly maxClientInfoBytes: number;
+  /** Calls the policy asks to confirm (src/confirm/stateless.ts); absent: they are refused as unavailable. */
+  readonly confirmations?: StatelessConfirmations;
   /** The catalog as the request's endpoint (`/mcp` or a virtual server) shows it. */
   readonly catalog: (req: GatewayRequest) => CatalogSnapshot;
 }
@@ -95,6 +98,10 @@ export class StatelessAdmission {
     }
     trail.session = session;
     const decision = await dispatch(spec, { req, caller, message: withoutStatelessParams(message), trail, session });
+    const confirming = decision.kind === 'call-tool' && decision.confirm && this.opts.confirmations;
+    const settled = confirming ? await confirming.settle(decision, message, caller, trail) : undefined;
+    // A settled confirmation used the request's state: it continues no held call.
+    if (settled) return this.finish(settled, { ...message, params: { ...message.params, [PARAM_REQUEST_STATE]: undefined } }, caller, trail, spec);
     return this.finish(decision, message, caller, trail, spec);
   }
 

@@ -5,12 +5,15 @@ import { toolPart } from '../policy/input.js';
 import { traceCarrier } from '../telemetry/trace.js';
 import { authorize, hiddenFrom, refuse, type RequestContext } from './authorize.js';
 import type { Decision } from './decision.js';
+import type { Confirmation } from '../policy/engine.js';
+import { cannotAsk } from '../confirm/outcome.js';
 
 /**
  * Decide a `tools/call`, cheapest checks first: unknown tools, and tools the caller's listing
  * does not show, are protocol errors (-32602);
  * arguments that violate the input schema are tool errors (`isError`) so the model can correct
- * itself; a token without the backend's scopes gets 403 `insufficient_scope`; then the policy.
+ * itself; a token without the backend's scopes gets 403 `insufficient_scope`; then the policy,
+ * which may ask for the user's confirmation (carried on the decision; src/confirm/).
  * No backend is called before all of them pass.
  */
 export async function toolCallDecision(c: RequestContext): Promise<Decision> {
@@ -44,9 +47,15 @@ export async function toolCallDecision(c: RequestContext): Promise<Decision> {
       }),
     };
   }
-  const refused = await authorize(c, tool.backend, toolPart(tool, args));
+  let confirm: Confirmation | undefined;
+  const refused = await authorize(c, tool.backend, toolPart(tool, args), (asked) => (confirm = asked));
   if (refused) return refused;
   const decision: Extract<Decision, { kind: 'call-tool' }> = { kind: 'call-tool', session, message, tool, arguments: args, caller: c.caller, sourceIp: c.req.remoteAddress ?? null };
+  if (confirm) {
+    decision.confirm = confirm;
+    // Known now for either era: a client that never declared elicitation cannot be asked.
+    if (cannotAsk(session.clientCapabilities)) decision.confirmed = 'unavailable';
+  }
   const trace = traceCarrier(c.req.headers);
   if (trace) decision.trace = trace;
   if (!accepts(c.req.headers.accept, 'text/event-stream')) decision.answerOnly = true;

@@ -25,6 +25,7 @@ import { eraOf } from '../mcp/era.js';
 import type { CacheHint } from '../mcp/stateless-results.js';
 import type { HeldCalls } from './held-calls.js';
 import { StatelessReplies } from './stateless.js';
+import { confirmed, type SessionConfirmOptions } from '../confirm/session.js';
 
 export interface BrokerOptions {
   readonly sessions: SessionStore;
@@ -49,6 +50,8 @@ export interface BrokerOptions {
   readonly relay?: ClientRelay;
   /** How long a client has to answer a backend's request made outside a call (a backend without its own `timeoutMs`). */
   readonly relayTimeoutMs?: number;
+  /** How a call the policy asks to confirm is put to the user (docs/confirmation.md); absent: such calls are refused as unavailable. */
+  readonly confirm?: SessionConfirmOptions;
   /** Stateless (2026-07-28) clients: how their results may be cached, and the bridge that holds calls for their input. */
   readonly stateless?: {
     readonly cache: CacheHint;
@@ -198,7 +201,7 @@ export class Broker {
     if (!backend) return json(wireError('GW_UNKNOWN_TOOL', d.message.id, `"${d.tool.name}" (its backend is gone)`));
     return this.run(d.session, d.message, (abort) => {
       const call = { ...toolCallOf(d, backend, abort), uriPrefix: this.uriPrefix(backend) };
-      const execute: ToolExecutor = d.tool.route.kind === 'rest' ? this.opts.rest : (c) => this.opts.mcp.execute(c);
+      const execute = confirmed(d, this.opts.confirm, d.tool.route.kind === 'rest' ? this.opts.rest : (c) => this.opts.mcp.execute(c));
       return this.opts.observeCall ? this.opts.observeCall(call, execute) : execute(call);
     });
   }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { backendSchema, httpUrl, positiveMs } from './backend-schema.js';
 import { pinningSchema } from './pinning-schema.js';
+import { confirmationSchema, confirmRuleSchema } from './confirm-schema.js';
 import { virtualServersSchema } from './virtual-server-schema.js';
 
 export { backendSchema, restToolsSchema } from './backend-schema.js';
@@ -258,6 +259,8 @@ export const configSchema = z
                       z.literal('nobody'),
                       z.object({ roles: z.array(z.string()), scopes: z.array(z.string()), subjects: z.array(z.string()), clients: z.array(z.string()) }).partial().strict(),
                     ]),
+                    /** Tool calls this rule allows need the user's confirmation first, when its conditions hold (docs/confirmation.md). */
+                    confirm: confirmRuleSchema.optional(),
                   })
                   .strict()
                   .refine((r) => r.tools.length + r.resources.length + r.prompts.length + r.relays.length > 0, { message: 'needs at least one of tools, resources, prompts, relays' }),
@@ -345,6 +348,8 @@ export const configSchema = z
       .prefault({}),
     /** Pinned tool and prompt definitions (docs/tool-pinning.md). */
     pinning: pinningSchema,
+    /** Human confirmation of tool calls a policy asks to confirm (docs/confirmation.md). */
+    confirmation: confirmationSchema,
     backends: z.array(backendSchema).default([]),
     /** Named endpoints `<server.path>/<name>` serving a curated part of the catalog (docs/virtual-servers.md). */
     virtualServers: virtualServersSchema,

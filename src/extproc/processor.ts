@@ -145,7 +145,8 @@ export class RequestProcessor {
       return answer(decision, this.cors);
     }
     const { direct } = this.deps;
-    if (direct && phase === 'request_body' && decision.kind === 'call-tool' && describeMethod(decision.message.method)?.envoyDirect) {
+    // A call that waits for the user's confirmation goes to the broker, which asks (src/confirm/).
+    if (direct && phase === 'request_body' && decision.kind === 'call-tool' && !decision.confirm && !decision.confirmed && describeMethod(decision.message.method)?.envoyDirect) {
       const plan = await direct.calls.plan(decision, direct.routable);
       if (plan?.kind === 'answer') return immediate(200, plan.body, this.cors);
       // MCP: a cancelled request gets no answer.

@@ -1,5 +1,5 @@
 # Loaded into OPA by the gateway (policy id "mcp-gateway-base"). Policy authors do not edit it:
-# they write `allow` (and optionally `reason`) in package mcp.policy, and services ship
+# they write `allow` (and optionally `reason` and `confirm`) in package mcp.policy, and services ship
 # restrictions as `deny` reasons in package mcp.services.<service>. A service policy can only
 # narrow what the global policy allows, never widen it.
 package mcp.gateway
@@ -19,8 +19,20 @@ why_not(inp) := r if {
 	r := data.mcp.policy.reason with input as inp
 } else := "no policy rule allows this call"
 
+# What the policy asks the user to confirm, if anything: `confirm` in package mcp.policy is
+# true, or an object with an optional "message" (docs/confirmation.md).
+confirmation(inp) := c if {
+	c := data.mcp.policy.confirm with input as inp
+	is_object(c)
+} else := {} if {
+	data.mcp.policy.confirm == true with input as inp
+}
+
 evaluate(inp) := {"allow": false, "reason": concat("; ", sort(denials(inp)))} if {
 	count(denials(inp)) > 0
+} else := {"allow": true, "confirm": confirmation(inp)} if {
+	allowed(inp)
+	confirmation(inp)
 } else := {"allow": true} if {
 	allowed(inp)
 } else := {"allow": false, "reason": why_not(inp)}

@@ -1,11 +1,30 @@
 import type { CheckResult } from '../health.js';
 import type { PolicyInput, PolicyItem, PolicySubject } from './input.js';
 
-/** A policy's answer for one call. `unavailable` marks a fail-closed denial (the engine could not decide). */
+/** What a policy asks the user to confirm before a tool call goes on (docs/confirmation.md). */
+export interface Confirmation {
+  /** The policy's words to the user, shown with the call's summary; null: the summary alone. */
+  readonly message: string | null;
+}
+
+/**
+ * A policy's answer for one call. `unavailable` marks a fail-closed denial (the engine could not
+ * decide). `confirm`: allowed once the user confirms it; `allow` is false then, so any path that
+ * cannot ask the user (everything but `tools/call`) denies rather than lets it through.
+ */
 export interface PolicyDecision {
   readonly allow: boolean;
   readonly reason?: string;
   readonly unavailable?: boolean;
+  readonly confirm?: Confirmation;
+}
+
+/** The reason a confirmation answer carries where the user cannot be asked. */
+export const CONFIRM_ONLY_FOR_TOOLS = 'the policy asks the user to confirm, which only tool calls can do';
+
+/** "Allowed once the user confirms", as every engine answers it. */
+export function confirmDecision(message: string | null): PolicyDecision {
+  return { allow: false, confirm: { message }, reason: CONFIRM_ONLY_FOR_TOOLS };
 }
 
 /** Port: may this caller do this (call a tool, read a resource, get a prompt, complete); which entries may it see? */

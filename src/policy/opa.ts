@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import type { CheckResult } from '../health.js';
 import { undecided, type PolicyDecision, type PolicyEngine } from './engine.js';
+import { readDecision } from './decision.js';
 import type { PolicyInput, PolicyItem, PolicySubject } from './input.js';
 import type { OpaConfig } from './modules.js';
 import { BundleDelivery } from './opa-bundle.js';
@@ -58,12 +59,8 @@ export class OpaPolicy implements PolicyEngine {
 
   async decide(input: PolicyInput): Promise<PolicyDecision> {
     try {
-      const result = await this.query(this.cfg.decisionPath, input);
-      if (typeof result === 'boolean') return result ? { allow: true } : { allow: false, reason: 'denied by policy' };
-      if (result && typeof result === 'object' && typeof (result as { allow?: unknown }).allow === 'boolean') {
-        const { allow, reason } = result as { allow: boolean; reason?: unknown };
-        return allow ? { allow } : { allow, reason: typeof reason === 'string' ? reason : 'denied by policy' };
-      }
+      const decided = readDecision(await this.query(this.cfg.decisionPath, input));
+      if (decided) return decided;
       this.delivery.suspect(); // an empty answer may mean OPA lost the policies
       return { allow: false, unavailable: true, reason: `policy at ${this.cfg.decisionPath} gave no decision` };
     } catch (err) {

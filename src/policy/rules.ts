@@ -2,6 +2,7 @@ import type { GatewayConfig } from '../config/schema.js';
 import type { PolicyDecision, PolicyEngine } from './engine.js';
 import type { PolicyInput, PolicyItem, PolicySubject } from './input.js';
 import { globSource } from '../glob.js';
+import { confirmation } from './confirm-rule.js';
 
 type RulesConfig = Extract<GatewayConfig['policy'], { engine: 'rules' }>;
 type Rule = RulesConfig['rules'][number];
@@ -17,6 +18,7 @@ type Field = 'tools' | 'resources' | 'prompts' | 'relays';
  * The simple built-in policy: an ordered list of rules, each naming tools, resource URIs and
  * prompts (and the methods of backend requests to clients, `relays`) by glob and who may use them (roles, scopes, subjects or OAuth clients; any one match
  * is enough). The first rule whose glob matches decides; anything no rule matches is denied. A
+ * rule's `confirm` makes the tool calls it allows wait for the user's confirmation. A
  * completion is decided as the prompt or resource template it completes.
  */
 export class RulesPolicy implements PolicyEngine {
@@ -34,7 +36,8 @@ export class RulesPolicy implements PolicyEngine {
   }
 
   async visible(subject: PolicySubject, items: readonly PolicyItem[]): Promise<ReadonlySet<string>> {
-    return new Set(items.filter((i) => this.check(subject, i).allow).map((i) => i.request.name));
+    // A tool the caller may call once the user confirms is listed: listings carry no arguments to decide on.
+    return new Set(items.filter((i) => usable(this.check(subject, i))).map((i) => i.request.name));
   }
 
   private check(s: PolicySubject, item: PolicyItem): PolicyDecision {
@@ -46,16 +49,21 @@ export class RulesPolicy implements PolicyEngine {
     // A backend's request to the client no rule names is allowed: rules written before relaying keep working.
     if (!found) return field === 'relays' ? { allow: true } : { allow: false, reason: `no rule covers ${what}` };
     const allow = found.rule.allow;
-    if (allow === 'anyone') return { allow: true };
     if (allow === 'nobody') return { allow: false, reason: `${what} is disabled` };
+    if (allow === 'anyone') return confirmation(found.rule.confirm, item) ?? { allow: true };
     const p = s.principal;
     const ok =
       (allow.roles ?? []).some((r) => p.roles.includes(r)) ||
       (allow.scopes ?? []).some((x) => p.scopes.includes(x)) ||
       (allow.subjects ?? []).includes(p.subject) ||
       (s.client.id !== null && (allow.clients ?? []).includes(s.client.id));
-    return ok ? { allow: true } : { allow: false, reason: `${what} needs ${describe(allow)}` };
+    if (!ok) return { allow: false, reason: `${what} needs ${describe(allow)}` };
+    return confirmation(found.rule.confirm, item) ?? { allow: true };
   }
+}
+
+function usable(d: PolicyDecision): boolean {
+  return d.allow || d.confirm !== undefined;
 }
 
 function describe(a: Exclude<Rule['allow'], string>): string {

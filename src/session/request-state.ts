@@ -7,7 +7,7 @@
  * name) and a short expiry. It is good once: the relays it names are taken from the session
  * store atomically when the answers are delivered, so a replay finds them gone.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { seal, unseal } from './sealed.js';
 import { samePrincipal, type Principal } from './store.js';
 
 /** A call held for the client's input, as the sealed state names it. */
@@ -28,18 +28,11 @@ export interface HeldRound {
   readonly expiresAt: number;
 }
 
-const VERSION = 1;
 const AAD = Buffer.from('mcp-gateway requestState v1');
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
 
 /** Seal a round for the client to echo back. */
 export function sealRound(key: Buffer, round: HeldRound): string {
-  const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  cipher.setAAD(AAD);
-  const body = Buffer.concat([cipher.update(JSON.stringify(round), 'utf8'), cipher.final()]);
-  return Buffer.concat([Buffer.from([VERSION]), iv, cipher.getAuthTag(), body]).toString('base64url');
+  return seal(key, AAD, round);
 }
 
 /** What the request that echoes a state must be: the same caller and the same request. */
@@ -51,18 +44,9 @@ export interface RoundBinding {
 
 /** The round a state stands for, or why it is refused (forged, altered, expired, another caller's or another request's). */
 export function openRound(key: Buffer, state: unknown, binding: RoundBinding, now = Date.now()): { ok: true; round: HeldRound } | { ok: false; detail: string } {
-  if (typeof state !== 'string' || state.length > 65_536) return { ok: false, detail: '"requestState" must be the string the gateway handed out' };
-  const raw = Buffer.from(state, 'base64url');
-  if (raw.length <= 1 + IV_BYTES + TAG_BYTES || raw[0] !== VERSION) return { ok: false, detail: 'not a requestState this gateway issued' };
-  let round: HeldRound;
-  try {
-    const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(1, 1 + IV_BYTES));
-    decipher.setAAD(AAD);
-    decipher.setAuthTag(raw.subarray(1 + IV_BYTES, 1 + IV_BYTES + TAG_BYTES));
-    round = JSON.parse(Buffer.concat([decipher.update(raw.subarray(1 + IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8')) as HeldRound;
-  } catch {
-    return { ok: false, detail: 'not a requestState this gateway issued (or it was altered)' };
-  }
+  const opened = unseal<HeldRound>(key, AAD, state);
+  if (!opened.ok) return opened;
+  const round = opened.value;
   // One answer for another caller's state and a forged one: nothing is learnt by probing.
   if (!samePrincipal(round.principal, binding.principal)) return { ok: false, detail: 'not a requestState this gateway issued (or it was altered)' };
   if (round.expiresAt <= now) return { ok: false, detail: 'the requestState expired; send the request again without it' };

@@ -6,6 +6,7 @@ import type { CallOutcome } from './metrics.js';
 import type { PolicyKind } from '../mcp/methods.js';
 import type { PinReport } from '../pinning/pins.js';
 import type { Era } from '../mcp/era.js';
+import type { ConfirmOutcome } from '../confirm/outcome.js';
 
 /** Who called, as audit events name them: the verified identity, never the token. */
 export interface AuditPrincipal {
@@ -58,6 +59,12 @@ export interface ToolCallEvent extends AuditCommon {
   readonly errorCode: string | null;
   /** Size of the JSON-RPC response sent to the client. */
   readonly bytes: number;
+  /**
+   * When the policy asked the user to confirm the call (docs/confirmation.md): `accepted` (it ran),
+   * `declined`, `cancelled`, `timeout`, `unavailable` (answered without the backend), or `asked`
+   * (the client went away before answering); null when no confirmation was asked for.
+   */
+  readonly confirmation: ConfirmOutcome | 'asked' | null;
 }
 
 /**

@@ -205,7 +205,7 @@ export class Telemetry implements AdmissionObserver {
       endCallSpan(span, outcome, errorCode, instance);
       rec.log?.debug({ outcome, errorCode, instance, ms: round(ms) }, 'tool call ended');
       if (!this.audit.enabled) return;
-      this.audit.emit({ event: 'mcp.tool_call', kind: 'tool', target: tool.name, tool: tool.name, ...this.ran(rec), outcome, errorCode });
+      this.audit.emit({ event: 'mcp.tool_call', kind: 'tool', target: tool.name, tool: tool.name, ...this.ran(rec), outcome, errorCode, confirmation: call.confirmation?.outcome ?? null });
     } catch (err) {
       this.logger.error({ err }, 'recording a tool call failed');
     }

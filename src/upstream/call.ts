@@ -5,6 +5,7 @@ import type { SessionRecord } from '../session/store.js';
 import type { BackendDescriptor } from '../catalog/model.js';
 import type { Caller } from '../auth/caller.js';
 import type { TraceCarrier } from '../telemetry/trace.js';
+import type { ConfirmationState } from '../confirm/outcome.js';
 import { describeMethod, type PolicyKind } from '../mcp/methods.js';
 
 /** What every request the gateway sends on to a backend carries, whatever its method. */
@@ -39,6 +40,8 @@ export interface UpstreamCall {
 /** Everything an executor needs to run one `tools/call`. */
 export interface ToolCall extends UpstreamCall {
   readonly tool: CatalogTool;
+  /** Present when the policy asked the user to confirm the call: how that stands (audited). */
+  readonly confirmation?: ConfirmationState;
 }
 
 /**
@@ -91,6 +94,7 @@ export function toolCallOf(d: Extract<Decision, { kind: 'call-tool' }>, backend:
     sourceIp: d.sourceIp,
     ...(d.trace ? { trace: d.trace } : {}),
     ...(d.answerOnly ? { answerOnly: true } : {}),
+    ...(d.confirm || d.confirmed ? { confirmation: { outcome: d.confirmed ?? 'asked' } } : {}),
   };
 }
 

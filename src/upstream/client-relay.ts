@@ -64,6 +64,9 @@ interface Local {
 /** Why the gateway stops waiting for a client's answer (what the backend gets instead). */
 type GiveUpCode = 'GW_RELAY_TIMEOUT' | 'GW_RELAY_CANCELLED' | 'GW_RELAY_NO_STREAM';
 
+/** The `via.instance` of a question the gateway itself asks (no backend session waits for the answer). */
+export const GATEWAY_ASKS = 'gateway:';
+
 /** Ids the client sees for backend requests: random, so many backends and sessions never clash, and never guessable. */
 const RELAY_ID_PREFIX = 'gw-relay-';
 
@@ -115,6 +118,23 @@ export class ClientRelay {
       this.opts.audit?.({ ...facts, relayId: null, outcome: 'denied', code, reason: verdict.reason, latencyMs: performance.now() - started });
       return undefined;
     }
+    return this.register(origin, request);
+  }
+
+  /**
+   * The gateway's own question to the client (a confirmation, src/confirm/): registered as a
+   * relay, so the client's answer is taken from whichever POST carries it, times out as relays do,
+   * and is audited as one; `origin.answer` gets the answer (or the gateway's GW_RELAY_… error).
+   * No policy is asked: the policy is what asked. Undefined when the client did not declare the
+   * capability, or the store failed (`origin.answer` is told).
+   */
+  async ask(origin: RelayOrigin & { readonly answer: (response: JsonRpcResponse) => void }, request: JsonRpcRequest): Promise<JsonRpcRequest | undefined> {
+    if (missingCapability(origin.session.clientCapabilities, request)) return undefined;
+    return this.register(origin, request);
+  }
+
+  /** Note a request to the client as pending (store and timer), under a fresh relay id. */
+  private async register(origin: RelayOrigin, request: JsonRpcRequest): Promise<JsonRpcRequest | undefined> {
     const relayId = `${RELAY_ID_PREFIX}${randomBytes(12).toString('base64url')}`;
     const now = Date.now();
     const pending: PendingRelay = { backend: origin.backend.name, backendId: request.id, method: request.method, via: origin.via, tool: origin.tool ?? null, askedAt: now, expiresAt: now + origin.timeoutMs };
@@ -162,7 +182,7 @@ export class ClientRelay {
     }
     const outcome = 'error' in response ? 'client_error' : 'answered';
     const answer: JsonRpcResponse = 'error' in response ? { jsonrpc: '2.0', id: pending.backendId, error: response.error } : { jsonrpc: '2.0', id: pending.backendId, result: response.result };
-    if (collect || eraOf(pending.via.protocolVersion) === 'stateless') {
+    if (collect || eraOf(pending.via.protocolVersion) === 'stateless' || pending.via.instance === GATEWAY_ASKS) {
       // Only the instance running the call can retry it; an answer landing elsewhere is lost and the call times out there.
       if (collect) collect(answer);
       else this.opts.logger.warn({ session: sessionRef(session.id), relay: relayId }, 'answer to an input request of a call running on another gateway instance dropped');

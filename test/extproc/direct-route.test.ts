@@ -12,6 +12,7 @@ import { startNotesServer, type NotesServer } from '../../examples/backends/note
 import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-api.js';
 import type { RunningExtProc } from '../../src/extproc/run.js';
 import { clusterName } from '../../src/xds/clusters.js';
+import { BROKER_CLUSTER } from '../../src/extproc/translate.js';
 import { body, extProcClient, headers, INITIALIZE, openStream as open, responseHeaders, setHeaders, type ExtProcClient } from '../support/extproc-stream.js';
 import { startGatedProxy, type GatedProxy } from '../support/http-backends.js';
 import { waitFor } from '../support/wait.js';
@@ -194,6 +195,35 @@ describe('decisions handed to the broker', () => {
     // A ticket is good once: the same request again is admitted, and refused.
     const again = await fetch(gw.brokerUrl, { method: 'POST', headers: { accept: 'application/json', 'x-mcp-gateway-admitted': ticket! }, body: JSON.stringify(INITIALIZE) });
     expect(again.status).toBe(415);
+  });
+});
+
+describe('a call the policy asks the user to confirm', () => {
+  it('goes to the broker, which asks, instead of straight to the backend', async () => {
+    const confirming = await startExtProc({
+      backends: [{ name: 'notes', kind: 'mcp', urls: [notes.url] }],
+      policy: { engine: 'rules', rules: [{ tools: ['*'], allow: 'anyone', confirm: true }] },
+    });
+    const c = extProcClient(confirming.extprocPort);
+    try {
+      await waitFor(() => confirming.core.catalog.current().tools.has('notes_add_note'), 'the notes tools discovered');
+      const { sessionId } = await rawInitialize(confirming.brokerUrl);
+      const s = open(c);
+      const clientHeaders = { ...MCP_HEADERS, 'mcp-session-id': sessionId };
+      await s.send(headers('POST', clientHeaders));
+      const answer = await s.send(body({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'notes_add_note', arguments: { text: 'unconfirmed' } } }));
+      s.close();
+      const set = setHeaders(answer.request_body.response.header_mutation);
+      expect(set['x-mcp-gateway-route']).toBe(BROKER_CLUSTER);
+      // This client declared no elicitation: the broker refuses the call without the backend.
+      const res = await fetch(confirming.brokerUrl, { method: 'POST', headers: { ...clientHeaders, 'x-mcp-gateway-admitted': set['x-mcp-gateway-admitted']! }, body: answer.request_body.response.body_mutation?.body ?? JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'notes_add_note', arguments: { text: 'unconfirmed' } } }) });
+      const text = await res.text();
+      expect(text).toContain('GW_CONFIRMATION_UNAVAILABLE');
+      expect(text).not.toContain('saved note');
+    } finally {
+      c.close();
+      await confirming.stop();
+    }
   });
 });
 
