@@ -118,6 +118,11 @@ export class StatelessAdmission {
   private finish(d: Decision, original: JsonRpcRequest, caller: Caller, trail: Trail, spec: MethodSpec): Decision {
     if (d.kind === 'respond') return { ...d, body: statelessResponse(d.body, this.opts.serverInfo) };
     if (d.kind !== 'call-tool' && d.kind !== 'forward') return d;
+    // `withoutStatelessParams` took the answers off the backend's view; tasks/update carries nothing else.
+    if (original.method === 'tasks/update' && !isObject(original.params?.[PARAM_INPUT_RESPONSES])) {
+      trail.denied = { code: 'GW_INVALID_PARAMS', reason: '"inputResponses" must be an object' };
+      return { kind: 'respond', session: d.session, body: statelessResponse(wireError('GW_INVALID_PARAMS', original.id, '"inputResponses" must be an object'), this.opts.serverInfo) };
+    }
     if (d.kind === 'call-tool') {
       const call = taskCall(d);
       if (!call.ok) return refused('GW_CAPABILITY_REQUIRED', original.id, call.detail, call.data, trail);

@@ -8,8 +8,8 @@
  */
 import type { Decision } from '../admission/decision.js';
 import { RESULT_COMPLETE } from '../mcp/era.js';
-import { upstreamFailure, wireError } from '../errors.js';
-import { isObject, success, type JsonRpcResponse } from '../mcp/jsonrpc.js';
+import { upstreamFailure } from '../errors.js';
+import { success, type JsonRpcResponse } from '../mcp/jsonrpc.js';
 import { statelessResponse, type ServerInfo } from '../mcp/stateless-results.js';
 import { detailedTask, isTerminal } from '../mcp/tasks-extension.js';
 import { responseOf, type Reply } from './reply.js';
@@ -33,13 +33,11 @@ export class StatelessTasks {
         return this.reply(await this.get(d));
       case 'tasks/cancel':
         return this.reply(await this.cancel(d));
-      default: {
-        // The gateway has asked the client nothing inside a task (see docs/protocol-eras.md): every
-        // answer is to an input request it does not know, which the extension says to ignore.
-        const answers = d.message.params?.inputResponses;
-        if (!isObject(answers)) return this.reply(wireError('GW_INVALID_PARAMS', id, '"inputResponses" must be an object'));
+      default:
+        // tasks/update (its answers checked by admission). The gateway has asked the client nothing
+        // inside a task (docs/protocol-eras.md): every answer is to an input request it does not
+        // know, which the extension says to ignore.
         return this.reply(success(id, { resultType: RESULT_COMPLETE }));
-      }
     }
   }
 

@@ -180,6 +180,7 @@ describe('the tasks extension for stateless clients, bridged to 2025-11-25 tasks
     // The gateway asked the client nothing inside the task: an answer to no input request is acknowledged, as the extension says.
     await request(alice, 'tasks/update', { taskId: created.taskId, inputResponses: { unknown: { action: 'accept' } } });
     expect(lastResult(alice)).toEqual({ resultType: 'complete', _meta: expect.any(Object) });
+    expect((await refusal(request(alice, 'tasks/update', { taskId: created.taskId, inputResponses: 'yes' }))).code).toBe(-32602);
     await request(alice, 'tasks/cancel', { taskId: created.taskId });
     expect(lastResult(alice).resultType).toBe('complete');
   });
