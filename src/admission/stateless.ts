@@ -118,8 +118,10 @@ export class StatelessAdmission {
   private finish(d: Decision, original: JsonRpcRequest, caller: Caller, trail: Trail, spec: MethodSpec): Decision {
     if (d.kind === 'respond') return { ...d, body: statelessResponse(d.body, this.opts.serverInfo) };
     if (d.kind !== 'call-tool' && d.kind !== 'forward') return d;
-    // `withoutStatelessParams` took the answers off the backend's view; tasks/update carries nothing else.
-    if (original.method === 'tasks/update' && !isObject(original.params?.[PARAM_INPUT_RESPONSES])) {
+    // `withoutStatelessParams` took the answers off the backend's view: tasks/update's travel with the decision.
+    if (original.method === 'tasks/update' && d.kind === 'forward') {
+      const answers = original.params?.[PARAM_INPUT_RESPONSES];
+      if (isObject(answers)) return { ...d, taskAnswers: answers };
       trail.denied = { code: 'GW_INVALID_PARAMS', reason: '"inputResponses" must be an object' };
       return { kind: 'respond', session: d.session, body: statelessResponse(wireError('GW_INVALID_PARAMS', original.id, '"inputResponses" must be an object'), this.opts.serverInfo) };
     }

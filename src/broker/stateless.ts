@@ -34,7 +34,7 @@ export class StatelessReplies {
 
   constructor(private readonly opts: StatelessRepliesOptions) {
     this.listeners = new Listeners(opts.catalog);
-    this.tasks = new StatelessTasks({ forward: opts.forward, serverInfo: opts.serverInfo });
+    this.tasks = new StatelessTasks({ forward: opts.forward, held: opts.held, serverInfo: opts.serverInfo });
   }
 
   /** `server/discover`: every revision the gateway speaks, what it serves to stateless clients, and how long that holds. */

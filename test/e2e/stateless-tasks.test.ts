@@ -14,7 +14,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { InMemoryTaskStore } from '@modelcontextprotocol/sdk/experimental/tasks';
+import { InMemoryTaskMessageQueue, InMemoryTaskStore } from '@modelcontextprotocol/sdk/experimental/tasks';
 import { z } from 'zod';
 import { serveMcp, type McpHttpServer } from '../../examples/backends/mcp-http.js';
 import { MCP_HEADERS, startGateway, type TestGateway } from '../support/gateway.js';
@@ -45,9 +45,9 @@ function answerIn(text: string): any {
 }
 
 /** A 2.4 client pinned to 2026-07-28 as `who`, declaring the tasks extension unless told not to. */
-async function clientOf(who: string, extension = true): Promise<Tasker> {
+async function clientOf(who: string, extension = true, more: Record<string, unknown> = {}): Promise<Tasker> {
   const token = await idp.token(who, { scope: 'tools:call' });
-  const capabilities = extension ? { extensions: { [TASKS]: {} } } : {};
+  const capabilities = { ...more, ...(extension ? { extensions: { [TASKS]: {} } } : {}) };
   const client = new Client({ name: `tasks-${who}`, version: '2.4.0' }, { capabilities, versionNegotiation: { mode: { pin: '2026-07-28' } } } as never);
   const wire: any[] = [];
   const seeing = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
@@ -95,8 +95,9 @@ async function refusal(p: Promise<unknown>): Promise<{ code: number; data?: any 
 beforeAll(async () => {
   idp = await startIdp([{ id: 'alice' }, { id: 'bob' }], AUDIENCE);
   const taskStore = new InMemoryTaskStore();
+  const taskMessageQueue = new InMemoryTaskMessageQueue();
   backend = await serveMcp(() => {
-    const mcp = new McpServer({ name: 'tasker', version: '1.0.0' }, { capabilities: { tasks: { requests: { tools: { call: {} } }, cancel: {}, list: {} } }, taskStore });
+    const mcp = new McpServer({ name: 'tasker', version: '1.0.0' }, { capabilities: { tasks: { requests: { tools: { call: {} } }, cancel: {}, list: {} } }, taskStore, taskMessageQueue });
     mcp.registerTool('greet', { description: 'Greets, at once.', inputSchema: { name: z.string() } }, async ({ name }) => ({ content: [{ type: 'text', text: `Hello, ${name}!` }] }));
     /** A task tool whose task ends with `status` and `result` after `ms` (its argument, or `fixedMs`). */
     const later = (status: 'completed' | 'failed', result: (ms: number) => Record<string, unknown>, fixedMs?: number) => ({
@@ -114,6 +115,22 @@ beforeAll(async () => {
     tasks.registerToolTask('delay', { description: 'Waits, as a task when asked.', inputSchema: { ms: z.number() }, execution: { taskSupport: 'optional' } }, later('completed', waited) as never);
     // The 2025-11-25 way of a tool that reported an error: the task fails, its result says why.
     const diskFull = () => ({ content: [{ type: 'text', text: 'disk full' }], isError: true });
+    // Asks its client inside the task (2025-11-25: the task turns input_required, the request goes out on tasks/result).
+    tasks.registerToolTask('confirm', { description: 'Deletes a file once the user confirms.', inputSchema: { file: z.string() } }, {
+      async createTask({ file }, { taskStore: store, taskRequestedTtl }) {
+        const task = await store.createTask({ ttl: taskRequestedTtl ?? 60_000, pollInterval: 50 });
+        void (async () => {
+          await store.updateTaskStatus(task.taskId, 'input_required');
+          const schema = { type: 'object' as const, properties: { confirm: { type: 'boolean' as const } }, required: ['confirm'] };
+          const answer = await mcp.server.elicitInput({ message: `Delete ${file}?`, requestedSchema: schema }, { relatedTask: { taskId: task.taskId } });
+          await store.updateTaskStatus(task.taskId, 'working');
+          await store.storeTaskResult(task.taskId, 'completed', { content: [{ type: 'text', text: answer.content?.confirm === true ? `deleted ${file}` : `kept ${file}` }] });
+        })().catch(() => undefined);
+        return { task };
+      },
+      getTask: async (_args, { taskId, taskStore: store }) => store.getTask(taskId),
+      getTaskResult: async (_args, { taskId, taskStore: store }) => store.getTaskResult(taskId) as never,
+    });
     tasks.registerToolTask('fail', { description: 'Reports a tool error, only as a task.', inputSchema: {} }, later('failed', diskFull, 50) as never);
     return mcp;
   });
@@ -183,6 +200,24 @@ describe('the tasks extension for stateless clients, bridged to 2025-11-25 tasks
     expect((await refusal(request(alice, 'tasks/update', { taskId: created.taskId, inputResponses: 'yes' }))).code).toBe(-32602);
     await request(alice, 'tasks/cancel', { taskId: created.taskId });
     expect(lastResult(alice).resultType).toBe('complete');
+  });
+
+  it('asks for input inside a task: the backend request shows as inputRequests on tasks/get, tasks/update answers it', async () => {
+    const alice = await clientOf('alice', true, { elicitation: { form: {} } });
+    const created = await called(alice, { name: 'tasker_confirm', arguments: { file: 'notes.txt' } });
+    let asking: any;
+    await waitFor(async () => (asking = await request(alice, 'tasks/get', { taskId: created.taskId })).status === 'input_required', 'the task asks', 10_000);
+    const keys = Object.keys(asking.inputRequests);
+    expect(keys).toHaveLength(1);
+    expect(asking.inputRequests[keys[0]!]).toMatchObject({ method: 'elicitation/create', params: { message: 'Delete notes.txt?' } });
+    expect('requestState' in lastResult(alice)).toBe(false);
+    // Asked again, the same request: nothing new reached the backend.
+    expect(Object.keys((await request(alice, 'tasks/get', { taskId: created.taskId })).inputRequests)).toEqual(keys);
+    await request(alice, 'tasks/update', { taskId: created.taskId, inputResponses: { [keys[0]!]: { action: 'accept', content: { confirm: true } } } });
+    expect(lastResult(alice)).toEqual({ resultType: 'complete', _meta: expect.any(Object) });
+    const done = await settled(alice, created.taskId);
+    expect(done.status).toBe('completed');
+    expect(done.result.content).toEqual([{ type: 'text', text: 'deleted notes.txt' }]);
   });
 
   it('refuses another caller the task: its id is unknown to them', async () => {
