@@ -4,10 +4,12 @@
  * bridges to the extension for stateless clients. Each fixture is what the scenarios' descriptions
  * ask for: `greet` runs at once; `slow_compute` takes tasks and sleeps `seconds` (cancellable);
  * `failing_job` runs only as a task and reports a tool error; `protocol_error_job` fails as a task,
- * which a 2025-11-25 backend can tell only through a result (the SDK stores results, not errors).
+ * which a 2025-11-25 backend can tell only through a result (the SDK stores results, not errors);
+ * `confirm_delete` and `multi_input` ask for input inside their task (one elicitation, two at once),
+ * which 2025-11-25 delivers on the stream of the client's `tasks/result`.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { InMemoryTaskStore } from '@modelcontextprotocol/sdk/experimental/tasks';
+import { InMemoryTaskMessageQueue, InMemoryTaskStore } from '@modelcontextprotocol/sdk/experimental/tasks';
 import { z } from 'zod';
 import { serveMcp, type McpHttpServer } from '../../examples/backends/mcp-http.js';
 
@@ -33,8 +35,25 @@ const text = (t: string) => [{ type: 'text' as const, text: t }];
 /** Start the backend on a free loopback port (one task store for all its sessions). */
 export function startTaskConformanceBackend(): Promise<McpHttpServer> {
   const taskStore = new InMemoryTaskStore();
+  const taskMessageQueue = new InMemoryTaskMessageQueue();
   return serveMcp(() => {
-    const mcp = new McpServer({ name: 'task-conformance', version: '1.0.0' }, { capabilities: { tasks: { requests: { tools: { call: {} } }, cancel: {}, list: {} } }, taskStore });
+    const mcp = new McpServer({ name: 'task-conformance', version: '1.0.0' }, { capabilities: { tasks: { requests: { tools: { call: {} } }, cancel: {}, list: {} } }, taskStore, taskMessageQueue });
+    /** A task tool that asks `questions` (elicitations) at once inside its task, then completes with the answers. */
+    const asking = (questions: (args: Record<string, unknown>) => string[]) => ({
+      async createTask(args: Record<string, unknown>, { taskStore: store, taskRequestedTtl }: any) {
+        const task = await store.createTask({ ttl: taskRequestedTtl ?? 120_000, pollInterval: 200 });
+        const schema = { type: 'object' as const, properties: { confirm: { type: 'boolean' as const }, name: { type: 'string' as const } } };
+        void (async () => {
+          await store.updateTaskStatus(task.taskId, 'input_required');
+          const answers = await Promise.all(questions(args).map((message) => mcp.server.elicitInput({ message, requestedSchema: schema }, { relatedTask: { taskId: task.taskId } })));
+          await store.updateTaskStatus(task.taskId, 'working');
+          await store.storeTaskResult(task.taskId, 'completed', { content: text(answers.map((a) => `${a.action}: ${JSON.stringify(a.content ?? {})}`).join('; ')) });
+        })().catch(() => undefined);
+        return { task };
+      },
+      getTask: async (_args: unknown, { taskId, taskStore: store }: any) => store.getTask(taskId),
+      getTaskResult: async (_args: unknown, { taskId, taskStore: store }: any) => store.getTaskResult(taskId),
+    });
     mcp.registerTool('greet', { description: 'Greets at once.', inputSchema: { name: z.string() } }, async ({ name }) => ({ content: text(`Hello, ${name}!`) }));
     const tasks = mcp.experimental.tasks;
     tasks.registerToolTask(
@@ -54,6 +73,16 @@ export function startTaskConformanceBackend(): Promise<McpHttpServer> {
       'protocol_error_job',
       { description: 'Fails as a task.', inputSchema: {}, execution: { taskSupport: 'optional' } },
       finishing(() => 100, () => ({ status: 'failed', result: { content: text('internal failure'), isError: true } })) as never,
+    );
+    tasks.registerToolTask(
+      'confirm_delete',
+      { description: 'Deletes a file once confirmed.', inputSchema: { filename: z.string() }, execution: { taskSupport: 'optional' } },
+      asking((a) => [`Delete ${String(a.filename)}?`]) as never,
+    );
+    tasks.registerToolTask(
+      'multi_input',
+      { description: 'Asks two things at once.', inputSchema: {}, execution: { taskSupport: 'optional' } },
+      asking(() => ['First name?', 'Confirm?']) as never,
     );
     return mcp;
   });

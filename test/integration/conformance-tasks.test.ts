@@ -31,15 +31,12 @@ const SCENARIOS = [
   'tasks-mrtr-composition',
 ];
 
-const NO_INPUT_IN_TASKS =
-  'its fixture asks for input inside a task, which a session-era backend does through tasks/result; the gateway does not turn that into inputRequests on tasks/get and tasks/update yet (docs/protocol-eras.md), so the task backend has no such fixture';
-
 /** Scenarios that do not pass through the bridge, each with the reason (a ratchet: one that passes must be taken off). */
 const BRIDGED_NOT_YET: Readonly<Record<string, string>> = {
   'tasks-lifecycle': 'protocol_error_job: an SDK 1.x task stores results only, so a failed task reaches the gateway as a tool result, never as a JSON-RPC error to surface as `failed` + `error`',
-  'tasks-mrtr-input': NO_INPUT_IN_TASKS,
-  'tasks-dispatch-and-envelope': `confirm_delete: ${NO_INPUT_IN_TASKS}`,
-  'tasks-mrtr-composition': 'test_tool_with_task asks for input before it creates its task, then creates it on the retry: the bridge answers a retry from the held call, which has no task to create',
+  'tasks-mrtr-input':
+    'partial fulfillment: multi_input asks two things at once; the bridge ends an input round at the backend\'s first request (as its MRTR does), so they show one at a time, never two keys together',
+  'tasks-mrtr-composition': 'test_tool_with_task asks for input before it creates its task, then creates it on the retry: a session-era tool cannot (a held call has no task to create), so the backend has no such fixture',
 };
 
 /** Each scenario, run by name against `url`. */
