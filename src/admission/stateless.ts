@@ -119,7 +119,7 @@ export class StatelessAdmission {
     if (d.kind === 'respond') return { ...d, body: statelessResponse(d.body, this.opts.serverInfo) };
     if (d.kind !== 'call-tool' && d.kind !== 'forward') return d;
     // `withoutStatelessParams` took the answers off the backend's view: tasks/update's travel with the decision.
-    if (original.method === 'tasks/update' && d.kind === 'forward') {
+    if (spec.answersTask && d.kind === 'forward') {
       const answers = original.params?.[PARAM_INPUT_RESPONSES];
       if (isObject(answers)) return { ...d, taskAnswers: answers };
       trail.denied = { code: 'GW_INVALID_PARAMS', reason: '"inputResponses" must be an object' };

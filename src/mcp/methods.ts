@@ -72,6 +72,8 @@ export interface MethodSpec {
    * it (else 400, -32021 naming it); session clients negotiate nothing of the kind.
    */
   readonly statelessExtension?: string;
+  /** Its `inputResponses` answer what a task asks (`tasks/update`), rather than retrying a request (MRTR). */
+  readonly answersTask?: boolean;
   /** May answer a stateless client `input_required` (MRTR): a backend's request during it becomes input requests. */
   readonly inputRequired?: boolean;
   /** Its stateless result carries `ttlMs` and `cacheScope` (CacheableResult). */
@@ -127,7 +129,7 @@ const METHODS: readonly MethodSpec[] = [
   { method: 'tasks/get', eras: BOTH, session: true, route: { by: 'task-id' }, policy: null, audit: 'call', envoyDirect: false, capability: 'tasks', mirrorsName: 'taskId', statelessExtension: TASKS_EXTENSION },
   { method: 'tasks/result', eras: SESSION, session: true, route: { by: 'task-id' }, policy: null, audit: 'call', envoyDirect: false, capability: 'tasks' },
   { method: 'tasks/cancel', eras: BOTH, session: true, route: { by: 'task-id' }, policy: null, audit: 'call', envoyDirect: false, capability: 'tasks', mirrorsName: 'taskId', statelessExtension: TASKS_EXTENSION },
-  { method: 'tasks/update', eras: STATELESS, session: true, route: { by: 'task-id' }, policy: null, audit: 'call', envoyDirect: false, capability: 'tasks', mirrorsName: 'taskId', statelessExtension: TASKS_EXTENSION },
+  { method: 'tasks/update', eras: STATELESS, session: true, route: { by: 'task-id' }, policy: null, audit: 'call', envoyDirect: false, capability: 'tasks', mirrorsName: 'taskId', statelessExtension: TASKS_EXTENSION, answersTask: true },
 ];
 
 const BY_NAME: ReadonlyMap<string, MethodSpec> = new Map(METHODS.map((m) => [m.method, m]));
