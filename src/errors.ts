@@ -35,6 +35,7 @@ export const ERRORS = {
   GW_UNSUPPORTED_REVISION: { status: 400, rpcCode: -32022, surface: 'http', message: 'Unsupported protocol version' },
   GW_META_INVALID: { status: 400, rpcCode: -32602, surface: 'http', message: 'Invalid params: the request _meta envelope' },
   GW_UNKNOWN_METHOD: { status: 404, rpcCode: -32601, surface: 'http', message: 'Method not found' },
+  GW_CAPABILITY_REQUIRED: { status: 400, rpcCode: -32021, surface: 'http', message: 'Missing required client capability' },
   GW_REQUEST_STATE_INVALID: { status: 200, rpcCode: -32602, surface: 'jsonrpc', message: 'Invalid params: requestState' },
   GW_UNAUTHORIZED: { status: 401, rpcCode: -32000, surface: 'http', message: 'Unauthorized' },
   GW_INSUFFICIENT_SCOPE: { status: 403, rpcCode: -32000, surface: 'http', message: 'Forbidden: insufficient scope' },

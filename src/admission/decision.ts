@@ -91,6 +91,8 @@ export type Decision =
       answerOnly?: true;
       /** A stateless client's retry with `inputResponses`: continue this held call. */
       resume?: Resume;
+      /** A stateless client's `tasks/update`: its answers to the task's input requests. */
+      taskAnswers?: Record<string, unknown>;
     }
   /** `instructions`: the virtual server's, when the request came through one that has them. */
   | { kind: 'discover'; message: JsonRpcRequest; caller: Caller; instructions?: string }

@@ -17,6 +17,8 @@ import { SUPPORTED_PROTOCOL_VERSIONS, HEADER_PROTOCOL_VERSION } from '../mcp/pro
 import { claimedVersion, readRequestMeta, withoutStatelessParams } from '../mcp/request-meta.js';
 import { paramHeaderMismatch, paramHeaders, standardHeaderMismatch } from '../mcp/stateless-headers.js';
 import { statelessResponse, type ServerInfo } from '../mcp/stateless-results.js';
+import { taskCall } from './stateless-tasks.js';
+import { declaresExtension, requiredExtension } from '../mcp/client-capabilities.js';
 import { heldSession, heldSessionId } from '../session/held.js';
 import { openRound } from '../session/request-state.js';
 import type { StateKeys } from '../session/state-key.js';
@@ -90,6 +92,10 @@ export class StatelessAdmission {
     }
     const mismatch = standardHeaderMismatch(req.headers, message, version, spec) ?? this.paramMismatch(req, message);
     if (mismatch) return refused('GW_HEADER_MISMATCH', id, mismatch, undefined, trail);
+    const ext = spec.statelessExtension;
+    if (ext && !declaresExtension(meta.meta.clientCapabilities, ext)) {
+      return refused('GW_CAPABILITY_REQUIRED', id, `${message.method} needs the ${ext} extension in clientCapabilities.extensions`, requiredExtension(ext), trail);
+    }
     let session: SessionRecord;
     try {
       session = await heldSession(this.opts.sessions, heldSessionId(this.opts.keys.name, caller.principal, meta.meta.clientCapabilities), caller.principal, meta.meta);
@@ -120,6 +126,18 @@ export class StatelessAdmission {
   private finish(d: Decision, original: JsonRpcRequest, caller: Caller, trail: Trail, spec: MethodSpec): Decision {
     if (d.kind === 'respond') return { ...d, body: statelessResponse(d.body, this.opts.serverInfo) };
     if (d.kind !== 'call-tool' && d.kind !== 'forward') return d;
+    // `withoutStatelessParams` took the answers off the backend's view: tasks/update's travel with the decision.
+    if (spec.answersTask && d.kind === 'forward') {
+      const answers = original.params?.[PARAM_INPUT_RESPONSES];
+      if (isObject(answers)) return { ...d, taskAnswers: answers };
+      trail.denied = { code: 'GW_INVALID_PARAMS', reason: '"inputResponses" must be an object' };
+      return { kind: 'respond', session: d.session, body: statelessResponse(wireError('GW_INVALID_PARAMS', original.id, '"inputResponses" must be an object'), this.opts.serverInfo) };
+    }
+    if (d.kind === 'call-tool') {
+      const call = taskCall(d);
+      if (!call.ok) return refused('GW_CAPABILITY_REQUIRED', original.id, call.detail, call.data, trail);
+      d = call.decision;
+    }
     // A backend's request reaches this client as `input_required`, over JSON as well as SSE.
     const { answerOnly: _json, ...decided } = d;
     const state = original.params?.[PARAM_REQUEST_STATE];

@@ -218,7 +218,7 @@ export class Broker {
   }
 
   /** A stateless client's call or routed request (src/broker/stateless.ts); undefined for a session client. */
-  private statelessCall(d: Extract<Decision, { kind: 'call-tool' | 'forward' }>): Reply | undefined {
+  private statelessCall(d: Extract<Decision, { kind: 'call-tool' | 'forward' }>): Reply | Promise<Reply> | undefined {
     if (!this.stateless || !isStateless(d.session)) return undefined;
     return this.stateless.call(d, () => (d.kind === 'call-tool' ? this.callTool(d) : this.forward(d)));
   }

@@ -20,7 +20,7 @@ import { isObject, isRequest, isResponse, success, type JsonRpcMessage, type Jso
 import { logVisible } from '../mcp/log-level.js';
 import { RELAYED_NOTIFICATIONS } from '../mcp/methods.js';
 import { statelessResponse, statelessResult, type CacheHint, type ServerInfo } from '../mcp/stateless-results.js';
-import { sealRound, type HeldRound } from '../session/request-state.js';
+import { openRound, sealRound, type HeldRound, type RoundBinding } from '../session/request-state.js';
 import type { SessionRecord } from '../session/store.js';
 import type { ClientRelay } from '../upstream/client-relay.js';
 import { progressToken } from '../upstream/call.js';
@@ -57,6 +57,11 @@ export class HeldCalls {
   private readonly ended = new Map<string, { readonly events: readonly StoredEvent[]; readonly until: number }>();
 
   constructor(private readonly opts: HeldCallsOptions) {}
+
+  /** How long a `requestState` this process seals is good for. */
+  get stateTtlMs(): number {
+    return this.opts.stateTtlMs;
+  }
 
   /** How many calls this process holds for their clients' input. */
   get size(): number {
@@ -144,6 +149,11 @@ export class HeldCalls {
       if (seen || attempt > 0) return;
       await pause(log.opts.pollMs ?? 200, signal);
     }
+  }
+
+  /** A `requestState` this gateway sealed, opened for the request it was issued to (src/session/request-state.ts). */
+  open(state: unknown, binding: RoundBinding): ReturnType<typeof openRound> {
+    return openRound(this.opts.sealKey, state, binding);
   }
 
   /** Cut every held call (shutdown). */

@@ -1,5 +1,5 @@
 import type { ResumePoint } from '../events/log.js';
-import { isResponse, type JsonRpcMessage } from '../mcp/jsonrpc.js';
+import { isResponse, type JsonRpcMessage, type JsonRpcResponse } from '../mcp/jsonrpc.js';
 import type { SessionRecord } from '../session/store.js';
 
 /** A JSON body: text, or UTF-8 parts to send in order (large cached bodies are not copied). */
@@ -46,4 +46,19 @@ async function responsesOf(r: Extract<Reply, { kind: 'messages' }>): Promise<Jso
     r.finish();
   }
   return out;
+}
+
+/**
+ * The response a reply ends with, for a request the gateway sent for itself (not streamed to a
+ * client): read to its response, then finished. Undefined when none came.
+ */
+export async function responseOf(reply: Reply): Promise<JsonRpcResponse | undefined> {
+  if (reply.kind === 'json') return JSON.parse(typeof reply.body === 'string' ? reply.body : Buffer.concat(reply.body).toString('utf8')) as JsonRpcResponse;
+  if (reply.kind !== 'messages') return undefined;
+  try {
+    for await (const m of reply.messages) if (isResponse(m)) return m;
+    return undefined;
+  } finally {
+    reply.finish();
+  }
 }

@@ -7,13 +7,14 @@
 import type { Decision } from '../admission/decision.js';
 import { ALL_SUPPORTED_VERSIONS } from '../admission/stateless.js';
 import type { Catalog } from '../catalog/catalog.js';
-import { isResponse, type JsonRpcNotification, type JsonRpcResponse } from '../mcp/jsonrpc.js';
+import type { JsonRpcNotification, JsonRpcResponse } from '../mcp/jsonrpc.js';
 import type { ListenFilter } from '../mcp/listen-filter.js';
 import { describeMethod, serverCapabilities } from '../mcp/methods.js';
 import { statelessResponse, statelessResult, statelessResultJson, type CacheHint, type ServerInfo } from '../mcp/stateless-results.js';
 import type { HeldCalls, StatelessRound } from './held-calls.js';
 import { Listeners } from './listen.js';
-import type { Reply } from './reply.js';
+import { responseOf, type Reply } from './reply.js';
+import { StatelessTasks } from './stateless-tasks.js';
 
 type Forward = Extract<Decision, { kind: 'forward' }>;
 
@@ -29,9 +30,11 @@ export interface StatelessRepliesOptions {
 
 export class StatelessReplies {
   private readonly listeners: Listeners;
+  private readonly tasks: StatelessTasks;
 
   constructor(private readonly opts: StatelessRepliesOptions) {
     this.listeners = new Listeners(opts.catalog);
+    this.tasks = new StatelessTasks({ forward: opts.forward, held: opts.held, serverInfo: opts.serverInfo });
   }
 
   /** `server/discover` (with a virtual server's instructions when it has them): every revision the gateway speaks, what it serves to stateless clients, and how long that holds. */
@@ -53,9 +56,11 @@ export class StatelessReplies {
   /**
    * A call or routed request: its answer shaped for the stateless era, and a backend's request to
    * the client turned into `input_required` while the call is held; a retry with `requestState`
-   * continues the held call instead of starting one (`start` is not called then).
+   * continues the held call instead of starting one (`start` is not called then). A request about
+   * a task (the tasks extension) is answered from the backend's 2025-11-25 task requests.
    */
-  call(d: Extract<Decision, { kind: 'call-tool' | 'forward' }>, start: () => Reply): Reply {
+  call(d: Extract<Decision, { kind: 'call-tool' | 'forward' }>, start: () => Reply): Reply | Promise<Reply> {
+    if (d.kind === 'forward' && d.target.kind === 'task') return this.tasks.answer(d);
     const { held } = this.opts;
     const round: StatelessRound = {
       session: d.session,
@@ -115,13 +120,8 @@ export class StatelessReplies {
 
   /** Whether a request the gateway sent for itself (not for a client's answer) succeeded. */
   private async succeeded(reply: Reply): Promise<boolean> {
-    if (reply.kind !== 'messages') return false;
-    try {
-      for await (const m of reply.messages) if (isResponse(m)) return 'result' in m;
-      return false;
-    } finally {
-      reply.finish();
-    }
+    const response = await responseOf(reply);
+    return response !== undefined && 'result' in response;
   }
 
   /** A JSON answer given without a backend (its backend is gone), in the stateless shape. */

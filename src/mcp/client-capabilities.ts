@@ -64,3 +64,14 @@ export function missingCapability(client: Readonly<Record<string, unknown>>, req
   if (mode === 'form' && Object.keys(e).length > 0 && !isObject(e.form)) return 'the client did not declare form-mode elicitation';
   return undefined;
 }
+
+/** Whether a client's capabilities declare an extension (`extensions[name]`, an object of its settings). */
+export function declaresExtension(capabilities: Readonly<Record<string, unknown>>, name: string): boolean {
+  const ext = capabilities.extensions;
+  return isObject(ext) && isObject(ext[name]);
+}
+
+/** The `error.data` of a -32021 (missing required client capability): the extension, in the shape of client capabilities. */
+export function requiredExtension(name: string): Record<string, unknown> {
+  return { requiredCapabilities: { extensions: { [name]: {} } } };
+}

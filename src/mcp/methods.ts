@@ -1,4 +1,4 @@
-import type { Era } from './era.js';
+import { TASKS_EXTENSION, type Era } from './era.js';
 
 /**
  * One description of every MCP request method the gateway serves. Admission, the broker and the
@@ -42,7 +42,8 @@ export type GatewayAnswer = 'initialize' | 'ping' | 'set-log-level' | 'discover'
  * - aggregate: one listing over every backend, from the catalog snapshot;
  * - tool-name / resource-uri / prompt-name / completion-ref: to the one backend that owns the
  *   named tool, the URI, the prompt, or the completion's reference;
- * - task-id: to the backend that runs the task (2025-11-25 tasks, ids namespaced per backend).
+ * - task-id: to the backend that runs the task (2025-11-25 tasks, ids namespaced per backend; for
+ *   stateless clients the tasks extension, bridged to the backend's 2025-11-25 tasks).
  */
 export type Route =
   | { readonly by: 'gateway'; readonly answer: GatewayAnswer }
@@ -65,7 +66,14 @@ export interface MethodSpec {
    */
   readonly eras: readonly Era[];
   /** The body field a stateless request mirrors into `Mcp-Name` (validated against the header). */
-  readonly mirrorsName?: 'name' | 'uri';
+  readonly mirrorsName?: 'name' | 'uri' | 'taskId';
+  /**
+   * The extension a stateless client must declare in its `clientCapabilities.extensions` to call
+   * it (else 400, -32021 naming it); session clients negotiate nothing of the kind.
+   */
+  readonly statelessExtension?: string;
+  /** Its `inputResponses` answer what a task asks (`tasks/update`), rather than retrying a request (MRTR). */
+  readonly answersTask?: boolean;
   /** May answer a stateless client `input_required` (MRTR): a backend's request during it becomes input requests. */
   readonly inputRequired?: boolean;
   /** Its stateless result carries `ttlMs` and `cacheScope` (CacheableResult). */
@@ -115,10 +123,13 @@ const METHODS: readonly MethodSpec[] = [
   { method: 'prompts/list', eras: BOTH, session: true, route: { by: 'aggregate', list: 'prompts' }, policy: 'prompt', audit: 'denials', envoyDirect: false, capability: 'prompts', cacheable: true },
   { method: 'prompts/get', eras: BOTH, session: true, route: { by: 'prompt-name' }, policy: 'prompt', audit: 'call', envoyDirect: false, capability: 'prompts', mirrorsName: 'name', inputRequired: true },
   { method: 'completion/complete', eras: BOTH, session: true, route: { by: 'completion-ref' }, policy: 'completion', audit: 'call', envoyDirect: false, capability: 'completions' },
-  // Tasks (2025-11-25, experimental): only the session whose call created a task reaches it.
-  { method: 'tasks/get', eras: SESSION, session: true, route: { by: 'task-id' }, policy: null, audit: 'call', envoyDirect: false, capability: 'tasks' },
+  // Tasks: 2025-11-25's core tasks for sessions; for stateless clients the tasks extension, which
+  // polls with tasks/get (no tasks/result), answers input with tasks/update and has no tasks/list.
+  // Only the caller (session, or held record) whose call created a task reaches it.
+  { method: 'tasks/get', eras: BOTH, session: true, route: { by: 'task-id' }, policy: null, audit: 'call', envoyDirect: false, capability: 'tasks', mirrorsName: 'taskId', statelessExtension: TASKS_EXTENSION },
   { method: 'tasks/result', eras: SESSION, session: true, route: { by: 'task-id' }, policy: null, audit: 'call', envoyDirect: false, capability: 'tasks' },
-  { method: 'tasks/cancel', eras: SESSION, session: true, route: { by: 'task-id' }, policy: null, audit: 'call', envoyDirect: false, capability: 'tasks' },
+  { method: 'tasks/cancel', eras: BOTH, session: true, route: { by: 'task-id' }, policy: null, audit: 'call', envoyDirect: false, capability: 'tasks', mirrorsName: 'taskId', statelessExtension: TASKS_EXTENSION },
+  { method: 'tasks/update', eras: STATELESS, session: true, route: { by: 'task-id' }, policy: null, audit: 'call', envoyDirect: false, capability: 'tasks', mirrorsName: 'taskId', statelessExtension: TASKS_EXTENSION, answersTask: true },
 ];
 
 const BY_NAME: ReadonlyMap<string, MethodSpec> = new Map(METHODS.map((m) => [m.method, m]));
@@ -157,6 +168,11 @@ export function serverCapabilities(era: Era = 'session'): Record<string, Record<
   if (era === 'stateless') out.logging = {};
   // Task-augmented tool calls; cancellable; no tasks/list (tasks live in their backends).
   if (out.tasks) out.tasks = { ...(describeMethodIn('tasks/cancel', era) ? { cancel: {} } : {}), requests: { tools: { call: {} } } };
+  // Stateless clients are offered tasks as the extension, never in the session era's `tasks` slot.
+  if (era === 'stateless' && out.tasks) {
+    delete out.tasks;
+    out.extensions = { [TASKS_EXTENSION]: {} };
+  }
   return out;
 }
 

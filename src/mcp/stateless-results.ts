@@ -5,6 +5,7 @@
  */
 import { META, RESULT_COMPLETE } from './era.js';
 import { isObject, type JsonRpcResponse } from './jsonrpc.js';
+import { createTaskResult } from './tasks-extension.js';
 
 /** Who answers, as results name it. */
 export interface ServerInfo {
@@ -22,8 +23,12 @@ export interface CacheHint {
 /** The code 2025 revisions used for an unknown resource, which 2026-07-28 replaced with -32602. */
 const LEGACY_RESOURCE_NOT_FOUND = -32002;
 
-/** A result with `resultType` (kept when the producer set one), serverInfo, and the cache hint when given. */
-export function statelessResult(result: Record<string, unknown>, server: ServerInfo, cache?: CacheHint): Record<string, unknown> {
+/**
+ * A result with `resultType` (kept when the producer set one), serverInfo, and the cache hint when
+ * given. A session-era backend's created task becomes the tasks extension's flat result.
+ */
+export function statelessResult(backendResult: Record<string, unknown>, server: ServerInfo, cache?: CacheHint): Record<string, unknown> {
+  const result = createTaskResult(backendResult) ?? backendResult;
   const meta = isObject(result._meta) ? result._meta : {};
   return {
     ...result,

@@ -14,19 +14,31 @@ describe('the one description of every MCP method', () => {
 
   it('serves to stateless clients only what their era has, and server/discover only to them', () => {
     const stateless = allMethods().filter((m) => m.eras.includes('stateless')).map((m) => m.method);
-    expect(stateless).toEqual(['server/discover', 'subscriptions/listen', 'tools/list', 'tools/call', 'resources/list', 'resources/templates/list', 'resources/read', 'prompts/list', 'prompts/get', 'completion/complete']);
+    expect(stateless).toEqual(['server/discover', 'subscriptions/listen', 'tools/list', 'tools/call', 'resources/list', 'resources/templates/list', 'resources/read', 'prompts/list', 'prompts/get', 'completion/complete', 'tasks/get', 'tasks/cancel', 'tasks/update']);
     expect(describeMethodIn('server/discover', 'session')).toBeUndefined();
+    // The tasks extension polls with tasks/get: the session era's tasks/result is not in it, tasks/update only in it.
+    expect(describeMethodIn('tasks/result', 'stateless')).toBeUndefined();
+    expect(describeMethodIn('tasks/update', 'session')).toBeUndefined();
     expect(describeMethodIn('ping', 'stateless')).toBeUndefined();
   });
 
-  it('announces to stateless clients what they can use: list changes and resource updates through subscriptions/listen, no tasks', () => {
+  it('announces to stateless clients what they can use: list changes and resource updates through subscriptions/listen, tasks as the extension', () => {
     expect(serverCapabilities('stateless')).toEqual({
       tools: { listChanged: true },
       resources: { listChanged: true, subscribe: true },
       prompts: { listChanged: true },
       completions: {},
       logging: {},
+      extensions: { 'io.modelcontextprotocol/tasks': {} },
     });
+  });
+
+  it('serves the stateless tasks methods only to clients that declare the extension, each mirroring its task id in Mcp-Name', () => {
+    for (const method of ['tasks/get', 'tasks/cancel', 'tasks/update']) {
+      const spec = describeMethodIn(method, 'stateless')!;
+      expect(spec.statelessExtension, method).toBe('io.modelcontextprotocol/tasks');
+      expect(spec.mirrorsName, method).toBe('taskId');
+    }
   });
 
   it('lets Envoy route only tool calls straight to a backend', () => {
