@@ -34,6 +34,7 @@ export const ERRORS = {
   GW_META_INVALID: { status: 400, rpcCode: -32602, surface: 'http', message: 'Invalid params: the request _meta envelope' },
   GW_UNKNOWN_METHOD: { status: 404, rpcCode: -32601, surface: 'http', message: 'Method not found' },
   GW_REQUEST_STATE_INVALID: { status: 200, rpcCode: -32602, surface: 'jsonrpc', message: 'Invalid params: requestState' },
+  GW_CAPABILITY_NOT_DECLARED: { status: 400, rpcCode: -32021, surface: 'http', message: 'Missing required client capability' },
   GW_UNAUTHORIZED: { status: 401, rpcCode: -32000, surface: 'http', message: 'Unauthorized' },
   GW_INSUFFICIENT_SCOPE: { status: 403, rpcCode: -32000, surface: 'http', message: 'Forbidden: insufficient scope' },
   GW_AUTH_UNAVAILABLE: { status: 503, rpcCode: -32603, surface: 'http', message: 'Authentication unavailable: the token issuer cannot be reached; retry later' },
@@ -98,6 +99,22 @@ export class GatewayError extends Error {
 
   get status(): number {
     return ERRORS[this.code].status;
+  }
+}
+
+/**
+ * A failure of the client's request itself rather than of its backend (a stateless client was to be
+ * asked for a capability it did not declare): it reaches the client as this JSON-RPC error, with
+ * its `data`, whatever the method — never as a tool error the model would read.
+ */
+export class RequestRefused extends GatewayError {
+  constructor(
+    code: ErrorCode,
+    detail: string,
+    readonly data: Record<string, unknown>,
+  ) {
+    super(code, detail);
+    this.name = 'RequestRefused';
   }
 }
 

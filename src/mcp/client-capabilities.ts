@@ -64,3 +64,14 @@ export function missingCapability(client: Readonly<Record<string, unknown>>, req
   if (mode === 'form' && Object.keys(e).length > 0 && !isObject(e.form)) return 'the client did not declare form-mode elicitation';
   return undefined;
 }
+
+/**
+ * The capabilities a backend's request needs, as the 2026-07-28 MissingRequiredClientCapability
+ * error names them: a ClientCapabilities object (`{ "sampling": {} }`, `{ "elicitation": { "url": {} } }`).
+ */
+export function requiredCapabilities(request: JsonRpcRequest): Record<string, unknown> {
+  const spec = describeServerRequest(request.method);
+  if (!spec) return {};
+  if (spec.capability !== 'elicitation') return { [spec.capability]: {} };
+  return { elicitation: { [request.params?.mode === 'url' ? 'url' : 'form']: {} } };
+}

@@ -2,7 +2,8 @@
  * `requestState` of the stateless era's multi-round-trip requests (MRTR), as the gateway hands it
  * out when a backend's request during a call becomes the client's `input_required`: it names the
  * held call (the event stream the call writes, and how far the client has read it) and the
- * pending relays the client must answer. It travels through the client, so it is sealed with
+ * pending relays the client must answer; or, for a stateless-era backend's own `input_required`
+ * passed through, it carries that backend's `requestState`. It travels through the client, so it is sealed with
  * AES-256-GCM (tamper-proof and unreadable) and bound to the caller, the request (method and
  * name) and a short expiry. It is good once: the relays it names are taken from the session
  * store atomically when the answers are delivered, so a replay finds them gone.
@@ -12,6 +13,8 @@ import { samePrincipal, type Principal } from './store.js';
 
 /** A call held for the client's input, as the sealed state names it. */
 export interface HeldRound {
+  /** Absent in states sealed before passed rounds existed. */
+  readonly kind?: 'held';
   readonly principal: Principal;
   readonly method: string;
   /** The tool or prompt name, or the resource URI, as the client named it. */
@@ -28,13 +31,37 @@ export interface HeldRound {
   readonly expiresAt: number;
 }
 
+/**
+ * A stateless-era backend's `input_required`, passed through: nothing is held, the backend's own
+ * `requestState` rides inside the gateway's (the client never sees or alters it), and the retry
+ * goes to the same backend with it.
+ */
+export interface PassedRound {
+  readonly kind: 'passed';
+  readonly principal: Principal;
+  readonly method: string;
+  /** The tool or prompt name, or the resource URI, as the client named it. */
+  readonly name: string;
+  /** The backend that asked: a retry routed elsewhere (the catalog changed) is refused. */
+  readonly backend: string;
+  /** The backend's `requestState`, when it gave one. */
+  readonly state?: string;
+  readonly expiresAt: number;
+}
+
+/** What a sealed `requestState` stands for. */
+export type SealedRound = HeldRound | PassedRound;
+
+/** The longest `requestState` a client may bring back (a backend's own state must fit in it, sealed). */
+export const MAX_REQUEST_STATE_CHARS = 65_536;
+
 const VERSION = 1;
 const AAD = Buffer.from('mcp-gateway requestState v1');
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 /** Seal a round for the client to echo back. */
-export function sealRound(key: Buffer, round: HeldRound): string {
+export function sealRound(key: Buffer, round: SealedRound): string {
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(AAD);
@@ -50,16 +77,16 @@ export interface RoundBinding {
 }
 
 /** The round a state stands for, or why it is refused (forged, altered, expired, another caller's or another request's). */
-export function openRound(key: Buffer, state: unknown, binding: RoundBinding, now = Date.now()): { ok: true; round: HeldRound } | { ok: false; detail: string } {
-  if (typeof state !== 'string' || state.length > 65_536) return { ok: false, detail: '"requestState" must be the string the gateway handed out' };
+export function openRound(key: Buffer, state: unknown, binding: RoundBinding, now = Date.now()): { ok: true; round: SealedRound } | { ok: false; detail: string } {
+  if (typeof state !== 'string' || state.length > MAX_REQUEST_STATE_CHARS) return { ok: false, detail: '"requestState" must be the string the gateway handed out' };
   const raw = Buffer.from(state, 'base64url');
   if (raw.length <= 1 + IV_BYTES + TAG_BYTES || raw[0] !== VERSION) return { ok: false, detail: 'not a requestState this gateway issued' };
-  let round: HeldRound;
+  let round: SealedRound;
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(1, 1 + IV_BYTES));
     decipher.setAAD(AAD);
     decipher.setAuthTag(raw.subarray(1 + IV_BYTES, 1 + IV_BYTES + TAG_BYTES));
-    round = JSON.parse(Buffer.concat([decipher.update(raw.subarray(1 + IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8')) as HeldRound;
+    round = JSON.parse(Buffer.concat([decipher.update(raw.subarray(1 + IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8')) as SealedRound;
   } catch {
     return { ok: false, detail: 'not a requestState this gateway issued (or it was altered)' };
   }

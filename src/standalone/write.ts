@@ -8,6 +8,7 @@ import { isResponse, toJson, type JsonRpcId } from '../mcp/jsonrpc.js';
 import { SSE_KEEPALIVE, sseEvent, ssePriming } from '../mcp/sse.js';
 import { primesStreams } from '../mcp/protocol.js';
 import { eraOf } from '../mcp/era.js';
+import { statelessStatus } from '../mcp/stateless-results.js';
 
 const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' };
 
@@ -93,16 +94,17 @@ async function relay(res: ServerResponse, reply: Extract<Reply, { kind: 'message
   res.on('close', onClose);
   const sse = accepts(ctx.accept, 'text/event-stream');
   const json = accepts(ctx.accept, 'application/json');
+  const stateless = eraOf(session.protocolVersion) === 'stateless';
   try {
     for await (const m of messages) {
       const data = toJson(m);
       if (!streaming) {
-        if (isResponse(m) && json) return writeJson(res, 200, data);
+        if (isResponse(m) && json) return writeJson(res, stateless ? statelessStatus(m) : 200, data);
         if (!sse) continue; // a JSON-only client gets just the final response
         res.writeHead(200, SSE_HEADERS);
         streaming = true;
         // A stateless client's stream cannot be resumed: closing it cancels the call (its transport's rule).
-        if (log.resumable && eraOf(session.protocolVersion) === 'session') {
+        if (log.resumable && !stateless) {
           writer = log.open(session.id, 'call');
           // Sent with the first message: one write instead of two.
           if (primesStreams(session.protocolVersion)) priming = ssePriming(writer.append(''), log.opts.retryMs);

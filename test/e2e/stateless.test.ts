@@ -412,10 +412,13 @@ describe('stateless requests on the wire', () => {
     expect(unasked.at(-1).result.content[0].text).toBe('done');
   });
 
-  it('never ask a client what it did not declare: the backend gets GW_RELAY_NOT_DECLARED', async () => {
-    const r = await post(gw.url, 'tools/call', { name: 'force_sample', arguments: {} });
-    expect(r.body.result.resultType).toBe('complete');
-    expect(r.body.result.content[0].text).toMatch(/failed: .*did not declare "sampling"/);
+  it('never ask a client what it did not declare: the backend gets GW_RELAY_NOT_DECLARED, the client -32021 with HTTP 400', async () => {
+    const failuresBefore = asker.failures.length;
+    const r = await post(gw.url, 'tools/call', { name: 'force_sample', arguments: {} }, {}, 7);
+    expect(r.status).toBe(400);
+    expect(r.body).toMatchObject({ id: 7, error: { code: -32021, data: { code: 'GW_CAPABILITY_NOT_DECLARED', requiredCapabilities: { sampling: {} } } } });
+    await waitFor(() => asker.failures.length > failuresBefore, 'the backend answered in the client\'s stead');
+    expect(asker.failures.at(-1)).toMatch(/did not declare "sampling"/);
   });
 
   it('cancel the call upstream when the client closes its response stream', async () => {
