@@ -121,7 +121,7 @@ export class StatelessReplies {
         void this.succeeded(this.opts.forward({ ...s, message: { ...s.message, method: 'resources/unsubscribe' } })).catch(() => undefined);
       }
     };
-    return { kind: 'messages', session: d.session, messages: this.listeners.stream(d.message.id, d.session.id, honored, abort.signal), abort, finish };
+    return { kind: 'messages', session: d.session, messages: this.listeners.stream(d.message.id, d.session.id, honored, abort.signal), abort, finish, keepAlive: true };
   }
 
   /** A followed backend session's resource update for a held record: to the listen streams that subscribed it. */

@@ -86,6 +86,7 @@ async function relay(res: ServerResponse, reply: Extract<Reply, { kind: 'message
   let streaming = false;
   let priming = '';
   let gone = false;
+  let keepAlive: NodeJS.Timeout | undefined;
   const onClose = (): void => {
     if (res.writableFinished) return;
     gone = true;
@@ -103,6 +104,8 @@ async function relay(res: ServerResponse, reply: Extract<Reply, { kind: 'message
         if (!sse) continue; // a JSON-only client gets just the final response
         res.writeHead(200, SSE_HEADERS);
         streaming = true;
+        // A comment between events is ignored by every SSE parser, and keeps idle proxies from closing the stream.
+        if (reply.keepAlive) keepAlive = setInterval(() => void (gone || write(res, SSE_KEEPALIVE)), ctx.keepAliveMs);
         // A stateless client's stream cannot be resumed: closing it cancels the call (its transport's rule).
         if (log.resumable && !stateless) {
           writer = log.open(session.id, 'call');
@@ -128,6 +131,7 @@ async function relay(res: ServerResponse, reply: Extract<Reply, { kind: 'message
     if (!res.headersSent) writeJson(res, 500, body);
     else if (!res.writableEnded) res.end(sseEvent(body, writer && !writer.window.ended ? writer.append(body) : undefined));
   } finally {
+    clearInterval(keepAlive);
     writer?.end();
     res.off('close', onClose);
     if (!res.writableEnded) res.end();

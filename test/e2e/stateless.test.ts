@@ -237,6 +237,35 @@ describe('subscriptions/listen', () => {
   });
 });
 
+describe('subscriptions/listen keep-alive', () => {
+  it('sends SSE comments on an idle listen stream every server.keepAliveIntervalMs', async () => {
+    const quick = await startGateway({ backends: [{ name: 'lib', kind: 'mcp', urls: [library.url] }], server: { keepAliveIntervalMs: 50 } });
+    const abort = new AbortController();
+    try {
+      const res = await fetch(quick.url, {
+        method: 'POST',
+        signal: abort.signal,
+        headers: { ...MCP_HEADERS, 'mcp-protocol-version': V, 'mcp-method': 'subscriptions/listen' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 'l1', method: 'subscriptions/listen', params: { _meta: META(), notifications: { toolsListChanged: true } } }),
+      });
+      expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      const reader = res.body!.getReader();
+      let seen = '';
+      while (!seen.includes(': keep-alive')) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        seen += new TextDecoder().decode(value);
+      }
+      // The acknowledgement first, then comments while nothing changes.
+      expect(seen.indexOf('notifications/subscriptions/acknowledged')).toBeGreaterThanOrEqual(0);
+      expect(seen.indexOf(': keep-alive')).toBeGreaterThan(seen.indexOf('notifications/subscriptions/acknowledged'));
+    } finally {
+      abort.abort();
+      await quick.stop();
+    }
+  });
+});
+
 describe('policy and audit', () => {
   it('respects the policy on relays and audits every round with the era', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'gw-stateless-'));
