@@ -1,3 +1,4 @@
+import type { Era } from '../mcp/era.js';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** What the scrape-time gauges read. Kept as functions so telemetry needs no concrete core classes. */
@@ -28,26 +29,26 @@ const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.
  */
 export class GatewayMetrics {
   readonly registry = new Registry();
-  private readonly toolCalls: Counter<'tool' | 'backend' | 'outcome'>;
-  private readonly duration: Histogram<'backend' | 'outcome'>;
-  private readonly requests: Counter<'method' | 'backend' | 'outcome'>;
+  private readonly toolCalls: Counter<'tool' | 'backend' | 'outcome' | 'era'>;
+  private readonly duration: Histogram<'backend' | 'outcome' | 'era'>;
+  private readonly requests: Counter<'method' | 'backend' | 'outcome' | 'era'>;
   private readonly denials: Counter<'reason_code'>;
   private readonly auditDrops: Counter;
   private readonly resumes: Counter<'result'>;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
-    this.toolCalls = new Counter({ name: 'mcp_gateway_tool_calls_total', help: 'tools/call requests that reached a backend, by outcome', labelNames: ['tool', 'backend', 'outcome'], registers });
+    this.toolCalls = new Counter({ name: 'mcp_gateway_tool_calls_total', help: 'tools/call requests that reached a backend, by outcome and the protocol era of the client', labelNames: ['tool', 'backend', 'outcome', 'era'], registers });
     this.requests = new Counter({
       name: 'mcp_gateway_requests_total',
-      help: 'Requests routed to a backend by resource URI, prompt name or completion ref, by method and outcome',
-      labelNames: ['method', 'backend', 'outcome'],
+      help: "Requests routed to a backend by resource URI, prompt name or completion ref, by method, outcome and the client's protocol era",
+      labelNames: ['method', 'backend', 'outcome', 'era'],
       registers,
     });
     this.duration = new Histogram({
       name: 'mcp_gateway_tool_call_duration_seconds',
       help: 'Time from admission to the end of a tools/call (backend time included)',
-      labelNames: ['backend', 'outcome'],
+      labelNames: ['backend', 'outcome', 'era'],
       buckets: DURATION_BUCKETS,
       registers,
     });
@@ -142,15 +143,15 @@ export class GatewayMetrics {
     this.resumes.inc({ result });
   }
 
-  /** A tools/call that ran, with its outcome and duration. */
-  call(tool: string, backend: string, outcome: CallOutcome, seconds: number): void {
-    this.toolCalls.inc({ tool, backend, outcome });
-    this.duration.observe({ backend, outcome }, seconds);
+  /** A tools/call that ran, with its outcome and duration, and the era of the client that made it. */
+  call(tool: string, backend: string, outcome: CallOutcome, seconds: number, era: Era): void {
+    this.toolCalls.inc({ tool, backend, outcome, era });
+    this.duration.observe({ backend, outcome, era }, seconds);
   }
 
   /** A routed request (resources/read, prompts/get, completion/complete, subscriptions) that ran. */
-  request(method: string, backend: string, outcome: CallOutcome): void {
-    this.requests.inc({ method, backend, outcome });
+  request(method: string, backend: string, outcome: CallOutcome, era: Era): void {
+    this.requests.inc({ method, backend, outcome, era });
   }
 
   denied(code: string): void {

@@ -165,7 +165,7 @@ export class Telemetry implements AdmissionObserver {
     try {
       const { call, span } = rec;
       const [outcome, errorCode] = settled(rec, crashed, requestOutcomeOf);
-      this.metrics.request(call.request.method, call.backend.name, outcome);
+      this.metrics.request(call.request.method, call.backend.name, outcome, eraOf(call.session.protocolVersion));
       if (span.span) endCallSpan(span, outcome, rec.instance ? { 'mcp.gateway.instance': rec.instance } : {});
       if (!this.audit.enabled) return;
       this.audit.emit({ event: 'mcp.request', method: call.request.method, kind: call.kind, target: text(call.target, 1024), tool: null, ...this.ran(rec), outcome, errorCode });
@@ -190,7 +190,7 @@ export class Telemetry implements AdmissionObserver {
       const { tool, backend } = call;
       const [outcome, errorCode] = settled(rec, crashed, outcomeOf);
       const ms = performance.now() - rec.started;
-      this.metrics.call(tool.name, backend.name, outcome, ms / 1000);
+      this.metrics.call(tool.name, backend.name, outcome, ms / 1000, eraOf(call.session.protocolVersion));
       if (span.span) endCallSpan(span, outcome, instance ? { 'mcp.gateway.instance': instance } : {});
       rec.log?.debug({ outcome, errorCode, instance, ms: round(ms) }, 'tool call ended');
       if (!this.audit.enabled) return;
