@@ -79,11 +79,12 @@ export class StatelessReplies {
     const resumed = d.resume?.round;
     if (resumed && resumed.kind !== 'passed') {
       const abort = new AbortController();
-      return { kind: 'messages', session: d.session, messages: held.resume(round, resumed, d.resume!.answers, abort.signal), abort, finish: () => {} };
+      return { kind: 'messages', session: d.session, messages: held.resume(round, resumed, d.resume?.answers, abort.signal), abort, finish: () => {} };
     }
     const passed = pass(retryParams(d.resume?.answers, resumed));
     if (passed && (!resumed || resumed.backend === passed.backend.name)) {
       const reply = passed.start();
+      if (reply.kind === 'json') return { ...reply, body: this.shapedBody(reply) };
       if (reply.kind !== 'messages') return reply;
       const asker = { session: d.session, backend: passed.backend, caller: d.caller, sourceIp: d.sourceIp, ...(d.kind === 'call-tool' ? { tool: d.tool.name } : {}) };
       return { ...reply, messages: this.opts.passed.shape(round, asker, reply.messages) };

@@ -86,7 +86,7 @@ export class McpBackends {
   clientMeta(session: SessionRecord): StatelessMeta {
     const info = session.clientInfo;
     const clientInfo = info && typeof info.name === 'string' && typeof info.version === 'string' ? { name: info.name, version: info.version } : this.opts.clientInfo;
-    return { ...sessionMeta(session, clientInfo) };
+    return sessionMeta(session, clientInfo);
   }
 
   /** Forward a `tools/call` in the client's backend session and relay the backend's stream. */

@@ -399,6 +399,21 @@ describe('stateless requests on the wire', () => {
     expect(n.status).toBe(202);
   });
 
+  it("ask a backend's requests sent at once in one round, and ignore answers to requests it never asked", async () => {
+    const meta = { _meta: META(FULL) };
+    await waitFor(() => gw.core.catalog.current().tools.has('ask_both'), 'the tool that asks twice discovered');
+    const first = await post(gw.url, 'tools/call', { ...meta, name: 'ask_both', arguments: {} });
+    expect(first.body.result.resultType).toBe('input_required');
+    const asked = Object.entries(first.body.result.inputRequests) as Array<[string, any]>;
+    expect(asked.map(([, r]) => r.method).sort()).toEqual(['elicitation/create', 'sampling/createMessage']);
+    const answers: Record<string, unknown> = { unknown_extra_key: { action: 'accept', content: { foo: 'bar' } } };
+    for (const [key, r] of asked) {
+      answers[key] = r.method === 'elicitation/create' ? { action: 'accept', content: { name: 'Ada' } } : { role: 'assistant', content: { type: 'text', text: 'Hello' }, model: 'm' };
+    }
+    const done = await post(gw.url, 'tools/call', { ...meta, name: 'ask_both', arguments: {}, inputResponses: answers, requestState: first.body.result.requestState }, {}, 2);
+    expect(done.body).toMatchObject({ id: 2, result: { resultType: 'complete', content: [{ text: 'Hello Ada' }] } });
+  });
+
   it('refuse a forged requestState, and a replayed one, before anything reaches the backend', async () => {
     const meta = { _meta: META(FULL) };
     const first = await post(gw.url, 'tools/call', { ...meta, name: 'ask_name', arguments: {} });
