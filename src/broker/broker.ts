@@ -297,7 +297,8 @@ export class Broker {
    * (relayed like those during a call). (List changes are heard by the catalog's own watch of each backend.)
    */
   backendNotification(clientSessionId: string, message: JsonRpcNotification | JsonRpcRequest, from: StreamSource): void {
-    if (isRequest(message)) void this.relayUnasked(clientSessionId, message, from);
+    // A refusal ends nothing here (no call asked): the backend has its answer already.
+    if (isRequest(message)) void this.relayUnasked(clientSessionId, message, from).catch((err: Error) => this.opts.logger.debug({ err: err.message }, 'a backend request outside a call was refused'));
     else if (message.method === RESOURCE_UPDATED && this.stateless?.resourceUpdated(clientSessionId, message)) return;
     else if (PASSED_UNASKED.has(message.method)) this.opts.streams.send(clientSessionId, message);
     else if (message.method === RELAYED_NOTIFICATIONS.message) void this.logUnasked(clientSessionId, message);
