@@ -68,7 +68,7 @@ export class PassedCalls {
       const refusal: Refusal | undefined = this.opts.relay ? await this.opts.relay.screen(asker, request) : { code: 'GW_RELAY_NOT_DECLARED', reason: 'the gateway relays no backend requests' };
       if (!refusal) continue;
       // What the client did not declare is its request's fault (-32021, HTTP 400), as the backend itself would answer.
-      if (refusal.code === 'GW_RELAY_NOT_DECLARED') return shaped(wireError('GW_CAPABILITY_NOT_DECLARED', id, refusal.reason, { requiredCapabilities: requiredCapabilities(request) }));
+      if (refusal.code === 'GW_RELAY_NOT_DECLARED') return shaped(wireError('GW_CAPABILITY_REQUIRED', id, refusal.reason, { requiredCapabilities: requiredCapabilities(request) }));
       return shaped(fail(refusal.code, refusal.reason));
     }
     for (const [key, request] of requests) this.opts.relay?.passed(asker, key, request);

@@ -110,7 +110,7 @@ export class ClientRelay {
       const byPolicy = refusal.code === 'GW_POLICY_DENIED' || refusal.code === 'GW_POLICY_UNAVAILABLE';
       this.answerBackend(origin, wireError(refusal.code, request.id, refusal.reason, byPolicy ? { reason: refusal.reason ?? null } : undefined));
       if (refusal.code === 'GW_RELAY_NOT_DECLARED' && eraOf(origin.session.protocolVersion) === 'stateless') {
-        throw new RequestRefused('GW_CAPABILITY_NOT_DECLARED', refusal.reason ?? request.method, { requiredCapabilities: requiredCapabilities(request) });
+        throw new RequestRefused('GW_CAPABILITY_REQUIRED', refusal.reason ?? request.method, { requiredCapabilities: requiredCapabilities(request) });
       }
       return undefined;
     }

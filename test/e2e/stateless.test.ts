@@ -460,7 +460,7 @@ describe('stateless requests on the wire', () => {
     const failuresBefore = asker.failures.length;
     const r = await post(gw.url, 'tools/call', { name: 'force_sample', arguments: {} }, {}, 7);
     expect(r.status).toBe(400);
-    expect(r.body).toMatchObject({ id: 7, error: { code: -32021, data: { code: 'GW_CAPABILITY_NOT_DECLARED', requiredCapabilities: { sampling: {} } } } });
+    expect(r.body).toMatchObject({ id: 7, error: { code: -32021, data: { code: 'GW_CAPABILITY_REQUIRED', requiredCapabilities: { sampling: {} } } } });
     await waitFor(() => asker.failures.length > failuresBefore, 'the backend answered in the client\'s stead');
     expect(asker.failures.at(-1)).toMatch(/did not declare "sampling"/);
   });
