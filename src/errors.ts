@@ -113,6 +113,22 @@ export class GatewayError extends Error {
 }
 
 /**
+ * A failure of the client's request itself rather than of its backend (a stateless client was to be
+ * asked for a capability it did not declare): it reaches the client as this JSON-RPC error, with
+ * its `data`, whatever the method — never as a tool error the model would read.
+ */
+export class RequestRefused extends GatewayError {
+  constructor(
+    code: ErrorCode,
+    detail: string,
+    readonly data: Record<string, unknown>,
+  ) {
+    super(code, detail);
+    this.name = 'RequestRefused';
+  }
+}
+
+/**
  * The JSON-RPC error a request other than `tools/call` gets when its backend failed (a
  * `GW_UPSTREAM_…` code, which `tools/call` gets as a tool error): -32603 with the gateway code.
  */

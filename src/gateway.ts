@@ -49,6 +49,7 @@ import { openPins } from './pinning/open.js';
 import type { DefinitionPins } from './pinning/pins.js';
 import { loadStateKeys } from './session/state-key.js';
 import { HeldCalls } from './broker/held-calls.js';
+import { PassedCalls } from './broker/passed-calls.js';
 
 /** The assembled core: what an adapter (standalone HTTP, Envoy ext_proc) drives. */
 export interface GatewayCore {
@@ -164,7 +165,9 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   const serverInfo = { name: 'mcp-gateway', version: VERSION, title: 'MCP Gateway' };
   // Arguments a user is asked to confirm are shown as the audit trail records them.
   const redact = createRedactor(config.audit.redact);
-  const held = new HeldCalls({ log: events, relay, sealKey: stateKeys.seal, serverInfo, stateTtlMs: config.stateless.requestStateTtlMs, logger });
+  const sealing = { relay, sealKey: stateKeys.seal, serverInfo, stateTtlMs: config.stateless.requestStateTtlMs };
+  const held = new HeldCalls({ ...sealing, log: events, settleMs: config.stateless.inputSettleMs, logger });
+  const passed = new PassedCalls(sealing);
   const verifier = config.auth ? new OidcVerifier({ ...config.auth, logger }) : undefined;
   const authenticator = config.auth && verifier ? new BearerAuthenticator(config.auth, verifier, config.server.path) : new AnonymousAuthenticator();
   let stopSnippets: (() => Promise<void>) | undefined;
@@ -195,6 +198,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     serverInfo,
     stateless: {
       held,
+      passed,
       // Shared caches may keep an answer only when it is everyone's: no authentication, no policy filtering.
       cache: { ttlMs: config.stateless.cacheTtlMs, cacheScope: config.auth || config.policy.engine !== 'allow-all' ? 'private' : 'public' },
       ...(config.stateless.instructions ? { instructions: config.stateless.instructions } : {}),

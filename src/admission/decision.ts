@@ -6,7 +6,7 @@ import type { ListKind, PolicyKind } from '../mcp/methods.js';
 import type { ProtocolVersion } from '../mcp/protocol.js';
 import type { Caller } from '../auth/caller.js';
 import type { SessionRecord } from '../session/store.js';
-import type { HeldRound } from '../session/request-state.js';
+import type { SealedRound } from '../session/request-state.js';
 import type { ListenFilter } from '../mcp/listen-filter.js';
 import type { TraceCarrier } from '../telemetry/trace.js';
 import type { Confirmation } from '../policy/engine.js';
@@ -108,9 +108,14 @@ export type Decision =
   /** A JSON-RPC batch of a 2025-03-26 session: each message decided (and audited) on its own, in order. */
   | { kind: 'batch'; session: SessionRecord; decisions: readonly Decision[] };
 
-/** A retried MRTR request: the held call its sealed state names, and the client's `inputResponses`. */
+/**
+ * A retried MRTR request: what its sealed state names (a held call, or a stateless backend's own
+ * state passed through), and the client's `inputResponses`. Without `round` the request brought
+ * `inputResponses` but no `requestState`: a stateless backend gets them as they are (it may need
+ * no state), a held call cannot be named so the call starts afresh.
+ */
 export interface Resume {
-  readonly round: HeldRound;
+  readonly round?: SealedRound;
   readonly answers: unknown;
 }
 

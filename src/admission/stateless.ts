@@ -141,7 +141,8 @@ export class StatelessAdmission {
     // A backend's request reaches this client as `input_required`, over JSON as well as SSE.
     const { answerOnly: _json, ...decided } = d;
     const state = original.params?.[PARAM_REQUEST_STATE];
-    if (state === undefined) return decided;
+    const answers = original.params?.[PARAM_INPUT_RESPONSES];
+    if (state === undefined) return spec.inputRequired && isObject(answers) ? { ...decided, resume: { answers } } : decided;
     const name = d.kind === 'call-tool' ? d.tool.name : d.target.name;
     const opened = spec.inputRequired ? openRound(this.opts.keys.seal, state, { principal: caller.principal, method: original.method, name }) : { ok: false as const, detail: `${original.method} takes no requestState` };
     if (!opened.ok) {
@@ -149,6 +150,6 @@ export class StatelessAdmission {
       return { kind: 'respond', session: d.session, body: statelessResponse(wireError('GW_REQUEST_STATE_INVALID', original.id, opened.detail), this.opts.serverInfo) };
     }
     // The answers travel with the decision: `withoutStatelessParams` took them off the backend's view.
-    return { ...decided, resume: { round: opened.round, answers: original.params?.[PARAM_INPUT_RESPONSES] } };
+    return { ...decided, resume: { round: opened.round, answers } };
   }
 }

@@ -12,7 +12,7 @@ import type { StreamSource } from '../upstream/backend-streams.js';
 import { HEADER_SESSION_ID } from '../mcp/protocol.js';
 import { ANONYMOUS, newSessionRecord, samePrincipal, type SessionRecord, type SessionStore } from '../session/store.js';
 import { SessionQuota } from '../session/quota.js';
-import { routedCallOf, toolCallOf, type RoutedCall, type RoutedExecutor, type ToolCall, type ToolExecutor } from '../upstream/call.js';
+import { routedCallOf, toolCallOf, type RoutedCall, type RoutedExecutor, type ToolCall, type ToolExecutor, type UpstreamCall } from '../upstream/call.js';
 import { sessionRef } from '../telemetry/audit.js';
 import type { McpBackends } from '../upstream/mcp-backend.js';
 import type { ClientRelay } from '../upstream/client-relay.js';
@@ -24,7 +24,10 @@ import { inflightKey } from '../upstream/inflight.js';
 import { eraOf } from '../mcp/era.js';
 import type { CacheHint } from '../mcp/stateless-results.js';
 import type { HeldCalls } from './held-calls.js';
-import { StatelessReplies } from './stateless.js';
+import type { PassedCalls } from './passed-calls.js';
+import { StatelessReplies, type PassOn } from './stateless.js';
+import type { McpBackendConfig } from '../config/schema.js';
+import type { CatalogTool } from '../catalog/model.js';
 import { confirmed, type SessionConfirmOptions } from '../confirm/session.js';
 
 export interface BrokerOptions {
@@ -56,6 +59,7 @@ export interface BrokerOptions {
   readonly stateless?: {
     readonly cache: CacheHint;
     readonly held: HeldCalls;
+    readonly passed: PassedCalls;
     readonly instructions?: string;
   };
 }
@@ -196,23 +200,24 @@ export class Broker {
     }
   }
 
-  private callTool(d: Extract<Decision, { kind: 'call-tool' }>): Reply {
+  /** A `tools/call`, under audit; `native` runs it when the tool is a native MCP backend's (default: in the client's backend session). */
+  private callTool(d: Extract<Decision, { kind: 'call-tool' }>, native: ToolExecutor = (c) => this.opts.mcp.execute(c)): Reply {
     const backend = this.opts.catalog.current().backends.get(d.tool.backend);
     if (!backend) return json(wireError('GW_UNKNOWN_TOOL', d.message.id, `"${d.tool.name}" (its backend is gone)`));
     return this.run(d.session, d.message, (abort) => {
       const call = { ...toolCallOf(d, backend, abort), uriPrefix: this.uriPrefix(backend) };
-      const execute = confirmed(d, this.opts.confirm, d.tool.route.kind === 'rest' ? this.opts.rest : (c) => this.opts.mcp.execute(c));
+      const execute = confirmed(d, this.opts.confirm, d.tool.route.kind === 'rest' ? this.opts.rest : native);
       return this.opts.observeCall ? this.opts.observeCall(call, execute) : execute(call);
     });
   }
 
-  /** A request routed by URI, prompt name or completion ref: sent in the client's backend session (REST: translated). */
-  private forward(d: Extract<Decision, { kind: 'forward' }>): Reply {
+  /** A request routed by URI, prompt name or completion ref: sent in the client's backend session (REST: translated), or by `native`. */
+  private forward(d: Extract<Decision, { kind: 'forward' }>, native: RoutedExecutor = (c) => this.opts.mcp.forward(c)): Reply {
     const backend = this.opts.catalog.current().backends.get(d.target.backend);
     if (!backend) return json(wireError('GW_RESOURCE_NOT_FOUND', d.message.id, `"${d.target.name}" (its backend is gone)`));
     return this.run(d.session, d.message, (abort) => {
       const call = { ...routedCallOf(d, backend, abort), uriPrefix: this.uriPrefix(backend) };
-      const execute: RoutedExecutor = backend.kind === 'rest' ? this.opts.restRouted : (c) => this.opts.mcp.forward(c);
+      const execute: RoutedExecutor = backend.kind === 'rest' ? this.opts.restRouted : native;
       return this.opts.observeRequest ? this.opts.observeRequest(call, execute) : execute(call);
     });
   }
@@ -220,7 +225,38 @@ export class Broker {
   /** A stateless client's call or routed request (src/broker/stateless.ts); undefined for a session client. */
   private statelessCall(d: Extract<Decision, { kind: 'call-tool' | 'forward' }>): Reply | Promise<Reply> | undefined {
     if (!this.stateless || !isStateless(d.session)) return undefined;
-    return this.stateless.call(d, () => (d.kind === 'call-tool' ? this.callTool(d) : this.forward(d)));
+    return this.stateless.call(d, () => (d.kind === 'call-tool' ? this.callTool(d) : this.forward(d)), (extra) => this.passOn(d, extra));
+  }
+
+  /**
+   * A stateless client's request for a backend known to speak the stateless era too: sent on as it
+   * is (McpBackends.passThrough), under the same audit, with `extra` params. A backend whose era is
+   * not known yet goes the bridged way (which probes it).
+   */
+  private passOn(d: Extract<Decision, { kind: 'call-tool' | 'forward' }>, extra: Record<string, unknown>): ReturnType<PassOn> {
+    const backend = this.opts.catalog.current().backends.get(d.kind === 'call-tool' ? d.tool.backend : d.target.backend);
+    if (backend?.kind !== 'mcp' || this.opts.mcp.knownEra(backend as McpBackendConfig) !== 'stateless') return undefined;
+    const { mcp } = this.opts;
+    const meta = mcp.clientMeta(d.session);
+    const uriPrefix = this.uriPrefix(backend);
+    const pass = (c: UpstreamCall, params: Record<string, unknown>, tool?: CatalogTool): AsyncGenerator<JsonRpcMessage> =>
+      mcp.passThrough({
+        backend: backend as McpBackendConfig,
+        request: c.request,
+        params: { ...params, ...extra },
+        meta,
+        caller: c.caller,
+        abort: c.abort,
+        uriPrefix,
+        ...(tool ? { tool } : {}),
+        ...(c.outboundHeaders ? { outboundHeaders: c.outboundHeaders } : {}),
+        ...(c.onInstance ? { onInstance: c.onInstance } : {}),
+      });
+    const start =
+      d.kind === 'call-tool'
+        ? () => this.callTool(d, (c) => pass(c, { ...c.request.params, name: c.tool.upstreamName }, c.tool))
+        : () => this.forward(d, (c) => pass(c, c.params));
+    return { backend, start };
   }
 
   /** End every `subscriptions/listen` stream of this process (the gateway stops). */
@@ -269,7 +305,8 @@ export class Broker {
    * (relayed like those during a call). (List changes are heard by the catalog's own watch of each backend.)
    */
   backendNotification(clientSessionId: string, message: JsonRpcNotification | JsonRpcRequest, from: StreamSource): void {
-    if (isRequest(message)) void this.relayUnasked(clientSessionId, message, from);
+    // A refusal ends nothing here (no call asked): the backend has its answer already.
+    if (isRequest(message)) void this.relayUnasked(clientSessionId, message, from).catch((err: Error) => this.opts.logger.debug({ err: err.message }, 'a backend request outside a call was refused'));
     else if (message.method === RESOURCE_UPDATED && this.stateless?.resourceUpdated(clientSessionId, message)) return;
     else if (PASSED_UNASKED.has(message.method)) this.opts.streams.send(clientSessionId, message);
     else if (message.method === RELAYED_NOTIFICATIONS.message) void this.logUnasked(clientSessionId, message);

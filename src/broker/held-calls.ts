@@ -15,6 +15,7 @@ import { wireError } from '../errors.js';
 import type { EventLog } from '../events/log.js';
 import type { StoredEvent } from '../events/store.js';
 import { pause } from '../wait.js';
+import { readBurst } from './burst.js';
 import { RESULT_INPUT_REQUIRED } from '../mcp/era.js';
 import { isObject, isRequest, isResponse, success, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../mcp/jsonrpc.js';
 import { logVisible } from '../mcp/log-level.js';
@@ -24,7 +25,6 @@ import { openRound, sealRound, type HeldRound, type RoundBinding } from '../sess
 import type { SessionRecord } from '../session/store.js';
 import type { ClientRelay } from '../upstream/client-relay.js';
 import { progressToken } from '../upstream/call.js';
-import type { Resume } from '../admission/decision.js';
 
 export interface HeldCallsOptions {
   readonly log: EventLog;
@@ -34,6 +34,8 @@ export interface HeldCallsOptions {
   readonly serverInfo: ServerInfo;
   /** Longest a `requestState` is good for (the relays it names may time out sooner). */
   readonly stateTtlMs: number;
+  /** How long after a backend's request more of them join the same `input_required` (src/broker/burst.ts). */
+  readonly settleMs: number;
   readonly logger: Logger;
 }
 
@@ -70,8 +72,9 @@ export class HeldCalls {
 
   /**
    * The first round of a stateless call: notifications pass (log messages only at the request's
-   * `logLevel`), the final response is shaped, and the backend's first request to the client ends
-   * the answer with `input_required` while the rest of the call is held.
+   * `logLevel`), the final response is shaped, and the backend's first request to the client (with
+   * those that follow it within the settle window) ends the answer with `input_required` while the
+   * rest of the call is held.
    */
   async *first(round: StatelessRound, messages: AsyncGenerator<JsonRpcMessage>, abort: AbortController): AsyncGenerator<JsonRpcMessage> {
     let holding = false;
@@ -82,8 +85,10 @@ export class HeldCalls {
         const m = next.value;
         if (isRequest(m)) {
           holding = true;
-          const stream = this.hold(round.session.id, m, messages, abort);
-          yield this.inputRequired(round, [m], stream, 0, []);
+          // What comes in the window goes to the held stream: its notifications reach the client on the retry.
+          const burst = await readBurst(messages, this.opts.settleMs, isResponse);
+          const stream = this.hold(round.session.id, [m, ...burst.taken], messages, burst.pending, abort);
+          yield this.inputRequired(round, [m, ...burst.taken.filter(isRequest)], stream, 0, []);
           return;
         }
         const out = this.toClient(round, m);
@@ -98,10 +103,10 @@ export class HeldCalls {
   /**
    * A retry with `inputResponses`: deliver the answers to the backend, then read the held call on
    * from where the client stopped. A state whose relays are gone (answered already, timed out) is
-   * refused before anything reaches the backend.
+   * refused before anything reaches the backend. Keys of `inputResponses` that name no request of
+   * the state are ignored.
    */
-  async *resume(round: StatelessRound, resume: Resume, signal: AbortSignal): AsyncGenerator<JsonRpcMessage> {
-    const { round: state, answers } = resume;
+  async *resume(round: StatelessRound, state: HeldRound, answers: unknown, signal: AbortSignal): AsyncGenerator<JsonRpcMessage> {
     const id = round.request.id;
     const delivered = await this.deliver(round, state, isObject(answers) ? answers : {});
     if (delivered === 'spent') {
@@ -112,12 +117,27 @@ export class HeldCalls {
     // A client that goes away cancels the held call, as closing any stateless answer does (when it is held here).
     const onAbort = (): void => this.held.get(state.stream)?.abort(new Error('client disconnected'));
     signal.addEventListener('abort', onAbort, { once: true });
+    // Stops following the stream once this round is answered (a burst's read may still wait on it).
+    const reading = new AbortController();
+    const stop = (): void => reading.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    const events = this.events(state.stream, state.seq, reading.signal);
+    const asked = (e: StoredEvent): JsonRpcRequest | undefined => {
+      const m = JSON.parse(e.data) as JsonRpcMessage;
+      return isRequest(m) && !done.has(String(m.id)) ? m : undefined;
+    };
     try {
       let last = state.seq;
-      for await (const e of this.events(state.stream, state.seq, signal)) {
+      for (let next = await events.next(); !next.done; next = await events.next()) {
+        const e = next.value;
         const m = JSON.parse(e.data) as JsonRpcMessage;
         if (isRequest(m)) {
-          if (!done.has(String(m.id))) return yield this.inputRequired(round, [m], state.stream, last, [...done]);
+          if (!done.has(String(m.id))) {
+            // Read on from `last` next time: what the window passes over (notifications, the end) is not lost.
+            const burst = await readBurst(events, this.opts.settleMs, (x) => isResponse(JSON.parse(x.data) as JsonRpcMessage));
+            const more = burst.taken.flatMap((x) => asked(x) ?? []);
+            return yield this.inputRequired(round, [m, ...more], state.stream, last, [...done]);
+          }
         } else {
           const out = this.toClient(round, isResponse(m) ? { ...m, id } : this.progressFor(round.request, m));
           if (out) yield out;
@@ -128,6 +148,9 @@ export class HeldCalls {
       if (!signal.aborted) yield statelessResponse(wireError('GW_REQUEST_STATE_INVALID', id, 'the held call is gone (it ended, or its instance stopped); send the request again without requestState'), this.opts.serverInfo);
     } finally {
       signal.removeEventListener('abort', onAbort);
+      signal.removeEventListener('abort', stop);
+      reading.abort();
+      void events.return(undefined).catch(() => undefined);
     }
   }
 
@@ -182,18 +205,22 @@ export class HeldCalls {
     return answered > 0 && delivered.length === 0 ? 'spent' : delivered;
   }
 
-  /** Keep running the call; what it sends from now on goes to a new event stream, starting with `first`. */
-  private hold(sessionId: string, first: JsonRpcRequest, messages: AsyncGenerator<JsonRpcMessage>, abort: AbortController): string {
+  /**
+   * Keep running the call; what it sends from now on goes to a new event stream, starting with
+   * `taken` (the request that asked and its burst), then `pending` (the read the burst left open).
+   */
+  private hold(sessionId: string, taken: readonly JsonRpcMessage[], messages: AsyncGenerator<JsonRpcMessage>, pending: Promise<IteratorResult<JsonRpcMessage>> | undefined, abort: AbortController): string {
     const writer = this.opts.log.open(sessionId, 'call');
-    writer.append(JSON.stringify(first));
+    for (const m of taken) writer.append(JSON.stringify(m));
     this.held.set(writer.id, abort);
     void (async () => {
       try {
-        for (;;) {
-          const next = await messages.next();
-          if (next.done) break;
-          writer.append(JSON.stringify(next.value));
-          if (isResponse(next.value)) break;
+        if (taken.some(isResponse)) return;
+        for (let next = pending ?? messages.next(); ; next = messages.next()) {
+          const r = await next;
+          if (r.done) break;
+          writer.append(JSON.stringify(r.value));
+          if (isResponse(r.value)) break;
         }
       } catch (err) {
         this.opts.logger.debug({ err: (err as Error).message }, 'a held call failed');

@@ -17,7 +17,15 @@ export type JsonBody = string | readonly Buffer[];
  */
 export type Reply =
   | { kind: 'json'; status: number; body: JsonBody; headers?: Record<string, string> }
-  | { kind: 'messages'; session: SessionRecord; messages: AsyncGenerator<JsonRpcMessage>; abort: AbortController; finish: () => void }
+  | {
+      kind: 'messages';
+      session: SessionRecord;
+      messages: AsyncGenerator<JsonRpcMessage>;
+      abort: AbortController;
+      finish: () => void;
+      /** A stream with no end of its own (`subscriptions/listen`): kept open through proxies with SSE comments while idle. */
+      keepAlive?: true;
+    }
   | { kind: 'empty'; status: number }
   | { kind: 'stream'; session: SessionRecord; resume?: ResumePoint };
 

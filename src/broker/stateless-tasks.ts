@@ -93,11 +93,13 @@ export class StatelessTasks {
     const asked = this.current(d);
     if (!asked || !Object.keys(answers).some((k) => k in asked.inputRequests)) return;
     const opened = this.opts.held.open(asked.state, { principal: d.caller.principal, method: TASK_RESULT, name: d.target.name });
-    if (!opened.ok) return void this.asked.delete(key);
+    // A task's state is always a held round (the gateway sealed it for tasks/result), never a passed one.
+    if (!opened.ok || opened.round.kind === 'passed') return void this.asked.delete(key);
+    const round = opened.round;
     // Asked no more: a tasks/get from now on sees the task working until the backend asks again.
     this.asked.set(key, { ...asked, inputRequests: {} });
     const abort = new AbortController();
-    void this.follow(key, this.opts.held.resume(this.round(d), { round: opened.round, answers }, abort.signal)).catch(() => this.asked.delete(key));
+    void this.follow(key, this.opts.held.resume(this.round(d), round, answers, abort.signal)).catch(() => this.asked.delete(key));
   }
 
   /** Call the backend's `tasks/result`, held: its first request to the client is what the task asks. */

@@ -12,16 +12,27 @@ import type { ListenFilter } from '../mcp/listen-filter.js';
 import { describeMethod, serverCapabilities } from '../mcp/methods.js';
 import { statelessResponse, statelessResult, statelessResultJson, type CacheHint, type ServerInfo } from '../mcp/stateless-results.js';
 import type { HeldCalls, StatelessRound } from './held-calls.js';
+import { retryParams, type PassedCalls } from './passed-calls.js';
+import type { BackendDescriptor } from '../catalog/model.js';
+import { wireError } from '../errors.js';
 import { Listeners } from './listen.js';
 import { responseOf, type Reply } from './reply.js';
 import { StatelessTasks } from './stateless-tasks.js';
 
 type Forward = Extract<Decision, { kind: 'forward' }>;
 
+/**
+ * When the request's backend speaks the stateless era: that backend, and how to send the request
+ * on to it as it is, with `extra` params (a retry's `inputResponses` and the backend's unsealed
+ * `requestState`); undefined otherwise.
+ */
+export type PassOn = (extra: Record<string, unknown>) => { readonly backend: BackendDescriptor; readonly start: () => Reply } | undefined;
+
 export interface StatelessRepliesOptions {
   readonly serverInfo: ServerInfo;
   readonly cache: CacheHint;
   readonly held: HeldCalls;
+  readonly passed: PassedCalls;
   readonly instructions?: string;
   readonly catalog: Catalog;
   /** Runs a routed request in its (held) session: the broker's own `forward`. */
@@ -54,12 +65,14 @@ export class StatelessReplies {
   }
 
   /**
-   * A call or routed request: its answer shaped for the stateless era, and a backend's request to
-   * the client turned into `input_required` while the call is held; a retry with `requestState`
-   * continues the held call instead of starting one (`start` is not called then). A request about
-   * a task (the tasks extension) is answered from the backend's 2025-11-25 task requests.
+   * A call or routed request: passed on as it is when its backend speaks the stateless era
+   * (`pass` gives the reply then; src/broker/passed-calls.ts), else its answer shaped for the
+   * stateless era, and a backend's request to the client turned into `input_required` while the
+   * call is held; a retry with `requestState` continues the held call instead of starting one
+   * (`start` is not called then). A request about a task (the tasks extension) is answered from
+   * the backend's 2025-11-25 task requests.
    */
-  call(d: Extract<Decision, { kind: 'call-tool' | 'forward' }>, start: () => Reply): Reply | Promise<Reply> {
+  call(d: Extract<Decision, { kind: 'call-tool' | 'forward' }>, start: () => Reply, pass: PassOn): Reply | Promise<Reply> {
     if (d.kind === 'forward' && d.target.kind === 'task') return this.tasks.answer(d);
     const { held } = this.opts;
     const round: StatelessRound = {
@@ -69,9 +82,23 @@ export class StatelessReplies {
       name: d.kind === 'call-tool' ? d.tool.name : d.target.name,
       ...(describeMethod(d.message.method)?.cacheable ? { cache: this.opts.cache } : {}),
     };
-    if (d.resume) {
+    const resumed = d.resume?.round;
+    if (resumed && resumed.kind !== 'passed') {
       const abort = new AbortController();
-      return { kind: 'messages', session: d.session, messages: held.resume(round, d.resume, abort.signal), abort, finish: () => {} };
+      return { kind: 'messages', session: d.session, messages: held.resume(round, resumed, d.resume?.answers, abort.signal), abort, finish: () => {} };
+    }
+    const passed = pass(retryParams(d.resume?.answers, resumed));
+    if (passed && (!resumed || resumed.backend === passed.backend.name)) {
+      const reply = passed.start();
+      if (reply.kind === 'json') return { ...reply, body: this.shapedBody(reply) };
+      if (reply.kind !== 'messages') return reply;
+      const asker = { session: d.session, backend: passed.backend, caller: d.caller, sourceIp: d.sourceIp, ...(d.kind === 'call-tool' ? { tool: d.tool.name } : {}) };
+      return { ...reply, messages: this.opts.passed.shape(round, asker, reply.messages) };
+    }
+    if (resumed) {
+      // The request is routed elsewhere now (the catalog changed): the backend that gave the state cannot have it back.
+      const refusal = wireError('GW_REQUEST_STATE_INVALID', d.message.id, 'the backend that asked is no longer where this request goes; send the request again without requestState');
+      return { kind: 'json', status: 200, body: JSON.stringify(statelessResponse(refusal, this.opts.serverInfo)) };
     }
     const reply = start();
     if (reply.kind === 'json') return { ...reply, body: this.shapedBody(reply) };
@@ -101,7 +128,7 @@ export class StatelessReplies {
         void this.succeeded(this.opts.forward({ ...s, message: { ...s.message, method: 'resources/unsubscribe' } })).catch(() => undefined);
       }
     };
-    return { kind: 'messages', session: d.session, messages: this.listeners.stream(d.message.id, d.session.id, honored, abort.signal), abort, finish };
+    return { kind: 'messages', session: d.session, messages: this.listeners.stream(d.message.id, d.session.id, honored, abort.signal), abort, finish, keepAlive: true };
   }
 
   /** A followed backend session's resource update for a held record: to the listen streams that subscribed it. */

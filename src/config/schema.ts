@@ -175,6 +175,11 @@ export const configSchema = z
         /** Longest a `requestState` (MRTR) is good for; the backend's call timeout may end it sooner. */
         requestStateTtlMs: positiveMs.default(300_000),
         /**
+         * How long after a session-era backend's request to a stateless client more of its requests
+         * join the same `input_required` (a backend asking several things at once); 0: one per round.
+         */
+        inputSettleMs: z.number().int().min(0).max(5_000).default(50),
+        /**
          * The secret (at least 32 bytes) every instance derives the `requestState` and held-record keys
          * from, by reference: `{ env: NAME }` or `{ file: path }`. Absent: a random key per process,
          * right for one instance only.

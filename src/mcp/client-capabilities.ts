@@ -75,3 +75,14 @@ export function declaresExtension(capabilities: Readonly<Record<string, unknown>
 export function requiredExtension(name: string): Record<string, unknown> {
   return { requiredCapabilities: { extensions: { [name]: {} } } };
 }
+
+/**
+ * The capabilities a backend's request needs, as the 2026-07-28 MissingRequiredClientCapability
+ * error names them: a ClientCapabilities object (`{ "sampling": {} }`, `{ "elicitation": { "url": {} } }`).
+ */
+export function requiredCapabilities(request: JsonRpcRequest): Record<string, unknown> {
+  const spec = describeServerRequest(request.method);
+  if (!spec) return {};
+  if (spec.capability !== 'elicitation') return { [spec.capability]: {} };
+  return { elicitation: { [request.params?.mode === 'url' ? 'url' : 'form']: {} } };
+}

@@ -24,6 +24,18 @@ export interface CacheHint {
 const LEGACY_RESOURCE_NOT_FOUND = -32002;
 
 /**
+ * JSON-RPC errors the 2026-07-28 Streamable HTTP transport sends with 400 Bad Request: header
+ * mismatch, missing required client capability, unsupported protocol version. A backend's own
+ * answer passed through keeps that status too.
+ */
+const BAD_REQUEST_CODES: ReadonlySet<number> = new Set([-32020, -32021, -32022]);
+
+/** The HTTP status of a stateless client's answer sent as JSON. */
+export function statelessStatus(response: JsonRpcResponse): number {
+  return 'error' in response && BAD_REQUEST_CODES.has(response.error.code) ? 400 : 200;
+}
+
+/**
  * A result with `resultType` (kept when the producer set one), serverInfo, and the cache hint when
  * given. A session-era backend's created task becomes the tasks extension's flat result.
  */

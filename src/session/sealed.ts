@@ -9,7 +9,7 @@ const VERSION = 1;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 /** Longest sealed value accepted back (a state is small; anything longer is not one). */
-const MAX_SEALED = 65_536;
+export const MAX_SEALED_CHARS = 65_536;
 
 /** `value` as JSON, sealed under `key` for the purpose `aad` names. */
 export function seal(key: Buffer, aad: Buffer, value: unknown): string {
@@ -22,7 +22,7 @@ export function seal(key: Buffer, aad: Buffer, value: unknown): string {
 
 /** What a sealed value says, or why it is not one this gateway sealed for `aad`. */
 export function unseal<T>(key: Buffer, aad: Buffer, sealed: unknown): { ok: true; value: T } | { ok: false; detail: string } {
-  if (typeof sealed !== 'string' || sealed.length > MAX_SEALED) return { ok: false, detail: '"requestState" must be the string the gateway handed out' };
+  if (typeof sealed !== 'string' || sealed.length > MAX_SEALED_CHARS) return { ok: false, detail: '"requestState" must be the string the gateway handed out' };
   const raw = Buffer.from(sealed, 'base64url');
   if (raw.length <= 1 + IV_BYTES + TAG_BYTES || raw[0] !== VERSION) return { ok: false, detail: 'not a requestState this gateway issued' };
   try {

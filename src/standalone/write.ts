@@ -8,6 +8,7 @@ import { isResponse, toJson, type JsonRpcId } from '../mcp/jsonrpc.js';
 import { SSE_KEEPALIVE, sseEvent, ssePriming } from '../mcp/sse.js';
 import { primesStreams } from '../mcp/protocol.js';
 import { eraOf } from '../mcp/era.js';
+import { statelessStatus } from '../mcp/stateless-results.js';
 
 const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' };
 
@@ -85,6 +86,7 @@ async function relay(res: ServerResponse, reply: Extract<Reply, { kind: 'message
   let streaming = false;
   let priming = '';
   let gone = false;
+  let keepAlive: NodeJS.Timeout | undefined;
   const onClose = (): void => {
     if (res.writableFinished) return;
     gone = true;
@@ -93,16 +95,19 @@ async function relay(res: ServerResponse, reply: Extract<Reply, { kind: 'message
   res.on('close', onClose);
   const sse = accepts(ctx.accept, 'text/event-stream');
   const json = accepts(ctx.accept, 'application/json');
+  const stateless = eraOf(session.protocolVersion) === 'stateless';
   try {
     for await (const m of messages) {
       const data = toJson(m);
       if (!streaming) {
-        if (isResponse(m) && json) return writeJson(res, 200, data);
+        if (isResponse(m) && json) return writeJson(res, stateless ? statelessStatus(m) : 200, data);
         if (!sse) continue; // a JSON-only client gets just the final response
         res.writeHead(200, SSE_HEADERS);
         streaming = true;
+        // A comment between events is ignored by every SSE parser, and keeps idle proxies from closing the stream.
+        if (reply.keepAlive) keepAlive = setInterval(() => void (gone || write(res, SSE_KEEPALIVE)), ctx.keepAliveMs);
         // A stateless client's stream cannot be resumed: closing it cancels the call (its transport's rule).
-        if (log.resumable && eraOf(session.protocolVersion) === 'session') {
+        if (log.resumable && !stateless) {
           writer = log.open(session.id, 'call');
           // Sent with the first message: one write instead of two.
           if (primesStreams(session.protocolVersion)) priming = ssePriming(writer.append(''), log.opts.retryMs);
@@ -126,6 +131,7 @@ async function relay(res: ServerResponse, reply: Extract<Reply, { kind: 'message
     if (!res.headersSent) writeJson(res, 500, body);
     else if (!res.writableEnded) res.end(sseEvent(body, writer && !writer.window.ended ? writer.append(body) : undefined));
   } finally {
+    clearInterval(keepAlive);
     writer?.end();
     res.off('close', onClose);
     if (!res.writableEnded) res.end();

@@ -96,7 +96,7 @@ export interface DenialEvent extends AuditCommon {
 }
 
 /** How a backend's request to the client ended. */
-export type RelayOutcome = 'answered' | 'client_error' | 'refused' | 'denied' | 'timeout' | 'cancelled';
+export type RelayOutcome = 'answered' | 'client_error' | 'refused' | 'denied' | 'timeout' | 'cancelled' | 'passed';
 
 /**
  * One backend request relayed to the client (`sampling/createMessage`, `elicitation/create`,

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DEFAULT_SERVER } from '../config/virtual-server-schema.js';
 import type { HealthReport } from '../health.js';
+import type { Era } from '../mcp/era.js';
 
 /** What the scrape-time gauges read. Kept as functions so telemetry needs no concrete core classes. */
 export interface MetricsSources {
@@ -35,9 +36,9 @@ const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.
  */
 export class GatewayMetrics {
   readonly registry = new Registry();
-  private readonly toolCalls: Counter<'tool' | 'backend' | 'outcome' | 'virtual_server'>;
-  private readonly duration: Histogram<'backend' | 'outcome'>;
-  private readonly requests: Counter<'method' | 'backend' | 'outcome' | 'virtual_server'>;
+  private readonly toolCalls: Counter<'tool' | 'backend' | 'outcome' | 'virtual_server' | 'era'>;
+  private readonly duration: Histogram<'backend' | 'outcome' | 'era'>;
+  private readonly requests: Counter<'method' | 'backend' | 'outcome' | 'virtual_server' | 'era'>;
   private readonly denials: Counter<'reason_code' | 'virtual_server'>;
   private readonly auditDrops: Counter;
   private readonly resumes: Counter<'result'>;
@@ -47,17 +48,22 @@ export class GatewayMetrics {
   constructor(sources: MetricsSources, processMetrics = true) {
     const registers = [this.registry];
     if (processMetrics) collectDefaultMetrics({ register: this.registry, prefix: METRICS_PREFIX });
-    this.toolCalls = new Counter({ name: 'mcp_gateway_tool_calls_total', help: 'tools/call requests that reached a backend, by outcome', labelNames: ['tool', 'backend', 'outcome', 'virtual_server'], registers });
+    this.toolCalls = new Counter({
+      name: 'mcp_gateway_tool_calls_total',
+      help: 'tools/call requests that reached a backend, by outcome, endpoint and the protocol era of the client',
+      labelNames: ['tool', 'backend', 'outcome', 'virtual_server', 'era'],
+      registers,
+    });
     this.requests = new Counter({
       name: 'mcp_gateway_requests_total',
-      help: 'Requests routed to a backend by resource URI, prompt name or completion ref, by method and outcome',
-      labelNames: ['method', 'backend', 'outcome', 'virtual_server'],
+      help: "Requests routed to a backend by resource URI, prompt name or completion ref, by method, outcome, endpoint and the client's protocol era",
+      labelNames: ['method', 'backend', 'outcome', 'virtual_server', 'era'],
       registers,
     });
     this.duration = new Histogram({
       name: 'mcp_gateway_tool_call_duration_seconds',
       help: 'Time from admission to the end of a tools/call (backend time included)',
-      labelNames: ['backend', 'outcome'],
+      labelNames: ['backend', 'outcome', 'era'],
       buckets: DURATION_BUCKETS,
       registers,
     });
@@ -172,16 +178,16 @@ export class GatewayMetrics {
 
   /**
    * A tools/call that ran, with its outcome and duration. `virtualServer`: the endpoint's name,
-   * `default` for `/mcp` (the name that configures it).
+   * `default` for `/mcp` (the name that configures it); `era`: the client's protocol era.
    */
-  call(tool: string, backend: string, outcome: CallOutcome, seconds: number, virtualServer = DEFAULT_SERVER): void {
-    this.toolCalls.inc({ tool, backend, outcome, virtual_server: virtualServer });
-    this.duration.observe({ backend, outcome }, seconds);
+  call(tool: string, backend: string, outcome: CallOutcome, seconds: number, era: Era, virtualServer = DEFAULT_SERVER): void {
+    this.toolCalls.inc({ tool, backend, outcome, virtual_server: virtualServer, era });
+    this.duration.observe({ backend, outcome, era }, seconds);
   }
 
   /** A routed request (resources/read, prompts/get, completion/complete, subscriptions) that ran. */
-  request(method: string, backend: string, outcome: CallOutcome, virtualServer = DEFAULT_SERVER): void {
-    this.requests.inc({ method, backend, outcome, virtual_server: virtualServer });
+  request(method: string, backend: string, outcome: CallOutcome, era: Era, virtualServer = DEFAULT_SERVER): void {
+    this.requests.inc({ method, backend, outcome, virtual_server: virtualServer, era });
   }
 
   /** A token asked for on a caller's behalf, and where it came from (docs/token-exchange.md). */

@@ -175,7 +175,7 @@ export class Telemetry implements AdmissionObserver {
     try {
       const { call, span } = rec;
       const [outcome, errorCode] = settled(rec, crashed, requestOutcomeOf);
-      this.metrics.request(call.request.method, call.backend.name, outcome, call.session.virtualServer);
+      this.metrics.request(call.request.method, call.backend.name, outcome, eraOf(call.session.protocolVersion), call.session.virtualServer);
       endCallSpan(span, outcome, errorCode, rec.instance);
       if (!this.audit.enabled) return;
       this.audit.emit({ event: 'mcp.request', method: call.request.method, kind: call.kind, target: text(call.target, 1024), tool: null, ...this.ran(rec), outcome, errorCode });
@@ -201,7 +201,7 @@ export class Telemetry implements AdmissionObserver {
       const [outcome, errorCode] = settled(rec, crashed, outcomeOf);
       const ms = performance.now() - rec.started;
       // Counted by the catalog name: one tool's series stay one whatever endpoint renamed it.
-      this.metrics.call(tool.catalogName ?? tool.name, backend.name, outcome, ms / 1000, call.session.virtualServer);
+      this.metrics.call(tool.catalogName ?? tool.name, backend.name, outcome, ms / 1000, eraOf(call.session.protocolVersion), call.session.virtualServer);
       endCallSpan(span, outcome, errorCode, instance);
       rec.log?.debug({ outcome, errorCode, instance, ms: round(ms) }, 'tool call ended');
       if (!this.audit.enabled) return;

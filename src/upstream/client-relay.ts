@@ -3,8 +3,8 @@ import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import type { Caller } from '../auth/caller.js';
 import type { BackendDescriptor } from '../catalog/model.js';
-import { ERRORS, wireError, type ErrorCode } from '../errors.js';
-import { missingCapability } from '../mcp/client-capabilities.js';
+import { ERRORS, RequestRefused, wireError, type ErrorCode } from '../errors.js';
+import { missingCapability, requiredCapabilities } from '../mcp/client-capabilities.js';
 import { eraOf } from '../mcp/era.js';
 import { isObject, type JsonRpcId, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from '../mcp/jsonrpc.js';
 import { RELAYED_NOTIFICATIONS } from '../mcp/methods.js';
@@ -38,6 +38,15 @@ export interface RelayOrigin {
    * are POSTed to `endpoint`. Refusals, timeouts and the client's own answer all end up here.
    */
   readonly answer?: (response: JsonRpcResponse) => void;
+}
+
+/** Who would be asked, and on behalf of which call: what the checks of a backend's request need. */
+export type RelayAsker = Pick<RelayOrigin, 'session' | 'backend' | 'caller' | 'sourceIp' | 'tool' | 'answerOnly'>;
+
+/** Why a backend's request is not put to the client. */
+export interface Refusal {
+  readonly code: 'GW_RELAY_NOT_DECLARED' | 'GW_RELAY_NO_STREAM' | 'GW_POLICY_DENIED' | 'GW_POLICY_UNAVAILABLE';
+  readonly reason: string | undefined;
 }
 
 export interface ClientRelayOptions {
@@ -94,28 +103,18 @@ export class ClientRelay {
   /**
    * A backend asks the client something: the request as the client must see it (a gateway id),
    * or undefined when the gateway answered the backend itself (capability not declared, policy
-   * refusal, or the store failed).
+   * refusal, or the store failed). A stateless client is not asked what it did not declare: the
+   * backend is answered so, and its call ends with -32021 ({@link RequestRefused}), as the
+   * 2026-07-28 revision asks of a server that would need an undeclared capability.
    */
   async toClient(origin: RelayOrigin, request: JsonRpcRequest): Promise<JsonRpcRequest | undefined> {
-    const started = performance.now();
-    const facts = { session: origin.session, caller: origin.caller, method: request.method, backend: origin.backend.name, tool: origin.tool ?? null };
-    const missing = missingCapability(origin.session.clientCapabilities, request);
-    const refusal: [ErrorCode, string] | undefined = missing
-      ? ['GW_RELAY_NOT_DECLARED', missing]
-      : origin.answerOnly
-        ? ['GW_RELAY_NO_STREAM', 'the client takes only the final answer of this call (no SSE, or a batch)']
-        : undefined;
+    const refusal = await this.screen(origin, request);
     if (refusal) {
-      const [code, reason] = refusal;
-      this.answerBackend(origin, wireError(code, request.id, reason));
-      this.opts.audit?.({ ...facts, relayId: null, outcome: 'refused', code, reason, latencyMs: performance.now() - started });
-      return undefined;
-    }
-    const verdict = await this.decide(origin, request);
-    if (!verdict.allow) {
-      const code: ErrorCode = verdict.unavailable ? 'GW_POLICY_UNAVAILABLE' : 'GW_POLICY_DENIED';
-      this.answerBackend(origin, wireError(code, request.id, verdict.reason, { reason: verdict.reason ?? null }));
-      this.opts.audit?.({ ...facts, relayId: null, outcome: 'denied', code, reason: verdict.reason, latencyMs: performance.now() - started });
+      const byPolicy = refusal.code === 'GW_POLICY_DENIED' || refusal.code === 'GW_POLICY_UNAVAILABLE';
+      this.answerBackend(origin, wireError(refusal.code, request.id, refusal.reason, byPolicy ? { reason: refusal.reason ?? null } : undefined));
+      if (refusal.code === 'GW_RELAY_NOT_DECLARED' && eraOf(origin.session.protocolVersion) === 'stateless') {
+        throw new RequestRefused('GW_CAPABILITY_REQUIRED', refusal.reason ?? request.method, { requiredCapabilities: requiredCapabilities(request) });
+      }
       return undefined;
     }
     return this.register(origin, request);
@@ -149,6 +148,40 @@ export class ClientRelay {
     this.local.set(relayId, { origin, method: request.method, backendId: request.id, timer });
     this.byBackendId.set(backendKey(origin, request.id), relayId);
     return { ...request, id: relayId };
+  }
+
+  /**
+   * Whether the client may be asked `request` at all: it declared the capability, it can be asked
+   * during this call, and policy (`kind: relay`) allows it. A refusal is audited here; what the
+   * backend or the client gets instead is the caller's to send.
+   */
+  async screen(asker: RelayAsker, request: JsonRpcRequest): Promise<Refusal | undefined> {
+    const started = performance.now();
+    const facts = { session: asker.session, caller: asker.caller, method: request.method, backend: asker.backend.name, tool: asker.tool ?? null };
+    const missing = missingCapability(asker.session.clientCapabilities, request);
+    const refusal: Refusal | undefined = missing
+      ? { code: 'GW_RELAY_NOT_DECLARED', reason: missing }
+      : asker.answerOnly
+        ? { code: 'GW_RELAY_NO_STREAM', reason: 'the client takes only the final answer of this call (no SSE, or a batch)' }
+        : undefined;
+    if (refusal) {
+      this.opts.audit?.({ ...facts, relayId: null, outcome: 'refused', code: refusal.code, reason: refusal.reason, latencyMs: performance.now() - started });
+      return refusal;
+    }
+    const verdict = await this.decide(asker, request);
+    if (verdict.allow) return undefined;
+    const code: ErrorCode = verdict.unavailable ? 'GW_POLICY_UNAVAILABLE' : 'GW_POLICY_DENIED';
+    this.opts.audit?.({ ...facts, relayId: null, outcome: 'denied', code, reason: verdict.reason, latencyMs: performance.now() - started });
+    return { code, reason: verdict.reason };
+  }
+
+  /**
+   * A stateless backend's input request handed to a stateless client as it is (passed through,
+   * under the backend's own key): audited once, as `passed`; the answer goes to the backend with
+   * the client's retry, not through the gateway's relay.
+   */
+  passed(asker: RelayAsker, key: string, request: JsonRpcRequest): void {
+    this.opts.audit?.({ session: asker.session, caller: asker.caller, relayId: key, method: request.method, backend: asker.backend.name, tool: asker.tool ?? null, outcome: 'passed', latencyMs: 0 });
   }
 
   /**
@@ -251,12 +284,12 @@ export class ClientRelay {
     });
   }
 
-  private decide(origin: RelayOrigin, request: JsonRpcRequest): Promise<{ allow: boolean; reason?: string; unavailable?: boolean }> {
+  private decide(asker: RelayAsker, request: JsonRpcRequest): Promise<{ allow: boolean; reason?: string; unavailable?: boolean }> {
     const { policy } = this.opts;
     if (policy.allowsAll) return Promise.resolve({ allow: true });
-    const caller = origin.caller ?? { principal: origin.session.principal, scopes: [], roles: [], claims: {} };
+    const caller = asker.caller ?? { principal: asker.session.principal, scopes: [], roles: [], claims: {} };
     const mode = request.method === 'elicitation/create' ? (isObject(request.params) && typeof request.params.mode === 'string' ? request.params.mode : 'form') : null;
-    return policy.decide({ ...policySubject(caller, origin.session, origin.sourceIp ?? null), ...relayPart(origin.backend.name, request.method, origin.tool ?? null, mode) });
+    return policy.decide({ ...policySubject(caller, asker.session, asker.sourceIp ?? null), ...relayPart(asker.backend.name, request.method, asker.tool ?? null, mode) });
   }
 
   /** Answer the backend in the client's stead (or whoever collects its answers), without waiting; best effort. */

@@ -1,4 +1,4 @@
-import { GatewayError, type ErrorCode } from '../errors.js';
+import { GatewayError, RequestRefused, wireError, type ErrorCode } from '../errors.js';
 import { success, type JsonRpcId, type JsonRpcResponse } from '../mcp/jsonrpc.js';
 import type { Deadline } from './deadline.js';
 import { toolError } from './results.js';
@@ -19,6 +19,7 @@ export function asToolError(id: JsonRpcId): FailureShape {
  */
 export function failureAnswer(err: unknown, deadline: Deadline, id: JsonRpcId, backend: string, shape: FailureShape = asToolError(id)): JsonRpcResponse | undefined {
   if (deadline.signal.aborted) return deadline.timedOut ? shape('GW_UPSTREAM_TIMEOUT', deadline.timeoutError().detail) : undefined;
+  if (err instanceof RequestRefused) return wireError(err.code, id, err.detail, err.data);
   if (err instanceof GatewayError) return shape(err.code, err.detail);
   if (isNetworkError(err)) return shape('GW_UPSTREAM_UNAVAILABLE', `connection to backend "${backend}" lost: ${describeNetworkError(err)}`);
   throw err;

@@ -26,7 +26,8 @@ import { eraOf } from '../mcp/era.js';
 import type { Era } from '../mcp/era.js';
 import type { BackendEras } from './backend-eras.js';
 import type { StatelessBackends } from './stateless-backend.js';
-import { StatelessBridge } from './stateless-bridge.js';
+import { sessionMeta, StatelessBridge } from './stateless-bridge.js';
+import type { StatelessMeta } from './stateless-wire.js';
 import { passThrough, type PassThroughCall } from './stateless-pass.js';
 import type { Caller } from '../auth/caller.js';
 
@@ -76,6 +77,16 @@ export class McpBackends {
    */
   passThrough(call: PassThroughCall): AsyncGenerator<JsonRpcMessage> {
     return passThrough({ stateless: this.opts.stateless, credentials: this.opts.credentials, defaultTimeoutMs: this.opts.defaultTimeoutMs }, call);
+  }
+
+  /**
+   * What a stateless-era backend is told of a stateless client whose request is passed through:
+   * the client's own capabilities (the part the gateway relays), client info and log level.
+   */
+  clientMeta(session: SessionRecord): StatelessMeta {
+    const info = session.clientInfo;
+    const clientInfo = info && typeof info.name === 'string' && typeof info.version === 'string' ? { name: info.name, version: info.version } : this.opts.clientInfo;
+    return sessionMeta(session, clientInfo);
   }
 
   /** Forward a `tools/call` in the client's backend session and relay the backend's stream. */

@@ -237,6 +237,35 @@ describe('subscriptions/listen', () => {
   });
 });
 
+describe('subscriptions/listen keep-alive', () => {
+  it('sends SSE comments on an idle listen stream every server.keepAliveIntervalMs', async () => {
+    const quick = await startGateway({ backends: [{ name: 'lib', kind: 'mcp', urls: [library.url] }], server: { keepAliveIntervalMs: 50 } });
+    const abort = new AbortController();
+    try {
+      const res = await fetch(quick.url, {
+        method: 'POST',
+        signal: abort.signal,
+        headers: { ...MCP_HEADERS, 'mcp-protocol-version': V, 'mcp-method': 'subscriptions/listen' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 'l1', method: 'subscriptions/listen', params: { _meta: META(), notifications: { toolsListChanged: true } } }),
+      });
+      expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      const reader = res.body!.getReader();
+      let seen = '';
+      while (!seen.includes(': keep-alive')) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        seen += new TextDecoder().decode(value);
+      }
+      // The acknowledgement first, then comments while nothing changes.
+      expect(seen.indexOf('notifications/subscriptions/acknowledged')).toBeGreaterThanOrEqual(0);
+      expect(seen.indexOf(': keep-alive')).toBeGreaterThan(seen.indexOf('notifications/subscriptions/acknowledged'));
+    } finally {
+      abort.abort();
+      await quick.stop();
+    }
+  });
+});
+
 describe('policy and audit', () => {
   it('respects the policy on relays and audits every round with the era', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'gw-stateless-'));
@@ -370,6 +399,21 @@ describe('stateless requests on the wire', () => {
     expect(n.status).toBe(202);
   });
 
+  it("ask a backend's requests sent at once in one round, and ignore answers to requests it never asked", async () => {
+    const meta = { _meta: META(FULL) };
+    await waitFor(() => gw.core.catalog.current().tools.has('ask_both'), 'the tool that asks twice discovered');
+    const first = await post(gw.url, 'tools/call', { ...meta, name: 'ask_both', arguments: {} });
+    expect(first.body.result.resultType).toBe('input_required');
+    const asked = Object.entries(first.body.result.inputRequests) as Array<[string, any]>;
+    expect(asked.map(([, r]) => r.method).sort()).toEqual(['elicitation/create', 'sampling/createMessage']);
+    const answers: Record<string, unknown> = { unknown_extra_key: { action: 'accept', content: { foo: 'bar' } } };
+    for (const [key, r] of asked) {
+      answers[key] = r.method === 'elicitation/create' ? { action: 'accept', content: { name: 'Ada' } } : { role: 'assistant', content: { type: 'text', text: 'Hello' }, model: 'm' };
+    }
+    const done = await post(gw.url, 'tools/call', { ...meta, name: 'ask_both', arguments: {}, inputResponses: answers, requestState: first.body.result.requestState }, {}, 2);
+    expect(done.body).toMatchObject({ id: 2, result: { resultType: 'complete', content: [{ text: 'Hello Ada' }] } });
+  });
+
   it('refuse a forged requestState, and a replayed one, before anything reaches the backend', async () => {
     const meta = { _meta: META(FULL) };
     const first = await post(gw.url, 'tools/call', { ...meta, name: 'ask_name', arguments: {} });
@@ -412,10 +456,13 @@ describe('stateless requests on the wire', () => {
     expect(unasked.at(-1).result.content[0].text).toBe('done');
   });
 
-  it('never ask a client what it did not declare: the backend gets GW_RELAY_NOT_DECLARED', async () => {
-    const r = await post(gw.url, 'tools/call', { name: 'force_sample', arguments: {} });
-    expect(r.body.result.resultType).toBe('complete');
-    expect(r.body.result.content[0].text).toMatch(/failed: .*did not declare "sampling"/);
+  it('never ask a client what it did not declare: the backend gets GW_RELAY_NOT_DECLARED, the client -32021 with HTTP 400', async () => {
+    const failuresBefore = asker.failures.length;
+    const r = await post(gw.url, 'tools/call', { name: 'force_sample', arguments: {} }, {}, 7);
+    expect(r.status).toBe(400);
+    expect(r.body).toMatchObject({ id: 7, error: { code: -32021, data: { code: 'GW_CAPABILITY_REQUIRED', requiredCapabilities: { sampling: {} } } } });
+    await waitFor(() => asker.failures.length > failuresBefore, 'the backend answered in the client\'s stead');
+    expect(asker.failures.at(-1)).toMatch(/did not declare "sampling"/);
   });
 
   it('cancel the call upstream when the client closes its response stream', async () => {

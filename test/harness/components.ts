@@ -19,7 +19,7 @@ function requireFile(what: string, path: string, mode: number): string {
 }
 
 /** Version the script recorded for a component (its stamp file). */
-export function installedVersion(component: 'envoy' | 'hazelcast' | 'opa' | 'consul' | 'promtool' | 'otelcol' | 'conformance' | 'helm' | 'nodes' | 'keycloak'): string {
+export function installedVersion(component: 'envoy' | 'hazelcast' | 'opa' | 'consul' | 'promtool' | 'otelcol' | 'conformance' | 'helm' | 'nodes' | 'keycloak' | 'python-sdk'): string {
   const stamp = join(componentsDir(), 'stamps', component);
   try {
     return readFileSync(stamp, 'utf8').trim();
@@ -96,4 +96,9 @@ export function otherNode(line: (typeof OTHER_NODE_LINES)[number]): { bin: strin
   const pkg = join(componentsDir(), 'nodes', 'node_modules', line);
   const bin = requireFile(`${line} for the test suites`, join(pkg, 'bin', 'node'), constants.X_OK);
   return { bin, version: (JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { version: string }).version };
+}
+
+/** The Python of the private virtualenv that holds the MCP Python SDK client (PyPI `mcp`, pinned by hash). */
+export function pythonSdk(): string {
+  return requireFile('the MCP Python SDK virtualenv', join(componentsDir(), 'python-sdk', 'bin', 'python'), constants.X_OK);
 }

@@ -89,7 +89,7 @@ describe('the Envoy topology', () => {
     expect(await clusterStat('notes', 'upstream_rq_total')).toBeGreaterThanOrEqual(before + 2);
     // ext_proc counts (and audits) the calls it routed, from the backend's answer status.
     const { body: metrics } = await gw.core.telemetry.metrics.scrape();
-    expect(metrics).toMatch(/mcp_gateway_tool_calls_total\{tool="notes_add_note",backend="notes",outcome="ok",virtual_server="default"\} [1-9]/);
+    expect(metrics).toMatch(/mcp_gateway_tool_calls_total\{tool="notes_add_note",backend="notes",outcome="ok",virtual_server="default",era="session"\} [1-9]/);
     const order = await client.callTool({ name: 'orders_get_order', arguments: { id: '1001' } });
     expect(order.structuredContent).toMatchObject({ id: '1001' });
     await client.close();
@@ -177,7 +177,7 @@ describe('the Envoy topology', () => {
     expect(body).toEqual({ err: expect.stringContaining('terminated') });
     // The gateway records it as what it was: a timeout, not an answered call.
     const counted = async (): Promise<string[]> => (await gw.core.telemetry.metrics.scrape()).body.split('\n').filter((l) => l.startsWith('mcp_gateway_tool_calls_total{tool="notes_count_slowly"'));
-    await waitFor(async () => (await counted()).some((l) => /outcome="timeout",virtual_server="default"\} [1-9]/.test(l)), 'the cut call counted as a timeout', 5_000).catch(async (err: Error) => {
+    await waitFor(async () => (await counted()).some((l) => /outcome="timeout",virtual_server="default",era="session"\} [1-9]/.test(l)), 'the cut call counted as a timeout', 5_000).catch(async (err: Error) => {
       throw new Error(`${err.message}; counted: ${(await counted()).join(' | ')}`);
     });
   });

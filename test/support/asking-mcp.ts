@@ -103,6 +103,20 @@ export async function startAskingServer(name = 'asker'): Promise<AskingServer> {
           }
         });
       }
+      if (caps.sampling && caps.elicitation) {
+        // Both at once, as SDK servers ask when they need several answers (Promise.all).
+        mcp.registerTool('ask_both', { description: 'Asks the user for a name and the client model for a greeting, at once.' }, async (extra) => {
+          try {
+            const [who, greeting] = await Promise.all([
+              mcp.server.elicitInput({ mode: 'form', message: 'Your name?', requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } }, { relatedRequestId: extra.requestId }),
+              mcp.server.createMessage({ messages: [{ role: 'user', content: { type: 'text', text: 'A greeting' } }], maxTokens: 20 }, { relatedRequestId: extra.requestId }),
+            ]);
+            return text(`${greeting.content.type === 'text' ? greeting.content.text : greeting.content.type} ${String(who.content?.name)}`);
+          } catch (err) {
+            return fail(err);
+          }
+        });
+      }
       if (caps.elicitation?.url) {
         mcp.registerTool('open_link', { description: 'Asks the user to visit a URL.' }, async (extra) => {
           try {

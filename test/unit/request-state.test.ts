@@ -35,3 +35,14 @@ describe('requestState sealing', () => {
     expect(openRound(key, sealRound(key, round), { ...binding, name: 'other' })).toMatchObject({ ok: false, detail: expect.stringMatching(/another request/) });
   });
 });
+
+describe('a stateless backend requestState passed through', () => {
+  const passed = { kind: 'passed' as const, principal: alice, method: 'tools/call', name: 'ask', backend: 'modern', state: 'the-backend-state', expiresAt: Date.now() + 60_000 };
+
+  it("carries the backend's state sealed, bound like a held round", () => {
+    const sealed = sealRound(key, passed);
+    expect(Buffer.from(sealed, 'base64url').toString('latin1')).not.toContain('the-backend-state');
+    expect(openRound(key, sealed, binding)).toEqual({ ok: true, round: passed });
+    expect(openRound(key, sealed, { ...binding, principal: { issuer: 'https://idp', subject: 'mallory' } })).toMatchObject({ ok: false });
+  });
+});
