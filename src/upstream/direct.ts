@@ -2,11 +2,11 @@
  * Native MCP tool calls the gateway does not carry itself. In the Envoy topology Envoy sends an
  * admitted `tools/call` straight to the backend's cluster; this plans what changes on the way
  * (the backend's tool name, its session id and protocol version, the gateway's credentials in
- * place of the client's token) and learns from the backend's answer status. Transport-neutral:
+ * place of the client's token) and learns from the backend's answer status. A stateless client's
+ * call of a stateless backend needs no session (src/upstream/direct-stateless.ts). Only a call
+ * between peers of the same era is routed; bridging the eras is the broker's. Transport-neutral:
  * the ext_proc adapter turns a plan into Envoy mutations.
  */
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import type { Decision } from '../admission/decision.js';
 import type { CatalogSnapshot } from '../catalog/snapshot.js';
 import type { McpBackendConfig } from '../config/schema.js';
@@ -23,6 +23,7 @@ import type { McpEndpoint } from './mcp-wire.js';
 import type { Pools } from './pool.js';
 import { toolError } from './results.js';
 import { unbracket } from '../net.js';
+import { AddressCache } from './address-cache.js';
 import { answersServerRequests } from '../mcp/client-capabilities.js';
 import { GatewayError } from '../errors.js';
 import { eraOf, STATELESS_PROTOCOL_VERSION } from '../mcp/era.js';
@@ -345,28 +346,6 @@ export class DirectCall {
         : success(plan.requestId, toolError(status >= 500 ? 'GW_UPSTREAM_UNAVAILABLE' : 'GW_UPSTREAM_HTTP_ERROR', `HTTP ${status} from backend "${plan.backend}"`));
     this.end(body);
     return body;
-  }
-}
-
-/**
- * The first address of a hostname, cached briefly: on the path of every pinned call. When a
- * lookup fails the last address stands, as the xDS feed keeps a name's last endpoints.
- */
-class AddressCache {
-  private readonly cache = new Map<string, { address: string; expires: number }>();
-
-  async of(host: string): Promise<string> {
-    if (isIP(host) !== 0) return host;
-    const hit = this.cache.get(host);
-    if (hit && hit.expires > Date.now()) return hit.address;
-    try {
-      const { address } = await lookup(host);
-      this.cache.set(host, { address, expires: Date.now() + 30_000 });
-      return address;
-    } catch (err) {
-      if (hit) return hit.address;
-      throw err;
-    }
   }
 }
 
