@@ -21,6 +21,20 @@ import { waitFor } from '../support/wait.js';
 
 const textOf = (r: any): string => r.content?.[0]?.text;
 
+/** A stateless `tools/call` of `name` posted by hand, its `Mcp-Name` header saying `headerName`. */
+function rawCall(id: number, name: string, headerName: string): Promise<Response> {
+  return fetch(endpoint, {
+    method: 'POST',
+    headers: { ...MCP_HEADERS, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': headerName },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id,
+      method: 'tools/call',
+      params: { name, arguments: { text: 'x' }, _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} } },
+    }),
+  });
+}
+
 let asker: AskingServer;
 let modern: ModernServer;
 let gw: RunningExtProc;
@@ -82,16 +96,7 @@ describe('a stateless client through Envoy', () => {
   });
 
   it('refuses a header that disagrees with the body before anything is routed, and GET with 405', async () => {
-    const res = await fetch(endpoint, {
-      method: 'POST',
-      headers: { ...MCP_HEADERS, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'ask_name' },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 9,
-        method: 'tools/call',
-        params: { name: 'echo', arguments: { text: 'x' }, _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} } },
-      }),
-    });
+    const res = await rawCall(9, 'echo', 'ask_name');
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: unknown }).error).toMatchObject({ code: -32020 });
     const get = await fetch(endpoint, { headers: { accept: 'text/event-stream', 'mcp-protocol-version': '2026-07-28' } });
@@ -131,16 +136,7 @@ describe('a stateless client through Envoy', () => {
   it('refuses a stateless call with a 5xx when the ext_proc service is down (fails closed)', async () => {
     await gw.extproc.stop();
     const before = modern.received.length;
-    const res = await fetch(endpoint, {
-      method: 'POST',
-      headers: { ...MCP_HEADERS, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'modern_echo' },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 3,
-        method: 'tools/call',
-        params: { name: 'modern_echo', arguments: { text: 'x' }, _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} } },
-      }),
-    });
+    const res = await rawCall(3, 'modern_echo', 'modern_echo');
     expect(res.status).toBeGreaterThanOrEqual(500);
     expect(modern.received.length).toBe(before);
   });
