@@ -3,7 +3,8 @@
  * the same echo call measured three ways (plus a diagnostic fourth, below), for a session-era
  * client of an SDK 1.x backend (scenario `mcp`) and for a 2026-07-28 client of a 2026-07-28 SDK 2.4
  * backend (scenario `stateless`: no session, method and tool in headers; Envoy routes it to the
- * backend's cluster after two ext_proc messages instead of three):
+ * backend's cluster after two ext_proc messages instead of three), and for that client's call of the
+ * session-era backend (scenario `bridged`: the broker carries it across the eras):
  *   direct   the SDK echo backend itself (no proxy);
  *   envoy    a plain Envoy in front of it (router only): what Envoy itself costs;
  *   gateway  envoy/envoy.yaml in front of the gateway process (ext_proc + broker + xDS), the echo
@@ -157,16 +158,20 @@ async function main(): Promise<void> {
     const sDirect = t.statelessCall('MCP 2026-07-28 direct tools/call echo (SDK 2.4 server)', modern.pool, modern.path, 'echo');
     const sEnvoy = t.statelessCall('MCP 2026-07-28 via plain Envoy tools/call echo', viaPlainStateless.pool, viaPlainStateless.path, 'echo');
     const sGw = t.statelessCall('MCP 2026-07-28 via Envoy + gateway (ext_proc, xDS cluster) tools/call modern_echo', viaTopo.pool, viaTopo.path, 'modern_echo');
+    // The same client's call of the session-era echo: carried by the broker, which bridges the eras.
+    const sBridged = t.statelessCall('MCP 2026-07-28 via Envoy + gateway (ext_proc, broker bridging to the session-era backend) tools/call echo_echo', viaTopo.pool, viaTopo.path, 'echo_echo');
     await until('the gateway to list echo_echo and modern_echo', async () => (await gw.verify(), await sGw.verify(), true));
     const sides = [['direct', direct], ['envoy', envoy], ['noop', noop], ['gateway', gw]] as const;
     const statelessSides = [['direct', sDirect], ['envoy', sEnvoy], ['gateway', sGw]] as const;
-    for (const [, tg] of [...sides, ...statelessSides]) console.log(`  check: ${tg.label} -> ${(await tg.verify()).note}`);
-    const trips = { session: await roundTrips(topo, gw), stateless: await roundTrips(topo, sGw) };
+    // Judged against plain Envoy in front of the same (session-era) backend.
+    const bridgedSides = [['envoy', envoy], ['gateway', sBridged]] as const;
+    for (const [, tg] of [...sides, ...statelessSides, ...bridgedSides.slice(1)]) console.log(`  check: ${tg.label} -> ${(await tg.verify()).note}`);
+    const trips = { session: await roundTrips(topo, gw), stateless: await roundTrips(topo, sGw), bridged: await roundTrips(topo, sBridged) };
     for (const [era, r] of Object.entries(trips)) console.log(`  ext_proc round trips per ${era} call: ${r.perCall.toFixed(2)} (${r.streams} streams for ${r.calls} calls)`);
     const brokerBefore = await counter(topo, 'cluster.broker.upstream_rq_total');
-
     const rows = [...(await measure('mcp', sides, { rate: plan.callRate })), ...(await measure('stateless', statelessSides, { rate: STATELESS_RATE }))];
     const brokerCalls = (await counter(topo, 'cluster.broker.upstream_rq_total')) - brokerBefore;
+    rows.push(...(await measure('bridged', bridgedSides, { rate: STATELESS_RATE })));
     const pids = {
       backend: backends.pid,
       'envoy-plain': await envoyPid(plain.envoy.adminUrl),
@@ -178,7 +183,7 @@ async function main(): Promise<void> {
     const cpu = await cpuPerCall([...sides, ['envoy-s', sEnvoy], ['gw-s', sGw]], pids);
     process.stdout.write('\n\n');
 
-    const judged = [...verdicts(rows.filter((r) => r.scenario === 'mcp'), plan.saturation, { side: 'gateway', base: 'envoy' }), ...verdicts(rows.filter((r) => r.scenario === 'stateless'), plan.saturation, { side: 'gateway', base: 'envoy' })];
+    const judged = ['mcp', 'stateless', 'bridged'].flatMap((scenario) => verdicts(rows.filter((r) => r.scenario === scenario), plan.saturation, { side: 'gateway', base: 'envoy' }));
     // The other pairs have no target of their own: they explain the judged figures.
     const info = (side: Side, base: Side): Verdict[] => verdicts(rows.filter((r) => r.scenario === 'mcp'), plan.saturation, { side, base }).map((v) => ({ ...v, target: '-', met: null, judged: false }));
     const context = {
@@ -188,7 +193,7 @@ async function main(): Promise<void> {
     };
     console.log(table(rows));
     console.log(legend(rows));
-    console.log(`\nEnvoy + gateway vs plain Envoy, per scenario (mcp: session era, ${trips.session.perCall.toFixed(2)} ext_proc round trips per call; stateless: 2026-07-28, ${trips.stateless.perCall.toFixed(2)}).`);
+    console.log(`\nEnvoy + gateway vs plain Envoy, per scenario (ext_proc round trips per call: mcp, session era, ${trips.session.perCall.toFixed(2)}; stateless, 2026-07-28 routed to the backend, ${trips.stateless.perCall.toFixed(2)}; bridged, 2026-07-28 client through the broker to the session-era backend, ${trips.bridged.perCall.toFixed(2)}).`);
     console.log(`Judged (met / NOT MET): added p50/p99 on the fixed-rate rows (${plan.callRate}/s; stateless ${STATELESS_RATE}/s), throughput ratio on closed loop c=${plan.saturation} (saturation).`);
     console.log(`The stateless throughput ratio is bounded by its backend when the SDK 2.4 server saturates first (compare its direct row). Figures in parentheses are context, not judged:`);
     console.log(verdictTable(judged));
@@ -198,7 +203,7 @@ async function main(): Promise<void> {
 
     const envoyView = await envoyStats(plain, noopEnvoy, topo);
     console.log(`\nEnvoy's counters over the whole run (histograms in ms, bucketed, all loads together):`);
-    console.log(`  requests that reached the broker while measuring: ${brokerCalls} (calls go from Envoy to the backends' clusters)`);
+    console.log(`  requests that reached the broker while measuring mcp and stateless: ${brokerCalls} (calls go from Envoy to the backends' clusters)`);
     for (const [name, lines] of Object.entries(envoyView)) for (const l of lines) console.log(`  ${name.padEnd(8)} ${brief(l)}`);
     console.log(`  ${perCall(envoyView.topology)}`);
 
