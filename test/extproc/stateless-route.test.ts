@@ -18,8 +18,14 @@ let client: ExtProcClient;
 
 beforeAll(async () => {
   modern = await startModernServer('modern', { resources: false });
-  gw = await startExtProc({ backends: [{ name: 'modern', kind: 'mcp', urls: [modern.url] }] });
-  await waitFor(() => gw.core.catalog.current().tools.has('modern_echo'), 'the modern tools discovered');
+  gw = await startExtProc({
+    backends: [
+      { name: 'modern', kind: 'mcp', urls: [modern.url] },
+      // Two instances whose MCP endpoints differ (path and query): Envoy could send a call to either.
+      { name: 'split', kind: 'mcp', urls: [modern.url, `${modern.url}?instance=2`] },
+    ],
+  });
+  await waitFor(() => gw.core.catalog.current().tools.has('modern_echo') && gw.core.catalog.current().tools.has('split_echo'), 'the modern tools discovered');
   client = extProcClient(gw.extprocPort);
 });
 
@@ -122,6 +128,15 @@ describe('stateless requests on an ext_proc stream', () => {
       else expect(JSON.parse(answer.immediate_response.body.toString()).error).toMatchObject({ code: expect.any(Number) });
       s.close();
     }
+  });
+
+  it('leaves to the broker a backend whose instances have different endpoints: Envoy picks the instance, not the path', async () => {
+    const s = open(client);
+    const { h, b } = statelessCall(11, 'split_echo', { text: 'x' });
+    await s.send(headers('POST', h));
+    const answer = await s.send(body(b));
+    expect(setHeaders(answer.request_body.response.header_mutation)['x-mcp-gateway-route']).toBe('broker');
+    s.close();
   });
 });
 
