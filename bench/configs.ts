@@ -14,6 +14,8 @@ export interface BackendUrls {
   readonly docs: string;
   /** A trivial node:http server the 20 listing-only REST backends point at. */
   readonly stub: string;
+  /** The echo tool on a 2026-07-28 (stateless-only) SDK 2.4 server (bench/stateless-echo.ts). */
+  readonly stateless: string;
 }
 
 export const LIST_BACKENDS = 20;
@@ -34,7 +36,8 @@ export const GET_ORDER_TOOL = {
 
 /**
  * The gateway for tool calls, reads and prompts: the example orders API (REST), the echo SDK
- * server (MCP tools) and the docs SDK server (MCP resource and prompt).
+ * server (MCP tools), the same echo on a 2026-07-28 server (`modern_echo`) and the docs SDK
+ * server (MCP resource and prompt).
  */
 export function callsConfig(urls: BackendUrls): Readonly<GatewayConfig> {
   return parseConfig({
@@ -47,6 +50,7 @@ export function callsConfig(urls: BackendUrls): Readonly<GatewayConfig> {
         tools: [GET_ORDER_TOOL],
       },
       { name: 'echo', kind: 'mcp', urls: [urls.echo] },
+      { name: 'modern', kind: 'mcp', urls: [urls.stateless] },
       { name: DOCS_PREFIX, kind: 'mcp', urls: [urls.docs] },
     ],
   });

@@ -1,6 +1,10 @@
 /**
  * `npm run bench:envoy`: what the Envoy topology adds to a native MCP `tools/call`, in one run,
- * the same echo call measured three ways (plus a diagnostic fourth, below):
+ * the same echo call measured three ways (plus a diagnostic fourth, below), for a session-era
+ * client of an SDK 1.x backend (scenario `mcp`) and for a 2026-07-28 client of a 2026-07-28 SDK 2.4
+ * backend (scenario `stateless`: no session, method and tool in headers; Envoy routes it to the
+ * backend's cluster after two ext_proc messages instead of three), and for that client's call of the
+ * session-era backend (scenario `bridged`: the broker carries it across the eras):
  *   direct   the SDK echo backend itself (no proxy);
  *   envoy    a plain Envoy in front of it (router only): what Envoy itself costs;
  *   gateway  envoy/envoy.yaml in front of the gateway process (ext_proc + broker + xDS), the echo
@@ -13,7 +17,8 @@
  * more pass per side reads each process's CPU per call from /proc (bench/cpu.ts).
  *
  * Process layout as in bench/run.ts: backends in one child, the gateway in another, each Envoy
- * its own process, the load generator here. Knobs: those of bench/plan.ts, BENCH_NOOP_ROUND_TRIPS=1
+ * its own process, the load generator here. Knobs: those of bench/plan.ts, BENCH_STATELESS_RATE
+ * (the stateless scenario's fixed rate, default 200/s), BENCH_NOOP_ROUND_TRIPS=1
  * (the do-nothing side with one round trip per call instead of three), and BENCH_CPU_PROF=1
  * to write a V8 CPU profile of the gateway process (ext_proc, broker, xDS, and the noop ext_proc)
  * under dist/bench-prof/ (`node dist/bench/prof-summary.js <file>`). Skipped with a note when
@@ -29,11 +34,19 @@ import { healthyHosts, startPlainEnvoy, startTopologyEnvoy, stats, until, type B
 import { installed } from './installed.js';
 import { openSession } from './mcp-session.js';
 import { runLoad } from './load.js';
-import { closePools, gatewayProfiling, lagWarning, measure, plan, poolFor, writeResults } from './plan.js';
+import { closePools, env, gatewayProfiling, lagWarning, measure, plan, poolFor, writeResults } from './plan.js';
 import { legend, table, verdicts, verdictTable, type Side, type Verdict } from './report.js';
 import * as t from './targets.js';
 
 const ECHO_CLUSTER = clusterName('echo');
+const MODERN_CLUSTER = clusterName('modern');
+
+/**
+ * The fixed rate of the 2026-07-28 scenario (BENCH_STATELESS_RATE): the SDK 2.4 server builds a
+ * server per request and saturates near 400 calls/s on this machine, below the session scenario's
+ * rate; latency is only comparable at a rate the backend itself sustains.
+ */
+const STATELESS_RATE = env('BENCH_STATELESS_RATE', 200);
 
 /** Envoy's own view of where a call's time went, for the analysis under the table. */
 async function envoyStats(plain: BenchEnvoy, noop: BenchEnvoy, topo: BenchEnvoy): Promise<{ plain: string[]; noop: string[]; topology: string[] }> {
@@ -41,7 +54,7 @@ async function envoyStats(plain: BenchEnvoy, noop: BenchEnvoy, topo: BenchEnvoy)
   return {
     plain: await stats(plain.envoy.adminUrl, `${rq}|^cluster\\.backend\\.upstream_rq_(total|time)$`),
     noop: await stats(noop.envoy.adminUrl, `${rq}|ext_proc\\.(streams_(started|failed)|server_half_closed)$`),
-    topology: await stats(topo.envoy.adminUrl, `${rq}|ext_proc|rate_limited$|^cluster\\.(extproc|broker|mcp_backend[._]echo)\\.upstream_rq_(total|time)$`),
+    topology: await stats(topo.envoy.adminUrl, `${rq}|ext_proc|rate_limited$|^cluster\\.(extproc|broker|mcp_backend[._](echo|modern))\\.upstream_rq_(total|time)$`),
   };
 }
 
@@ -64,6 +77,23 @@ function perCall(lines: readonly string[]): string {
   // A failed stream is a request Envoy answered 500 itself (failure_mode_allow: false): the err column.
   const failed = n('http.mcp.ext_proc.streams_failed') || 0;
   return `${streams} ext_proc streams for ${n('http.mcp.downstream_rq_total')} requests, ${failed} failed; per stream ${(n('http.mcp.ext_proc.stream_msgs_sent') / streams).toFixed(2)} messages sent to ext_proc, ${(n('http.mcp.ext_proc.stream_msgs_received') / streams).toFixed(2)} received`;
+}
+
+/** Counts of one call kind's ext_proc traffic, from Envoy's counters around a pass of that call alone. */
+interface RoundTrips {
+  readonly calls: number;
+  readonly streams: number;
+  /** Messages Envoy sent ext_proc per call: each is a round trip the request waits for. */
+  readonly perCall: number;
+}
+
+/** `n` calls of `tg`, one at a time, with Envoy's ext_proc counters read before and after. */
+async function roundTrips(topo: BenchEnvoy, tg: t.Target, n = 200): Promise<RoundTrips> {
+  const read = async () => ({ sent: await counter(topo, 'http.mcp.ext_proc.stream_msgs_sent'), streams: await counter(topo, 'http.mcp.ext_proc.streams_started') });
+  const before = await read();
+  for (let i = 0; i < n; i++) if (!(await tg.send()).ok) throw new Error(`${tg.label}: a counted call failed`);
+  const after = await read();
+  return { calls: n, streams: after.streams - before.streams, perCall: (after.sent - before.sent) / n };
 }
 
 /**
@@ -108,33 +138,54 @@ async function main(): Promise<void> {
     envoys.push(noopEnvoy);
     const topo = await startTopologyEnvoy(gateway.urls);
     envoys.push(topo);
+    const plainStateless = await startPlainEnvoy(backends.urls.stateless!);
+    envoys.push(plainStateless);
     console.log(`bench envoy: node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; backends pid ${backends.pid}, gateway pid ${gateway.pid}`);
-    // Envoy learns the backend's cluster over xDS and the gateway discovers its tools in the
-    // background: measure only once both are there.
-    await until(`Envoy to know ${ECHO_CLUSTER}`, async () => (await healthyHosts(topo.envoy.adminUrl, ECHO_CLUSTER)) === 1);
+    // Envoy learns the backends' clusters over xDS and the gateway discovers their tools (and eras)
+    // in the background: measure only once all are there.
+    await until(`Envoy to know ${ECHO_CLUSTER} and ${MODERN_CLUSTER}`, async () => (await healthyHosts(topo.envoy.adminUrl, ECHO_CLUSTER)) === 1 && (await healthyHosts(topo.envoy.adminUrl, MODERN_CLUSTER)) === 1);
 
     const echo = poolFor(backends.urls.echo!);
+    const modern = poolFor(backends.urls.stateless!);
     const viaPlain = poolFor(plain.endpoint);
+    const viaPlainStateless = poolFor(plainStateless.endpoint);
     const viaNoop = poolFor(noopEnvoy.endpoint);
     const viaTopo = poolFor(topo.endpoint);
     const direct = t.mcpDirect(echo.pool, echo.path, await openSession(echo.pool, echo.path));
     const envoy = t.mcpCall('MCP via plain Envoy tools/call echo', viaPlain.pool, viaPlain.path, await openSession(viaPlain.pool, viaPlain.path), 'echo');
     const noop = t.mcpCall('MCP via Envoy + do-nothing ext_proc (same filter, Node grpc-js) tools/call echo', viaNoop.pool, viaNoop.path, await openSession(viaNoop.pool, viaNoop.path), 'echo');
     const gw = t.mcpCall('MCP via Envoy + gateway (ext_proc, xDS cluster) tools/call echo_echo', viaTopo.pool, viaTopo.path, await openSession(viaTopo.pool, viaTopo.path), 'echo_echo');
-    await until('the gateway to list echo_echo', async () => (await gw.verify(), true));
+    const sDirect = t.statelessCall('MCP 2026-07-28 direct tools/call echo (SDK 2.4 server)', modern.pool, modern.path, 'echo');
+    const sEnvoy = t.statelessCall('MCP 2026-07-28 via plain Envoy tools/call echo', viaPlainStateless.pool, viaPlainStateless.path, 'echo');
+    const sGw = t.statelessCall('MCP 2026-07-28 via Envoy + gateway (ext_proc, xDS cluster) tools/call modern_echo', viaTopo.pool, viaTopo.path, 'modern_echo');
+    // The same client's call of the session-era echo: carried by the broker, which bridges the eras.
+    const sBridged = t.statelessCall('MCP 2026-07-28 via Envoy + gateway (ext_proc, broker bridging to the session-era backend) tools/call echo_echo', viaTopo.pool, viaTopo.path, 'echo_echo');
+    await until('the gateway to list echo_echo and modern_echo', async () => (await gw.verify(), await sGw.verify(), true));
     const sides = [['direct', direct], ['envoy', envoy], ['noop', noop], ['gateway', gw]] as const;
-    for (const [, tg] of sides) console.log(`  check: ${tg.label} -> ${(await tg.verify()).note}`);
+    const statelessSides = [['direct', sDirect], ['envoy', sEnvoy], ['gateway', sGw]] as const;
+    // Judged against plain Envoy in front of the same (session-era) backend.
+    const bridgedSides = [['envoy', envoy], ['gateway', sBridged]] as const;
+    for (const [, tg] of [...sides, ...statelessSides, ...bridgedSides.slice(1)]) console.log(`  check: ${tg.label} -> ${(await tg.verify()).note}`);
+    const trips = { session: await roundTrips(topo, gw), stateless: await roundTrips(topo, sGw), bridged: await roundTrips(topo, sBridged) };
+    for (const [era, r] of Object.entries(trips)) console.log(`  ext_proc round trips per ${era} call: ${r.perCall.toFixed(2)} (${r.streams} streams for ${r.calls} calls)`);
     const brokerBefore = await counter(topo, 'cluster.broker.upstream_rq_total');
-
-    const rows = await measure('mcp', sides, { rate: plan.callRate });
+    const rows = [...(await measure('mcp', sides, { rate: plan.callRate })), ...(await measure('stateless', statelessSides, { rate: STATELESS_RATE }))];
     const brokerCalls = (await counter(topo, 'cluster.broker.upstream_rq_total')) - brokerBefore;
-    const pids = { backend: backends.pid, 'envoy-plain': await envoyPid(plain.envoy.adminUrl), 'envoy-noop': await envoyPid(noopEnvoy.envoy.adminUrl), 'envoy-topo': await envoyPid(topo.envoy.adminUrl), 'gw-process': gateway.pid };
-    const cpu = await cpuPerCall(sides, pids);
+    rows.push(...(await measure('bridged', bridgedSides, { rate: STATELESS_RATE })));
+    const pids = {
+      backend: backends.pid,
+      'envoy-plain': await envoyPid(plain.envoy.adminUrl),
+      'envoy-plain-s': await envoyPid(plainStateless.envoy.adminUrl),
+      'envoy-noop': await envoyPid(noopEnvoy.envoy.adminUrl),
+      'envoy-topo': await envoyPid(topo.envoy.adminUrl),
+      'gw-process': gateway.pid,
+    };
+    const cpu = await cpuPerCall([...sides, ['envoy-s', sEnvoy], ['gw-s', sGw]], pids);
     process.stdout.write('\n\n');
 
-    const judged = verdicts(rows, plan.saturation, { side: 'gateway', base: 'envoy' });
+    const judged = ['mcp', 'stateless', 'bridged'].flatMap((scenario) => verdicts(rows.filter((r) => r.scenario === scenario), plan.saturation, { side: 'gateway', base: 'envoy' }));
     // The other pairs have no target of their own: they explain the judged figures.
-    const info = (side: Side, base: Side): Verdict[] => verdicts(rows, plan.saturation, { side, base }).map((v) => ({ ...v, target: '-', met: null, judged: false }));
+    const info = (side: Side, base: Side): Verdict[] => verdicts(rows.filter((r) => r.scenario === 'mcp'), plan.saturation, { side, base }).map((v) => ({ ...v, target: '-', met: null, judged: false }));
     const context = {
       'Plain Envoy vs direct (what Envoy itself costs)': info('envoy', 'direct'),
       'Do-nothing ext_proc vs plain Envoy (the ext_proc round trips themselves)': info('noop', 'envoy'),
@@ -142,8 +193,9 @@ async function main(): Promise<void> {
     };
     console.log(table(rows));
     console.log(legend(rows));
-    console.log(`\nEnvoy + gateway vs plain Envoy. Judged (met / NOT MET): added p50/p99 on the fixed-rate rows (${plan.callRate}/s),`);
-    console.log(`throughput ratio on closed loop c=${plan.saturation} (saturation). Figures in parentheses are context, not judged:`);
+    console.log(`\nEnvoy + gateway vs plain Envoy, per scenario (ext_proc round trips per call: mcp, session era, ${trips.session.perCall.toFixed(2)}; stateless, 2026-07-28 routed to the backend, ${trips.stateless.perCall.toFixed(2)}; bridged, 2026-07-28 client through the broker to the session-era backend, ${trips.bridged.perCall.toFixed(2)}).`);
+    console.log(`Judged (met / NOT MET): added p50/p99 on the fixed-rate rows (${plan.callRate}/s; stateless ${STATELESS_RATE}/s), throughput ratio on closed loop c=${plan.saturation} (saturation).`);
+    console.log(`The stateless throughput ratio is bounded by its backend when the SDK 2.4 server saturates first (compare its direct row). Figures in parentheses are context, not judged:`);
     console.log(verdictTable(judged));
     for (const [caption, list] of Object.entries(context)) console.log(`\n${caption}, context:\n${verdictTable(list)}`);
     const lagged = lagWarning(rows);
@@ -151,16 +203,16 @@ async function main(): Promise<void> {
 
     const envoyView = await envoyStats(plain, noopEnvoy, topo);
     console.log(`\nEnvoy's counters over the whole run (histograms in ms, bucketed, all loads together):`);
-    console.log(`  requests that reached the broker while measuring: ${brokerCalls} (calls go from Envoy to the backend's cluster)`);
+    console.log(`  requests that reached the broker while measuring mcp and stateless: ${brokerCalls} (calls go from Envoy to the backends' clusters)`);
     for (const [name, lines] of Object.entries(envoyView)) for (const l of lines) console.log(`  ${name.padEnd(8)} ${brief(l)}`);
     console.log(`  ${perCall(envoyView.topology)}`);
 
-    console.log(`\nCPU per call (µs) of each process, one more closed-loop pass per side at c=${plan.saturation} (/proc, 10 ms ticks):`);
+    console.log(`\nCPU per call (µs) of each process, one more closed-loop pass per side at c=${plan.saturation} (/proc, 10 ms ticks; -s: the 2026-07-28 call):`);
     console.log(cpuTable(cpu));
 
     const met = judged.filter((v) => v.judged);
     console.log(`\n${met.filter((v) => v.met).length}/${met.length} targets met (latency at ${plan.callRate}/s; throughput at c=${plan.saturation}); load average now ${loadavg().map((l) => l.toFixed(2)).join(' ')}; run took ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    console.log(`results written to ${writeResults('bench-envoy-results.json', { envoyStats: envoyView, brokerCalls, cpuPerCallUs: cpu }, rows, { judged, ...context })}`);
+    console.log(`results written to ${writeResults('bench-envoy-results.json', { envoyStats: envoyView, brokerCalls, cpuPerCallUs: cpu, extprocRoundTrips: trips }, rows, { judged, ...context })}`);
   } finally {
     await closePools();
     await Promise.allSettled(envoys.reverse().map((e) => e.envoy.stop()));

@@ -1,7 +1,8 @@
 /**
  * Child-process entry that hosts the systems under test, so the load generator (the parent)
  * never shares an event loop with them. Two roles, one process each:
- *   `backends`            the orders REST API, the echo and docs MCP servers and a stub REST server;
+ *   `backends`            the orders REST API, the echo and docs MCP servers, the 2026-07-28 echo
+ *                         server (bench/stateless-echo.ts) and a stub REST server;
  *   `gateway <urls-json>` three gateways: calls (tools, reads, prompts), the 1,000-entry listings
  *                         (1,000 tools, 1,000 resources) at page size 1000, and at 500;
  *   `extproc <urls-json>` the Envoy topology's gateway process (ext_proc, broker, xDS) for tool calls,
@@ -17,6 +18,7 @@ import { runExtProc } from '../src/extproc/run.js';
 import { runStandalone } from '../src/standalone/run.js';
 import { startOrdersApi } from '../examples/backends/orders-api.js';
 import { startDocsServer, startEchoServer } from './echo-mcp.js';
+import { startStatelessEchoServer } from './stateless-echo.js';
 import { startNoopExtProc } from './noop-extproc.js';
 import { callsConfig, GATEWAY_BASE, listingConfig, type BackendUrls } from './configs.js';
 import { startSamplingServer } from './sampling-mcp.js';
@@ -53,8 +55,11 @@ async function startStub(): Promise<{ url: string; close: Stopper }> {
 }
 
 async function startBackends(): Promise<{ urls: BackendUrls; stoppers: Stopper[] }> {
-  const [orders, echo, docs, stub] = await Promise.all([startOrdersApi(), startEchoServer(), startDocsServer(), startStub()]);
-  return { urls: { orders: orders.url, echo: echo.url, docs: docs.url, stub: stub.url }, stoppers: [orders.close, echo.close, docs.close, stub.close] };
+  const [orders, echo, docs, stub, stateless] = await Promise.all([startOrdersApi(), startEchoServer(), startDocsServer(), startStub(), startStatelessEchoServer()]);
+  return {
+    urls: { orders: orders.url, echo: echo.url, docs: docs.url, stub: stub.url, stateless: stateless.url },
+    stoppers: [orders.close, echo.close, docs.close, stub.close, stateless.close],
+  };
 }
 
 async function startGateways(backends: BackendUrls): Promise<{ urls: Record<string, string>; stoppers: Stopper[] }> {

@@ -151,3 +151,29 @@ export function restStream(pool: Pool, path: string, session: SessionHeaders): T
     return `${events.length} SSE messages`;
   });
 }
+
+/** The `_meta` a 2026-07-28 client puts in every request: its revision, capabilities (none) and name. */
+const STATELESS_META = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientCapabilities': {},
+  'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1' },
+};
+
+/**
+ * `tools/call <name>` as a 2026-07-28 client sends it: no session, `_meta` in the body, the
+ * method and tool name mirrored into `Mcp-Method` / `Mcp-Name`. The answer must be a complete
+ * stateless result (`resultType`) echoing the argument.
+ */
+export function statelessCall(label: string, pool: Pool, path: string, name: string): Target {
+  const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': name };
+  const params = JSON.stringify({ name, arguments: { text: 'bench-ping' }, _meta: STATELESS_META });
+  const call = async (): Promise<{ status: number; text: string }> => {
+    const res = await pool.request({ path, method: 'POST', headers, body: `{"jsonrpc":"2.0","id":${nextId++},"method":"tools/call","params":${params}}` });
+    return { status: res.statusCode, text: await res.body.text() };
+  };
+  return target(label, call, (t) => t.includes('bench-ping') && t.includes('"resultType":"complete"') && !t.includes('"isError":true'), (t) => {
+    const m = firstMessage(t) as { result?: { isError?: boolean; resultType?: string; content?: Array<{ text?: string }> } };
+    check(label, m.result?.resultType === 'complete' && m.result.isError !== true && m.result.content?.[0]?.text === 'bench-ping', t);
+    return 'complete echo result';
+  });
+}

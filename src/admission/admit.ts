@@ -6,7 +6,7 @@ import { describeMethod, describeMethodIn, type GatewayAnswer, type ListKind, ty
 import { LOG_LEVELS } from '../mcp/log-level.js';
 import { acceptsBatches, HEADER_PROTOCOL_VERSION, HEADER_SESSION_ID, isSupportedVersion, negotiateVersion } from '../mcp/protocol.js';
 import { samePrincipal, type SessionRecord, type SessionStore } from '../session/store.js';
-import { reject, type Decision, type GatewayRequest } from './decision.js';
+import { reject, type Decision, type GatewayRequest, type Refusal } from './decision.js';
 import { accepts, isJsonContentType } from './media.js';
 import { hostMatcher, hostRejection, type HostCheck } from './host.js';
 import { originMatcher } from './origin.js';
@@ -52,6 +52,14 @@ export interface AdmissionOptions {
   readonly virtualServers?: VirtualServers;
 }
 
+/**
+ * What {@link Admission.screen} found in a request's headers: who is calling. Opaque to adapters,
+ * which hand it back to {@link Admission.decide} with the same request's body.
+ */
+export interface Screened {
+  readonly caller: Caller;
+}
+
 /** A request admission has read: who sent it, in which session (null before one exists). */
 interface Admitted {
   readonly req: GatewayRequest;
@@ -77,11 +85,27 @@ export class Admission {
     this.stateless = opts.stateless && new StatelessAdmission({ ...opts.stateless, sessions: opts.sessions, maxClientInfoBytes: opts.maxClientInfoBytes, catalog: (req) => this.catalogOf(req) });
   }
 
-  async decide(req: GatewayRequest): Promise<Decision> {
+  /**
+   * Decide one request. `screened`: what {@link screen} found for the same request's headers (an
+   * adapter that sees the headers before the body), so those checks are not made twice.
+   */
+  async decide(req: GatewayRequest, screened?: Screened): Promise<Decision> {
     const trail: Trail = { startedAt: performance.now() };
-    const decision = await this.route(req, trail);
+    const decision = await this.route(req, trail, screened);
     if (this.opts.observer) this.observe(req, trail, decision, this.opts.observer);
     return decision;
+  }
+
+  /**
+   * The checks the headers alone settle, made before the body is read: host, origin, HTTP
+   * method, authentication, and a POST's media types. A refusal here is the one {@link decide}
+   * would give (none of them knows the JSON-RPC id); otherwise the caller, for `decide`.
+   */
+  async screen(req: GatewayRequest): Promise<Refusal | Screened> {
+    const trail: Trail = { startedAt: performance.now() };
+    const checked = await this.checkHeaders(req, trail);
+    if ('kind' in checked && this.opts.observer) this.observe(req, trail, checked, this.opts.observer);
+    return checked;
   }
 
   /** Report a denial: a refusal admission marked as one, an HTTP-level denial, or any refusal of a method audited per call. */
@@ -93,7 +117,18 @@ export class Admission {
     }
   }
 
-  private async route(req: GatewayRequest, trail: Trail): Promise<Decision> {
+  private async route(req: GatewayRequest, trail: Trail, screened?: Screened): Promise<Decision> {
+    const checked = screened ?? (await this.checkHeaders(req, trail));
+    if ('kind' in checked) return checked;
+    const caller = checked.caller;
+    trail.caller = caller;
+    if (req.method === 'POST') return this.post(req, caller, trail);
+    if (req.method === 'DELETE') return this.withSession(req, caller, null, trail, (session) => ({ kind: 'end-session', session }));
+    const lastEventId = req.headers['last-event-id'];
+    return this.withSession(req, caller, null, trail, (session) => (lastEventId === undefined ? { kind: 'open-stream', session } : { kind: 'open-stream', session, lastEventId }));
+  }
+
+  private async checkHeaders(req: GatewayRequest, trail: Trail): Promise<Refusal | Screened> {
     const host = hostRejection(this.hostAllowed(req.headers.host), req.headers.host);
     if (host) return host;
     if (!this.originAllowed(req.headers.origin)) return reject('GW_ORIGIN_NOT_ALLOWED', null, `"${req.headers.origin}"`);
@@ -109,23 +144,21 @@ export class Admission {
     }
     const auth = await this.opts.authenticator.authenticate(req);
     if (!auth.ok) return reject(auth.code, null, auth.detail, auth.headers);
-    const caller = auth.caller;
-    trail.caller = caller;
-    const refused = endpointRefusal(server, caller, req, this.opts.authenticator);
+    trail.caller = auth.caller;
+    const refused = endpointRefusal(server, auth.caller, req, this.opts.authenticator);
     if (refused) return refused;
-    if (req.method === 'POST') return this.post(req, caller, trail);
-    if (req.method === 'DELETE') return this.withSession(req, caller, null, trail, (session) => ({ kind: 'end-session', session }));
-    if (!accepts(req.headers.accept, 'text/event-stream')) return reject('GW_NOT_ACCEPTABLE', null, 'GET needs Accept: text/event-stream');
-    const lastEventId = req.headers['last-event-id'];
-    return this.withSession(req, caller, null, trail, (session) => (lastEventId === undefined ? { kind: 'open-stream', session } : { kind: 'open-stream', session, lastEventId }));
+    if (req.method === 'GET' && !accepts(req.headers.accept, 'text/event-stream')) return reject('GW_NOT_ACCEPTABLE', null, 'GET needs Accept: text/event-stream');
+    if (req.method === 'POST') {
+      if (!isJsonContentType(req.headers['content-type'])) return reject('GW_UNSUPPORTED_MEDIA_TYPE');
+      const { accept } = req.headers;
+      if (!accepts(accept, 'application/json') && !accepts(accept, 'text/event-stream')) {
+        return reject('GW_NOT_ACCEPTABLE', null, 'POST needs Accept: application/json, text/event-stream');
+      }
+    }
+    return { caller: auth.caller };
   }
 
   private async post(req: GatewayRequest, caller: Caller, trail: Trail): Promise<Decision> {
-    if (!isJsonContentType(req.headers['content-type'])) return reject('GW_UNSUPPORTED_MEDIA_TYPE');
-    const { accept } = req.headers;
-    if (!accepts(accept, 'application/json') && !accepts(accept, 'text/event-stream')) {
-      return reject('GW_NOT_ACCEPTABLE', null, 'POST needs Accept: application/json, text/event-stream');
-    }
     const size = req.bodyBytes ?? Buffer.byteLength(req.body ?? '');
     if (size > this.opts.maxBodyBytes) return reject('GW_PAYLOAD_TOO_LARGE', null, `the limit is ${this.opts.maxBodyBytes} bytes`);
     if (nestsDeeperThan(req.body ?? '', this.opts.maxJsonDepth)) return reject('GW_NESTING_TOO_DEEP', null, `the limit is ${this.opts.maxJsonDepth} levels`);

@@ -131,9 +131,12 @@ export interface RoutedTarget {
   readonly arguments: Record<string, unknown>;
 }
 
+/** A request refused at the HTTP level. */
+export type Refusal = Extract<Decision, { kind: 'reject' }>;
+
 /** A rejection with the registry's status and JSON-RPC error body, keeping the request id when known. */
-export function reject(code: ErrorCode, id: JsonRpcId | null = null, detail?: string, headers?: Record<string, string>): Decision {
-  const d: Decision = { kind: 'reject', code, status: ERRORS[code].status, body: wireError(code, id, detail) };
+export function reject(code: ErrorCode, id: JsonRpcId | null = null, detail?: string, headers?: Record<string, string>): Refusal {
+  const d: Refusal = { kind: 'reject', code, status: ERRORS[code].status, body: wireError(code, id, detail) };
   if (headers) d.headers = headers;
   return d;
 }

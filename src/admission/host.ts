@@ -1,5 +1,5 @@
 import { globSource } from '../glob.js';
-import { reject, type Decision } from './decision.js';
+import { reject, type Refusal } from './decision.js';
 
 /**
  * Host allow-list: the DNS-rebinding defence for clients that send no Origin (and for the
@@ -46,7 +46,7 @@ export function hostMatcher(patterns: readonly string[]): (host: string | undefi
 }
 
 /** The refusal for a Host the check did not pass (400 malformed, 403 not allowed), or undefined. */
-export function hostRejection(check: HostCheck, host: string | undefined): Decision | undefined {
+export function hostRejection(check: HostCheck, host: string | undefined): Refusal | undefined {
   if (check.ok) return undefined;
   // The value is echoed only when it is a well-formed host, never raw bytes from the client.
   return check.malformed ? reject('GW_HOST_INVALID', null, host === undefined ? 'the request has no Host' : undefined) : reject('GW_HOST_NOT_ALLOWED', null, `"${host}"`);

@@ -1,12 +1,18 @@
 /**
  * One processor per ext_proc stream, that is per HTTP request (Envoy opens a stream for each),
  * with a method per phase. Envoy is configured (envoy/envoy.yaml `processing_mode`) to send the
- * request headers and the buffered request body; for MCP POSTs the processor also asks for the
- * response headers (`mode_override`), to settle calls it routed straight to a backend. Other
- * phases are answered with a plain CONTINUE in case a configuration sends them anyway.
+ * request headers and the buffered request body. The headers phase settles what the headers
+ * alone can (host, origin, authentication, media types: refused there without reading the body)
+ * and which phases the request needs: session-era MCP POSTs also get the response headers
+ * (`mode_override`), to settle calls routed straight to a backend (its session, its failures);
+ * stateless (2026-07-28) requests do not (docs/envoy-topology.md, "Round trips"). Other phases
+ * are answered with a plain CONTINUE in case a configuration sends them anyway.
  */
 import type { Logger } from 'pino';
-import type { Decision, GatewayRequest } from '../admission/decision.js';
+import type { Decision, GatewayRequest, Refusal } from '../admission/decision.js';
+import type { Screened } from '../admission/admit.js';
+import { isStatelessRequest } from '../admission/stateless.js';
+import { eraOf } from '../mcp/era.js';
 import { corsHeaders } from '../admission/origin.js';
 import { isMetadataPath } from '../auth/challenge.js';
 import { endpointOf } from '../endpoint.js';
@@ -36,7 +42,10 @@ import {
 
 /** What a processor needs from the core: admission only (no Envoy type crosses this line). */
 export interface ProcessorDeps {
-  readonly decide: (req: GatewayRequest) => Promise<Decision>;
+  /** `screened`: what `screen` found in the same request's headers. */
+  readonly decide: (req: GatewayRequest, screened?: Screened) => Promise<Decision>;
+  /** The checks a request's headers settle (admission's `screen`): made in the headers phase when given. */
+  readonly screen?: (req: GatewayRequest) => Promise<Refusal | Screened>;
   /** The MCP endpoint path (`server.path`); other paths go to the broker without admission. */
   readonly mcpPath: string;
   /** `server.allowedOrigins`, matched: answers Envoy gives itself carry the CORS headers the broker would add. */
@@ -75,6 +84,10 @@ export class RequestProcessor {
   private cors: Record<string, string> = {};
   /** Not an MCP message (decided from the request headers): the broker answers it unadmitted. */
   private bypass = false;
+  /** What the headers phase found (the caller), handed to admission with the body. */
+  private screened: Screened | undefined;
+  /** Envoy sends this stream the response headers (asked for in the headers phase). */
+  private responsePhase = false;
 
   constructor(private readonly deps: ProcessorDeps) {}
 
@@ -108,8 +121,15 @@ export class RequestProcessor {
     if (this.bypass) return { request_headers: { response: routeTo(BROKER_CLUSTER, received.internal) } };
     if (endpointOf(path, this.deps.mcpPath) === undefined) return immediate(404, { error: 'not found', endpoint: this.deps.mcpPath }, {}, 'not_found');
     if (!h.end_of_stream) {
+      if (this.deps.screen) {
+        const screened = await this.deps.screen(toGatewayRequest(received, undefined, this.remoteAddress));
+        if ('kind' in screened) return this.answerOf(screened);
+        this.screened = screened;
+      }
       const response = { request_headers: { response: { status: 'CONTINUE' as const, header_mutation: stripInternal(received.internal) } } };
-      return this.deps.direct && received.pseudo[':method'] === 'POST' ? { ...response, mode_override: WITH_RESPONSE_HEADERS } : response;
+      // A stateless call routed to its backend has no backend session to keep: its answer is not read.
+      this.responsePhase = this.deps.direct !== undefined && received.pseudo[':method'] === 'POST' && !isStatelessRequest({ method: 'POST', headers: received.headers }, undefined);
+      return this.responsePhase ? { ...response, mode_override: WITH_RESPONSE_HEADERS } : response;
     }
     const method = received.pseudo[':method'];
     return this.decide('request_headers', method === 'POST' ? Buffer.alloc(0) : undefined);
@@ -138,21 +158,20 @@ export class RequestProcessor {
 
   private async decide(phase: 'request_headers' | 'request_body', body: Buffer | undefined): Promise<ProcessingResponse> {
     const received = this.received!;
-    const decision = await this.deps.decide(toGatewayRequest(received, body, this.remoteAddress));
+    const decision = await this.deps.decide(toGatewayRequest(received, body, this.remoteAddress), this.screened);
     this.deps.logger.debug({ decision: decision.kind, phase }, 'ext_proc decision');
+    if (decision.kind === 'reject' || decision.kind === 'respond') return this.answerOf(decision);
     this.cors = corsHeaders(received.headers.origin, this.deps.originAllowed ?? NO_ORIGINS);
-    if (decision.kind === 'reject' || decision.kind === 'respond') {
-      return answer(decision, this.cors);
-    }
     const { direct } = this.deps;
     // A call that waits for the user's confirmation goes to the broker, which asks (src/confirm/).
-    if (direct && phase === 'request_body' && decision.kind === 'call-tool' && !decision.confirm && !decision.confirmed && describeMethod(decision.message.method)?.envoyDirect) {
+    if (direct && phase === 'request_body' && decision.kind === 'call-tool' && !decision.confirm && !decision.confirmed && describeMethod(decision.message.method)?.envoyDirect && this.canRoute(decision)) {
       const plan = await direct.calls.plan(decision, direct.routable);
       if (plan?.kind === 'answer') return immediate(200, plan.body, this.cors);
       // MCP: a cancelled request gets no answer.
       if (plan?.kind === 'cancelled') return noAnswer(this.cors);
       if (plan?.kind === 'forward') {
         this.routed = plan.call;
+        if (!this.responsePhase) plan.call.unread();
         const limits = rateLimitHeaders(decision, this.remoteAddress);
         return { request_body: { response: directRoute(plan.call.plan, direct.cluster(plan.call.plan.backend), received.internal, limits) } };
       }
@@ -162,6 +181,21 @@ export class RequestProcessor {
     if (this.deps.handoff) limits[HANDOFF_HEADER] = this.deps.handoff.put(decision);
     const common = routeTo(BROKER_CLUSTER, received.internal, limits);
     return phase === 'request_headers' ? { request_headers: { response: common } } : { request_body: { response: common } };
+  }
+
+  /**
+   * A session-era call is settled by its answer's status (its backend session, its failures), so
+   * it is routed only on a stream that shows it; admission's era follows the headers, so such a
+   * stream always does. A stateless call needs no answer read.
+   */
+  private canRoute(d: Extract<Decision, { kind: 'call-tool' }>): boolean {
+    return this.responsePhase || eraOf(d.session.protocolVersion) === 'stateless';
+  }
+
+  /** Envoy's own answer to a refusal or an answer admission gave, with the CORS headers the broker would add. */
+  private answerOf(decision: Extract<Decision, { kind: 'reject' | 'respond' }>): ProcessingResponse {
+    this.cors = corsHeaders(this.received?.headers.origin, this.deps.originAllowed ?? NO_ORIGINS);
+    return answer(decision, this.cors);
   }
 
   /**

@@ -57,7 +57,8 @@ export async function runExtProc(config: Readonly<GatewayConfig>, listen: ExtPro
   const broker = new StandaloneServer(core, { handoff });
   const admin = new AdminServer(core);
   const extproc = new ExtProcServer({
-    decide: (req) => core.admission.decide(req),
+    decide: (req, screened) => core.admission.decide(req, screened),
+    screen: (req) => core.admission.screen(req),
     mcpPath: config.server.path,
     originAllowed: originMatcher(config.server.allowedOrigins),
     logger: logger.child({ component: 'extproc' }),

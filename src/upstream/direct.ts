@@ -2,11 +2,11 @@
  * Native MCP tool calls the gateway does not carry itself. In the Envoy topology Envoy sends an
  * admitted `tools/call` straight to the backend's cluster; this plans what changes on the way
  * (the backend's tool name, its session id and protocol version, the gateway's credentials in
- * place of the client's token) and learns from the backend's answer status. Transport-neutral:
+ * place of the client's token) and learns from the backend's answer status. A stateless client's
+ * call of a stateless backend needs no session (src/upstream/direct-stateless.ts). Only a call
+ * between peers of the same era is routed; bridging the eras is the broker's. Transport-neutral:
  * the ext_proc adapter turns a plan into Envoy mutations.
  */
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import type { Decision } from '../admission/decision.js';
 import type { CatalogSnapshot } from '../catalog/snapshot.js';
 import type { McpBackendConfig } from '../config/schema.js';
@@ -23,9 +23,11 @@ import type { McpEndpoint } from './mcp-wire.js';
 import type { Pools } from './pool.js';
 import { toolError } from './results.js';
 import { unbracket } from '../net.js';
+import { AddressCache } from './address-cache.js';
 import { answersServerRequests } from '../mcp/client-capabilities.js';
 import { GatewayError } from '../errors.js';
-import { eraOf } from '../mcp/era.js';
+import { eraOf, STATELESS_PROTOCOL_VERSION } from '../mcp/era.js';
+import { samePath, statelessTarget, type DirectTarget } from './direct-stateless.js';
 
 /** Client headers that never reach a backend: its token (no passthrough) and its own MCP session. */
 export const CLIENT_ONLY_HEADERS: readonly string[] = ['authorization', 'cookie', HEADER_SESSION_ID, HEADER_PROTOCOL_VERSION, 'last-event-id'];
@@ -123,28 +125,24 @@ export class DirectCalls {
     try {
       const c = seen ?? call;
       const headers = await this.opts.credentials.headers(backend, d.caller, c.outboundHeaders);
-      const bs = await this.opts.mcp.backendSession(c, headers, deadline.signal);
-      c.onInstance?.(bs.instance);
-      const url = new URL(bs.instance);
+      const target = eraOf(d.session.protocolVersion) === 'stateless' ? statelessTarget(d, backend, headers) : await this.sessionTarget(c, d, headers, deadline.signal);
+      const url = new URL(target.endpoint.url);
       const host = await this.addresses.of(unbracket(url.hostname));
-      const set: Record<string, string> = { ...headers, [HEADER_PROTOCOL_VERSION]: bs.protocolVersion };
-      if (bs.sessionId) set[HEADER_SESSION_ID] = bs.sessionId;
-      const message = { ...d.message, params: { ...d.message.params, name: d.tool.upstreamName } };
-      const endpoint: McpEndpoint = { url: bs.instance, sessionId: bs.sessionId, protocolVersion: bs.protocolVersion, headers };
       abort.signal.throwIfAborted(); // cancelled while the session opened
-      const direct = new DirectCall(this, end, abort, endpoint, {
+      const direct = new DirectCall(this, end, abort, target.endpoint, {
         sessionId: d.session.id,
         backend: backend.name,
-        instance: bs.instance,
+        instance: target.endpoint.url,
         address: { host, port: Number(url.port || 80) },
-        pinned: bs.sessionId !== null,
+        pinned: target.endpoint.sessionId !== null,
         path: url.pathname + url.search,
-        headers: set,
-        body: Buffer.from(JSON.stringify(message)),
+        headers: target.set,
+        body: Buffer.from(JSON.stringify(target.message)),
         retrySafe: isRetrySafe(d.tool),
         budgetMs: deadline.ms,
         timeoutMs: deadline.remainingMs(),
         requestId: d.message.id,
+        stateless: target.endpoint.sessionId === null && target.endpoint.protocolVersion === STATELESS_PROTOCOL_VERSION,
       });
       this.inflight.set(key, direct);
       return { kind: 'forward', call: direct };
@@ -166,6 +164,16 @@ export class DirectCalls {
     } finally {
       deadline.dispose();
     }
+  }
+
+  /** A session-era call: in the client's backend session (opened now if it has none), on the instance that holds it. */
+  private async sessionTarget(c: ToolCall, d: CallTool, headers: Record<string, string>, signal: AbortSignal): Promise<DirectTarget> {
+    const bs = await this.opts.mcp.backendSession(c, headers, signal);
+    c.onInstance?.(bs.instance);
+    const set: Record<string, string> = { ...headers, [HEADER_PROTOCOL_VERSION]: bs.protocolVersion };
+    if (bs.sessionId) set[HEADER_SESSION_ID] = bs.sessionId;
+    const message = { ...d.message, params: { ...d.message.params, name: d.tool.upstreamName } };
+    return { endpoint: { url: bs.instance, sessionId: bs.sessionId, protocolVersion: bs.protocolVersion, headers }, set, message };
   }
 
   /**
@@ -195,14 +203,17 @@ export class DirectCalls {
     // A backend may ask this client things during the call (sampling, elicitation, roots): only the
     // broker maps those requests' ids and takes the client's answers back (docs/envoy-topology.md).
     if (answersServerRequests(d.session.clientCapabilities)) return undefined;
-    // A stateless client reads results in its own shape, and a backend's request as `input_required`: only the broker does both.
-    if (eraOf(d.session.protocolVersion) === 'stateless') return undefined;
+    // A retried MRTR request continues a call the broker holds (its requestState is the gateway's).
+    if (d.resume) return undefined;
     // A task-augmented call creates a task whose id only the broker namespaces and binds to the session.
     if (isObject(d.message.params?.task)) return undefined;
     const backend = snapshot.backends.get(d.tool.backend);
-    // Only a backend known to keep sessions takes a call as the client sent it; a stateless one needs
-    // the request's _meta and headers rewritten, which the broker does (so does it while the era is unknown).
-    if (backend?.kind !== 'mcp' || this.opts.mcp.knownEra(backend) !== 'session') return undefined;
+    // Only a backend of the client's own era takes the call as the client sent it: bridging the eras
+    // (backend sessions for a stateless client, `_meta` and result shapes for a session client) is
+    // the broker's, and so is every call while the backend's era is not known yet.
+    if (backend?.kind !== 'mcp' || this.opts.mcp.knownEra(backend) !== eraOf(d.session.protocolVersion)) return undefined;
+    // Envoy picks a stateless backend's instance itself: the request's path must hold on every one.
+    if (this.opts.mcp.knownEra(backend) === 'stateless' && !samePath(backend.urls)) return undefined;
     return routable(backend) ? backend : undefined;
   }
 }
@@ -230,6 +241,12 @@ export interface DirectCallPlan {
   /** What is left of it once the backend session is open: the transport enforces this. */
   readonly timeoutMs: number;
   readonly requestId: JsonRpcId;
+  /**
+   * A stateless-era call to a stateless-era backend: no backend session, and the backend's answer
+   * (`resultType`, its own serverInfo) already in the client's shape; the transport may leave its
+   * status unread ({@link DirectCall.unread}).
+   */
+  readonly stateless: boolean;
 }
 
 /** How close to its budget an exchange must end to count as cut by Envoy's router. */
@@ -269,6 +286,17 @@ export class DirectCall {
     if (this.settled) return;
     this.settled = true;
     this.end(undefined);
+  }
+
+  /**
+   * The transport will not show the answer's status (a stateless call, whose response phase is
+   * skipped): the answer streams past unread, and the call ends when its exchange does, as
+   * answered unless it lasted its whole budget. Instance health is then Envoy's alone (outlier
+   * detection), and an answer that failed is recorded as answered (docs/envoy-topology.md).
+   */
+  unread(): void {
+    this.settled = true;
+    this.streaming = true;
   }
 
   /** The exchange is over: the answer streamed to its end, was replaced, or the client left. */
@@ -318,28 +346,6 @@ export class DirectCall {
         : success(plan.requestId, toolError(status >= 500 ? 'GW_UPSTREAM_UNAVAILABLE' : 'GW_UPSTREAM_HTTP_ERROR', `HTTP ${status} from backend "${plan.backend}"`));
     this.end(body);
     return body;
-  }
-}
-
-/**
- * The first address of a hostname, cached briefly: on the path of every pinned call. When a
- * lookup fails the last address stands, as the xDS feed keeps a name's last endpoints.
- */
-class AddressCache {
-  private readonly cache = new Map<string, { address: string; expires: number }>();
-
-  async of(host: string): Promise<string> {
-    if (isIP(host) !== 0) return host;
-    const hit = this.cache.get(host);
-    if (hit && hit.expires > Date.now()) return hit.address;
-    try {
-      const { address } = await lookup(host);
-      this.cache.set(host, { address, expires: Date.now() + 30_000 });
-      return address;
-    } catch (err) {
-      if (hit) return hit.address;
-      throw err;
-    }
   }
 }
 

@@ -26,8 +26,8 @@ export interface ModernServer {
 
 const text = (t: string) => ({ content: [{ type: 'text' as const, text: t }] });
 
-function build(name: string, cancelled: string[], added: readonly string[]): McpServer {
-  const mcp = new McpServer({ name, version: '2.0.0' }, { capabilities: { logging: {}, resources: { subscribe: true } } });
+function build(name: string, cancelled: string[], added: readonly string[], resources: boolean): McpServer {
+  const mcp = new McpServer({ name, version: '2.0.0' }, { capabilities: { logging: {}, ...(resources ? { resources: { subscribe: true } } : {}) } });
   for (const tool of added) mcp.registerTool(tool, { description: 'Added later.' }, async () => text(`${name}: ${tool}`));
   mcp.registerTool('echo', { description: 'Echoes.', inputSchema: z.object({ text: z.string() }) }, async ({ text: t }) => text(`${name}: ${t}`));
   // Its region is mirrored into Mcp-Param-Region: the SDK refuses the call (-32020) when the header is missing or differs.
@@ -70,19 +70,22 @@ function build(name: string, cancelled: string[], added: readonly string[]): Mcp
     cancelled.push(String(ctx.mcpReq.id));
     return text('never seen');
   });
-  mcp.registerResource('today', 'notes://today', { mimeType: 'text/plain' }, async (uri) => ({ contents: [{ uri: uri.href, text: `${name} notes` }] }));
+  if (resources) mcp.registerResource('today', 'notes://today', { mimeType: 'text/plain' }, async (uri) => ({ contents: [{ uri: uri.href, text: `${name} notes` }] }));
   mcp.registerPrompt('greet', { description: 'A greeting.', argsSchema: z.object({ who: z.string() }) }, async ({ who }) => ({
     messages: [{ role: 'user' as const, content: { type: 'text' as const, text: `Greet ${who}` } }],
   }));
   return mcp;
 }
 
-/** Serve the modern-only server on a free loopback port. */
-export async function startModernServer(name = 'modern'): Promise<ModernServer> {
+/**
+ * Serve the modern-only server on a free loopback port. `resources: false` serves no resource:
+ * the gateway then has no URIs to rewrite in its answers, so Envoy may route its calls straight to it.
+ */
+export async function startModernServer(name = 'modern', opts: { resources?: boolean } = {}): Promise<ModernServer> {
   const received: ModernServer['received'] = [];
   const cancelled: string[] = [];
   const added: string[] = [];
-  const handler = createMcpHandler(() => build(name, cancelled, added), { legacy: 'reject' });
+  const handler = createMcpHandler(() => build(name, cancelled, added, opts.resources ?? true), { legacy: 'reject' });
   const http = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
