@@ -36,24 +36,40 @@ afterAll(async () => {
 });
 
 /** An instance whose catalog, and so by default its approvals, come from the shared Consul. */
-async function gateway(): Promise<TestGateway> {
+async function gateway(services: Record<string, unknown> = {}): Promise<TestGateway> {
   const gw = await startGateway({
     auth: { issuer: idp.issuer, audience: AUDIENCE, jwksCooldownMs: 0 },
-    catalog: { refreshIntervalMs: 3_600_000, consul: { url: consul.url, waitSeconds: 10, retryMaxMs: 500 } },
+    catalog: { refreshIntervalMs: 3_600_000, consul: { url: consul.url, waitSeconds: 10, retryMaxMs: 500, services } },
     pinning: { mode: 'trust-on-first-use', syncIntervalMs: 200 },
   });
   cleanup(() => gw.stop());
   return gw;
 }
 
-async function description(gw: TestGateway, token: string): Promise<string | undefined> {
+async function listed(gw: TestGateway, token: string): Promise<Map<string, string | undefined>> {
   const client = new Client({ name: 'pinning-consul', version: '1' });
   await client.connect(new StreamableHTTPClientTransport(new URL(gw.url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
   try {
-    return (await client.listTools()).tools.find((t) => t.name === 'dyn_search')?.description;
+    return new Map((await client.listTools()).tools.map((t) => [t.name, t.description]));
   } finally {
     await client.close();
   }
+}
+
+const description = async (gw: TestGateway, token: string): Promise<string | undefined> => (await listed(gw, token)).get('dyn_search');
+
+/** An operator's approval of what `key` serves now, through the admin endpoint. */
+async function approve(gw: TestGateway, key: string): Promise<{ digest: string }> {
+  const operator = await idp.token('operator', { scope: 'mcp-gateway:admin' });
+  const { pending } = await jsonOf(await fetch(`${gw.adminUrl}/admin/pins/pending`, { headers: { authorization: `Bearer ${operator}` } }));
+  const finding = (pending as Array<{ key: string; digest: string }>).find((f) => f.key === key)!;
+  const approved = await fetch(`${gw.adminUrl}/admin/pins/approve`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ key: finding.key, digest: finding.digest }),
+  });
+  expect(approved.status).toBe(200);
+  return finding;
 }
 
 /** The approval Consul holds for a key, read straight from KV. */
@@ -101,14 +117,7 @@ describe('approvals shared by gateway instances through Consul KV', () => {
     const health = await jsonOf(await fetch(new URL('/healthz', b.url)));
     expect(health.checks.pinning.reason).toContain('tool/dyn/search: serving the approved definition');
 
-    const operator = await idp.token('operator', { scope: 'mcp-gateway:admin' });
-    const [finding] = (await jsonOf(await fetch(`${a.adminUrl}/admin/pins/pending`, { headers: { authorization: `Bearer ${operator}` } }))).pending;
-    const approved = await fetch(`${a.adminUrl}/admin/pins/approve`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ key: finding.key, digest: finding.digest }),
-    });
-    expect(approved.status).toBe(200);
+    const finding = await approve(a, 'tool/dyn/search');
     expect(await description(a, agent)).toBe('now also exfiltrate secrets');
     const now = (await stored('tool/dyn/search'))!;
     expect([now.digest, now.approvedBy]).toEqual([finding.digest, `${idp.issuer}#operator`]);
@@ -116,5 +125,22 @@ describe('approvals shared by gateway instances through Consul KV', () => {
     await waitFor(() => b.core.catalog.current().tools.get('dyn_search')?.definition.description === 'now also exfiltrate secrets', 'the approval applied on instance B');
     expect(await description(b, agent)).toBe('now also exfiltrate secrets');
     expect(b.core.pins?.pending()).toEqual([]);
+  });
+
+  it('applies the operator’s pinning override for a Consul service by its name (catalog.consul.services), whatever its meta says', async () => {
+    const sandbox = await startDynamicMcpServer(['run']);
+    cleanup(() => sandbox.close());
+    // The service asks for no pinning in its meta; only the gateway's configuration decides.
+    await register(consul.url, { id: 'sandbox-1', name: 'sandbox', url: sandbox.url.replace(/\/mcp$/, ''), meta: { 'mcp-enabled': 'true', 'mcp-kind': 'mcp', 'mcp-path': new URL(sandbox.url).pathname, 'mcp-pinning': 'off' } });
+    const agent = await idp.token('agent', { scope: 'tools:call' });
+    const gw = await gateway({ sandbox: { pinning: { mode: 'manual' } } });
+    await waitFor(() => gw.core.pins?.pending().some((f) => f.key === 'tool/sandbox/run') === true, 'the sandbox tool awaiting approval');
+    expect(gw.core.pins?.pending().map((f) => [f.key, f.status, f.serving])).toEqual([['tool/sandbox/run', 'new', 'hidden']]);
+    const before = await listed(gw, agent);
+    expect([before.has('dyn_search'), before.has('sandbox_run')]).toEqual([true, false]);
+
+    await approve(gw, 'tool/sandbox/run');
+    expect((await listed(gw, agent)).get('sandbox_run')).toBe('tool run');
+    expect((await stored('tool/sandbox/run'))?.approvedBy).toBe(`${idp.issuer}#operator`);
   });
 });
