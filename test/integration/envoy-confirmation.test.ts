@@ -4,7 +4,7 @@
  * transfers; ext_proc sends such a call to the broker instead of straight to the backend cluster,
  * the broker asks the official SDK client through elicitation on the call's own stream (through
  * Envoy), and the backend runs the call once on accept, never on decline. A client that cannot be
- * asked has its other calls routed straight to the cluster, but never one that needs confirming.
+ * asked has its other calls routed straight to the cluster, and one that needs confirming refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -102,7 +102,7 @@ describe('confirmation through the Envoy topology', () => {
     }
   });
 
-  it('never routes a call that needs confirming straight to the backend cluster, even for a client Envoy otherwise routes directly', async () => {
+  it('refuses a call that needs confirming from a client that cannot be asked, which reaches neither the cluster nor the backend', async () => {
     const asked: string[] = [];
     const client = await plainClient(topology.endpoint, asked);
     const routed = async (): Promise<number> => (await envoyStat(topology.envoy.adminUrl, `cluster.${clusterName('bank').replace(/\./g, '_')}.upstream_rq_total`)) || 0;
