@@ -90,7 +90,7 @@ export interface GatewayDeps {
 export async function createGateway(config: Readonly<GatewayConfig>, deps: GatewayDeps): Promise<GatewayCore> {
   assertNoStaticCollisions(config.backends, config.catalog.separator);
   assertNoStaticRenameCollisions(config.virtualServers, config.backends, config.catalog.separator);
-  assertSecretsResolvable(config.backends);
+  assertSecretsResolvable(config);
   const { logger } = deps;
   // Read before anything opens: a missing secret stops the gateway at start, with nothing to close.
   const stateKeys = await loadStateKeys(config.stateless.stateKey);

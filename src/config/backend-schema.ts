@@ -82,6 +82,23 @@ const tokenExchange = z
   })
   .strict();
 
+/** How the gateway authenticates to a backend: nothing, OAuth2 client credentials, or token exchange on the caller's behalf. */
+export const backendCredentials = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('none') }).strict(),
+  z
+    .object({
+      type: z.literal('oauth2-client-credentials'),
+      tokenUrl: httpUrl,
+      clientId: z.string().min(1),
+      clientSecret: z.string().min(1),
+      scope: z.string().optional(),
+      /** RFC 8707 resource indicator for the backend, if its authorization server wants one. */
+      resource: z.string().optional(),
+    })
+    .strict(),
+  tokenExchange,
+]);
+
 const backendCommon = {
   name,
   urls: z.array(httpUrl).min(1, 'needs at least one URL'),
@@ -95,23 +112,7 @@ const backendCommon = {
   /** Send the caller's identity in x-mcp-gateway-* headers (the gateway sets them; clients cannot). */
   identityHeaders: z.boolean().default(false),
   /** How the gateway authenticates to this backend: nothing, OAuth2 client credentials, or token exchange on the caller's behalf. */
-  credentials: z
-    .discriminatedUnion('type', [
-      z.object({ type: z.literal('none') }).strict(),
-      z
-        .object({
-          type: z.literal('oauth2-client-credentials'),
-          tokenUrl: httpUrl,
-          clientId: z.string().min(1),
-          clientSecret: z.string().min(1),
-          scope: z.string().optional(),
-          /** RFC 8707 resource indicator for the backend, if its authorization server wants one. */
-          resource: z.string().optional(),
-        })
-        .strict(),
-      tokenExchange,
-    ])
-    .default({ type: 'none' }),
+  credentials: backendCredentials.default({ type: 'none' }),
   /** Overrides of `pinning.mode` and `pinning.onDrift` for this backend (docs/tool-pinning.md). */
   pinning: backendPinning.optional(),
 };
@@ -201,6 +202,7 @@ export type RestResourceConfig = z.output<typeof restResource>;
 export type RestPromptConfig = z.output<typeof restPrompt>;
 export type HttpMapping = z.output<typeof httpMapping>;
 export type OpenApiSourceConfig = z.output<typeof openapiSource>;
+export type BackendCredentialsConfig = z.output<typeof backendCredentials>;
 export type TokenExchangeConfig = z.output<typeof tokenExchange>;
 export type SecretRef = z.output<typeof secretRef>;
 export type ToolAnnotations = z.output<typeof annotations>;

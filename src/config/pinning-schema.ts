@@ -10,7 +10,7 @@ export const pinningMode = z.enum(['off', 'trust-on-first-use', 'manual']);
 /** What clients get while a backend serves a definition other than the approved one. */
 export const driftAction = z.enum(['keep-approved', 'hide']);
 
-/** Per-backend overrides (configured backends only: a Consul-registered service cannot loosen its own pinning). */
+/** Per-backend overrides, set by the operator: in `backends[]`, or in `catalog.consul.services` by service name (never by service meta: a service must not loosen its own pinning). */
 export const backendPinning = z.object({ mode: pinningMode.optional(), onDrift: driftAction.optional() }).strict();
 
 export const pinningSchema = z
@@ -40,3 +40,4 @@ export const pinningSchema = z
 export type PinningConfig = z.output<typeof pinningSchema>;
 export type PinningMode = z.output<typeof pinningMode>;
 export type DriftAction = z.output<typeof driftAction>;
+export type BackendPinningConfig = z.output<typeof backendPinning>;

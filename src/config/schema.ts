@@ -1,11 +1,24 @@
 import { z } from 'zod';
-import { backendSchema, httpUrl, positiveMs } from './backend-schema.js';
-import { pinningSchema } from './pinning-schema.js';
+import { backendCredentials, backendSchema, httpUrl, positiveMs, type BackendConfig } from './backend-schema.js';
+import { backendPinning, pinningSchema, type BackendPinningConfig } from './pinning-schema.js';
 import { confirmationSchema, confirmRuleSchema } from './confirm-schema.js';
 import { virtualServersSchema } from './virtual-server-schema.js';
 
 export { backendSchema, restToolsSchema } from './backend-schema.js';
-export type { BackendConfig, HttpMapping, McpBackendConfig, OpenApiSourceConfig, RestBackendConfig, RestPromptConfig, RestResourceConfig, RestToolConfig, SecretRef, TokenExchangeConfig, ToolAnnotations } from './backend-schema.js';
+export type { BackendConfig, BackendCredentialsConfig, HttpMapping, McpBackendConfig, OpenApiSourceConfig, RestBackendConfig, RestPromptConfig, RestResourceConfig, RestToolConfig, SecretRef, TokenExchangeConfig, ToolAnnotations } from './backend-schema.js';
+
+/**
+ * What the operator decides for one Consul service, by its name (docs/consul.md#settings-per-service):
+ * settings a service team must not choose for itself through meta — credentials (no secrets in
+ * Consul, and a token minted for one backend must never reach another service) and pinning (a
+ * service must not loosen the pinning of its own definitions).
+ */
+const consulServiceSettings = z
+  .object({
+    credentials: backendCredentials.optional(),
+    pinning: backendPinning.optional(),
+  })
+  .strict();
 
 /** The Consul catalog source (docs/consul.md has the registration contract for tool services). */
 const consulSource = z
@@ -26,6 +39,8 @@ const consulSource = z
     retryMaxMs: positiveMs.default(5_000),
     /** How long start waits for the first full view of Consul before serving what it has. */
     startTimeoutMs: positiveMs.default(5_000),
+    /** Backend settings per Consul service name, applied to the backend the service maps to (docs/consul.md#settings-per-service). */
+    services: z.record(z.string().min(1), consulServiceSettings).default({}),
   })
   .strict();
 
@@ -367,15 +382,19 @@ export const configSchema = z
   .superRefine((c, ctx) => {
     // Without authentication there is no caller token to exchange.
     if (c.auth) return;
+    const message = 'token exchange needs "auth" (a caller token to exchange)';
     c.backends.forEach((b, i) => {
-      if (b.credentials.type === 'oauth2-token-exchange') ctx.addIssue({ code: 'custom', message: 'token exchange needs "auth" (a caller token to exchange)', path: ['backends', i, 'credentials', 'type'] });
+      if (b.credentials.type === 'oauth2-token-exchange') ctx.addIssue({ code: 'custom', message, path: ['backends', i, 'credentials', 'type'] });
     });
+    for (const [name, s] of Object.entries(c.catalog.consul?.services ?? {})) {
+      if (s.credentials?.type === 'oauth2-token-exchange') ctx.addIssue({ code: 'custom', message, path: ['catalog', 'consul', 'services', name, 'credentials', 'type'] });
+    }
   })
   .refine((c) => !c.metrics.enabled || (c.metrics.path !== c.server.path && !['/healthz', '/livez', '/readyz'].includes(c.metrics.path)), {
     message: 'must differ from server.path, /healthz, /livez and /readyz',
     path: ['metrics', 'path'],
   })
-  .refine((c) => c.auth !== undefined || (c.pinning.mode !== 'manual' && !c.backends.some((b) => b.pinning?.mode === 'manual')), {
+  .refine((c) => c.auth !== undefined || (c.pinning.mode !== 'manual' && !backendPinnings(c).some((p) => p?.mode === 'manual')), {
     message: 'manual approval needs "auth": approvals are made with a bearer token carrying pinning.adminScope',
     path: ['pinning', 'mode'],
   })
@@ -386,5 +405,11 @@ export const configSchema = z
   });
 
 export type GatewayConfig = z.output<typeof configSchema>;
+
+/** Every per-backend pinning override: of configured backends and of Consul services by name. */
+export function backendPinnings(c: { readonly backends: readonly BackendConfig[]; readonly catalog: { readonly consul?: ConsulSourceConfig | undefined } }): Array<BackendPinningConfig | undefined> {
+  return [...c.backends.map((b) => b.pinning), ...Object.values(c.catalog.consul?.services ?? {}).map((s) => s.pinning)];
+}
 export type ConsulSourceConfig = z.output<typeof consulSource>;
-export type { DriftAction, PinningConfig, PinningMode } from './pinning-schema.js';
+export type ConsulServiceSettings = z.output<typeof consulServiceSettings>;
+export type { BackendPinningConfig, DriftAction, PinningConfig, PinningMode } from './pinning-schema.js';

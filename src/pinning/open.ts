@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { GatewayConfig } from '../config/schema.js';
+import { backendPinnings, type GatewayConfig } from '../config/schema.js';
 import { ConsulApprovalStore } from './consul-store.js';
 import { FileApprovalStore } from './file-store.js';
 import { HazelcastApprovalStore } from './hazelcast-store.js';
@@ -8,7 +8,7 @@ import { DefinitionPins, type PinReport } from './pins.js';
 
 /** Pinning of the configuration, or undefined when it is off by default and for every configured backend. */
 export async function openPins(config: Readonly<GatewayConfig>, logger: Logger, report: (r: PinReport) => void): Promise<DefinitionPins | undefined> {
-  const on = config.pinning.mode !== 'off' || config.backends.some((b) => (b.pinning?.mode ?? 'off') !== 'off');
+  const on = config.pinning.mode !== 'off' || backendPinnings(config).some((p) => (p?.mode ?? 'off') !== 'off');
   if (!on) return undefined;
   const log = logger.child({ component: 'pinning' });
   const store = await openApprovalStore(config, log);

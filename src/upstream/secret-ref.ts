@@ -5,7 +5,7 @@
 import { accessSync, constants } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../config/load.js';
-import type { BackendConfig, SecretRef } from '../config/schema.js';
+import type { BackendConfig, BackendCredentialsConfig, ConsulSourceConfig, SecretRef } from '../config/schema.js';
 
 /** What the reference points at, for messages (never the secret). */
 export function describeSecretRef(ref: SecretRef): string {
@@ -39,15 +39,18 @@ export function unresolvable(ref: SecretRef, env: NodeJS.ProcessEnv = process.en
 }
 
 /**
- * Refuse to start when a configured backend's secret cannot be found, rather than failing each
- * call later: the message names the key, as for any other bad configuration.
+ * Refuse to start when a configured backend's secret (or a Consul service's, from
+ * `catalog.consul.services`) cannot be found, rather than failing each call later: the message
+ * names the key, as for any other bad configuration.
  */
-export function assertSecretsResolvable(backends: readonly BackendConfig[], env: NodeJS.ProcessEnv = process.env): void {
+export function assertSecretsResolvable(config: { readonly backends: readonly BackendConfig[]; readonly catalog: { readonly consul?: ConsulSourceConfig | undefined } }, env: NodeJS.ProcessEnv = process.env): void {
   const problems: string[] = [];
-  backends.forEach((b, i) => {
-    if (b.credentials.type !== 'oauth2-token-exchange') return;
-    const why = unresolvable(b.credentials.clientSecret, env);
-    if (why) problems.push(`  backends[${i}].credentials.clientSecret: ${why}`);
-  });
+  const check = (credentials: BackendCredentialsConfig | undefined, key: string): void => {
+    if (credentials?.type !== 'oauth2-token-exchange') return;
+    const why = unresolvable(credentials.clientSecret, env);
+    if (why) problems.push(`  ${key}.credentials.clientSecret: ${why}`);
+  };
+  config.backends.forEach((b, i) => check(b.credentials, `backends[${i}]`));
+  for (const [name, s] of Object.entries(config.catalog.consul?.services ?? {})) check(s.credentials, `catalog.consul.services.${name}`);
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
 }

@@ -4,7 +4,8 @@
  * and through the real Envoy in front of ext_proc — and each backend (a REST API and a native MCP
  * SDK server, both verifying tokens against Keycloak's keys) sees a Keycloak token for its own
  * audience that names the caller, never the client's token. Keycloak's own event log counts the
- * exchanges. The realm: test/fixtures/keycloak/mcp-realm.json.
+ * exchanges. A service discovered in a real Consul gets the same exchange from the operator's
+ * `catalog.consul.services` settings. The realm: test/fixtures/keycloak/mcp-realm.json.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,11 +17,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningExtProc } from '../../src/extproc/run.js';
 import { ERROR_META_KEY } from '../../src/upstream/results.js';
 import { clusterName } from '../../src/xds/clusters.js';
+import { startConsul } from '../harness/consul.js';
 import { startKeycloak, type KeycloakHandle } from '../harness/keycloak.js';
 import { makeTempDir, removeDir } from '../harness/tmp.js';
 import { envoyStat, startTopologyEnvoy, type TopologyEnvoy } from '../harness/topology-envoy.js';
 import { startExtProc, startGateway, type TestGateway } from '../support/gateway.js';
 import { startWhoamiMcp, startWhoamiRest, type TokenBackend } from '../support/token-backends.js';
+import { kvPut, register } from '../support/consul-api.js';
 import { waitFor } from '../support/wait.js';
 
 const REALM = fileURLToPath(new URL('../fixtures/keycloak/mcp-realm.json', import.meta.url));
@@ -35,9 +38,10 @@ let auditFile: string;
 const suiteStart = Date.now();
 
 /** The gateway's backends: each exchanges the caller's token for one of its own audience. */
+const exchange = (audience: string, clientSecret: unknown) => ({ type: 'oauth2-token-exchange', tokenUrl: kc.tokenUrl, clientId: 'mcp-gateway', clientSecret, audience });
+const whoami = [{ name: 'whoami', annotations: { readOnlyHint: true }, http: { method: 'GET', path: '/whoami' } }];
+
 function backends(secretFile: string): unknown[] {
-  const exchange = (audience: string, clientSecret: unknown) => ({ type: 'oauth2-token-exchange', tokenUrl: kc.tokenUrl, clientId: 'mcp-gateway', clientSecret, audience });
-  const whoami = [{ name: 'whoami', annotations: { readOnlyHint: true }, http: { method: 'GET', path: '/whoami' } }];
   return [
     { name: 'rest', kind: 'rest', urls: [rest.url], credentials: exchange('backend-rest', { file: secretFile }), tools: whoami },
     { name: 'mcp', kind: 'mcp', urls: [mcp.url], credentials: exchange('backend-mcp', { env: SECRET_ENV }) },
@@ -233,5 +237,56 @@ describe('token exchange with Keycloak, Envoy topology', () => {
     expect(JSON.parse(textOf(fromRest))).toEqual({ sub: alice.sub, aud: 'backend-rest', azp: 'mcp-gateway' });
     for (const seen of [...rest.seen, ...mcp.seen]) expect(seen.token).not.toBe(token);
     await client.close();
+  });
+});
+
+describe('token exchange for services discovered in Consul', () => {
+  it("exchanges the caller's token for the backend a Consul service maps to, from catalog.consul.services; a service's meta cannot ask for it", async () => {
+    const consul = await startConsul();
+    let gwc: TestGateway | undefined;
+    try {
+      const meta = (kind: string, extra: Record<string, string> = {}) => ({ 'mcp-enabled': 'true', 'mcp-kind': kind, ...extra });
+      await kvPut(consul.url, 'mcp/tools/orders-rest', whoami);
+      await kvPut(consul.url, 'mcp/tools/intruder', whoami);
+      await register(consul.url, { id: 'orders-rest-1', name: 'orders-rest', url: rest.url, meta: meta('rest') });
+      await register(consul.url, { id: 'orders-mcp-1', name: 'orders-mcp', url: new URL(mcp.url).origin, meta: meta('mcp', { 'mcp-path': new URL(mcp.url).pathname }) });
+      // Another service that names orders-rest's settings in its meta: it gets nothing from them.
+      await register(consul.url, { id: 'intruder-1', name: 'intruder', url: rest.url, meta: meta('rest', { 'mcp-credentials': 'orders-rest' }) });
+      gwc = await startGateway({
+        auth: { issuer: kc.issuer, audience: 'mcp-gateway' },
+        catalog: {
+          consul: {
+            url: consul.url,
+            waitSeconds: 10,
+            services: {
+              'orders-rest': { credentials: exchange('backend-rest', { file: join(dir, 'gateway-secret') }) },
+              'orders-mcp': { credentials: exchange('backend-mcp', { env: SECRET_ENV }) },
+            },
+          },
+        },
+      });
+      const ready = gwc;
+      await waitFor(() => ['orders-rest_whoami', 'orders-mcp_whoami', 'intruder_whoami'].every((t) => ready.core.catalog.current().tools.has(t)), 'the Consul services in the catalog (the MCP one discovered with the gateway’s own token)', 30_000);
+
+      const token = await signIn('alice');
+      const alice = decodeJwt(token);
+      const client = await connect(gwc.url, token);
+      const fromRest = await client.callTool({ name: 'orders-rest_whoami', arguments: {} });
+      expect(JSON.parse(textOf(fromRest))).toEqual({ sub: alice.sub, aud: 'backend-rest', azp: 'mcp-gateway' });
+      const fromMcp = await client.callTool({ name: 'orders-mcp_whoami', arguments: {} });
+      expect(JSON.parse(textOf(fromMcp))).toEqual({ sub: alice.sub, aud: 'backend-mcp', azp: 'mcp-gateway' });
+      expect(mcp.seen.at(-1)!.claims).toMatchObject({ iss: kc.issuer, aud: 'backend-mcp', sub: alice.sub });
+
+      // The intruder reaches the same REST API without any token: the backend refuses it.
+      const seenBefore = rest.seen.length;
+      const intruder = await client.callTool({ name: 'intruder_whoami', arguments: {} });
+      expect(intruder.isError).toBe(true);
+      expect(rest.seen.slice(seenBefore).map((s) => s.token)).toEqual(['']);
+      for (const seen of [...rest.seen, ...mcp.seen]) expect(seen.token).not.toBe(token);
+      await client.close();
+    } finally {
+      await gwc?.stop();
+      await consul.stop();
+    }
   });
 });

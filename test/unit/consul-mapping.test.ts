@@ -3,6 +3,8 @@ import { CombinedSource } from '../../src/catalog/combined.js';
 import { kvToolsByService, mapService, type HealthEntry } from '../../src/catalog/consul/mapping.js';
 import type { BackendDescriptor } from '../../src/catalog/model.js';
 import { StaticSource } from '../../src/catalog/source.js';
+import { parseConfig } from '../../src/config/load.js';
+import { assertSecretsResolvable } from '../../src/upstream/secret-ref.js';
 
 const entry = (id: string, port: number, meta: Record<string, string>, address = ''): HealthEntry => ({
   Node: { Address: '10.0.0.9' },
@@ -10,6 +12,7 @@ const entry = (id: string, port: number, meta: Record<string, string>, address =
 });
 const tools = (value: unknown) => ({ key: 'mcp/tools/svc', text: typeof value === 'string' ? value : JSON.stringify(value) });
 const TOOL = { name: 'get', http: { path: '/x' } };
+const EXCHANGE = { type: 'oauth2-token-exchange', tokenUrl: 'https://idp.example/token', clientId: 'gw', clientSecret: { env: 'SVC_SECRET' }, audience: 'svc' };
 
 describe('Consul service → backend', () => {
   it('builds instance URLs from the service (or node) address, port and mcp-path', () => {
@@ -44,6 +47,28 @@ describe('Consul service → backend', () => {
     expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'mcp', 'mcp-era': 'stateless' })], undefined, 'mcp/tools/').backend).toMatchObject({ era: 'stateless' });
     expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'mcp' })], undefined, 'mcp/tools/').backend).toMatchObject({ era: 'auto' });
     expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'mcp', 'mcp-era': 'modern' })], undefined, 'mcp/tools/').problem).toMatch(/^consul service "svc" is left out: era/);
+  });
+
+  it('takes credentials and pinning from the operator’s settings for the service name, never from the service’s meta', () => {
+    const settings = parseConfig({
+      auth: { issuer: 'https://idp.example', audience: 'gw' },
+      catalog: { consul: { services: { svc: { credentials: EXCHANGE, pinning: { mode: 'manual', onDrift: 'hide' } } } } },
+    }).catalog.consul!.services.svc;
+    const m = mapService('svc', [entry('a', 1, { 'mcp-kind': 'mcp' })], undefined, 'mcp/tools/', settings);
+    expect(m.backend).toMatchObject({ credentials: { ...EXCHANGE, withoutCaller: 'client-credentials' }, pinning: { mode: 'manual', onDrift: 'hide' } });
+    // A service cannot pick credentials or loosen pinning through meta: unknown meta keys change nothing.
+    const meta = { 'mcp-kind': 'mcp', 'mcp-credentials': 'svc', 'mcp-pinning': 'off' };
+    expect(mapService('other', [entry('a', 1, meta)], undefined, 'mcp/tools/').backend).toMatchObject({ credentials: { type: 'none' } });
+    expect(mapService('other', [entry('a', 1, meta)], undefined, 'mcp/tools/').backend?.pinning).toBeUndefined();
+  });
+
+  it('refuses token exchange for a Consul service without auth, and names its key', () => {
+    expect(() => parseConfig({ catalog: { consul: { services: { svc: { credentials: EXCHANGE } } } } })).toThrow(/catalog\.consul\.services\.svc\.credentials\.type: token exchange needs "auth"/);
+    expect(() => parseConfig({ catalog: { consul: { services: { svc: { credentials: { ...EXCHANGE, clientSecret: 'inline' } } } } } })).toThrow(/catalog\.consul\.services\.svc\.credentials\.clientSecret: must be \{env: NAME\} or \{file: PATH\}/);
+    expect(() => parseConfig({ catalog: { consul: { services: { svc: { pinning: { mode: 'manual' } } } } } })).toThrow(/manual approval needs "auth"/);
+    const cfg = parseConfig({ auth: { issuer: 'https://idp.example', audience: 'gw' }, catalog: { consul: { services: { svc: { credentials: EXCHANGE } } } } });
+    expect(() => assertSecretsResolvable(cfg, {})).toThrow(/catalog\.consul\.services\.svc\.credentials\.clientSecret: environment variable SVC_SECRET is not set/);
+    expect(() => assertSecretsResolvable(cfg, { SVC_SECRET: 'x' })).not.toThrow();
   });
 
   it('reads service keys directly under the KV prefix only', () => {

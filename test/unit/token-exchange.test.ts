@@ -282,8 +282,8 @@ describe('token exchange configuration', () => {
 
   it('refuses to start when a secret reference cannot be resolved', () => {
     const cfg = withBackend({ ...te, clientSecret: { file: join(dir, 'missing') } });
-    expect(() => assertSecretsResolvable(cfg.backends, {})).toThrow(ConfigError);
-    expect(() => assertSecretsResolvable(cfg.backends, {})).toThrow(/backends\[0\]\.credentials\.clientSecret: file .*missing cannot be read \(ENOENT\)/);
-    expect(() => assertSecretsResolvable(withBackend({ ...te, clientSecret: { env: 'SET' } }).backends, { SET: 'x' })).not.toThrow();
+    expect(() => assertSecretsResolvable(cfg, {})).toThrow(ConfigError);
+    expect(() => assertSecretsResolvable(cfg, {})).toThrow(/backends\[0\]\.credentials\.clientSecret: file .*missing cannot be read \(ENOENT\)/);
+    expect(() => assertSecretsResolvable(withBackend({ ...te, clientSecret: { env: 'SET' } }), { SET: 'x' })).not.toThrow();
   });
 });

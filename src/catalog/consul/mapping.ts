@@ -1,5 +1,5 @@
 import { formatIssues } from '../../config/load.js';
-import { backendSchema, restToolsSchema } from '../../config/schema.js';
+import { backendSchema, restToolsSchema, type ConsulServiceSettings } from '../../config/schema.js';
 import type { BackendDescriptor } from '../model.js';
 import { hostPort } from '../../net.js';
 
@@ -54,8 +54,10 @@ export interface MappedService {
  * Turn one Consul service (its passing, MCP-enabled instances) and its KV tool definitions into
  * a backend. A service without healthy instances maps to nothing: its tools leave the catalog.
  * Anything unusable is reported with the service and key named, and only this service is left out.
+ * `settings` are the operator's for this service name (`catalog.consul.services`): credentials and
+ * pinning come only from there, never from the service's own meta.
  */
-export function mapService(name: string, entries: readonly HealthEntry[], kv: KvTools | undefined, kvPrefix: string): MappedService {
+export function mapService(name: string, entries: readonly HealthEntry[], kv: KvTools | undefined, kvPrefix: string, settings?: ConsulServiceSettings): MappedService {
   const instances = entries.filter((e) => e.Service.Meta?.[META.enabled] === 'true').sort((a, b) => (a.Service.ID < b.Service.ID ? -1 : 1));
   if (instances.length === 0) return {};
   const meta = instances[0]!.Service.Meta ?? {};
@@ -80,7 +82,9 @@ export function mapService(name: string, entries: readonly HealthEntry[], kv: Kv
   }
   const parsed = backendSchema.safeParse(raw);
   if (!parsed.success) return { problem: `${where} is left out: ${oneLine(formatIssues(parsed.error.issues))}` };
-  return note ? { backend: parsed.data, problem: note } : { backend: parsed.data };
+  // Applied after validation: they were validated with the configuration, and hold secrets (or secret references) no message may show.
+  const backend = { ...parsed.data, ...(settings?.credentials ? { credentials: settings.credentials } : {}), ...(settings?.pinning ? { pinning: settings.pinning } : {}) };
+  return note ? { backend, problem: note } : { backend };
 }
 
 /** The JSON array at a KV key, validated as REST tool definitions; a message naming the key otherwise. */
