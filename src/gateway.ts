@@ -164,7 +164,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   const serverInfo = { name: 'mcp-gateway', version: VERSION, title: 'MCP Gateway' };
   // Arguments a user is asked to confirm are shown as the audit trail records them.
   const redact = createRedactor(config.audit.redact);
-  const held = new HeldCalls({ log: events, relay, sealKey: stateKeys.seal, serverInfo, stateTtlMs: config.stateless.requestStateTtlMs, logger });
+  const held = new HeldCalls({ log: events, relay, sessions, sealKey: stateKeys.seal, serverInfo, stateTtlMs: config.stateless.requestStateTtlMs, logger });
   const verifier = config.auth ? new OidcVerifier({ ...config.auth, logger }) : undefined;
   const authenticator = config.auth && verifier ? new BearerAuthenticator(config.auth, verifier, config.server.path) : new AnonymousAuthenticator();
   let stopSnippets: (() => Promise<void>) | undefined;

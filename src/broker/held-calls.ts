@@ -21,7 +21,7 @@ import { logVisible } from '../mcp/log-level.js';
 import { RELAYED_NOTIFICATIONS } from '../mcp/methods.js';
 import { statelessResponse, statelessResult, type CacheHint, type ServerInfo } from '../mcp/stateless-results.js';
 import { sealRound, type HeldRound } from '../session/request-state.js';
-import type { SessionRecord } from '../session/store.js';
+import type { SessionRecord, SessionStore } from '../session/store.js';
 import type { ClientRelay } from '../upstream/client-relay.js';
 import { progressToken } from '../upstream/call.js';
 import type { Resume } from '../admission/decision.js';
@@ -35,7 +35,12 @@ export interface HeldCallsOptions {
   /** Longest a `requestState` is good for (the relays it names may time out sooner). */
   readonly stateTtlMs: number;
   readonly logger: Logger;
+  /** Carries a retry's cancellation to the instance holding the call; absent: only a call held here is cancelled. */
+  readonly sessions?: SessionStore;
 }
+
+/** Handoff key of a held call's cancellation, followed by its stream id. */
+const CANCEL_KEY = 'held-cancel:';
 
 /** One stateless request a backend call answers: who asks, in which held record, and how its answer is shaped. */
 export interface StatelessRound {
@@ -56,7 +61,14 @@ export class HeldCalls {
    */
   private readonly ended = new Map<string, { readonly events: readonly StoredEvent[]; readonly until: number }>();
 
-  constructor(private readonly opts: HeldCallsOptions) {}
+  constructor(private readonly opts: HeldCallsOptions) {
+    opts.sessions?.onHandoff((sessionId, key) => {
+      const abort = key.startsWith(CANCEL_KEY) ? this.held.get(key.slice(CANCEL_KEY.length)) : undefined;
+      if (!abort) return;
+      abort.abort(new Error('client disconnected from another instance'));
+      void opts.sessions?.takeHandoff(sessionId, key).catch(() => undefined);
+    });
+  }
 
   /** How many calls this process holds for their clients' input. */
   get size(): number {
@@ -104,9 +116,11 @@ export class HeldCalls {
       return;
     }
     const done = new Set([...state.skip, ...delivered]);
-    // A client that goes away cancels the held call, as closing any stateless answer does (when it is held here).
-    const onAbort = (): void => this.held.get(state.stream)?.abort(new Error('client disconnected'));
+    // A client that goes away cancels the held call, as closing any stateless answer does: here, or through the store where it is held.
+    const onAbort = (): void => this.cancel(state.session, state.stream);
     signal.addEventListener('abort', onAbort, { once: true });
+    // Gone while the answers were delivered: the listener came too late to hear it.
+    if (signal.aborted) onAbort();
     try {
       let last = state.seq;
       for await (const e of this.events(state.stream, state.seq, signal)) {
@@ -144,6 +158,14 @@ export class HeldCalls {
       if (seen || attempt > 0) return;
       await pause(log.opts.pollMs ?? 200, signal);
     }
+  }
+
+  private cancel(sessionId: string, stream: string): void {
+    const here = this.held.get(stream);
+    if (here) return here.abort(new Error('client disconnected'));
+    this.opts.sessions?.handOff(sessionId, `${CANCEL_KEY}${stream}`, {}, this.opts.stateTtlMs).catch((err: unknown) => {
+      this.opts.logger.debug({ err: (err as Error).message }, 'cancelling a call held on another instance failed; it ends with the backend timeout');
+    });
   }
 
   /** Cut every held call (shutdown). */
