@@ -11,6 +11,7 @@
  */
 import type { Logger } from 'pino';
 import type { Caller } from '../auth/caller.js';
+import type { SessionStore } from '../session/store.js';
 import { wireError } from '../errors.js';
 import type { EventLog } from '../events/log.js';
 import type { StoredEvent } from '../events/store.js';
@@ -21,7 +22,7 @@ import { logVisible } from '../mcp/log-level.js';
 import { RELAYED_NOTIFICATIONS } from '../mcp/methods.js';
 import { statelessResponse, statelessResult, type CacheHint, type ServerInfo } from '../mcp/stateless-results.js';
 import { sealRound, type HeldRound } from '../session/request-state.js';
-import type { SessionRecord, SessionStore } from '../session/store.js';
+import type { SessionRecord } from '../session/store.js';
 import type { ClientRelay } from '../upstream/client-relay.js';
 import { progressToken } from '../upstream/call.js';
 import type { Resume } from '../admission/decision.js';
@@ -116,11 +117,11 @@ export class HeldCalls {
       return;
     }
     const done = new Set([...state.skip, ...delivered]);
+    // Gone while the answers were delivered: no abort event comes any more.
+    if (signal.aborted) this.cancel(state.session, state.stream);
     // A client that goes away cancels the held call, as closing any stateless answer does: here, or through the store where it is held.
     const onAbort = (): void => this.cancel(state.session, state.stream);
     signal.addEventListener('abort', onAbort, { once: true });
-    // Gone while the answers were delivered: the listener came too late to hear it.
-    if (signal.aborted) onAbort();
     try {
       let last = state.seq;
       for await (const e of this.events(state.stream, state.seq, signal)) {
@@ -158,14 +159,6 @@ export class HeldCalls {
       if (seen || attempt > 0) return;
       await pause(log.opts.pollMs ?? 200, signal);
     }
-  }
-
-  private cancel(sessionId: string, stream: string): void {
-    const here = this.held.get(stream);
-    if (here) return here.abort(new Error('client disconnected'));
-    this.opts.sessions?.handOff(sessionId, `${CANCEL_KEY}${stream}`, {}, this.opts.stateTtlMs).catch((err: unknown) => {
-      this.opts.logger.debug({ err: (err as Error).message }, 'cancelling a call held on another instance failed; it ends with the backend timeout');
-    });
   }
 
   /** Cut every held call (shutdown). */
@@ -260,5 +253,14 @@ export class HeldCalls {
     if (!('method' in m) || m.method !== RELAYED_NOTIFICATIONS.progress) return m;
     const token = progressToken(request);
     return token === undefined ? undefined : { ...m, params: { ...m.params, progressToken: token } };
+  }
+
+  /** Cancel a held call: here, or (through the store) on the instance that holds it. */
+  private cancel(sessionId: string, stream: string): void {
+    const here = this.held.get(stream);
+    if (here) return here.abort(new Error('client disconnected'));
+    this.opts.sessions?.handOff(sessionId, `${CANCEL_KEY}${stream}`, {}, this.opts.stateTtlMs).catch((err: unknown) => {
+      this.opts.logger.debug({ err: (err as Error).message }, 'cancelling a call held on another instance failed; it ends with the backend timeout');
+    });
   }
 }
