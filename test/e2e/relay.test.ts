@@ -66,7 +66,7 @@ describe('client capabilities', () => {
     const plain = await plainClient(gw.url, []);
     try {
       const names = async (c: Client) => (await c.listTools()).tools.map((t) => t.name).sort();
-      expect(await names(capable)).toEqual(['ask_later', 'ask_name', 'ask_then_wait', 'chatter', 'echo', 'force_sample', 'impatient', 'list_roots', 'log_later', 'open_link', 'summarize']);
+      expect(await names(capable)).toEqual(['ask_later', 'ask_name', 'chatter', 'echo', 'force_sample', 'impatient', 'list_roots', 'log_later', 'open_link', 'summarize']);
       expect(await names(formOnly)).toEqual(['ask_name', 'chatter', 'echo', 'force_sample', 'log_later']);
       expect(await names(plain)).toEqual(['chatter', 'echo', 'force_sample', 'log_later']);
       const refused = await plain.callTool({ name: 'summarize', arguments: { topic: 'x' } }).catch((e: Error) => e);

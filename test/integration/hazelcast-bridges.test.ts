@@ -11,13 +11,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HazelcastSessionStore } from '../../src/session/hazelcast-store.js';
 import { MCP_HEADERS, startGateway, type TestGateway } from '../support/gateway.js';
-import { startAskingServer, type AskingServer } from '../support/asking-mcp.js';
+import { serveMcp, type McpHttpServer } from '../../examples/backends/mcp-http.js';
 import { startModernServer, type ModernServer } from '../support/modern-mcp.js';
 import { raceFirstRequests } from '../support/held-race.js';
 import { startHazelcast, type HazelcastHandle } from '../harness/hazelcast.js';
@@ -27,17 +28,43 @@ import { stopAfterEach } from '../support/cleanup.js';
 const V = '2026-07-28';
 const KEY_ENV = 'GW_TEST_BRIDGES_KEY';
 let modern: ModernServer;
-let asker: AskingServer;
+let waiter: WaitingServer;
 const cleanup = stopAfterEach();
 
 beforeAll(async () => {
   process.env[KEY_ENV] = 'one secret shared by every instance of this test';
-  [modern, asker] = await Promise.all([startModernServer(), startAskingServer()]);
+  [modern, waiter] = await Promise.all([startModernServer(), startWaitingServer()]);
 });
 afterAll(async () => {
   delete process.env[KEY_ENV];
-  await Promise.all([modern?.close(), asker?.close()]);
+  await Promise.all([modern?.close(), waiter?.close()]);
 });
+
+/** A session-era SDK 1.x server whose tool asks the client model, then works until its call is cancelled. */
+interface WaitingServer extends McpHttpServer {
+  /** Answers the tool got, after which it waits. */
+  readonly waiting: string[];
+  /** Answers of calls that were then cancelled. */
+  readonly cancelled: string[];
+}
+
+async function startWaitingServer(): Promise<WaitingServer> {
+  const waiting: string[] = [];
+  const cancelled: string[] = [];
+  const server = await serveMcp(() => {
+    const mcp = new McpServer({ name: 'waiter', version: '1.0.0' });
+    mcp.registerTool('ask_then_wait', { description: 'Asks the client model, then waits to be cancelled.' }, async (extra) => {
+      const r = await mcp.server.createMessage({ messages: [{ role: 'user', content: { type: 'text', text: 'go on?' } }], maxTokens: 5 }, { relatedRequestId: extra.requestId });
+      const answer = r.content.type === 'text' ? r.content.text : r.content.type;
+      waiting.push(answer);
+      await new Promise<void>((resolve) => extra.signal.addEventListener('abort', () => resolve(), { once: true }));
+      cancelled.push(answer);
+      return { content: [{ type: 'text', text: 'never seen' }] };
+    });
+    return mcp;
+  });
+  return Object.assign(server, { waiting, cancelled });
+}
 
 async function member(): Promise<HazelcastHandle> {
   const m = await startHazelcast({ clusterName: `gw-${randomUUID()}` });
@@ -117,7 +144,7 @@ async function callAskThenWait(url: string, id: number, extra: Record<string, un
 describe('a held call whose retry goes away on another instance', () => {
   it('is cancelled on the instance holding it, and the backend hears of it', async () => {
     const m = await member();
-    const [a, b] = [await gateway(m, { name: 'asker', urls: [asker.url] }, 'ask_then_wait'), await gateway(m, { name: 'asker', urls: [asker.url] }, 'ask_then_wait')];
+    const [a, b] = [await gateway(m, { name: 'waiter', urls: [waiter.url] }, 'ask_then_wait'), await gateway(m, { name: 'waiter', urls: [waiter.url] }, 'ask_then_wait')];
 
     const first: any = await (await callAskThenWait(a.url, 1)).json();
     expect(first.result.resultType).toBe('input_required');
@@ -126,10 +153,10 @@ describe('a held call whose retry goes away on another instance', () => {
     const gone = new AbortController();
     const retry = callAskThenWait(b.url, 2, { inputResponses: { [key!]: { model: 'm', role: 'assistant', content: { type: 'text', text: answer } } }, requestState: first.result.requestState }, gone.signal).catch(() => undefined);
 
-    await waitFor(() => asker.waiting.includes(answer), 'the backend to get the answer B delivered', 20_000);
+    await waitFor(() => waiter.waiting.includes(answer), 'the backend to get the answer B delivered', 20_000);
     gone.abort();
     await retry;
-    await waitFor(() => asker.cancelled.includes(answer), 'the held call on A to be cancelled', 20_000);
+    await waitFor(() => waiter.cancelled.includes(answer), 'the held call on A to be cancelled', 20_000);
   }, 90_000);
 });
 

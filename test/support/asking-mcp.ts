@@ -15,18 +15,12 @@ export interface AskingServer extends McpHttpServer {
   readonly failures: string[];
   /** Answers to requests sent outside a call (on the session's GET stream), as text. */
   readonly late: string[];
-  /** Answers `ask_then_wait` got, after which it waits for its call to be cancelled. */
-  readonly waiting: string[];
-  /** Answers of `ask_then_wait` calls that were then cancelled. */
-  readonly cancelled: string[];
 }
 
 export async function startAskingServer(name = 'asker'): Promise<AskingServer> {
   const declared: Array<Record<string, unknown>> = [];
   const failures: string[] = [];
   const late: string[] = [];
-  const waiting: string[] = [];
-  const cancelled: string[] = [];
   const text = (t: string) => ({ content: [{ type: 'text' as const, text: t }] });
   const fail = (err: unknown) => {
     failures.push((err as Error).message);
@@ -61,15 +55,6 @@ export async function startAskingServer(name = 'asker'): Promise<AskingServer> {
       const caps = (mcp.server.getClientCapabilities() ?? {}) as Record<string, any>;
       declared.push(caps);
       if (caps.sampling) {
-        // Asks, then works until its call is cancelled: shows whether a cancellation reaches it.
-        mcp.registerTool('ask_then_wait', { description: 'Asks the client model, then waits to be cancelled.' }, async (extra) => {
-          const r = await mcp.server.createMessage({ messages: [{ role: 'user', content: { type: 'text', text: 'go on?' } }], maxTokens: 5 }, { relatedRequestId: extra.requestId });
-          const answer = r.content.type === 'text' ? r.content.text : r.content.type;
-          waiting.push(answer);
-          await new Promise<void>((resolve) => extra.signal.addEventListener('abort', () => resolve(), { once: true }));
-          cancelled.push(answer);
-          return text('never seen');
-        });
         mcp.registerTool('summarize', { description: 'Asks the client model for a summary.', inputSchema: { topic: z.string() } }, async ({ topic }, extra) => {
           try {
             const r = await mcp.server.createMessage(
@@ -147,5 +132,5 @@ export async function startAskingServer(name = 'asker'): Promise<AskingServer> {
     };
     return mcp;
   });
-  return Object.assign(server, { declared, failures, late, waiting, cancelled });
+  return Object.assign(server, { declared, failures, late });
 }
