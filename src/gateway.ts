@@ -166,7 +166,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   // Arguments a user is asked to confirm are shown as the audit trail records them.
   const redact = createRedactor(config.audit.redact);
   const sealing = { relay, sealKey: stateKeys.seal, serverInfo, stateTtlMs: config.stateless.requestStateTtlMs };
-  const held = new HeldCalls({ ...sealing, log: events, settleMs: config.stateless.inputSettleMs, logger });
+  const held = new HeldCalls({ ...sealing, log: events, settleMs: config.stateless.inputSettleMs, sessions, logger });
   const passed = new PassedCalls(sealing);
   const verifier = config.auth ? new OidcVerifier({ ...config.auth, logger }) : undefined;
   const authenticator = config.auth && verifier ? new BearerAuthenticator(config.auth, verifier, config.server.path) : new AnonymousAuthenticator();

@@ -11,6 +11,7 @@
  */
 import type { Logger } from 'pino';
 import type { Caller } from '../auth/caller.js';
+import type { SessionStore } from '../session/store.js';
 import { wireError } from '../errors.js';
 import type { EventLog } from '../events/log.js';
 import type { StoredEvent } from '../events/store.js';
@@ -37,7 +38,12 @@ export interface HeldCallsOptions {
   /** How long after a backend's request more of them join the same `input_required` (src/broker/burst.ts). */
   readonly settleMs: number;
   readonly logger: Logger;
+  /** Carries a retry's cancellation to the instance holding the call; absent: only a call held here is cancelled. */
+  readonly sessions?: SessionStore;
 }
+
+/** Handoff key of a held call's cancellation, followed by its stream id. */
+const CANCEL_KEY = 'held-cancel:';
 
 /** One stateless request a backend call answers: who asks, in which held record, and how its answer is shaped. */
 export interface StatelessRound {
@@ -58,7 +64,14 @@ export class HeldCalls {
    */
   private readonly ended = new Map<string, { readonly events: readonly StoredEvent[]; readonly until: number }>();
 
-  constructor(private readonly opts: HeldCallsOptions) {}
+  constructor(private readonly opts: HeldCallsOptions) {
+    opts.sessions?.onHandoff((sessionId, key) => {
+      const abort = key.startsWith(CANCEL_KEY) ? this.held.get(key.slice(CANCEL_KEY.length)) : undefined;
+      if (!abort) return;
+      abort.abort(new Error('client disconnected from another instance'));
+      void opts.sessions?.takeHandoff(sessionId, key).catch(() => undefined);
+    });
+  }
 
   /** How long a `requestState` this process seals is good for. */
   get stateTtlMs(): number {
@@ -114,8 +127,10 @@ export class HeldCalls {
       return;
     }
     const done = new Set([...state.skip, ...delivered]);
-    // A client that goes away cancels the held call, as closing any stateless answer does (when it is held here).
-    const onAbort = (): void => this.held.get(state.stream)?.abort(new Error('client disconnected'));
+    // Gone while the answers were delivered: no abort event comes any more.
+    if (signal.aborted) this.cancel(state.session, state.stream);
+    // A client that goes away cancels the held call, as closing any stateless answer does: here, or through the store where it is held.
+    const onAbort = (): void => this.cancel(state.session, state.stream);
     signal.addEventListener('abort', onAbort, { once: true });
     // Stops following the stream once this round is answered (a burst's read may still wait on it).
     const reading = new AbortController();
@@ -275,5 +290,14 @@ export class HeldCalls {
     if (!('method' in m) || m.method !== RELAYED_NOTIFICATIONS.progress) return m;
     const token = progressToken(request);
     return token === undefined ? undefined : { ...m, params: { ...m.params, progressToken: token } };
+  }
+
+  /** Cancel a held call: here, or (through the store) on the instance that holds it. */
+  private cancel(sessionId: string, stream: string): void {
+    const here = this.held.get(stream);
+    if (here) return here.abort(new Error('client disconnected'));
+    this.opts.sessions?.handOff(sessionId, `${CANCEL_KEY}${stream}`, {}, this.opts.stateTtlMs).catch((err: unknown) => {
+      this.opts.logger.debug({ err: (err as Error).message }, 'cancelling a call held on another instance failed; it ends with the backend timeout');
+    });
   }
 }

@@ -2,7 +2,7 @@ import type { Client, IMap } from 'hazelcast-client';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
 import { HazelcastConnection } from './hazelcast-connection.js';
-import { withBackendSession, withRelay, withTask, type BackendSession, type PendingRelay, type SessionRecord, type SessionStore } from './store.js';
+import { withBackendSession, withRelay, withTask, type BackendSession, handoffKey, type Handoff, type PendingRelay, type SessionRecord, type SessionStore } from './store.js';
 
 export interface HazelcastStoreOptions {
   readonly clusterName: string;
@@ -38,6 +38,9 @@ export class HazelcastSessionStore implements SessionStore {
   private readonly touched = new Map<string, number>();
   private readonly cache = new Map<string, { record: SessionRecord; at: number }>();
   private readonly expiredListeners: Array<(r: SessionRecord) => void> = [];
+  private readonly handoffListeners: Array<(id: string, key: string, message: Handoff) => void> = [];
+  /** Handed-off messages, in a map of their own beside the sessions (`<mapName>.handoffs`): short-lived, never a session. */
+  private handoffs: SessionMap | undefined;
   private readonly touchIntervalMs: number;
   private readonly cacheTtlMs: number;
   private readonly sweeper: NodeJS.Timeout;
@@ -72,7 +75,9 @@ export class HazelcastSessionStore implements SessionStore {
       this.mapReady = undefined;
     }
     this.connected = true;
-    void this.prepareMap();
+    // A reconnect of the same client: the listeners survive, but events sent meanwhile were missed.
+    if (this.mapReady) void this.mapReady.then(() => this.replayHandoffs());
+    else void this.prepareMap();
   }
 
   private onDisconnected(): void {
@@ -98,7 +103,12 @@ export class HazelcastSessionStore implements SessionStore {
         undefined,
         true,
       );
-      if (client === this.client) this.map = map;
+      const handoffs = await client.getMap<string, string>(`${this.opts.mapName}.handoffs`);
+      await handoffs.addEntryListener({ added: (e) => this.announce(e.key, e.value) }, undefined, true);
+      if (client === this.client) {
+        this.map = map;
+        this.handoffs = handoffs;
+      }
     })().catch((err: unknown) => {
       // Only this client's attempt: a failure of a replaced client must not undo its successor's.
       if (this.mapReady === ready) this.mapReady = undefined;
@@ -118,6 +128,15 @@ export class HazelcastSessionStore implements SessionStore {
     const now = Date.now();
     this.touched.set(record.id, now);
     this.cache.set(record.id, { record, at: now });
+  }
+
+  async createIfAbsent(record: SessionRecord): Promise<SessionRecord> {
+    const held = await this.op('create', (map) => map.putIfAbsent(record.id, JSON.stringify(record), this.entryTtl()));
+    const now = Date.now();
+    this.touched.set(record.id, now);
+    const current = typeof held === 'string' ? decode(held) : record;
+    this.cache.set(record.id, { record: current, at: now });
+    return current;
   }
 
   async get(id: string): Promise<SessionRecord | undefined> {
@@ -170,6 +189,19 @@ export class HazelcastSessionStore implements SessionStore {
     return taken;
   }
 
+  async handOff(id: string, key: string, message: Handoff, ttlMs: number): Promise<void> {
+    await this.op('hand off', () => this.handoffMap().set(handoffKey(id, key), JSON.stringify(message), ttlMs));
+  }
+
+  async takeHandoff(id: string, key: string): Promise<Handoff | undefined> {
+    const json = await this.op('take handoff', () => this.handoffMap().remove(handoffKey(id, key)));
+    return typeof json === 'string' ? (JSON.parse(json) as Handoff) : undefined;
+  }
+
+  onHandoff(listener: (id: string, key: string, message: Handoff) => void): void {
+    this.handoffListeners.push(listener);
+  }
+
   async delete(id: string): Promise<SessionRecord | undefined> {
     const json = await this.op('delete', (map) => map.remove(id));
     this.forget(id);
@@ -188,6 +220,7 @@ export class HazelcastSessionStore implements SessionStore {
     clearInterval(this.sweeper);
     this.connected = false;
     this.map = undefined;
+    this.handoffs = undefined;
     this.cache.clear();
     await this.connection.close();
   }
@@ -229,6 +262,27 @@ export class HazelcastSessionStore implements SessionStore {
     }
   }
 
+  private handoffMap(): SessionMap {
+    if (!this.handoffs) throw new Error('the handoff map is not open');
+    return this.handoffs;
+  }
+
+  private announce(entryKey: string, json: string | null | undefined): void {
+    const sep = entryKey.indexOf('\u0000');
+    if (sep < 0 || typeof json !== 'string') return;
+    const message = JSON.parse(json) as Handoff;
+    for (const l of this.handoffListeners) l(entryKey.slice(0, sep), entryKey.slice(sep + 1), message);
+  }
+
+  /** Tell the listeners again of every message still kept (few: each lives until taken, or seconds). */
+  private async replayHandoffs(): Promise<void> {
+    try {
+      for (const [k, v] of await this.handoffMap().entrySet()) this.announce(k, v);
+    } catch (err) {
+      this.opts.logger.debug({ err: (err as Error).message }, 'reading handed-off messages after a reconnect failed');
+    }
+  }
+
   private onExpiredEntry(id: string, json: string | null | undefined): void {
     this.forget(id);
     if (typeof json !== 'string') return;
@@ -243,6 +297,7 @@ export class HazelcastSessionStore implements SessionStore {
     for (const [id, c] of this.cache) if (c.at < cutoff) this.cache.delete(id);
   }
 }
+
 
 /** A record as the map stores it (JSON). */
 function decode(json: string): SessionRecord {

@@ -33,11 +33,8 @@ export function heldSessionId(key: Buffer, principal: Principal, capabilities: R
 
 /** The caller's held record (created on first use), as this request sees it: its own `_meta` over the record. */
 export async function heldSession(store: SessionStore, id: string, principal: Principal, meta: RequestMeta): Promise<SessionRecord> {
-  let record = await store.get(id);
-  if (!record) {
-    record = { ...newSessionRecord(principal, STATELESS_PROTOCOL_VERSION, { capabilities: meta.clientCapabilities }), id };
-    await store.create(record);
-  }
+  // Two first requests of a caller may both find no record: the store keeps whichever came first, so neither loses the backend sessions the other opens.
+  const record = (await store.get(id)) ?? (await store.createIfAbsent({ ...newSessionRecord(principal, STATELESS_PROTOCOL_VERSION, { capabilities: meta.clientCapabilities }), id }));
   const view: SessionRecord = { ...record, protocolVersion: meta.protocolVersion, clientCapabilities: meta.clientCapabilities };
   const { clientInfo: _info, logLevel: _level, ...rest } = view;
   return { ...rest, ...(meta.clientInfo ? { clientInfo: meta.clientInfo } : {}), ...(meta.logLevel ? { logLevel: meta.logLevel } : {}) };

@@ -1,9 +1,11 @@
-import { withBackendSession, withRelay, withTask, type BackendSession, type PendingRelay, type SessionRecord, type SessionStore } from './store.js';
+import { withBackendSession, withRelay, withTask, type BackendSession, handoffKey, type Handoff, type PendingRelay, type SessionRecord, type SessionStore } from './store.js';
 
 /** In-process sessions with sliding idle expiry; the default for a single gateway. */
 export class MemorySessionStore implements SessionStore {
   private readonly sessions = new Map<string, SessionRecord>();
   private readonly expiredListeners: Array<(r: SessionRecord) => void> = [];
+  private readonly handoffs = new Map<string, { readonly message: Handoff; readonly until: number }>();
+  private readonly handoffListeners: Array<(id: string, key: string, message: Handoff) => void> = [];
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
@@ -16,6 +18,13 @@ export class MemorySessionStore implements SessionStore {
 
   async create(record: SessionRecord): Promise<void> {
     this.sessions.set(record.id, record);
+  }
+
+  async createIfAbsent(record: SessionRecord): Promise<SessionRecord> {
+    const held = await this.current(record.id);
+    if (held) return held;
+    this.sessions.set(record.id, record);
+    return record;
   }
 
   async get(id: string): Promise<SessionRecord | undefined> {
@@ -65,6 +74,23 @@ export class MemorySessionStore implements SessionStore {
     return relay;
   }
 
+  /** One process: the listeners are this process's, told at once (the message is kept for symmetry). */
+  async handOff(id: string, key: string, message: Handoff, ttlMs: number): Promise<void> {
+    this.handoffs.set(handoffKey(id, key), { message, until: this.now() + ttlMs });
+    for (const l of this.handoffListeners) l(id, key, message);
+  }
+
+  async takeHandoff(id: string, key: string): Promise<Handoff | undefined> {
+    const k = handoffKey(id, key);
+    const h = this.handoffs.get(k);
+    this.handoffs.delete(k);
+    return h && h.until > this.now() ? h.message : undefined;
+  }
+
+  onHandoff(listener: (id: string, key: string, message: Handoff) => void): void {
+    this.handoffListeners.push(listener);
+  }
+
   async delete(id: string): Promise<SessionRecord | undefined> {
     const r = this.sessions.get(id);
     this.sessions.delete(id);
@@ -82,11 +108,13 @@ export class MemorySessionStore implements SessionStore {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     this.sessions.clear();
+    this.handoffs.clear();
   }
 
   private sweep(): void {
     const now = this.now();
     for (const r of this.sessions.values()) if (now - r.lastSeenAt > this.ttlMs) this.expire(r);
+    for (const [k, h] of this.handoffs) if (h.until <= now) this.handoffs.delete(k);
   }
 
   private expire(r: SessionRecord): void {
@@ -94,3 +122,4 @@ export class MemorySessionStore implements SessionStore {
     for (const l of this.expiredListeners) l(r);
   }
 }
+

@@ -39,6 +39,9 @@ export interface PendingRelay {
   readonly expiresAt: number;
 }
 
+/** A message one instance hands to another through the store (JSON). */
+export type Handoff = Readonly<Record<string, unknown>>;
+
 /** What the gateway remembers about a client session (DESIGN.md "Session record"). */
 export interface SessionRecord {
   readonly id: string;
@@ -65,6 +68,13 @@ export interface SessionRecord {
  */
 export interface SessionStore {
   create(record: SessionRecord): Promise<void>;
+  /**
+   * Create the record unless a live one has its id, atomically across instances; returns the
+   * record the store holds now (the existing one, or `record`). For ids that two requests may
+   * compute at once (gateway-held records): the second must not overwrite backend sessions the
+   * first has opened.
+   */
+  createIfAbsent(record: SessionRecord): Promise<SessionRecord>;
   /** The live session, touched; undefined when unknown or expired. */
   get(id: string): Promise<SessionRecord | undefined>;
   /**
@@ -85,6 +95,20 @@ export interface SessionStore {
    * cancellation and the timeout, exactly one gets it.
    */
   takeRelay(id: string, relayId: string): Promise<PendingRelay | undefined>;
+  /**
+   * Hand a message to whichever instance waits for it under `key` of session `id` (a client's
+   * answer to a relay whose call runs elsewhere, the cancellation of a held call): every
+   * instance's `onHandoff` listeners hear of it at once, and it is kept for `takeHandoff` for
+   * `ttlMs` (in case an instance missed the event).
+   */
+  handOff(id: string, key: string, message: Handoff, ttlMs: number): Promise<void>;
+  /** Remove and return a handed-off message; undefined when none (taken, expired, never sent). */
+  takeHandoff(id: string, key: string): Promise<Handoff | undefined>;
+  /**
+   * Called with each message handed off by any instance (this one included), and again with the
+   * ones still kept after the store lost and regained its cluster (events may have been missed).
+   */
+  onHandoff(listener: (id: string, key: string, message: Handoff) => void): void;
   /** Remove the session; returns what it held so its backend sessions can be closed. */
   delete(id: string): Promise<SessionRecord | undefined>;
   /** Called with each session that expires, so its backend sessions can be closed. */
@@ -124,6 +148,11 @@ export function withRelay(r: SessionRecord, relayId: string, relay: PendingRelay
   for (const [k, v] of Object.entries(r.relays ?? {})) if (v.expiresAt + RELAY_GRACE_MS > now && k !== relayId) relays[k] = v;
   if (relay) relays[relayId] = relay;
   return { ...r, relays };
+}
+
+/** Where a handed-off message is kept: the session id first (ids never hold a NUL). */
+export function handoffKey(id: string, key: string): string {
+  return `${id}\u0000${key}`;
 }
 
 /** A new session of `principal`, created now, holding no backend session yet. */

@@ -10,7 +10,7 @@ import { isObject, type JsonRpcId, type JsonRpcNotification, type JsonRpcRequest
 import { RELAYED_NOTIFICATIONS } from '../mcp/methods.js';
 import type { PolicyEngine } from '../policy/engine.js';
 import { policySubject, relayPart } from '../policy/input.js';
-import type { BackendSession, PendingRelay, SessionRecord, SessionStore } from '../session/store.js';
+import type { BackendSession, Handoff, PendingRelay, SessionRecord, SessionStore } from '../session/store.js';
 import { sessionRef } from '../telemetry/audit.js';
 import type { RelayFacts } from '../telemetry/telemetry.js';
 import type { OutboundCredentials } from './credentials.js';
@@ -76,6 +76,9 @@ type GiveUpCode = 'GW_RELAY_TIMEOUT' | 'GW_RELAY_CANCELLED' | 'GW_RELAY_NO_STREA
 /** The `via.instance` of a question the gateway itself asks (no backend session waits for the answer). */
 export const GATEWAY_ASKS = 'gateway:';
 
+/** How long a handed-off answer outlives its relay's timeout (clock skew between instances). */
+const HANDOFF_GRACE_MS = 5_000;
+
 /** Ids the client sees for backend requests: random, so many backends and sessions never clash, and never guessable. */
 const RELAY_ID_PREFIX = 'gw-relay-';
 
@@ -84,7 +87,9 @@ const RELAY_ID_PREFIX = 'gw-relay-';
  * `roots/list` goes to the client the backend session serves under a gateway-chosen id, and the
  * client's answer goes back to the backend under the backend's id. The pending mapping lives in
  * the session record (memory or Hazelcast), so the answer may land on any gateway instance: each
- * can reach the backend session, which the record names too. A client that did not declare the
+ * can reach the backend session, which the record names too. An answer the gateway collects
+ * itself (a stateless backend's input request, the gateway's own question) is handed through the
+ * store to the instance running the call. A client that did not declare the
  * capability never gets the request, policy may refuse it (`kind: relay`), and the client has
  * the backend's timeout to answer; each relayed request is audited once (`mcp.relay`).
  */
@@ -93,7 +98,9 @@ export class ClientRelay {
   /** Relay id by origin session, backend and the backend's own id (to map the backend's cancellation). */
   private readonly byBackendId = new Map<string, string>();
 
-  constructor(private readonly opts: ClientRelayOptions) {}
+  constructor(private readonly opts: ClientRelayOptions) {
+    opts.sessions.onHandoff((sessionId, key, message) => this.handedOff(sessionId, key, message));
+  }
 
   /** Whether an id the client answers or cancels is one of the gateway's relay ids. */
   static isRelayId(id: unknown): id is string {
@@ -216,9 +223,9 @@ export class ClientRelay {
     const outcome = 'error' in response ? 'client_error' : 'answered';
     const answer: JsonRpcResponse = 'error' in response ? { jsonrpc: '2.0', id: pending.backendId, error: response.error } : { jsonrpc: '2.0', id: pending.backendId, result: response.result };
     if (collect || eraOf(pending.via.protocolVersion) === 'stateless' || pending.via.instance === GATEWAY_ASKS) {
-      // Only the instance running the call can retry it; an answer landing elsewhere is lost and the call times out there.
+      // Only the instance running the call can use the answer (retry a stateless backend's call, go on after a confirmation).
       if (collect) collect(answer);
-      else this.opts.logger.warn({ session: sessionRef(session.id), relay: relayId }, 'answer to an input request of a call running on another gateway instance dropped');
+      else await this.handToCaller(session, relayId, pending, answer);
       this.end(session, relayId, pending, outcome, undefined, caller);
       return true;
     }
@@ -228,6 +235,29 @@ export class ClientRelay {
     await this.post(ep, answer);
     this.end(session, relayId, pending, outcome, undefined, caller);
     return true;
+  }
+
+  /**
+   * The answer to a relay whose call runs on another instance: handed to it through the session
+   * store, which tells every instance at once (`handedOff` there). Kept until the relay would
+   * have timed out, so an instance that missed the event finds it when its store reconnects.
+   */
+  private async handToCaller(session: SessionRecord, relayId: string, pending: PendingRelay, answer: JsonRpcResponse): Promise<void> {
+    try {
+      await this.opts.sessions.handOff(session.id, relayId, answer as unknown as Handoff, Math.max(pending.expiresAt - Date.now(), 0) + HANDOFF_GRACE_MS);
+    } catch (err) {
+      // The call times out on its instance, as when the client never answers.
+      this.opts.logger.warn({ session: sessionRef(session.id), relay: relayId, err: (err as Error).message }, 'answer to a relay of a call running on another gateway instance lost: the session store failed');
+    }
+  }
+
+  /** A message handed off by some instance: the answer to a relay of a call running here, if it names one. */
+  private handedOff(sessionId: string, relayId: string, message: Handoff): void {
+    const l = this.local.get(relayId);
+    if (!l?.origin.answer || l.origin.session.id !== sessionId) return;
+    this.forget(relayId);
+    l.origin.answer(message as unknown as JsonRpcResponse);
+    void this.opts.sessions.takeHandoff(sessionId, relayId).catch(() => undefined);
   }
 
   /**
@@ -244,7 +274,11 @@ export class ClientRelay {
     if (!l) return;
     const { session } = l.origin;
     const pending = await this.take(session.id, relayId).catch(() => undefined);
-    if (!pending) return;
+    if (!pending) {
+      // Another instance took the answer: it is on its way here (handedOff), or lost with that instance and the call's deadline ends it.
+      this.forget(relayId);
+      return;
+    }
     this.answerBackend(l.origin, wireError(code, pending.backendId));
     if (code !== 'GW_RELAY_NO_STREAM') {
       const reason = code === 'GW_RELAY_TIMEOUT' ? 'timeout' : 'the call that caused it ended';
@@ -260,13 +294,17 @@ export class ClientRelay {
    */
   private async take(sessionId: string, relayId: string): Promise<PendingRelay | undefined> {
     const pending = await this.opts.sessions.takeRelay(sessionId, relayId);
-    const l = this.local.get(relayId);
-    if (pending && l) {
-      clearTimeout(l.timer);
-      this.local.delete(relayId);
-      this.byBackendId.delete(backendKey(l.origin, l.backendId));
-    }
+    if (pending) this.forget(relayId);
     return pending;
+  }
+
+  /** Drop this instance's bookkeeping of a relay (its timer too). */
+  private forget(relayId: string): void {
+    const l = this.local.get(relayId);
+    if (!l) return;
+    clearTimeout(l.timer);
+    this.local.delete(relayId);
+    this.byBackendId.delete(backendKey(l.origin, l.backendId));
   }
 
   private end(session: SessionRecord, relayId: string, pending: PendingRelay, outcome: RelayFacts['outcome'], code: ErrorCode | undefined, caller?: Caller): void {

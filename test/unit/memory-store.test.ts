@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemorySessionStore } from '../../src/session/memory-store.js';
 import { ANONYMOUS, newSessionId, type SessionRecord } from '../../src/session/store.js';
+import { raceFirstRequests } from '../support/held-race.js';
 
 const record = (id: string, now: number): SessionRecord => ({ id, principal: ANONYMOUS, protocolVersion: '2025-11-25', clientCapabilities: {}, backendSessions: {}, createdAt: now, lastSeenAt: now });
 
@@ -39,5 +40,43 @@ describe('memory session store', () => {
     const id = newSessionId();
     expect(Buffer.from(id, 'base64url')).toHaveLength(32);
     expect(newSessionId()).not.toBe(id);
+  });
+});
+
+describe('memory session store: held records and handoffs', () => {
+  it('creates a record only when none is live under its id, and answers with the one it holds', async () => {
+    let now = 0;
+    const store = new MemorySessionStore(1000, () => now);
+    const first = await store.createIfAbsent({ ...record('h', now), clientInfo: { name: 'first' } });
+    expect((await store.createIfAbsent({ ...record('h', now), clientInfo: { name: 'second' } })).clientInfo).toEqual({ name: 'first' });
+    expect((await store.current('h'))!.clientInfo).toEqual(first.clientInfo);
+    // An expired record counts as absent.
+    now = 1001;
+    expect((await store.createIfAbsent({ ...record('h', now), clientInfo: { name: 'third' } })).clientInfo).toEqual({ name: 'third' });
+    await store.close();
+  });
+
+  it('keeps the backend session the first of two racing first requests opened', async () => {
+    const store = new MemorySessionStore(60_000);
+    const { seenBySecond, stored, backendSessionId } = await raceFirstRequests(store, store);
+    expect(seenBySecond.backendSessions.notes?.sessionId).toBe(backendSessionId);
+    expect(stored!.backendSessions.notes?.sessionId).toBe(backendSessionId);
+    await store.close();
+  });
+
+  it('tells its listeners of a handed-off message and gives it once to whoever takes it', async () => {
+    let now = 0;
+    const store = new MemorySessionStore(60_000, () => now);
+    const heard: unknown[] = [];
+    store.onHandoff((id, key, message) => heard.push([id, key, message]));
+    await store.handOff('s', 'gw-relay-1', { answer: 42 }, 1000);
+    expect(heard).toEqual([['s', 'gw-relay-1', { answer: 42 }]]);
+    expect(await store.takeHandoff('other', 'gw-relay-1')).toBeUndefined();
+    expect(await store.takeHandoff('s', 'gw-relay-1')).toEqual({ answer: 42 });
+    expect(await store.takeHandoff('s', 'gw-relay-1')).toBeUndefined();
+    await store.handOff('s', 'gw-relay-2', { answer: 1 }, 1000);
+    now = 1000;
+    expect(await store.takeHandoff('s', 'gw-relay-2')).toBeUndefined();
+    await store.close();
   });
 });
