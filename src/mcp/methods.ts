@@ -24,6 +24,9 @@ export const LIST_CHANGED: { readonly [K in ListKind]: string } = {
   prompts: 'notifications/prompts/list_changed',
 };
 
+/** Every list_changed notification method a backend may send. */
+export const LIST_CHANGED_METHODS: ReadonlySet<string> = new Set(Object.values(LIST_CHANGED));
+
 /** What a backend sends when one of its tasks changed status (its task id mapped to the client's). */
 export const TASK_STATUS = 'notifications/tasks/status';
 

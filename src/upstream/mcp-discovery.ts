@@ -4,7 +4,7 @@ import type { McpBackendConfig } from '../config/schema.js';
 import { GatewayError } from '../errors.js';
 import { capabilitiesWithout, PROBED_FEATURES } from '../mcp/client-capabilities.js';
 import { isNotification, isObject, isResponse } from '../mcp/jsonrpc.js';
-import { LIST_CHANGED } from '../mcp/methods.js';
+import { LIST_CHANGED_METHODS } from '../mcp/methods.js';
 import type { OutboundCredentials } from './credentials.js';
 import { Deadline } from './deadline.js';
 import { withFailover } from './failover.js';
@@ -193,4 +193,3 @@ export class McpDiscovery {
   }
 }
 
-const LIST_CHANGED_METHODS: ReadonlySet<string> = new Set(Object.values(LIST_CHANGED));

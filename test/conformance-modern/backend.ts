@@ -25,6 +25,7 @@ import { serveFetch } from '../support/fetch-handler.js';
 import { INPUT_REQUIRED_PROMPT, inputRequiredPrompt, inputRequiredTools, stateCodec } from './input-required.js';
 import type { ModernTool } from './tool.js';
 import { modernTools } from './tools.js';
+import { generationPrompt, generationTool } from '../conformance/tools.js';
 
 export interface ModernConformanceBackend {
   /** The MCP endpoint, `http://127.0.0.1:<port>/mcp`. */
@@ -51,6 +52,9 @@ function buildServer(tools: readonly ModernTool[], verify: (state: string, ctx: 
       tool.run((args ?? {}) as Record<string, unknown>, ctx) as never,
     );
   }
+  // Listed last (http-header-validation calls the first tool): changes with each test_trigger_tool_change.
+  const listed = generationTool();
+  mcp.registerTool(listed.name, { description: listed.description, inputSchema: fromJsonSchema(listed.inputSchema as never) }, () => ({ content: [{ type: 'text', text: listed.description }] }));
   const server = mcp.server;
   server.registerCapabilities({ resources: { listChanged: false }, prompts: { listChanged: true }, completions: {} });
   server.setRequestHandler('resources/list', async () => ({ resources: RESOURCES }));
@@ -61,7 +65,9 @@ function buildServer(tools: readonly ModernTool[], verify: (state: string, ctx: 
     if (!found) throw new ResourceNotFoundError(req.params.uri);
     return found;
   });
-  server.setRequestHandler('prompts/list', async () => ({ prompts: [...PROMPTS, INPUT_REQUIRED_PROMPT] }));
+  server.setRequestHandler('prompts/list', async () => ({
+    prompts: [...PROMPTS, INPUT_REQUIRED_PROMPT, generationPrompt()],
+  }));
   server.setRequestHandler('prompts/get', async (req, ctx) => {
     if (req.params.name === INPUT_REQUIRED_PROMPT.name) return inputRequiredPrompt(ctx);
     const found = promptContent(req.params.name, req.params.arguments ?? {});

@@ -4,18 +4,19 @@
  * diagnostic tools of `server-stateless` and `http-custom-header-server-validation`.
  */
 import { inputRequired, type ServerNotifier } from '@modelcontextprotocol/server';
-import { FIXED_RESULTS, JSON_SCHEMA_2020_12, NO_ARGS, REGION_TOOL, text } from '../conformance/tools.js';
+import { FIXED_RESULTS, JSON_SCHEMA_2020_12, LIST_GENERATION, NO_ARGS, REGION_TOOL, text } from '../conformance/tools.js';
 import type { ModernTool } from './tool.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** A server-stateless hook: announces that a list changed on the open `subscriptions/listen` streams. */
-function trigger(name: string, list: string, publish: () => void): ModernTool {
+/** A server-stateless hook: changes a list and announces it on the open `subscriptions/listen` streams. */
+function trigger(name: string, list: keyof typeof LIST_GENERATION, publish: () => void): ModernTool {
   return {
     name,
-    description: `Announces a ${list} list change on open subscriptions/listen streams.`,
+    description: `Changes the ${list} list and announces it on open subscriptions/listen streams.`,
     inputSchema: NO_ARGS,
     run: async () => {
+      LIST_GENERATION[list] += 1;
       publish();
       return text(`${list}/list_changed published`);
     },

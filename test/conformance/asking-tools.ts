@@ -10,7 +10,7 @@
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { CallToolResult, CreateMessageResult, GetPromptResult } from '@modelcontextprotocol/sdk/types.js';
 import type { AskingPrompt } from './content.js';
-import { askUser, NO_ARGS, onCallStream, REGION_TOOL, text, type ConformanceTool, type Extra } from './tools.js';
+import { askUser, generationPrompt, LIST_GENERATION, NO_ARGS, onCallStream, REGION_TOOL, text, type ConformanceTool, type Extra } from './tools.js';
 
 const NAME = { name: { type: 'string' } };
 const CONFIRM = { ok: { type: 'boolean' } };
@@ -33,13 +33,21 @@ async function confirm(server: Server, extra: Extra): Promise<CallToolResult> {
 }
 
 /** A server-stateless hook: announces that a list changed (a notification on the session). */
-function trigger(name: string, list: string, send: (server: Server) => Promise<void>): ConformanceTool {
+/**
+ * The servers of every open session: a list change concerns every client of the backend, so it is
+ * announced on every session, as a server shared by its sessions would (the gateway hears it on
+ * the session it holds to watch the backend).
+ */
+export const OPEN_SERVERS = new Set<Server>();
+
+function trigger(name: string, list: keyof typeof LIST_GENERATION, send: (server: Server) => Promise<void>): ConformanceTool {
   return {
     name,
-    description: `Announces a ${list} list change (notifications/${list}/list_changed).`,
+    description: `Changes the ${list} list and announces it (notifications/${list}/list_changed) on every session.`,
     inputSchema: NO_ARGS,
-    run: async (_args, { server }) => {
-      await send(server);
+    run: async () => {
+      LIST_GENERATION[list] += 1;
+      await Promise.all([...OPEN_SERVERS].map((s) => send(s).catch(() => undefined)));
       return text(`${list}/list_changed sent`);
     },
   };
@@ -157,5 +165,15 @@ export const ASKING_PROMPT: AskingPrompt = {
   async get(server: Server, extra: Extra): Promise<GetPromptResult> {
     const answer = await askUser(server, extra, 'What context should the prompt use?', { context: { type: 'string' } }, ['context']);
     return { messages: [{ role: 'user', content: { type: 'text', text: `Answer with this context in mind: ${String(answer.content?.context)}` } }] };
+  },
+};
+
+/** The prompt that test_trigger_prompt_change changes (its description counts the changes). */
+export const GENERATION_PROMPT: AskingPrompt = {
+  get definition() {
+    return generationPrompt();
+  },
+  async get(): Promise<GetPromptResult> {
+    return { messages: [{ role: 'user', content: { type: 'text', text: generationPrompt().description } }] };
   },
 };

@@ -19,11 +19,11 @@ import {
   type LoggingLevel,
 } from '@modelcontextprotocol/sdk/types.js';
 import { closeServer, listen } from '../../examples/backends/listen.js';
-import { ASKING_PROMPT, ASKING_TOOLS } from './asking-tools.js';
+import { ASKING_PROMPT, ASKING_TOOLS, GENERATION_PROMPT, OPEN_SERVERS } from './asking-tools.js';
 import { CONTENT_CAPABILITIES, installContent } from './content.js';
 import { MemoryEventStore } from './event-store.js';
 import { fromThisMachine } from './local-host.js';
-import { TOOLS } from './tools.js';
+import { generationTool, TOOLS } from './tools.js';
 
 export interface ConformanceBackend {
   /** The MCP endpoint, `http://127.0.0.1:<port>/mcp`. */
@@ -50,7 +50,7 @@ function buildServer(transport: StreamableHTTPServerTransport): Server {
     return {};
   });
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
-    tools: ALL_TOOLS.map(({ name, description, inputSchema }) => ({ name, description, inputSchema: inputSchema as never })),
+    tools: [...ALL_TOOLS, generationTool()].map(({ name, description, inputSchema }) => ({ name, description, inputSchema: inputSchema as never })),
   }));
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     const tool = ALL_TOOLS.find((t) => t.name === req.params.name);
@@ -60,7 +60,7 @@ function buildServer(transport: StreamableHTTPServerTransport): Server {
     };
     return tool.run(req.params.arguments ?? {}, { server, extra, log, closeStream: () => transport.closeSSEStream(extra.requestId) });
   });
-  installContent(server, [ASKING_PROMPT]);
+  installContent(server, [ASKING_PROMPT, GENERATION_PROMPT]);
   return server;
 }
 
@@ -94,10 +94,13 @@ export async function startConformanceBackend(): Promise<ConformanceBackend> {
           retryInterval: 100,
           onsessioninitialized: (id) => void sessions.set(id, t),
         });
+        const server = buildServer(t);
         t.onclose = () => {
           if (t.sessionId) sessions.delete(t.sessionId);
+          OPEN_SERVERS.delete(server);
         };
-        await buildServer(t).connect(t);
+        OPEN_SERVERS.add(server);
+        await server.connect(t);
         transport = t;
       }
       await transport.handleRequest(req, res, body);

@@ -207,3 +207,21 @@ export const TOOLS: readonly ConformanceTool[] = [
     },
   },
 ];
+
+/**
+ * How often each list was changed by its server-stateless hook (test_trigger_tool_change,
+ * test_trigger_prompt_change). Both conformance backends list an entry whose description carries
+ * the count, so a hook really changes the list it announces (the suite's check says "Mutated the
+ * prompt list"): a gateway in front, which announces the lists that changed, sees the change.
+ */
+export const LIST_GENERATION = { tools: 0, prompts: 0 };
+
+/** The tool whose description follows {@link LIST_GENERATION}.tools (listed last). */
+export function generationTool(): { name: string; description: string; inputSchema: typeof NO_ARGS } {
+  return { name: 'test_list_generation', description: `The tools list changed ${LIST_GENERATION.tools} time(s)`, inputSchema: NO_ARGS };
+}
+
+/** The prompt whose description follows {@link LIST_GENERATION}.prompts. */
+export function generationPrompt(): { name: string; description: string } {
+  return { name: 'test_prompt_generation', description: `The prompts list changed ${LIST_GENERATION.prompts} time(s)` };
+}
