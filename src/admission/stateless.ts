@@ -106,8 +106,9 @@ export class StatelessAdmission {
     const decision = await dispatch(spec, { req, caller, message: withoutStatelessParams(message), trail, session });
     const confirming = decision.kind === 'call-tool' && decision.confirm && this.opts.confirmations;
     const settled = confirming ? await confirming.settle(decision, message, caller, trail) : undefined;
-    // A settled confirmation used the request's state: it continues no held call.
-    if (settled) return this.finish(settled, { ...message, params: { ...message.params, [PARAM_REQUEST_STATE]: undefined } }, caller, trail, spec);
+    // A settled confirmation used the request's state and answers: it continues no held call, and
+    // the user's answer to the gateway's question is no answer a backend asked for.
+    if (settled) return this.finish(settled, { ...message, params: { ...message.params, [PARAM_REQUEST_STATE]: undefined, [PARAM_INPUT_RESPONSES]: undefined } }, caller, trail, spec);
     return this.finish(decision, message, caller, trail, spec);
   }
 
