@@ -57,6 +57,27 @@ function post(url: string, method: string, params: Record<string, unknown>, id: 
   });
 }
 
+describe('a caller whose declared capabilities vary only in keys nobody reads', () => {
+  it('is held in one record, not one per request', async () => {
+    const gw = await startGateway({ backends: [{ name: 'holder', kind: 'mcp', urls: [backend.url], prefix: '' }] });
+    try {
+      await waitFor(() => gw.core.catalog.current().tools.has('ping'), 'the holder tools discovered');
+      const before = await gw.core.sessions.size();
+      for (let i = 0; i < 50; i++) {
+        const r = await post(gw.url, 'tools/list', {}, i, { sampling: { junk: i }, elicitation: { form: {}, junk: i } });
+        expect(r.result.tools.map((t: { name: string }) => t.name)).toContain('ping');
+      }
+      expect(await gw.core.sessions.size()).toBe(before + 1);
+      // The record's backend session still tells the backend what the client can take.
+      const answer = await post(gw.url, 'tools/call', { name: 'ping', arguments: {} }, 99, { sampling: { junk: 'x' } });
+      expect(answer.result.content[0].text).toBe('pong');
+      expect(await gw.core.sessions.size()).toBe(before + 2);
+    } finally {
+      await gw.stop();
+    }
+  });
+});
+
 describe('two stateless clients of one caller that use the same request id', () => {
   it('are both cut, and both audited as cut, when the gateway stops after its grace period', async () => {
     const auditFile = join(dir, 'cut.jsonl');
