@@ -36,6 +36,7 @@ export const ERRORS = {
   GW_META_INVALID: { status: 400, rpcCode: -32602, surface: 'http', message: 'Invalid params: the request _meta envelope' },
   GW_UNKNOWN_METHOD: { status: 404, rpcCode: -32601, surface: 'http', message: 'Method not found' },
   GW_CAPABILITY_REQUIRED: { status: 400, rpcCode: -32021, surface: 'http', message: 'Missing required client capability' },
+  GW_TASKS_ANONYMOUS: { status: 403, rpcCode: -32000, surface: 'http', message: 'Forbidden: tasks are not served to anonymous stateless clients' },
   GW_REQUEST_STATE_INVALID: { status: 200, rpcCode: -32602, surface: 'jsonrpc', message: 'Invalid params: requestState' },
   GW_UNAUTHORIZED: { status: 401, rpcCode: -32000, surface: 'http', message: 'Unauthorized' },
   GW_INSUFFICIENT_SCOPE: { status: 403, rpcCode: -32000, surface: 'http', message: 'Forbidden: insufficient scope' },

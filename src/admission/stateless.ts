@@ -10,7 +10,7 @@
 import type { Caller } from '../auth/caller.js';
 import type { CatalogSnapshot } from '../catalog/snapshot.js';
 import { ERRORS, wireError, type ErrorCode } from '../errors.js';
-import { eraOf, PARAM_INPUT_RESPONSES, PARAM_REQUEST_STATE, STATELESS_PROTOCOL_VERSIONS } from '../mcp/era.js';
+import { eraOf, PARAM_INPUT_RESPONSES, PARAM_REQUEST_STATE, STATELESS_PROTOCOL_VERSIONS, TASKS_EXTENSION } from '../mcp/era.js';
 import { isObject, isRequest, type JsonRpcId, type JsonRpcMessage, type JsonRpcRequest } from '../mcp/jsonrpc.js';
 import { describeMethod, describeMethodIn, type MethodSpec } from '../mcp/methods.js';
 import { SUPPORTED_PROTOCOL_VERSIONS, HEADER_PROTOCOL_VERSION } from '../mcp/protocol.js';
@@ -22,7 +22,7 @@ import { declaresExtension, requiredExtension } from '../mcp/client-capabilities
 import { heldSession, heldSessionId } from '../session/held.js';
 import { openRound } from '../session/request-state.js';
 import type { StateKeys } from '../session/state-key.js';
-import type { SessionRecord, SessionStore } from '../session/store.js';
+import { ANONYMOUS, samePrincipal, type SessionRecord, type SessionStore } from '../session/store.js';
 import type { Decision, GatewayRequest } from './decision.js';
 import type { Trail } from './observer.js';
 import type { StatelessConfirmations } from '../confirm/stateless.js';
@@ -63,6 +63,11 @@ function refused(code: ErrorCode, id: JsonRpcId | null, detail: string, data?: R
   return { kind: 'reject', code, status: ERRORS[code].status, body: wireError(code, id, detail, data) };
 }
 
+/** A caller without authentication: every such stateless client shares one held record. */
+function isAnonymous(caller: Caller): boolean {
+  return samePrincipal(caller.principal, ANONYMOUS);
+}
+
 export class StatelessAdmission {
   constructor(private readonly opts: StatelessOptions) {}
 
@@ -96,6 +101,8 @@ export class StatelessAdmission {
     if (ext && !declaresExtension(meta.meta.clientCapabilities, ext)) {
       return refused('GW_CAPABILITY_REQUIRED', id, `${message.method} needs the ${ext} extension in clientCapabilities.extensions`, requiredExtension(ext), trail);
     }
+    // Every anonymous stateless client shares one held record: a task bound to it would be any of theirs to read.
+    if (ext === TASKS_EXTENSION && isAnonymous(caller)) return refused('GW_TASKS_ANONYMOUS', id, `${message.method}: tasks need an authenticated caller`, undefined, trail);
     let session: SessionRecord;
     try {
       session = await heldSession(this.opts.sessions, heldSessionId(this.opts.keys.name, caller.principal, meta.meta.clientCapabilities), caller.principal, meta.meta);
@@ -106,8 +113,9 @@ export class StatelessAdmission {
     const decision = await dispatch(spec, { req, caller, message: withoutStatelessParams(message), trail, session });
     const confirming = decision.kind === 'call-tool' && decision.confirm && this.opts.confirmations;
     const settled = confirming ? await confirming.settle(decision, message, caller, trail) : undefined;
-    // A settled confirmation used the request's state: it continues no held call.
-    if (settled) return this.finish(settled, { ...message, params: { ...message.params, [PARAM_REQUEST_STATE]: undefined } }, caller, trail, spec);
+    // A settled confirmation used the request's state and answers: it continues no held call, and
+    // the user's answer to the gateway's question is no answer a backend asked for.
+    if (settled) return this.finish(settled, { ...message, params: { ...message.params, [PARAM_REQUEST_STATE]: undefined, [PARAM_INPUT_RESPONSES]: undefined } }, caller, trail, spec);
     return this.finish(decision, message, caller, trail, spec);
   }
 
@@ -134,8 +142,8 @@ export class StatelessAdmission {
       return { kind: 'respond', session: d.session, body: statelessResponse(wireError('GW_INVALID_PARAMS', original.id, '"inputResponses" must be an object'), this.opts.serverInfo) };
     }
     if (d.kind === 'call-tool') {
-      const call = taskCall(d);
-      if (!call.ok) return refused('GW_CAPABILITY_REQUIRED', original.id, call.detail, call.data, trail);
+      const call = taskCall(d, isAnonymous(caller));
+      if (!call.ok) return refused(call.code, original.id, call.detail, call.data, trail);
       d = call.decision;
     }
     // A backend's request reaches this client as `input_required`, over JSON as well as SSE.

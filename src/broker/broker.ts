@@ -20,7 +20,7 @@ import { answerBatch, type Reply } from './reply.js';
 import type { StreamHub } from './streams.js';
 import { streamReply } from './resume.js';
 import type { ListVisibility } from '../policy/visibility.js';
-import { inflightKey } from '../upstream/inflight.js';
+import { inflightKey, newInflightKey } from '../upstream/inflight.js';
 import { eraOf } from '../mcp/era.js';
 import type { CacheHint } from '../mcp/stateless-results.js';
 import type { HeldCalls } from './held-calls.js';
@@ -72,7 +72,7 @@ const INFO_VISIBLE = new Set([undefined, 'debug', 'info']);
  * routed backend call in the Envoy topology, and for everything in the standalone gateway.
  */
 export class Broker {
-  /** Calls running on this process, by session and client request id, so a client can cancel them. */
+  /** Calls running on this process, by session and client request id (a stateless call: its own token), so a client can cancel them. */
   private readonly inflight = new Map<string, AbortController>();
 
   private readonly quota: SessionQuota;
@@ -275,7 +275,7 @@ export class Broker {
   /** Run a request that reaches a backend, cancellable by the client while it runs on this process. */
   private run(session: SessionRecord, request: JsonRpcRequest, start: (abort: AbortController) => AsyncGenerator<JsonRpcMessage>): Reply {
     const abort = new AbortController();
-    const key = inflightKey(session.id, request.id);
+    const key = newInflightKey(session.id, request.id);
     this.inflight.set(key, abort);
     const messages = start(abort);
     const finish = (): void => {

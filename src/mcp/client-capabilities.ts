@@ -1,14 +1,32 @@
 import { isObject, type JsonRpcRequest } from './jsonrpc.js';
-import { describeServerRequest, RELAYED_CAPABILITIES } from './methods.js';
+import { describeServerRequest, RELAYED_CAPABILITIES, type RelayedCapability } from './methods.js';
+
+/** The sub-features of each relayed capability the specification defines (flags are `true`, the rest objects). */
+const SUB_FEATURES: Readonly<Record<RelayedCapability, readonly string[]>> = {
+  sampling: ['context', 'tools'],
+  elicitation: ['form', 'url'],
+  roots: ['listChanged'],
+};
+const FLAGS: ReadonlySet<string> = new Set(['listChanged']);
 
 /**
  * The part of a client's declared capabilities that backend sessions opened for it carry:
  * only what the gateway relays (src/mcp/methods.ts), so a backend offers a client exactly the
- * conditional features that client can use, and nothing the gateway would drop.
+ * conditional features that client can use, and nothing the gateway would drop. Normalised to the
+ * sub-features the specification defines, each empty: the shape names a gateway-held record
+ * (src/session/held.ts), so keys nobody reads must not make a new one (a few dozen shapes at most).
  */
 export function relayedCapabilities(client: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const c of RELAYED_CAPABILITIES) if (isObject(client[c])) out[c] = client[c];
+  for (const c of RELAYED_CAPABILITIES) {
+    const declared = client[c];
+    if (!isObject(declared)) continue;
+    const kept: Record<string, unknown> = {};
+    for (const f of SUB_FEATURES[c]) {
+      if (FLAGS.has(f) ? declared[f] === true : isObject(declared[f])) kept[f] = FLAGS.has(f) ? true : {};
+    }
+    out[c] = kept;
+  }
   return out;
 }
 

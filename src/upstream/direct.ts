@@ -17,7 +17,7 @@ import { toolCallOf, type ToolCall, type ToolExecutor } from './call.js';
 import type { OutboundCredentials } from './credentials.js';
 import { Deadline } from './deadline.js';
 import { failureAnswer } from './failure.js';
-import { inflightKey } from './inflight.js';
+import { inflightKey, newInflightKey } from './inflight.js';
 import type { McpBackends } from './mcp-backend.js';
 import type { McpEndpoint } from './mcp-wire.js';
 import type { Pools } from './pool.js';
@@ -58,7 +58,7 @@ interface Planning {
 export class DirectCalls {
   /** Endpoints are IPs (xDS resolves names the same way), so a pinned instance is named by IP. */
   private readonly addresses = new AddressCache();
-  /** Calls on their way or streaming, by client session and request id, so a client can cancel them. */
+  /** Calls on their way or streaming, by client session and request id (a stateless call: its own token), so a client can cancel them. */
   private readonly inflight = new Map<string, DirectCall | Planning>();
 
   constructor(private readonly opts: DirectCallsOptions) {}
@@ -91,9 +91,8 @@ export class DirectCalls {
   }
 
   /** @internal The call's exchange is over. */
-  forget(sessionId: string, call: DirectCall): void {
-    const key = inflightKey(sessionId, call.plan.requestId);
-    if (this.inflight.get(key) === call) this.inflight.delete(key);
+  forget(call: DirectCall): void {
+    if (this.inflight.get(call.key) === call) this.inflight.delete(call.key);
   }
 
   /**
@@ -119,7 +118,7 @@ export class DirectCalls {
     const observed = this.opts.observeCall ? this.opts.observeCall(call, execute) : execute(call);
     void drain(observed);
     const deadline = new Deadline(abort, backend.timeoutMs ?? this.opts.defaultTimeoutMs);
-    const key = inflightKey(d.session.id, d.message.id);
+    const key = newInflightKey(d.session.id, d.message.id);
     const planning: Planning = { planning: abort };
     this.inflight.set(key, planning);
     try {
@@ -129,7 +128,7 @@ export class DirectCalls {
       const url = new URL(target.endpoint.url);
       const host = await this.addresses.of(unbracket(url.hostname));
       abort.signal.throwIfAborted(); // cancelled while the session opened
-      const direct = new DirectCall(this, end, abort, target.endpoint, {
+      const direct = new DirectCall(this, key, end, abort, target.endpoint, {
         sessionId: d.session.id,
         backend: backend.name,
         instance: target.endpoint.url,
@@ -264,6 +263,8 @@ export class DirectCall {
 
   constructor(
     private readonly owner: DirectCalls,
+    /** What the owner keeps it under (src/upstream/inflight.ts). */
+    readonly key: string,
     private readonly end: (r: JsonRpcResponse | undefined) => void,
     /** The call's own controller: its reason tells the audit why an unanswered call ended. */
     private readonly abort: AbortController,
@@ -278,7 +279,7 @@ export class DirectCall {
     this.settled = true;
     this.streaming = false;
     this.end(undefined);
-    this.owner.forget(this.plan.sessionId, this);
+    this.owner.forget(this);
   }
 
   /** The exchange ended before any answer (the client went away): recorded as cancelled. */
@@ -313,7 +314,7 @@ export class DirectCall {
       this.end(success(plan.requestId, toolError('GW_UPSTREAM_TIMEOUT', `backend "${plan.backend}" was still answering after ${plan.budgetMs} ms; its answer was cut`)));
     } else this.end(success(plan.requestId, {}));
     this.streaming = false;
-    this.owner.forget(plan.sessionId, this);
+    this.owner.forget(this);
   }
 
   /**

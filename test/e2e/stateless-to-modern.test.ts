@@ -45,7 +45,7 @@ beforeAll(async () => {
   auditFile = join(dir, 'audit.jsonl');
   gw = await startGateway({
     backends: [{ name: 'modern', kind: 'mcp', urls: [modern.url], prefix: '' }],
-    policy: { engine: 'rules', rules: [{ relays: ['sampling/*'], allow: 'nobody' }, { tools: ['*'], allow: 'anyone' }] },
+    policy: { engine: 'rules', rules: [{ relays: ['sampling/*'], allow: 'nobody' }, { tools: ['list_roots'], allow: 'anyone', confirm: true }, { tools: ['*'], allow: 'anyone' }] },
     audit: { sink: 'file', file: auditFile, flushIntervalMs: 0 },
   });
   await waitFor(() => gw.core.catalog.current().tools.has('sign_up'), 'the modern tools discovered', 10_000);
@@ -91,6 +91,22 @@ describe('a stateless client calling a stateless backend', () => {
     const r = await call(gw.url, 'ask_name', { inputResponses: { name: { action: 'accept', content: { name: 'Kim' } }, unexpected: { action: 'accept', content: { x: 1 } } } });
     expect(r.body.result).toMatchObject({ resultType: 'complete', content: [{ text: 'hello Kim' }] });
     expect(Object.keys(toolCalls('ask_name').at(-1)!.body.params.inputResponses)).toEqual(['name', 'unexpected']);
+  });
+
+  it("keeps the user's confirmation to itself: the confirmed call reaches the backend without the gateway's inputResponses", async () => {
+    const caps = META({ elicitation: { form: {} }, roots: {} });
+    const asked = await call(gw.url, 'list_roots', {}, caps);
+    expect(asked.body.result.resultType).toBe('input_required');
+    const [key] = Object.keys(asked.body.result.inputRequests);
+    const before = toolCalls('list_roots').length;
+    const confirmed = await call(gw.url, 'list_roots', { requestState: asked.body.result.requestState, inputResponses: { [key!]: { action: 'accept', content: { confirm: true } } } }, caps);
+    // The backend asks for the roots itself: its own question, with nothing answered for it yet.
+    expect(confirmed.body.result.resultType).toBe('input_required');
+    expect(Object.keys(confirmed.body.result.inputRequests)).toEqual(['roots']);
+    const sent = toolCalls('list_roots').slice(before);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.body.params.inputResponses).toBeUndefined();
+    expect(sent[0]!.body.params.requestState).toBeUndefined();
   });
 
   it("refuses an altered state, or another caller's, before anything reaches the backend", async () => {

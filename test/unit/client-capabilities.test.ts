@@ -8,6 +8,12 @@ const ask = (method: string, params: Record<string, unknown> = {}) => ({ jsonrpc
 describe('client capabilities the gateway relays', () => {
   it('backend sessions carry only the relayed part of what the client declared', () => {
     expect(relayedCapabilities({ sampling: { tools: {} }, roots: { listChanged: true }, experimental: { x: {} }, elicitation: 'no' })).toEqual({ sampling: { tools: {} }, roots: { listChanged: true } });
+    // Normalised to the sub-features the specification defines, their contents emptied.
+    expect(relayedCapabilities({ sampling: { context: { x: 1 }, junk: 1 }, elicitation: { url: {}, form: 'no', y: {} }, roots: { listChanged: 'yes' } })).toEqual({
+      sampling: { context: {} },
+      elicitation: { url: {} },
+      roots: {},
+    });
     expect(answersServerRequests({ experimental: {} })).toBe(false);
     expect(answersServerRequests({ roots: {} })).toBe(true);
   });

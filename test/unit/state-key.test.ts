@@ -45,4 +45,13 @@ describe('gateway-held session ids', () => {
     expect(heldSessionId(name, alice, { sampling: {} })).not.toBe(id);
     expect(heldSessionId(name, { ...alice, subject: 'bob' }, { sampling: {}, elicitation: { form: {}, url: {} } })).not.toBe(id);
   });
+
+  it('ignore keys the relay never reads, so a caller cannot make a record per request', async () => {
+    const { name } = await loadStateKeys({ env: 'KEY' }, { KEY: SECRET });
+    const ids = new Set([1, 2, 3].map((i) => heldSessionId(name, alice, { sampling: { junk: i }, elicitation: { form: { junk: i }, other: i }, roots: { listChanged: i } })));
+    expect([...ids]).toEqual([heldSessionId(name, alice, { sampling: {}, elicitation: { form: {} }, roots: {} })]);
+    // What the relay does read still names another record.
+    expect(heldSessionId(name, alice, { sampling: { tools: {} } })).not.toBe(heldSessionId(name, alice, { sampling: {} }));
+    expect(heldSessionId(name, alice, { roots: { listChanged: true } })).not.toBe(heldSessionId(name, alice, { roots: {} }));
+  });
 });
