@@ -31,6 +31,11 @@ const consulSource = z
     kvPrefix: z.string().regex(/^[^/].*\/$/, 'must end with "/" and not start with "/"').default('mcp/tools/'),
     /** KV folder holding `<prefix><service>` = the service's Rego snippet (package mcp.services.<service>), loaded into OPA. */
     policyPrefix: z.string().regex(/^[^/].*\/$/, 'must end with "/" and not start with "/"').default('mcp/policies/'),
+    /**
+     * The only KV folder a service's `mcp-openapi` meta may name a document in (docs/openapi.md):
+     * whoever registers a service must not make the gateway read other keys with its token.
+     */
+    openapiPrefix: z.string().regex(/^[^/].*\/$/, 'must end with "/" and not start with "/"').default('mcp/openapi/'),
     /** KV folder holding `<prefix><name>` = one virtual server as JSON (docs/virtual-servers.md). */
     virtualServerPrefix: z.string().regex(/^[^/].*\/$/, 'must end with "/" and not start with "/"').default('mcp/virtual-servers/'),
     /** Longest a blocking query waits for a change before it is asked again. */

@@ -33,13 +33,20 @@ export interface PolicyInput {
     readonly method: string;
     /** What is asked for; documents of tool calls always say `tool` (policies may treat a missing kind as `tool`). */
     readonly kind: PolicyKind;
-    /** The tool or prompt name, or the resource URI (template), as the client named it. */
+    /**
+     * The tool or prompt name in the gateway's catalog, or the resource URI (template). A virtual
+     * server's rename does not change it, so a rule written against the catalog name still holds
+     * on every endpoint (virtual servers can come from Consul KV: whoever writes there must not
+     * be able to rename a tool out of a policy's reach).
+     */
     readonly name: string;
-    /** The tool of a tool call (kept for policies written before `kind`). */
+    /** The name the client used for a tool or prompt: a virtual server's rename, else the same as `name`. */
+    readonly calledAs?: string;
+    /** The tool of a tool call, its catalog name (kept for policies written before `kind`). */
     readonly tool?: string;
     /** The resource URI of a read or subscription, or the template a completion is for. */
     readonly uri?: string;
-    /** The prompt of `prompts/get`, or of a completion for a prompt argument. */
+    /** The prompt of `prompts/get`, or of a completion for a prompt argument: its catalog name. */
     readonly prompt?: string;
     /** The argument a completion is asked for. */
     readonly argument?: { readonly name: string; readonly value: string };
@@ -47,7 +54,7 @@ export interface PolicyInput {
     readonly arguments: Readonly<Record<string, unknown>>;
   };
   readonly tool?: {
-    /** The name in the gateway's catalog, the same on every endpoint (`request.name` is a virtual server's rename). */
+    /** The name in the gateway's catalog, the same on every endpoint (`request.calledAs` is a virtual server's rename). */
     readonly name: string;
     readonly upstreamName: string;
     readonly title: string | null;
@@ -117,10 +124,11 @@ export type PolicyItem = Pick<PolicyInput, 'request' | 'tool' | 'resource' | 'pr
 
 export function toolPart(tool: CatalogTool, args: Record<string, unknown>): PolicyItem {
   const d = tool.definition;
+  const name = tool.catalogName ?? tool.name;
   return {
-    request: { method: 'tools/call', kind: 'tool', name: tool.name, tool: tool.name, service: tool.backend, arguments: args },
+    request: { method: 'tools/call', kind: 'tool', name, calledAs: tool.name, tool: name, service: tool.backend, arguments: args },
     tool: {
-      name: tool.catalogName ?? tool.name,
+      name,
       upstreamName: tool.upstreamName,
       title: typeof d.title === 'string' ? d.title : null,
       annotations: d.annotations ?? {},
@@ -146,9 +154,10 @@ export function resourcePart(method: string, uri: string, target: UriTarget): Po
 }
 
 export function promptPart(prompt: CatalogPrompt, args: Record<string, unknown>): PolicyItem {
+  const name = prompt.catalogName ?? prompt.name;
   return {
-    request: { method: 'prompts/get', kind: 'prompt', name: prompt.name, prompt: prompt.name, service: prompt.backend, arguments: args },
-    prompt: { name: prompt.catalogName ?? prompt.name, upstreamName: prompt.upstreamName, title: str(prompt.definition.title) },
+    request: { method: 'prompts/get', kind: 'prompt', name, calledAs: prompt.name, prompt: name, service: prompt.backend, arguments: args },
+    prompt: { name, upstreamName: prompt.upstreamName, title: str(prompt.definition.title) },
   };
 }
 

@@ -42,10 +42,10 @@ export class RulesPolicy implements PolicyEngine {
 
   private check(s: PolicySubject, item: PolicyItem): PolicyDecision {
     const field: Field = item.relay ? 'relays' : item.prompt ? 'prompts' : item.resource ? 'resources' : 'tools';
-    const what = `${field.slice(0, -1)} "${item.request.name}"`;
-    // Rules name tools and prompts as the catalog does: a virtual server's rename does not step around them.
-    const name = item.tool?.name ?? item.prompt?.name ?? item.request.name;
-    const found = this.rules.find((r) => r.match[field].some((m) => m.test(name)));
+    // Reasons reach the client: they name what it called, not a catalog name a virtual server may hide.
+    const what = `${field.slice(0, -1)} "${item.request.calledAs ?? item.request.name}"`;
+    // `request.name` is the catalog name: a virtual server's rename does not step around a rule.
+    const found = this.rules.find((r) => r.match[field].some((m) => m.test(item.request.name)));
     // A backend's request to the client no rule names is allowed: rules written before relaying keep working.
     if (!found) return field === 'relays' ? { allow: true } : { allow: false, reason: `no rule covers ${what}` };
     const allow = found.rule.allow;

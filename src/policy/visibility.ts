@@ -33,10 +33,11 @@ export class ListVisibility {
     const now = Date.now();
     const hit = this.cache.get(key);
     if (hit && hit.expires > now) return hit.pager as Promise<Listings[K]>;
-    const keyOf = LISTINGS[list].keyOf as (e: unknown) => string;
     const items = all.sorted.map((e) => listItemPart(list, e));
     const pager = this.policy.visible(policySubject(caller, session, sourceIp), items).then((allowed) => {
-      const shown = all.filter((e) => allowed.has(keyOf(e)));
+      // Engines answer `request.name`s: catalog names, which on a virtual server differ from the names it lists (renames).
+      const usable = new Set(all.sorted.filter((_, i) => allowed.has(items[i]!.request.name)));
+      const shown = all.filter((e) => usable.has(e));
       if (isUndecided(allowed)) this.undecided.add(shown);
       return shown;
     });

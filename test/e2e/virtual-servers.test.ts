@@ -18,16 +18,29 @@ import { startIdp, type TestIdp } from '../support/oidc.js';
 import { waitFor } from '../support/wait.js';
 
 const AUDIENCE = 'http://gateway.test/mcp';
-/** Everything is allowed, except reading order 1002 through the support server: the policy reads `virtualServer`. */
+/**
+ * Everything is allowed, except reading order 1002 through the support server (the policy reads
+ * `virtualServer`), and order 1001 by a rule written before virtual servers existed: it names the
+ * tool by `request.tool`, which a rename must not change.
+ */
 const POLICY = `package mcp.policy
 import rego.v1
 default allow := false
-allow if not on_support_1002
+allow if {
+  not on_support_1002
+  not legacy_1001
+}
 on_support_1002 if {
   input.virtualServer == "support"
   input.request.arguments.id == "1002"
 }
+legacy_1001 if {
+  input.request.tool == "orders_get_order"
+  input.request.arguments.id == "1001"
+  input.request.arguments.legacy == true
+}
 reason := sprintf("order 1002 is not for virtual server %v", [input.virtualServer]) if on_support_1002
+reason := sprintf("orders_get_order is closed for order 1001 (called as %v)", [input.request.calledAs]) if legacy_1001
 `;
 
 let idp: TestIdp;
@@ -204,7 +217,7 @@ describe('virtual servers', () => {
     ]));
     expect((await events()).some((x) => x.event === 'mcp.tool_call' && x.virtualServer === null && x.tool === 'orders_get_order')).toBe(true);
     const { body } = await gw.core.telemetry.metrics.scrape();
-    expect(body).toMatch(/mcp_gateway_tool_calls_total\{tool="orders_get_order",backend="orders",outcome="ok",virtual_server="support"\} [1-9]/);
+    expect(body).toMatch(/mcp_gateway_tool_calls_total\{tool="orders_get_order",backend="orders",outcome="ok",virtual_server="support",era="session"\} [1-9]/);
     expect(body).toMatch(/mcp_gateway_denials_total\{reason_code="GW_POLICY_DENIED",virtual_server="support"\} 1/);
     await support.close();
     await all.close();
@@ -222,5 +235,16 @@ describe('virtual servers', () => {
     const denied = await client.callTool({ name: 'lookup_order', arguments: { id: '1002' } }).catch((e: Error) => e);
     expect(String(denied)).toContain('order 1002 is not for virtual server support');
     await client.close();
+  });
+
+  it('a renamed tool stays under rules that name its catalog name in request.tool; request.calledAs is the rename', async () => {
+    const { client: support } = await connect('/support', alice);
+    const denied = await support.callTool({ name: 'lookup_order', arguments: { id: '1001', legacy: true } }).catch((e: Error) => e);
+    expect(String(denied)).toContain('orders_get_order is closed for order 1001 (called as lookup_order)');
+    const { client: all } = await connect('', alice);
+    const direct = await all.callTool({ name: 'orders_get_order', arguments: { id: '1001', legacy: true } }).catch((e: Error) => e);
+    expect(String(direct)).toContain('orders_get_order is closed for order 1001 (called as orders_get_order)');
+    await support.close();
+    await all.close();
   });
 });

@@ -76,4 +76,14 @@ describe('OpenAPI documents in Consul KV', () => {
     expect((await health()).checks.backends.reason).toContain('orders: Consul KV key "mcp/openapi/orders" has Swagger 2.0; only OpenAPI 3.0 and 3.1 documents are imported');
     expect(await names()).toEqual(['orders_cancelOrder', 'orders_createOrder', 'orders_listOrders']);
   });
+
+  it('leaves out a service whose mcp-openapi names a KV key outside mcp/openapi/, which the gateway would read with its token', async () => {
+    // A valid document, so the only thing keeping it out is where it is.
+    await kvPut(consul.url, 'vault/db-creds', ordersDocument(false));
+    await register(consul.url, { id: 'thief-a', name: 'thief', url: orders.url, meta: { 'mcp-enabled': 'true', 'mcp-kind': 'rest', 'mcp-openapi': 'vault/db-creds' } });
+    const health = async (): Promise<any> => (await fetch(new URL('/healthz', gw.url))).json();
+    const reported = (p: string) => p.includes('consul service "thief" is left out: service meta mcp-openapi must be') && p.includes('"vault/db-creds"');
+    await waitFor(async () => ((await health()).catalog?.problems ?? []).some(reported), 'the service reported', 15_000);
+    expect((await names()).filter((n) => n.startsWith('thief'))).toEqual([]);
+  });
 });

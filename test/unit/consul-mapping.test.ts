@@ -12,41 +12,63 @@ const entry = (id: string, port: number, meta: Record<string, string>, address =
 });
 const tools = (value: unknown) => ({ key: 'mcp/tools/svc', text: typeof value === 'string' ? value : JSON.stringify(value) });
 const TOOL = { name: 'get', http: { path: '/x' } };
+const PREFIXES = { kvPrefix: 'mcp/tools/', openapiPrefix: 'mcp/openapi/' };
 const EXCHANGE = { type: 'oauth2-token-exchange', tokenUrl: 'https://idp.example/token', clientId: 'gw', clientSecret: { env: 'SVC_SECRET' }, audience: 'svc' };
 
 describe('Consul service → backend', () => {
   it('builds instance URLs from the service (or node) address, port and mcp-path', () => {
-    const m = mapService('svc', [entry('b', 2, { 'mcp-kind': 'mcp' }), entry('a', 1, { 'mcp-kind': 'mcp', 'mcp-path': 'rpc', 'mcp-prefix': '' }, '10.0.0.1')], undefined, 'mcp/tools/');
+    const m = mapService('svc', [entry('b', 2, { 'mcp-kind': 'mcp' }), entry('a', 1, { 'mcp-kind': 'mcp', 'mcp-path': 'rpc', 'mcp-prefix': '' }, '10.0.0.1')], undefined, PREFIXES);
     expect(m.backend).toMatchObject({ name: 'svc', kind: 'mcp', prefix: '', urls: ['http://10.0.0.1:1/rpc', 'http://10.0.0.9:2/mcp'] });
-    const rest = mapService('svc', [entry('a', 8080, { 'mcp-kind': 'rest', 'mcp-scheme': 'https' }, '::1')], tools([TOOL]), 'mcp/tools/');
+    const rest = mapService('svc', [entry('a', 8080, { 'mcp-kind': 'rest', 'mcp-scheme': 'https' }, '::1')], tools([TOOL]), PREFIXES);
     expect(rest.backend?.urls).toEqual(['https://[::1]:8080']);
     expect(rest.problem).toBeUndefined();
   });
 
   it('maps no healthy instance to nothing, and bad input to a problem naming the service and key', () => {
-    expect(mapService('svc', [], tools([TOOL]), 'mcp/tools/')).toEqual({});
-    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'grpc' })], undefined, 'mcp/tools/').problem).toBe('consul service "svc" is left out: service meta mcp-kind must be "rest" or "mcp", got "grpc"');
-    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'rest' })], undefined, 'mcp/tools/').problem).toContain('no tool definitions at KV key "mcp/tools/svc"');
-    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'rest' })], tools('[{'), 'mcp/tools/').problem).toMatch(/^consul service "svc" is left out: KV key "mcp\/tools\/svc" is not valid JSON/);
-    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'rest' })], tools([{ name: 'get', http: { method: 'FETCH', path: '/' } }]), 'mcp/tools/').problem).toContain('[0].http.method');
-    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'rest', 'mcp-prefix': 'bad prefix' })], tools([TOOL]), 'mcp/tools/').problem).toContain('prefix');
+    expect(mapService('svc', [], tools([TOOL]), PREFIXES)).toEqual({});
+    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'grpc' })], undefined, PREFIXES).problem).toBe('consul service "svc" is left out: service meta mcp-kind must be "rest" or "mcp", got "grpc"');
+    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'rest' })], undefined, PREFIXES).problem).toContain('no tool definitions at KV key "mcp/tools/svc"');
+    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'rest' })], tools('[{'), PREFIXES).problem).toMatch(/^consul service "svc" is left out: KV key "mcp\/tools\/svc" is not valid JSON/);
+    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'rest' })], tools([{ name: 'get', http: { method: 'FETCH', path: '/' } }]), PREFIXES).problem).toContain('[0].http.method');
+    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'rest', 'mcp-prefix': 'bad prefix' })], tools([TOOL]), PREFIXES).problem).toContain('prefix');
   });
 
-  it('describes a REST service by its mcp-openapi document: a URL or a KV key, with or without KV tools', () => {
-    const url = mapService('svc', [entry('a', 1, { 'mcp-kind': 'rest', 'mcp-openapi': 'https://docs.example.com/svc.json' })], undefined, 'mcp/tools/');
+  it('describes a REST service by its mcp-openapi document: a URL on its own instances or a KV key under the prefix, with or without KV tools', () => {
+    const url = mapService('svc', [entry('a', 8443, { 'mcp-kind': 'rest', 'mcp-openapi': 'https://SVC.internal:8443/openapi.json' }, 'svc.internal')], undefined, PREFIXES);
     expect(url.problem).toBeUndefined();
-    expect(url.backend).toMatchObject({ kind: 'rest', tools: [], openapi: { url: 'https://docs.example.com/svc.json' } });
-    const key = mapService('svc', [entry('a', 1, { 'mcp-kind': 'rest', 'mcp-openapi': 'mcp/openapi/svc' })], tools([TOOL]), 'mcp/tools/');
+    expect(url.backend).toMatchObject({ kind: 'rest', tools: [], openapi: { url: 'https://SVC.internal:8443/openapi.json' } });
+    // The node's address counts when the service has none; IPv6 and default ports compare as URLs write them.
+    expect(mapService('svc', [entry('a', 80, { 'mcp-kind': 'rest', 'mcp-openapi': 'http://10.0.0.9/doc.yaml' })], undefined, PREFIXES).problem).toBeUndefined();
+    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'rest', 'mcp-openapi': 'http://[::1]:1/doc' }, '::1')], undefined, PREFIXES).problem).toBeUndefined();
+    const key = mapService('svc', [entry('a', 1, { 'mcp-kind': 'rest', 'mcp-openapi': 'mcp/openapi/svc' })], tools([TOOL]), PREFIXES);
     expect(key.backend).toMatchObject({ tools: [{ name: 'get' }], openapi: { consulKey: 'mcp/openapi/svc', include: { tags: [] } } });
-    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'rest', 'mcp-openapi': '/openapi.json' })], undefined, 'mcp/tools/').problem).toContain('openapi.consulKey');
-    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'rest' })], undefined, 'mcp/tools/').problem).toContain('and no mcp-openapi document');
-    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'mcp', 'mcp-openapi': 'mcp/openapi/svc' })], undefined, 'mcp/tools/').problem).toContain('the mcp-openapi document is ignored');
+    const custom = mapService('svc', [entry('a', 1, { 'mcp-kind': 'rest', 'mcp-openapi': 'team/docs/svc' })], undefined, { ...PREFIXES, openapiPrefix: 'team/docs/' });
+    expect(custom.backend).toMatchObject({ openapi: { consulKey: 'team/docs/svc' } });
+    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'rest', 'mcp-openapi': '/openapi.json' })], undefined, PREFIXES).problem).toContain('or a KV key under "mcp/openapi/"');
+    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'rest' })], undefined, PREFIXES).problem).toContain('and no mcp-openapi document');
+    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'mcp', 'mcp-openapi': 'mcp/openapi/svc' })], undefined, PREFIXES).problem).toContain('the mcp-openapi document is ignored');
+  });
+
+  it('refuses an mcp-openapi a registration could use to make the gateway read elsewhere: other hosts, other KV keys', () => {
+    const problem = (document: string) => mapService('svc', [entry('a', 8080, { 'mcp-kind': 'rest', 'mcp-openapi': document }, '10.0.0.1')], tools([TOOL]), PREFIXES);
+    // Cloud metadata, another host, another port of the service's own host: each leaves the service out, naming the service.
+    for (const url of ['http://169.254.169.254/latest/meta-data/', 'https://docs.example.com/svc.json', 'http://10.0.0.1:8500/v1/kv/vault', 'http://10.0.0.9:8080/doc', 'http://10.0.0.1:8080@169.254.169.254/']) {
+      const m = problem(url);
+      expect(m.backend, url).toBeUndefined();
+      expect(m.problem, url).toMatch(/^consul service "svc" is left out: service meta mcp-openapi must be a URL on one of the service's own instances \(10\.0\.0\.1:8080\), got host /);
+    }
+    // KV keys outside the prefix, and ones Consul's HTTP API would clean into another folder.
+    for (const key of ['vault/db-creds', 'mcp/tools/other', 'mcp/openapi/', 'mcp/openapi/../../vault/db-creds', 'mcp/openapi/./x', 'mcp/openapi//x', 'mcp/openapi/x?recurse', 'mcp/openapix']) {
+      const m = problem(key);
+      expect(m.backend, key).toBeUndefined();
+      expect(m.problem, key).toContain('must be an http(s) URL on the service\'s own instances or a KV key under "mcp/openapi/" (catalog.consul.openapiPrefix)');
+    }
   });
 
   it('pins an MCP backend era with mcp-era, probes it by default, and leaves out a service with an unknown era', () => {
-    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'mcp', 'mcp-era': 'stateless' })], undefined, 'mcp/tools/').backend).toMatchObject({ era: 'stateless' });
-    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'mcp' })], undefined, 'mcp/tools/').backend).toMatchObject({ era: 'auto' });
-    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'mcp', 'mcp-era': 'modern' })], undefined, 'mcp/tools/').problem).toMatch(/^consul service "svc" is left out: era/);
+    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'mcp', 'mcp-era': 'stateless' })], undefined, PREFIXES).backend).toMatchObject({ era: 'stateless' });
+    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'mcp' })], undefined, PREFIXES).backend).toMatchObject({ era: 'auto' });
+    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'mcp', 'mcp-era': 'modern' })], undefined, PREFIXES).problem).toMatch(/^consul service "svc" is left out: era/);
   });
 
   it('takes credentials and pinning from the operator’s settings for the service name, never from the service’s meta', () => {
@@ -54,12 +76,12 @@ describe('Consul service → backend', () => {
       auth: { issuer: 'https://idp.example', audience: 'gw' },
       catalog: { consul: { services: { svc: { credentials: EXCHANGE, pinning: { mode: 'manual', onDrift: 'hide' } } } } },
     }).catalog.consul!.services.svc;
-    const m = mapService('svc', [entry('a', 1, { 'mcp-kind': 'mcp' })], undefined, 'mcp/tools/', settings);
+    const m = mapService('svc', [entry('a', 1, { 'mcp-kind': 'mcp' })], undefined, PREFIXES, settings);
     expect(m.backend).toMatchObject({ credentials: { ...EXCHANGE, withoutCaller: 'client-credentials' }, pinning: { mode: 'manual', onDrift: 'hide' } });
     // A service cannot pick credentials or loosen pinning through meta: unknown meta keys change nothing.
     const meta = { 'mcp-kind': 'mcp', 'mcp-credentials': 'svc', 'mcp-pinning': 'off' };
-    expect(mapService('other', [entry('a', 1, meta)], undefined, 'mcp/tools/').backend).toMatchObject({ credentials: { type: 'none' } });
-    expect(mapService('other', [entry('a', 1, meta)], undefined, 'mcp/tools/').backend?.pinning).toBeUndefined();
+    expect(mapService('other', [entry('a', 1, meta)], undefined, PREFIXES).backend).toMatchObject({ credentials: { type: 'none' } });
+    expect(mapService('other', [entry('a', 1, meta)], undefined, PREFIXES).backend?.pinning).toBeUndefined();
   });
 
   it('refuses token exchange for a Consul service without auth, and names its key', () => {

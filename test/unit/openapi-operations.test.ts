@@ -230,4 +230,22 @@ describe('OpenAPI operations as tools', () => {
     const yaml = await parseDocument({ text: 'openapi: 3.1.0\ninfo: {title: t, version: "1"}\npaths:\n  /a:\n    get: {operationId: a}\n', where: 'yaml' });
     expect(operationsToTools(yaml, ALL).tools.map((t) => t.name)).toEqual(['a']);
   });
+
+  it('keeps the text of a URL or KV document out of its errors (they reach /healthz and logs); the operator\'s own file keeps the parser\'s words', async () => {
+    const secret = 'password: [ hunter2-s3cret {';
+    const refused = async (text: string, file?: string): Promise<string> => {
+      const err = await parseDocument({ text, where: file ? `file ${file}` : 'Consul KV key "mcp/openapi/x"', ...(file ? { file } : {}) }).catch((e: Error) => e);
+      expect(err).toBeInstanceOf(OpenApiError);
+      return (err as Error).message;
+    };
+    const yaml = await refused(secret);
+    expect(yaml).toMatch(/^Consul KV key "mcp\/openapi\/x" is neither JSON nor YAML: a YAML syntax error at line \d+, column \d+$/);
+    const json = await refused('{"db": hunter2-s3cret}');
+    expect(json).toMatch(/^Consul KV key "mcp\/openapi\/x" is neither JSON nor YAML: a (JSON )?syntax error/);
+    expect(await refused('{"swagger": "hunter2-s3cret"}')).toBe('Consul KV key "mcp/openapi/x" has Swagger (not a version number); only OpenAPI 3.0 and 3.1 documents are imported');
+    expect(await refused('{"openapi":"3.0.0","paths":{"/a":{"get":{"parameters":[{"$ref":"#/hunter2-s3cret"}]}}}}')).toBe('Consul KV key "mcp/openapi/x" could not be dereferenced: a $ref does not resolve within the document');
+    for (const m of [yaml, json]) expect(m).not.toContain('hunter2');
+    // A file is the operator's own: its errors quote the parser, context lines included.
+    expect(await refused(secret, '/nonexistent/f.yaml')).toContain('hunter2');
+  });
 });

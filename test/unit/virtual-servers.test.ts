@@ -9,7 +9,7 @@ import { ConfigError, parseConfig } from '../../src/config/load.js';
 import { backendSchema } from '../../src/config/schema.js';
 import { virtualServerSchema, type VirtualServerConfig } from '../../src/config/virtual-server-schema.js';
 import { endpointOf } from '../../src/endpoint.js';
-import { toolPart } from '../../src/policy/input.js';
+import { promptPart, toolPart } from '../../src/policy/input.js';
 import { RulesPolicy } from '../../src/policy/rules.js';
 
 const quiet = pino({ level: 'silent' });
@@ -83,8 +83,9 @@ describe('virtual server views', () => {
     expect(t).toMatchObject({ name: 'find_customer', catalogName: 'crm_lookup', upstreamName: 'lookup', backend: 'crm' });
     expect(t.definition).toMatchObject({ name: 'find_customer', description: 'Find a customer by id.', annotations: { readOnlyHint: true } });
     expect(view.prompts.get('summarize')).toMatchObject({ upstreamName: 'summary', catalogName: 'crm_summary', definition: { name: 'summarize' } });
-    // Policies see the catalog name, so a rename does not step around a rule written for it.
-    expect(toolPart(t, {})).toMatchObject({ request: { name: 'find_customer' }, tool: { name: 'crm_lookup', upstreamName: 'lookup' } });
+    // Policies see the catalog name, so a rename does not step around a rule written for it (request.tool as before virtual servers).
+    expect(toolPart(t, {})).toMatchObject({ request: { name: 'crm_lookup', tool: 'crm_lookup', calledAs: 'find_customer' }, tool: { name: 'crm_lookup', upstreamName: 'lookup' } });
+    expect(promptPart(view.prompts.get('summarize')!, {})).toMatchObject({ request: { name: 'crm_summary', prompt: 'crm_summary', calledAs: 'summarize' }, prompt: { name: 'crm_summary' } });
   });
 
   it('a rename onto a name another selected tool keeps leaves both out and names both', () => {

@@ -1,7 +1,7 @@
 import { formatIssues } from '../../config/load.js';
-import { backendSchema, restToolsSchema, type ConsulServiceSettings } from '../../config/schema.js';
+import { backendSchema, restToolsSchema, type ConsulServiceSettings, type ConsulSourceConfig } from '../../config/schema.js';
 import type { BackendDescriptor } from '../model.js';
-import { hostPort } from '../../net.js';
+import { bracketed, hostPort, unbracket } from '../../net.js';
 
 /** Service meta keys of the registration contract (docs/consul.md). */
 export const META = {
@@ -10,7 +10,7 @@ export const META = {
   path: 'mcp-path',
   prefix: 'mcp-prefix',
   scheme: 'mcp-scheme',
-  /** An OpenAPI document describing a REST service's tools: an http(s) URL or a Consul KV key (docs/openapi.md). */
+  /** An OpenAPI document describing a REST service's tools: a URL on the service's own instances, or a KV key under `openapiPrefix` (docs/openapi.md). */
   openapi: 'mcp-openapi',
   era: 'mcp-era',
 } as const;
@@ -50,6 +50,9 @@ export interface MappedService {
   readonly problem?: string;
 }
 
+/** The KV folders of the registration contract (`catalog.consul`). */
+export type ConsulPrefixes = Pick<ConsulSourceConfig, 'kvPrefix' | 'openapiPrefix'>;
+
 /**
  * Turn one Consul service (its passing, MCP-enabled instances) and its KV tool definitions into
  * a backend. A service without healthy instances maps to nothing: its tools leave the catalog.
@@ -57,7 +60,8 @@ export interface MappedService {
  * `settings` are the operator's for this service name (`catalog.consul.services`): credentials and
  * pinning come only from there, never from the service's own meta.
  */
-export function mapService(name: string, entries: readonly HealthEntry[], kv: KvTools | undefined, kvPrefix: string, settings?: ConsulServiceSettings): MappedService {
+export function mapService(name: string, entries: readonly HealthEntry[], kv: KvTools | undefined, prefixes: ConsulPrefixes, settings?: ConsulServiceSettings): MappedService {
+  const kvPrefix = prefixes.kvPrefix;
   const instances = entries.filter((e) => e.Service.Meta?.[META.enabled] === 'true').sort((a, b) => (a.Service.ID < b.Service.ID ? -1 : 1));
   if (instances.length === 0) return {};
   const meta = instances[0]!.Service.Meta ?? {};
@@ -71,7 +75,11 @@ export function mapService(name: string, entries: readonly HealthEntry[], kv: Kv
   let note: string | undefined;
   const document = meta[META.openapi];
   if (kind === 'rest') {
-    if (document !== undefined) raw.openapi = /^https?:\/\//i.test(document) ? { url: document } : { consulKey: document };
+    if (document !== undefined) {
+      const source = documentSource(document, instances, prefixes.openapiPrefix);
+      if (typeof source === 'string') return { problem: `${where} is left out: service meta ${META.openapi} ${source}` };
+      raw.openapi = source;
+    }
     if (!kv && document === undefined) return { problem: `${where} (${META.kind}=rest) is left out: no tool definitions at KV key "${kvPrefix}${name}" and no ${META.openapi} document` };
     const tools = kv ? parseTools(kv) : [];
     if (typeof tools === 'string') return { problem: `${where} is left out: ${tools}` };
@@ -85,6 +93,43 @@ export function mapService(name: string, entries: readonly HealthEntry[], kv: Kv
   // Applied after validation: they were validated with the configuration, and hold secrets (or secret references) no message may show.
   const backend = { ...parsed.data, ...(settings?.credentials ? { credentials: settings.credentials } : {}), ...(settings?.pinning ? { pinning: settings.pinning } : {}) };
   return note ? { backend, problem: note } : { backend };
+}
+
+/**
+ * Where a service's own meta may point the gateway for its document. Whoever can register a
+ * service writes this, and the gateway reads it with its own network reach and Consul token: a
+ * URL may only name one of the service's registered instances (host and port, any path), a KV
+ * key only a key under `openapiPrefix`. Anything else would let a registration read cloud
+ * metadata endpoints or other teams' KV values (the operator's YAML `openapi` has no such limit).
+ */
+function documentSource(document: string, instances: readonly HealthEntry[], openapiPrefix: string): { url: string } | { consulKey: string } | string {
+  if (/^https?:\/\//i.test(document)) {
+    let url: URL;
+    try {
+      url = new URL(document);
+    } catch {
+      return `is not a valid URL`;
+    }
+    const own = new Set(instances.map((e) => authority(e.Service.Address || e.Node.Address, String(e.Service.Port))));
+    const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+    if (!own.has(authority(url.hostname, port))) return `must be a URL on one of the service's own instances (${[...own].sort().join(', ')}), got host ${url.host}`;
+    return { url: document };
+  }
+  const rest = document.slice(openapiPrefix.length);
+  // Consul's HTTP API would clean "..": only plain segments may follow the prefix.
+  if (!document.startsWith(openapiPrefix) || !/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(rest) || rest.split('/').some((s) => s === '.' || s === '..')) {
+    return `must be an http(s) URL on the service's own instances or a KV key under "${openapiPrefix}" (catalog.consul.openapiPrefix), got "${document}"`;
+  }
+  return { consulKey: document };
+}
+
+/** `host:port` as a URL normalises it (lower case, IPv6 bracketed), for comparing a document URL with instance addresses. */
+function authority(host: string, port: string): string {
+  try {
+    return `${new URL(`http://${bracketed(unbracket(host))}`).hostname}:${port}`;
+  } catch {
+    return `${host.toLowerCase()}:${port}`;
+  }
 }
 
 /** The JSON array at a KV key, validated as REST tool definitions; a message naming the key otherwise. */

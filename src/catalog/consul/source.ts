@@ -155,7 +155,7 @@ export class ConsulSource implements CatalogSource {
       if (!w.entries) continue;
       const kv = this.kv?.get(name);
       if (w.mapped?.entries !== w.entries || w.mapped.kv !== kv?.text) {
-        w.mapped = { entries: w.entries, kv: kv?.text, result: mapService(name, w.entries, kv, this.cfg.kvPrefix, this.cfg.services[name]) };
+        w.mapped = { entries: w.entries, kv: kv?.text, result: mapService(name, w.entries, kv, this.cfg, this.cfg.services[name]) };
       }
       const mapped = w.mapped.result;
       if (mapped.backend) backends.push(mapped.backend);

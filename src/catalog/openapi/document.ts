@@ -106,13 +106,13 @@ export async function parseDocument(doc: DocumentText): Promise<Record<string, u
   try {
     parsed = /^\s*\{/.test(doc.text) ? JSON.parse(doc.text) : parseYaml(doc.text);
   } catch (err) {
-    throw new OpenApiError(`${doc.where} is neither JSON nor YAML: ${(err as Error).message}`, { cause: err });
+    throw new OpenApiError(`${doc.where} is neither JSON nor YAML: ${detail(doc, err)}`, { cause: err });
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new OpenApiError(`${doc.where} is not an OpenAPI document (not an object)`);
   const version = (parsed as { openapi?: unknown; swagger?: unknown }).openapi;
   if (typeof version !== 'string' || !/^3\.[01]\./.test(version)) {
     const swagger = (parsed as { swagger?: unknown }).swagger;
-    const what = swagger !== undefined ? `Swagger ${String(swagger)}` : version !== undefined ? `OpenAPI ${String(version)}` : 'no "openapi" version';
+    const what = swagger !== undefined ? `Swagger ${versionText(swagger)}` : version !== undefined ? `OpenAPI ${versionText(version)}` : 'no "openapi" version';
     throw new OpenApiError(`${doc.where} has ${what}; only OpenAPI 3.0 and 3.1 documents are imported`);
   }
   try {
@@ -122,6 +122,25 @@ export async function parseDocument(doc: DocumentText): Promise<Record<string, u
     };
     return (await new $RefParser().dereference(doc.file ?? 'document.json', parsed as object, options)) as Record<string, unknown>;
   } catch (err) {
-    throw new OpenApiError(`${doc.where} could not be dereferenced: ${(err as Error).message}`, { cause: err });
+    throw new OpenApiError(`${doc.where} could not be dereferenced: ${doc.file ? (err as Error).message : 'a $ref does not resolve within the document'}`, { cause: err });
   }
+}
+
+/**
+ * What went wrong parsing, for a message that reaches `/healthz` and logs. Parser messages quote
+ * the text around the error; a URL or KV document may be one a Consul registration pointed at, so
+ * only the operator's own file keeps them, the others get the position alone.
+ */
+function detail(doc: DocumentText, err: unknown): string {
+  const message = (err as Error).message;
+  if (doc.file) return message;
+  const pos = (err as { linePos?: ReadonlyArray<{ line: number; col: number }> }).linePos?.[0];
+  if (pos) return `a YAML syntax error at line ${pos.line}, column ${pos.col}`;
+  const at = /position (\d+)/.exec(message);
+  return at ? `a JSON syntax error at position ${at[1]}` : 'a syntax error';
+}
+
+/** A version field as messages show it: only when it looks like a version, never other document text. */
+function versionText(v: unknown): string {
+  return typeof v === 'string' && /^[0-9][0-9.]{0,15}$/.test(v) ? v : typeof v === 'number' ? String(v) : '(not a version number)';
 }
