@@ -143,7 +143,7 @@ describe('a stateless client calling a stateless backend', () => {
   it("labels the call metrics with the client's era", async () => {
     await call(gw.url, 'echo', { arguments: { text: 'hi' } });
     const { body } = await gw.core.telemetry.metrics.scrape();
-    expect(body).toMatch(/mcp_gateway_tool_calls_total\{tool="echo",backend="modern",outcome="ok",era="stateless"\} [1-9]/);
+    expect(body).toMatch(/mcp_gateway_tool_calls_total\{tool="echo",backend="modern",outcome="ok",virtual_server="default",era="stateless"\} [1-9]/);
     expect(body).toMatch(/mcp_gateway_tool_call_duration_seconds_count\{backend="modern",outcome="ok",era="stateless"\} [1-9]/);
   });
 });
