@@ -114,7 +114,7 @@ export class McpDiscovery {
   async watchLists(backend: McpBackendConfig, changed: () => void, signal: AbortSignal): Promise<'unsupported' | 'ended'> {
     const pool = this.opts.pools.get(backend.name, backend.urls);
     const headers = await this.opts.credentials.headers(backend, undefined);
-    if ((await this.opts.eras.of(backend, headers, signal)) === 'stateless') return this.listenLists(backend, headers, changed, signal);
+    if ((await this.opts.eras.of(backend, signal)) === 'stateless') return this.listenLists(backend, headers, changed, signal);
     const opened = await withFailover(pool, true, (url) => handshake(this.opts.dispatcher, this.opts.clientInfo, backend, url, headers, AbortSignal.any([signal, AbortSignal.timeout(backend.timeoutMs ?? this.opts.defaultTimeoutMs)])));
     const ep = endpointOf(opened.session, headers);
     try {
