@@ -87,6 +87,9 @@ export async function probeEra(dispatcher: Dispatcher, url: string, headers: Rea
     }
   } catch {
     // Not even JSON-RPC: a server of another kind, or of the session era answering its own way.
+    // Its stream is abandoned, not left open: undici holds an abort listener on `signal` (a
+    // long-lived one, such as a list watch's) until the body closes.
+    reply.body.destroy();
   }
   return session;
 }

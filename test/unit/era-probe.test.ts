@@ -4,6 +4,7 @@
  * result means stateless; any other answer falls back to `initialize`; a 5xx or a network error
  * is the instance's failure, not an answer. A pinned era is never second-guessed.
  */
+import { getEventListeners } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Agent } from 'undici';
@@ -71,6 +72,17 @@ describe('probing server/discover', () => {
     const sdk = await serveMcp(() => new McpServer({ name: 'old', version: '1' }));
     closers.push(() => sdk.close());
     expect(await probe(sdk.url)).toEqual({ era: 'session' });
+  });
+
+  it('abandons a stream it cannot read instead of leaving it open with a listener on the signal', async () => {
+    // A list watch probes on its own long-lived signal, once per retry: each open stream would keep one abort listener there.
+    const b = await backend((_m, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: {not json\n\n');
+    });
+    const signal = new AbortController().signal;
+    expect(await probeEra(dispatcher, b.url, {}, info, signal)).toEqual({ era: 'session' });
+    await waitFor(() => getEventListeners(signal, 'abort').length === 0, 'the stream closed and its abort listener removed', 2_000);
   });
 
   it('HTTP 5xx is the instance failing, for failover, not an answer about its era', async () => {
