@@ -108,7 +108,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   const policy = createPolicy(config.policy, dispatcher, logger);
   const clientInfo = { name: 'mcp-gateway', version: VERSION };
   // What each native backend speaks, shared by discovery (which probes it) and calls (which read it).
-  const eras = new BackendEras(dispatcher, pools, clientInfo);
+  const eras = new BackendEras(dispatcher, pools, clientInfo, { credentials, defaultTimeoutMs: config.upstream.timeoutMs });
   const stateless = new StatelessBackends(dispatcher, pools);
   // The catalog, telemetry and GET streams are built below; the relay reads them only once calls run.
   const relay = new ClientRelay({

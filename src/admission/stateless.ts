@@ -15,7 +15,8 @@ import { isObject, isRequest, type JsonRpcId, type JsonRpcMessage, type JsonRpcR
 import { describeMethod, describeMethodIn, type MethodSpec } from '../mcp/methods.js';
 import { SUPPORTED_PROTOCOL_VERSIONS, HEADER_PROTOCOL_VERSION } from '../mcp/protocol.js';
 import { claimedVersion, readRequestMeta, withoutStatelessParams } from '../mcp/request-meta.js';
-import { paramHeaderMismatch, paramHeaders, standardHeaderMismatch } from '../mcp/stateless-headers.js';
+import { paramHeaderMismatch, standardHeaderMismatch } from '../mcp/stateless-headers.js';
+import { declaredParamHeaders } from '../mcp/header-values.js';
 import { statelessResponse, type ServerInfo } from '../mcp/stateless-results.js';
 import { taskCall } from './stateless-tasks.js';
 import { declaresExtension, requiredExtension } from '../mcp/client-capabilities.js';
@@ -126,7 +127,7 @@ export class StatelessAdmission {
     const tool = this.opts.catalog(req).tools.get(name);
     const args = message.params?.arguments;
     if (!tool || !isObject(args)) return undefined;
-    const declared = paramHeaders(tool.definition.inputSchema);
+    const declared = declaredParamHeaders(tool.definition.inputSchema);
     return declared.length > 0 ? paramHeaderMismatch(req.headers, declared, args) : undefined;
   }
 

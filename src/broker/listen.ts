@@ -94,12 +94,6 @@ export class Listeners {
     return sent;
   }
 
-  /** Whether a listen stream of this process still wants updates of `uri` for the held record. */
-  wants(held: string, uri: string): boolean {
-    for (const l of this.open) if (l.held === held && l.uris.has(uri)) return true;
-    return false;
-  }
-
   /** End every listen stream (the gateway stops): each ends without a result, as a dropped stream. */
   closeAll(): void {
     for (const l of this.open) l.end();

@@ -109,8 +109,10 @@ export class StatelessReplies {
   /**
    * `subscriptions/listen`: subscribe the resources admission allowed in the caller's held record
    * (the backend session is then followed, and its updates reach this stream), acknowledge what is
-   * honoured, and stream until the client goes. A resource no listen stream of this process wants
-   * any more is unsubscribed at its backend.
+   * honoured, and stream until the client goes. Closing the stream unsubscribes nothing: the held
+   * record and its backend session are shared by every instance, and this process cannot see
+   * whether a listen stream elsewhere still wants the resource. The backend's subscriptions end
+   * with that backend session; updates nobody listens to are dropped.
    */
   async listen(d: Extract<Decision, { kind: 'listen' }>): Promise<Reply> {
     const subscribed: Forward[] = [];
@@ -122,13 +124,7 @@ export class StatelessReplies {
       ...(d.filter.resourceSubscriptions ? { resourceSubscriptions: subscribed.map((s) => s.target.name) } : {}),
     };
     const abort = new AbortController();
-    const finish = (): void => {
-      for (const s of subscribed) {
-        if (this.listeners.wants(d.session.id, s.target.name)) continue;
-        void this.succeeded(this.opts.forward({ ...s, message: { ...s.message, method: 'resources/unsubscribe' } })).catch(() => undefined);
-      }
-    };
-    return { kind: 'messages', session: d.session, messages: this.listeners.stream(d.message.id, d.session.id, honored, abort.signal), abort, finish, keepAlive: true };
+    return { kind: 'messages', session: d.session, messages: this.listeners.stream(d.message.id, d.session.id, honored, abort.signal), abort, finish: () => {}, keepAlive: true };
   }
 
   /** A followed backend session's resource update for a held record: to the listen streams that subscribed it. */

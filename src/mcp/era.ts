@@ -58,24 +58,6 @@ export const RESULT_INPUT_REQUIRED: ResultType = 'input_required';
 export const PARAM_INPUT_RESPONSES = 'inputResponses';
 export const PARAM_REQUEST_STATE = 'requestState';
 
-const SENTINEL_PREFIX = '=?base64?';
-const SENTINEL_SUFFIX = '?=';
-
-/**
- * A mirrored header's value as the body holds it (`Mcp-Name`, `Mcp-Param-*`): values outside
- * plain visible ASCII travel as `=?base64?…?=` (UTF-8, standard Base64). Undefined when the
- * sentinel wraps something that is not Base64 of UTF-8, which the caller refuses (-32020).
- */
-export function decodeHeaderValue(raw: string): string | undefined {
-  if (!raw.startsWith(SENTINEL_PREFIX) || !raw.endsWith(SENTINEL_SUFFIX) || raw.length < SENTINEL_PREFIX.length + SENTINEL_SUFFIX.length) return raw;
-  const b64 = raw.slice(SENTINEL_PREFIX.length, raw.length - SENTINEL_SUFFIX.length);
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0) return undefined;
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(b64, 'base64'));
-  } catch {
-    return undefined;
-  }
-}
 /** The request every stateless-era server answers with its versions and capabilities; the gateway's probe of a backend's era. */
 export const DISCOVER_METHOD = 'server/discover';
 

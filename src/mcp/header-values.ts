@@ -3,9 +3,11 @@ import { isObject } from './jsonrpc.js';
 
 /**
  * The request headers of the stateless era that mirror body values (2026-07-28 Streamable HTTP,
- * "Request Metadata"): how a value is written into a header, which body value `Mcp-Name`
- * mirrors, and which tool arguments a tool's `x-mcp-header` declarations mirror into
+ * "Request Metadata"): how a value is written into a header and read back, which body value
+ * `Mcp-Name` mirrors, and which tool arguments a tool's `x-mcp-header` declarations mirror into
  * `Mcp-Param-*`. Intermediaries (Envoy, load balancers) route on these, so they must be exact.
+ * The gateway's outbound requests and its admission checks both read them here, so admission
+ * never demands a header the gateway itself would not send.
  */
 
 const SENTINEL_PREFIX = '=?base64?';
@@ -23,6 +25,22 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 export function encodeHeaderValue(value: string): string {
   const plain = PLAIN.test(value) && value.trim() === value && !(value.startsWith(SENTINEL_PREFIX) && value.endsWith(SENTINEL_SUFFIX));
   return plain ? value : `${SENTINEL_PREFIX}${Buffer.from(value, 'utf8').toString('base64')}${SENTINEL_SUFFIX}`;
+}
+
+/**
+ * A mirrored header's value as the body holds it (`Mcp-Name`, `Mcp-Param-*`), the inverse of
+ * {@link encodeHeaderValue}. Undefined when the sentinel wraps something that is not Base64 of
+ * UTF-8, which the caller refuses (-32020).
+ */
+export function decodeHeaderValue(raw: string): string | undefined {
+  if (!raw.startsWith(SENTINEL_PREFIX) || !raw.endsWith(SENTINEL_SUFFIX) || raw.length < SENTINEL_PREFIX.length + SENTINEL_SUFFIX.length) return raw;
+  const b64 = raw.slice(SENTINEL_PREFIX.length, raw.length - SENTINEL_SUFFIX.length);
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0) return undefined;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(b64, 'base64'));
+  } catch {
+    return undefined;
+  }
 }
 
 /** The body value `Mcp-Name` mirrors for a method (`params.name` or `params.uri`), if the method has one. */
@@ -80,17 +98,38 @@ export function declaredParamHeaders(inputSchema: unknown): readonly ParamHeader
   return 'headers' in declared ? declared.headers : [];
 }
 
+/** The header a declaration mirrors its argument into (lower case, as Node hands request headers over). */
+export function paramHeaderName(d: ParamHeader): string {
+  return `${HEADER_PARAM_PREFIX}${d.header.toLowerCase()}`;
+}
+
+/** The argument a declaration points at (undefined when any step of its path is missing). */
+export function argumentAt(args: unknown, path: readonly string[]): unknown {
+  let value: unknown = args;
+  for (const key of path) value = isObject(value) ? value[key] : undefined;
+  return value;
+}
+
+/**
+ * The text an argument is mirrored as, before {@link encodeHeaderValue}: a string as it is, a
+ * boolean or a safe integer in JSON form. Undefined for anything else (absent, null, an object
+ * where the schema said string): such an argument gets no header, and admission asks for none.
+ */
+export function mirroredText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'boolean' || (typeof value === 'number' && Number.isSafeInteger(value))) return String(value);
+  return undefined;
+}
+
 /**
  * The `Mcp-Param-<Name>` headers a call with these arguments carries: one per declaration whose
- * argument is present (null or absent: no header), encoded as {@link encodeHeaderValue} says.
+ * argument {@link mirroredText} mirrors, encoded as {@link encodeHeaderValue} says.
  */
 export function paramHeaderValues(declared: readonly ParamHeader[], args: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   for (const d of declared) {
-    let value: unknown = args;
-    for (const key of d.path) value = isObject(value) ? value[key] : undefined;
-    if (typeof value === 'string') out[`${HEADER_PARAM_PREFIX}${d.header.toLowerCase()}`] = encodeHeaderValue(value);
-    else if (typeof value === 'boolean' || (typeof value === 'number' && Number.isSafeInteger(value))) out[`${HEADER_PARAM_PREFIX}${d.header.toLowerCase()}`] = String(value);
+    const text = mirroredText(argumentAt(args, d.path));
+    if (text !== undefined) out[paramHeaderName(d)] = encodeHeaderValue(text);
   }
   return out;
 }

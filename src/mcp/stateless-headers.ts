@@ -5,8 +5,9 @@
  * disagreement (400, -32020 HeaderMismatch), or something routed on a header would run as the
  * body says. Pure: the caller turns a mismatch into its answer.
  */
-import { decodeHeaderValue, HEADER_METHOD, HEADER_NAME, HEADER_PARAM_PREFIX } from './era.js';
-import { isObject, type JsonRpcRequest } from './jsonrpc.js';
+import { HEADER_METHOD, HEADER_NAME } from './era.js';
+import { argumentAt, decodeHeaderValue, mirroredText, paramHeaderName, type ParamHeader } from './header-values.js';
+import type { JsonRpcRequest } from './jsonrpc.js';
 import type { MethodSpec } from './methods.js';
 import { HEADER_PROTOCOL_VERSION } from './protocol.js';
 
@@ -48,47 +49,22 @@ export function standardHeaderMismatch(headers: Headers, message: JsonRpcRequest
   return undefined;
 }
 
-/** One `x-mcp-header` parameter of a tool: its header name and the property path of its value. */
-export interface ParamHeader {
-  readonly header: string;
-  readonly path: readonly string[];
-}
-
 /**
- * The `x-mcp-header` parameters of a tool's input schema, reachable from the root through
- * `properties` only (annotations elsewhere are invalid and ignored here: clients drop such tools).
- */
-export function paramHeaders(inputSchema: unknown): ParamHeader[] {
-  const out: ParamHeader[] = [];
-  const walk = (schema: unknown, path: string[], depth: number): void => {
-    if (!isObject(schema) || !isObject(schema.properties) || depth > 16) return;
-    for (const [key, prop] of Object.entries(schema.properties)) {
-      if (!isObject(prop)) continue;
-      const name = prop['x-mcp-header'];
-      if (typeof name === 'string' && name !== '') out.push({ header: name, path: [...path, key] });
-      walk(prop, [...path, key], depth + 1);
-    }
-  };
-  walk(inputSchema, [], 0);
-  return out;
-}
-
-/**
- * Why a `tools/call`'s `Mcp-Param-*` headers disagree with its arguments, or undefined: every
- * declared parameter with a value (not null) needs its header, equal after decoding (integers
- * compared as numbers, booleans as `true`/`false`).
+ * Why a `tools/call`'s `Mcp-Param-*` headers disagree with its arguments, or undefined. `declared`
+ * comes from `declaredParamHeaders` (the validated declarations the gateway's own requests
+ * mirror): every argument the gateway would mirror needs its header, equal after decoding
+ * (integers compared as numbers); a header present for any declaration must decode.
  */
 export function paramHeaderMismatch(headers: Headers, declared: readonly ParamHeader[], args: Record<string, unknown>): string | undefined {
   for (const d of declared) {
-    let value: unknown = args;
-    for (const key of d.path) value = isObject(value) ? value[key] : undefined;
-    const name = `${HEADER_PARAM_PREFIX}${d.header.toLowerCase()}`;
-    const got = mirrored(headers, name);
+    const got = mirrored(headers, paramHeaderName(d));
     if ('bad' in got) return got.bad;
-    if (value === undefined || value === null) continue;
+    const value = argumentAt(args, d.path);
+    const text = mirroredText(value);
+    if (text === undefined) continue;
     if (got.value === undefined) return `the Mcp-Param-${d.header} header is missing`;
-    const same = typeof value === 'number' ? got.value.trim() !== '' && Number(got.value) === value : got.value === String(value);
-    if (!same) return `Mcp-Param-${d.header} header '${got.value}' does not match body value '${String(value)}'`;
+    const same = typeof value === 'number' ? got.value.trim() !== '' && Number(got.value) === value : got.value === text;
+    if (!same) return `Mcp-Param-${d.header} header '${got.value}' does not match body value '${text}'`;
   }
   return undefined;
 }

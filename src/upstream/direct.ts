@@ -124,7 +124,7 @@ export class DirectCalls {
     try {
       const c = seen ?? call;
       const headers = await this.opts.credentials.headers(backend, d.caller, c.outboundHeaders);
-      const target = eraOf(d.session.protocolVersion) === 'stateless' ? statelessTarget(d, backend, headers) : await this.sessionTarget(c, d, headers, deadline.signal);
+      const target = eraOf(d.session.protocolVersion) === 'stateless' ? statelessTarget(d, backend, headers, this.opts.mcp.clientMeta(d.session)) : await this.sessionTarget(c, d, headers, deadline.signal);
       const url = new URL(target.endpoint.url);
       const host = await this.addresses.of(unbracket(url.hostname));
       abort.signal.throwIfAborted(); // cancelled while the session opened

@@ -29,7 +29,6 @@ import type { StatelessBackends } from './stateless-backend.js';
 import { sessionMeta, StatelessBridge } from './stateless-bridge.js';
 import type { StatelessMeta } from './stateless-wire.js';
 import { passThrough, type PassThroughCall } from './stateless-pass.js';
-import type { Caller } from '../auth/caller.js';
 
 export interface McpBackendsOptions {
   readonly dispatcher: Dispatcher;
@@ -64,11 +63,6 @@ export class McpBackends {
   /** The era pinned or learned for a backend, without asking it (undefined: not known yet). */
   knownEra(backend: McpBackendConfig): Era | undefined {
     return this.opts.eras.known(backend);
-  }
-
-  /** The backend's era, probing it (`server/discover`, with failover) when it is neither pinned nor known yet. */
-  async eraOf(backend: McpBackendConfig, caller: Caller | undefined, signal: AbortSignal): Promise<Era> {
-    return this.opts.eras.known(backend) ?? this.opts.eras.of(backend, await this.opts.credentials.headers(backend, caller), signal);
   }
 
   /**
@@ -122,7 +116,7 @@ export class McpBackends {
     let retried = false;
     try {
       const headers = await this.opts.credentials.headers(backend, call.caller, call.outboundHeaders);
-      if ((await this.opts.eras.of(backend, headers, deadline.signal)) === 'stateless') {
+      if ((await this.opts.eras.of(backend, deadline.signal)) === 'stateless') {
         return yield* this.bridge.exchange(call, method, params, retrySafe, fail, deadline, headers);
       }
       for (;;) {

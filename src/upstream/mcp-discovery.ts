@@ -9,7 +9,7 @@ import type { OutboundCredentials } from './credentials.js';
 import { Deadline } from './deadline.js';
 import { withFailover } from './failover.js';
 import { endpointOf, handshake, request } from './mcp-handshake.js';
-import { deleteSession, openStream, replyMessages } from './mcp-wire.js';
+import { deleteSession, openStream, replyMessages, type McpReply } from './mcp-wire.js';
 import { LISTEN_METHOD, type Era } from '../mcp/era.js';
 import { paramHeadersOf } from '../mcp/header-values.js';
 import type { BackendEras } from './backend-eras.js';
@@ -114,14 +114,15 @@ export class McpDiscovery {
   async watchLists(backend: McpBackendConfig, changed: () => void, signal: AbortSignal): Promise<'unsupported' | 'ended'> {
     const pool = this.opts.pools.get(backend.name, backend.urls);
     const headers = await this.opts.credentials.headers(backend, undefined);
-    if ((await this.opts.eras.of(backend, headers, signal)) === 'stateless') return this.listenLists(backend, headers, changed, signal);
+    if ((await this.opts.eras.of(backend, signal)) === 'stateless') return this.listenLists(backend, headers, changed, signal);
     const opened = await withFailover(pool, true, (url) => handshake(this.opts.dispatcher, this.opts.clientInfo, backend, url, headers, AbortSignal.any([signal, AbortSignal.timeout(backend.timeoutMs ?? this.opts.defaultTimeoutMs)])));
     const ep = endpointOf(opened.session, headers);
+    let reply: McpReply | undefined;
     try {
       const caps = opened.capabilities;
       const announces = ['tools', 'resources', 'prompts'].some((c) => isObject(caps[c]) && caps[c].listChanged === true);
       if (!announces || !ep.sessionId) return 'unsupported';
-      const reply = await openStream(this.opts.dispatcher, ep, signal);
+      reply = await openStream(this.opts.dispatcher, ep, signal);
       if (reply.status !== 200 || reply.contentType !== 'text/event-stream') {
         await reply.body.dump();
         return 'unsupported';
@@ -129,6 +130,9 @@ export class McpDiscovery {
       for await (const m of replyMessages(reply)) if (isNotification(m) && LIST_CHANGED_METHODS.has(m.method)) changed();
       return 'ended';
     } finally {
+      // A stream left open after a message the gateway cannot read would keep undici's abort
+      // listener on `signal`, which the watch reuses for every retry.
+      reply?.body.destroy();
       void deleteSession(this.opts.dispatcher, ep, AbortSignal.timeout(2_000)).catch(() => {});
     }
   }

@@ -23,14 +23,23 @@ export interface StatelessMeta {
 
 /** A request with its `_meta` (the client's own `_meta` keys, such as `progressToken`, kept). */
 export function statelessRequest(method: string, params: Readonly<Record<string, unknown>>, meta: StatelessMeta): JsonRpcRequest {
+  return { jsonrpc: '2.0', id: nextRequestId(), method, params: { ...params, _meta: statelessRequestMeta(params._meta, meta) } };
+}
+
+/**
+ * A stateless request's `_meta`: the era's envelope keys from `meta` over whatever else the client
+ * put there (a `progressToken`). Every way a stateless request reaches a backend (the broker's,
+ * the transport's straight route) builds it here, so a backend hears the same of a client both ways.
+ */
+export function statelessRequestMeta(kept: unknown, meta: StatelessMeta): Record<string, unknown> {
   const _meta: Record<string, unknown> = {
-    ...(isObject(params._meta) ? params._meta : {}),
+    ...(isObject(kept) ? kept : {}),
     [META.protocolVersion]: STATELESS_PROTOCOL_VERSION,
     [META.clientCapabilities]: meta.clientCapabilities,
     [META.clientInfo]: meta.clientInfo,
   };
   if (meta.logLevel !== undefined) _meta[META.logLevel] = meta.logLevel;
-  return { jsonrpc: '2.0', id: nextRequestId(), method, params: { ...params, _meta } };
+  return _meta;
 }
 
 /**
@@ -78,6 +87,9 @@ export async function probeEra(dispatcher: Dispatcher, url: string, headers: Rea
     }
   } catch {
     // Not even JSON-RPC: a server of another kind, or of the session era answering its own way.
+    // Its stream is abandoned, not left open: undici holds an abort listener on `signal` (a
+    // long-lived one, such as a list watch's) until the body closes.
+    reply.body.destroy();
   }
   return session;
 }

@@ -229,8 +229,8 @@ describe('subscriptions/listen', () => {
       const tags = heard.map((n) => n.params?._meta?.['io.modelcontextprotocol/subscriptionId']);
       expect(new Set(tags).size).toBe(1);
       expect(tags[0]).toMatch(/^listen:/);
+      // Closing the stream leaves the backend subscribed (another instance may listen on the same held record): test/unit/listen-close.test.ts.
       await sub.close();
-      await waitFor(() => library.subscriptions.includes('-file:///README.md'), 'the backend unsubscribed once nobody listens');
     } finally {
       await client.close();
     }

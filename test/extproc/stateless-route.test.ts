@@ -98,6 +98,24 @@ describe('stateless requests on an ext_proc stream', () => {
     s.close();
   });
 
+  it('tells the backend only the capabilities the gateway relays, as the broker does: a declared tasks extension stays behind', async () => {
+    // A backend told of the tasks extension may make the call a task whose id the gateway never recorded.
+    const declared = { extensions: { 'io.modelcontextprotocol/tasks': {} }, experimental: { anything: {} } };
+    const s = open(client);
+    const { h, b } = statelessCall(12, 'modern_echo', { text: 'narrow' }, { capabilities: declared });
+    await s.send(headers('POST', h));
+    const answer = await s.send(body(b));
+    const common = answer.request_body.response;
+    expect(setHeaders(common.header_mutation)['x-mcp-gateway-route']).toBe(clusterName('modern'));
+    const before = modern.received.length;
+    const res = await sendAsEnvoy(common, h);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('modern: narrow');
+    const seen = modern.received.slice(before).map((r) => r.body.params._meta['io.modelcontextprotocol/clientCapabilities']);
+    expect(seen).toEqual([{}]);
+    s.close();
+  });
+
   it('refuses a Mcp-Name the body contradicts (-32020) before anything is routed', async () => {
     const s = open(client);
     const { h, b } = statelessCall(8, 'modern_echo', { text: 'x' }, { headerName: 'modern_weather' });

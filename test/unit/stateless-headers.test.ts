@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decodeHeaderValue } from '../../src/mcp/era.js';
+import { declaredParamHeaders, decodeHeaderValue, paramHeaderValues } from '../../src/mcp/header-values.js';
 import { describeMethod } from '../../src/mcp/methods.js';
-import { paramHeaderMismatch, paramHeaders, standardHeaderMismatch } from '../../src/mcp/stateless-headers.js';
+import { paramHeaderMismatch, standardHeaderMismatch } from '../../src/mcp/stateless-headers.js';
 import type { JsonRpcRequest } from '../../src/mcp/jsonrpc.js';
 
 const V = '2026-07-28';
@@ -54,10 +54,9 @@ describe('Mcp-Param headers', () => {
       limit: { type: 'integer', 'x-mcp-header': 'Limit' },
       dry: { type: 'boolean', 'x-mcp-header': 'Dry' },
       where: { type: 'object', properties: { zone: { type: 'string', 'x-mcp-header': 'Zone' } } },
-      list: { type: 'array', items: { type: 'object', properties: { x: { type: 'string', 'x-mcp-header': 'Nope' } } } },
     },
   };
-  const declared = paramHeaders(schema);
+  const declared = declaredParamHeaders(schema);
 
   it('finds parameters reachable through properties only', () => {
     expect(declared.map((d) => `${d.header}:${d.path.join('.')}`)).toEqual(['Region:region', 'Limit:limit', 'Dry:dry', 'Zone:where.zone']);
@@ -68,6 +67,22 @@ describe('Mcp-Param headers', () => {
     const headers = { 'mcp-param-region': b64('eu 1 '), 'mcp-param-limit': '42.0', 'mcp-param-dry': 'false', 'mcp-param-zone': 'b' };
     expect(paramHeaderMismatch(headers, declared, args)).toBeUndefined();
     expect(paramHeaderMismatch({}, declared, { region: null })).toBeUndefined();
+  });
+
+  it('asks for exactly the headers the gateway itself sends: none for an argument of the wrong type', () => {
+    // Arguments are not checked against the schema before admission: an object, a fraction or a
+    // null where a string, integer or boolean was declared gets no header on the way out.
+    for (const args of [{ region: { a: 1 }, limit: 1.5, dry: 'yes', where: { zone: ['b'] } }, { region: 'Zürich', limit: -3, dry: true, where: { zone: ' b ' } }, { where: null }]) {
+      expect(paramHeaderMismatch(paramHeaderValues(declared, args), declared, args)).toBeUndefined();
+    }
+    expect(paramHeaderMismatch({}, declared, { region: { a: 1 } })).toBeUndefined();
+  });
+
+  it('demands nothing of a tool whose declarations are invalid (clients drop such tools; discovery leaves them out)', () => {
+    const twice = { type: 'object', properties: { a: { type: 'string', 'x-mcp-header': 'X' }, b: { type: 'string', 'x-mcp-header': 'x' } } };
+    const inItems = { type: 'object', properties: { a: { type: 'string', 'x-mcp-header': 'A' }, l: { type: 'array', items: { type: 'object', properties: { x: { type: 'string', 'x-mcp-header': 'Nope' } } } } } };
+    const onObject = { type: 'object', properties: { o: { type: 'object', 'x-mcp-header': 'O' } } };
+    for (const schema of [twice, inItems, onObject]) expect(paramHeaderMismatch({}, declaredParamHeaders(schema), { a: 'v', b: 'w', o: { k: 1 } })).toBeUndefined();
   });
 
   it('refuses a missing, different or malformed header', () => {
