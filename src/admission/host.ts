@@ -1,4 +1,4 @@
-import { globSource } from '../glob.js';
+import { globMatcher } from '../glob.js';
 import { reject, type Refusal } from './decision.js';
 
 /**
@@ -36,12 +36,12 @@ export function effectiveAllowedHosts(allowedHosts: readonly string[] | undefine
 /** A matcher for one allow-list, built once. A malformed Host is refused even when any host is allowed. */
 export function hostMatcher(patterns: readonly string[]): (host: string | undefined) => HostCheck {
   const any = patterns.includes('*');
-  const regexes = patterns.map((p) => new RegExp(`^${globSource(p.toLowerCase(), '.+')}$`));
+  const allowed = globMatcher(patterns.map((p) => p.toLowerCase()), { star: '.+' });
   return (host) => {
     const m = host === undefined ? null : HOST_HEADER.exec(host);
     if (!m) return { ok: false, malformed: true };
     const name = m[1]!.toLowerCase();
-    return any || regexes.some((r) => r.test(name)) ? { ok: true } : { ok: false, malformed: false };
+    return any || allowed(name) ? { ok: true } : { ok: false, malformed: false };
   };
 }
 

@@ -1,4 +1,4 @@
-import { globSource } from '../glob.js';
+import { globMatcher } from '../glob.js';
 
 /**
  * Origin allow-list (the transport spec's DNS-rebinding defence). Patterns are exact origins or
@@ -6,8 +6,8 @@ import { globSource } from '../glob.js';
  * (non-browser clients) are allowed.
  */
 export function originMatcher(patterns: readonly string[]): (origin: string | undefined) => boolean {
-  const regexes = patterns.map((p) => new RegExp(`^${globSource(p, '[^/]*')}$`, 'i'));
-  return (origin) => origin === undefined || regexes.some((r) => r.test(origin));
+  const allowed = globMatcher(patterns, { star: '[^/]*', ignoreCase: true });
+  return (origin) => origin === undefined || allowed(origin);
 }
 
 /** Response headers a browser may read: the session id, and the challenge of a 401/403. */

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
 import { OK, type CheckResult } from '../health.js';
 import { withBearer, type Caller } from './caller.js';
-import { settleWithin } from '../wait.js';
+import { retryUntil, settleWithin } from '../wait.js';
 
 export interface OidcOptions {
   readonly issuer: string;
@@ -57,7 +57,8 @@ export class OidcVerifier {
   private liveKids = new Set<string>();
   private keySet = 0;
   private refresher: NodeJS.Timeout | undefined;
-  private stopped = false;
+  /** Ends discovery's retries, during a pause too. */
+  private readonly stopped = new AbortController();
   private readonly tokenTypes: ReadonlySet<string>;
 
   constructor(private readonly opts: OidcOptions) {
@@ -71,7 +72,7 @@ export class OidcVerifier {
   }
 
   stop(): void {
-    this.stopped = true;
+    this.stopped.abort();
     clearInterval(this.refresher);
   }
 
@@ -169,8 +170,8 @@ export class OidcVerifier {
 
   private async discover(): Promise<void> {
     const wellKnown = `${this.opts.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
-    for (let attempt = 0, delay = 500; !this.stopped; attempt++, delay = Math.min(delay * 2, 30_000)) {
-      try {
+    await retryUntil(
+      async () => {
         const res = await fetch(wellKnown, { signal: AbortSignal.timeout(5_000) });
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
         const doc = (await res.json()) as { issuer?: string; jwks_uri?: string };
@@ -180,12 +181,14 @@ export class OidcVerifier {
         await this.refreshKeys();
         this.refresher = setInterval(() => void this.refreshKeys(), this.opts.jwksRefreshMs ?? 300_000).unref();
         this.opts.logger.info({ issuer: this.opts.issuer, jwks: doc.jwks_uri }, 'OIDC discovery done');
-        return;
-      } catch (err) {
-        this.opts.logger.warn({ issuer: this.opts.issuer, attempt, err: (err as Error).message }, 'OIDC discovery failed; retrying');
-        await new Promise((r) => setTimeout(r, delay).unref());
-      }
-    }
+      },
+      {
+        firstMs: 500,
+        maxMs: 30_000,
+        signal: this.stopped.signal,
+        onFailure: (err, attempt) => this.opts.logger.warn({ issuer: this.opts.issuer, attempt, err: (err as Error).message }, 'OIDC discovery failed; retrying'),
+      },
+    );
   }
 }
 

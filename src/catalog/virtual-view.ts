@@ -1,4 +1,4 @@
-import { globSource } from '../glob.js';
+import { globMatcher } from '../glob.js';
 import type { SelectRule, VirtualServerConfig } from '../config/virtual-server-schema.js';
 import type { CatalogResource, CatalogTemplate } from './model.js';
 import { findCollisions } from './naming.js';
@@ -21,7 +21,7 @@ interface Entry {
 interface Rule {
   readonly kinds: ReadonlySet<Kind> | undefined;
   readonly backends: ReadonlySet<string> | undefined;
-  readonly names: readonly RegExp[] | undefined;
+  readonly names: ((name: string) => boolean) | undefined;
   readonly tags: readonly string[] | undefined;
   readonly annotations: Readonly<Record<string, unknown>> | undefined;
 }
@@ -30,7 +30,7 @@ function compile(r: SelectRule): Rule {
   return {
     kinds: r.kinds && new Set(r.kinds),
     backends: r.backends && new Set(r.backends),
-    names: r.names?.map((g) => new RegExp(`^${globSource(g)}$`)),
+    names: r.names && globMatcher(r.names),
     tags: r.tags,
     annotations: r.annotations,
   };
@@ -39,7 +39,7 @@ function compile(r: SelectRule): Rule {
 function matches(r: Rule, e: Entry): boolean {
   if (r.kinds && !r.kinds.has(e.kind)) return false;
   if (r.backends && !r.backends.has(e.backend)) return false;
-  if (r.names && !r.names.some((n) => n.test(e.key))) return false;
+  if (r.names && !r.names(e.key)) return false;
   if (r.tags && !r.tags.some((t) => e.tags.includes(t))) return false;
   if (r.annotations && !Object.entries(r.annotations).every(([k, v]) => e.annotations?.[k] === v)) return false;
   return true;

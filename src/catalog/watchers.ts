@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { McpBackendConfig } from '../config/schema.js';
-import { pause as wait } from '../wait.js';
+import { Backoff, pause } from '../wait.js';
 
 /**
  * Holds a session with a native backend open (a stateless-era backend: a `subscriptions/listen`
@@ -51,18 +51,20 @@ export class ListWatchers {
   }
 
   private async loop(name: string, signal: AbortSignal): Promise<void> {
-    for (let pause = FIRST_RETRY_MS; !signal.aborted; pause = Math.min(pause * 2, LAST_RETRY_MS)) {
+    const backoff = new Backoff({ firstMs: FIRST_RETRY_MS, maxMs: LAST_RETRY_MS });
+    while (!signal.aborted) {
       const backend = this.current(name);
       if (!backend) return;
       try {
         const how = await this.watch(backend, () => this.changed(this.current(name) ?? backend), signal);
         if (how === 'unsupported') return;
-        pause = FIRST_RETRY_MS / 2; // it worked: the next pause starts small again
+        // It worked until the backend ended it: open it again soon, not after the last failure's pause.
+        backoff.reset();
       } catch (err) {
         if (signal.aborted) return;
         this.logger.debug({ backend: name, err: (err as Error).message }, 'cannot watch the backend for list changes; retrying');
       }
-      await wait(pause, signal);
+      await pause(backoff.next(), signal);
     }
   }
 }

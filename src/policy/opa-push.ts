@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { OK, type CheckResult } from '../health.js';
-import { settleWithin } from '../wait.js';
+import { retryUntil, settleWithin } from '../wait.js';
 import { BASE_MODULE, configuredModules, declaresOwnPackage, kvModuleId, type OpaConfig } from './modules.js';
 import { OpaApi } from './opa-api.js';
 import type { PolicyDelivery } from './opa-delivery.js';
@@ -24,6 +24,8 @@ export class PushDelivery implements PolicyDelivery {
   private loading: Promise<void> | undefined;
   private checking = false;
   private watcher: NodeJS.Timeout | undefined;
+  /** Ends the loading retries of a stopped gateway. */
+  private readonly stopped = new AbortController();
 
   constructor(
     private readonly cfg: OpaConfig,
@@ -39,6 +41,7 @@ export class PushDelivery implements PolicyDelivery {
 
   stop(): void {
     clearInterval(this.watcher);
+    this.stopped.abort();
   }
 
   status(): CheckResult {
@@ -52,7 +55,7 @@ export class PushDelivery implements PolicyDelivery {
   /** Load every module (once at a time), then the dynamic snippets as last synced. */
   private load(): Promise<void> {
     this.loading ??= (async () => {
-      await this.loadAll();
+      if (!(await this.loadAll())) return;
       for (const [service, rego] of this.dynamic) await this.put(kvModuleId(service), rego, service).catch(() => undefined);
       this.problem = undefined;
     })().finally(() => (this.loading = undefined));
@@ -78,19 +81,24 @@ export class PushDelivery implements PolicyDelivery {
     }
   }
 
-  private async loadAll(): Promise<void> {
+  /** Upload every configured module, retrying while OPA is unreachable; false when stopped first. */
+  private loadAll(): Promise<boolean> {
     const modules = configuredModules(this.cfg);
-    for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
-      try {
+    return retryUntil(
+      async () => {
         for (const m of modules) await this.put(m.id, await m.text(), m.service);
         this.logger.info({ modules: modules.length }, 'policies loaded into OPA');
-        return;
-      } catch (err) {
-        this.problem = 'OPA cannot be reached to load the policies';
-        this.logger.warn({ err: (err as Error).message }, 'cannot reach OPA to load policies; retrying');
-        await new Promise((r) => setTimeout(r, delay).unref());
-      }
-    }
+      },
+      {
+        firstMs: 500,
+        maxMs: 10_000,
+        signal: this.stopped.signal,
+        onFailure: (err) => {
+          this.problem = 'OPA cannot be reached to load the policies';
+          this.logger.warn({ err: (err as Error).message }, 'cannot reach OPA to load policies; retrying');
+        },
+      },
+    );
   }
 
   /**

@@ -1,15 +1,11 @@
 import type { GatewayConfig } from '../config/schema.js';
 import type { PolicyDecision, PolicyEngine } from './engine.js';
 import type { PolicyInput, PolicyItem, PolicySubject } from './input.js';
-import { globSource } from '../glob.js';
+import { globMatcher } from '../glob.js';
 import { confirmation } from './confirm-rule.js';
 
 type RulesConfig = Extract<GatewayConfig['policy'], { engine: 'rules' }>;
 type Rule = RulesConfig['rules'][number];
-
-function glob(pattern: string): RegExp {
-  return new RegExp(`^${globSource(pattern)}$`);
-}
 
 /** Which list of a rule names what a request asks for. */
 type Field = 'tools' | 'resources' | 'prompts' | 'relays';
@@ -22,11 +18,11 @@ type Field = 'tools' | 'resources' | 'prompts' | 'relays';
  * completion is decided as the prompt or resource template it completes.
  */
 export class RulesPolicy implements PolicyEngine {
-  private readonly rules: Array<{ match: Record<Field, RegExp[]>; rule: Rule }>;
+  private readonly rules: Array<{ match: Record<Field, (name: string) => boolean>; rule: Rule }>;
 
   constructor(cfg: RulesConfig) {
     this.rules = cfg.rules.map((rule) => ({
-      match: { tools: rule.tools.map(glob), resources: rule.resources.map(glob), prompts: rule.prompts.map(glob), relays: rule.relays.map(glob) },
+      match: { tools: globMatcher(rule.tools), resources: globMatcher(rule.resources), prompts: globMatcher(rule.prompts), relays: globMatcher(rule.relays) },
       rule,
     }));
   }
@@ -45,7 +41,7 @@ export class RulesPolicy implements PolicyEngine {
     // Reasons reach the client: they name what it called, not a catalog name a virtual server may hide.
     const what = `${field.slice(0, -1)} "${item.request.calledAs ?? item.request.name}"`;
     // `request.name` is the catalog name: a virtual server's rename does not step around a rule.
-    const found = this.rules.find((r) => r.match[field].some((m) => m.test(item.request.name)));
+    const found = this.rules.find((r) => r.match[field](item.request.name));
     // A backend's request to the client no rule names is allowed: rules written before relaying keep working.
     if (!found) return field === 'relays' ? { allow: true } : { allow: false, reason: `no rule covers ${what}` };
     const allow = found.rule.allow;

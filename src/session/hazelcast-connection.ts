@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { Client, LifecycleState, ReconnectMode } from 'hazelcast-client';
 import type { Logger } from 'pino';
+import { pause, retryUntil } from '../wait.js';
 
 export interface HazelcastConnectionOptions {
   readonly clusterName: string;
@@ -21,8 +22,6 @@ export interface HazelcastConnectionEvents {
   disconnected(): void;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
-
 /**
  * Keeps one smart Hazelcast client connected to every member of the cluster.
  *
@@ -41,9 +40,8 @@ export class HazelcastConnection {
   /** The last lifecycle state of the newest client, seen even while it is still starting. */
   private lastState: LifecycleState | undefined;
   private connecting: Promise<void> | undefined;
-  private closed = false;
-  /** Ends the back-off between two attempts early (on close). */
-  private wake: (() => void) | undefined;
+  /** Aborted on close: ends the connect loop, during its back-off too. */
+  private readonly closed = new AbortController();
 
   constructor(
     private readonly opts: HazelcastConnectionOptions,
@@ -53,7 +51,7 @@ export class HazelcastConnection {
   /** Starts connecting; resolves true once connected, or false after `waitMs` (connecting goes on). */
   start(waitMs: number): Promise<boolean> {
     const connected = this.connect().then(() => this.client !== undefined);
-    return Promise.race([connected, sleep(waitMs).then(() => false)]);
+    return Promise.race([connected, pause(waitMs).then(() => false)]);
   }
 
   /**
@@ -61,12 +59,11 @@ export class HazelcastConnection {
    * for that up to 2 s (a start against an unreachable cluster lasts up to the connect window).
    */
   async close(): Promise<void> {
-    this.closed = true;
-    this.wake?.();
+    this.closed.abort();
     const client = this.client;
     this.client = undefined;
     await client?.shutdown();
-    if (this.connecting) await Promise.race([this.connecting, sleep(2_000)]);
+    if (this.connecting) await Promise.race([this.connecting, pause(2_000)]);
   }
 
   private connect(): Promise<void> {
@@ -75,12 +72,12 @@ export class HazelcastConnection {
   }
 
   private async connectUntilConnected(): Promise<void> {
-    for (let attempt = 0; !this.closed; attempt++) {
-      const generation = ++this.generation;
-      this.lastState = undefined;
-      try {
+    await retryUntil(
+      async () => {
+        const generation = ++this.generation;
+        this.lastState = undefined;
         const client = await Client.newHazelcastClient(this.config(generation));
-        if (this.closed) {
+        if (this.closed.signal.aborted) {
           await client.shutdown();
           return;
         }
@@ -88,24 +85,17 @@ export class HazelcastConnection {
         this.opts.logger.info({ cluster: this.opts.clusterName, members: client.getCluster().getMembers().length }, `${this.opts.label ?? 'session store'} connected to Hazelcast`);
         // Lost again before its start returned: CONNECTED follows when it is back.
         if (this.lastState !== LifecycleState.DISCONNECTED) this.events.connected(client);
-        return;
-      } catch (err) {
-        const level = attempt === 0 ? 'warn' : 'debug';
-        this.opts.logger[level]({ cluster: this.opts.clusterName, members: this.opts.members, err: (err as Error).message }, 'Hazelcast cluster not reachable; still trying');
-        await this.backOff(Math.min(500 * 2 ** attempt, 5_000));
-      }
-    }
-  }
-
-  private backOff(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => this.wake?.(), ms).unref();
-      this.wake = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        resolve();
-      };
-    });
+      },
+      {
+        firstMs: 500,
+        maxMs: 5_000,
+        signal: this.closed.signal,
+        onFailure: (err, attempt) => {
+          const level = attempt === 0 ? 'warn' : 'debug';
+          this.opts.logger[level]({ cluster: this.opts.clusterName, members: this.opts.members, err: (err as Error).message }, 'Hazelcast cluster not reachable; still trying');
+        },
+      },
+    );
   }
 
   private onLifecycle(generation: number, state: LifecycleState): void {
@@ -119,7 +109,7 @@ export class HazelcastConnection {
       this.events.connected(this.client);
     } else if (state === LifecycleState.DISCONNECTED) {
       this.events.disconnected();
-    } else if (state === LifecycleState.SHUTDOWN && !this.closed) {
+    } else if (state === LifecycleState.SHUTDOWN && !this.closed.signal.aborted) {
       // The client gave up on the cluster: start over with a fresh one, once the attempt that
       // made this client has fully ended.
       this.client = undefined;

@@ -1,5 +1,5 @@
 import type { GatewayConfig } from '../config/schema.js';
-import { globSource } from '../glob.js';
+import { globMatcher } from '../glob.js';
 
 /** What replaces a redacted value in audit events. */
 export const REDACTED = '[REDACTED]';
@@ -20,7 +20,7 @@ export type Redactor = (args: Readonly<Record<string, unknown>>) => unknown;
  */
 export function createRedactor(cfg: GatewayConfig['audit']['redact']): Redactor {
   if (!cfg.includeArguments) return (args) => ({ keys: Object.keys(args) });
-  const key = cfg.keys.length ? new RegExp(`^(?:${cfg.keys.map((k) => globSource(k)).join('|')})$`, 'i') : undefined;
+  const key = globMatcher(cfg.keys, { ignoreCase: true });
   const value = cfg.values.length ? new RegExp(cfg.values.map((v) => `(?:${v})`).join('|')) : undefined;
   const max = cfg.maxStringLength;
 
@@ -43,7 +43,7 @@ export function createRedactor(cfg: GatewayConfig['audit']['redact']): Redactor 
         out['…'] = `${Object.keys(v).length - MAX_ENTRIES} more keys`;
         break;
       }
-      out[k] = key?.test(k) ? REDACTED : walk(x, depth + 1);
+      out[k] = key(k) ? REDACTED : walk(x, depth + 1);
     }
     return out;
   };

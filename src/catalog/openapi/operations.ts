@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { HttpMapping, OpenApiSourceConfig, RestToolConfig, ToolAnnotations } from '../../config/schema.js';
-import { globSource } from '../../glob.js';
+import { globMatcher } from '../../glob.js';
 import { isJsonMedia, mediaType } from '../../mcp/media-type.js';
 import { MAX_NODES, SchemaProblem, toJsonSchema } from './json-schema.js';
 
@@ -87,14 +87,10 @@ function withSuffix(name: string, key: string): string {
 
 /** Include by tag or operationId glob (nothing listed: everything), then exclude likewise. */
 function selector(select: Pick<OpenApiSourceConfig, 'include' | 'exclude'>): (operationId: string | undefined, tags: readonly string[]) => boolean {
-  const matcher = (globs: readonly string[]): ((s: string) => boolean) => {
-    const re = globs.length === 0 ? undefined : new RegExp(`^(?:${globs.map((g) => globSource(g)).join('|')})$`);
-    return (s) => re?.test(s) ?? false;
-  };
-  const inTags = matcher(select.include.tags);
-  const inOps = matcher(select.include.operations);
-  const outTags = matcher(select.exclude.tags);
-  const outOps = matcher(select.exclude.operations);
+  const inTags = globMatcher(select.include.tags);
+  const inOps = globMatcher(select.include.operations);
+  const outTags = globMatcher(select.exclude.tags);
+  const outOps = globMatcher(select.exclude.operations);
   const includeAll = select.include.tags.length === 0 && select.include.operations.length === 0;
   return (id, tags) => {
     const included = includeAll || tags.some(inTags) || (id !== undefined && inOps(id));
