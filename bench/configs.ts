@@ -56,13 +56,17 @@ export function callsConfig(urls: BackendUrls): Readonly<GatewayConfig> {
   });
 }
 
+/** Pinning on for the bench (bench/pinning.ts): trust on first use in memory, the cheapest store, so the figure is the check itself. */
+export const PINNING_ON = { mode: 'trust-on-first-use', store: 'memory' } as const;
+
 /**
  * 20 REST backends × 50 tools and 50 resources, with schemas and descriptions of a realistic size
  * so the listings resemble a real catalog rather than 1,000 bare names. Listings are served from
  * the catalog snapshot whatever the backend's kind, so configured REST entries measure the same
- * path as discovered native ones without 20 more servers.
+ * path as discovered native ones without 20 more servers. `pinning` is the `pinning` section
+ * (bench/pinning.ts compares it off and on).
  */
-export function listingConfig(urls: Pick<BackendUrls, 'stub'>, pageSize: number): Readonly<GatewayConfig> {
+export function listingConfig(urls: Pick<BackendUrls, 'stub'>, pageSize: number, pinning: Record<string, unknown> = {}): Readonly<GatewayConfig> {
   const backends = Array.from({ length: LIST_BACKENDS }, (_, b) => ({
     name: `svc${String(b).padStart(2, '0')}`,
     kind: 'rest',
@@ -89,5 +93,5 @@ export function listingConfig(urls: Pick<BackendUrls, 'stub'>, pageSize: number)
       http: { path: `/docs/${r}` },
     })),
   }));
-  return parseConfig({ ...GATEWAY_BASE, catalog: { pageSize }, backends });
+  return parseConfig({ ...GATEWAY_BASE, catalog: { pageSize }, pinning, backends });
 }

@@ -24,10 +24,11 @@ import { keycloakHome } from '../test/harness/components.js';
 import { startKeycloak, type KeycloakHandle } from '../test/harness/keycloak.js';
 import { startChild, type Child } from './children.js';
 import { GET_ORDER_TOOL } from './configs.js';
-import { forkGateways, measureRounds, stopGateways, type SideSample } from './gateway-child.js';
+import { forkGateways, measureRounds, stopGateways } from './gateway-child.js';
 import { installed } from './installed.js';
 import { openSession } from './mcp-session.js';
 import { env } from './plan.js';
+import { medianOf, ratioLine, roundsTable } from './rounds-table.js';
 import { median } from './stats.js';
 import { restGateway, type Target } from './targets.js';
 
@@ -67,22 +68,12 @@ async function main(): Promise<void> {
     }
     console.log(`node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}; ${ROUNDS} rounds × ${REQUESTS} calls per side (after ${WARMUP} warm-up)`);
     const samples = await measureRounds(gateways, targets, { rounds: ROUNDS, concurrencies: [1, SATURATION], warmup: WARMUP, requests: REQUESTS });
-    const med = (key: string, pick: (s: SideSample) => number): number => median(samples[key]!.map(pick));
     console.log('tools/call orders_get_order (REST) with a Keycloak token; gateways identical but for the backend credentials; medians over rounds');
-    console.log('side                   p50 ms   p99 ms  mean ms     req/s   gateway CPU µs/call   exchanges/1000 calls');
-    for (const concurrency of [1, SATURATION]) {
-      for (const side of ['plain', 'exchange'] as const) {
-        const k = `${side}@${concurrency}`;
-        console.log(
-          `c=${concurrency} ${side.padEnd(18)} ${f(med(k, (s) => s.summary.p50)).padStart(8)} ${f(med(k, (s) => s.summary.p99)).padStart(8)} ${f(med(k, (s) => s.summary.mean)).padStart(8)} ${f(med(k, (s) => s.summary.rps), 0).padStart(9)} ${f(med(k, (s) => s.cpuUs), 1).padStart(21)} ${f(1000 * med(k, (s) => s.extra.exchanged ?? 0), 2).padStart(22)}`,
-        );
-      }
-    }
-    const ratio = (pick: (s: SideSample) => number, c: number): number => med(`exchange@${c}`, pick) / med(`plain@${c}`, pick);
-    console.log(
-      `cached token exchange, as a ratio to the same call without it: gateway CPU per call ${f(ratio((s) => s.cpuUs, 1), 3)}×, ` +
-        `mean latency ${f(ratio((s) => s.summary.mean, 1), 3)}× at c=1; throughput at c=${SATURATION}: ${f(ratio((s) => s.summary.rps, SATURATION), 3)}×`,
-    );
+    console.log(roundsTable(samples, ['plain', 'exchange'], 'plain', [1, SATURATION]));
+    // About zero: after the first call every exchanged token comes from the cache, the figure this bench is after.
+    const exchanges = [1, SATURATION].map((c) => `c=${c} ${f(1000 * medianOf(samples, `exchange@${c}`, (s) => s.extra.exchanged ?? 0), 2)}`).join(', ');
+    console.log(`exchanges at Keycloak per 1,000 calls of the exchange side: ${exchanges}`);
+    console.log(`cached token exchange on tools/call, as a ratio to the same call without it: ${ratioLine(samples, 'exchange', 'plain', SATURATION)}`);
     await headersCost(kc, token);
   } finally {
     await Promise.allSettled(pools.map((p) => p.close()));
