@@ -88,6 +88,9 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
+/** `_meta` key under which tool-error results carry the gateway error code (docs/errors.md promises it on every one). */
+export const ERROR_META_KEY = 'io.github.mcp-gateway/error';
+
 /** A registry code's message, with what happened after it when known. */
 export function errorText(code: ErrorCode, detail: string | undefined): string {
   return detail ? `${ERRORS[code].message}: ${detail}` : ERRORS[code].message;

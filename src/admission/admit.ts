@@ -1,7 +1,7 @@
 import type { CatalogSnapshot } from '../catalog/snapshot.js';
 import { wireError } from '../errors.js';
 import { nestsDeeperThan } from '../mcp/json-depth.js';
-import { batchOf, isObject, isRequest, parseMessage, success, type JsonRpcId, type JsonRpcRequest } from '../mcp/jsonrpc.js';
+import { batchOf, failure, isObject, isRequest, parseMessage, RpcCode, success, type JsonRpcId, type JsonRpcRequest } from '../mcp/jsonrpc.js';
 import { describeMethod, describeMethodIn, type GatewayAnswer, type ListKind, type MethodSpec } from '../mcp/methods.js';
 import { LOG_LEVELS } from '../mcp/log-level.js';
 import { acceptsBatches, HEADER_PROTOCOL_VERSION, HEADER_SESSION_ID, isSupportedVersion, negotiateVersion } from '../mcp/protocol.js';
@@ -166,8 +166,10 @@ export class Admission {
     if (batch) return this.batch(req, caller, trail, batch);
     const parsed = parseMessage(req.body ?? '');
     if (!parsed.ok) {
-      const { error } = parsed;
-      return { kind: 'reject', code: error.error.code === -32700 ? 'GW_PARSE_ERROR' : 'GW_INVALID_REQUEST', status: 400, body: error };
+      const { id, error } = parsed.error;
+      const code = error.code === RpcCode.ParseError ? 'GW_PARSE_ERROR' : 'GW_INVALID_REQUEST';
+      // The parser knows JSON-RPC only; the gateway code goes in `data` as on every other HTTP error.
+      return { kind: 'reject', code, status: 400, body: failure(id, error.code, error.message, { code }) };
     }
     const message = parsed.message;
     if (this.stateless && isStatelessRequest(req, message)) {

@@ -7,6 +7,7 @@ import { authorize, hiddenFrom, refuse, type RequestContext } from './authorize.
 import type { Decision } from './decision.js';
 import type { Confirmation } from '../policy/engine.js';
 import { cannotAsk } from '../confirm/outcome.js';
+import { ERROR_META_KEY } from '../errors.js';
 
 /**
  * Decide a `tools/call`, cheapest checks first: unknown tools, and tools the caller's listing
@@ -44,6 +45,7 @@ export async function toolCallDecision(c: RequestContext): Promise<Decision> {
       body: success(message.id, {
         content: [{ type: 'text', text: `Invalid arguments for tool "${name}": ${problem}. Fix the arguments and call the tool again.` }],
         isError: true,
+        _meta: { [ERROR_META_KEY]: 'GW_ARGUMENTS_INVALID' },
       }),
     };
   }

@@ -1,7 +1,6 @@
-import { errorText, type ErrorCode } from '../errors.js';
+import { ERROR_META_KEY, errorText, type ErrorCode } from '../errors.js';
 
-/** `_meta` key under which tool-error results carry the gateway error code. */
-export const ERROR_META_KEY = 'io.github.mcp-gateway/error';
+export { ERROR_META_KEY };
 
 /** A `tools/call` result the model can act on, with the gateway's error code in `_meta`. */
 export function toolError(code: ErrorCode, detail: string | undefined): Record<string, unknown> {
