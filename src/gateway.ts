@@ -223,7 +223,12 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     authenticator,
     policy,
     observer: telemetry,
-    stateless: { keys: stateKeys, serverInfo, confirmations: new StatelessConfirmations({ seal: stateKeys.seal, sessions, timeoutMs: config.confirmation.timeoutMs, redact }) },
+    stateless: {
+      keys: stateKeys,
+      serverInfo,
+      confirmations: new StatelessConfirmations({ seal: stateKeys.seal, sessions, timeoutMs: config.confirmation.timeoutMs, redact }),
+      anonymousTasks: config.stateless.anonymousTasks,
+    },
     virtualServers,
   });
   return {

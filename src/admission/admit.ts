@@ -47,7 +47,7 @@ export interface AdmissionOptions {
   /** Told of every denial (audit trail, metrics). */
   readonly observer?: AdmissionObserver;
   /** What stateless (2026-07-28) clients need: keys for their held records and `requestState`, and serverInfo; absent: only sessions are served. */
-  readonly stateless?: Pick<StatelessOptions, 'keys' | 'serverInfo' | 'confirmations'>;
+  readonly stateless?: Pick<StatelessOptions, 'keys' | 'serverInfo' | 'confirmations' | 'anonymousTasks'>;
   /** Endpoints `<server.path>/<name>` (src/catalog/virtual-servers.ts); absent: every request sees the whole catalog. */
   readonly virtualServers?: VirtualServers;
 }

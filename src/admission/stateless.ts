@@ -43,6 +43,8 @@ export interface StatelessOptions {
   readonly confirmations?: StatelessConfirmations;
   /** The catalog as the request's endpoint (`/mcp` or a virtual server) shows it. */
   readonly catalog: (req: GatewayRequest) => CatalogSnapshot;
+  /** Serve tasks to anonymous callers too (`stateless.anonymousTasks`), who share one held record. */
+  readonly anonymousTasks?: boolean;
 }
 
 /** What the session path of admission does with a request once its session (here: the held record) is known. */
@@ -71,6 +73,11 @@ function isAnonymous(caller: Caller): boolean {
 
 export class StatelessAdmission {
   constructor(private readonly opts: StatelessOptions) {}
+
+  /** Whether this caller gets no tasks: anonymous callers share a held record, unless the operator allows it. */
+  private tasksRefused(caller: Caller): boolean {
+    return isAnonymous(caller) && !this.opts.anonymousTasks;
+  }
 
   /** Decide one stateless POST. */
   async post(req: GatewayRequest, caller: Caller, trail: Trail, message: JsonRpcMessage, dispatch: Dispatch): Promise<Decision> {
@@ -103,7 +110,7 @@ export class StatelessAdmission {
       return refused('GW_CAPABILITY_REQUIRED', id, `${message.method} needs the ${ext} extension in clientCapabilities.extensions`, requiredExtension(ext), trail);
     }
     // Every anonymous stateless client shares one held record: a task bound to it would be any of theirs to read.
-    if (ext === TASKS_EXTENSION && isAnonymous(caller)) return refused('GW_TASKS_ANONYMOUS', id, `${message.method}: tasks need an authenticated caller`, undefined, trail);
+    if (ext === TASKS_EXTENSION && this.tasksRefused(caller)) return refused('GW_TASKS_ANONYMOUS', id, `${message.method}: tasks need an authenticated caller`, undefined, trail);
     let session: SessionRecord;
     try {
       session = await heldSession(this.opts.sessions, heldSessionId(this.opts.keys.name, caller.principal, meta.meta.clientCapabilities), caller.principal, meta.meta);
@@ -143,7 +150,7 @@ export class StatelessAdmission {
       return { kind: 'respond', session: d.session, body: statelessResponse(wireError('GW_INVALID_PARAMS', original.id, '"inputResponses" must be an object'), this.opts.serverInfo) };
     }
     if (d.kind === 'call-tool') {
-      const call = taskCall(d, isAnonymous(caller));
+      const call = taskCall(d, this.tasksRefused(caller));
       if (!call.ok) return refused(call.code, original.id, call.detail, call.data, trail);
       d = call.decision;
     }

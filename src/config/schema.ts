@@ -207,6 +207,12 @@ export const configSchema = z
         stateKey: z.union([z.object({ env: z.string().min(1) }).strict(), z.object({ file: z.string().min(1) }).strict()]).optional(),
         /** `instructions` of the discover result. */
         instructions: z.string().max(16_384).optional(),
+        /**
+         * Serve the tasks extension to anonymous stateless callers (no `auth`). They share one
+         * held record, so any of them that learns a task id can read, answer or cancel that task:
+         * only for a gateway whose clients all trust each other (a laptop, a test rig). Default off.
+         */
+        anonymousTasks: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

@@ -152,4 +152,16 @@ describe('anonymous stateless clients (no auth), who all share one held record',
       await gw.stop();
     }
   });
+
+  it('get tasks when the operator allows it (stateless.anonymousTasks)', async () => {
+    const gw = await startGateway({ stateless: { anonymousTasks: true }, backends: [{ name: 'tasker', kind: 'mcp', urls: [tasks.url], prefix: '' }] });
+    try {
+      await waitFor(() => gw.core.catalog.current().tools.has('only_task'), 'the tasker tools discovered');
+      const created = await send(gw.url, 'tools/call', { name: 'only_task', arguments: {} }, 1, TASKS);
+      expect(created.status).toBe(200);
+      expect(created.body.result).toMatchObject({ resultType: 'task' });
+    } finally {
+      await gw.stop();
+    }
+  });
 });

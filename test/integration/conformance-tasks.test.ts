@@ -56,7 +56,8 @@ let legacy: McpHttpServer;
 const gateways: RunningGateway[] = [];
 
 async function gatewayFor(url: string, tool: string): Promise<RunningGateway> {
-  const gateway = await startGateway({ backends: [{ name: 'everything', kind: 'mcp', urls: [url], prefix: '' }] });
+  // The suite's client sends no token: anonymous callers get tasks only when the operator allows it.
+  const gateway = await startGateway({ stateless: { anonymousTasks: true }, backends: [{ name: 'everything', kind: 'mcp', urls: [url], prefix: '' }] });
   gateways.push(gateway);
   await waitFor(() => gateway.core.catalog.current().tools.has(tool), `discovery of ${tool}`, 15_000);
   return gateway;

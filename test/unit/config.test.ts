@@ -38,7 +38,7 @@ describe('configuration', () => {
   });
 
   it('takes the stateless section with defaults, and the state key only by reference', () => {
-    expect(parseConfig({}).stateless).toEqual({ cacheTtlMs: 60_000, requestStateTtlMs: 300_000, inputSettleMs: 50 });
+    expect(parseConfig({}).stateless).toEqual({ cacheTtlMs: 60_000, requestStateTtlMs: 300_000, inputSettleMs: 50, anonymousTasks: false });
     expect(parseConfig({ stateless: { stateKey: { file: '/run/secrets/k' } } }).stateless.stateKey).toEqual({ file: '/run/secrets/k' });
     expect(() => parseConfig({ stateless: { stateKey: 'the-secret-itself' } })).toThrow(/stateless\.stateKey/);
     expect(() => parseConfig({ stateless: { cacheTtlMs: -1 } })).toThrow(/stateless\.cacheTtlMs/);
