@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { startOrdersApi } from '../../examples/backends/orders-api.js';
 import { freePorts } from '../harness/ports.js';
 import { CLI, configFile, runCli as run } from '../support/cli.js';
+import { startGatewayProcess, type GatewayProcess } from '../support/cli-process.js';
 import { rawInitialize, rawPost, jsonOf } from '../support/gateway.js';
 import { waitFor } from '../support/wait.js';
 import { startSlowServer } from '../support/http-backends.js';
@@ -23,20 +24,9 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-/** Start the standalone CLI; resolves with the child and its MCP URL once it logs that it listens. */
-async function startCli(file: string): Promise<{ child: ReturnType<typeof spawn>; url: string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [CLI, 'standalone', '--config', file, '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /"url":"([^"]+)".*mcp gateway listening/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    void exited.then((code) => reject(new Error(`exited early with ${code}: ${out}`)));
-  });
-  return { child, url, exited };
+/** Start the standalone CLI on a free loopback port; resolves once it logs that it listens. */
+function startCli(file: string): Promise<GatewayProcess> {
+  return startGatewayProcess(file, {}, ['--host', '127.0.0.1', '--port', '0']);
 }
 
 describe('mcp-gateway CLI', () => {

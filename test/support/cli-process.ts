@@ -16,8 +16,8 @@ export interface GatewayProcess {
  * dist/src/cli.js), for what only a real process shows: signals, the exit path. Resolves once it
  * logs that it listens; rejects with its output if it exits first.
  */
-export async function startGatewayProcess(configFile: string, env: Record<string, string> = {}): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, [CLI, 'standalone', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+export async function startGatewayProcess(configFile: string, env: Record<string, string> = {}, args: readonly string[] = []): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, [CLI, 'standalone', '--config', configFile, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
