@@ -8,14 +8,14 @@
  * bound to the caller, the request and the backend (src/session/request-state.ts), so a client
  * can neither read nor alter it, nor replay it as another caller.
  */
-import { upstreamFailure, wireError } from '../errors.js';
+import { wireError } from '../errors.js';
 import { requiredCapabilities } from '../mcp/client-capabilities.js';
 import { PARAM_INPUT_RESPONSES, PARAM_REQUEST_STATE, RESULT_INPUT_REQUIRED } from '../mcp/era.js';
 import { isObject, isResponse, success, type JsonRpcMessage, type JsonRpcRequest, type JsonRpcResponse } from '../mcp/jsonrpc.js';
 import { statelessResponse, statelessResult, type ServerInfo } from '../mcp/stateless-results.js';
 import { MAX_REQUEST_STATE_CHARS, sealRound, type PassedRound } from '../session/request-state.js';
 import type { ClientRelay, Refusal, RelayAsker } from '../upstream/client-relay.js';
-import { asToolError, type FailureShape } from '../upstream/failure.js';
+import { failureShapeOf } from '../upstream/failure.js';
 import type { StatelessRound } from './held-calls.js';
 
 export interface PassedCallsOptions {
@@ -56,7 +56,7 @@ export class PassedCalls {
 
   private async inputRequired(round: StatelessRound, asker: RelayAsker, result: Record<string, unknown>): Promise<JsonRpcResponse> {
     const { id, method } = round.request;
-    const fail: FailureShape = method === 'tools/call' ? asToolError(id) : (code, detail) => upstreamFailure(code, id, detail);
+    const fail = failureShapeOf(method, id);
     const shaped = (r: JsonRpcResponse): JsonRpcResponse => statelessResponse(r, this.opts.serverInfo);
     const entries = isObject(result.inputRequests) ? Object.entries(result.inputRequests) : [];
     const requests: Array<[string, JsonRpcRequest]> = [];

@@ -1,5 +1,6 @@
 import { HEADER_PARAM_PREFIX } from './era.js';
 import { isObject } from './jsonrpc.js';
+import { describeMethod } from './methods.js';
 
 /**
  * The request headers of the stateless era that mirror body values (2026-07-28 Streamable HTTP,
@@ -43,9 +44,9 @@ export function decodeHeaderValue(raw: string): string | undefined {
   }
 }
 
-/** The body value `Mcp-Name` mirrors for a method (`params.name` or `params.uri`), if the method has one. */
+/** The body value `Mcp-Name` mirrors for a method (the method table's `mirrorsName` field), if the method has one. */
 export function nameHeaderSource(method: string, params: Readonly<Record<string, unknown>> | undefined): string | undefined {
-  const field = method === 'tools/call' || method === 'prompts/get' ? 'name' : method === 'resources/read' ? 'uri' : undefined;
+  const field = describeMethod(method)?.mirrorsName;
   const value = field ? params?.[field] : undefined;
   return typeof value === 'string' ? value : undefined;
 }

@@ -1,4 +1,4 @@
-import { GatewayError, RequestRefused, wireError, type ErrorCode } from '../errors.js';
+import { GatewayError, RequestRefused, upstreamFailure, wireError, type ErrorCode } from '../errors.js';
 import { success, type JsonRpcId, type JsonRpcResponse } from '../mcp/jsonrpc.js';
 import type { Deadline } from './deadline.js';
 import { toolError } from './results.js';
@@ -10,6 +10,11 @@ export type FailureShape = (code: ErrorCode, detail: string | undefined) => Json
 /** The failure shape of `tools/call`: a tool error the model can react to. */
 export function asToolError(id: JsonRpcId): FailureShape {
   return (code, detail) => success(id, toolError(code, detail));
+}
+
+/** The failure shape of a request: a tool error for `tools/call`, -32603 with the gateway code for the others. */
+export function failureShapeOf(method: string, id: JsonRpcId): FailureShape {
+  return method === 'tools/call' ? asToolError(id) : (code, detail) => upstreamFailure(code, id, detail);
 }
 
 /**

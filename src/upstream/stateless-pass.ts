@@ -2,12 +2,11 @@ import type { Caller } from '../auth/caller.js';
 import { isRetrySafe, type CatalogTool } from '../catalog/model.js';
 import { exposeResultUris } from '../catalog/uris.js';
 import type { McpBackendConfig } from '../config/schema.js';
-import { upstreamFailure } from '../errors.js';
 import { declaredParamHeaders } from '../mcp/header-values.js';
 import { isNotification, isResponse, type JsonRpcMessage, type JsonRpcRequest } from '../mcp/jsonrpc.js';
 import type { OutboundCredentials } from './credentials.js';
 import { Deadline } from './deadline.js';
-import { asToolError, failureAnswer } from './failure.js';
+import { failureAnswer, failureShapeOf } from './failure.js';
 import type { StatelessBackends } from './stateless-backend.js';
 import type { StatelessMeta } from './stateless-wire.js';
 
@@ -52,7 +51,7 @@ export interface StatelessPassOptions {
 export async function* passThrough(opts: StatelessPassOptions, call: PassThroughCall): AsyncGenerator<JsonRpcMessage> {
   const { backend, request } = call;
   const id = request.id;
-  const fail = request.method === 'tools/call' ? asToolError(id) : (code: Parameters<typeof upstreamFailure>[0], detail: string | undefined) => upstreamFailure(code, id, detail);
+  const fail = failureShapeOf(request.method, id);
   const deadline = new Deadline(call.abort, backend.timeoutMs ?? opts.defaultTimeoutMs);
   const prefix = call.uriPrefix ?? '';
   try {
