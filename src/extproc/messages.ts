@@ -51,8 +51,8 @@ export interface ProcessingRequest {
 export interface CommonResponse {
   status?: 'CONTINUE' | 'CONTINUE_AND_REPLACE';
   header_mutation?: HeaderMutation;
-  /** Replaces the buffered body (request body phase). */
-  body_mutation?: { body?: Buffer };
+  /** Replaces the buffered body, or one streamed chunk of it (request body phase); `clear_body` empties a chunk. */
+  body_mutation?: { body?: Buffer } | { clear_body: true };
   clear_route_cache?: boolean;
 }
 

@@ -1,12 +1,16 @@
 /**
  * One processor per ext_proc stream, that is per HTTP request (Envoy opens a stream for each),
- * with a method per phase. Envoy is configured (envoy/envoy.yaml `processing_mode`) to send the
- * request headers and the buffered request body. The headers phase settles what the headers
- * alone can (host, origin, authentication, media types: refused there without reading the body)
- * and which phases the request needs: session-era MCP POSTs also get the response headers
- * (`mode_override`), to settle calls routed straight to a backend (its session, its failures);
- * stateless (2026-07-28) requests do not (docs/envoy-topology.md, "Round trips"). Other phases
- * are answered with a plain CONTINUE in case a configuration sends them anyway.
+ * with a method per phase. The headers phase settles what the headers alone can (host, origin,
+ * authentication, media types: refused there without reading the body); the body decides the
+ * rest. Two processing modes are understood (docs/envoy-topology.md, "Round trips"):
+ * - lock-step (`request_body_mode: BUFFERED`): each phase is answered as it comes, the routing
+ *   in the body's answer; session-era MCP POSTs ask for the response headers too (`mode_override`);
+ * - pipelined (envoy/envoy.yaml: `STREAMED` with `send_body_without_waiting_for_header_response`,
+ *   announced by {@link PIPELINED_HEADER}): Envoy sends the body right behind the headers, and the
+ *   headers' answer waits for it, so the request is decided and routed in one round trip. Envoy
+ *   ignores `mode_override` then: envoy.yaml's route for session-era POSTs sends the response
+ *   headers of those (a second round trip), for the calls routed to a session-era backend.
+ * Other phases are answered with a plain CONTINUE in case a configuration sends them anyway.
  */
 import type { Logger } from 'pino';
 import type { Decision, GatewayRequest, Refusal } from '../admission/decision.js';
@@ -22,13 +26,16 @@ import { wireError } from '../errors.js';
 import { describeMethod } from '../mcp/methods.js';
 import { HEADER_SESSION_ID } from '../mcp/protocol.js';
 import type { DirectCall, DirectCalls } from '../upstream/direct.js';
-import type { HttpBody, HttpHeaders, ProcessingMode, ProcessingRequest, ProcessingResponse } from './messages.js';
+import type { CommonResponse, HttpBody, HttpHeaders, ProcessingMode, ProcessingRequest, ProcessingResponse } from './messages.js';
 import {
   answer,
   directRoute,
   immediate,
   noAnswer,
   passResponse,
+  PIPELINED_HEADER,
+  RESPONSE_PHASE_ROUTE,
+  routeName,
   rateLimitHeaders,
   RATE_LIMITED_HEADER,
   readHeaders,
@@ -72,6 +79,14 @@ const WITH_RESPONSE_HEADERS: ProcessingMode = {
   response_trailer_mode: 'SKIP',
 };
 
+/**
+ * What the decision makes of a request: Envoy's own answer, or the request continues with these
+ * header changes (and route), maybe a new body, maybe with its response headers shown to us.
+ */
+type Outcome =
+  | { readonly kind: 'answer'; readonly response: ProcessingResponse }
+  | { readonly kind: 'continue'; readonly common: CommonResponse; readonly body?: Buffer };
+
 /** No browser origin allowed (no `originAllowed` given). */
 const NO_ORIGINS = (): boolean => false;
 
@@ -88,60 +103,111 @@ export class RequestProcessor {
   private screened: Screened | undefined;
   /** Envoy sends this stream the response headers (asked for in the headers phase). */
   private responsePhase = false;
+  /** Envoy streams the body without waiting for the headers' answer ({@link PIPELINED_HEADER}). */
+  private pipelined = false;
+  /** Pipelined: the headers' answer waits for the body; body chunks seen meanwhile, each owed an answer after it. */
+  private held: { chunks: number } | undefined;
+  /** The route Envoy matched before ext_proc routed the request (see {@link RESPONSE_PHASE_ROUTE}). */
+  private route: string | undefined;
+  /** Envoy got its own answer for this request: later messages of the stream get none. */
+  private answered = false;
 
   constructor(private readonly deps: ProcessorDeps) {}
 
-  /** Dispatch one message of the stream to its phase. */
-  async process(req: ProcessingRequest): Promise<ProcessingResponse> {
+  /**
+   * Dispatch one message of the stream to its phase: the answers to write, in order. Usually one;
+   * none while a pipelined request's headers wait for its body, then all that are owed.
+   */
+  async process(req: ProcessingRequest): Promise<ProcessingResponse[]> {
+    // Envoy sends the attributes with the stream's first message.
     this.remoteAddress ??= sourceAddress(req);
+    this.route ??= routeName(req);
+    if (this.answered) return [];
+    const answers = await this.dispatch(req);
+    if (answers.some((a) => 'immediate_response' in a)) this.answered = true;
+    return answers;
+  }
+
+  private async dispatch(req: ProcessingRequest): Promise<ProcessingResponse[]> {
     switch (req.request) {
       case 'request_headers':
         return this.requestHeaders(req.request_headers ?? {});
       case 'request_body':
         return this.requestBody(req.request_body ?? {});
       case 'request_trailers':
-        return { request_trailers: {} };
+        return [{ request_trailers: {} }];
       case 'response_headers':
-        return this.responseHeaders(req.response_headers);
+        return [await this.responseHeaders(req.response_headers)];
       case 'response_body':
-        return { response_body: { response: {} } };
+        return [{ response_body: { response: {} } }];
       case 'response_trailers':
-        return { response_trailers: {} };
+        return [{ response_trailers: {} }];
       default:
-        return immediate(500, wireError('GW_INTERNAL', null, 'unexpected ext_proc message'));
+        return [immediate(500, wireError('GW_INTERNAL', null, 'unexpected ext_proc message'))];
     }
   }
 
-  /** Decide now when there is no body; otherwise strip internal headers and wait for the body. */
-  async requestHeaders(h: HttpHeaders): Promise<ProcessingResponse> {
+  /** Decide now when there is no body; otherwise screen the headers and wait for the body. */
+  async requestHeaders(h: HttpHeaders): Promise<ProcessingResponse[]> {
     const received = readHeaders(h);
     this.received = received;
+    this.pipelined = received.internal.includes(PIPELINED_HEADER);
     const path = (received.pseudo[':path'] ?? '/').split('?')[0]!;
     this.bypass = this.bypassesAdmission(path, received.pseudo[':method']);
-    if (this.bypass) return { request_headers: { response: routeTo(BROKER_CLUSTER, received.internal) } };
-    if (endpointOf(path, this.deps.mcpPath) === undefined) return immediate(404, { error: 'not found', endpoint: this.deps.mcpPath }, {}, 'not_found');
-    if (!h.end_of_stream) {
-      if (this.deps.screen) {
-        const screened = await this.deps.screen(toGatewayRequest(received, undefined, this.remoteAddress));
-        if ('kind' in screened) return this.answerOf(screened);
-        this.screened = screened;
-      }
-      const response = { request_headers: { response: { status: 'CONTINUE' as const, header_mutation: stripInternal(received.internal) } } };
-      // A stateless call routed to its backend has no backend session to keep: its answer is not read.
-      this.responsePhase = this.deps.direct !== undefined && received.pseudo[':method'] === 'POST' && !isStatelessRequest({ method: 'POST', headers: received.headers }, undefined);
-      return this.responsePhase ? { ...response, mode_override: WITH_RESPONSE_HEADERS } : response;
+    if (this.bypass) return [{ request_headers: { response: routeTo(BROKER_CLUSTER, received.internal) } }];
+    if (endpointOf(path, this.deps.mcpPath) === undefined) return [immediate(404, { error: 'not found', endpoint: this.deps.mcpPath }, {}, 'not_found')];
+    if (h.end_of_stream) {
+      const method = received.pseudo[':method'];
+      return [this.lockStep('request_headers', await this.decide(method === 'POST' ? Buffer.alloc(0) : undefined, true))];
     }
-    const method = received.pseudo[':method'];
-    return this.decide('request_headers', method === 'POST' ? Buffer.alloc(0) : undefined);
+    if (this.deps.screen) {
+      const screened = await this.deps.screen(toGatewayRequest(received, undefined, this.remoteAddress));
+      if ('kind' in screened) return [this.answerOf(screened)];
+      this.screened = screened;
+    }
+    if (this.pipelined) {
+      this.held = { chunks: 0 };
+      // Envoy ignores `mode_override` in this mode: the route's processing mode says whether the answer's headers come.
+      this.responsePhase = this.route === RESPONSE_PHASE_ROUTE;
+      return [];
+    }
+    const response = { request_headers: { response: { status: 'CONTINUE' as const, header_mutation: stripInternal(received.internal) } } };
+    // A stateless call routed to its backend has no backend session to keep: its answer is not read.
+    this.responsePhase = this.deps.direct !== undefined && received.pseudo[':method'] === 'POST' && !isStatelessRequest({ method: 'POST', headers: received.headers }, undefined);
+    return [this.responsePhase ? { ...response, mode_override: WITH_RESPONSE_HEADERS } : response];
   }
 
-  /** The whole body (BUFFERED mode sends it in one message); chunks are gathered in case of streaming. */
-  async requestBody(b: HttpBody): Promise<ProcessingResponse> {
+  /** The body: BUFFERED mode sends it whole, STREAMED in chunks, gathered until its end. */
+  async requestBody(b: HttpBody): Promise<ProcessingResponse[]> {
     if (b.body && b.body.length > 0) this.chunks.push(b.body);
-    if (!b.end_of_stream) return { request_body: { response: {} } };
-    if (!this.received) return immediate(500, wireError('GW_INTERNAL', null, 'body before headers'));
-    if (this.bypass) return { request_body: { response: {} } };
-    return this.decide('request_body', Buffer.concat(this.chunks));
+    const held = this.held;
+    if (held) held.chunks++;
+    if (!b.end_of_stream) return held ? [] : [{ request_body: { response: {} } }];
+    if (!this.received) return [immediate(500, wireError('GW_INTERNAL', null, 'body before headers'))];
+    if (this.bypass) return [{ request_body: { response: {} } }];
+    const outcome = await this.decide(Buffer.concat(this.chunks), held !== undefined);
+    return held ? this.pipelinedAnswers(outcome, held.chunks) : [this.lockStep('request_body', outcome)];
+  }
+
+  /** Lock-step: the decision answers the phase it was made in; a new body goes with the routing. */
+  private lockStep(phase: 'request_headers' | 'request_body', outcome: Outcome): ProcessingResponse {
+    if (outcome.kind === 'answer') return outcome.response;
+    if (phase === 'request_headers') return { request_headers: { response: outcome.common } };
+    return { request_body: { response: outcome.body ? { ...outcome.common, body_mutation: { body: outcome.body } } : outcome.common } };
+  }
+
+  /**
+   * Pipelined: the headers' answer (routing, and the response phase if the call needs it), then
+   * one answer per body chunk Envoy sent, the first carrying the new body when there is one.
+   */
+  private pipelinedAnswers(outcome: Outcome, chunks: number): ProcessingResponse[] {
+    if (outcome.kind === 'answer') return [outcome.response];
+    const answers: ProcessingResponse[] = [{ request_headers: { response: outcome.common } }];
+    for (let i = 0; i < chunks; i++) {
+      const body_mutation = outcome.body === undefined ? undefined : i === 0 ? { body: outcome.body } : { clear_body: true as const };
+      answers.push({ request_body: { response: body_mutation ? { body_mutation } : {} } });
+    }
+    return answers;
   }
 
   /**
@@ -156,37 +222,42 @@ export class RequestProcessor {
     return method === 'GET' && isMetadataPath(path);
   }
 
-  private async decide(phase: 'request_headers' | 'request_body', body: Buffer | undefined): Promise<ProcessingResponse> {
+  /**
+   * Admission's decision on the whole request, as an {@link Outcome}. `withBody`: the body is
+   * here (the only time a call can be routed straight to its backend, whose name is in it).
+   */
+  private async decide(body: Buffer | undefined, pipelined: boolean): Promise<Outcome> {
     const received = this.received!;
     const decision = await this.deps.decide(toGatewayRequest(received, body, this.remoteAddress), this.screened);
-    this.deps.logger.debug({ decision: decision.kind, phase }, 'ext_proc decision');
-    if (decision.kind === 'reject' || decision.kind === 'respond') return this.answerOf(decision);
+    if (this.deps.logger.isLevelEnabled('debug')) this.deps.logger.debug({ decision: decision.kind, pipelined }, 'ext_proc decision');
+    if (decision.kind === 'reject' || decision.kind === 'respond') return { kind: 'answer', response: this.answerOf(decision) };
     this.cors = corsHeaders(received.headers.origin, this.deps.originAllowed ?? NO_ORIGINS);
     const { direct } = this.deps;
     // A call that waits for the user's confirmation goes to the broker, which asks (src/confirm/).
-    if (direct && phase === 'request_body' && decision.kind === 'call-tool' && !decision.confirm && !decision.confirmed && describeMethod(decision.message.method)?.envoyDirect && this.canRoute(decision)) {
+    if (direct && body !== undefined && body.length > 0 && decision.kind === 'call-tool' && !decision.confirm && !decision.confirmed && describeMethod(decision.message.method)?.envoyDirect && this.canRoute(decision)) {
       const plan = await direct.calls.plan(decision, direct.routable);
-      if (plan?.kind === 'answer') return immediate(200, plan.body, this.cors);
+      if (plan?.kind === 'answer') return { kind: 'answer', response: immediate(200, plan.body, this.cors) };
       // MCP: a cancelled request gets no answer.
-      if (plan?.kind === 'cancelled') return noAnswer(this.cors);
+      if (plan?.kind === 'cancelled') return { kind: 'answer', response: noAnswer(this.cors) };
       if (plan?.kind === 'forward') {
         this.routed = plan.call;
         if (!this.responsePhase) plan.call.unread();
         const limits = rateLimitHeaders(decision, this.remoteAddress);
-        return { request_body: { response: directRoute(plan.call.plan, direct.cluster(plan.call.plan.backend), received.internal, limits) } };
+        const { body_mutation, ...common } = directRoute(plan.call.plan, direct.cluster(plan.call.plan.backend), received.internal, limits);
+        return { kind: 'continue', common, body: body_mutation && 'body' in body_mutation ? body_mutation.body : undefined };
       }
     }
     const limits = rateLimitHeaders(decision, this.remoteAddress);
     // The broker carries out the decision behind the ticket instead of admitting the request again.
     if (this.deps.handoff) limits[HANDOFF_HEADER] = this.deps.handoff.put(decision);
-    const common = routeTo(BROKER_CLUSTER, received.internal, limits);
-    return phase === 'request_headers' ? { request_headers: { response: common } } : { request_body: { response: common } };
+    return { kind: 'continue', common: routeTo(BROKER_CLUSTER, received.internal, limits) };
   }
 
   /**
    * A session-era call is settled by its answer's status (its backend session, its failures), so
-   * it is routed only on a stream that shows it; admission's era follows the headers, so such a
-   * stream always does. A stateless call needs no answer read.
+   * it is routed only on a stream that shows it: lock-step, one that asked for the response
+   * headers; pipelined, one envoy.yaml's route sends them for. Admission's era follows the
+   * headers, so such a stream always does. A stateless call needs no answer read.
    */
   private canRoute(d: Extract<Decision, { kind: 'call-tool' }>): boolean {
     return this.responsePhase || eraOf(d.session.protocolVersion) === 'stateless';

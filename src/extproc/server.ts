@@ -36,18 +36,18 @@ export class ExtProcServer {
 
   private stream(call: ServerDuplexStream<ProcessingRequest, ProcessingResponse>): void {
     const processor = new RequestProcessor(this.opts);
-    // Envoy waits for each answer before the next phase, but keep replies in order regardless.
+    // Answers go out in the order of the messages they answer (pipelined, several may be owed at once).
     let queue: Promise<void> = Promise.resolve();
     call.on('data', (req: ProcessingRequest) => {
       queue = queue.then(async () => {
-        let res: ProcessingResponse;
+        let answers: ProcessingResponse[];
         try {
-          res = await processor.process(req);
+          answers = await processor.process(req);
         } catch (err) {
           this.opts.logger.error({ err }, 'ext_proc processing failed');
-          res = immediate(500, wireError('GW_INTERNAL', null), {}, 'GW_INTERNAL');
+          answers = [immediate(500, wireError('GW_INTERNAL', null), {}, 'GW_INTERNAL')];
         }
-        if (!call.cancelled && call.writable) call.write(res);
+        for (const res of answers) if (!call.cancelled && call.writable) call.write(res);
       });
     });
     const close = (): void => void queue.then(() => processor.close());

@@ -34,6 +34,14 @@ export const RPC_ID_HEADER = `${INTERNAL_HEADER_PREFIX}rpc-id`;
 /** Set by envoy.yaml's rate limiters on their 429: the answer is Envoy's, not a backend's. */
 export const RATE_LIMITED_HEADER = `${INTERNAL_HEADER_PREFIX}rate-limited`;
 
+/**
+ * Set by envoy.yaml (after removing any client copy) where ext_proc's processing mode streams the
+ * body without waiting for the answer to the headers (`send_body_without_waiting_for_header_response`):
+ * the headers' answer may then wait for the body, so routing decided from the body costs one
+ * round trip instead of two. Without it, the processor answers each phase as it comes.
+ */
+export const PIPELINED_HEADER = `${INTERNAL_HEADER_PREFIX}extproc-pipelined`;
+
 /** Base64 of the `ip:port` holding a backend session; envoy.yaml's stateful session filter routes to it. */
 export const UPSTREAM_HOST_HEADER = `${INTERNAL_HEADER_PREFIX}upstream-host`;
 
@@ -91,6 +99,21 @@ export function sourceAddress(req: ProcessingRequest): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * The route Envoy matched before ext_proc routed the request (the `xds.route_name` attribute): its
+ * per-route processing mode may send the answer's headers (envoy.yaml's {@link RESPONSE_PHASE_ROUTE}).
+ */
+export function routeName(req: ProcessingRequest): string | undefined {
+  for (const struct of Object.values(req.attributes ?? {})) {
+    const name = struct.fields?.['xds.route_name']?.stringValue;
+    if (name) return name;
+  }
+  return undefined;
+}
+
+/** envoy.yaml's route for a session-era POST before ext_proc routed it: its processing mode sends the answer's headers. */
+export const RESPONSE_PHASE_ROUTE = 'mcp-session-unrouted';
 
 /** Drop every client-supplied internal header. */
 export function stripInternal(internal: readonly string[]): HeaderMutation {

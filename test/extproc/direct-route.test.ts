@@ -13,7 +13,7 @@ import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-a
 import type { RunningExtProc } from '../../src/extproc/run.js';
 import { clusterName } from '../../src/xds/clusters.js';
 import { BROKER_CLUSTER } from '../../src/extproc/translate.js';
-import { body, extProcClient, headers, INITIALIZE, openStream as open, responseHeaders, setHeaders, type ExtProcClient } from '../support/extproc-stream.js';
+import { body, chunk, extProcClient, headers, INITIALIZE, openStream as open, pipelinedHeaders, responseHeaders, setHeaders, type ExtProcClient } from '../support/extproc-stream.js';
 import { startGatedProxy, type GatedProxy } from '../support/http-backends.js';
 import { waitFor } from '../support/wait.js';
 import { MCP_HEADERS, ORDER_TOOLS, rawInitialize, startExtProc } from '../support/gateway.js';
@@ -110,6 +110,46 @@ describe('native MCP tools/call routed straight to the backend', () => {
     expect(gw.core.direct.cancel(sessionId, 41, 'late')).toBe(true);
     s.close();
     await waitFor(() => !gw.core.direct.cancel(sessionId, 41, 'late'), 'the ended call to be forgotten');
+  });
+
+  it('pipelined: answers the headers once the body is in, with the routing it decided, then each chunk, the first carrying the new body', async () => {
+    const { sessionId } = await rawInitialize(gw.brokerUrl);
+    const clientHeaders = { ...MCP_HEADERS, 'mcp-session-id': sessionId };
+    const s = openStream();
+    const text = JSON.stringify({ jsonrpc: '2.0', id: 51, method: 'tools/call', params: { name: 'notes_add_note', arguments: { text: 'pipelined' } } });
+    // Envoy sends the headers and the body's chunks without waiting for an answer.
+    s.push(pipelinedHeaders('POST', clientHeaders, 'mcp-session-unrouted'));
+    s.push(chunk(text.slice(0, 20), false));
+    s.push(chunk(text.slice(20), true));
+    const first = await s.next();
+    expect(first.response).toBe('request_headers');
+    const common = first.request_headers.response;
+    // The route needs the tool's name, which only the body has.
+    expect(setHeaders(common.header_mutation)['x-mcp-gateway-route']).toBe(clusterName('notes'));
+    expect(common.clear_route_cache).toBe(true);
+    const [second, third] = [await s.next(), await s.next()];
+    expect(second.response).toBe('request_body');
+    const sent = JSON.parse(second.request_body.response.body_mutation.body.toString());
+    expect(sent.params.name).toBe('add_note');
+    expect(third.request_body.response.body_mutation.clear_body).toBe(true);
+    const res = await sendAsEnvoy({ ...common, body_mutation: second.request_body.response.body_mutation }, clientHeaders);
+    expect(await res.text()).toContain('"id":51');
+    // This route sends the answer's headers: the backend's session id is removed there.
+    const passed = await s.send(responseHeaders(200, { 'mcp-session-id': setHeaders(common.header_mutation)['mcp-session-id']! }));
+    expect(passed.response_headers.response.header_mutation.remove_headers).toContain('mcp-session-id');
+    s.close();
+  });
+
+  it('pipelined: a session-era call on a route that does not send the answer goes to the broker, never straight to the backend', async () => {
+    const { sessionId } = await rawInitialize(gw.brokerUrl);
+    const s = openStream();
+    s.push(pipelinedHeaders('POST', { ...MCP_HEADERS, 'mcp-session-id': sessionId }));
+    s.push(body({ jsonrpc: '2.0', id: 52, method: 'tools/call', params: { name: 'notes_add_note', arguments: { text: 'unseen answer' } } }));
+    const first = await s.next();
+    expect(setHeaders(first.request_headers.response.header_mutation)['x-mcp-gateway-route']).toBe(BROKER_CLUSTER);
+    const second = await s.next();
+    expect(second.request_body.response.body_mutation).toBeUndefined();
+    s.close();
   });
 
   it('tells the client to call again when the backend lost the session, and opens a new one next time', async () => {

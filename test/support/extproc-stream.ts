@@ -14,17 +14,22 @@ export function extProcClient(port: number): ExtProcClient {
 }
 
 /** One ext_proc stream: send a message, get the next answer. */
-export function openStream(client: unknown): { send(msg: unknown): Promise<any>; close(): void } {
+export function openStream(client: unknown): { send(msg: unknown): Promise<any>; push(msg: unknown): void; next(): Promise<any>; close(): void } {
   const call = (client as any).Process() as ClientDuplexStream<unknown, any>;
   const answers: any[] = [];
   const waiters: Array<(m: any) => void> = [];
   call.on('data', (m: any) => (waiters.length > 0 ? waiters.shift()!(m) : answers.push(m)));
   call.on('error', () => undefined);
+  const next = (): Promise<any> => (answers.length > 0 ? Promise.resolve(answers.shift()) : new Promise((r) => waiters.push(r)));
   return {
     send(msg) {
       call.write(msg);
-      return answers.length > 0 ? Promise.resolve(answers.shift()) : new Promise((r) => waiters.push(r));
+      return next();
     },
+    /** Send without waiting for an answer, as Envoy does in the pipelined mode (envoy/envoy.yaml). */
+    push: (msg) => void call.write(msg),
+    /** The next answer, in the order the server wrote them. */
+    next,
     close: () => call.end(),
   };
 }
@@ -40,6 +45,20 @@ export function headers(method: string, extra: Record<string, string> = {}, endO
   };
   const list = Object.entries(all).map(([key, v]) => ({ key, raw_value: Buffer.from(v) }));
   return { request_headers: { headers: { headers: list }, end_of_stream: endOfStream } };
+}
+
+/**
+ * What envoy/envoy.yaml's pipelined mode adds to the headers message: the marker header, and the
+ * route matched before ext_proc routed the request (`mcp-session-unrouted` sends the answer's headers).
+ */
+export function pipelinedHeaders(method: string, extra: Record<string, string>, route?: string): unknown {
+  const h = headers(method, { ...extra, 'x-mcp-gateway-extproc-pipelined': 'true' }) as object;
+  return route === undefined ? h : { ...h, attributes: { 'envoy.filters.http.ext_proc': { fields: { 'xds.route_name': { stringValue: route } } } } };
+}
+
+/** One streamed chunk of a body (STREAMED mode sends the body in pieces). */
+export function chunk(text: string, endOfStream: boolean): unknown {
+  return { request_body: { body: Buffer.from(text), end_of_stream: endOfStream } };
 }
 
 export function body(json: unknown): unknown {
