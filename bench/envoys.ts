@@ -1,8 +1,9 @@
 /**
- * The two Envoys bench/envoy.ts compares: a plain one (listener → one static cluster, router
- * only), which is what Envoy itself costs, and the real topology (envoy/envoy.yaml) in front of
- * the gateway process. Both run through the test harness's `startEnvoy` (one worker thread, as
- * in the integration tests), so they differ only in their configuration.
+ * The Envoys bench/envoy.ts compares: a plain one (listener → static clusters, router only),
+ * which is what Envoy itself costs, the same with a do-nothing ext_proc filter in front of its
+ * router, and the real topology (envoy/envoy.yaml) in front of the gateway process. All run through
+ * the test harness's `startEnvoy` (one worker thread, as in the integration tests), so they differ
+ * only in their configuration.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ADMIN_PORT_PLACEHOLDER, httpListener, startEnvoy, staticCluster, type EnvoyHandle } from '../test/harness/envoy.js';
@@ -59,28 +60,47 @@ layered_runtime:
   return { runtime, filter, cluster };
 }
 
+/** A backend a plain Envoy routes to besides its main one: requests whose path starts with `prefix` go to cluster `name`. */
+export interface ExtraRoute {
+  readonly name: string;
+  readonly prefix: string;
+  readonly url: string;
+}
+
+/** How a plain Envoy is set up besides its main backend. */
+export interface PlainOptions {
+  /** `host:port` of an ext_proc service: the topology's ext_proc filter calls it in front of the router. */
+  readonly extproc?: string;
+  /** More backends on the same listener, so one Envoy process (one CPU column) serves several scenarios. */
+  readonly also?: readonly ExtraRoute[];
+}
+
 /**
  * The baseline: the same listener settings as envoy/envoy.yaml (HTTP/1.1 or 2, remote address,
  * no route timeout since MCP answers may stream) but no ext_proc, no stateful session, one
- * static cluster. With `extprocPort`, the topology's ext_proc filter in front of the router.
+ * static cluster per backend. With `extprocPort`, the topology's ext_proc filter in front of the router.
  */
-function plainConfig(listener: number, backend: URL, extprocPort?: number): string {
+function plainConfig(listener: number, backend: URL, also: readonly ExtraRoute[], extprocPort?: number): string {
   const ext = extprocPort === undefined ? { runtime: '', filter: '', cluster: '' } : extProcParts(extprocPort);
+  const route = (prefix: string, cluster: string): string => `{ match: { prefix: "${prefix}" }, route: { cluster: ${cluster}, timeout: 0s } }`;
+  // The main backend's catch-all comes last: Envoy takes the first route that matches.
+  const routes = [...also.map((a) => route(a.prefix, a.name)), route('/', 'backend')];
+  const clusters = [['backend', backend] as const, ...also.map((a) => [a.name, new URL(a.url)] as const)].map(([name, u]) => staticCluster(name, u.hostname, Number(u.port))).join('');
   return `${ext.runtime}
 admin:
   address: { socket_address: { address: 127.0.0.1, port_value: ${ADMIN_PORT_PLACEHOLDER} } }
 static_resources:
   listeners:
-${httpListener({ port: listener, routes: ['{ match: { prefix: "/" }, route: { cluster: backend, timeout: 0s } }'], filters: ext.filter })}  clusters:
-${staticCluster('backend', backend.hostname, Number(backend.port))}${ext.cluster}`;
+${httpListener({ port: listener, routes, filters: ext.filter })}  clusters:
+${clusters}${ext.cluster}`;
 }
 
-/** Plain Envoy in front of the MCP backend at `backendUrl`; with `extproc` (host:port), plus the ext_proc filter calling it. */
-export async function startPlainEnvoy(backendUrl: string, extproc?: string): Promise<BenchEnvoy> {
+/** Plain Envoy in front of the MCP backend at `backendUrl` (its endpoint keeps that URL's path); see {@link PlainOptions}. */
+export async function startPlainEnvoy(backendUrl: string, opts: PlainOptions = {}): Promise<BenchEnvoy> {
   const listener = await freePort();
   const backend = new URL(backendUrl);
-  const extprocPort = extproc === undefined ? undefined : portOf(extproc);
-  const envoy = await startEnvoy({ configYaml: plainConfig(listener, backend, extprocPort) });
+  const extprocPort = opts.extproc === undefined ? undefined : portOf(opts.extproc);
+  const envoy = await startEnvoy({ configYaml: plainConfig(listener, backend, opts.also ?? [], extprocPort) });
   return { envoy, endpoint: `http://127.0.0.1:${listener}${backend.pathname}` };
 }
 

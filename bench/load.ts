@@ -51,9 +51,14 @@ async function drive(target: Target, concurrency: number, count: number, maxMs: 
   return { lat: lat.subarray(0, done), errors, seconds, bytes };
 }
 
-/** Warm up, then measure. */
-export async function runLoad(target: Target, opts: LoadOptions): Promise<Summary> {
+/**
+ * Warm up, then measure. `during` wraps the measured phase alone, so a reading taken around it
+ * (CPU from /proc, bench/cpu.ts) covers exactly the requests the summary counts.
+ */
+export async function runLoad(target: Target, opts: LoadOptions, during: (phase: () => Promise<void>) => Promise<void> = (phase) => phase()): Promise<Summary> {
   await drive(target, opts.concurrency, opts.warmup, opts.maxMs, false);
-  const r = await drive(target, opts.concurrency, opts.requests, opts.maxMs, true);
+  let r: Awaited<ReturnType<typeof drive>> | undefined;
+  await during(async () => void (r = await drive(target, opts.concurrency, opts.requests, opts.maxMs, true)));
+  if (!r) throw new Error(`${target.label}: the measured phase did not run`);
   return summarize(r.lat, r.errors, r.seconds, r.bytes);
 }

@@ -13,6 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import { cpuDuring } from './cpu.js';
 import { runLoad, type LoadOptions } from './load.js';
 import { runRate, type RateOptions } from './rate.js';
 import { TARGETS, type Row, type Side, type Verdict } from './report.js';
@@ -63,17 +64,25 @@ export async function closePools(): Promise<void> {
  * One scenario, every side under the same load, side after side so they never compete for the
  * CPU: closed loop at the low concurrencies (the unloaded cost of a hop), the fixed rate (where
  * latency targets are judged), closed loop at saturation (where throughput is judged).
- * Prints a dot per load level.
+ * Prints a dot per load level. With `cpu` (process name → pid), the saturation rows also carry
+ * each process's CPU per call (bench/cpu.ts).
  */
 export async function measure(
   scenario: string,
   sides: ReadonlyArray<readonly [Side, Target]>,
-  opts: { rate: number; requests?: number },
+  opts: { rate: number; requests?: number; cpu?: Readonly<Record<string, number | undefined>> },
 ): Promise<Row[]> {
   const rows: Row[] = [];
   const closed = async (concurrency: number): Promise<void> => {
     const o: LoadOptions = { ...plan.closed, concurrency, requests: opts.requests ?? plan.closed.requests };
-    for (const [side, tg] of sides) rows.push({ scenario, side, mode: 'closed', load: concurrency, label: tg.label, summary: await runLoad(tg, o) });
+    // CPU per call is read at saturation, where it is what caps throughput, over the very requests that row counts.
+    const reading = opts.cpu && concurrency === plan.saturation ? opts.cpu : undefined;
+    for (const [side, tg] of sides) {
+      let ms: Record<string, number> | undefined;
+      const summary = await runLoad(tg, o, reading && (async (phase) => void (ms = await cpuDuring(reading, phase))));
+      const cpuUs = ms && Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, (v * 1000) / summary.count]));
+      rows.push({ scenario, side, mode: 'closed', load: concurrency, label: tg.label, summary, ...(cpuUs && { cpuUs }) });
+    }
     process.stdout.write('.');
   };
   for (const c of plan.concurrencies.slice(0, -1)) await closed(c);

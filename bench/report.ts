@@ -31,6 +31,8 @@ export interface Row {
   readonly summary: Summary;
   /** Fixed-rate rows: p99 of how late the load generator itself sent (ms). */
   readonly lagP99?: number;
+  /** Saturation rows of a bench that reads /proc: CPU per call of each named process, in µs. */
+  readonly cpuUs?: Readonly<Record<string, number>>;
 }
 
 export interface Verdict {

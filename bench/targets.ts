@@ -47,7 +47,11 @@ function check(label: string, cond: boolean, text: string): void {
 
 /** GET /orders/1001 straight to the orders API: the no-proxy baseline for the REST tool. */
 export function restDirect(pool: Pool): Target {
-  const label = 'REST direct GET /orders/1001';
+  return restGet('REST direct GET /orders/1001', pool);
+}
+
+/** GET /orders/1001 of the orders API through whatever answers at `pool` (the API itself, a plain Envoy in front of it). */
+export function restGet(label: string, pool: Pool): Target {
   const call = async () => {
     const res = await pool.request({ path: '/orders/1001', method: 'GET', headers: { accept: 'application/json' } });
     return { status: res.statusCode, text: await res.body.text() };
@@ -58,9 +62,8 @@ export function restDirect(pool: Pool): Target {
   });
 }
 
-/** The same order through the gateway's `orders_get_order` REST tool. */
-export function restGateway(pool: Pool, path: string, session: SessionHeaders): Target {
-  const label = 'REST via gateway tools/call orders_get_order';
+/** The same order through the gateway's `orders_get_order` REST tool (the standalone gateway, or the Envoy topology's broker). */
+export function restGateway(pool: Pool, path: string, session: SessionHeaders, label = 'REST via gateway tools/call orders_get_order'): Target {
   const call = rpc(pool, path, session, 'tools/call', { name: 'orders_get_order', arguments: { id: '1001' } });
   return target(label, call, (t) => t.includes('keyboard') && !t.includes('"isError":true'), (t) => {
     const m = firstMessage(t) as { result?: { isError?: boolean; content?: unknown[] } };
