@@ -21,14 +21,18 @@ export interface BenchEnvoy {
 
 /**
  * envoy/envoy.yaml's ext_proc filter and cluster, pointed at `port`: for the do-nothing ext_proc
- * variant, so it pays the topology's round trips. Response headers are asked for here rather
- * than per request: the gateway turns them on for every MCP POST with `mode_override` anyway.
+ * variant, so it pays the topology's round trips. As envoy.yaml does for a session-era MCP POST:
+ * the whole body (buffer filter) streamed right behind the headers without waiting for their
+ * answer, and the answer's headers (2 round trips, 3 messages). The do-nothing service answers
+ * each message as it comes, which is the floor of that mode.
  *
  * BENCH_NOOP_ROUND_TRIPS=1 sends the do-nothing service the buffered body only (no request or
- * response headers): the floor of a design with one round trip per call, for comparison.
+ * response headers): the floor of a design with one message per call, for comparison.
  */
 function extProcParts(port: number): { runtime: string; filter: string; cluster: string } {
-  const headerMode = process.env.BENCH_NOOP_ROUND_TRIPS === '1' ? 'SKIP' : 'SEND';
+  const one = process.env.BENCH_NOOP_ROUND_TRIPS === '1';
+  const headerMode = one ? 'SKIP' : 'SEND';
+  const bodyMode = one ? 'BUFFERED' : 'STREAMED';
   // As envoy/envoy.yaml: ext_proc streams end with a clean gRPC close, not a reset.
   const runtime = `
 layered_runtime:
@@ -37,14 +41,18 @@ layered_runtime:
       static_layer:
         envoy.reloadable_features.ext_proc_graceful_grpc_close: true`;
   const filter = `
+                  - name: mcp.whole_body
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer
+                      max_request_bytes: 1048576
                   - name: envoy.filters.http.ext_proc
                     typed_config:
                       "@type": type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor
                       grpc_service: { envoy_grpc: { cluster_name: extproc }, timeout: 5s }
                       failure_mode_allow: false
-                      allow_mode_override: true
                       message_timeout: 2s
-                      processing_mode: { request_header_mode: ${headerMode}, request_body_mode: BUFFERED, request_trailer_mode: SKIP, response_header_mode: ${headerMode}, response_body_mode: NONE, response_trailer_mode: SKIP }
+                      send_body_without_waiting_for_header_response: ${!one}
+                      processing_mode: { request_header_mode: ${headerMode}, request_body_mode: ${bodyMode}, request_trailer_mode: SKIP, response_header_mode: ${headerMode}, response_body_mode: NONE, response_trailer_mode: ${headerMode} }
                       request_attributes: [source.address]`;
   const cluster = `
     - name: extproc

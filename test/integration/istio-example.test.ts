@@ -46,11 +46,18 @@ describe('the Istio example', () => {
   it('adds the filters envoy/envoy.yaml runs before its router, with the same ext_proc settings', () => {
     const byName = (name: string): any => projectFilters.find((f) => f.name === name);
     expect(filterPatches.map((f) => f.name)).toEqual(['mcp.strip_internal', 'envoy.filters.http.ext_proc', 'envoy.filters.http.stateful_session']);
-    expect(filterPatches[0]).toEqual(byName('mcp.strip_internal'));
+    // Istio's ingress runs ext_proc lock-step (BUFFERED): the pipelined mode of envoy.yaml needs its
+    // mcp-session-unrouted route, which a VirtualService cannot carry. So it adds no
+    // x-mcp-gateway-extproc-pipelined header, and ext_proc answers each phase as it comes.
+    const [removeClientCopies, pipelinedMarker] = byName('mcp.strip_internal').typed_config.mutations.request_mutations;
+    expect(pipelinedMarker.append.header.key).toBe('x-mcp-gateway-extproc-pipelined');
+    expect(filterPatches[0]).toEqual({ ...byName('mcp.strip_internal'), typed_config: { ...byName('mcp.strip_internal').typed_config, mutations: { request_mutations: [removeClientCopies] } } });
     expect(filterPatches[2]).toEqual(byName('envoy.filters.http.stateful_session'));
-    const { grpc_service: ours, ...settings } = filterPatches[1].typed_config;
-    const { grpc_service: theirs, ...projectSettings } = byName('envoy.filters.http.ext_proc').typed_config;
-    expect(settings).toEqual(projectSettings);
+    const { grpc_service: ours, processing_mode: lockStep, ...settings } = filterPatches[1].typed_config;
+    const { grpc_service: theirs, processing_mode: pipelined, send_body_without_waiting_for_header_response: unwaited, request_attributes: attributes, ...projectSettings } = byName('envoy.filters.http.ext_proc').typed_config;
+    expect(unwaited).toBe(true);
+    expect(settings).toEqual({ ...projectSettings, request_attributes: attributes.filter((a: string) => a !== 'xds.route_name') });
+    expect(lockStep).toEqual({ ...pipelined, request_body_mode: 'BUFFERED' });
     expect(ours.timeout).toBe(theirs.timeout);
     // Off on the listener, on for the MCP host only.
     expect(filterPatches[1].disabled).toBe(true);
