@@ -7,9 +7,9 @@
  *   in the body's answer; session-era MCP POSTs ask for the response headers too (`mode_override`);
  * - pipelined (envoy/envoy.yaml: `STREAMED` with `send_body_without_waiting_for_header_response`,
  *   announced by {@link PIPELINED_HEADER}): Envoy sends the body right behind the headers, and the
- *   headers' answer waits for it, so the request is decided and routed in one round trip. Envoy
- *   ignores `mode_override` then: envoy.yaml's route for session-era POSTs sends the response
- *   headers of those (a second round trip), for the calls routed to a session-era backend.
+ *   headers' answer waits for it, so the request is decided and routed in one round trip. No
+ *   response phase: a session-era call's failing answer alone reaches ext_proc, on a stream of its
+ *   own ({@link RequestProcessor.failedAnswer}).
  * Other phases are answered with a plain CONTINUE in case a configuration sends them anyway.
  */
 import type { Logger } from 'pino';
@@ -34,8 +34,9 @@ import {
   noAnswer,
   passResponse,
   PIPELINED_HEADER,
-  RESPONSE_PHASE_ROUTE,
-  routeName,
+  answerHeaders,
+  CALL_HEADER,
+  headerOf,
   rateLimitHeaders,
   RATE_LIMITED_HEADER,
   readHeaders,
@@ -107,8 +108,6 @@ export class RequestProcessor {
   private pipelined = false;
   /** Pipelined: the headers' answer waits for the body; body chunks seen meanwhile, each owed an answer after it. */
   private held: { chunks: number } | undefined;
-  /** The route Envoy matched before ext_proc routed the request (see {@link RESPONSE_PHASE_ROUTE}). */
-  private route: string | undefined;
   /** Envoy got its own answer for this request: later messages of the stream get none. */
   private answered = false;
 
@@ -121,7 +120,6 @@ export class RequestProcessor {
   async process(req: ProcessingRequest): Promise<ProcessingResponse[]> {
     // Envoy sends the attributes with the stream's first message.
     this.remoteAddress ??= sourceAddress(req);
-    this.route ??= routeName(req);
     if (this.answered) return [];
     const answers = await this.dispatch(req);
     if (answers.some((a) => 'immediate_response' in a)) this.answered = true;
@@ -167,8 +165,6 @@ export class RequestProcessor {
     }
     if (this.pipelined) {
       this.held = { chunks: 0 };
-      // Envoy ignores `mode_override` in this mode: the route's processing mode says whether the answer's headers come.
-      this.responsePhase = this.route === RESPONSE_PHASE_ROUTE;
       return [];
     }
     const response = { request_headers: { response: { status: 'CONTINUE' as const, header_mutation: stripInternal(received.internal) } } };
@@ -240,10 +236,19 @@ export class RequestProcessor {
       // MCP: a cancelled request gets no answer.
       if (plan?.kind === 'cancelled') return { kind: 'answer', response: noAnswer(this.cors) };
       if (plan?.kind === 'forward') {
-        this.routed = plan.call;
-        if (!this.responsePhase) plan.call.unread();
-        const limits = rateLimitHeaders(decision, this.remoteAddress);
-        const { body_mutation, ...common } = directRoute(plan.call.plan, direct.cluster(plan.call.plan.backend), received.internal, limits);
+        const call = plan.call;
+        this.routed = call;
+        const gatewayHeaders = rateLimitHeaders(decision, this.remoteAddress);
+        // Lock-step, the response phase settles a session-era call; pipelined, Envoy shows its
+        // failing answer only, on a stream of its own (envoy.yaml's mcp.failed_answers); a
+        // stateless call's answer is not read.
+        if (this.pipelined) {
+          const watched = !call.plan.stateless;
+          if (watched) call.failureShownApart();
+          else call.unread();
+          Object.assign(gatewayHeaders, answerHeaders(this.cors, watched ? call.id : undefined));
+        } else if (!this.responsePhase) call.unread();
+        const { body_mutation, ...common } = directRoute(call.plan, direct.cluster(call.plan.backend), received.internal, gatewayHeaders);
         return { kind: 'continue', common, body: body_mutation && 'body' in body_mutation ? body_mutation.body : undefined };
       }
     }
@@ -255,12 +260,13 @@ export class RequestProcessor {
 
   /**
    * A session-era call is settled by its answer's status (its backend session, its failures), so
-   * it is routed only on a stream that shows it: lock-step, one that asked for the response
-   * headers; pipelined, one envoy.yaml's route sends them for. Admission's era follows the
-   * headers, so such a stream always does. A stateless call needs no answer read.
+   * it is routed only where that status is known: lock-step, on a stream that asked for the
+   * response headers (admission's era follows the headers, so such a stream always does);
+   * pipelined, through a failing answer shown apart (a successful one needs no reading). A
+   * stateless call needs no answer read.
    */
   private canRoute(d: Extract<Decision, { kind: 'call-tool' }>): boolean {
-    return this.responsePhase || eraOf(d.session.protocolVersion) === 'stateless';
+    return this.pipelined || this.responsePhase || eraOf(d.session.protocolVersion) === 'stateless';
   }
 
   /** Envoy's own answer to a refusal or an answer admission gave, with the CORS headers the broker would add. */
@@ -275,7 +281,7 @@ export class RequestProcessor {
    */
   private async responseHeaders(h: HttpHeaders | undefined): Promise<ProcessingResponse> {
     const routed = this.routed;
-    if (!routed) return { response_headers: { response: {} } };
+    if (!routed) return this.failedAnswer(h);
     const answered = readHeaders(h);
     if (answered.internal.includes(RATE_LIMITED_HEADER)) {
       // Envoy's own refusal (a rate limit after ext_proc): the call never reached the backend.
@@ -285,6 +291,21 @@ export class RequestProcessor {
     const answer = await routed.settle(Number(answered.pseudo[':status']) || undefined);
     if (answer) return immediate(200, answer, this.cors);
     return passResponse(this.cors, [HEADER_SESSION_ID]);
+  }
+
+  /**
+   * A stream that begins with the response headers: envoy.yaml's `mcp.failed_answers` showing the
+   * failing answer of a call routed in the pipelined mode ({@link CALL_HEADER} names it). Settled
+   * as the response phase settles a call (the tool error instead, a lost session forgotten); the
+   * backend route puts the CORS headers on it. Anything else passes untouched.
+   */
+  private async failedAnswer(h: HttpHeaders | undefined): Promise<ProcessingResponse> {
+    const calls = this.deps.direct?.calls;
+    const id = headerOf(h, CALL_HEADER);
+    if (!calls || !id) return { response_headers: { response: {} } };
+    const answered = readHeaders(h);
+    const answer = await calls.failedAnswer(id, Number(answered.pseudo[':status']) || undefined, answered.internal.includes(RATE_LIMITED_HEADER));
+    return answer ? immediate(200, answer) : { response_headers: { response: {} } };
   }
 
   /** The stream ended (client gone, Envoy's own answer): a routed call that never saw its answer ends unanswered. */

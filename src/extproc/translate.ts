@@ -42,6 +42,34 @@ export const RATE_LIMITED_HEADER = `${INTERNAL_HEADER_PREFIX}rate-limited`;
  */
 export const PIPELINED_HEADER = `${INTERNAL_HEADER_PREFIX}extproc-pipelined`;
 
+/**
+ * Names a routed call whose failing answer envoy.yaml's `mcp.failed_answers` shows ext_proc apart
+ * (its backend routes copy it onto the answer); only a failing answer is seen.
+ */
+export const CALL_HEADER = `${INTERNAL_HEADER_PREFIX}call`;
+
+/** The CORS headers a routed call's answer gets (envoy.yaml's backend routes copy them onto it); none for other origins. */
+const CORS_ANSWER_HEADERS: Readonly<Record<string, string>> = {
+  'access-control-allow-origin': `${INTERNAL_HEADER_PREFIX}cors-origin`,
+  'access-control-expose-headers': `${INTERNAL_HEADER_PREFIX}cors-expose`,
+  vary: `${INTERNAL_HEADER_PREFIX}cors-vary`,
+};
+
+/**
+ * What a call routed straight to a backend carries for Envoy's backend routes to put on its answer,
+ * in the pipelined mode where ext_proc does not see that answer: the CORS headers, and the call's
+ * name when its failing answer is to be shown to ext_proc (`callId`).
+ */
+export function answerHeaders(cors: Readonly<Record<string, string>>, callId?: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(cors)) {
+    const carrier = CORS_ANSWER_HEADERS[name];
+    if (carrier) out[carrier] = value;
+  }
+  if (callId !== undefined) out[CALL_HEADER] = callId;
+  return out;
+}
+
 /** Base64 of the `ip:port` holding a backend session; envoy.yaml's stateful session filter routes to it. */
 export const UPSTREAM_HOST_HEADER = `${INTERNAL_HEADER_PREFIX}upstream-host`;
 
@@ -67,6 +95,12 @@ export function readHeaders(h: HttpHeaders | undefined): ReceivedHeaders {
     else headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
   }
   return { headers, pseudo, internal: [...internal] };
+}
+
+/** One header's value, internal ones included ({@link readHeaders} keeps only their names). */
+export function headerOf(h: HttpHeaders | undefined, name: string): string | undefined {
+  const entry = h?.headers?.headers?.find((e) => e.key.toLowerCase() === name);
+  return entry ? headerValue(entry) : undefined;
 }
 
 /** Envoy fills `raw_value` (bytes); older versions and hand-written tests use `value`. */
@@ -99,21 +133,6 @@ export function sourceAddress(req: ProcessingRequest): string | undefined {
   }
   return undefined;
 }
-
-/**
- * The route Envoy matched before ext_proc routed the request (the `xds.route_name` attribute): its
- * per-route processing mode may send the answer's headers (envoy.yaml's {@link RESPONSE_PHASE_ROUTE}).
- */
-export function routeName(req: ProcessingRequest): string | undefined {
-  for (const struct of Object.values(req.attributes ?? {})) {
-    const name = struct.fields?.['xds.route_name']?.stringValue;
-    if (name) return name;
-  }
-  return undefined;
-}
-
-/** envoy.yaml's route for a session-era POST before ext_proc routed it: its processing mode sends the answer's headers. */
-export const RESPONSE_PHASE_ROUTE = 'mcp-session-unrouted';
 
 /** Drop every client-supplied internal header. */
 export function stripInternal(internal: readonly string[]): HeaderMutation {

@@ -60,6 +60,9 @@ export class DirectCalls {
   private readonly addresses = new AddressCache();
   /** Calls on their way or streaming, by client session and request id (a stateless call: its own token), so a client can cancel them. */
   private readonly inflight = new Map<string, DirectCall | Planning>();
+  /** Routed calls whose failing answer the transport shows on its own ({@link DirectCall.failureShownApart}), by {@link DirectCall.id}. */
+  private readonly watched = new Map<string, DirectCall>();
+  private nextId = 0;
 
   constructor(private readonly opts: DirectCallsOptions) {}
 
@@ -93,6 +96,25 @@ export class DirectCalls {
   /** @internal The call's exchange is over. */
   forget(call: DirectCall): void {
     if (this.inflight.get(call.key) === call) this.inflight.delete(call.key);
+    this.watched.delete(call.id);
+  }
+
+  /** @internal See {@link DirectCall.failureShownApart}. */
+  watch(call: DirectCall): void {
+    this.watched.set(call.id, call);
+  }
+
+  /**
+   * A routed call's failing answer, shown apart from the call's own exchange (envoy.yaml's
+   * `mcp.failed_answers`, which names the call by {@link DirectCall.id}): settled as
+   * {@link DirectCall.settle} does, with the answer the client gets instead; undefined to let it
+   * through (no such call waiting, not a failure, or a rate limiter's refusal: `rateLimited`).
+   */
+  async failedAnswer(id: string, status: number | undefined, rateLimited = false): Promise<JsonRpcResponse | undefined> {
+    const call = this.watched.get(id);
+    // Envoy's own refusal (a rate limit after ext_proc): the call never reached the backend.
+    if (rateLimited) return void call?.abandon();
+    return call?.settle(status);
   }
 
   /**
@@ -128,7 +150,7 @@ export class DirectCalls {
       const url = new URL(target.endpoint.url);
       const host = await this.addresses.of(unbracket(url.hostname));
       abort.signal.throwIfAborted(); // cancelled while the session opened
-      const direct = new DirectCall(this, key, end, abort, target.endpoint, {
+      const direct = new DirectCall(this, key, (++this.nextId).toString(36), end, abort, target.endpoint, {
         sessionId: d.session.id,
         backend: backend.name,
         instance: target.endpoint.url,
@@ -259,12 +281,16 @@ export class DirectCall {
   private settled = false;
   /** A 200 passed: the answer is streaming past the gateway. */
   private streaming = false;
+  /** Only a failing answer is shown, apart ({@link failureShownApart}). */
+  private failuresOnly = false;
   private readonly forwardedAt = Date.now();
 
   constructor(
     private readonly owner: DirectCalls,
     /** What the owner keeps it under (src/upstream/inflight.ts). */
     readonly key: string,
+    /** Names the call to the transport, which names it back with a failing answer (no session or request id in it). */
+    readonly id: string,
     private readonly end: (r: JsonRpcResponse | undefined) => void,
     /** The call's own controller: its reason tells the audit why an unanswered call ended. */
     private readonly abort: AbortController,
@@ -300,10 +326,25 @@ export class DirectCall {
     this.streaming = true;
   }
 
+  /**
+   * The transport shows only a failing answer's status, apart from the call's own exchange
+   * ({@link DirectCalls.failedAnswer}; envoy.yaml's pipelined mode): an exchange that ends without
+   * one answered the call, and it ends as an unread one does ({@link unread}).
+   */
+  failureShownApart(): void {
+    this.failuresOnly = true;
+    this.owner.watch(this);
+  }
+
   /** The exchange is over: the answer streamed to its end, was replaced, or the client left. */
   closed(): void {
     const { plan } = this;
     if (this.abort.signal.aborted) return; // cut: already recorded
+    if (this.failuresOnly && !this.settled) {
+      this.settled = true;
+      this.streaming = true;
+      this.owner.succeeded(plan);
+    }
     if (!this.streaming) this.abandon();
     // Envoy's router cuts an answer still streaming when the budget runs out, so an exchange
     // that lasted that long was cut: recorded (and the backend told) as a timeout. Envoy's timer

@@ -50,7 +50,6 @@ afterAll(async () => {
 
 const openStream = () => open(client);
 
-/** Send what ext_proc asked for to the backend, as Envoy would after applying the mutations. */
 async function sendAsEnvoy(common: any, clientHeaders: Record<string, string>): Promise<Response> {
   const set = setHeaders(common.header_mutation);
   const remove = new Set<string>(common.header_mutation.remove_headers ?? []);
@@ -118,15 +117,18 @@ describe('native MCP tools/call routed straight to the backend', () => {
     const s = openStream();
     const text = JSON.stringify({ jsonrpc: '2.0', id: 51, method: 'tools/call', params: { name: 'notes_add_note', arguments: { text: 'pipelined' } } });
     // Envoy sends the headers and the body's chunks without waiting for an answer.
-    s.push(pipelinedHeaders('POST', clientHeaders, 'mcp-session-unrouted'));
+    s.push(pipelinedHeaders('POST', clientHeaders));
     s.push(chunk(text.slice(0, 20), false));
     s.push(chunk(text.slice(20), true));
     const first = await s.next();
     expect(first.response).toBe('request_headers');
     const common = first.request_headers.response;
+    const set = setHeaders(common.header_mutation);
     // The route needs the tool's name, which only the body has.
-    expect(setHeaders(common.header_mutation)['x-mcp-gateway-route']).toBe(clusterName('notes'));
+    expect(set['x-mcp-gateway-route']).toBe(clusterName('notes'));
     expect(common.clear_route_cache).toBe(true);
+    // No response phase: the call's name, which Envoy copies onto a failing answer it shows ext_proc apart.
+    expect(set['x-mcp-gateway-call']).toMatch(/^[0-9a-z]+$/);
     const [second, third] = [await s.next(), await s.next()];
     expect(second.response).toBe('request_body');
     const sent = JSON.parse(second.request_body.response.body_mutation.body.toString());
@@ -134,22 +136,38 @@ describe('native MCP tools/call routed straight to the backend', () => {
     expect(third.request_body.response.body_mutation.clear_body).toBe(true);
     const res = await sendAsEnvoy({ ...common, body_mutation: second.request_body.response.body_mutation }, clientHeaders);
     expect(await res.text()).toContain('"id":51');
-    // This route sends the answer's headers: the backend's session id is removed there.
-    const passed = await s.send(responseHeaders(200, { 'mcp-session-id': setHeaders(common.header_mutation)['mcp-session-id']! }));
-    expect(passed.response_headers.response.header_mutation.remove_headers).toContain('mcp-session-id');
     s.close();
   });
 
-  it('pipelined: a session-era call on a route that does not send the answer goes to the broker, never straight to the backend', async () => {
+  it('pipelined: a failing answer shown apart settles the call (the tool error instead, the lost session forgotten); a passing one is never shown', async () => {
     const { sessionId } = await rawInitialize(gw.brokerUrl);
-    const s = openStream();
-    s.push(pipelinedHeaders('POST', { ...MCP_HEADERS, 'mcp-session-id': sessionId }));
-    s.push(body({ jsonrpc: '2.0', id: 52, method: 'tools/call', params: { name: 'notes_add_note', arguments: { text: 'unseen answer' } } }));
-    const first = await s.next();
-    expect(setHeaders(first.request_headers.response.header_mutation)['x-mcp-gateway-route']).toBe(BROKER_CLUSTER);
-    const second = await s.next();
-    expect(second.request_body.response.body_mutation).toBeUndefined();
-    s.close();
+    const routed = async (id: number) => {
+      const s = openStream();
+      s.push(pipelinedHeaders('POST', { ...MCP_HEADERS, 'mcp-session-id': sessionId }));
+      s.push(body({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'notes_add_note', arguments: { text: `call ${id}` } } }));
+      const set = setHeaders((await s.next()).request_headers.response.header_mutation);
+      await s.next();
+      return { s, set };
+    };
+    const first = await routed(61);
+    const backendSession = first.set['mcp-session-id']!;
+    expect(notes.sessions.has(backendSession)).toBe(true);
+    // envoy.yaml's mcp.failed_answers: a stream of its own, the answer's headers only, naming the call.
+    const apart = openStream();
+    const answer = await apart.send(responseHeaders(404, { 'x-mcp-gateway-call': first.set['x-mcp-gateway-call']! }));
+    expect(answer.immediate_response.status.code).toBe('OK');
+    expect(JSON.parse(answer.immediate_response.body.toString())).toMatchObject({ id: 61, result: { isError: true, _meta: { 'io.github.mcp-gateway/error': 'GW_UPSTREAM_SESSION_LOST' } } });
+    apart.close();
+    first.s.close();
+    const second = await routed(62);
+    expect(second.set['mcp-session-id']).not.toBe(backendSession);
+    expect(notes.sessions.has(second.set['mcp-session-id']!)).toBe(true);
+    second.s.close();
+    await waitFor(() => !gw.core.direct.cancel(sessionId, 62, 'ended'), 'the ended call to be forgotten');
+    // A call that ended is not one to settle any more: its name answers nothing.
+    const late = openStream();
+    expect((await late.send(responseHeaders(500, { 'x-mcp-gateway-call': second.set['x-mcp-gateway-call']! }))).response).toBe('response_headers');
+    late.close();
   });
 
   it('tells the client to call again when the backend lost the session, and opens a new one next time', async () => {

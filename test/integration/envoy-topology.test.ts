@@ -34,6 +34,7 @@ beforeAll(async () => {
   scratch = [await startNotesServer({ stateless: true, jsonResponse: true }), await startNotesServer({ stateless: true, jsonResponse: true })];
   library = await startLibraryServer('library');
   gw = await startExtProc({
+    server: { allowedOrigins: ['http://localhost:*'] },
     policy: {
       engine: 'rules',
       rules: [
@@ -126,6 +127,48 @@ describe('the Envoy topology', () => {
     const listed = await client.callTool({ name: 'notes_list_notes', arguments: {} });
     expect((listed.content as Array<{ text: string }>)[0]!.text).toContain('pinned 5');
     await client.close();
+  });
+
+  it('answers a routed call whose backend lost the session with the tool error the broker gives, and the next call opens a new session', async () => {
+    const { client } = await connectClient(endpoint);
+    const first = await client.callTool({ name: 'notes_add_note', arguments: { text: 'before the restart' } });
+    expect(first.isError, JSON.stringify(first.content)).toBeFalsy();
+    // Both instances forget every session, as a restarted backend would: the pinned session's instance answers 404.
+    for (const n of notes) n.sessions.clear();
+    const lost = await client.callTool({ name: 'notes_add_note', arguments: { text: 'lost' } });
+    // Envoy answers it (envoy.yaml's custom response), in the words the gateway would use.
+    expect(lost).toEqual({
+      content: [{ type: 'text', text: 'The backend lost the session this call was sent in: backend "notes" no longer knows the session; call the tool again' }],
+      isError: true,
+      _meta: { 'io.github.mcp-gateway/error': 'GW_UPSTREAM_SESSION_LOST' },
+    });
+    // Envoy's access log told the gateway, which forgot that backend session: the next call opens another.
+    const again = await client.callTool({ name: 'notes_add_note', arguments: { text: 'after the restart' } });
+    expect(again.isError, JSON.stringify(again.content)).toBeFalsy();
+    const { body: metrics } = await gw.core.telemetry.metrics.scrape();
+    expect(metrics).toMatch(/mcp_gateway_tool_calls_total\{tool="notes_add_note",backend="notes",outcome="tool_error",[^}]*\} [1-9]/);
+    await client.close();
+  });
+
+  it("gives a browser's routed call, answered by the backend or failed, the CORS headers the broker would add; other origins none", async () => {
+    const { sessionId } = await rawInitialize(endpoint);
+    const call = (id: number, origin: string) =>
+      rawPost(endpoint, sessionId, { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'notes_add_note', arguments: { text: `from ${origin}` } } }, { origin, 'mcp-protocol-version': '2025-11-25' });
+    const before = await clusterStat('notes', 'upstream_rq_total');
+    const allowed = await call(71, 'http://localhost:5173');
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+    expect(allowed.headers.get('access-control-expose-headers')).toMatch(/mcp-session-id/i);
+    expect(allowed.headers.get('mcp-session-id')).toBeNull();
+    expect(await allowed.text()).toContain('"id":71');
+    expect(await clusterStat('notes', 'upstream_rq_total')).toBeGreaterThan(before);
+    // A failing answer too: the backend forgot every session.
+    for (const n of notes) n.sessions.clear();
+    const failed = await call(72, 'http://localhost:5173');
+    expect(failed.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+    expect(await failed.text()).toContain('GW_UPSTREAM_SESSION_LOST');
+    const other = await call(73, 'https://evil.example');
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('answers a denied tool the caller may not see from ext_proc exactly as an unknown one, and does not list it', async () => {

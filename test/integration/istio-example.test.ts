@@ -57,7 +57,9 @@ describe('the Istio example', () => {
     const { grpc_service: theirs, processing_mode: pipelined, send_body_without_waiting_for_header_response: unwaited, request_attributes: attributes, ...projectSettings } = byName('envoy.filters.http.ext_proc').typed_config;
     expect(unwaited).toBe(true);
     expect(settings).toEqual({ ...projectSettings, request_attributes: attributes.filter((a: string) => a !== 'xds.route_name') });
-    expect(lockStep).toEqual({ ...pipelined, request_body_mode: 'BUFFERED' });
+    // Lock-step, the response phase a session-era call needs is asked per request (mode_override),
+    // and that phase keeps the stream until the exchange ends; pipelined, the trailers mode does.
+    expect(lockStep).toEqual({ ...pipelined, request_body_mode: 'BUFFERED', response_trailer_mode: 'SKIP' });
     expect(ours.timeout).toBe(theirs.timeout);
     // Off on the listener, on for the MCP host only.
     expect(filterPatches[1].disabled).toBe(true);
