@@ -9,6 +9,7 @@ import { IDENTITY_PREFIX } from '../upstream/credentials.js';
 import { CLIENT_ONLY_HEADERS, type DirectCallPlan } from '../upstream/direct.js';
 import type { CommonResponse, HeaderMutation, HeaderValue, HeaderValueOption, HttpHeaders, ProcessingRequest, ProcessingResponse } from './messages.js';
 import { hostPort, unbracket } from '../net.js';
+import { memoize } from '../memo.js';
 
 /** Headers under this prefix are the gateway's own: a client never gets to set them. */
 export const INTERNAL_HEADER_PREFIX = IDENTITY_PREFIX;
@@ -68,15 +69,26 @@ function headerValue(h: HeaderValue): string {
 
 /** The admission core's view of one request. Internal headers are never passed on. */
 export function toGatewayRequest(received: ReceivedHeaders, body: Buffer | undefined, remoteAddress: string | undefined): GatewayRequest {
-  const { headers, pseudo } = received;
-  const authority = pseudo[':authority'];
+  const { pseudo } = received;
   return {
     method: pseudo[':method'] ?? 'GET',
-    headers: authority !== undefined && headers.host === undefined ? { ...headers, host: authority } : headers,
+    headers: withHost(received),
     url: pseudo[':path'] ?? '/',
     ...(remoteAddress ? { remoteAddress } : {}),
     ...(body === undefined ? {} : { body: body.toString('utf8'), bodyBytes: body.length }),
   };
+}
+
+/** The headers with `host` from `:authority` (HTTP/2 has no `host`), made once per request: both phases ask. */
+const withHosts = new WeakMap<ReceivedHeaders, Record<string, string>>();
+
+function withHost(received: ReceivedHeaders): Record<string, string> {
+  const { headers, pseudo } = received;
+  const authority = pseudo[':authority'];
+  if (authority === undefined || headers.host !== undefined) return headers;
+  let out = withHosts.get(received);
+  if (!out) withHosts.set(received, (out = { ...headers, host: authority }));
+  return out;
 }
 
 /**
@@ -116,13 +128,16 @@ export function rateLimitHeaders(decision: Decision, remoteAddress: string | und
   const principal = 'caller' in decision && decision.caller ? decision.caller.principal : 'session' in decision ? decision.session.principal : undefined;
   if (principal) {
     const key = principal.issuer === null && principal.subject === ANONYMOUS.subject ? `anonymous\u0000${remoteAddress ?? ''}` : `${principal.issuer ?? ''}\u0000${principal.subject}`;
-    out[PRINCIPAL_HEADER] = createHash('sha256').update(key).digest('base64url').slice(0, 22);
+    out[PRINCIPAL_HEADER] = principalDigest(key);
   }
   if (decision.kind === 'call-tool') out[TOOL_HEADER] = decision.tool.name;
   const message = 'message' in decision ? decision.message : undefined;
   if (message && 'id' in message && message.id !== undefined) out[RPC_ID_HEADER] = asciiJson(message.id);
   return out;
 }
+
+/** The rate-limit key of a caller: the same few callers come back on every call, so the digest is kept. */
+const principalDigest = memoize((key: string) => createHash('sha256').update(key).digest('base64url').slice(0, 22));
 
 /** JSON with every non-ASCII character escaped: a header value Envoy copies into a JSON body as is. */
 function asciiJson(v: unknown): string {
