@@ -8,6 +8,7 @@
  * (capabilities, client info, log level) laid over it.
  */
 import { createHmac } from 'node:crypto';
+import { memoize } from '../memo.js';
 import { relayedCapabilities } from '../mcp/client-capabilities.js';
 import { STATELESS_PROTOCOL_VERSION } from '../mcp/era.js';
 import type { RequestMeta } from '../mcp/request-meta.js';
@@ -26,10 +27,13 @@ export function isHeldSessionId(id: string): boolean {
  * key and cannot be computed (or guessed) by anyone else.
  */
 export function heldSessionId(key: Buffer, principal: Principal, capabilities: Readonly<Record<string, unknown>>): string {
-  const mac = createHmac('sha256', key);
-  mac.update(`${principal.issuer ?? ''}\u0000${principal.subject}\u0000${canonicalJson(relayedCapabilities(capabilities))}`);
-  return `${HELD_PREFIX}${mac.digest('base64url')}`;
+  let idOf = heldIds.get(key);
+  if (!idOf) heldIds.set(key, (idOf = memoize((input) => `${HELD_PREFIX}${createHmac('sha256', key).update(input).digest('base64url')}`)));
+  return idOf(`${principal.issuer ?? ''}\u0000${principal.subject}\u0000${canonicalJson(relayedCapabilities(capabilities))}`);
 }
+
+/** Every stateless request of a caller names its record again: the digests are kept, per key. */
+const heldIds = new WeakMap<Buffer, (input: string) => string>();
 
 /** The caller's held record (created on first use), as this request sees it: its own `_meta` over the record. */
 export async function heldSession(store: SessionStore, id: string, principal: Principal, meta: RequestMeta): Promise<SessionRecord> {
