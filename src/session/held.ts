@@ -39,9 +39,8 @@ const heldIds = new WeakMap<Buffer, (input: string) => string>();
 export async function heldSession(store: SessionStore, id: string, principal: Principal, meta: RequestMeta): Promise<SessionRecord> {
   // Two first requests of a caller may both find no record: the store keeps whichever came first, so neither loses the backend sessions the other opens.
   const record = (await store.get(id)) ?? (await store.createIfAbsent({ ...newSessionRecord(principal, STATELESS_PROTOCOL_VERSION, { capabilities: meta.clientCapabilities }), id }));
-  const view: SessionRecord = { ...record, protocolVersion: meta.protocolVersion, clientCapabilities: meta.clientCapabilities };
-  const { clientInfo: _info, logLevel: _level, ...rest } = view;
-  return { ...rest, ...(meta.clientInfo ? { clientInfo: meta.clientInfo } : {}), ...(meta.logLevel ? { logLevel: meta.logLevel } : {}) };
+  const { clientInfo: _info, logLevel: _level, ...rest } = record;
+  return { ...rest, protocolVersion: meta.protocolVersion, clientCapabilities: meta.clientCapabilities, ...(meta.clientInfo ? { clientInfo: meta.clientInfo } : {}), ...(meta.logLevel ? { logLevel: meta.logLevel } : {}) };
 }
 
 /** JSON with object keys sorted, so equal capabilities name the same record whatever their key order. */
