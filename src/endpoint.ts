@@ -6,7 +6,8 @@ import { serverName } from './config/virtual-server-schema.js';
  * is only checked to be a safe path segment; whether such a server exists is admission's call.
  */
 export function endpointOf(url: string, base: string): string | null | undefined {
-  const path = url.split('?')[0]!;
+  const query = url.indexOf('?');
+  const path = query === -1 ? url : url.slice(0, query);
   if (path === base) return null;
   const root = base.endsWith('/') ? base : `${base}/`;
   if (!path.startsWith(root)) return undefined;

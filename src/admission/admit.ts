@@ -258,7 +258,11 @@ export class Admission {
   }
 
   private context(spec: MethodSpec, r: Admitted): RequestContext {
-    return { ...r, session: r.session!, catalog: this.catalogOf(r.req), authenticator: this.opts.authenticator, policy: this.opts.policy, asksPolicy: spec.policy !== null, ...this.hiding(r) };
+    // Field by field rather than spread: this runs on every routed request.
+    const { req, caller, message, trail } = r;
+    const base = { req, caller, message, trail, session: r.session!, catalog: this.catalogOf(req), authenticator: this.opts.authenticator, policy: this.opts.policy, asksPolicy: spec.policy !== null };
+    const { canSee } = this.hiding(r);
+    return canSee ? { ...base, canSee } : base;
   }
 
   private answer(answer: GatewayAnswer, r: Admitted): Decision | Promise<Decision> {

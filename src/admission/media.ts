@@ -1,5 +1,6 @@
 /** Media-type checks for the Streamable HTTP transport. */
 import { isJsonMedia, mediaType } from '../mcp/media-type.js';
+import { memoize } from '../memo.js';
 
 interface Range {
   type: string;
@@ -8,11 +9,7 @@ interface Range {
 }
 
 /** Parsed Accept headers; clients send the same few values over and over. */
-const parsed = new Map<string, Range[]>();
-
-function parseAccept(header: string): Range[] {
-  const hit = parsed.get(header);
-  if (hit) return hit;
+const parseAccept = memoize((header: string): Range[] => {
   const out: Range[] = [];
   for (const part of header.split(',')) {
     const [range, ...params] = part.trim().split(';');
@@ -26,10 +23,8 @@ function parseAccept(header: string): Range[] {
     }
     out.push({ type, subtype, q: Number.isFinite(q) ? q : 0 });
   }
-  if (parsed.size >= 256) parsed.clear();
-  parsed.set(header, out);
   return out;
-}
+}, 256);
 
 /**
  * Whether an Accept header admits a media type. No header admits anything (RFC 9110 §12.5.1);

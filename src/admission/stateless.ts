@@ -16,7 +16,6 @@ import { describeMethod, describeMethodIn, type MethodSpec } from '../mcp/method
 import { SUPPORTED_PROTOCOL_VERSIONS, HEADER_PROTOCOL_VERSION } from '../mcp/protocol.js';
 import { claimedVersion, readRequestMeta, withoutStatelessParams } from '../mcp/request-meta.js';
 import { paramHeaderMismatch, standardHeaderMismatch } from '../mcp/stateless-headers.js';
-import { declaredParamHeaders } from '../mcp/header-values.js';
 import { statelessResponse, type ServerInfo } from '../mcp/stateless-results.js';
 import { taskCall } from './stateless-tasks.js';
 import { declaresExtension, requiredExtension } from '../mcp/client-capabilities.js';
@@ -131,10 +130,11 @@ export class StatelessAdmission {
   private paramMismatch(req: GatewayRequest, message: JsonRpcRequest): string | undefined {
     const name = message.params?.name;
     if (message.method !== 'tools/call' || typeof name !== 'string') return undefined;
-    const tool = this.opts.catalog(req).tools.get(name);
+    const catalog = this.opts.catalog(req);
+    const tool = catalog.tools.get(name);
     const args = message.params?.arguments;
     if (!tool || !isObject(args)) return undefined;
-    const declared = declaredParamHeaders(tool.definition.inputSchema);
+    const declared = catalog.paramHeaders(tool);
     return declared.length > 0 ? paramHeaderMismatch(req.headers, declared, args) : undefined;
   }
 

@@ -34,7 +34,8 @@ export async function toolCallDecision(c: RequestContext): Promise<Decision> {
   // Its backend lists it only to clients with features this one did not declare (src/catalog/conditional.ts).
   if (!offeredTo(tool, session.clientCapabilities)) return refuse(c, 'GW_UNKNOWN_TOOL', `"${name}" is offered only to clients that declare ${tool.needs!.join(' and ')}`);
   if (trail) trail.backend = tool.backend;
-  const hidden = await hiddenFrom(c, 'tools', name, 'GW_UNKNOWN_TOOL');
+  // Nothing is hidden unless listings are filtered: no await on every call for that.
+  const hidden = c.canSee ? await hiddenFrom(c, 'tools', name, 'GW_UNKNOWN_TOOL') : null;
   if (hidden) return hidden;
   const problem = catalog.argumentCheck(tool)?.(args) ?? null;
   if (problem !== null) {

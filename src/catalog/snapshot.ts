@@ -7,6 +7,7 @@ import { Pager, type Listing, type Page } from './pager.js';
 import { buildPublished, type PublishedEntries } from './published.js';
 import { UriRouter } from './uri-router.js';
 import { unreviewed, type PinCandidate, type PinReview } from '../pinning/review.js';
+import { declaredParamHeaders, type ParamHeader } from '../mcp/header-values.js';
 
 export { InvalidCursorError } from './pager.js';
 
@@ -47,6 +48,7 @@ export class CatalogSnapshot {
    */
   readonly rewritesUris: ReadonlySet<string>;
   private readonly checks = new Map<string, ArgumentCheck | null>();
+  private readonly paramHeaderLists = new Map<string, readonly ParamHeader[]>();
 
   constructor(
     readonly version: number,
@@ -88,6 +90,13 @@ export class CatalogSnapshot {
       this.checks.set(tool.name, check);
     }
     return check;
+  }
+
+  /** A tool's `x-mcp-header` declarations, read from its schema on first use: every stateless call of it checks them. */
+  paramHeaders(tool: CatalogTool): readonly ParamHeader[] {
+    let declared = this.paramHeaderLists.get(tool.name);
+    if (declared === undefined) this.paramHeaderLists.set(tool.name, (declared = declaredParamHeaders(tool.definition.inputSchema)));
+    return declared;
   }
 }
 

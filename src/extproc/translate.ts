@@ -9,6 +9,7 @@ import { IDENTITY_PREFIX } from '../upstream/credentials.js';
 import { CLIENT_ONLY_HEADERS, type DirectCallPlan } from '../upstream/direct.js';
 import type { CommonResponse, HeaderMutation, HeaderValue, HeaderValueOption, HttpHeaders, ProcessingRequest, ProcessingResponse } from './messages.js';
 import { hostPort, unbracket } from '../net.js';
+import { memoize } from '../memo.js';
 
 /** Headers under this prefix are the gateway's own: a client never gets to set them. */
 export const INTERNAL_HEADER_PREFIX = IDENTITY_PREFIX;
@@ -81,20 +82,26 @@ export interface ReceivedHeaders {
   readonly pseudo: Record<string, string>;
   /** Names of `x-mcp-gateway-*` headers the client sent, to be removed. */
   readonly internal: string[];
+  /** `headers` with `host` taken from `:authority` when the request has none (HTTP/2): what admission reads. */
+  readonly withHost?: Record<string, string>;
 }
 
 export function readHeaders(h: HttpHeaders | undefined): ReceivedHeaders {
   const headers: Record<string, string> = {};
   const pseudo: Record<string, string> = {};
-  const internal = new Set<string>();
+  const internal: string[] = [];
   for (const entry of h?.headers?.headers ?? []) {
     const name = entry.key.toLowerCase();
     const value = headerValue(entry);
     if (name.startsWith(':')) pseudo[name] = value;
-    else if (name.startsWith(INTERNAL_HEADER_PREFIX)) internal.add(name);
-    else headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+    else if (name.startsWith(INTERNAL_HEADER_PREFIX)) {
+      if (!internal.includes(name)) internal.push(name);
+    } else headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
   }
-  return { headers, pseudo, internal: [...internal] };
+  const authority = pseudo[':authority'];
+  // HTTP/2 has no Host: admission reads it from :authority. Made here once for both phases.
+  const withHost = authority !== undefined && headers.host === undefined ? { ...headers, host: authority } : headers;
+  return { headers, pseudo, internal, withHost };
 }
 
 /** One header's value, internal ones included ({@link readHeaders} keeps only their names). */
@@ -110,15 +117,22 @@ function headerValue(h: HeaderValue): string {
 
 /** The admission core's view of one request. Internal headers are never passed on. */
 export function toGatewayRequest(received: ReceivedHeaders, body: Buffer | undefined, remoteAddress: string | undefined): GatewayRequest {
-  const { headers, pseudo } = received;
-  const authority = pseudo[':authority'];
+  const { pseudo } = received;
   return {
     method: pseudo[':method'] ?? 'GET',
-    headers: authority !== undefined && headers.host === undefined ? { ...headers, host: authority } : headers,
+    headers: withHost(received),
     url: pseudo[':path'] ?? '/',
     ...(remoteAddress ? { remoteAddress } : {}),
     ...(body === undefined ? {} : { body: body.toString('utf8'), bodyBytes: body.length }),
   };
+}
+
+/** The request headers admission reads: with `host` from `:authority` when they have none (HTTP/2). */
+function withHost(received: ReceivedHeaders): Record<string, string> {
+  if (received.withHost) return received.withHost;
+  const { headers, pseudo } = received;
+  const authority = pseudo[':authority'];
+  return authority !== undefined && headers.host === undefined ? { ...headers, host: authority } : headers;
 }
 
 /**
@@ -158,13 +172,16 @@ export function rateLimitHeaders(decision: Decision, remoteAddress: string | und
   const principal = 'caller' in decision && decision.caller ? decision.caller.principal : 'session' in decision ? decision.session.principal : undefined;
   if (principal) {
     const key = principal.issuer === null && principal.subject === ANONYMOUS.subject ? `anonymous\u0000${remoteAddress ?? ''}` : `${principal.issuer ?? ''}\u0000${principal.subject}`;
-    out[PRINCIPAL_HEADER] = createHash('sha256').update(key).digest('base64url').slice(0, 22);
+    out[PRINCIPAL_HEADER] = principalDigest(key);
   }
   if (decision.kind === 'call-tool') out[TOOL_HEADER] = decision.tool.name;
   const message = 'message' in decision ? decision.message : undefined;
   if (message && 'id' in message && message.id !== undefined) out[RPC_ID_HEADER] = asciiJson(message.id);
   return out;
 }
+
+/** The rate-limit key of a caller: the same few callers come back on every call, so the digest is kept. */
+const principalDigest = memoize((key: string) => createHash('sha256').update(key).digest('base64url').slice(0, 22));
 
 /** JSON with every non-ASCII character escaped: a header value Envoy copies into a JSON body as is. */
 function asciiJson(v: unknown): string {
@@ -173,13 +190,7 @@ function asciiJson(v: unknown): string {
 
 /** Continue with the route header (and `extra` gateway headers) set, any client copy removed, and the route recomputed. */
 export function routeTo(cluster: string, internal: readonly string[], extra: Record<string, string> = {}): CommonResponse {
-  const set = { [ROUTE_HEADER]: cluster, ...extra };
-  const remove = internal.filter((n) => !(n in set));
-  return {
-    status: 'CONTINUE',
-    header_mutation: { set_headers: Object.entries(set).map(([k, v]) => header(k, v)), ...(remove.length > 0 ? { remove_headers: remove } : {}) },
-    clear_route_cache: true,
-  };
+  return continueWith({ [ROUTE_HEADER]: cluster, ...extra }, internal);
 }
 
 /**
@@ -191,6 +202,7 @@ export function routeTo(cluster: string, internal: readonly string[], extra: Rec
  */
 export function directRoute(plan: DirectCallPlan, cluster: string, internal: readonly string[], gatewayHeaders: Record<string, string> = {}): CommonResponse {
   const set: Record<string, string> = {
+    [ROUTE_HEADER]: cluster,
     ...gatewayHeaders,
     ...plan.headers,
     ':path': plan.path,
@@ -200,10 +212,27 @@ export function directRoute(plan: DirectCallPlan, cluster: string, internal: rea
     // the answer started, which settles as a timeout; a cut stream after).
     'x-envoy-upstream-rq-timeout-ms': String(plan.timeoutMs),
   };
-  if (plan.pinned) set[UPSTREAM_HOST_HEADER] = Buffer.from(hostPort(plan.address.host, plan.address.port)).toString('base64');
-  // routeTo keeps what is set here off its remove list.
-  const common = routeTo(cluster, [...internal, ...CLIENT_ONLY_HEADERS], set);
-  return { ...common, body_mutation: { body: plan.body } };
+  if (plan.pinned) set[UPSTREAM_HOST_HEADER] = pinnedHost(hostPort(plan.address.host, plan.address.port));
+  return { ...continueWith(set, internal, CLIENT_ONLY_HEADERS), body_mutation: { body: plan.body } };
+}
+
+/** The stateful session filter's value for an instance: the same few instances come back on every pinned call. */
+const pinnedHost = memoize((hostAndPort: string) => Buffer.from(hostAndPort).toString('base64'), 1_000);
+
+/**
+ * Continue with `set` set and every name of `remove` that `set` does not set removed, the route
+ * recomputed. On every routed call: built in one pass, without intermediate lists.
+ */
+function continueWith(set: Record<string, string>, ...remove: ReadonlyArray<readonly string[]>): CommonResponse {
+  const setHeaders: HeaderValueOption[] = [];
+  for (const k in set) setHeaders.push(header(k, set[k]!));
+  const removed: string[] = [];
+  for (const list of remove) for (const n of list) if (!(n in set)) removed.push(n);
+  return {
+    status: 'CONTINUE',
+    header_mutation: { set_headers: setHeaders, ...(removed.length > 0 ? { remove_headers: removed } : {}) },
+    clear_route_cache: true,
+  };
 }
 
 /** Let an answer through with headers set (CORS) and removed (the backend's own session id). */

@@ -8,6 +8,7 @@
  * (capabilities, client info, log level) laid over it.
  */
 import { createHmac } from 'node:crypto';
+import { memoize } from '../memo.js';
 import { relayedCapabilities } from '../mcp/client-capabilities.js';
 import { STATELESS_PROTOCOL_VERSION } from '../mcp/era.js';
 import type { RequestMeta } from '../mcp/request-meta.js';
@@ -26,18 +27,20 @@ export function isHeldSessionId(id: string): boolean {
  * key and cannot be computed (or guessed) by anyone else.
  */
 export function heldSessionId(key: Buffer, principal: Principal, capabilities: Readonly<Record<string, unknown>>): string {
-  const mac = createHmac('sha256', key);
-  mac.update(`${principal.issuer ?? ''}\u0000${principal.subject}\u0000${canonicalJson(relayedCapabilities(capabilities))}`);
-  return `${HELD_PREFIX}${mac.digest('base64url')}`;
+  let idOf = heldIds.get(key);
+  if (!idOf) heldIds.set(key, (idOf = memoize((input) => `${HELD_PREFIX}${createHmac('sha256', key).update(input).digest('base64url')}`)));
+  return idOf(`${principal.issuer ?? ''}\u0000${principal.subject}\u0000${canonicalJson(relayedCapabilities(capabilities))}`);
 }
+
+/** Every stateless request of a caller names its record again: the digests are kept, per key. */
+const heldIds = new WeakMap<Buffer, (input: string) => string>();
 
 /** The caller's held record (created on first use), as this request sees it: its own `_meta` over the record. */
 export async function heldSession(store: SessionStore, id: string, principal: Principal, meta: RequestMeta): Promise<SessionRecord> {
   // Two first requests of a caller may both find no record: the store keeps whichever came first, so neither loses the backend sessions the other opens.
   const record = (await store.get(id)) ?? (await store.createIfAbsent({ ...newSessionRecord(principal, STATELESS_PROTOCOL_VERSION, { capabilities: meta.clientCapabilities }), id }));
-  const view: SessionRecord = { ...record, protocolVersion: meta.protocolVersion, clientCapabilities: meta.clientCapabilities };
-  const { clientInfo: _info, logLevel: _level, ...rest } = view;
-  return { ...rest, ...(meta.clientInfo ? { clientInfo: meta.clientInfo } : {}), ...(meta.logLevel ? { logLevel: meta.logLevel } : {}) };
+  const { clientInfo: _info, logLevel: _level, ...rest } = record;
+  return { ...rest, protocolVersion: meta.protocolVersion, clientCapabilities: meta.clientCapabilities, ...(meta.clientInfo ? { clientInfo: meta.clientInfo } : {}), ...(meta.logLevel ? { logLevel: meta.logLevel } : {}) };
 }
 
 /** JSON with object keys sorted, so equal capabilities name the same record whatever their key order. */

@@ -7,6 +7,7 @@ import type { PolicyKind } from '../mcp/methods.js';
 import type { PinReport } from '../pinning/pins.js';
 import type { Era } from '../mcp/era.js';
 import type { ConfirmOutcome } from '../confirm/outcome.js';
+import { memoize } from '../memo.js';
 
 /** Who called, as audit events name them: the verified identity, never the token. */
 export interface AuditPrincipal {
@@ -126,22 +127,12 @@ export interface PinEvent extends PinReport {
 
 export type AuditEvent = ToolCallEvent | RequestEvent | DenialEvent | RelayEvent | PinEvent;
 
-const sessionRefs = new Map<string, string>();
-
 /**
  * The session as logs and audit events name it: the first 128 bits of SHA-256 of the session id,
  * in hex. Stable, so one session's events can be joined; useless as a credential.
  * (`printf %s "$SESSION_ID" | sha256sum | cut -c1-32` computes it.)
  */
-export function sessionRef(id: string): string {
-  let ref = sessionRefs.get(id);
-  if (ref === undefined) {
-    ref = createHash('sha256').update(id).digest('hex').slice(0, 32);
-    if (sessionRefs.size >= 10_000) sessionRefs.clear();
-    sessionRefs.set(id, ref);
-  }
-  return ref;
-}
+export const sessionRef: (id: string) => string = memoize((id) => createHash('sha256').update(id).digest('hex').slice(0, 32));
 
 type Destination = ReturnType<typeof pino.destination>;
 

@@ -165,7 +165,7 @@ export class Telemetry implements AdmissionObserver {
    * event when it ends.
    */
   observeRequest(call: RoutedCall, execute: RoutedExecutor): AsyncGenerator<JsonRpcMessage> {
-    const span = startCallSpan(this.tracing, call.trace, routedSpan(call));
+    const span = startCallSpan(this.tracing, call.trace, () => routedSpan(call));
     const rec: Running<RoutedCall> = { started: performance.now(), span, call, instance: null, response: undefined };
     rec.call = { ...call, onInstance: (url) => (rec.instance = url), ...(span.headers ? { outboundHeaders: span.headers } : {}) };
     return watch(execute(rec.call), rec, (crashed) => this.finishRequest(rec, crashed));
@@ -186,7 +186,7 @@ export class Telemetry implements AdmissionObserver {
 
   private start(call: ToolCall): Running<ToolCall> {
     const { tool, backend } = call;
-    const span = startCallSpan(this.tracing, call.trace, toolCallSpan(call));
+    const span = startCallSpan(this.tracing, call.trace, () => toolCallSpan(call));
     const log = this.logger.isLevelEnabled('debug') ? this.logger.child({ session: sessionRef(call.session.id), request: call.request.id }) : undefined;
     log?.debug({ tool: tool.name, backend: backend.name }, 'tool call');
     const rec: Running<ToolCall> = { started: performance.now(), span, log, call, instance: null, response: undefined };

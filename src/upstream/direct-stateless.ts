@@ -40,6 +40,13 @@ export function statelessTarget(d: CallTool, backend: McpBackendConfig, headers:
 
 /** Whether every URL of a backend has the same path and query (the transport balances over them). */
 export function samePath(urls: readonly string[]): boolean {
-  const paths = new Set(urls.map((u) => { const url = new URL(u); return url.pathname + url.search; }));
-  return paths.size <= 1;
+  // Asked on every routed call of the backend; its list of URLs changes only as a new array.
+  let same = samePaths.get(urls);
+  if (same === undefined) {
+    same = new Set(urls.map((u) => { const url = new URL(u); return url.pathname + url.search; })).size <= 1;
+    samePaths.set(urls, same);
+  }
+  return same;
 }
+
+const samePaths = new WeakMap<readonly string[], boolean>();

@@ -28,6 +28,7 @@ import { answersServerRequests } from '../mcp/client-capabilities.js';
 import { GatewayError } from '../errors.js';
 import { eraOf, STATELESS_PROTOCOL_VERSION } from '../mcp/era.js';
 import { samePath, statelessTarget, type DirectTarget } from './direct-stateless.js';
+import { memoize } from '../memo.js';
 
 /** Client headers that never reach a backend: its token (no passthrough) and its own MCP session. */
 export const CLIENT_ONLY_HEADERS: readonly string[] = ['authorization', 'cookie', HEADER_SESSION_ID, HEADER_PROTOCOL_VERSION, 'last-event-id'];
@@ -147,16 +148,16 @@ export class DirectCalls {
       const c = seen ?? call;
       const headers = await this.opts.credentials.headers(backend, d.caller, c.outboundHeaders);
       const target = eraOf(d.session.protocolVersion) === 'stateless' ? statelessTarget(d, backend, headers, this.opts.mcp.clientMeta(d.session)) : await this.sessionTarget(c, d, headers, deadline.signal);
-      const url = new URL(target.endpoint.url);
-      const host = await this.addresses.of(unbracket(url.hostname));
+      const url = instanceOf(target.endpoint.url);
+      const host = await this.addresses.of(url.hostname);
       abort.signal.throwIfAborted(); // cancelled while the session opened
       const direct = new DirectCall(this, key, (++this.nextId).toString(36), end, abort, target.endpoint, {
         sessionId: d.session.id,
         backend: backend.name,
         instance: target.endpoint.url,
-        address: { host, port: Number(url.port || 80) },
+        address: { host, port: url.port },
         pinned: target.endpoint.sessionId !== null,
-        path: url.pathname + url.search,
+        path: url.path,
         headers: target.set,
         body: Buffer.from(JSON.stringify(target.message)),
         retrySafe: isRetrySafe(d.tool),
@@ -232,9 +233,11 @@ export class DirectCalls {
     // Only a backend of the client's own era takes the call as the client sent it: bridging the eras
     // (backend sessions for a stateless client, `_meta` and result shapes for a session client) is
     // the broker's, and so is every call while the backend's era is not known yet.
-    if (backend?.kind !== 'mcp' || this.opts.mcp.knownEra(backend) !== eraOf(d.session.protocolVersion)) return undefined;
+    if (backend?.kind !== 'mcp') return undefined;
+    const era = this.opts.mcp.knownEra(backend);
+    if (era !== eraOf(d.session.protocolVersion)) return undefined;
     // Envoy picks a stateless backend's instance itself: the request's path must hold on every one.
-    if (this.opts.mcp.knownEra(backend) === 'stateless' && !samePath(backend.urls)) return undefined;
+    if (era === 'stateless' && !samePath(backend.urls)) return undefined;
     return routable(backend) ? backend : undefined;
   }
 }
@@ -390,6 +393,12 @@ export class DirectCall {
     return body;
   }
 }
+
+/** What a routed call needs of its instance's URL, parsed once: the same few URLs serve every call. */
+const instanceOf = memoize((instance: string): { readonly hostname: string; readonly port: number; readonly path: string } => {
+  const url = new URL(instance);
+  return Object.freeze({ hostname: unbracket(url.hostname), port: Number(url.port || 80), path: url.pathname + url.search });
+}, 1_000);
 
 async function drain(it: AsyncGenerator<unknown>): Promise<void> {
   try {

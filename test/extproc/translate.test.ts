@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readHeaders, routeTo, sourceAddress, toGatewayRequest } from '../../src/extproc/translate.js';
+import { directRoute, readHeaders, routeTo, sourceAddress, toGatewayRequest } from '../../src/extproc/translate.js';
+import type { DirectCallPlan } from '../../src/upstream/direct.js';
 
 const h = (pairs: Array<[string, string]>) => ({ headers: { headers: pairs.map(([key, v]) => ({ key, raw_value: Buffer.from(v) })) } });
 
@@ -29,5 +30,31 @@ describe('ext_proc translation', () => {
     expect(r.header_mutation?.set_headers?.[0]).toMatchObject({ header: { key: 'x-mcp-gateway-route' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' });
     expect(r.header_mutation?.remove_headers).toEqual(['x-mcp-gateway-tenant']);
     expect(r.clear_route_cache).toBe(true);
+  });
+
+  it('routes a call to its backend: route first, then the gateway\'s, the session\'s and the call\'s headers; client copies and client-only headers removed', () => {
+    const plan: DirectCallPlan = {
+      sessionId: 's', backend: 'echo', instance: 'http://[::1]:5000/mcp', address: { host: '::1', port: 5000 }, pinned: true, path: '/mcp?x=1',
+      headers: { 'mcp-protocol-version': '2025-11-25', 'mcp-session-id': 'backend-1' }, body: Buffer.from('{"id":1}'), retrySafe: false, budgetMs: 30_000, timeoutMs: 29_990, requestId: 1, stateless: false,
+    };
+    const internal = ['x-mcp-gateway-route', 'x-mcp-gateway-tool', 'x-mcp-gateway-tenant'];
+    for (let i = 0; i < 2; i++) {
+      const r = directRoute(plan, 'mcp_backend_echo', internal, { 'x-mcp-gateway-tool': 'echo_echo' });
+      const set = r.header_mutation!.set_headers!.map((o) => [o.header.key, o.header.raw_value!.toString('latin1')]);
+      expect(set).toEqual([
+        ['x-mcp-gateway-route', 'mcp_backend_echo'],
+        ['x-mcp-gateway-tool', 'echo_echo'],
+        ['mcp-protocol-version', '2025-11-25'],
+        ['mcp-session-id', 'backend-1'],
+        [':path', '/mcp?x=1'],
+        ['content-length', '8'],
+        ['x-mcp-gateway-retry', 'unsent-only'],
+        ['x-envoy-upstream-rq-timeout-ms', '29990'],
+        ['x-mcp-gateway-upstream-host', Buffer.from('[::1]:5000').toString('base64')],
+      ]);
+      expect(r.header_mutation!.remove_headers).toEqual(['x-mcp-gateway-tenant', 'authorization', 'cookie', 'last-event-id']);
+      expect(r.body_mutation!.body!.toString()).toBe('{"id":1}');
+      expect(r.clear_route_cache).toBe(true);
+    }
   });
 });

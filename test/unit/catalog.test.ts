@@ -72,3 +72,18 @@ describe('catalog snapshot', () => {
     expect(check({ to: 'a@example.com', extra: 1 })).toContain('must NOT have additional properties');
   });
 });
+
+describe('x-mcp-header declarations per snapshot', () => {
+  const withHeader = (header: string): ToolDefinition => ({ name: 'get', inputSchema: { type: 'object', properties: { region: { type: 'string', 'x-mcp-header': header } } } });
+  const snapshot = (def: ToolDefinition, version: number) => buildSnapshot({ version, backends: [mcpBackend('docs', '')], discovered: new Map([['docs', [def]]]), separator: '_', pageSize: 100 });
+
+  it('reads each tool\'s declarations from its schema, and a new snapshot from its new schema', () => {
+    const before = snapshot(withHeader('Region'), 1);
+    expect(before.paramHeaders(before.tools.get('get')!)).toEqual([{ header: 'Region', path: ['region'] }]);
+    expect(before.paramHeaders(before.tools.get('get')!)).toEqual([{ header: 'Region', path: ['region'] }]);
+    const after = snapshot(withHeader('Zone'), 2);
+    expect(after.paramHeaders(after.tools.get('get')!)).toEqual([{ header: 'Zone', path: ['region'] }]);
+    const none = snapshot(tool('get'), 3);
+    expect(none.paramHeaders(none.tools.get('get')!)).toEqual([]);
+  });
+});
