@@ -27,7 +27,7 @@
  * bench/plan.ts (BENCH_REQUESTS, BENCH_WARMUP, BENCH_RATE_MS… shorten a run),
  * BENCH_ENVOY_SCENARIOS (comma list of mcp,stateless,bridged,rest,list; default all),
  * BENCH_STATELESS_RATE (the 2026-07-28 scenarios' fixed rate, default 200/s),
- * BENCH_NOOP_ROUND_TRIPS=1 (the do-nothing side with one round trip per call instead of three),
+ * BENCH_NOOP_ROUND_TRIPS=1 (the do-nothing side with one message per call, the buffered body alone, instead of two),
  * and BENCH_CPU_PROF=1 to write a V8 CPU profile of the gateway process (ext_proc, broker, xDS,
  * and the noop ext_proc) under dist/bench-prof/ (`node dist/bench/prof-summary.js <file>`).
  * Skipped with a note when Envoy is not installed.

@@ -21,10 +21,11 @@ export interface BenchEnvoy {
 
 /**
  * envoy/envoy.yaml's ext_proc filter and cluster, pointed at `port`: for the do-nothing ext_proc
- * variant, so it pays the topology's round trips. As envoy.yaml does for a session-era MCP POST:
- * the whole body (buffer filter) streamed right behind the headers without waiting for their
- * answer, and the answer's headers (2 round trips, 3 messages). The do-nothing service answers
- * each message as it comes, which is the floor of that mode.
+ * variant, so it pays the topology's round trips. As envoy.yaml does: the whole body (buffer
+ * filter) streamed right behind the headers without waiting for their answer (1 round trip, 2
+ * messages), no response headers (envoy.yaml shows ext_proc only a routed call's failing answer),
+ * and the stream kept until the exchange ends (trailers mode). The do-nothing service answers each
+ * message as it comes, which is the floor of that mode.
  *
  * BENCH_NOOP_ROUND_TRIPS=1 sends the do-nothing service the buffered body only (no request or
  * response headers): the floor of a design with one message per call, for comparison.
@@ -52,7 +53,7 @@ layered_runtime:
                       failure_mode_allow: false
                       message_timeout: 2s
                       send_body_without_waiting_for_header_response: ${!one}
-                      processing_mode: { request_header_mode: ${headerMode}, request_body_mode: ${bodyMode}, request_trailer_mode: SKIP, response_header_mode: ${headerMode}, response_body_mode: NONE, response_trailer_mode: ${headerMode} }
+                      processing_mode: { request_header_mode: ${headerMode}, request_body_mode: ${bodyMode}, request_trailer_mode: SKIP, response_header_mode: SKIP, response_body_mode: NONE, response_trailer_mode: ${headerMode} }
                       request_attributes: [source.address]`;
   const cluster = `
     - name: extproc

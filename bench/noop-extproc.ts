@@ -1,9 +1,9 @@
 /**
  * A bench-only ext_proc service that lets everything through unchanged: the floor of any
  * ext_proc written in Node. It gets the same messages per MCP POST as the gateway gets for a
- * session-era call (request headers, the whole body streamed right behind them, response headers:
- * bench/envoys.ts mirrors envoy/envoy.yaml) on the same grpc-js stack and stream lifecycle, but
- * answers each at once and does no admission, routing or session work. Between plain Envoy and the
+ * routed call (request headers, and the whole body streamed right behind them: bench/envoys.ts
+ * mirrors envoy/envoy.yaml) on the same grpc-js stack and stream lifecycle, but answers each at
+ * once and does no admission, routing or session work. Between plain Envoy and the
  * real topology it splits the added time into "the ext_proc round trips themselves" and "what
  * the gateway does in them".
  */

@@ -249,7 +249,7 @@ export class RequestProcessor {
           Object.assign(gatewayHeaders, answerHeaders(this.cors, watched ? call.id : undefined));
         } else if (!this.responsePhase) call.unread();
         const { body_mutation, ...common } = directRoute(call.plan, direct.cluster(call.plan.backend), received.internal, gatewayHeaders);
-        return { kind: 'continue', common, body: body_mutation && 'body' in body_mutation ? body_mutation.body : undefined };
+        return { kind: 'continue', common, body: body_mutation.body };
       }
     }
     const limits = rateLimitHeaders(decision, this.remoteAddress);

@@ -200,7 +200,7 @@ export function routeTo(cluster: string, internal: readonly string[], extra: Rec
  * session filter reads {@link UPSTREAM_HOST_HEADER}); retried on another instance only when the
  * request never reached one, or the tool is safe to run twice ({@link RETRY_HEADER}).
  */
-export function directRoute(plan: DirectCallPlan, cluster: string, internal: readonly string[], gatewayHeaders: Record<string, string> = {}): CommonResponse {
+export function directRoute(plan: DirectCallPlan, cluster: string, internal: readonly string[], gatewayHeaders: Record<string, string> = {}): CommonResponse & { body_mutation: { body: Buffer } } {
   const set: Record<string, string> = {
     [ROUTE_HEADER]: cluster,
     ...gatewayHeaders,
