@@ -62,7 +62,8 @@ async function countTrips(s: Scenario): Promise<Partial<Record<Side, RoundTrips>
 function heading(s: Scenario, trips: Partial<Record<Side, RoundTrips>>): string[] {
   const counts = Object.entries(trips).map(([side, r]) => `${side} ${r.perCall.toFixed(2)}`).join(', ');
   const broker = trips.gateway ? `; broker requests per gateway call ${trips.gateway.broker.toFixed(2)}` : '';
-  return [`\n${s.name}: ${s.about}`, `  fixed rate ${s.rate}/s; ext_proc round trips per call: ${counts || '-'}${broker}`];
+  // Pipelined (envoy.yaml), the body follows the headers without waiting: two messages, one round trip.
+  return [`\n${s.name}: ${s.about}`, `  fixed rate ${s.rate}/s; ext_proc messages per call (request headers and body are one round trip): ${counts || '-'}${broker}`];
 }
 
 async function main(): Promise<void> {
