@@ -7,6 +7,7 @@
  * between peers of the same era is routed; bridging the eras is the broker's. Transport-neutral:
  * the ext_proc adapter turns a plan into Envoy mutations.
  */
+import { randomUUID } from 'node:crypto';
 import type { Decision } from '../admission/decision.js';
 import type { CatalogSnapshot } from '../catalog/snapshot.js';
 import type { McpBackendConfig } from '../config/schema.js';
@@ -63,7 +64,6 @@ export class DirectCalls {
   private readonly inflight = new Map<string, DirectCall | Planning>();
   /** Routed calls whose failing answer the transport shows on its own ({@link DirectCall.failureShownApart}), by {@link DirectCall.id}. */
   private readonly watched = new Map<string, DirectCall>();
-  private nextId = 0;
 
   constructor(private readonly opts: DirectCallsOptions) {}
 
@@ -151,7 +151,7 @@ export class DirectCalls {
       const url = instanceOf(target.endpoint.url);
       const host = await this.addresses.of(url.hostname);
       abort.signal.throwIfAborted(); // cancelled while the session opened
-      const direct = new DirectCall(this, key, (++this.nextId).toString(36), end, abort, target.endpoint, {
+      const direct = new DirectCall(this, key, randomUUID(), end, abort, target.endpoint, {
         sessionId: d.session.id,
         backend: backend.name,
         instance: target.endpoint.url,
@@ -292,7 +292,10 @@ export class DirectCall {
     private readonly owner: DirectCalls,
     /** What the owner keeps it under (src/upstream/inflight.ts). */
     readonly key: string,
-    /** Names the call to the transport, which names it back with a failing answer (no session or request id in it). */
+    /**
+     * Names the call to the transport, which names it back with a failing answer: random, since
+     * the backend sees it (no session or request id in it, and none to guess another call's by).
+     */
     readonly id: string,
     private readonly end: (r: JsonRpcResponse | undefined) => void,
     /** The call's own controller: its reason tells the audit why an unanswered call ended. */

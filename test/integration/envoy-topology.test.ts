@@ -16,6 +16,7 @@ import { connectClient } from '../support/client.js';
 import { startLibraryServer, type LibraryServer } from '../support/library-mcp.js';
 import { MCP_HEADERS, ORDER_TOOLS, rawHttp, rawInitialize, rawPost, startExtProc } from '../support/gateway.js';
 import { waitFor } from '../support/wait.js';
+import { startGatedProxy, type GatedProxy } from '../support/http-backends.js';
 
 let orders: OrdersApi;
 /** A stateful SDK backend on two instances: sessions live on one instance each. */
@@ -24,6 +25,8 @@ let notes: NotesServer[];
 let scratch: NotesServer[];
 /** An SDK backend with resources, a template, a prompt and completions. */
 let library: LibraryServer;
+/** The notes backend behind a proxy that adds headers a backend should not set, and can fail calls. */
+let forger: GatedProxy;
 let gw: RunningExtProc;
 let envoy: EnvoyHandle;
 let endpoint: string;
@@ -33,6 +36,7 @@ beforeAll(async () => {
   notes = [await startNotesServer(), await startNotesServer()];
   scratch = [await startNotesServer({ stateless: true, jsonResponse: true }), await startNotesServer({ stateless: true, jsonResponse: true })];
   library = await startLibraryServer('library');
+  forger = await startGatedProxy(notes[0]!.url);
   gw = await startExtProc({
     server: { allowedOrigins: ['http://localhost:*'] },
     policy: {
@@ -49,13 +53,14 @@ beforeAll(async () => {
       { name: 'notes', kind: 'mcp', urls: notes.map((n) => n.url), timeoutMs: 3_000 },
       { name: 'scratch', kind: 'mcp', urls: scratch.map((n) => n.url), timeoutMs: 1_000 },
       { name: 'library', kind: 'mcp', urls: [library.url] },
+      { name: 'forger', kind: 'mcp', urls: [forger.url] },
     ],
     virtualServers: [{ name: 'jotter', instructions: 'Take notes.', select: { backends: ['notes'] }, rename: { notes_add_note: 'jot' } }],
   });
   ({ envoy, endpoint } = await startTopologyEnvoy(gw));
   // Native tools are discovered in the background; Envoy learns the clusters over xDS.
   await waitFor(
-    () => gw.core.catalog.current().tools.has('scratch_list_notes') && gw.core.catalog.current().tools.has('notes_count_slowly') && gw.core.catalog.current().prompts.has('library_summarize'),
+    () => gw.core.catalog.current().tools.has('scratch_list_notes') && gw.core.catalog.current().tools.has('notes_count_slowly') && gw.core.catalog.current().tools.has('forger_add_note') && gw.core.catalog.current().prompts.has('library_summarize'),
     'native tools and prompts discovered',
     15_000,
   );
@@ -67,6 +72,7 @@ afterAll(async () => {
   await gw?.stop();
   await orders?.close();
   await library?.close();
+  await forger?.close();
   for (const n of [...(notes ?? []), ...(scratch ?? [])]) await n.close().catch(() => undefined);
 });
 
@@ -169,6 +175,26 @@ describe('the Envoy topology', () => {
     expect(await failed.text()).toContain('GW_UPSTREAM_SESSION_LOST');
     const other = await call(73, 'https://evil.example');
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it("drops a backend's own CORS and x-mcp-gateway-call headers from its answers: it cannot grant an origin access nor name another call", async () => {
+    forger.answerHeaders = { 'access-control-allow-origin': '*', 'x-mcp-gateway-call': 'forged' };
+    const { sessionId } = await rawInitialize(endpoint);
+    // No Origin (not a browser): the gateway grants no origin, and neither may the backend.
+    const call = (id: number) =>
+      rawPost(endpoint, sessionId, { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'forger_add_note', arguments: { text: 'forged' } } }, { 'mcp-protocol-version': '2025-11-25' });
+    const answered = await call(81);
+    const answeredText = await answered.text();
+    expect(answeredText, answeredText).toContain('"id":81');
+    expect(answered.headers.get('access-control-allow-origin')).toBeNull();
+    expect(answered.headers.get('x-mcp-gateway-call')).not.toBe('forged');
+    // A failing answer is still settled as this call's, whatever name the backend gave it.
+    forger.failCalls = 502;
+    const failed = await call(82);
+    expect(failed.headers.get('access-control-allow-origin')).toBeNull();
+    expect(await failed.json()).toMatchObject({ id: 82, result: { isError: true, _meta: { [ERROR_META_KEY]: 'GW_UPSTREAM_UNAVAILABLE' } } });
+    forger.failCalls = undefined;
+    forger.answerHeaders = {};
   });
 
   it('answers a denied tool the caller may not see from ext_proc exactly as an unknown one, and does not list it', async () => {

@@ -62,6 +62,10 @@ export interface GatedProxy extends TestServer {
   holdInitialize: boolean;
   /** While true, `initialize` requests get HTTP 500. */
   failInitialize: boolean;
+  /** While set, `tools/call` requests get this HTTP status (and no body) instead of the backend's answer. */
+  failCalls?: number;
+  /** Headers added to every answer (a backend that sets headers it should not). */
+  answerHeaders: Record<string, string>;
 }
 
 /** Passes every request to `target`, except that it can hold `initialize` requests forever. */
@@ -77,15 +81,16 @@ export async function startGatedProxy(target: string): Promise<GatedProxy> {
       return; // held: the connection stays open, unanswered
     }
     if (proxy.failInitialize && body.includes('"method":"initialize"')) return void res.writeHead(500).end();
+    if (proxy.failCalls && body.includes('"method":"tools/call"')) return void res.writeHead(proxy.failCalls, proxy.answerHeaders).end();
     const hopByHop = new Set(['host', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && !hopByHop.has(k)) headers[k] = v;
     const answer = await fetch(new URL(req.url ?? '/', upstream), { method: req.method, headers, body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body });
-    res.writeHead(answer.status, Object.fromEntries([...answer.headers].filter(([k]) => !hopByHop.has(k))));
+    res.writeHead(answer.status, { ...Object.fromEntries([...answer.headers].filter(([k]) => !hopByHop.has(k))), ...proxy.answerHeaders });
     if (answer.body) for await (const c of answer.body) res.write(c);
     res.end();
   });
   const url = await listen(server);
-  const proxy: GatedProxy = { url: new URL(upstream.pathname, url).toString(), hits, holdInitialize: false, failInitialize: false, close: () => closeServer(server) };
+  const proxy: GatedProxy = { url: new URL(upstream.pathname, url).toString(), hits, holdInitialize: false, failInitialize: false, answerHeaders: {}, close: () => closeServer(server) };
   return proxy;
 }
