@@ -308,8 +308,13 @@ export class RequestProcessor {
     return answer ? immediate(200, answer) : { response_headers: { response: {} } };
   }
 
-  /** The stream ended (client gone, Envoy's own answer): a routed call that never saw its answer ends unanswered. */
-  close(): void {
+  /**
+   * The stream ended (client gone, Envoy's own answer): a routed call that never saw its answer
+   * ends unanswered. `reset`: Envoy cut the stream instead of closing it (it gave up waiting for
+   * an answer, or the request died), so a call whose answer is only shown when it fails is abandoned.
+   */
+  close(reset = false): void {
+    if (reset) this.routed?.abandonUnseen();
     this.routed?.closed();
   }
 }

@@ -50,12 +50,13 @@ export class ExtProcServer {
         for (const res of answers) if (!call.cancelled && call.writable) call.write(res);
       });
     });
-    const close = (): void => void queue.then(() => processor.close());
-    call.on('end', () => void queue.then(() => call.end()).then(close));
-    call.on('cancelled', close);
+    // A graceful end closes the exchange; a reset (Envoy gave up on the request) abandons it.
+    const close = (reset: boolean): void => void queue.then(() => processor.close(reset));
+    call.on('end', () => void queue.then(() => call.end()).then(() => close(false)));
+    call.on('cancelled', () => close(true));
     call.on('error', (err) => {
       this.opts.logger.debug({ err }, 'ext_proc stream error');
-      close();
+      close(true);
     });
   }
 }

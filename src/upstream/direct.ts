@@ -335,11 +335,17 @@ export class DirectCall {
   /**
    * The transport shows only a failing answer's status, apart from the call's own exchange
    * ({@link DirectCalls.failedAnswer}; envoy.yaml's pipelined mode): an exchange that ends without
-   * one answered the call, and it ends as an unread one does ({@link unread}).
+   * one answered the call, and it ends as an unread one does ({@link unread}), instance health
+   * left to Envoy; one the transport cut ends unanswered ({@link abandonUnseen}).
    */
   failureShownApart(): void {
     this.failuresOnly = true;
     this.owner.watch(this);
+  }
+
+  /** The transport cut the exchange: a call that shows only failing answers and saw none ends unanswered. */
+  abandonUnseen(): void {
+    if (this.failuresOnly) this.abandon();
   }
 
   /** The exchange is over: the answer streamed to its end, was replaced, or the client left. */
@@ -347,9 +353,10 @@ export class DirectCall {
     const { plan } = this;
     if (this.abort.signal.aborted) return; // cut: already recorded
     if (this.failuresOnly && !this.settled) {
+      // No failing answer shown: answered. Instance health is Envoy's here (outlier detection),
+      // as for an unread call: success is an inference, not an answer the gateway read.
       this.settled = true;
       this.streaming = true;
-      this.owner.succeeded(plan);
     }
     if (!this.streaming) this.abandon();
     // Envoy's router cuts an answer still streaming when the budget runs out, so an exchange

@@ -139,16 +139,23 @@ describe('the Envoy topology', () => {
     const { client } = await connectClient(endpoint);
     const first = await client.callTool({ name: 'notes_add_note', arguments: { text: 'before the restart' } });
     expect(first.isError, JSON.stringify(first.content)).toBeFalsy();
+    // A passing answer is never shown to ext_proc: one stream per call (mcp.failed_answers skipped it).
+    const streams = () => envoyStat(envoy.adminUrl, 'http.mcp.ext_proc.streams_started');
+    let before = await streams();
+    await client.callTool({ name: 'notes_add_note', arguments: { text: 'still there' } });
+    expect(await streams()).toBe(before + 1);
     // Both instances forget every session, as a restarted backend would: the pinned session's instance answers 404.
     for (const n of notes) n.sessions.clear();
+    before = await streams();
     const lost = await client.callTool({ name: 'notes_add_note', arguments: { text: 'lost' } });
-    // Envoy answers it (envoy.yaml's custom response), in the words the gateway would use.
+    // The failing answer went to ext_proc on a stream of its own, which answered in the broker's words.
+    expect(await streams()).toBe(before + 2);
     expect(lost).toEqual({
       content: [{ type: 'text', text: 'The backend lost the session this call was sent in: backend "notes" no longer knows the session; call the tool again' }],
       isError: true,
       _meta: { 'io.github.mcp-gateway/error': 'GW_UPSTREAM_SESSION_LOST' },
     });
-    // Envoy's access log told the gateway, which forgot that backend session: the next call opens another.
+    // ext_proc forgot that backend session before the client heard of it: the next call opens another.
     const again = await client.callTool({ name: 'notes_add_note', arguments: { text: 'after the restart' } });
     expect(again.isError, JSON.stringify(again.content)).toBeFalsy();
     const { body: metrics } = await gw.core.telemetry.metrics.scrape();

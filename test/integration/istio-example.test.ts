@@ -56,7 +56,7 @@ describe('the Istio example', () => {
     const { grpc_service: ours, processing_mode: lockStep, ...settings } = filterPatches[1].typed_config;
     const { grpc_service: theirs, processing_mode: pipelined, send_body_without_waiting_for_header_response: unwaited, request_attributes: attributes, ...projectSettings } = byName('envoy.filters.http.ext_proc').typed_config;
     expect(unwaited).toBe(true);
-    expect(settings).toEqual({ ...projectSettings, request_attributes: attributes.filter((a: string) => a !== 'xds.route_name') });
+    expect(settings).toEqual({ ...projectSettings, request_attributes: attributes });
     // Lock-step, the response phase a session-era call needs is asked per request (mode_override),
     // and that phase keeps the stream until the exchange ends; pipelined, the trailers mode does.
     expect(lockStep).toEqual({ ...pipelined, request_body_mode: 'BUFFERED', response_trailer_mode: 'SKIP' });

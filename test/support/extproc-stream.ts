@@ -47,13 +47,9 @@ export function headers(method: string, extra: Record<string, string> = {}, endO
   return { request_headers: { headers: { headers: list }, end_of_stream: endOfStream } };
 }
 
-/**
- * What envoy/envoy.yaml's pipelined mode adds to the headers message: the marker header, and the
- * route matched before ext_proc routed the request (`mcp-session-unrouted` sends the answer's headers).
- */
-export function pipelinedHeaders(method: string, extra: Record<string, string>, route?: string): unknown {
-  const h = headers(method, { ...extra, 'x-mcp-gateway-extproc-pipelined': 'true' }) as object;
-  return route === undefined ? h : { ...h, attributes: { 'envoy.filters.http.ext_proc': { fields: { 'xds.route_name': { stringValue: route } } } } };
+/** The headers message as envoy/envoy.yaml's pipelined mode sends it: with the marker its mcp.strip_internal adds. */
+export function pipelinedHeaders(method: string, extra: Record<string, string>): unknown {
+  return headers(method, { ...extra, 'x-mcp-gateway-extproc-pipelined': 'true' });
 }
 
 /** One streamed chunk of a body (STREAMED mode sends the body in pieces). */
