@@ -184,6 +184,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     catalog: () => catalog.current(),
     defaultTimeoutMs: config.upstream.timeoutMs,
     observeCall: (call, execute) => telemetry.observeCall(call, execute),
+    sessions,
   });
   broker = new Broker({
     sessions,

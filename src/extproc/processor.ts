@@ -36,6 +36,7 @@ import {
   PIPELINED_HEADER,
   answerHeaders,
   CALL_HEADER,
+  failureFactsOf,
   headerOf,
   rateLimitHeaders,
   RATE_LIMITED_HEADER,
@@ -246,7 +247,7 @@ export class RequestProcessor {
           const watched = !call.plan.stateless;
           if (watched) call.failureShownApart();
           else call.unread();
-          Object.assign(gatewayHeaders, answerHeaders(this.cors, watched ? call.id : undefined));
+          Object.assign(gatewayHeaders, answerHeaders(this.cors, watched ? call : undefined));
         } else if (!this.responsePhase) call.unread();
         const { body_mutation, ...common } = directRoute(call.plan, direct.cluster(call.plan.backend), received.internal, gatewayHeaders);
         return { kind: 'continue', common, body: body_mutation.body };
@@ -296,15 +297,16 @@ export class RequestProcessor {
   /**
    * A stream that begins with the response headers: envoy.yaml's `mcp.failed_answers` showing the
    * failing answer of a call routed in the pipelined mode ({@link CALL_HEADER} names it). Settled
-   * as the response phase settles a call (the tool error instead, a lost session forgotten); the
-   * backend route puts the CORS headers on it. Anything else passes untouched.
+   * as the response phase settles a call (the tool error instead, a lost session forgotten), by
+   * whichever replica Envoy sent it to (src/upstream/direct-failures.ts); the backend route puts
+   * the CORS headers on it. Anything else passes untouched.
    */
   private async failedAnswer(h: HttpHeaders | undefined): Promise<ProcessingResponse> {
     const calls = this.deps.direct?.calls;
     const id = headerOf(h, CALL_HEADER);
     if (!calls || !id) return { response_headers: { response: {} } };
     const answered = readHeaders(h);
-    const answer = await calls.failedAnswer(id, Number(answered.pseudo[':status']) || undefined, answered.internal.includes(RATE_LIMITED_HEADER));
+    const answer = await calls.failedAnswer(id, Number(answered.pseudo[':status']) || undefined, answered.internal.includes(RATE_LIMITED_HEADER), failureFactsOf(h));
     return answer ? immediate(200, answer) : { response_headers: { response: {} } };
   }
 

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { ANONYMOUS } from '../session/store.js';
 import { IDENTITY_PREFIX } from '../upstream/credentials.js';
 import { CLIENT_ONLY_HEADERS, type DirectCallPlan } from '../upstream/direct.js';
+import type { FailureFacts } from '../upstream/direct-failures.js';
 import type { CommonResponse, HeaderMutation, HeaderValue, HeaderValueOption, HttpHeaders, ProcessingRequest, ProcessingResponse } from './messages.js';
 import { hostPort, unbracket } from '../net.js';
 import { memoize } from '../memo.js';
@@ -49,6 +50,14 @@ export const PIPELINED_HEADER = `${INTERNAL_HEADER_PREFIX}extproc-pipelined`;
  */
 export const CALL_HEADER = `${INTERNAL_HEADER_PREFIX}call`;
 
+/**
+ * What a failing answer shown apart carries besides the call's name (and its JSON-RPC id,
+ * {@link RPC_ID_HEADER}), so that a replica which did not route the call can answer it.
+ */
+export const BACKEND_HEADER = `${INTERNAL_HEADER_PREFIX}backend`;
+export const BUDGET_HEADER = `${INTERNAL_HEADER_PREFIX}budget-ms`;
+export const PINNED_HEADER = `${INTERNAL_HEADER_PREFIX}pinned`;
+
 /** The CORS headers a routed call's answer gets (envoy.yaml's backend routes copy them onto it); none for other origins. */
 const CORS_ANSWER_HEADERS: Readonly<Record<string, string>> = {
   'access-control-allow-origin': `${INTERNAL_HEADER_PREFIX}cors-origin`,
@@ -61,14 +70,35 @@ const CORS_ANSWER_HEADERS: Readonly<Record<string, string>> = {
  * in the pipelined mode where ext_proc does not see that answer: the CORS headers, and the call's
  * name when its failing answer is to be shown to ext_proc (`callId`).
  */
-export function answerHeaders(cors: Readonly<Record<string, string>>, callId?: string): Record<string, string> {
+export function answerHeaders(cors: Readonly<Record<string, string>>, call?: { readonly id: string; readonly plan: DirectCallPlan }): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(cors)) {
     const carrier = CORS_ANSWER_HEADERS[name];
     if (carrier) out[carrier] = value;
   }
-  if (callId !== undefined) out[CALL_HEADER] = callId;
+  if (call) {
+    out[CALL_HEADER] = call.id;
+    out[BACKEND_HEADER] = call.plan.backend;
+    out[BUDGET_HEADER] = String(call.plan.budgetMs);
+    if (call.plan.pinned) out[PINNED_HEADER] = '1';
+  }
   return out;
+}
+
+/** What a failing answer shown apart says of its call, for a replica that did not route it (see {@link answerHeaders}). */
+export function failureFactsOf(h: HttpHeaders | undefined): FailureFacts | undefined {
+  const rpcId = headerOf(h, RPC_ID_HEADER);
+  const backend = headerOf(h, BACKEND_HEADER);
+  const budgetMs = Number(headerOf(h, BUDGET_HEADER));
+  if (rpcId === undefined || !backend || !Number.isFinite(budgetMs)) return undefined;
+  let requestId: unknown;
+  try {
+    requestId = JSON.parse(rpcId);
+  } catch {
+    return undefined;
+  }
+  if (typeof requestId !== 'string' && typeof requestId !== 'number') return undefined;
+  return { requestId, backend, budgetMs, pinned: headerOf(h, PINNED_HEADER) === '1' };
 }
 
 /** Base64 of the `ip:port` holding a backend session; envoy.yaml's stateful session filter routes to it. */

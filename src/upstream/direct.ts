@@ -29,6 +29,8 @@ import { answersServerRequests } from '../mcp/client-capabilities.js';
 import { GatewayError } from '../errors.js';
 import { eraOf, STATELESS_PROTOCOL_VERSION } from '../mcp/era.js';
 import { samePath, statelessTarget, type DirectTarget } from './direct-stateless.js';
+import { routedFailureAnswer, FailedAnswers, type FailureFacts } from './direct-failures.js';
+import type { SessionStore } from '../session/store.js';
 import { memoize } from '../memo.js';
 
 /** Client headers that never reach a backend: its token (no passthrough) and its own MCP session. */
@@ -42,6 +44,8 @@ export interface DirectCallsOptions {
   readonly defaultTimeoutMs: number;
   /** Runs the call under audit, metrics and tracing (the same hook the broker uses). */
   readonly observeCall?: (call: ToolCall, execute: ToolExecutor) => AsyncGenerator<JsonRpcMessage>;
+  /** Where a replica hands a routed call's failing status to the call's replica (src/upstream/direct-failures.ts). */
+  readonly sessions?: SessionStore;
 }
 
 type CallTool = Extract<Decision, { kind: 'call-tool' }>;
@@ -62,10 +66,12 @@ export class DirectCalls {
   private readonly addresses = new AddressCache();
   /** Calls on their way or streaming, by client session and request id (a stateless call: its own token), so a client can cancel them. */
   private readonly inflight = new Map<string, DirectCall | Planning>();
-  /** Routed calls whose failing answer the transport shows on its own ({@link DirectCall.failureShownApart}), by {@link DirectCall.id}. */
-  private readonly watched = new Map<string, DirectCall>();
+  /** Routed calls whose failing answer the transport shows on its own ({@link DirectCall.failureShownApart}). */
+  private readonly failures: FailedAnswers;
 
-  constructor(private readonly opts: DirectCallsOptions) {}
+  constructor(private readonly opts: DirectCallsOptions) {
+    this.failures = new FailedAnswers(opts.sessions);
+  }
 
   /**
    * Relay a client's `notifications/cancelled` to the backend running the call. Only a stateful
@@ -97,25 +103,22 @@ export class DirectCalls {
   /** @internal The call's exchange is over. */
   forget(call: DirectCall): void {
     if (this.inflight.get(call.key) === call) this.inflight.delete(call.key);
-    this.watched.delete(call.id);
+    this.failures.forget(call);
   }
 
   /** @internal See {@link DirectCall.failureShownApart}. */
   watch(call: DirectCall): void {
-    this.watched.set(call.id, call);
+    this.failures.watch(call);
   }
 
   /**
    * A routed call's failing answer, shown apart from the call's own exchange (envoy.yaml's
-   * `mcp.failed_answers`, which names the call by {@link DirectCall.id}): settled as
-   * {@link DirectCall.settle} does, with the answer the client gets instead; undefined to let it
-   * through (no such call waiting, not a failure, or a rate limiter's refusal: `rateLimited`).
+   * `mcp.failed_answers`, which names the call by {@link DirectCall.id}, and carries `facts` for a
+   * replica that did not route it): the answer the client gets instead, as {@link DirectCall.settle}
+   * gives it; undefined to let it through (a rate limiter's refusal: `rateLimited`, or nothing known).
    */
-  async failedAnswer(id: string, status: number | undefined, rateLimited = false): Promise<JsonRpcResponse | undefined> {
-    const call = this.watched.get(id);
-    // Envoy's own refusal (a rate limit after ext_proc): the call never reached the backend.
-    if (rateLimited) return void call?.abandon();
-    return call?.settle(status);
+  failedAnswer(id: string, status: number | undefined, rateLimited: boolean, facts?: FailureFacts): Promise<JsonRpcResponse | undefined> {
+    return this.failures.answer(id, status, rateLimited, facts);
   }
 
   /**
@@ -379,29 +382,30 @@ export class DirectCall {
   async settle(status: number | undefined): Promise<JsonRpcResponse | undefined> {
     if (this.settled) return undefined;
     this.settled = true;
-    const { plan } = this;
+    await this.learn(status);
     if (status === 200 || status === 202) {
-      this.owner.succeeded(plan);
       // The body streams past the gateway; the call ends when the exchange does (`closed`).
       this.streaming = true;
       return undefined;
     }
-    if (status === 504) {
-      this.owner.timedOut(this);
-      const body = success(plan.requestId, toolError('GW_UPSTREAM_TIMEOUT', `no answer from backend "${plan.backend}" within ${plan.budgetMs} ms`));
-      this.end(body);
-      return body;
-    }
-    const lost = status === 404 && plan.pinned;
-    await this.owner.failed(plan, lost);
-    const body = lost
-      ? success(plan.requestId, toolError('GW_UPSTREAM_SESSION_LOST', `backend "${plan.backend}" no longer knows the session; call the tool again`))
-      : status === undefined
-        ? success(plan.requestId, toolError('GW_UPSTREAM_UNAVAILABLE', `backend "${plan.backend}" did not answer`))
-        : success(plan.requestId, toolError(status >= 500 ? 'GW_UPSTREAM_UNAVAILABLE' : 'GW_UPSTREAM_HTTP_ERROR', `HTTP ${status} from backend "${plan.backend}"`));
+    const body = routedFailureAnswer(this.plan, status);
     this.end(body);
     return body;
   }
+
+  /** @internal A failing status handed over after the call was recorded: what it tells is learnt all the same. */
+  async learnLate(status: number | undefined): Promise<void> {
+    if (status !== 200 && status !== 202) await this.learn(status);
+  }
+
+  /** What the answer's status tells about the instance, the backend session, the backend's work. */
+  private async learn(status: number | undefined): Promise<void> {
+    const { plan } = this;
+    if (status === 200 || status === 202) this.owner.succeeded(plan);
+    else if (status === 504) this.owner.timedOut(this);
+    else await this.owner.failed(plan, status === 404 && plan.pinned);
+  }
+
 }
 
 /** What a routed call needs of its instance's URL, parsed once: the same few URLs serve every call. */

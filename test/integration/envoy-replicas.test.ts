@@ -101,6 +101,29 @@ describe('two gateway replicas behind one Envoy', () => {
     expect(notes.initialized.length - backendSessionsBefore).toBe(1);
   });
 
+  it('answers a routed call whose backend lost the session, and opens a new one, whichever replica Envoy shows the failing answer to', { timeout: 60_000 }, async () => {
+    const { client } = await connectClient(endpoint);
+    expect((await client.callTool({ name: 'notes_add_note', arguments: { text: 'first' } })).isError).toBeFalsy();
+    const extprocBefore = await perReplica('extproc');
+    // Round robin spreads the calls' own streams and their failing answers' streams over both replicas:
+    // over these rounds a failing answer reaches the replica that did not route its call.
+    for (let round = 0; round < 4; round++) {
+      notes.sessions.clear();
+      const lost = await client.callTool({ name: 'notes_add_note', arguments: { text: `lost ${round}` } });
+      expect(lost.isError, `round ${round}`).toBe(true);
+      expect(lost._meta, `round ${round}`).toEqual({ 'io.github.mcp-gateway/error': 'GW_UPSTREAM_SESSION_LOST' });
+      expect((lost.content as Array<{ text: string }>)[0]!.text).toContain('backend "notes" no longer knows the session');
+      // The replica that routed the call heard of it and forgot the lost backend session (or its own failing answer told it).
+      await waitFor(async () => {
+        const again = await client.callTool({ name: 'notes_add_note', arguments: { text: `again ${round}` } });
+        return !again.isError;
+      }, `round ${round}: a new backend session`, 10_000);
+    }
+    const extprocAfter = await perReplica('extproc');
+    for (const r of replicas) expect((extprocAfter.get(r.extprocPort) ?? 0) - (extprocBefore.get(r.extprocPort) ?? 0), `ext_proc streams on replica :${r.extprocPort}`).toBeGreaterThan(0);
+    await client.close();
+  });
+
   it('replays a call stream cut on one replica from whichever broker replica Envoy sends the resume to', { timeout: 60_000 }, async () => {
     const { sessionId } = await rawInitialize(endpoint);
     // A streamed REST call: the broker runs it, so the gateway records its stream.
