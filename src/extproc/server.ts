@@ -38,7 +38,10 @@ export class ExtProcServer {
     const processor = new RequestProcessor(this.opts);
     // Answers go out in the order of the messages they answer (pipelined, several may be owed at once).
     let queue: Promise<void> = Promise.resolve();
+    // Messages taken but not yet answered: Envoy closing the stream meanwhile has given up on them.
+    let unanswered = 0;
     call.on('data', (req: ProcessingRequest) => {
+      unanswered++;
       queue = queue.then(async () => {
         let answers: ProcessingResponse[];
         try {
@@ -48,11 +51,16 @@ export class ExtProcServer {
           answers = [immediate(500, wireError('GW_INTERNAL', null), {}, 'GW_INTERNAL')];
         }
         for (const res of answers) if (!call.cancelled && call.writable) call.write(res);
+        unanswered--;
       });
     });
     // A graceful end closes the exchange; a reset (Envoy gave up on the request) abandons it.
     const close = (reset: boolean): void => void queue.then(() => processor.close(reset));
-    call.on('end', () => void queue.then(() => call.end()).then(() => close(false)));
+    call.on('end', () => {
+      // Envoy closes its side early only when it stopped waiting (its message timeout, the client gone).
+      const gaveUp = unanswered > 0;
+      void queue.then(() => call.end()).then(() => close(gaveUp));
+    });
     call.on('cancelled', () => close(true));
     call.on('error', (err) => {
       this.opts.logger.debug({ err }, 'ext_proc stream error');

@@ -170,6 +170,26 @@ describe('native MCP tools/call routed straight to the backend', () => {
     late.close();
   });
 
+  it('pipelined: a call whose stream Envoy closed before it was answered (Envoy gave up waiting) is recorded unanswered, not as answered', async () => {
+    const { sessionId } = await rawInitialize(gw.brokerUrl);
+    const hitsBefore = gated.hits.count;
+    gated.holdInitialize = true;
+    try {
+      const s = openStream();
+      s.push(pipelinedHeaders('POST', { ...MCP_HEADERS, 'mcp-session-id': sessionId }));
+      s.push(body({ jsonrpc: '2.0', id: 91, method: 'tools/call', params: { name: 'gated_list_notes', arguments: {} } }));
+      await waitFor(() => gated.hits.count > hitsBefore, 'the backend session to start opening');
+      // Envoy's message timeout: it answers the client itself and closes the stream.
+      s.close();
+    } finally {
+      gated.holdInitialize = false;
+      gated.release();
+    }
+    const outcome = async (o: string) => new RegExp(`mcp_gateway_tool_calls_total\\{tool="gated_list_notes",backend="gated",outcome="${o}"`).test((await gw.core.telemetry.metrics.scrape()).body);
+    await waitFor(() => outcome('cancelled'), 'the call recorded as not answered');
+    expect(await outcome('ok')).toBe(false);
+  });
+
   it('tells the client to call again when the backend lost the session, and opens a new one next time', async () => {
     const { sessionId } = await rawInitialize(gw.brokerUrl);
     const one = await routedCall(sessionId, 1, 'notes_list_notes', {});
@@ -209,13 +229,14 @@ describe('native MCP tools/call routed straight to the backend', () => {
 
   it('drops a call the client cancels while its backend session is still opening', async () => {
     const { sessionId } = await rawInitialize(gw.brokerUrl);
+    const hitsBefore = gated.hits.count;
     gated.holdInitialize = true;
     try {
       const clientHeaders = { ...MCP_HEADERS, 'mcp-session-id': sessionId };
       const s = openStream();
       await s.send(headers('POST', clientHeaders));
       const pending = s.send(body({ jsonrpc: '2.0', id: 12, method: 'tools/call', params: { name: 'gated_list_notes', arguments: {} } }));
-      await waitFor(() => gated.hits.count > 0, 'the backend session to start opening');
+      await waitFor(() => gated.hits.count > hitsBefore, 'the backend session to start opening');
       expect(gw.core.direct.cancel(sessionId, 12, 'user pressed stop')).toBe(true);
       // Not sent on, not waited for (the budget is 30 s): no answer, as MCP wants for a cancelled request.
       const answered = await pending;

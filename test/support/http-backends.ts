@@ -66,11 +66,14 @@ export interface GatedProxy extends TestServer {
   failCalls?: number;
   /** Headers added to every answer (a backend that sets headers it should not). */
   answerHeaders: Record<string, string>;
+  /** Let the held `initialize` requests go on to the backend. */
+  release(): void;
 }
 
 /** Passes every request to `target`, except that it can hold `initialize` requests forever. */
 export async function startGatedProxy(target: string): Promise<GatedProxy> {
   const hits = { count: 0 };
+  const held: Array<() => void> = [];
   const upstream = new URL(target);
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -78,7 +81,8 @@ export async function startGatedProxy(target: string): Promise<GatedProxy> {
     const body = Buffer.concat(chunks);
     if (proxy.holdInitialize && body.includes('"method":"initialize"')) {
       hits.count++;
-      return; // held: the connection stays open, unanswered
+      // Held: the connection stays open, unanswered, until `release()`.
+      await new Promise<void>((resolve) => held.push(resolve));
     }
     if (proxy.failInitialize && body.includes('"method":"initialize"')) return void res.writeHead(500).end();
     if (proxy.failCalls && body.includes('"method":"tools/call"')) return void res.writeHead(proxy.failCalls, proxy.answerHeaders).end();
@@ -91,6 +95,6 @@ export async function startGatedProxy(target: string): Promise<GatedProxy> {
     res.end();
   });
   const url = await listen(server);
-  const proxy: GatedProxy = { url: new URL(upstream.pathname, url).toString(), hits, holdInitialize: false, failInitialize: false, answerHeaders: {}, close: () => closeServer(server) };
+  const proxy: GatedProxy = { url: new URL(upstream.pathname, url).toString(), hits, holdInitialize: false, failInitialize: false, answerHeaders: {}, release: () => held.splice(0).forEach((go) => go()), close: () => closeServer(server) };
   return proxy;
 }
