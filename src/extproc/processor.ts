@@ -36,8 +36,7 @@ import {
   PIPELINED_HEADER,
   answerHeaders,
   CALL_HEADER,
-  failureFactsOf,
-  headerOf,
+  failedCallOf,
   rateLimitHeaders,
   RATE_LIMITED_HEADER,
   readHeaders,
@@ -303,10 +302,10 @@ export class RequestProcessor {
    */
   private async failedAnswer(h: HttpHeaders | undefined): Promise<ProcessingResponse> {
     const calls = this.deps.direct?.calls;
-    const id = headerOf(h, CALL_HEADER);
-    if (!calls || !id) return { response_headers: { response: {} } };
+    const named = failedCallOf(h);
+    if (!calls || !named) return { response_headers: { response: {} } };
     const answered = readHeaders(h);
-    const answer = await calls.failedAnswer(id, Number(answered.pseudo[':status']) || undefined, answered.internal.includes(RATE_LIMITED_HEADER), failureFactsOf(h));
+    const answer = await calls.failedAnswer(named.id, Number(answered.pseudo[':status']) || undefined, answered.internal.includes(RATE_LIMITED_HEADER), named.facts);
     return answer ? immediate(200, answer) : { response_headers: { response: {} } };
   }
 

@@ -46,17 +46,12 @@ export const PIPELINED_HEADER = `${INTERNAL_HEADER_PREFIX}extproc-pipelined`;
 
 /**
  * Names a routed call whose failing answer envoy.yaml's `mcp.failed_answers` shows ext_proc apart
- * (its backend routes copy it onto the answer); only a failing answer is seen.
+ * (its backend routes copy it onto the answer); only a failing answer is seen. Its value also
+ * carries what a replica that did not route the call needs to answer it (with the JSON-RPC id,
+ * {@link RPC_ID_HEADER}): `<call id>;<budget ms>;<1 if pinned, else 0>;<backend>` (a backend's name
+ * holds no `;`). One header, so Envoy copies and strips one.
  */
 export const CALL_HEADER = `${INTERNAL_HEADER_PREFIX}call`;
-
-/**
- * What a failing answer shown apart carries besides the call's name (and its JSON-RPC id,
- * {@link RPC_ID_HEADER}), so that a replica which did not route the call can answer it.
- */
-export const BACKEND_HEADER = `${INTERNAL_HEADER_PREFIX}backend`;
-export const BUDGET_HEADER = `${INTERNAL_HEADER_PREFIX}budget-ms`;
-export const PINNED_HEADER = `${INTERNAL_HEADER_PREFIX}pinned`;
 
 /** The CORS headers a routed call's answer gets (envoy.yaml's backend routes copy them onto it); none for other origins. */
 const CORS_ANSWER_HEADERS: Readonly<Record<string, string>> = {
@@ -76,29 +71,29 @@ export function answerHeaders(cors: Readonly<Record<string, string>>, call?: { r
     const carrier = CORS_ANSWER_HEADERS[name];
     if (carrier) out[carrier] = value;
   }
-  if (call) {
-    out[CALL_HEADER] = call.id;
-    out[BACKEND_HEADER] = call.plan.backend;
-    out[BUDGET_HEADER] = String(call.plan.budgetMs);
-    if (call.plan.pinned) out[PINNED_HEADER] = '1';
-  }
+  if (call) out[CALL_HEADER] = `${call.id};${call.plan.budgetMs};${call.plan.pinned ? 1 : 0};${call.plan.backend}`;
   return out;
 }
 
-/** What a failing answer shown apart says of its call, for a replica that did not route it (see {@link answerHeaders}). */
-export function failureFactsOf(h: HttpHeaders | undefined): FailureFacts | undefined {
+/**
+ * The call a failing answer shown apart names ({@link CALL_HEADER}), and what it says of the call
+ * for a replica that did not route it (undefined facts when the answer lacks them).
+ */
+export function failedCallOf(h: HttpHeaders | undefined): { id: string; facts: FailureFacts | undefined } | undefined {
+  const value = headerOf(h, CALL_HEADER);
+  if (!value) return undefined;
+  const [id, budget, pinned, backend] = value.split(';');
+  if (!id) return undefined;
+  const budgetMs = Number(budget);
   const rpcId = headerOf(h, RPC_ID_HEADER);
-  const backend = headerOf(h, BACKEND_HEADER);
-  const budgetMs = Number(headerOf(h, BUDGET_HEADER));
-  if (rpcId === undefined || !backend || !Number.isFinite(budgetMs)) return undefined;
   let requestId: unknown;
   try {
-    requestId = JSON.parse(rpcId);
+    requestId = rpcId === undefined ? undefined : JSON.parse(rpcId);
   } catch {
-    return undefined;
+    requestId = undefined;
   }
-  if (typeof requestId !== 'string' && typeof requestId !== 'number') return undefined;
-  return { requestId, backend, budgetMs, pinned: headerOf(h, PINNED_HEADER) === '1' };
+  const known = backend && Number.isFinite(budgetMs) && (typeof requestId === 'string' || typeof requestId === 'number');
+  return { id, facts: known ? { requestId: requestId as string | number, backend, budgetMs, pinned: pinned === '1' } : undefined };
 }
 
 /** Base64 of the `ip:port` holding a backend session; envoy.yaml's stateful session filter routes to it. */
