@@ -46,9 +46,10 @@ describe('the Istio example', () => {
   it('adds the filters envoy/envoy.yaml runs before its router, with the same ext_proc settings', () => {
     const byName = (name: string): any => projectFilters.find((f) => f.name === name);
     expect(filterPatches.map((f) => f.name)).toEqual(['mcp.strip_internal', 'envoy.filters.http.ext_proc', 'envoy.filters.http.stateful_session']);
-    // Istio's ingress runs ext_proc lock-step (BUFFERED): the pipelined mode of envoy.yaml needs its
-    // mcp-session-unrouted route, which a VirtualService cannot carry. So it adds no
-    // x-mcp-gateway-extproc-pipelined header, and ext_proc answers each phase as it comes.
+    // Istio's ingress runs ext_proc lock-step (BUFFERED): envoy.yaml's pipelined mode needs its
+    // mcp.whole_body and mcp.failed_answers filters and its backend routes' answer headers, which
+    // this example does not add. So it adds no x-mcp-gateway-extproc-pipelined header, and
+    // ext_proc answers each phase as it comes (a session-era call's response headers included).
     const [removeClientCopies, pipelinedMarker] = byName('mcp.strip_internal').typed_config.mutations.request_mutations;
     expect(pipelinedMarker.append.header.key).toBe('x-mcp-gateway-extproc-pipelined');
     expect(filterPatches[0]).toEqual({ ...byName('mcp.strip_internal'), typed_config: { ...byName('mcp.strip_internal').typed_config, mutations: { request_mutations: [removeClientCopies] } } });
