@@ -56,6 +56,11 @@ export interface ProcessorDeps {
   readonly screen?: (req: GatewayRequest) => Promise<Refusal | Screened>;
   /** The MCP endpoint path (`server.path`); other paths go to the broker without admission. */
   readonly mcpPath: string;
+  /**
+   * `server.maxBodyBytes`: a streamed body is refused once it grows past it, before the rest is
+   * gathered (envoy.yaml's buffer filter refuses one first; an Envoy without it does not).
+   */
+  readonly maxBodyBytes?: number;
   /** `server.allowedOrigins`, matched: answers Envoy gives itself carry the CORS headers the broker would add. */
   readonly originAllowed?: (origin: string | undefined) => boolean;
   readonly logger: Logger;
@@ -95,6 +100,7 @@ export class RequestProcessor {
   private received: ReceivedHeaders | undefined;
   private remoteAddress: string | undefined;
   private readonly chunks: Buffer[] = [];
+  private bodyBytes = 0;
   /** The call this stream routed straight to a backend, settled by the response headers. */
   private routed: DirectCall | undefined;
   private cors: Record<string, string> = {};
@@ -175,7 +181,15 @@ export class RequestProcessor {
 
   /** The body: BUFFERED mode sends it whole, STREAMED in chunks, gathered until its end. */
   async requestBody(b: HttpBody): Promise<ProcessingResponse[]> {
-    if (b.body && b.body.length > 0) this.chunks.push(b.body);
+    if (b.body && b.body.length > 0) {
+      this.chunks.push(b.body);
+      this.bodyBytes += b.body.length;
+      const limit = this.deps.maxBodyBytes;
+      if (limit !== undefined && this.bodyBytes > limit && !this.bypass) {
+        this.chunks.length = 0;
+        return [immediate(413, wireError('GW_PAYLOAD_TOO_LARGE', null, `the limit is ${limit} bytes`), {}, 'GW_PAYLOAD_TOO_LARGE')];
+      }
+    }
     const held = this.held;
     if (held) held.chunks++;
     if (!b.end_of_stream) return held ? [] : [{ request_body: { response: {} } }];

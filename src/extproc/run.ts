@@ -60,6 +60,7 @@ export async function runExtProc(config: Readonly<GatewayConfig>, listen: ExtPro
     decide: (req, screened) => core.admission.decide(req, screened),
     screen: (req) => core.admission.screen(req),
     mcpPath: config.server.path,
+    maxBodyBytes: config.server.maxBodyBytes,
     originAllowed: originMatcher(config.server.allowedOrigins),
     logger: logger.child({ component: 'extproc' }),
     handoff,

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientDuplexStream } from '@grpc/grpc-js';
-import { body, extProcClient, headers, INITIALIZE, openStream as open, setHeaders, type ExtProcClient } from '../support/extproc-stream.js';
+import { body, chunk, extProcClient, headers, INITIALIZE, openStream as open, pipelinedHeaders, setHeaders, type ExtProcClient } from '../support/extproc-stream.js';
 import { pino } from 'pino';
 import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-api.js';
 import type { RunningExtProc } from '../../src/extproc/run.js';
@@ -131,6 +131,18 @@ describe('ext_proc stream, phase by phase', () => {
       expect(answer.immediate_response?.status.code, path).toBe('NotFound');
       s.close();
     }
+  });
+
+  it('refuses a streamed body once it grows past server.maxBodyBytes, without gathering the rest', async () => {
+    const s = openStream();
+    s.push(pipelinedHeaders('POST', {}));
+    // 1 MiB is the default limit: two 600 KiB chunks pass it with the second.
+    s.push(chunk('x'.repeat(600 * 1024), false));
+    s.push(chunk('x'.repeat(600 * 1024), false));
+    const answer = await s.next();
+    expect(answer.immediate_response.status.code).toBe('PayloadTooLarge');
+    expect(JSON.parse(answer.immediate_response.body.toString())).toMatchObject({ error: { data: { code: 'GW_PAYLOAD_TOO_LARGE' } } });
+    s.close();
   });
 
   it('refuses a Host (:authority) that is not allowed, and a malformed one, before anything else', async () => {
