@@ -185,6 +185,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     defaultTimeoutMs: config.upstream.timeoutMs,
     observeCall: (call, execute) => telemetry.observeCall(call, execute),
     sessions,
+    serverInfo,
   });
   broker = new Broker({
     sessions,

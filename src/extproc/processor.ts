@@ -253,14 +253,12 @@ export class RequestProcessor {
         const call = plan.call;
         this.routed = call;
         const gatewayHeaders = rateLimitHeaders(decision, this.remoteAddress);
-        // Lock-step, the response phase settles a session-era call; pipelined, Envoy shows its
-        // failing answer only, on a stream of its own (envoy.yaml's mcp.failed_answers); a
-        // stateless call's answer is not read.
+        // Lock-step, the response phase settles a session-era call and a stateless call's answer
+        // is not read; pipelined, Envoy shows a call's failing answer only, on a stream of its
+        // own (envoy.yaml's mcp.failed_answers).
         if (this.pipelined) {
-          const watched = !call.plan.stateless;
-          if (watched) call.failureShownApart();
-          else call.unread();
-          Object.assign(gatewayHeaders, answerHeaders(this.cors, watched ? call : undefined));
+          call.failureShownApart();
+          Object.assign(gatewayHeaders, answerHeaders(this.cors, call));
         } else if (!this.responsePhase) call.unread();
         const { body_mutation, ...common } = directRoute(call.plan, direct.cluster(call.plan.backend), received.internal, gatewayHeaders);
         return { kind: 'continue', common, body: body_mutation.body };

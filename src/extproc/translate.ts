@@ -48,8 +48,9 @@ export const PIPELINED_HEADER = `${INTERNAL_HEADER_PREFIX}extproc-pipelined`;
  * Names a routed call whose failing answer envoy.yaml's `mcp.failed_answers` shows ext_proc apart
  * (its backend routes copy it onto the answer); only a failing answer is seen. Its value also
  * carries what a replica that did not route the call needs to answer it (with the JSON-RPC id,
- * {@link RPC_ID_HEADER}): `<call id>;<budget ms>;<1 if pinned, else 0>;<backend>` (a backend's name
- * holds no `;`). One header, so Envoy copies and strips one.
+ * {@link RPC_ID_HEADER}): `<call id>;<budget ms>;<flags>;<backend>`, the flags `p` when its backend
+ * session is pinned and `s` for a 2026-07-28 client's call (a backend's name holds no `;`). One
+ * header, so Envoy copies and strips one.
  */
 export const CALL_HEADER = `${INTERNAL_HEADER_PREFIX}call`;
 
@@ -71,7 +72,7 @@ export function answerHeaders(cors: Readonly<Record<string, string>>, call?: { r
     const carrier = CORS_ANSWER_HEADERS[name];
     if (carrier) out[carrier] = value;
   }
-  if (call) out[CALL_HEADER] = `${call.id};${call.plan.budgetMs};${call.plan.pinned ? 1 : 0};${call.plan.backend}`;
+  if (call) out[CALL_HEADER] = `${call.id};${call.plan.budgetMs};${call.plan.pinned ? 'p' : ''}${call.plan.stateless ? 's' : ''};${call.plan.backend}`;
   return out;
 }
 
@@ -82,7 +83,7 @@ export function answerHeaders(cors: Readonly<Record<string, string>>, call?: { r
 export function failedCallOf(h: HttpHeaders | undefined): { id: string; facts: FailureFacts | undefined } | undefined {
   const value = headerOf(h, CALL_HEADER);
   if (!value) return undefined;
-  const [id, budget, pinned, backend] = value.split(';');
+  const [id, budget, flags = '', backend] = value.split(';');
   if (!id) return undefined;
   const budgetMs = Number(budget);
   const rpcId = headerOf(h, RPC_ID_HEADER);
@@ -93,7 +94,7 @@ export function failedCallOf(h: HttpHeaders | undefined): { id: string; facts: F
     requestId = undefined;
   }
   const known = backend && Number.isFinite(budgetMs) && (typeof requestId === 'string' || typeof requestId === 'number');
-  return { id, facts: known ? { requestId: requestId as string | number, backend, budgetMs, pinned: pinned === '1' } : undefined };
+  return { id, facts: known ? { requestId: requestId as string | number, backend, budgetMs, pinned: flags.includes('p'), stateless: flags.includes('s') } : undefined };
 }
 
 /** Base64 of the `ip:port` holding a backend session; envoy.yaml's stateful session filter routes to it. */

@@ -10,6 +10,7 @@
 import type { JsonRpcId, JsonRpcResponse } from '../mcp/jsonrpc.js';
 import { success } from '../mcp/jsonrpc.js';
 import type { SessionStore } from '../session/store.js';
+import { statelessResponse, type ServerInfo } from '../mcp/stateless-results.js';
 import { toolError } from './results.js';
 
 /** What the gateway's answer to a routed call's failure says. */
@@ -20,14 +21,34 @@ export interface FailureFacts {
   readonly budgetMs: number;
   /** The backend session lives on one instance only: a 404 there means it was lost. */
   readonly pinned: boolean;
+  /** A 2026-07-28 client's call: the answer takes that era's result shape. */
+  readonly stateless: boolean;
 }
 
-/** The answer the client gets in place of a routed call's failing one (the broker's words for the same failures). */
-export function routedFailureAnswer(f: FailureFacts, status: number | undefined): JsonRpcResponse {
-  if (status === 504) return success(f.requestId, toolError('GW_UPSTREAM_TIMEOUT', `no answer from backend "${f.backend}" within ${f.budgetMs} ms`));
-  if (status === 404 && f.pinned) return success(f.requestId, toolError('GW_UPSTREAM_SESSION_LOST', `backend "${f.backend}" no longer knows the session; call the tool again`));
-  if (status === undefined) return success(f.requestId, toolError('GW_UPSTREAM_UNAVAILABLE', `backend "${f.backend}" did not answer`));
-  return success(f.requestId, toolError(status >= 500 ? 'GW_UPSTREAM_UNAVAILABLE' : 'GW_UPSTREAM_HTTP_ERROR', `HTTP ${status} from backend "${f.backend}"`));
+/**
+ * Whether the gateway answers in place of a routed call's failing answer. Not a 2026-07-28
+ * backend's 4xx: it carries the backend's own JSON-RPC error for the client (a header that does not
+ * match the body, -32020; a capability the client did not declare, -32021), which passes on as is.
+ */
+export function replacesAnswer(f: Pick<FailureFacts, 'stateless'>, status: number | undefined): boolean {
+  return !(f.stateless && status !== undefined && status >= 400 && status < 500);
+}
+
+/**
+ * The answer the client gets in place of a routed call's failing one (the broker's words for the
+ * same failures), in the 2026-07-28 result shape for a stateless client (`server`: the gateway's
+ * serverInfo, which that shape carries).
+ */
+export function routedFailureAnswer(f: FailureFacts, status: number | undefined, server?: ServerInfo): JsonRpcResponse {
+  const answer = success(f.requestId, failureResult(f, status));
+  return f.stateless && server ? statelessResponse(answer, server) : answer;
+}
+
+function failureResult(f: FailureFacts, status: number | undefined): Record<string, unknown> {
+  if (status === 504) return toolError('GW_UPSTREAM_TIMEOUT', `no answer from backend "${f.backend}" within ${f.budgetMs} ms`);
+  if (status === 404 && f.pinned) return toolError('GW_UPSTREAM_SESSION_LOST', `backend "${f.backend}" no longer knows the session; call the tool again`);
+  if (status === undefined) return toolError('GW_UPSTREAM_UNAVAILABLE', `backend "${f.backend}" did not answer`);
+  return toolError(status >= 500 ? 'GW_UPSTREAM_UNAVAILABLE' : 'GW_UPSTREAM_HTTP_ERROR', `HTTP ${status} from backend "${f.backend}"`);
 }
 
 /** A routed call as this bookkeeping needs it (src/upstream/direct.ts's DirectCall). */
@@ -53,7 +74,11 @@ export class FailedAnswers {
   private readonly watched = new Map<string, WatchedCall>();
   private readonly ended = new Map<string, WatchedCall>();
 
-  constructor(private readonly sessions?: SessionStore) {
+  constructor(
+    private readonly sessions?: SessionStore,
+    /** The gateway's serverInfo, for a stateless client's answer. */
+    private readonly server?: ServerInfo,
+  ) {
     sessions?.onHandoff((id, key, message) => {
       if (id === HANDOFF_ID && key.startsWith(HANDOFF_KEY)) void this.handedOver(key.slice(HANDOFF_KEY.length), typeof message.status === 'number' ? message.status : undefined);
     });
@@ -83,7 +108,7 @@ export class FailedAnswers {
     }
     if (rateLimited || !facts) return undefined;
     await this.sessions?.handOff(HANDOFF_ID, `${HANDOFF_KEY}${id}`, { status: status ?? null }, HANDOFF_TTL_MS).catch(() => undefined);
-    return routedFailureAnswer(facts, status);
+    return replacesAnswer(facts, status) ? routedFailureAnswer(facts, status, this.server) : undefined;
   }
 
   private async handedOver(id: string, status: number | undefined): Promise<void> {

@@ -29,8 +29,9 @@ import { answersServerRequests } from '../mcp/client-capabilities.js';
 import { GatewayError } from '../errors.js';
 import { eraOf, STATELESS_PROTOCOL_VERSION } from '../mcp/era.js';
 import { samePath, statelessTarget, type DirectTarget } from './direct-stateless.js';
-import { routedFailureAnswer, FailedAnswers, type FailureFacts } from './direct-failures.js';
+import { replacesAnswer, routedFailureAnswer, FailedAnswers, type FailureFacts } from './direct-failures.js';
 import type { SessionStore } from '../session/store.js';
+import type { ServerInfo } from '../mcp/stateless-results.js';
 import { memoize } from '../memo.js';
 
 /** Client headers that never reach a backend: its token (no passthrough) and its own MCP session. */
@@ -46,6 +47,8 @@ export interface DirectCallsOptions {
   readonly observeCall?: (call: ToolCall, execute: ToolExecutor) => AsyncGenerator<JsonRpcMessage>;
   /** Where a replica hands a routed call's failing status to the call's replica (src/upstream/direct-failures.ts). */
   readonly sessions?: SessionStore;
+  /** The gateway's serverInfo: a stateless client's answer in place of a failing one carries it. */
+  readonly serverInfo?: ServerInfo;
 }
 
 type CallTool = Extract<Decision, { kind: 'call-tool' }>;
@@ -70,7 +73,7 @@ export class DirectCalls {
   private readonly failures: FailedAnswers;
 
   constructor(private readonly opts: DirectCallsOptions) {
-    this.failures = new FailedAnswers(opts.sessions);
+    this.failures = new FailedAnswers(opts.sessions, opts.serverInfo);
   }
 
   /**
@@ -104,6 +107,11 @@ export class DirectCalls {
   forget(call: DirectCall): void {
     if (this.inflight.get(call.key) === call) this.inflight.delete(call.key);
     this.failures.forget(call);
+  }
+
+  /** @internal The answer in place of a routed call's failing one, in its client's era's shape. */
+  failureAnswer(plan: DirectCallPlan, status: number | undefined): JsonRpcResponse {
+    return routedFailureAnswer(plan, status, this.opts.serverInfo);
   }
 
   /** @internal See {@link DirectCall.failureShownApart}. */
@@ -388,9 +396,10 @@ export class DirectCall {
       this.streaming = true;
       return undefined;
     }
-    const body = routedFailureAnswer(this.plan, status);
+    const body = this.owner.failureAnswer(this.plan, status);
     this.end(body);
-    return body;
+    // Recorded as the gateway's error either way; passed on as the backend wrote it when it is the client's to read.
+    return replacesAnswer(this.plan, status) ? body : undefined;
   }
 
   /** @internal A failing status handed over after the call was recorded: what it tells is learnt all the same. */
@@ -403,7 +412,8 @@ export class DirectCall {
     const { plan } = this;
     if (status === 200 || status === 202) this.owner.succeeded(plan);
     else if (status === 504) this.owner.timedOut(this);
-    else await this.owner.failed(plan, status === 404 && plan.pinned);
+    // A 2026-07-28 backend's 4xx is its answer to the request, not a failing instance.
+    else if (replacesAnswer(plan, status)) await this.owner.failed(plan, status === 404 && plan.pinned);
   }
 
 }

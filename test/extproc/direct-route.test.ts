@@ -129,7 +129,7 @@ describe('native MCP tools/call routed straight to the backend', () => {
     expect(common.clear_route_cache).toBe(true);
     // No response phase: the call's name, which Envoy copies onto a failing answer it shows ext_proc apart.
     // With what another replica needs to answer a failure: the budget, whether the session is pinned, the backend.
-    expect(set['x-mcp-gateway-call']).toMatch(/^[0-9a-f-]{36};30000;1;notes$/);
+    expect(set['x-mcp-gateway-call']).toMatch(/^[0-9a-f-]{36};30000;p;notes$/);
     const [second, third] = [await s.next(), await s.next()];
     expect(second.response).toBe('request_body');
     const sent = JSON.parse(second.request_body.response.body_mutation.body.toString());

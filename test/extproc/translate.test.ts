@@ -59,14 +59,15 @@ describe('ext_proc translation', () => {
   });
 
   it("names a routed call on its answer with what another replica needs to answer its failure, and reads it back", () => {
-    const plan = { backend: 'notes', budgetMs: 1500, pinned: true } as DirectCallPlan;
+    const plan = { backend: 'notes', budgetMs: 1500, pinned: true, stateless: false } as DirectCallPlan;
     const set = answerHeaders({ 'access-control-allow-origin': 'http://localhost:5173' }, { id: 'c-1', plan });
-    expect(set).toEqual({ 'x-mcp-gateway-cors-origin': 'http://localhost:5173', 'x-mcp-gateway-call': 'c-1;1500;1;notes' });
+    expect(set).toEqual({ 'x-mcp-gateway-cors-origin': 'http://localhost:5173', 'x-mcp-gateway-call': 'c-1;1500;p;notes' });
     const answer = (extra: Record<string, string>) => ({ headers: { headers: Object.entries({ ':status': '404', ...extra }).map(([key, v]) => ({ key, raw_value: Buffer.from(v) })) } });
-    expect(failedCallOf(answer({ 'x-mcp-gateway-call': set['x-mcp-gateway-call']!, 'x-mcp-gateway-rpc-id': '"req-7"' }))).toEqual({ id: 'c-1', facts: { requestId: 'req-7', backend: 'notes', budgetMs: 1500, pinned: true } });
+    expect(failedCallOf(answer({ 'x-mcp-gateway-call': set['x-mcp-gateway-call']!, 'x-mcp-gateway-rpc-id': '"req-7"' }))).toEqual({ id: 'c-1', facts: { requestId: 'req-7', backend: 'notes', budgetMs: 1500, pinned: true, stateless: false } });
     // Named but without the facts (no JSON-RPC id, or a broken one): only the call's own replica can answer.
-    expect(failedCallOf(answer({ 'x-mcp-gateway-call': 'c-1;1500;0;notes' }))).toEqual({ id: 'c-1', facts: undefined });
-    expect(failedCallOf(answer({ 'x-mcp-gateway-call': 'c-1;1500;0;notes', 'x-mcp-gateway-rpc-id': '{oops' }))).toEqual({ id: 'c-1', facts: undefined });
+    expect(failedCallOf(answer({ 'x-mcp-gateway-call': 'c-2;800;s;modern', 'x-mcp-gateway-rpc-id': '3' }))).toEqual({ id: 'c-2', facts: { requestId: 3, backend: 'modern', budgetMs: 800, pinned: false, stateless: true } });
+    expect(failedCallOf(answer({ 'x-mcp-gateway-call': 'c-1;1500;;notes' }))).toEqual({ id: 'c-1', facts: undefined });
+    expect(failedCallOf(answer({ 'x-mcp-gateway-call': 'c-1;1500;;notes', 'x-mcp-gateway-rpc-id': '{oops' }))).toEqual({ id: 'c-1', facts: undefined });
     expect(failedCallOf(answer({}))).toBeUndefined();
   });
 });

@@ -18,6 +18,7 @@ import { connectClient } from '../support/client.js';
 import { MCP_HEADERS, startExtProc } from '../support/gateway.js';
 import { modernClient } from '../support/stateless-client.js';
 import { waitFor } from '../support/wait.js';
+import { startGatedProxy, type GatedProxy } from '../support/http-backends.js';
 
 const textOf = (r: any): string => r.content?.[0]?.text;
 
@@ -37,6 +38,8 @@ function rawCall(id: number, name: string, headerName: string): Promise<Response
 
 let asker: AskingServer;
 let modern: ModernServer;
+/** The 2026-07-28 backend behind a proxy that can fail its calls. */
+let brittle: GatedProxy;
 let gw: RunningExtProc;
 let envoy: EnvoyHandle;
 let endpoint: string;
@@ -44,10 +47,12 @@ let endpoint: string;
 beforeAll(async () => {
   asker = await startAskingServer();
   modern = await startModernServer('modern', { resources: false });
+  brittle = await startGatedProxy(modern.url);
   gw = await startExtProc({
     backends: [
       { name: 'asker', kind: 'mcp', urls: [asker.url], prefix: '' },
       { name: 'modern', kind: 'mcp', urls: [modern.url] },
+      { name: 'brittle', kind: 'mcp', urls: [brittle.url] },
     ],
   });
   // The per-tool limit of envoy.yaml, on a tool of the 2026-07-28 backend: 2 calls a minute.
@@ -56,7 +61,7 @@ beforeAll(async () => {
       .replace(/token_bucket: \{[^}]*\} # LIMIT:tool-cancel/, 'token_bucket: { max_tokens: 2, tokens_per_fill: 2, fill_interval: 60s } # LIMIT:tool-cancel')
       .replace('value: orders_cancel_order }', 'value: modern_weather }'),
   ));
-  await waitFor(() => gw.core.catalog.current().tools.has('ask_name') && gw.core.catalog.current().tools.has('modern_echo'), 'the backend tools discovered', 15_000);
+  await waitFor(() => gw.core.catalog.current().tools.has('ask_name') && gw.core.catalog.current().tools.has('modern_echo') && gw.core.catalog.current().tools.has('brittle_echo'), 'the backend tools discovered', 15_000);
   await waitFor(async () => (await envoyStat(envoy.adminUrl, `cluster.${clusterName('modern').replace('.', '_')}.membership_healthy`)) === 1, 'Envoy to know the modern cluster', 15_000);
 });
 
@@ -64,10 +69,31 @@ afterAll(async () => {
   await envoy?.stop();
   await gw?.stop();
   await asker?.close();
+  await brittle?.close();
   await modern?.close();
 });
 
 describe('a stateless client through Envoy', () => {
+  it("answers a routed call its 2026-07-28 backend failed with the gateway's tool error in that era's shape, not the backend's HTTP status", async () => {
+    await waitFor(async () => (await envoyStat(envoy.adminUrl, `cluster.${clusterName('brittle').replace('.', '_')}.membership_healthy`)) === 1, 'Envoy to know the brittle cluster', 15_000);
+    const before = await envoyStat(envoy.adminUrl, `cluster.${clusterName('brittle').replace('.', '_')}.upstream_rq_total`);
+    brittle.failCalls = 503;
+    try {
+      const res = await rawCall(21, 'brittle_echo', 'brittle_echo');
+      expect(res.status).toBe(200);
+      const answer = (await res.json()) as any;
+      expect(answer).toMatchObject({ id: 21, result: { resultType: 'complete', isError: true, _meta: { 'io.github.mcp-gateway/error': 'GW_UPSTREAM_UNAVAILABLE', 'io.modelcontextprotocol/serverInfo': { name: 'mcp-gateway' } } } });
+      expect(textOf(answer.result)).toContain('HTTP 503 from backend "brittle"');
+      // Routed by Envoy, not carried by the broker.
+      expect(await envoyStat(envoy.adminUrl, `cluster.${clusterName('brittle').replace('.', '_')}.upstream_rq_total`)).toBeGreaterThan(before);
+    } finally {
+      brittle.failCalls = undefined;
+    }
+    const ok = (await (await rawCall(22, 'brittle_echo', 'brittle_echo')).json()) as any;
+    expect(ok.result.isError).toBeFalsy();
+  });
+
+
   it('lists, calls and answers an elicitation of a session-era backend, beside a session client', async () => {
     const asked: string[] = [];
     const client = await modernClient(endpoint, { mode: 'pin', capabilities: { elicitation: { form: {} } }, asked });

@@ -4,11 +4,11 @@
  * the failing answer, the client gets the same tool error and the call's own replica learns of it.
  */
 import { describe, expect, it } from 'vitest';
-import { FailedAnswers, routedFailureAnswer, type FailureFacts, type WatchedCall } from '../../src/upstream/direct-failures.js';
+import { FailedAnswers, replacesAnswer, routedFailureAnswer, type FailureFacts, type WatchedCall } from '../../src/upstream/direct-failures.js';
 import { MemorySessionStore } from '../../src/session/memory-store.js';
 import { waitFor } from '../support/wait.js';
 
-const facts: FailureFacts = { requestId: 7, backend: 'notes', budgetMs: 30_000, pinned: true };
+const facts: FailureFacts = { requestId: 7, backend: 'notes', budgetMs: 30_000, pinned: true, stateless: false };
 
 /** A routed call that records what it was told. */
 function call(id: string): WatchedCall & { settled: Array<number | undefined>; learnt: Array<number | undefined>; abandoned: number } {
@@ -72,5 +72,25 @@ describe('failing answers shown apart', () => {
 
   it('lets an answer through that names no call and carries nothing to answer with', async () => {
     expect(await new FailedAnswers(new MemorySessionStore(60_000)).answer('nobody', 500, false, undefined)).toBeUndefined();
+  });
+
+  it("answers a 2026-07-28 client's failed call in that era's result shape, with the gateway's serverInfo", () => {
+    const server = { name: 'mcp-gateway', version: '1.2.3' };
+    const answer = routedFailureAnswer({ ...facts, stateless: true, pinned: false }, 503, server) as { result: Record<string, any> };
+    expect(answer.result).toMatchObject({ resultType: 'complete', isError: true, _meta: { 'io.github.mcp-gateway/error': 'GW_UPSTREAM_UNAVAILABLE', 'io.modelcontextprotocol/serverInfo': server } });
+    expect(answer.result.content[0].text).toContain('HTTP 503 from backend "notes"');
+    expect((routedFailureAnswer(facts, 503, server) as { result: Record<string, unknown> }).result.resultType).toBeUndefined();
+  });
+
+  it("passes a 2026-07-28 backend's 4xx on as the backend wrote it (its JSON-RPC error is the client's to read)", async () => {
+    expect(replacesAnswer({ stateless: true }, 400)).toBe(false);
+    expect(replacesAnswer({ stateless: true }, 503)).toBe(true);
+    expect(replacesAnswer({ stateless: false }, 400)).toBe(true);
+    const store = new MemorySessionStore(60_000);
+    const owner = new FailedAnswers(store);
+    const c = call('s4');
+    owner.watch(c);
+    expect(await new FailedAnswers(store).answer('s4', 400, false, { ...facts, stateless: true })).toBeUndefined();
+    await waitFor(() => c.settled.length === 1, "the owner to record the call");
   });
 });
