@@ -87,7 +87,7 @@ const WITH_RESPONSE_HEADERS: ProcessingMode = {
 
 /**
  * What the decision makes of a request: Envoy's own answer, or the request continues with these
- * header changes (and route), maybe a new body, maybe with its response headers shown to us.
+ * header changes (and route), maybe with a new body.
  */
 type Outcome =
   | { readonly kind: 'answer'; readonly response: ProcessingResponse }
@@ -162,7 +162,7 @@ export class RequestProcessor {
     if (endpointOf(path, this.deps.mcpPath) === undefined) return [immediate(404, { error: 'not found', endpoint: this.deps.mcpPath }, {}, 'not_found')];
     if (h.end_of_stream) {
       const method = received.pseudo[':method'];
-      return [this.lockStep('request_headers', await this.decide(method === 'POST' ? Buffer.alloc(0) : undefined, true))];
+      return [this.lockStep('request_headers', await this.decide(method === 'POST' ? Buffer.alloc(0) : undefined))];
     }
     if (this.deps.screen) {
       const screened = await this.deps.screen(toGatewayRequest(received, undefined, this.remoteAddress));
@@ -195,7 +195,7 @@ export class RequestProcessor {
     if (!b.end_of_stream) return held ? [] : [{ request_body: { response: {} } }];
     if (!this.received) return [immediate(500, wireError('GW_INTERNAL', null, 'body before headers'))];
     if (this.bypass) return [{ request_body: { response: {} } }];
-    const outcome = await this.decide(Buffer.concat(this.chunks), held !== undefined);
+    const outcome = await this.decide(Buffer.concat(this.chunks));
     return held ? this.pipelinedAnswers(outcome, held.chunks) : [this.lockStep('request_body', outcome)];
   }
 
@@ -207,8 +207,8 @@ export class RequestProcessor {
   }
 
   /**
-   * Pipelined: the headers' answer (routing, and the response phase if the call needs it), then
-   * one answer per body chunk Envoy sent, the first carrying the new body when there is one.
+   * Pipelined: the headers' answer (the routing), then one answer per body chunk Envoy sent, the
+   * first carrying the new body when there is one.
    */
   private pipelinedAnswers(outcome: Outcome, chunks: number): ProcessingResponse[] {
     if (outcome.kind === 'answer') return [outcome.response];
@@ -233,13 +233,13 @@ export class RequestProcessor {
   }
 
   /**
-   * Admission's decision on the whole request, as an {@link Outcome}. `withBody`: the body is
-   * here (the only time a call can be routed straight to its backend, whose name is in it).
+   * Admission's decision on the whole request, as an {@link Outcome}. Only a request with a body
+   * can be routed straight to a backend (the tool's name is in it).
    */
-  private async decide(body: Buffer | undefined, pipelined: boolean): Promise<Outcome> {
+  private async decide(body: Buffer | undefined): Promise<Outcome> {
     const received = this.received!;
     const decision = await this.deps.decide(toGatewayRequest(received, body, this.remoteAddress), this.screened);
-    if (this.deps.logger.isLevelEnabled('debug')) this.deps.logger.debug({ decision: decision.kind, pipelined }, 'ext_proc decision');
+    if (this.deps.logger.isLevelEnabled('debug')) this.deps.logger.debug({ decision: decision.kind, pipelined: this.pipelined }, 'ext_proc decision');
     if (decision.kind === 'reject' || decision.kind === 'respond') return { kind: 'answer', response: this.answerOf(decision) };
     this.cors = corsHeaders(received.headers.origin, this.deps.originAllowed ?? NO_ORIGINS);
     const { direct } = this.deps;
