@@ -7,8 +7,8 @@
  * real topology it splits the added time into "the ext_proc round trips themselves" and "what
  * the gateway does in them".
  */
-import { Server, type ServerDuplexStream } from '@grpc/grpc-js';
-import { bindInsecure, shutdownGracefully } from '../src/grpc-server.js';
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import { bindInsecure, newGrpcServer, shutdownGracefully } from '../src/grpc-server.js';
 import type { ProcessingRequest, ProcessingResponse } from '../src/extproc/messages.js';
 import { loadExtProcProtos } from '../src/extproc/protos.js';
 
@@ -25,7 +25,7 @@ function answer(req: ProcessingRequest): ProcessingResponse {
 
 /** Start on 127.0.0.1 and a free port. */
 export async function startNoopExtProc(): Promise<{ port: number; stop(): Promise<void> }> {
-  const server = new Server();
+  const server = newGrpcServer();
   server.addService(loadExtProcProtos().service, {
     Process: (call: ServerDuplexStream<ProcessingRequest, ProcessingResponse>) => {
       call.on('data', (req: ProcessingRequest) => call.write(answer(req)));

@@ -3,9 +3,18 @@
  * grpc-js `Server`: bind without TLS (Envoy reaches them on a private network or loopback), and
  * stop gracefully with a deadline.
  */
-import { ServerCredentials, type Server } from '@grpc/grpc-js';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { createServer } from 'node:net';
 import { hostPort, unbracket } from './net.js';
+
+/**
+ * A grpc-js server as the gateway's services want it: without channelz, which on every call
+ * allocates a tracker and stamps the time on every message for an introspection service the
+ * gateway never registers (an Envoy request is one ext_proc stream of a few messages).
+ */
+export function newGrpcServer(): Server {
+  return new Server({ 'grpc.enable_channelz': 0 });
+}
 
 /**
  * Whether `host:port` can be bound, found by binding it for a moment: grpc-js writes its own error

@@ -4,8 +4,8 @@
  * inside the gateway answers with an immediate 500, never with "continue": Envoy must not let an
  * unchecked request through.
  */
-import { Server, type ServerDuplexStream } from '@grpc/grpc-js';
-import { bindInsecure, shutdownGracefully } from '../grpc-server.js';
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import { bindInsecure, newGrpcServer, shutdownGracefully } from '../grpc-server.js';
 import { wireError } from '../errors.js';
 import type { ProcessingRequest, ProcessingResponse } from './messages.js';
 import { RequestProcessor, type ProcessorDeps } from './processor.js';
@@ -18,7 +18,7 @@ export interface ExtProcServerOptions extends ProcessorDeps {
 }
 
 export class ExtProcServer {
-  private readonly server = new Server();
+  private readonly server = newGrpcServer();
 
   constructor(private readonly opts: ExtProcServerOptions) {
     this.server.addService(loadExtProcProtos().service, { Process: (call: ServerDuplexStream<ProcessingRequest, ProcessingResponse>) => this.stream(call) });

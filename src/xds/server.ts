@@ -4,8 +4,8 @@
  * incremental `DeltaAggregatedResources` is left unimplemented (gRPC answers UNIMPLEMENTED), so
  * Envoy must be configured with `api_type: GRPC`.
  */
-import { Server, type ServerDuplexStream } from '@grpc/grpc-js';
-import { bindInsecure, shutdownGracefully } from '../grpc-server.js';
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import { bindInsecure, newGrpcServer, shutdownGracefully } from '../grpc-server.js';
 import type { Logger } from 'pino';
 import type { XdsSnapshot } from './clusters.js';
 import { loadAdsProtos } from './protos.js';
@@ -20,7 +20,7 @@ export interface XdsServerOptions {
 
 /** One gRPC server for all Envoys; `update()` is the only way content changes. */
 export class XdsServer {
-  private readonly server = new Server();
+  private readonly server = newGrpcServer();
   private readonly streams = new Map<ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>, AdsStream>();
   private current: EncodedSnapshot | undefined;
   private rejected = 0;
