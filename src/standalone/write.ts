@@ -27,6 +27,15 @@ function write(res: ServerResponse, chunk: string): Promise<void> {
   });
 }
 
+/**
+ * One SSE comment, to keep an idle stream open through proxies. Skipped while the socket is behind:
+ * bytes still on their way keep the connection busy anyway, and a tick that queued or waited would
+ * leave a comment and a 'drain'/'close' listener on the response per tick of a stalled client.
+ */
+function keepAlive(res: ServerResponse): void {
+  if (!res.writableNeedDrain && !res.destroyed && !res.writableEnded) res.write(SSE_KEEPALIVE);
+}
+
 /** Write a complete JSON answer; text is encoded once, parts are written without copying. */
 export function writeJson(res: ServerResponse, status: number, body: JsonBody, headers: Record<string, string> = {}): void {
   if (typeof body === 'string') {
@@ -86,7 +95,7 @@ async function relay(res: ServerResponse, reply: Extract<Reply, { kind: 'message
   let streaming = false;
   let priming = '';
   let gone = false;
-  let keepAlive: NodeJS.Timeout | undefined;
+  let ticking: NodeJS.Timeout | undefined;
   const onClose = (): void => {
     if (res.writableFinished) return;
     gone = true;
@@ -105,7 +114,7 @@ async function relay(res: ServerResponse, reply: Extract<Reply, { kind: 'message
         res.writeHead(200, SSE_HEADERS);
         streaming = true;
         // A comment between events is ignored by every SSE parser, and keeps idle proxies from closing the stream.
-        if (reply.keepAlive) keepAlive = setInterval(() => void (gone || write(res, SSE_KEEPALIVE)), ctx.keepAliveMs);
+        if (reply.keepAlive) ticking = setInterval(() => gone || keepAlive(res), ctx.keepAliveMs);
         // A stateless client's stream cannot be resumed: closing it cancels the call (its transport's rule).
         if (log.resumable && !stateless) {
           writer = log.open(session.id, 'call');
@@ -131,7 +140,7 @@ async function relay(res: ServerResponse, reply: Extract<Reply, { kind: 'message
     if (!res.headersSent) writeJson(res, 500, body);
     else if (!res.writableEnded) res.end(sseEvent(body, writer && !writer.window.ended ? writer.append(body) : undefined));
   } finally {
-    clearInterval(keepAlive);
+    clearInterval(ticking);
     writer?.end();
     res.off('close', onClose);
     if (!res.writableEnded) res.end();
@@ -153,8 +162,8 @@ async function openStream(res: ServerResponse, reply: Extract<Reply, { kind: 'st
   const closed = new AbortController();
   res.on('close', () => closed.abort());
   let following: SessionStream | undefined;
-  const keepAlive = setInterval(() => {
-    res.write(SSE_KEEPALIVE);
+  const ticking = setInterval(() => {
+    keepAlive(res);
     following?.writer.touch();
   }, ctx.keepAliveMs);
   const pipe = async (events: AsyncIterable<{ id: string; data: string }>): Promise<void> => {
@@ -174,7 +183,7 @@ async function openStream(res: ServerResponse, reply: Extract<Reply, { kind: 'st
     if (priming) await write(res, ssePriming(priming, log.opts.retryMs));
     await pipe(log.follow({ cursor: { stream: writer.id, seq: from }, kind: 'session' }, closed.signal));
   } finally {
-    clearInterval(keepAlive);
+    clearInterval(ticking);
     if (following) streams.detach(following);
     if (!res.writableEnded) res.end();
   }

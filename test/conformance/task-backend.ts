@@ -7,6 +7,12 @@
  * which a 2025-11-25 backend can tell only through a result (the SDK stores results, not errors);
  * `confirm_delete` and `multi_input` ask for input inside their task (one elicitation, two at once),
  * which 2025-11-25 delivers on the stream of the client's `tasks/result`.
+ *
+ * The one MaxListenersExceededWarning (abort listeners on an AbortSignal) a run of these scenarios
+ * prints comes from the SDK 1.x in this backend, not the gateway: while its `tasks/result` blocks,
+ * `Server._waitForTaskUpdate` adds an abort listener to that request's signal every poll interval
+ * (200 ms here) and never removes it, so the gateway's held `tasks/result` (how 2025-11-25 tasks
+ * ask for input) passes ten after about 2 s. They go with the request.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { InMemoryTaskMessageQueue, InMemoryTaskStore } from '@modelcontextprotocol/sdk/experimental/tasks';

@@ -24,7 +24,14 @@ async function pathRecorder() {
       sent.finished = false;
       while (sent.bytes < 100 * 1024 * 1024 && !res.destroyed) {
         sent.bytes += piece.length;
-        if (!res.write(piece)) await new Promise((r) => { res.once('drain', r); res.once('close', r); });
+        // Both listeners go once either fires: a 'close' left behind per drain would pile up on this one response.
+        if (!res.write(piece)) await new Promise<void>((r) => {
+          const done = (): void => {
+            res.off('drain', done).off('close', done);
+            r();
+          };
+          res.on('drain', done).on('close', done);
+        });
       }
       sent.finished = !res.destroyed;
       return res.end();
