@@ -42,7 +42,7 @@ import { cpuTable, scenarioBlock } from './envoy-report.js';
 import { buildScenarios, chosenScenarios, type Scenario } from './envoy-scenarios.js';
 import { healthyHosts, startPlainEnvoy, startTopologyEnvoy, until, type BenchEnvoy } from './envoys.js';
 import { installed } from './installed.js';
-import { closePools, gatewayProfiling, lagWarning, measure, plan, writeResults } from './plan.js';
+import { closePools, gatewayNodeFlags, lagWarning, measure, plan, writeResults } from './plan.js';
 import { legend, table, type Row, type Side, type Verdict } from './report.js';
 
 const ECHO_CLUSTER = clusterName('echo');
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   try {
     const backends = await startChild(['backends']);
     children.push(backends);
-    const gateway = await startChild(['extproc', JSON.stringify(backends.urls)], gatewayProfiling);
+    const gateway = await startChild(['extproc', JSON.stringify(backends.urls)], gatewayNodeFlags);
     children.push(gateway);
     // One plain Envoy (and one with the do-nothing ext_proc) serves both the echo backend and, under /orders/, the REST API.
     const also = [{ name: 'orders', prefix: '/orders/', url: backends.urls.orders! }];

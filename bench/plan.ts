@@ -3,7 +3,7 @@
  * measured the same way and can be read side by side: the knobs, keep-alive pools, the three
  * kinds of load per scenario, and the closing warning and JSON file.
  *
- * Knobs (env): BENCH_CONCURRENCY (default "1,8"; the last is the saturation load),
+ * Knobs (env): BENCH_GATEWAY_NODE_FLAGS and BENCH_CPU_PROF (see gatewayNodeFlags), BENCH_CONCURRENCY (default "1,8"; the last is the saturation load),
  * BENCH_REQUESTS (4000), BENCH_WARMUP (500), BENCH_MAX_MS per closed-loop phase (10000);
  * BENCH_RATE req/s for tool calls (500), BENCH_RATE_MS measured per fixed-rate phase (3000)
  * after BENCH_RATE_WARMUP_MS (1000), BENCH_MAX_OUTSTANDING in-flight cap at a fixed rate (64;
@@ -38,8 +38,15 @@ export const plan = {
 /** Where the benches write their JSON (dist/, beside the compiled bench). */
 export const distDir = fileURLToPath(new URL('..', import.meta.url));
 
-/** Node flags for the gateway child: a V8 CPU profile under dist/bench-prof/ with BENCH_CPU_PROF=1. */
-export const gatewayProfiling: readonly string[] = process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${distDir}bench-prof`] : [];
+/**
+ * Node flags for the gateway child: a V8 CPU profile under dist/bench-prof/ with BENCH_CPU_PROF=1,
+ * and BENCH_GATEWAY_NODE_FLAGS (space-separated, e.g. "--max-semi-space-size=32") to measure a
+ * runtime setting against the default in the same conditions.
+ */
+export const gatewayNodeFlags: readonly string[] = [
+  ...(process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${distDir}bench-prof`] : []),
+  ...(process.env.BENCH_GATEWAY_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+];
 
 const pools: Pool[] = [];
 

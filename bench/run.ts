@@ -25,7 +25,7 @@
 import { cpus, loadavg } from 'node:os';
 import { startChild, type Child } from './children.js';
 import { openSession } from './mcp-session.js';
-import { closePools, env, gatewayProfiling, lagWarning, measure, plan, poolFor, writeResults } from './plan.js';
+import { closePools, env, gatewayNodeFlags, lagWarning, measure, plan, poolFor, writeResults } from './plan.js';
 import { DOC, DOCS_PREFIX, PROMPT } from './docs-fixture.js';
 import { isListing, legend, table, verdicts, verdictTable, type Row } from './report.js';
 import * as t from './targets.js';
@@ -40,9 +40,9 @@ async function main(): Promise<void> {
   try {
     const backends = await startChild(['backends']);
     children.push(backends);
-    const gateway = await startChild(['gateway', JSON.stringify(backends.urls)], gatewayProfiling);
+    const gateway = await startChild(['gateway', JSON.stringify(backends.urls)], gatewayNodeFlags);
     children.push(gateway);
-    console.log(`bench: node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}; backends pid ${backends.pid}, gateway pid ${gateway.pid}${gatewayProfiling.length ? ' (cpu-prof)' : ''}`);
+    console.log(`bench: node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}; backends pid ${backends.pid}, gateway pid ${gateway.pid}${gatewayNodeFlags.includes('--cpu-prof') ? ' (cpu-prof)' : ''}`);
 
     const orders = poolFor(backends.urls.orders!);
     const echo = poolFor(backends.urls.echo!);
