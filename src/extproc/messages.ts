@@ -38,6 +38,14 @@ export interface Struct {
   fields?: Record<string, { stringValue?: string }>;
 }
 
+/**
+ * `google.protobuf.Struct` as written in `dynamic_metadata`: one struct per namespace (its
+ * top-level keys), of string values (camelCase names, as for {@link Struct}).
+ */
+export interface MetadataStruct {
+  fields: Record<string, { structValue: { fields: Record<string, { stringValue: string }> } }>;
+}
+
 export interface ProcessingRequest {
   /** Which branch of the `request` oneof is set. */
   request?: 'request_headers' | 'response_headers' | 'request_body' | 'response_body' | 'request_trailers' | 'response_trailers';
@@ -77,7 +85,7 @@ export interface ImmediateResponse {
 }
 
 export type ProcessingResponse =
-  | { request_headers: { response: CommonResponse }; mode_override?: ProcessingMode }
+  | { request_headers: { response: CommonResponse }; mode_override?: ProcessingMode; dynamic_metadata?: MetadataStruct }
   | { request_body: { response: CommonResponse } }
   | { request_trailers: { header_mutation?: HeaderMutation } }
   | { response_headers: { response: CommonResponse } }

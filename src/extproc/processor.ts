@@ -26,7 +26,7 @@ import { wireError } from '../errors.js';
 import { describeMethod } from '../mcp/methods.js';
 import { HEADER_SESSION_ID } from '../mcp/protocol.js';
 import type { DirectCall, DirectCalls } from '../upstream/direct.js';
-import type { CommonResponse, HttpBody, HttpHeaders, ProcessingMode, ProcessingRequest, ProcessingResponse } from './messages.js';
+import type { CommonResponse, HttpBody, HttpHeaders, MetadataStruct, ProcessingMode, ProcessingRequest, ProcessingResponse } from './messages.js';
 import {
   answer,
   directRoute,
@@ -34,11 +34,12 @@ import {
   noAnswer,
   passResponse,
   PIPELINED_HEADER,
-  answerHeaders,
+  answerMetadata,
   CALL_HEADER,
   failedCallOf,
   rateLimitHeaders,
   RATE_LIMITED_HEADER,
+  RPC_ID_HEADER,
   readHeaders,
   routeTo,
   sourceAddress,
@@ -91,7 +92,7 @@ const WITH_RESPONSE_HEADERS: ProcessingMode = {
  */
 type Outcome =
   | { readonly kind: 'answer'; readonly response: ProcessingResponse }
-  | { readonly kind: 'continue'; readonly common: CommonResponse; readonly body?: Buffer };
+  | { readonly kind: 'continue'; readonly common: CommonResponse; readonly body?: Buffer; readonly metadata?: MetadataStruct };
 
 /** No browser origin allowed (no `originAllowed` given). */
 const NO_ORIGINS = (): boolean => false;
@@ -212,7 +213,7 @@ export class RequestProcessor {
    */
   private pipelinedAnswers(outcome: Outcome, chunks: number): ProcessingResponse[] {
     if (outcome.kind === 'answer') return [outcome.response];
-    const answers: ProcessingResponse[] = [{ request_headers: { response: outcome.common } }];
+    const answers: ProcessingResponse[] = [{ request_headers: { response: outcome.common }, ...(outcome.metadata ? { dynamic_metadata: outcome.metadata } : {}) }];
     for (let i = 0; i < chunks; i++) {
       const body_mutation = outcome.body === undefined ? undefined : i === 0 ? { body: outcome.body } : { clear_body: true as const };
       answers.push({ request_body: { response: body_mutation ? { body_mutation } : {} } });
@@ -256,12 +257,13 @@ export class RequestProcessor {
         // Lock-step, the response phase settles a session-era call and a stateless call's answer
         // is not read; pipelined, Envoy shows a call's failing answer only, on a stream of its
         // own (envoy.yaml's mcp.failed_answers).
+        let metadata: MetadataStruct | undefined;
         if (this.pipelined) {
           call.failureShownApart();
-          Object.assign(gatewayHeaders, answerHeaders(this.cors, call));
+          metadata = answerMetadata(this.cors, call, gatewayHeaders[RPC_ID_HEADER]);
         } else if (!this.responsePhase) call.unread();
         const { body_mutation, ...common } = directRoute(call.plan, direct.cluster(call.plan.backend), received.internal, gatewayHeaders);
-        return { kind: 'continue', common, body: body_mutation.body };
+        return { kind: 'continue', common, body: body_mutation.body, ...(metadata ? { metadata } : {}) };
       }
     }
     const limits = rateLimitHeaders(decision, this.remoteAddress);

@@ -8,7 +8,7 @@ import { ANONYMOUS } from '../session/store.js';
 import { IDENTITY_PREFIX } from '../upstream/credentials.js';
 import { CLIENT_ONLY_HEADERS, type DirectCallPlan } from '../upstream/direct.js';
 import type { FailureFacts } from '../upstream/direct-failures.js';
-import type { CommonResponse, HeaderMutation, HeaderValue, HeaderValueOption, HttpHeaders, ProcessingRequest, ProcessingResponse } from './messages.js';
+import type { CommonResponse, HeaderMutation, HeaderValue, HeaderValueOption, HttpHeaders, MetadataStruct, ProcessingRequest, ProcessingResponse } from './messages.js';
 import { hostPort, unbracket } from '../net.js';
 import { memoize } from '../memo.js';
 
@@ -46,7 +46,7 @@ export const PIPELINED_HEADER = `${INTERNAL_HEADER_PREFIX}extproc-pipelined`;
 
 /**
  * Names a routed call whose failing answer envoy.yaml's `mcp.failed_answers` shows ext_proc apart
- * (its backend routes copy it onto the answer); only a failing answer is seen. Its value also
+ * (its backend routes put it on the answer, from {@link answerMetadata}); only a failing answer is seen. Its value also
  * carries what a replica that did not route the call needs to answer it (with the JSON-RPC id,
  * {@link RPC_ID_HEADER}): `<call id>;<budget ms>;<flags>;<backend>`, the flags `p` when its backend
  * session is pinned and `s` for a 2026-07-28 client's call (a backend's name holds no `;`). One
@@ -54,26 +54,37 @@ export const PIPELINED_HEADER = `${INTERNAL_HEADER_PREFIX}extproc-pipelined`;
  */
 export const CALL_HEADER = `${INTERNAL_HEADER_PREFIX}call`;
 
-/** The CORS headers a routed call's answer gets (envoy.yaml's backend routes copy them onto it); none for other origins. */
-const CORS_ANSWER_HEADERS: Readonly<Record<string, string>> = {
-  'access-control-allow-origin': `${INTERNAL_HEADER_PREFIX}cors-origin`,
-  'access-control-expose-headers': `${INTERNAL_HEADER_PREFIX}cors-expose`,
-  vary: `${INTERNAL_HEADER_PREFIX}cors-vary`,
+/**
+ * The dynamic-metadata namespace ext_proc writes what a routed call's answer gets (envoy.yaml's
+ * `metadata_options.receiving_namespaces` accepts it; its backend routes copy each value onto the
+ * answer with `%DYNAMIC_METADATA(mcp.gateway:<key>)%`). Metadata, not request headers: the backend
+ * routes remove the gateway's request headers before the backend sees them, and a header removed
+ * there can no longer be copied onto the answer.
+ */
+export const ANSWER_METADATA_NAMESPACE = 'mcp.gateway';
+
+/** The CORS headers a routed call's answer gets, by their metadata key; none for other origins. */
+const CORS_ANSWER_KEYS: Readonly<Record<string, string>> = {
+  'access-control-allow-origin': 'cors_origin',
+  'access-control-expose-headers': 'cors_expose',
+  vary: 'cors_vary',
 };
 
 /**
  * What a call routed straight to a backend carries for Envoy's backend routes to put on its answer,
  * in the pipelined mode where ext_proc does not see that answer: the CORS headers, and the call's
- * name when its failing answer is to be shown to ext_proc (`callId`).
+ * name ({@link CALL_HEADER}, `call`) with its JSON-RPC id ({@link RPC_ID_HEADER}, `rpc_id`) when its
+ * failing answer is to be shown to ext_proc. Undefined when there is nothing to carry.
  */
-export function answerHeaders(cors: Readonly<Record<string, string>>, call?: { readonly id: string; readonly plan: DirectCallPlan }): Record<string, string> {
-  const out: Record<string, string> = {};
+export function answerMetadata(cors: Readonly<Record<string, string>>, call?: { readonly id: string; readonly plan: DirectCallPlan }, rpcId?: string): MetadataStruct | undefined {
+  const fields: Record<string, { stringValue: string }> = {};
   for (const [name, value] of Object.entries(cors)) {
-    const carrier = CORS_ANSWER_HEADERS[name];
-    if (carrier) out[carrier] = value;
+    const key = CORS_ANSWER_KEYS[name];
+    if (key) fields[key] = { stringValue: value };
   }
-  if (call) out[CALL_HEADER] = `${call.id};${call.plan.budgetMs};${call.plan.pinned ? 'p' : ''}${call.plan.stateless ? 's' : ''};${call.plan.backend}`;
-  return out;
+  if (call) fields.call = { stringValue: `${call.id};${call.plan.budgetMs};${call.plan.pinned ? 'p' : ''}${call.plan.stateless ? 's' : ''};${call.plan.backend}` };
+  if (call && rpcId !== undefined) fields.rpc_id = { stringValue: rpcId };
+  return Object.keys(fields).length > 0 ? { fields: { [ANSWER_METADATA_NAMESPACE]: { structValue: { fields } } } } : undefined;
 }
 
 /**

@@ -13,7 +13,7 @@ import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-a
 import type { RunningExtProc } from '../../src/extproc/run.js';
 import { clusterName } from '../../src/xds/clusters.js';
 import { BROKER_CLUSTER } from '../../src/extproc/translate.js';
-import { body, chunk, extProcClient, headers, INITIALIZE, openStream as open, pipelinedHeaders, responseHeaders, setHeaders, type ExtProcClient } from '../support/extproc-stream.js';
+import { body, carriedMetadata, chunk, extProcClient, headers, INITIALIZE, openStream as open, pipelinedHeaders, responseHeaders, setHeaders, type ExtProcClient } from '../support/extproc-stream.js';
 import { startGatedProxy, type GatedProxy } from '../support/http-backends.js';
 import { waitFor } from '../support/wait.js';
 import { MCP_HEADERS, ORDER_TOOLS, rawInitialize, startExtProc } from '../support/gateway.js';
@@ -129,7 +129,9 @@ describe('native MCP tools/call routed straight to the backend', () => {
     expect(common.clear_route_cache).toBe(true);
     // No response phase: the call's name, which Envoy copies onto a failing answer it shows ext_proc apart.
     // With what another replica needs to answer a failure: the budget, whether the session is pinned, the backend.
-    expect(set['x-mcp-gateway-call']).toMatch(/^[0-9a-f-]{36};30000;p;notes$/);
+    // In dynamic metadata, not a request header: the backend never sees it.
+    expect(carriedMetadata(first)).toEqual({ call: expect.stringMatching(/^[0-9a-f-]{36};30000;p;notes$/), rpc_id: '51' });
+    expect(Object.keys(set).filter((name) => name.startsWith('x-mcp-gateway-call'))).toEqual([]);
     const [second, third] = [await s.next(), await s.next()];
     expect(second.response).toBe('request_body');
     const sent = JSON.parse(second.request_body.response.body_mutation.body.toString());
@@ -146,7 +148,8 @@ describe('native MCP tools/call routed straight to the backend', () => {
       const s = openStream();
       s.push(pipelinedHeaders('POST', { ...MCP_HEADERS, 'mcp-session-id': sessionId }));
       s.push(body({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'notes_add_note', arguments: { text: `call ${id}` } } }));
-      const set = setHeaders((await s.next()).request_headers.response.header_mutation);
+      const answer = await s.next();
+      const set: Record<string, string | undefined> = { ...setHeaders(answer.request_headers.response.header_mutation), 'x-mcp-gateway-call': carriedMetadata(answer).call };
       await s.next();
       return { s, set };
     };

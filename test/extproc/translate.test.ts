@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { answerHeaders, directRoute, failedCallOf, readHeaders, routeTo, sourceAddress, toGatewayRequest } from '../../src/extproc/translate.js';
+import { answerMetadata, directRoute, failedCallOf, readHeaders, routeTo, sourceAddress, toGatewayRequest } from '../../src/extproc/translate.js';
 import type { DirectCallPlan } from '../../src/upstream/direct.js';
 
 const h = (pairs: Array<[string, string]>) => ({ headers: { headers: pairs.map(([key, v]) => ({ key, raw_value: Buffer.from(v) })) } });
@@ -60,10 +60,13 @@ describe('ext_proc translation', () => {
 
   it("names a routed call on its answer with what another replica needs to answer its failure, and reads it back", () => {
     const plan = { backend: 'notes', budgetMs: 1500, pinned: true, stateless: false } as DirectCallPlan;
-    const set = answerHeaders({ 'access-control-allow-origin': 'http://localhost:5173' }, { id: 'c-1', plan });
-    expect(set).toEqual({ 'x-mcp-gateway-cors-origin': 'http://localhost:5173', 'x-mcp-gateway-call': 'c-1;1500;p;notes' });
+    const carried = answerMetadata({ 'access-control-allow-origin': 'http://localhost:5173' }, { id: 'c-1', plan }, '"req-7"')!.fields['mcp.gateway']!.structValue.fields;
+    expect(carried).toEqual({ cors_origin: { stringValue: 'http://localhost:5173' }, call: { stringValue: 'c-1;1500;p;notes' }, rpc_id: { stringValue: '"req-7"' } });
+    // Nothing to carry for a call routed to the broker from a non-browser client.
+    expect(answerMetadata({})).toBeUndefined();
+    // envoy.yaml's backend routes copy `call` and `rpc_id` onto the answer as these headers.
     const answer = (extra: Record<string, string>) => ({ headers: { headers: Object.entries({ ':status': '404', ...extra }).map(([key, v]) => ({ key, raw_value: Buffer.from(v) })) } });
-    expect(failedCallOf(answer({ 'x-mcp-gateway-call': set['x-mcp-gateway-call']!, 'x-mcp-gateway-rpc-id': '"req-7"' }))).toEqual({ id: 'c-1', facts: { requestId: 'req-7', backend: 'notes', budgetMs: 1500, pinned: true, stateless: false } });
+    expect(failedCallOf(answer({ 'x-mcp-gateway-call': carried.call!.stringValue, 'x-mcp-gateway-rpc-id': carried.rpc_id!.stringValue }))).toEqual({ id: 'c-1', facts: { requestId: 'req-7', backend: 'notes', budgetMs: 1500, pinned: true, stateless: false } });
     // Named but without the facts (no JSON-RPC id, or a broken one): only the call's own replica can answer.
     expect(failedCallOf(answer({ 'x-mcp-gateway-call': 'c-2;800;s;modern', 'x-mcp-gateway-rpc-id': '3' }))).toEqual({ id: 'c-2', facts: { requestId: 3, backend: 'modern', budgetMs: 800, pinned: false, stateless: true } });
     expect(failedCallOf(answer({ 'x-mcp-gateway-call': 'c-1;1500;;notes' }))).toEqual({ id: 'c-1', facts: undefined });

@@ -184,6 +184,18 @@ describe('the Envoy topology', () => {
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
   });
 
+  it("never shows a backend the gateway's internal headers: the caller's principal digest, the route, the call's name", async () => {
+    const { sessionId } = await rawInitialize(endpoint);
+    const before = forger.callHeaders.length;
+    const answered = await rawPost(endpoint, sessionId, { jsonrpc: '2.0', id: 91, method: 'tools/call', params: { name: 'forger_add_note', arguments: { text: 'private' } } }, { 'mcp-protocol-version': '2025-11-25', origin: 'http://localhost:5173' });
+    expect(await answered.text()).toContain('"id":91');
+    // The answer still carries what ext_proc decided for it (CORS), copied by the backend route.
+    expect(answered.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+    const seen = forger.callHeaders.slice(before);
+    expect(seen).toHaveLength(1);
+    expect(Object.keys(seen[0]!).filter((name) => name.startsWith('x-mcp-gateway-'))).toEqual([]);
+  });
+
   it("drops a backend's own CORS and x-mcp-gateway-call headers from its answers: it cannot grant an origin access nor name another call", async () => {
     forger.answerHeaders = { 'access-control-allow-origin': '*', 'x-mcp-gateway-call': 'forged' };
     const { sessionId } = await rawInitialize(endpoint);

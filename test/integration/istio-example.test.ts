@@ -55,8 +55,11 @@ describe('the Istio example', () => {
     expect(filterPatches[0]).toEqual({ ...byName('mcp.strip_internal'), typed_config: { ...byName('mcp.strip_internal').typed_config, mutations: { request_mutations: [removeClientCopies] } } });
     expect(filterPatches[2]).toEqual(byName('envoy.filters.http.stateful_session'));
     const { grpc_service: ours, processing_mode: lockStep, ...settings } = filterPatches[1].typed_config;
-    const { grpc_service: theirs, processing_mode: pipelined, send_body_without_waiting_for_header_response: unwaited, request_attributes: attributes, ...projectSettings } = byName('envoy.filters.http.ext_proc').typed_config;
+    const { grpc_service: theirs, processing_mode: pipelined, send_body_without_waiting_for_header_response: unwaited, request_attributes: attributes, metadata_options: metadata, ...projectSettings } = byName('envoy.filters.http.ext_proc').typed_config;
     expect(unwaited).toBe(true);
+    // The metadata a pipelined routed call leaves for envoy.yaml's backend routes to copy onto its
+    // answer; lock-step, ext_proc sets those answer headers itself in the response phase.
+    expect(metadata).toEqual({ receiving_namespaces: { untyped: ['mcp.gateway'] } });
     expect(settings).toEqual({ ...projectSettings, request_attributes: attributes });
     // Lock-step, the response phase a session-era call needs is asked per request (mode_override),
     // and that phase keeps the stream until the exchange ends; pipelined, the trailers mode does.
@@ -65,6 +68,17 @@ describe('the Istio example', () => {
     // Off on the listener, on for the MCP host only.
     expect(filterPatches[1].disabled).toBe(true);
     expect(vhostPatch.patch.value.typed_per_filter_config['envoy.filters.http.ext_proc']['@type']).toMatch(/ExtProcPerRoute$/);
+  });
+
+  it("keeps the gateway's own request headers from a native backend, as envoy/envoy.yaml's backend routes do", () => {
+    const projectRoutes: any[] = parse(readEnvoyTemplate()).static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes;
+    const toBackends = projectRoutes.filter((r) => r.match.headers?.some((h: any) => h.string_match?.prefix === 'mcp_backend.'));
+    expect(toBackends.length).toBeGreaterThan(0);
+    const removes = toBackends[0].request_headers_to_remove as string[];
+    for (const r of toBackends) expect(r.request_headers_to_remove).toEqual(removes);
+    const backendRoutes = virtualService.spec.http.filter((h: any) => h.match[0].headers?.['x-mcp-gateway-route']?.exact?.startsWith('mcp_backend.'));
+    expect(backendRoutes.length).toBeGreaterThan(0);
+    for (const h of backendRoutes) expect(h.headers.request.remove).toEqual(removes);
   });
 
   it('names the ext_proc and broker ports of the chart\'s Service, and the host the gateway admits', async () => {
@@ -91,7 +105,8 @@ function envoyRoute(http: any): any {
     ...Object.keys(match.withoutHeaders ?? {}).map((name) => ({ name, present_match: true, invert_match: true })),
   ];
   const { host, port } = http.route[0].destination;
-  return { name: http.name, match: { prefix: match.uri.prefix, headers }, route: { cluster: istioCluster(host, port.number), timeout: '0s' } };
+  const removes = http.headers?.request?.remove as string[] | undefined;
+  return { name: http.name, match: { prefix: match.uri.prefix, headers }, route: { cluster: istioCluster(host, port.number), timeout: '0s' }, ...(removes ? { request_headers_to_remove: removes } : {}) };
 }
 
 function staticCluster(name: string, port: number, http2 = false): any {

@@ -64,6 +64,10 @@ export function body(json: unknown): unknown {
 export const setHeaders = (mutation: any): Record<string, string> =>
   Object.fromEntries((mutation?.set_headers ?? []).map((h: any) => [h.header.key, Buffer.from(h.header.raw_value ?? '').toString() || h.header.value]));
 
+/** What an answer left in the `mcp.gateway` dynamic metadata, which envoy.yaml's backend routes copy onto a routed call's answer. */
+export const carriedMetadata = (res: any): Record<string, string> =>
+  Object.fromEntries(Object.entries(res?.dynamic_metadata?.fields?.['mcp.gateway']?.structValue?.fields ?? {}).map(([k, v]: [string, any]) => [k, v.stringValue]));
+
 export const INITIALIZE = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'scripted', version: '1' } } };
 
 /** The upstream answer's headers, as Envoy sends them in the response headers phase. */

@@ -66,6 +66,8 @@ export interface GatedProxy extends TestServer {
   failCalls?: number;
   /** Headers added to every answer (a backend that sets headers it should not). */
   answerHeaders: Record<string, string>;
+  /** The request headers of every `tools/call` that reached it, oldest first. */
+  readonly callHeaders: Array<Readonly<Record<string, string | string[] | undefined>>>;
   /** Let the held `initialize` requests go on to the backend. */
   release(): void;
 }
@@ -79,6 +81,7 @@ export async function startGatedProxy(target: string): Promise<GatedProxy> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks);
+    if (body.includes('"method":"tools/call"')) proxy.callHeaders.push({ ...req.headers });
     if (proxy.holdInitialize && body.includes('"method":"initialize"')) {
       hits.count++;
       // Held: the connection stays open, unanswered, until `release()`.
@@ -100,6 +103,6 @@ export async function startGatedProxy(target: string): Promise<GatedProxy> {
     }
   });
   const url = await listen(server);
-  const proxy: GatedProxy = { url: new URL(upstream.pathname, url).toString(), hits, holdInitialize: false, failInitialize: false, answerHeaders: {}, release: () => held.splice(0).forEach((go) => go()), close: () => closeServer(server) };
+  const proxy: GatedProxy = { url: new URL(upstream.pathname, url).toString(), hits, holdInitialize: false, failInitialize: false, answerHeaders: {}, callHeaders: [], release: () => held.splice(0).forEach((go) => go()), close: () => closeServer(server) };
   return proxy;
 }
