@@ -15,7 +15,7 @@ import type { EnvoyHandle } from '../harness/envoy.js';
 import { startHazelcast, type HazelcastHandle } from '../harness/hazelcast.js';
 import { envoyStat, startTopologyEnvoy } from '../harness/topology-envoy.js';
 import { connectClient } from '../support/client.js';
-import { ORDER_TOOLS, rawInitialize, startExtProc } from '../support/gateway.js';
+import { ORDER_TOOLS, rawInitialize, rawPost, startExtProc } from '../support/gateway.js';
 import { messagesOf, sseGet, ssePost } from '../support/sse.js';
 import { waitFor } from '../support/wait.js';
 
@@ -25,6 +25,8 @@ let notes: NotesServer;
 let replicas: RunningExtProc[];
 let envoy: EnvoyHandle;
 let endpoint: string;
+/** Replicas a test stopped (afterAll stops the others). */
+const stopped = new Set<RunningExtProc>();
 
 /** envoy.yaml with replica B added to the `extproc` and `broker` clusters (replica A's ports go where the tags are). */
 function withSecondReplica(template: string, b: RunningExtProc): string {
@@ -70,7 +72,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await envoy?.stop();
-  for (const r of replicas ?? []) await r.stop();
+  for (const r of replicas ?? []) if (!stopped.has(r)) await r.stop();
   await notes?.close();
   await orders?.close();
   await member?.stop();
@@ -148,6 +150,32 @@ describe('two gateway replicas behind one Envoy', () => {
     for (const r of replicas) {
       const port = Number(new URL(r.brokerUrl).port);
       expect((brokersAfter.get(port) ?? 0) - (brokersBefore.get(port) ?? 0), `resumes on ${r.brokerUrl}`).toBeGreaterThan(0);
+    }
+  });
+
+  // Last: it stops replica B for good.
+  it('keeps admitting and answering when a replica goes away: no request fails, and Envoy sets the dead one aside after its first failed connection', { timeout: 60_000 }, async () => {
+    const { sessionId } = await rawInitialize(endpoint);
+    const era = { 'mcp-protocol-version': '2025-11-25' };
+    expect((await rawPost(endpoint, sessionId, { jsonrpc: '2.0', method: 'notifications/initialized' }, era)).status).toBe(202);
+    const dead = replicas[1]!;
+    await dead.stop(0);
+    stopped.add(dead);
+    // A REST call (ext_proc, then the broker) and a native call (ext_proc, then the backend), in turn.
+    const statuses: number[] = [];
+    for (let i = 0; i < 24; i++) {
+      const name = i % 2 === 0 ? 'orders_get_order' : 'notes_add_note';
+      const args = i % 2 === 0 ? { id: '1001' } : { text: `after ${i}` };
+      const res = await rawPost(endpoint, sessionId, { jsonrpc: '2.0', id: 200 + i, method: 'tools/call', params: { name, arguments: args } }, era);
+      const text = await res.text();
+      statuses.push(res.status);
+      if (res.status === 200) expect(text, `call ${i}`).toContain(`"id":${200 + i}`);
+    }
+    // A stream or request that could not reach the dead replica is opened on the other one.
+    expect(statuses.join(' ')).toBe(Array(24).fill(200).join(' '));
+    // The dead replica's ext_proc and broker were each set aside after a failed connection.
+    for (const cluster of ['extproc', 'broker']) {
+      expect(await envoyStat(envoy.adminUrl, `cluster.${cluster}.outlier_detection.ejections_enforced_total`), cluster).toBeGreaterThan(0);
     }
   });
 });
