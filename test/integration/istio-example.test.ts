@@ -65,6 +65,7 @@ describe('the Istio example', () => {
     // and that phase keeps the stream until the exchange ends; pipelined, the trailers mode does.
     expect(lockStep).toEqual({ ...pipelined, request_body_mode: 'BUFFERED', response_trailer_mode: 'SKIP' });
     expect(ours.timeout).toBe(theirs.timeout);
+    expect(ours.retry_policy).toEqual(theirs.retry_policy);
     // Off on the listener, on for the MCP host only.
     expect(filterPatches[1].disabled).toBe(true);
     expect(vhostPatch.patch.value.typed_per_filter_config['envoy.filters.http.ext_proc']['@type']).toMatch(/ExtProcPerRoute$/);
