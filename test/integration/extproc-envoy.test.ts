@@ -98,12 +98,14 @@ describe('MCP through Envoy and ext_proc', () => {
     expect(Object.keys(admitted[0]!.headers).filter((h) => h.startsWith('x-mcp-gateway-'))).toEqual([]);
   });
 
-  it('fails closed with a 5xx when the ext_proc service is down', async () => {
+  it('fails closed when the ext_proc service is down, with a JSON-RPC error that says to retry', async () => {
     await gw.extproc.stop();
     const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } } };
     const res = await fetch(endpoint, { method: 'POST', headers: MCP_HEADERS, body: JSON.stringify(init) });
-    expect(res.status).toBeGreaterThanOrEqual(500);
+    expect(res.status).toBe(503);
     expect(res.headers.get('mcp-session-id')).toBeNull();
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(await res.json()).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32603, data: { code: 'GW_ADMISSION_UNAVAILABLE' } } });
     const get = await fetch(`${endpoint.replace('/mcp', '/healthz')}`);
     expect(get.status).toBeGreaterThanOrEqual(500);
   });

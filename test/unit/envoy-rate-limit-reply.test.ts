@@ -1,6 +1,7 @@
 /**
- * Envoy, not gateway code, writes the rate-limit answer (envoy/envoy.yaml `local_reply_config`):
- * it must stay the registry's GW_RATE_LIMITED and valid JSON-RPC for both of its id forms.
+ * Envoy, not gateway code, writes some answers (envoy/envoy.yaml `local_reply_config`): the rate
+ * limiters', an oversized body's, and the one when ext_proc cannot be asked. Each must stay its
+ * registry entry and valid JSON-RPC.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -27,6 +28,14 @@ describe('the rate-limit answer in envoy/envoy.yaml', () => {
     const mapper = hcm.local_reply_config.mappers.find((m: any) => JSON.stringify(m.filter).includes('request_payload_too_large'));
     const body = JSON.parse(mapper.body_format_override.text_format_source.inline_string);
     expect(body).toEqual({ jsonrpc: '2.0', id: null, error: { code: ERRORS.GW_PAYLOAD_TOO_LARGE.rpcCode, message: ERRORS.GW_PAYLOAD_TOO_LARGE.message, data: { code: 'GW_PAYLOAD_TOO_LARGE' } } });
+  });
+
+  it("answers a request ext_proc could not be asked about with the registry's GW_ADMISSION_UNAVAILABLE, not Envoy's empty 500", () => {
+    const mapper = hcm.local_reply_config.mappers.find((m: any) => JSON.stringify(m.filter).includes("startsWith('ext_proc')"));
+    expect(mapper.status_code).toBe(ERRORS.GW_ADMISSION_UNAVAILABLE.status);
+    expect(mapper.headers_to_add.map((h: any) => [h.header.key, h.header.value])).toEqual([['retry-after', '1']]);
+    const body = JSON.parse(mapper.body_format_override.text_format_source.inline_string);
+    expect(body).toEqual({ jsonrpc: '2.0', id: null, error: { code: ERRORS.GW_ADMISSION_UNAVAILABLE.rpcCode, message: ERRORS.GW_ADMISSION_UNAVAILABLE.message, data: { code: 'GW_ADMISSION_UNAVAILABLE' } } });
   });
 
   it('has every limiter say which limit refused and when to retry', () => {
