@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ADMIN_PORT_PLACEHOLDER, httpListener, startEnvoy, staticCluster, type EnvoyHandle } from '../test/harness/envoy.js';
 import { freePort } from '../test/harness/ports.js';
-import { startTopologyEnvoy as startHarnessTopology } from '../test/harness/topology-envoy.js';
+import { startTopologyEnvoy as startHarnessTopology, unlimited } from '../test/harness/topology-envoy.js';
 
 /** The port of a `host:port` the bench children report. */
 const portOf = (hostPort: string): number => Number(new URL(`http://${hostPort}`).port);
@@ -111,15 +111,6 @@ export async function startPlainEnvoy(backendUrl: string, opts: PlainOptions = {
   const extprocPort = opts.extproc === undefined ? undefined : portOf(opts.extproc);
   const envoy = await startEnvoy({ configYaml: plainConfig(listener, backend, opts.also ?? [], extprocPort) });
   return { envoy, endpoint: `http://127.0.0.1:${listener}${backend.pathname}` };
-}
-
-/**
- * envoy.yaml's rate limiters (buckets tagged `# LIMIT:<name>`) with buckets too large to ever
- * refuse: the bench offers one client far more than the per-client default, and it measures the
- * data path, not the limiter's refusals. The limiter filters still run, so their cost counts.
- */
-export function unlimited(template: string): string {
-  return template.replace(/token_bucket: \{[^}]*\} # LIMIT:([\w-]+)/g, (_m, name: string) => `token_bucket: { max_tokens: 1000000000, tokens_per_fill: 1000000000, fill_interval: 1s } # LIMIT:${name}`);
 }
 
 /** The real topology: envoy/envoy.yaml (limits lifted, see {@link unlimited}) in front of the gateway process. */

@@ -36,3 +36,13 @@ export async function envoyStat(adminUrl: string, name: string): Promise<number>
   const line = (await res.text()).split('\n').find((l) => l.startsWith(`${name}: `));
   return line ? Number(line.slice(name.length + 2)) : NaN;
 }
+
+/**
+ * envoy.yaml's rate limiters (buckets tagged `# LIMIT:<name>`) with buckets too large to ever
+ * refuse: for a bench or a test that offers one client far more than the per-client default and
+ * measures the data path, not the limiter's refusals. The limiter filters still run, so their cost
+ * counts.
+ */
+export function unlimited(template: string): string {
+  return template.replace(/token_bucket: \{[^}]*\} # LIMIT:([\w-]+)/g, (_m, name: string) => `token_bucket: { max_tokens: 1000000000, tokens_per_fill: 1000000000, fill_interval: 1s } # LIMIT:${name}`);
+}
