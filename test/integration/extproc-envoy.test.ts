@@ -108,5 +108,10 @@ describe('MCP through Envoy and ext_proc', () => {
     expect(await res.json()).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32603, data: { code: 'GW_ADMISSION_UNAVAILABLE' } } });
     const get = await fetch(`${endpoint.replace('/mcp', '/healthz')}`);
     expect(get.status).toBeGreaterThanOrEqual(500);
+    // The reason is for the operator: one line of Envoy's access log, not the client's answer.
+    // Envoy writes its log file every 10 s, and when it stops.
+    await envoy.stop();
+    const line = envoy.output().split('\n').find((l) => l.includes('"details":"ext_proc_error'))!;
+    expect(JSON.parse(line.slice(line.indexOf('{')))).toMatchObject({ method: 'POST', path: '/mcp', status: 503 });
   });
 });
