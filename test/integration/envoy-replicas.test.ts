@@ -154,7 +154,7 @@ describe('two gateway replicas behind one Envoy', () => {
   });
 
   // Last: it stops replica B for good.
-  it('keeps admitting and answering when a replica goes away: no request fails, and Envoy sets the dead one aside after its first failed connection', { timeout: 60_000 }, async () => {
+  it('keeps admitting and answering when a replica goes away: no request fails, and Envoy sets the dead one aside after its failed connections', { timeout: 60_000 }, async () => {
     const { sessionId } = await rawInitialize(endpoint);
     const era = { 'mcp-protocol-version': '2025-11-25' };
     expect((await rawPost(endpoint, sessionId, { jsonrpc: '2.0', method: 'notifications/initialized' }, era)).status).toBe(202);
@@ -173,7 +173,7 @@ describe('two gateway replicas behind one Envoy', () => {
     }
     // A stream or request that could not reach the dead replica is opened on the other one.
     expect(statuses.join(' ')).toBe(Array(24).fill(200).join(' '));
-    // The dead replica's ext_proc and broker were each set aside after a failed connection.
+    // The dead replica's ext_proc and broker were each set aside after failed connections.
     for (const cluster of ['extproc', 'broker']) {
       expect(await envoyStat(envoy.adminUrl, `cluster.${cluster}.outlier_detection.ejections_enforced_total`), cluster).toBeGreaterThan(0);
     }

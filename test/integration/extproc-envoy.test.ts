@@ -4,15 +4,21 @@
  * ext_proc service is gone.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startNotesServer, type NotesServer } from '../../examples/backends/notes-mcp.js';
 import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-api.js';
 import type { GatewayRequest } from '../../src/admission/decision.js';
 import type { RunningExtProc } from '../../src/extproc/run.js';
 import { validateEnvoyConfig, type EnvoyHandle } from '../harness/envoy.js';
-import { startTopologyEnvoy } from '../harness/topology-envoy.js';
+import { envoyStat, startTopologyEnvoy } from '../harness/topology-envoy.js';
 import { connectClient } from '../support/client.js';
-import { MCP_HEADERS, ORDER_TOOLS, rawInitialize, startExtProc } from '../support/gateway.js';
+import { MCP_HEADERS, ORDER_TOOLS, rawInitialize, rawPost, startExtProc } from '../support/gateway.js';
+import { startGatedProxy, type GatedProxy } from '../support/http-backends.js';
+import { waitFor } from '../support/wait.js';
 
 let orders: OrdersApi;
+/** A native backend (notes) behind a proxy that can hold and fail its calls. */
+let notes: NotesServer;
+let flaky: GatedProxy;
 let gw: RunningExtProc;
 let envoy: EnvoyHandle;
 let endpoint: string;
@@ -20,14 +26,25 @@ let config: string;
 
 beforeAll(async () => {
   orders = await startOrdersApi();
-  gw = await startExtProc({ backends: [{ name: 'orders', kind: 'rest', urls: [orders.url], tools: ORDER_TOOLS }] });
+  notes = await startNotesServer();
+  flaky = await startGatedProxy(notes.url);
+  gw = await startExtProc({
+    backends: [
+      { name: 'orders', kind: 'rest', urls: [orders.url], tools: ORDER_TOOLS },
+      { name: 'flaky', kind: 'mcp', urls: [flaky.url] },
+    ],
+  });
   ({ envoy, endpoint, configYaml: config } = await startTopologyEnvoy(gw));
-});
+  await waitFor(() => gw.core.catalog.current().tools.has('flaky_add_note'), 'native tools discovered', 15_000);
+  await waitFor(async () => (await envoyStat(envoy.adminUrl, 'cluster.mcp_backend_flaky.membership_healthy')) === 1, 'Envoy knows the flaky cluster', 15_000);
+}, 60_000);
 
 afterAll(async () => {
   await envoy?.stop();
   await gw?.stop();
   await orders?.close();
+  await flaky?.close();
+  await notes?.close();
 });
 
 describe('MCP through Envoy and ext_proc', () => {
@@ -99,6 +116,15 @@ describe('MCP through Envoy and ext_proc', () => {
   });
 
   it('fails closed when the ext_proc service is down, with a JSON-RPC error that says to retry', async () => {
+    // A call routed to its backend before ext_proc went away, whose backend then fails it: its
+    // failing answer cannot be shown to ext_proc. It may have run, so it must not be told to retry.
+    const { sessionId } = await rawInitialize(endpoint);
+    const era = { 'mcp-protocol-version': '2025-11-25' };
+    await rawPost(endpoint, sessionId, { jsonrpc: '2.0', method: 'notifications/initialized' }, era);
+    flaky.delayCallsMs = 1_500;
+    flaky.failCalls = 502;
+    const routed = rawPost(endpoint, sessionId, { jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'flaky_add_note', arguments: { text: 'maybe' } } }, era);
+    await waitFor(() => flaky.callHeaders.length > 0, 'the call at its backend', 5_000);
     await gw.extproc.stop();
     const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } } };
     const res = await fetch(endpoint, { method: 'POST', headers: MCP_HEADERS, body: JSON.stringify(init) });
@@ -106,12 +132,18 @@ describe('MCP through Envoy and ext_proc', () => {
     expect(res.headers.get('mcp-session-id')).toBeNull();
     expect(res.headers.get('retry-after')).toBe('1');
     expect(await res.json()).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32603, data: { code: 'GW_ADMISSION_UNAVAILABLE' } } });
+    const late = await routed;
+    expect(late.status).toBeGreaterThanOrEqual(500);
+    expect(late.status).not.toBe(503);
+    expect(await late.text()).not.toContain('GW_ADMISSION_UNAVAILABLE');
     const get = await fetch(`${endpoint.replace('/mcp', '/healthz')}`);
     expect(get.status).toBeGreaterThanOrEqual(500);
     // The reason is for the operator: one line of Envoy's access log, not the client's answer.
     // Envoy writes its log file every 10 s, and when it stops.
     await envoy.stop();
-    const line = envoy.output().split('\n').find((l) => l.includes('"details":"ext_proc_error'))!;
-    expect(JSON.parse(line.slice(line.indexOf('{')))).toMatchObject({ method: 'POST', path: '/mcp', status: 503 });
+    const logged = envoy.output().split('\n').filter((l) => l.includes('"details":"ext_proc_error')).map((l) => JSON.parse(l.slice(l.indexOf('{'))));
+    // The refused request, which went nowhere; and the routed call, which had reached its backend.
+    expect(logged).toContainEqual(expect.objectContaining({ method: 'POST', path: '/mcp', status: 503, cluster: null, upstream: null }));
+    expect(logged).toContainEqual(expect.objectContaining({ method: 'POST', path: '/mcp', cluster: 'mcp_backend_flaky', status: late.status }));
   });
 });

@@ -64,6 +64,8 @@ export interface GatedProxy extends TestServer {
   failInitialize: boolean;
   /** While set, `tools/call` requests get this HTTP status (and no body) instead of the backend's answer. */
   failCalls?: number;
+  /** While set, `tools/call` requests wait this long before they are failed or passed on. */
+  delayCallsMs?: number;
   /** Headers added to every answer (a backend that sets headers it should not). */
   answerHeaders: Record<string, string>;
   /** The request headers of every `tools/call` that reached it, oldest first. */
@@ -88,6 +90,7 @@ export async function startGatedProxy(target: string): Promise<GatedProxy> {
       await new Promise<void>((resolve) => held.push(resolve));
     }
     if (proxy.failInitialize && body.includes('"method":"initialize"')) return void res.writeHead(500).end();
+    if (proxy.delayCallsMs && body.includes('"method":"tools/call"')) await new Promise((r) => setTimeout(r, proxy.delayCallsMs));
     if (proxy.failCalls && body.includes('"method":"tools/call"')) return void res.writeHead(proxy.failCalls, proxy.answerHeaders).end();
     const hopByHop = new Set(['host', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
     const headers: Record<string, string> = {};
