@@ -56,7 +56,7 @@ export const ERRORS = {
   GW_UNKNOWN_PROMPT: { status: 200, rpcCode: -32602, surface: 'jsonrpc', message: 'Unknown prompt' },
   /** The MCP-recommended code for a URI no backend serves. */
   GW_RESOURCE_NOT_FOUND: { status: 200, rpcCode: -32002, surface: 'jsonrpc', message: 'Resource not found' },
-  GW_ADMISSION_UNAVAILABLE: { status: 503, rpcCode: -32603, surface: 'http', message: 'Gateway unavailable: its admission service could not be asked; retry later' },
+  GW_UNAVAILABLE: { status: 503, rpcCode: -32603, surface: 'http', message: 'Gateway unavailable: no gateway replica could take the request; retry later' },
   GW_SHUTTING_DOWN: { status: 503, rpcCode: -32603, surface: 'http', message: 'The gateway is shutting down; retry on another instance' },
   GW_INTERNAL: { status: 500, rpcCode: -32603, surface: 'http', message: 'Internal error' },
   GW_ARGUMENTS_INVALID: { status: 200, rpcCode: 0, surface: 'tool', message: 'Arguments do not match the tool input schema' },

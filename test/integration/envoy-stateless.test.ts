@@ -164,7 +164,7 @@ describe('a stateless client through Envoy', () => {
     const before = modern.received.length;
     const res = await rawCall(3, 'modern_echo', 'modern_echo');
     expect(res.status).toBe(503);
-    expect(await res.json()).toMatchObject({ error: { data: { code: 'GW_ADMISSION_UNAVAILABLE' } } });
+    expect(await res.json()).toMatchObject({ error: { data: { code: 'GW_UNAVAILABLE' } } });
     expect(modern.received.length).toBe(before);
   });
 });

@@ -131,11 +131,11 @@ describe('MCP through Envoy and ext_proc', () => {
     expect(res.status).toBe(503);
     expect(res.headers.get('mcp-session-id')).toBeNull();
     expect(res.headers.get('retry-after')).toBe('1');
-    expect(await res.json()).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32603, data: { code: 'GW_ADMISSION_UNAVAILABLE' } } });
+    expect(await res.json()).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32603, data: { code: 'GW_UNAVAILABLE' } } });
     const late = await routed;
     expect(late.status).toBeGreaterThanOrEqual(500);
     expect(late.status).not.toBe(503);
-    expect(await late.text()).not.toContain('GW_ADMISSION_UNAVAILABLE');
+    expect(await late.text()).not.toContain('GW_UNAVAILABLE');
     const get = await fetch(`${endpoint.replace('/mcp', '/healthz')}`);
     expect(get.status).toBeGreaterThanOrEqual(500);
     // The reason is for the operator: one line of Envoy's access log, not the client's answer.

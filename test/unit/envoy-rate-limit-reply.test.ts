@@ -1,6 +1,6 @@
 /**
  * Envoy, not gateway code, writes some answers (envoy/envoy.yaml `local_reply_config`): the rate
- * limiters', an oversized body's, and the one when ext_proc cannot be asked. Each must stay its
+ * limiters', an oversized body's, and the one when no gateway replica can take a request. Each must stay its
  * registry entry and valid JSON-RPC.
  */
 import { readFileSync } from 'node:fs';
@@ -30,12 +30,15 @@ describe('the rate-limit answer in envoy/envoy.yaml', () => {
     expect(body).toEqual({ jsonrpc: '2.0', id: null, error: { code: ERRORS.GW_PAYLOAD_TOO_LARGE.rpcCode, message: ERRORS.GW_PAYLOAD_TOO_LARGE.message, data: { code: 'GW_PAYLOAD_TOO_LARGE' } } });
   });
 
-  it("answers a request ext_proc could not be asked about with the registry's GW_ADMISSION_UNAVAILABLE, not Envoy's empty 500", () => {
-    const mapper = hcm.local_reply_config.mappers.find((m: any) => JSON.stringify(m.filter).includes("startsWith('ext_proc')"));
-    expect(mapper.status_code).toBe(ERRORS.GW_ADMISSION_UNAVAILABLE.status);
-    expect(mapper.headers_to_add.map((h: any) => [h.header.key, h.header.value])).toEqual([['retry-after', '1']]);
-    const body = JSON.parse(mapper.body_format_override.text_format_source.inline_string);
-    expect(body).toEqual({ jsonrpc: '2.0', id: null, error: { code: ERRORS.GW_ADMISSION_UNAVAILABLE.rpcCode, message: ERRORS.GW_ADMISSION_UNAVAILABLE.message, data: { code: 'GW_ADMISSION_UNAVAILABLE' } } });
+  it("answers a request no gateway replica could take (ext_proc or the broker unreachable) with the registry's GW_UNAVAILABLE, not Envoy's empty or plain-text 5xx", () => {
+    const mappers = hcm.local_reply_config.mappers.filter((m: any) => m.body_format_override.text_format_source.inline_string.includes('GW_UNAVAILABLE'));
+    expect(mappers.map((m: any) => JSON.stringify(m.filter))).toEqual([expect.stringContaining("startsWith('ext_proc')"), expect.stringContaining("xds.cluster_name == 'broker'")]);
+    for (const mapper of mappers) {
+      expect(mapper.status_code).toBe(ERRORS.GW_UNAVAILABLE.status);
+      expect(mapper.headers_to_add.map((h: any) => [h.header.key, h.header.value])).toEqual([['retry-after', '1']]);
+      const body = JSON.parse(mapper.body_format_override.text_format_source.inline_string);
+      expect(body).toEqual({ jsonrpc: '2.0', id: null, error: { code: ERRORS.GW_UNAVAILABLE.rpcCode, message: ERRORS.GW_UNAVAILABLE.message, data: { code: 'GW_UNAVAILABLE' } } });
+    }
   });
 
   it('has every limiter say which limit refused and when to retry', () => {
