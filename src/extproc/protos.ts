@@ -2,7 +2,7 @@
 import { loadEnvoyService, type EnvoyService } from '../envoy-protos.js';
 
 /** The fully-qualified ext_proc service. */
-const EXT_PROC_SERVICE = 'envoy.service.ext_proc.v3.ExternalProcessor';
+export const EXT_PROC_SERVICE = 'envoy.service.ext_proc.v3.ExternalProcessor';
 
 let cached: EnvoyService | undefined;
 

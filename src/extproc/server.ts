@@ -9,7 +9,8 @@ import { bindInsecure, newGrpcServer, shutdownGracefully } from '../grpc-server.
 import { wireError } from '../errors.js';
 import type { ProcessingRequest, ProcessingResponse } from './messages.js';
 import { RequestProcessor, type ProcessorDeps } from './processor.js';
-import { loadExtProcProtos } from './protos.js';
+import { EXT_PROC_SERVICE, loadExtProcProtos } from './protos.js';
+import { Health, HEALTH_SERVICE } from './health.js';
 import { immediate } from './translate.js';
 
 export interface ExtProcServerOptions extends ProcessorDeps {
@@ -19,9 +20,12 @@ export interface ExtProcServerOptions extends ProcessorDeps {
 
 export class ExtProcServer {
   private readonly server = newGrpcServer();
+  /** `grpc.health.v1.Health` on the same port, for Envoy's active health checks (src/extproc/health.ts). */
+  private readonly health = new Health([EXT_PROC_SERVICE]);
 
   constructor(private readonly opts: ExtProcServerOptions) {
     this.server.addService(loadExtProcProtos().service, { Process: (call: ServerDuplexStream<ProcessingRequest, ProcessingResponse>) => this.stream(call) });
+    this.server.addService(HEALTH_SERVICE, this.health.handlers());
   }
 
   /** Bind (127.0.0.1 and a free port by default); resolves with the bound port. */
@@ -31,6 +35,7 @@ export class ExtProcServer {
 
   /** Stop accepting streams; let open ones finish for the grace period, then (after `beforeCut`) cut them. */
   async stop(graceMs = this.opts.shutdownGraceMs ?? 5_000, beforeCut?: () => void): Promise<void> {
+    this.health.stopping();
     await shutdownGracefully(this.server, graceMs, beforeCut);
   }
 
