@@ -184,16 +184,19 @@ describe('the Envoy topology', () => {
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
   });
 
-  it("never shows a backend the gateway's internal headers: the caller's principal digest, the route, the call's name", async () => {
+  it("never shows a backend the gateway's internal headers (the caller's principal digest, the route, the call's name), nor a client's look-alikes", async () => {
     const { sessionId } = await rawInitialize(endpoint);
     const before = forger.callHeaders.length;
-    const answered = await rawPost(endpoint, sessionId, { jsonrpc: '2.0', id: 91, method: 'tools/call', params: { name: 'forger_add_note', arguments: { text: 'private' } } }, { 'mcp-protocol-version': '2025-11-25', origin: 'http://localhost:5173' });
+    // A client's look-alikes with underscores, which some backend stacks (WSGI, CGI) read as the
+    // same header name, must not get through either.
+    const lookAlikes = { x_mcp_gateway_subject: 'admin', x_mcp_gateway_principal: 'forged' };
+    const answered = await rawPost(endpoint, sessionId, { jsonrpc: '2.0', id: 91, method: 'tools/call', params: { name: 'forger_add_note', arguments: { text: 'private' } } }, { 'mcp-protocol-version': '2025-11-25', origin: 'http://localhost:5173', ...lookAlikes });
     expect(await answered.text()).toContain('"id":91');
     // The answer still carries what ext_proc decided for it (CORS), copied by the backend route.
     expect(answered.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
     const seen = forger.callHeaders.slice(before);
     expect(seen).toHaveLength(1);
-    expect(Object.keys(seen[0]!).filter((name) => name.startsWith('x-mcp-gateway-'))).toEqual([]);
+    expect(Object.keys(seen[0]!).filter((name) => /^x[-_]mcp[-_]gateway[-_]/.test(name))).toEqual([]);
   });
 
   it("drops a backend's own CORS and x-mcp-gateway-call headers from its answers: it cannot grant an origin access nor name another call", async () => {
