@@ -6,6 +6,7 @@
  * cluster: past them, every new request would be refused. And a thousand connections opened at
  * once overflow Node's default listen backlog (511): the rest time out connecting.
  */
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, fetch } from 'undici';
 import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-api.js';
@@ -56,5 +57,17 @@ describe('the Envoy topology under many exchanges at once', () => {
     const stats: string[] = [];
     for (const c of ['extproc', 'broker']) for (const st of ['upstream_cx_overflow', 'upstream_rq_pending_overflow', 'upstream_cx_connect_timeout', 'upstream_rq_retry_overflow']) stats.push(`${c}.${st}=${await envoyStat(envoy.adminUrl, `cluster.${c}.${st}`)}`);
     expect(failed.length, `${failed.slice(0, 3).join(' | ')}; ${stats.join(' ')}`).toBe(0);
+  });
+
+  it('closes a connection that trickles its request headers, answering 408: slow clients cannot hold the listener', { timeout: 30_000 }, async () => {
+    const { hostname, port } = new URL(endpoint);
+    const socket = connect(Number(port), hostname);
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    // The request line and one header, then nothing more: the headers never end.
+    socket.write('POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
   });
 });
