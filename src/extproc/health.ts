@@ -3,9 +3,12 @@
  * active health checks of the `extproc` cluster (envoy/envoy.yaml): a replica whose process stopped
  * answering (a stuck event loop, a long pause) still accepts TCP connections, so only a check that
  * needs an answer takes it out before requests wait for ext_proc's message timeout on it. A
- * replica that is stopping says NOT_SERVING.
+ * replica that is stopping closes its port (Envoy's next check then fails); a watch already open
+ * hears NOT_SERVING first.
  *
- * The service is small and fixed, so it is described here rather than loaded from a `.proto` file.
+ * The service is small and fixed, so it is described here rather than loaded from a `.proto` file,
+ * and written here rather than taken from the `grpc-health-check` package: two methods, and one
+ * status for the whole server, do not need another dependency.
  */
 import { status as GrpcStatus, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { fromJSON } from '@grpc/proto-loader';
@@ -66,7 +69,8 @@ export class Health {
   stopping(): void {
     this.status = 'NOT_SERVING';
     for (const w of this.watchers) {
-      w.write({ status: this.status });
+      // A watch of a service this server does not have saw SERVICE_UNKNOWN, which does not change.
+      if (this.of(w.request.service) !== 'SERVICE_UNKNOWN') w.write({ status: this.status });
       w.end();
     }
     this.watchers.clear();

@@ -1,7 +1,8 @@
 /**
  * The gRPC health service on the ext_proc port, which Envoy's active health checks ask
- * (envoy/envoy.yaml's `extproc` cluster): SERVING while the replica serves, NOT_SERVING once it is
- * stopping, as the grpc.health.v1 protocol has it, asked by a real grpc-js client.
+ * (envoy/envoy.yaml's `extproc` cluster): SERVING while the replica serves, as the grpc.health.v1
+ * protocol has it, asked by a real grpc-js client. A stopping replica closes its port; a watch
+ * already open hears NOT_SERVING before it ends.
  */
 import { credentials, makeClientConstructor, type Client, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,7 +33,7 @@ const check = (service: string): Promise<{ status?: string; code?: number }> =>
   new Promise((resolve) => client.Check({ service }, (err, res) => resolve(err ? { code: err.code } : { status: res!.status })));
 
 describe('the health service on the ext_proc port', () => {
-  it('answers SERVING for the server and for the ext_proc service, NOT_FOUND for another, then NOT_SERVING once stopping', async () => {
+  it('answers SERVING for the server and for the ext_proc service, NOT_FOUND for another; an open watch hears NOT_SERVING when the replica stops', async () => {
     expect(await check('')).toEqual({ status: 'SERVING' });
     expect(await check('envoy.service.ext_proc.v3.ExternalProcessor')).toEqual({ status: 'SERVING' });
     expect(await check('some.other.Service')).toEqual({ code: 5 }); // NOT_FOUND

@@ -30,14 +30,25 @@ describe('the rate-limit answer in envoy/envoy.yaml', () => {
     expect(body).toEqual({ jsonrpc: '2.0', id: null, error: { code: ERRORS.GW_PAYLOAD_TOO_LARGE.rpcCode, message: ERRORS.GW_PAYLOAD_TOO_LARGE.message, data: { code: 'GW_PAYLOAD_TOO_LARGE' } } });
   });
 
-  it("answers a request no gateway replica could take (ext_proc or the broker unreachable) with the registry's GW_UNAVAILABLE, not Envoy's empty or plain-text 5xx", () => {
+  it("answers a request no gateway replica could take (ext_proc or the broker unreachable) with the registry's GW_UNAVAILABLE, with the id when ext_proc read it", () => {
     const mappers = hcm.local_reply_config.mappers.filter((m: any) => m.body_format_override.text_format_source.inline_string.includes('GW_UNAVAILABLE'));
-    expect(mappers.map((m: any) => JSON.stringify(m.filter))).toEqual([expect.stringContaining("startsWith('ext_proc')"), expect.stringContaining("xds.cluster_name == 'broker'")]);
-    for (const mapper of mappers) {
+    // ext_proc not asked (no id known), then the broker unreached with and without the id ext_proc read.
+    expect(mappers.map((m: any) => JSON.stringify(m.filter))).toEqual([
+      expect.stringContaining("startsWith('ext_proc') && !has(upstream.address)"),
+      expect.stringContaining('x-mcp-gateway-rpc-id'),
+      expect.not.stringContaining('x-mcp-gateway-rpc-id'),
+    ]);
+    for (const m of mappers.slice(1)) {
+      const filters = m.filter.and_filter.filters;
+      expect(filters.find((f: any) => f.response_flag_filter).response_flag_filter.flags).toEqual(['UF', 'UH', 'UO']);
+      expect(JSON.stringify(filters)).toContain("xds.cluster_name == 'broker'");
+    }
+    const bodies = mappers.map((m: any) => JSON.parse(m.body_format_override.text_format_source.inline_string.replace('%REQ(x-mcp-gateway-rpc-id)%', '"abc"')));
+    expect(bodies.map((b: any) => b.id)).toEqual([null, 'abc', null]);
+    for (const [i, mapper] of mappers.entries()) {
       expect(mapper.status_code).toBe(ERRORS.GW_UNAVAILABLE.status);
       expect(mapper.headers_to_add.map((h: any) => [h.header.key, h.header.value])).toEqual([['retry-after', '1']]);
-      const body = JSON.parse(mapper.body_format_override.text_format_source.inline_string);
-      expect(body).toEqual({ jsonrpc: '2.0', id: null, error: { code: ERRORS.GW_UNAVAILABLE.rpcCode, message: ERRORS.GW_UNAVAILABLE.message, data: { code: 'GW_UNAVAILABLE' } } });
+      expect(bodies[i].error).toEqual({ code: ERRORS.GW_UNAVAILABLE.rpcCode, message: ERRORS.GW_UNAVAILABLE.message, data: { code: 'GW_UNAVAILABLE' } });
     }
   });
 
