@@ -120,7 +120,7 @@ export interface ReceivedHeaders {
   /** Names of `x-mcp-gateway-*` headers the client sent, to be removed. */
   readonly internal: string[];
   /** `headers` with `host` taken from `:authority` when the request has none (HTTP/2): what admission reads. */
-  readonly withHost?: Record<string, string>;
+  readonly withHost: Record<string, string>;
 }
 
 export function readHeaders(h: HttpHeaders | undefined): ReceivedHeaders {
@@ -157,19 +157,11 @@ export function toGatewayRequest(received: ReceivedHeaders, body: Buffer | undef
   const { pseudo } = received;
   return {
     method: pseudo[':method'] ?? 'GET',
-    headers: withHost(received),
+    headers: received.withHost,
     url: pseudo[':path'] ?? '/',
     ...(remoteAddress ? { remoteAddress } : {}),
     ...(body === undefined ? {} : { body: body.toString('utf8'), bodyBytes: body.length }),
   };
-}
-
-/** The request headers admission reads: with `host` from `:authority` when they have none (HTTP/2). */
-function withHost(received: ReceivedHeaders): Record<string, string> {
-  if (received.withHost) return received.withHost;
-  const { headers, pseudo } = received;
-  const authority = pseudo[':authority'];
-  return authority !== undefined && headers.host === undefined ? { ...headers, host: authority } : headers;
 }
 
 /**
