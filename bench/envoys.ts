@@ -49,7 +49,18 @@ layered_runtime:
                   - name: envoy.filters.http.ext_proc
                     typed_config:
                       "@type": type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor
-                      grpc_service: { envoy_grpc: { cluster_name: extproc }, timeout: 5s }
+                      grpc_service:
+                        envoy_grpc: { cluster_name: extproc }
+                        timeout: 5s
+                        # As envoy.yaml: a stream kept for a retry costs Envoy the same here.
+                        retry_policy:
+                          retry_on: connect-failure,refused-stream,reset-before-request
+                          num_retries: 2
+                          retry_host_predicate:
+                            - name: envoy.retry_host_predicates.previous_hosts
+                              typed_config:
+                                "@type": type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate
+                          host_selection_retry_max_attempts: 5
                       failure_mode_allow: false
                       message_timeout: 2s
                       send_body_without_waiting_for_header_response: ${!one}
