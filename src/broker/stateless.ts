@@ -92,7 +92,7 @@ export class StatelessReplies {
       const reply = passed.start();
       if (reply.kind === 'json') return { ...reply, body: this.shapedBody(reply) };
       if (reply.kind !== 'messages') return reply;
-      const asker = { session: d.session, backend: passed.backend, caller: d.caller, sourceIp: d.sourceIp, ...(d.kind === 'call-tool' ? { tool: d.tool.name } : {}) };
+      const asker = { session: d.session, backend: passed.backend, caller: d.caller, sourceIp: d.sourceIp, ...(d.kind === 'call-tool' ? { tool: d.tool } : {}) };
       return { ...reply, messages: this.opts.passed.shape(round, asker, reply.messages) };
     }
     if (resumed) {

@@ -34,6 +34,14 @@ export interface CatalogTool {
   readonly needs?: readonly string[];
 }
 
+/**
+ * The tool's or prompt's name in the gateway's catalog: the same on every endpoint, whatever a
+ * virtual server renamed it to. Policies, rules and metrics go by it, so a rename steps around nothing.
+ */
+export function catalogNameOf(item: { readonly name: string; readonly catalogName?: string }): string {
+  return item.catalogName ?? item.name;
+}
+
 /** A backend as catalog sources describe it (file config today, Consul later). */
 export type BackendDescriptor = BackendConfig;
 

@@ -58,7 +58,7 @@ async function* asking(call: ToolCall, confirm: Confirmation, opts: SessionConfi
     endpoint: { url: GATEWAY_ASKS, sessionId: null, protocolVersion: call.session.protocolVersion, headers: {} },
     caller: call.caller,
     sourceIp: call.sourceIp ?? null,
-    tool: call.tool.name,
+    tool: call.tool,
     timeoutMs: opts.timeoutMs,
     answer,
   };

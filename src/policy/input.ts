@@ -1,5 +1,5 @@
 import type { Caller } from '../auth/caller.js';
-import type { CatalogPrompt, CatalogResource, CatalogTemplate, CatalogTool } from '../catalog/model.js';
+import { catalogNameOf, type CatalogPrompt, type CatalogResource, type CatalogTemplate, type CatalogTool } from '../catalog/model.js';
 import type { UriTarget } from '../catalog/uri-router.js';
 import type { ListKind, PolicyKind } from '../mcp/methods.js';
 import type { SessionRecord } from '../session/store.js';
@@ -124,7 +124,7 @@ export type PolicyItem = Pick<PolicyInput, 'request' | 'tool' | 'resource' | 'pr
 
 export function toolPart(tool: CatalogTool, args: Record<string, unknown>): PolicyItem {
   const d = tool.definition;
-  const name = tool.catalogName ?? tool.name;
+  const name = catalogNameOf(tool);
   return {
     request: { method: 'tools/call', kind: 'tool', name, calledAs: tool.name, tool: name, service: tool.backend, arguments: args },
     tool: {
@@ -154,7 +154,7 @@ export function resourcePart(method: string, uri: string, target: UriTarget): Po
 }
 
 export function promptPart(prompt: CatalogPrompt, args: Record<string, unknown>): PolicyItem {
-  const name = prompt.catalogName ?? prompt.name;
+  const name = catalogNameOf(prompt);
   return {
     request: { method: 'prompts/get', kind: 'prompt', name, calledAs: prompt.name, prompt: name, service: prompt.backend, arguments: args },
     prompt: { name, upstreamName: prompt.upstreamName, title: str(prompt.definition.title) },

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AdmissionObserver, Denial } from '../admission/observer.js';
 import type { Caller } from '../auth/caller.js';
 import type { Catalog } from '../catalog/catalog.js';
+import { catalogNameOf } from '../catalog/model.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { isResponse, toJson, type JsonRpcMessage, type JsonRpcResponse } from '../mcp/jsonrpc.js';
 import type { SessionRecord, SessionStore } from '../session/store.js';
@@ -201,7 +202,7 @@ export class Telemetry implements AdmissionObserver {
       const [outcome, errorCode] = settled(rec, crashed, outcomeOf);
       const ms = performance.now() - rec.started;
       // Counted by the catalog name: one tool's series stay one whatever endpoint renamed it.
-      this.metrics.call(tool.catalogName ?? tool.name, backend.name, outcome, ms / 1000, eraOf(call.session.protocolVersion), call.session.virtualServer);
+      this.metrics.call(catalogNameOf(tool), backend.name, outcome, ms / 1000, eraOf(call.session.protocolVersion), call.session.virtualServer);
       endCallSpan(span, outcome, errorCode, instance);
       rec.log?.debug({ outcome, errorCode, instance, ms: round(ms) }, 'tool call ended');
       if (!this.audit.enabled) return;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import type { Caller } from '../auth/caller.js';
-import type { BackendDescriptor } from '../catalog/model.js';
+import { catalogNameOf, type BackendDescriptor, type CatalogTool } from '../catalog/model.js';
 import { ERRORS, RequestRefused, wireError, type ErrorCode } from '../errors.js';
 import { missingCapability, requiredCapabilities } from '../mcp/client-capabilities.js';
 import { eraOf } from '../mcp/era.js';
@@ -26,8 +26,11 @@ export interface RelayOrigin {
   /** The caller of the call that caused it; absent outside a call (policy then sees the session's principal). */
   readonly caller?: Caller;
   readonly sourceIp?: string | null;
-  /** The tool whose call caused it, as the client named it. */
-  readonly tool?: string;
+  /**
+   * The tool whose call caused it: audit records the name the client used (`name`), policy the
+   * catalog name (`relay.tool`), as for the call itself on a virtual server that renamed it.
+   */
+  readonly tool?: Pick<CatalogTool, 'name' | 'catalogName'>;
   /** How long the client has to answer before the backend gets GW_RELAY_TIMEOUT. */
   readonly timeoutMs: number;
   /** The client reads only the call's final answer (no SSE, or a batch): it cannot be asked anything. */
@@ -143,7 +146,7 @@ export class ClientRelay {
   private async register(origin: RelayOrigin, request: JsonRpcRequest): Promise<JsonRpcRequest | undefined> {
     const relayId = `${RELAY_ID_PREFIX}${randomBytes(12).toString('base64url')}`;
     const now = Date.now();
-    const pending: PendingRelay = { backend: origin.backend.name, backendId: request.id, method: request.method, via: origin.via, tool: origin.tool ?? null, askedAt: now, expiresAt: now + origin.timeoutMs };
+    const pending: PendingRelay = { backend: origin.backend.name, backendId: request.id, method: request.method, via: origin.via, tool: origin.tool?.name ?? null, askedAt: now, expiresAt: now + origin.timeoutMs };
     try {
       await this.opts.sessions.addRelay(origin.session.id, relayId, pending);
     } catch (err) {
@@ -164,7 +167,7 @@ export class ClientRelay {
    */
   async screen(asker: RelayAsker, request: JsonRpcRequest): Promise<Refusal | undefined> {
     const started = performance.now();
-    const facts = { session: asker.session, caller: asker.caller, method: request.method, backend: asker.backend.name, tool: asker.tool ?? null };
+    const facts = { session: asker.session, caller: asker.caller, method: request.method, backend: asker.backend.name, tool: asker.tool?.name ?? null };
     const missing = missingCapability(asker.session.clientCapabilities, request);
     const refusal: Refusal | undefined = missing
       ? { code: 'GW_RELAY_NOT_DECLARED', reason: missing }
@@ -188,7 +191,7 @@ export class ClientRelay {
    * the client's retry, not through the gateway's relay.
    */
   passed(asker: RelayAsker, key: string, request: JsonRpcRequest): void {
-    this.opts.audit?.({ session: asker.session, caller: asker.caller, relayId: key, method: request.method, backend: asker.backend.name, tool: asker.tool ?? null, outcome: 'passed', latencyMs: 0 });
+    this.opts.audit?.({ session: asker.session, caller: asker.caller, relayId: key, method: request.method, backend: asker.backend.name, tool: asker.tool?.name ?? null, outcome: 'passed', latencyMs: 0 });
   }
 
   /**
@@ -327,7 +330,7 @@ export class ClientRelay {
     if (policy.allowsAll) return Promise.resolve({ allow: true });
     const caller = asker.caller ?? { principal: asker.session.principal, scopes: [], roles: [], claims: {} };
     const mode = request.method === 'elicitation/create' ? (isObject(request.params) && typeof request.params.mode === 'string' ? request.params.mode : 'form') : null;
-    return policy.decide({ ...policySubject(caller, asker.session, asker.sourceIp ?? null), ...relayPart(asker.backend.name, request.method, asker.tool ?? null, mode) });
+    return policy.decide({ ...policySubject(caller, asker.session, asker.sourceIp ?? null), ...relayPart(asker.backend.name, request.method, asker.tool ? catalogNameOf(asker.tool) : null, mode) });
   }
 
   /** Answer the backend in the client's stead (or whoever collects its answers), without waiting; best effort. */

@@ -168,7 +168,7 @@ export class McpBackends {
           sourceIp: call.sourceIp ?? null,
           timeoutMs: deadline.remainingMs(),
           ...(call.answerOnly ? { answerOnly: true } : {}),
-          ...('tool' in call ? { tool: (call as ToolCall).tool.name } : {}),
+          ...('tool' in call ? { tool: (call as ToolCall).tool } : {}),
         };
         yield* this.relay(reply, origin, backendId, clientId, deadline, prefix, onResult);
         return;

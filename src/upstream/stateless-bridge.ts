@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { exposeResultUris } from '../catalog/uris.js';
+import type { CatalogTool } from '../catalog/model.js';
 import type { McpBackendConfig } from '../config/schema.js';
 import { GatewayError, type ErrorCode, ERRORS } from '../errors.js';
 import { relayedCapabilities } from '../mcp/client-capabilities.js';
@@ -97,7 +98,7 @@ export class StatelessBridge {
       const result = final.result;
       if (result.resultType !== 'input_required') return yield { ...final, result: exposeResultUris(prefix, asSessionResult(result)) };
       if (round >= MAX_INPUT_ROUNDS) return yield fail('GW_UPSTREAM_PROTOCOL', `backend "${backend.name}" still asked for input after ${MAX_INPUT_ROUNDS} rounds`);
-      const answers = yield* this.ask(call, instance, headers, result, deadline, tool?.name);
+      const answers = yield* this.ask(call, instance, headers, result, deadline, tool);
       if ('failure' in answers) return yield fail(answers.failure.code, answers.failure.detail);
       retry = { inputResponses: answers.responses, ...(typeof result.requestState === 'string' ? { requestState: result.requestState } : {}) };
     }
@@ -108,7 +109,7 @@ export class StatelessBridge {
    * answers, keyed as the backend keyed its requests. The first refusal, error or timeout ends
    * the call (the backend has no way to hear of it): the rest are abandoned.
    */
-  private async *ask(call: UpstreamCall, instance: string, headers: Record<string, string>, result: Record<string, unknown>, deadline: Deadline, tool: string | undefined): AsyncGenerator<JsonRpcMessage, { responses: Record<string, unknown> } | { failure: Failure }> {
+  private async *ask(call: UpstreamCall, instance: string, headers: Record<string, string>, result: Record<string, unknown>, deadline: Deadline, tool: CatalogTool | undefined): AsyncGenerator<JsonRpcMessage, { responses: Record<string, unknown> } | { failure: Failure }> {
     const backend = call.backend as McpBackendConfig;
     const requests = isObject(result.inputRequests) ? Object.entries(result.inputRequests) : [];
     const { relay } = this.opts;

@@ -26,6 +26,7 @@ beforeAll(async () => {
   gw = await startGateway({
     policy: { engine: 'opa', url: opa.url, listCacheMs: 0, policyFiles: [file('test/fixtures/policies/relays.rego')] },
     backends: [{ name: 'asker', kind: 'mcp', urls: [asker.url], prefix: '' }],
+    virtualServers: [{ name: 'renamed', select: { backends: ['asker'] }, rename: { summarize: 'digest' } }],
   });
   await waitFor(() => gw.core.catalog.current().tools.has('summarize'), 'the conditional tools discovered', 10_000);
 });
@@ -36,23 +37,41 @@ afterAll(async () => {
   await opa?.stop();
 });
 
+/** A client that declares sampling and elicitation, answers both, and notes which it was asked. */
+async function connectAnswering(url: string, asked: string[]): Promise<Client> {
+  const client = new Client({ name: 'opa-client', version: '1.0.0' }, { capabilities: { sampling: {}, elicitation: {} } });
+  client.setRequestHandler(CreateMessageRequestSchema, async () => {
+    asked.push('sampling');
+    return { model: 'm', role: 'assistant', content: { type: 'text', text: 'no' } };
+  });
+  client.setRequestHandler(ElicitRequestSchema, async () => {
+    asked.push('elicitation');
+    return { action: 'accept', content: { name: 'Rego' } };
+  });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  return client;
+}
+
 describe('relayed requests decided by OPA', () => {
   it('refuses sampling with the policy reason and lets elicitation through', async () => {
     const asked: string[] = [];
-    const client = new Client({ name: 'opa-client', version: '1.0.0' }, { capabilities: { sampling: {}, elicitation: {} } });
-    client.setRequestHandler(CreateMessageRequestSchema, async () => {
-      asked.push('sampling');
-      return { model: 'm', role: 'assistant', content: { type: 'text', text: 'no' } };
-    });
-    client.setRequestHandler(ElicitRequestSchema, async () => {
-      asked.push('elicitation');
-      return { action: 'accept', content: { name: 'Rego' } };
-    });
-    await client.connect(new StreamableHTTPClientTransport(new URL(gw.url)));
+    const client = await connectAnswering(gw.url, asked);
     try {
       expect(textOf(await client.callTool({ name: 'summarize', arguments: { topic: 'x' } }))).toMatch(/Denied by policy: backend asker may not sample \(during summarize\)/);
       expect(textOf(await client.callTool({ name: 'ask_name', arguments: {} }))).toBe('hello Rego');
       expect(asked).toEqual(['elicitation']);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('names the call in relay.tool by its catalog name on a virtual server that renamed the tool', async () => {
+    // A rule on relay.tool written for /mcp must hold on an endpoint that shows the tool as `digest`.
+    const asked: string[] = [];
+    const client = await connectAnswering(`${gw.url}/renamed`, asked);
+    try {
+      expect(textOf(await client.callTool({ name: 'digest', arguments: { topic: 'x' } }))).toMatch(/Denied by policy: backend asker may not sample \(during summarize\)/);
+      expect(asked).toEqual([]);
     } finally {
       await client.close();
     }
