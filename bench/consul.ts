@@ -49,7 +49,7 @@ type Service = { name: string; kv: { key: string; text: string }; entries: Healt
 /** One full rebuild from Consul data, timed by stage; the result is returned so it can be kept alive. */
 function buildOnce(services: Service[], version: number): { kept: unknown; map: number; build: number; pages: number; pageBytes: number } {
   const t0 = performance.now();
-  const backends = services.map((s) => mapService(s.name, s.entries, s.kv, { kvPrefix: 'mcp/tools/', openapiPrefix: 'mcp/openapi/' }).backend).filter((b): b is BackendDescriptor => b !== undefined);
+  const backends = services.map((s) => mapService(s.name, s.entries, s.kv, { kvPrefix: 'mcp/tools/', openapiPrefix: 'mcp/openapi/', openapiUrls: [] }).backend).filter((b): b is BackendDescriptor => b !== undefined);
   const t1 = performance.now();
   const snapshot = buildSnapshot({ version, backends, discovered: new Map(), separator: '_', pageSize: 500 });
   const t2 = performance.now();

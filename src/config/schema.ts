@@ -3,6 +3,7 @@ import { backendCredentials, backendSchema, httpUrl, positiveMs, type BackendCon
 import { backendPinning, pinningSchema, type BackendPinningConfig } from './pinning-schema.js';
 import { confirmationSchema, confirmRuleSchema } from './confirm-schema.js';
 import { virtualServersSchema } from './virtual-server-schema.js';
+import { parseUrlPrefix } from '../url-prefix.js';
 
 export { backendSchema, restToolsSchema } from './backend-schema.js';
 export type { BackendConfig, BackendCredentialsConfig, HttpMapping, McpBackendConfig, OpenApiSourceConfig, RestBackendConfig, RestPromptConfig, RestResourceConfig, RestToolConfig, SecretRef, TokenExchangeConfig, ToolAnnotations } from './backend-schema.js';
@@ -20,6 +21,15 @@ const consulServiceSettings = z
   })
   .strict();
 
+/** An http(s) URL prefix, kept as the URL parser normalises it, so it compares with parsed URLs. */
+const urlPrefix = z.string().transform((text, ctx) => {
+  const prefix = parseUrlPrefix(text);
+  if (typeof prefix !== 'string') return prefix.href;
+  // The text is not echoed: a prefix with a password in it would put the password in the error.
+  ctx.addIssue({ code: 'custom', message: prefix });
+  return z.NEVER;
+});
+
 /** The Consul catalog source (docs/consul.md has the registration contract for tool services). */
 const consulSource = z
   .object({
@@ -36,6 +46,12 @@ const consulSource = z
      * whoever registers a service must not make the gateway read other keys with its token.
      */
     openapiPrefix: z.string().regex(/^[^/].*\/$/, 'must end with "/" and not start with "/"').default('mcp/openapi/'),
+    /**
+     * Where else a service's `mcp-openapi` URL may point besides its own instances (docs/consul.md):
+     * the operator's central spec registries. Kept normalised; src/url-prefix.ts says how a URL is
+     * matched (parsed scheme, host, port, path on a segment boundary), and why not as text.
+     */
+    openapiUrls: z.array(urlPrefix).default([]),
     /** KV folder holding `<prefix><name>` = one virtual server as JSON (docs/virtual-servers.md). */
     virtualServerPrefix: z.string().regex(/^[^/].*\/$/, 'must end with "/" and not start with "/"').default('mcp/virtual-servers/'),
     /** Longest a blocking query waits for a change before it is asked again. */

@@ -12,7 +12,7 @@ const entry = (id: string, port: number, meta: Record<string, string>, address =
 });
 const tools = (value: unknown) => ({ key: 'mcp/tools/svc', text: typeof value === 'string' ? value : JSON.stringify(value) });
 const TOOL = { name: 'get', http: { path: '/x' } };
-const PREFIXES = { kvPrefix: 'mcp/tools/', openapiPrefix: 'mcp/openapi/' };
+const PREFIXES = { kvPrefix: 'mcp/tools/', openapiPrefix: 'mcp/openapi/', openapiUrls: [] };
 const EXCHANGE = { type: 'oauth2-token-exchange', tokenUrl: 'https://idp.example/token', clientId: 'gw', clientSecret: { env: 'SVC_SECRET' }, audience: 'svc' };
 
 describe('Consul service → backend', () => {
@@ -63,6 +63,26 @@ describe('Consul service → backend', () => {
       expect(m.backend, key).toBeUndefined();
       expect(m.problem, key).toContain('must be an http(s) URL on the service\'s own instances or a KV key under "mcp/openapi/" (catalog.consul.openapiPrefix)');
     }
+  });
+
+  it('takes an mcp-openapi URL under an operator-allowed prefix on another host, and nothing else beside the service’s own', () => {
+    const allowed = { ...PREFIXES, openapiUrls: ['https://specs.example.com/apis/', 'http://10.0.0.5:8080/'] };
+    const map = (document: string) => mapService('svc', [entry('a', 8080, { 'mcp-kind': 'rest', 'mcp-openapi': document }, '10.0.0.1')], undefined, allowed);
+    // Kept as parsed, which is what was matched and what is fetched.
+    expect(map('https://SPECS.example.com:443/apis/svc.json').backend).toMatchObject({ urls: ['http://10.0.0.1:8080'], openapi: { url: 'https://specs.example.com/apis/svc.json' } });
+    expect(map('http://10.0.0.5:8080/svc.yaml').problem).toBeUndefined();
+    // The service's own instances and KV keys under the prefix still count.
+    expect(map('http://10.0.0.1:8080/openapi.json').backend).toMatchObject({ openapi: { url: 'http://10.0.0.1:8080/openapi.json' } });
+    expect(map('mcp/openapi/svc').backend).toMatchObject({ openapi: { consulKey: 'mcp/openapi/svc' } });
+    const own = "consul service \"svc\" is left out: service meta mcp-openapi must be a URL on one of the service's own instances (10.0.0.1:8080) or under catalog.consul.openapiUrls, got ";
+    expect(map('http://169.254.169.254/latest/meta-data/').problem).toBe(`${own}http://169.254.169.254/latest/meta-data/`);
+    expect(map('https://specs.example.com.evil.net/apis/svc.json').problem).toBe(`${own}https://specs.example.com.evil.net/apis/svc.json`);
+    expect(map('https://specs.example.com/apis/../internal/svc.json').problem).toBe(`${own}https://specs.example.com/internal/svc.json`);
+    expect(map('https://specs.example.com:8443/apis/svc.json').problem).toBe(`${own}https://specs.example.com:8443/apis/svc.json`);
+    // Hidden from the message, and named as the reason.
+    expect(map('https://reader:hunter2@specs.example.com/apis/svc.json').problem).toBe(`${own}https://specs.example.com/apis/svc.json (it has a user name or password)`);
+    expect(map('https://specs.example.com/apis/..%2finternal/svc.json').problem).toBe(`${own}https://specs.example.com/apis/..%2finternal/svc.json (it has a percent-encoded ".", "/", "\\" or "%" in its path)`);
+    expect(map('vault/db-creds').problem).toContain('must be an http(s) URL on the service\'s own instances or under catalog.consul.openapiUrls or a KV key under "mcp/openapi/"');
   });
 
   it('pins an MCP backend era with mcp-era, probes it by default, and leaves out a service with an unknown era', () => {

@@ -2,6 +2,7 @@ import { formatIssues } from '../../config/load.js';
 import { backendSchema, restToolsSchema, type ConsulServiceSettings, type ConsulSourceConfig } from '../../config/schema.js';
 import type { BackendDescriptor } from '../model.js';
 import { bracketed, hostPort, unbracket } from '../../net.js';
+import { ambiguousPath, isUnderPrefix } from '../../url-prefix.js';
 
 /** Service meta keys of the registration contract (docs/consul.md). */
 export const META = {
@@ -10,7 +11,7 @@ export const META = {
   path: 'mcp-path',
   prefix: 'mcp-prefix',
   scheme: 'mcp-scheme',
-  /** An OpenAPI document describing a REST service's tools: a URL on the service's own instances, or a KV key under `openapiPrefix` (docs/openapi.md). */
+  /** An OpenAPI document describing a REST service's tools: a URL on the service's own instances or under `openapiUrls`, or a KV key under `openapiPrefix` (docs/openapi.md). */
   openapi: 'mcp-openapi',
   era: 'mcp-era',
 } as const;
@@ -50,8 +51,8 @@ export interface MappedService {
   readonly problem?: string;
 }
 
-/** The KV folders of the registration contract (`catalog.consul`). */
-export type ConsulPrefixes = Pick<ConsulSourceConfig, 'kvPrefix' | 'openapiPrefix'>;
+/** The KV folders and document URL prefixes of the registration contract (`catalog.consul`). */
+export type ConsulPrefixes = Pick<ConsulSourceConfig, 'kvPrefix' | 'openapiPrefix' | 'openapiUrls'>;
 
 /**
  * Turn one Consul service (its passing, MCP-enabled instances) and its KV tool definitions into
@@ -76,7 +77,7 @@ export function mapService(name: string, entries: readonly HealthEntry[], kv: Kv
   const document = meta[META.openapi];
   if (kind === 'rest') {
     if (document !== undefined) {
-      const source = documentSource(document, instances, prefixes.openapiPrefix);
+      const source = documentSource(document, instances, prefixes);
       if (typeof source === 'string') return { problem: `${where} is left out: service meta ${META.openapi} ${source}` };
       raw.openapi = source;
     }
@@ -99,10 +100,12 @@ export function mapService(name: string, entries: readonly HealthEntry[], kv: Kv
  * Where a service's own meta may point the gateway for its document. Whoever can register a
  * service writes this, and the gateway reads it with its own network reach and Consul token: a
  * URL may only name one of the service's registered instances (host and port, any path), a KV
- * key only a key under `openapiPrefix`. Anything else would let a registration read cloud
- * metadata endpoints or other teams' KV values (the operator's YAML `openapi` has no such limit).
+ * key only a key under `openapiPrefix`; beyond that, only the URL prefixes the operator allowed
+ * (`openapiUrls`). Anything else would let a registration read cloud metadata endpoints or other
+ * teams' KV values (the operator's YAML `openapi` has no such limit).
  */
-function documentSource(document: string, instances: readonly HealthEntry[], openapiPrefix: string): { url: string } | { consulKey: string } | string {
+function documentSource(document: string, instances: readonly HealthEntry[], prefixes: ConsulPrefixes): { url: string } | { consulKey: string } | string {
+  const { openapiPrefix, openapiUrls } = prefixes;
   if (/^https?:\/\//i.test(document)) {
     let url: URL;
     try {
@@ -112,13 +115,20 @@ function documentSource(document: string, instances: readonly HealthEntry[], ope
     }
     const own = new Set(instances.map((e) => authority(e.Service.Address || e.Node.Address, String(e.Service.Port))));
     const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-    if (!own.has(authority(url.hostname, port))) return `must be a URL on one of the service's own instances (${[...own].sort().join(', ')}), got host ${url.host}`;
-    return { url: document };
+    if (own.has(authority(url.hostname, port))) return { url: document };
+    const ownList = [...own].sort().join(', ');
+    if (openapiUrls.length === 0) return `must be a URL on one of the service's own instances (${ownList}), got host ${url.host}`;
+    // The URL as parsed, which is what is fetched: the allowed prefixes were normalised the same way.
+    if (openapiUrls.some((p) => isUnderPrefix(url, new URL(p)))) return { url: url.href };
+    // Only where it points: a user name, password or query in it is not for /healthz; the reason says what hid it.
+    const hidden = url.username !== '' || url.password !== '' ? 'has a user name or password' : ambiguousPath(url);
+    return `must be a URL on one of the service's own instances (${ownList}) or under catalog.consul.openapiUrls, got ${url.origin}${url.pathname}${hidden ? ` (it ${hidden})` : ''}`;
   }
   const rest = document.slice(openapiPrefix.length);
   // Consul's HTTP API would clean "..": only plain segments may follow the prefix.
   if (!document.startsWith(openapiPrefix) || !/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(rest) || rest.split('/').some((s) => s === '.' || s === '..')) {
-    return `must be an http(s) URL on the service's own instances or a KV key under "${openapiPrefix}" (catalog.consul.openapiPrefix), got "${document}"`;
+    const urls = openapiUrls.length === 0 ? '' : ' or under catalog.consul.openapiUrls';
+    return `must be an http(s) URL on the service's own instances${urls} or a KV key under "${openapiPrefix}" (catalog.consul.openapiPrefix), got "${document}"`;
   }
   return { consulKey: document };
 }

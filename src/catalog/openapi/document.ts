@@ -63,6 +63,12 @@ export async function readDocument(source: OpenApiSourceConfig, access: Document
   return { text: entry.Value ?? '', where };
 }
 
+/**
+ * GET a document. Redirects are never followed: `dispatcher.request` does not follow them (only a
+ * dispatcher composed with undici's redirect interceptor would, and the gateway's has none), so a
+ * 3xx is an error. A URL a Consul registration named was checked against the service's instances
+ * and `catalog.consul.openapiUrls`; a redirect would take the gateway past that check.
+ */
 async function fetchText(url: string, dispatcher: Dispatcher, signal: AbortSignal): Promise<string> {
   const where = `URL ${url}`;
   const u = new URL(url);
@@ -76,7 +82,8 @@ async function fetchText(url: string, dispatcher: Dispatcher, signal: AbortSigna
     });
     if (res.statusCode !== 200) {
       await res.body.dump();
-      throw new OpenApiError(`${where} answered HTTP ${res.statusCode}`);
+      const redirect = res.statusCode >= 300 && res.statusCode < 400 ? ' (redirects are not followed)' : '';
+      throw new OpenApiError(`${where} answered HTTP ${res.statusCode}${redirect}`);
     }
     const chunks: Buffer[] = [];
     let size = 0;
