@@ -95,34 +95,51 @@ describe('the Envoy topology without a reachable broker', () => {
   });
 });
 
+/**
+ * A gateway process behind the real Envoy, with a second replica in one of its clusters: a
+ * freezable relay to the same process, so tickets and sessions hold whichever replica Envoy picks.
+ */
+interface TwoReplicas {
+  readonly envoy: EnvoyHandle;
+  readonly endpoint: string;
+  readonly relay: FreezableRelay;
+  /** Envoy's count of the cluster's replicas it deems healthy. */
+  healthy(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function twoReplicas(cluster: 'extproc' | 'broker'): Promise<TwoReplicas> {
+  const gw = await startExtProc({ backends: [{ name: 'orders', kind: 'rest', urls: [orders.url], tools: ORDER_TOOLS }] });
+  const relay = await freezableRelay(cluster === 'extproc' ? gw.extprocPort : Number(new URL(gw.brokerUrl).port));
+  const { envoy, endpoint } = await startTopologyEnvoy(gw, withSecondEndpoint(cluster, relay.port));
+  return {
+    envoy,
+    endpoint,
+    relay,
+    healthy: () => envoyStat(envoy.adminUrl, `cluster.${cluster}.membership_healthy`),
+    stop: async () => {
+      await envoy.stop();
+      await gw.stop();
+      await relay.close();
+    },
+  };
+}
+
 describe('the Envoy topology with a gateway replica that stops answering', () => {
-  let gw2: RunningExtProc;
-  let envoy2: EnvoyHandle;
-  let endpoint2: string;
-  /** A second replica in the extproc cluster. */
-  let relay: FreezableRelay;
-
+  let t: TwoReplicas;
   beforeAll(async () => {
-    gw2 = await startExtProc({ backends: [{ name: 'orders', kind: 'rest', urls: [orders.url], tools: ORDER_TOOLS }] });
-    relay = await freezableRelay(gw2.extprocPort);
-    ({ envoy: envoy2, endpoint: endpoint2 } = await startTopologyEnvoy(gw2, withSecondEndpoint('extproc', relay.port)));
+    t = await twoReplicas('extproc');
   }, 60_000);
-
-  afterAll(async () => {
-    await envoy2?.stop();
-    await gw2?.stop();
-    await relay?.close();
-  });
+  afterAll(() => t?.stop());
 
   it("takes it out once its health checks go unanswered, even before any request came, so none waits out ext_proc's message timeout", { timeout: 60_000 }, async () => {
-    const healthy = (): Promise<number> => envoyStat(envoy2.adminUrl, 'cluster.extproc.membership_healthy');
-    await waitFor(async () => (await healthy()) === 2, 'both replicas healthy', 15_000);
+    await waitFor(async () => (await t.healthy()) === 2, 'both replicas healthy', 15_000);
     // It hangs before Envoy sent it any request: only the health checks can tell.
-    relay.freeze();
-    await waitFor(async () => (await healthy()) === 1, 'the hung replica taken out', 15_000);
+    t.relay.freeze();
+    await waitFor(async () => (await t.healthy()) === 1, 'the hung replica taken out', 15_000);
     const statuses: number[] = [];
     for (let i = 0; i < 10; i++) {
-      const res = await fetch(endpoint2, { method: 'POST', headers: MCP_HEADERS, body: JSON.stringify(INIT) });
+      const res = await fetch(t.endpoint, { method: 'POST', headers: MCP_HEADERS, body: JSON.stringify(INIT) });
       statuses.push(res.status);
       await res.text();
     }
@@ -131,38 +148,25 @@ describe('the Envoy topology with a gateway replica that stops answering', () =>
 });
 
 describe('the Envoy topology with a broker replica that stops answering', () => {
-  let gw3: RunningExtProc;
-  let envoy3: EnvoyHandle;
-  let endpoint3: string;
-  /** A second replica in the broker cluster; ext_proc has one healthy replica. */
-  let relay: FreezableRelay;
-
+  let t: TwoReplicas;
   beforeAll(async () => {
-    gw3 = await startExtProc({ backends: [{ name: 'orders', kind: 'rest', urls: [orders.url], tools: ORDER_TOOLS }] });
-    relay = await freezableRelay(Number(new URL(gw3.brokerUrl).port));
-    ({ envoy: envoy3, endpoint: endpoint3 } = await startTopologyEnvoy(gw3, withSecondEndpoint('broker', relay.port)));
+    t = await twoReplicas('broker');
   }, 60_000);
-
-  afterAll(async () => {
-    await envoy3?.stop();
-    await gw3?.stop();
-    await relay?.close();
-  });
+  afterAll(() => t?.stop());
 
   it('takes it out once its health checks go unanswered, so no broker request waits on it forever', { timeout: 60_000 }, async () => {
-    const healthy = (): Promise<number> => envoyStat(envoy3.adminUrl, 'cluster.broker.membership_healthy');
-    await waitFor(async () => (await healthy()) === 2, 'both broker replicas healthy', 15_000);
-    // Failed connections cannot tell: the hung replica accepts them. Its broker route has no
+    await waitFor(async () => (await t.healthy()) === 2, 'both broker replicas healthy', 15_000);
+    // Failed connections cannot tell: the hung replica accepts them. The broker route has no
     // timeout, so a request Envoy sent it would never be answered.
-    relay.freeze();
-    await waitFor(async () => (await healthy()) === 1, 'the hung broker replica taken out', 15_000);
-    const { sessionId } = await rawInitialize(endpoint3);
+    t.relay.freeze();
+    await waitFor(async () => (await t.healthy()) === 1, 'the hung broker replica taken out', 15_000);
+    const { sessionId } = await rawInitialize(t.endpoint);
     // Listings and REST tool calls are the broker's: round robin would send every other one to the hung replica.
     const answers: unknown[] = [];
     for (let i = 0; i < 6; i++) {
-      const list = await jsonOf(await rawPost(endpoint3, sessionId, { jsonrpc: '2.0', id: 10 + i, method: 'tools/list' }));
+      const list = await jsonOf(await rawPost(t.endpoint, sessionId, { jsonrpc: '2.0', id: 10 + i, method: 'tools/list' }));
       answers.push(list.result.tools.length);
-      const call = await jsonOf(await rawPost(endpoint3, sessionId, { jsonrpc: '2.0', id: 20 + i, method: 'tools/call', params: { name: 'orders_get_order', arguments: { id: '1002' } } }));
+      const call = await jsonOf(await rawPost(t.endpoint, sessionId, { jsonrpc: '2.0', id: 20 + i, method: 'tools/call', params: { name: 'orders_get_order', arguments: { id: '1002' } } }));
       answers.push(call.result.structuredContent.item);
     }
     expect(answers).toEqual(Array(6).fill([ORDER_TOOLS.length, 'monitor']).flat());
