@@ -8,7 +8,7 @@ const SUMMARIES: Record<CommandName, { line: string; more: string }> = {
   },
   envoy: {
     line: 'run the gateway process of the Envoy topology (broker, ext_proc, xDS)',
-    more: 'Serves the broker (MCP on <host>:<broker-port><server.path>), the ext_proc gRPC service and the xDS\nserver that Envoy (envoy/envoy.yaml) calls; see docs/envoy-topology.md. Health and metrics are only\never on the admin listener (a free port unless given).',
+    more: 'Serves the broker (MCP on <host>:<broker-port><server.path>), the ext_proc gRPC service and the xDS\nserver that Envoy (envoy/envoy.yaml) calls; see docs/envoy-topology.md. Health and metrics are on\nthe admin listener (a free port unless given); the broker answers /livez too, for Envoy\'s health checks.',
   },
   validate: {
     line: 'check a configuration without starting anything',

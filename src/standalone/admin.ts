@@ -5,6 +5,18 @@ import { closeNow, listenOn } from './listen.js';
 import { writeJson } from './write.js';
 import { PinAdmin, PINS_PATH } from './admin-pins.js';
 
+/** The liveness path: answered on the admin listener and, for Envoy's health checks, on every MCP listener too. */
+export const LIVEZ_PATH = '/livez';
+
+/**
+ * `200 {"status":"alive"}`: the process answers. It says nothing of dependencies on purpose: a
+ * session store, issuer or OPA that is down is down for every replica alike, and a check that
+ * failed then would take them all out (or restart them) without helping.
+ */
+export function writeAlive(res: ServerResponse): void {
+  writeJson(res, 200, '{"status":"alive"}', { 'cache-control': 'no-store' });
+}
+
 /**
  * Operator endpoints: `/livez` (the process answers), `/readyz` (503 while a critical dependency
  * is down, with the reason), `/healthz` (figures and the same checks), Prometheus metrics, and the
@@ -13,6 +25,7 @@ import { PinAdmin, PINS_PATH } from './admin-pins.js';
  * operators reach: the admin listener (`admin.port`; always in the Envoy topology), or the MCP
  * listener of a standalone gateway that has none. The approval endpoints of pinned definitions
  * (`/admin/pins/…`, src/standalone/admin-pins.ts) are the exception: they need an admin token.
+ * `/livez` tells nothing, so every MCP listener answers it as well (StandaloneServer).
  */
 export class AdminEndpoints {
   private readonly pins: PinAdmin | undefined;
@@ -26,7 +39,7 @@ export class AdminEndpoints {
     if (this.pins && path.startsWith(`${PINS_PATH}/`)) return this.pins.handle(req, res, path);
     if (req.method !== 'GET') return undefined;
     if (path === '/healthz') return this.health(res);
-    if (path === '/livez') return Promise.resolve(writeJson(res, 200, '{"status":"alive"}'));
+    if (path === LIVEZ_PATH) return Promise.resolve(writeAlive(res));
     if (path === '/readyz') return Promise.resolve(this.ready(res));
     const { metrics } = this.core.config;
     if (metrics.enabled && path === metrics.path) return this.metrics(res);

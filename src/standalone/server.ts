@@ -11,7 +11,7 @@ import { readBody } from './body.js';
 import type { GatewayCore } from '../gateway.js';
 import { writeJson, writeReply } from './write.js';
 import { effectiveAllowedHosts, hostMatcher, hostRejection, type HostCheck } from '../admission/host.js';
-import type { AdminEndpoints } from './admin.js';
+import { LIVEZ_PATH, writeAlive, type AdminEndpoints } from './admin.js';
 import { closeNow, listenOn } from './listen.js';
 import { HEADER_PARAM_PREFIX } from '../mcp/era.js';
 
@@ -107,6 +107,9 @@ export class StandaloneServer {
     if (this.draining) return writeJson(res, 503, JSON.stringify(wireError('GW_SHUTTING_DOWN', null)), { connection: 'close', 'retry-after': '1' });
     // `/mcp` and `/mcp/<name>` (virtual servers; admission answers 404 to a name nobody configured).
     const mcpEndpoint = endpointOf(path, this.core.config.server.path) !== undefined;
+    // Liveness on every MCP listener, whatever the Host: Envoy's health checks of the broker ask it
+    // (under the cluster's name, which no allow-list holds), and the answer tells nobody anything.
+    if (!mcpEndpoint && path === LIVEZ_PATH && req.method === 'GET') return writeAlive(res);
     // Admission checks the Host of MCP requests (also for ext_proc); the other endpoints are checked here.
     if (!mcpEndpoint) {
       const refused = hostRejection(this.hostAllowed(req.headers.host), req.headers.host);

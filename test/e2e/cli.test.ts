@@ -164,7 +164,7 @@ describe('mcp-gateway CLI', () => {
     try {
       await waitFor(async () => child.exitCode === null && (await fetch(`http://127.0.0.1:${admin}/healthz`).then((r) => r.ok, () => false)), 'admin /healthz', 15_000);
       expect((await fetch(`http://127.0.0.1:${admin}/metrics`)).status).toBe(200);
-      // The broker, which Envoy routes to, serves MCP only.
+      // The broker, which Envoy routes to, serves MCP (and /livez, for Envoy's health checks) only.
       expect((await fetch(`http://127.0.0.1:${broker}/healthz`)).status).toBe(404);
       expect((await fetch(`http://127.0.0.1:${broker}/metrics`)).status).toBe(404);
       expect(await accepts(extproc!)).toBe(true);

@@ -2,7 +2,8 @@
  * The Envoy topology when part of the gateway cannot serve: the broker unreachable while ext_proc
  * still admits (Envoy's own answer must be the registry's GW_UNAVAILABLE, JSON-RPC, 503,
  * Retry-After, not its plain-text 503, and leave a line in Envoy's access log); and a replica
- * whose process stops answering (Envoy's health checks must take it out).
+ * whose process stops answering, as the extproc cluster or the broker cluster sees it (Envoy's
+ * health checks must take it out).
  */
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,8 +11,55 @@ import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-a
 import type { RunningExtProc } from '../../src/extproc/run.js';
 import type { EnvoyHandle } from '../harness/envoy.js';
 import { envoyStat, startTopologyEnvoy } from '../harness/topology-envoy.js';
-import { MCP_HEADERS, ORDER_TOOLS, startExtProc } from '../support/gateway.js';
+import { jsonOf, MCP_HEADERS, ORDER_TOOLS, rawInitialize, rawPost, startExtProc } from '../support/gateway.js';
 import { waitFor } from '../support/wait.js';
+
+/**
+ * A second replica: a relay to a real gateway port, which can freeze like a process whose event
+ * loop got stuck (its port still accepts connections; nothing answers).
+ */
+interface FreezableRelay {
+  readonly port: number;
+  freeze(): void;
+  close(): Promise<void>;
+}
+
+async function freezableRelay(target: number): Promise<FreezableRelay> {
+  const held = new Set<Socket>();
+  let frozen = false;
+  const relay: Server = createServer((client) => {
+    held.add(client);
+    client.on('error', () => undefined);
+    if (frozen) return;
+    const upstream = connect(target, '127.0.0.1');
+    held.add(upstream);
+    upstream.on('error', () => undefined);
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (relay.address() as AddressInfo).port,
+    freeze: () => {
+      frozen = true;
+      for (const socket of held) {
+        socket.unpipe();
+        socket.pause();
+      }
+    },
+    close: async () => {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => relay.close(resolve));
+    },
+  };
+}
+
+/** envoy.yaml with a second endpoint, at `port`, in the cluster whose endpoint is tagged `# PORT:<tag>`. */
+function withSecondEndpoint(tag: 'extproc' | 'broker', port: number): (template: string) => string {
+  const tagged = new RegExp(`(socket_address: \\{ address: 127\\.0\\.0\\.1, port_value: \\d+ \\} # PORT:${tag})`);
+  return (template) => template.replace(tagged, `$1\n              - endpoint:\n                  address:\n                    socket_address: { address: 127.0.0.1, port_value: ${port} }`);
+}
+
+const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } } };
 
 let orders: OrdersApi;
 let gw: RunningExtProc;
@@ -34,8 +82,7 @@ afterAll(async () => {
 
 describe('the Envoy topology without a reachable broker', () => {
   it('answers an admitted request no broker could take with GW_UNAVAILABLE, safe to retry', async () => {
-    const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } } };
-    const res = await fetch(endpoint, { method: 'POST', headers: MCP_HEADERS, body: JSON.stringify(init) });
+    const res = await fetch(endpoint, { method: 'POST', headers: MCP_HEADERS, body: JSON.stringify(INIT) });
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('1');
     expect(res.headers.get('content-type')).toBe('application/json');
@@ -48,63 +95,80 @@ describe('the Envoy topology without a reachable broker', () => {
   });
 });
 
-describe('the Envoy topology with a gateway replica that stops answering', () => {
-  let gw2: RunningExtProc;
-  let envoy2: EnvoyHandle;
-  let endpoint2: string;
-  /**
-   * A second replica in the extproc cluster: a relay to the real one, which can freeze like a
-   * process whose event loop got stuck (its port still accepts connections; nothing answers).
-   */
-  let relay: Server;
-  const held = new Set<Socket>();
-  let frozen = false;
-  const freeze = (): void => {
-    frozen = true;
-    for (const socket of held) {
-      socket.unpipe();
-      socket.pause();
-    }
+/**
+ * A gateway process behind the real Envoy, with a second replica in one of its clusters: a
+ * freezable relay to the same process, so tickets and sessions hold whichever replica Envoy picks.
+ */
+interface TwoReplicas {
+  readonly envoy: EnvoyHandle;
+  readonly endpoint: string;
+  readonly relay: FreezableRelay;
+  /** Envoy's count of the cluster's replicas it deems healthy. */
+  healthy(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function twoReplicas(cluster: 'extproc' | 'broker'): Promise<TwoReplicas> {
+  const gw = await startExtProc({ backends: [{ name: 'orders', kind: 'rest', urls: [orders.url], tools: ORDER_TOOLS }] });
+  const relay = await freezableRelay(cluster === 'extproc' ? gw.extprocPort : Number(new URL(gw.brokerUrl).port));
+  const { envoy, endpoint } = await startTopologyEnvoy(gw, withSecondEndpoint(cluster, relay.port));
+  return {
+    envoy,
+    endpoint,
+    relay,
+    healthy: () => envoyStat(envoy.adminUrl, `cluster.${cluster}.membership_healthy`),
+    stop: async () => {
+      await envoy.stop();
+      await gw.stop();
+      await relay.close();
+    },
   };
+}
 
+describe('the Envoy topology with a gateway replica that stops answering', () => {
+  let t: TwoReplicas;
   beforeAll(async () => {
-    gw2 = await startExtProc({ backends: [{ name: 'orders', kind: 'rest', urls: [orders.url], tools: ORDER_TOOLS }] });
-    relay = createServer((client) => {
-      held.add(client);
-      client.on('error', () => undefined);
-      if (frozen) return;
-      const upstream = connect(gw2.extprocPort, '127.0.0.1');
-      held.add(upstream);
-      upstream.on('error', () => undefined);
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
-    const relayPort = (relay.address() as AddressInfo).port;
-    ({ envoy: envoy2, endpoint: endpoint2 } = await startTopologyEnvoy(gw2, (template) =>
-      template.replace(/(socket_address: \{ address: 127\.0\.0\.1, port_value: \d+ \} # PORT:extproc)/, `$1\n              - endpoint:\n                  address:\n                    socket_address: { address: 127.0.0.1, port_value: ${relayPort} }`),
-    ));
+    t = await twoReplicas('extproc');
   }, 60_000);
-
-  afterAll(async () => {
-    await envoy2?.stop();
-    await gw2?.stop();
-    for (const socket of held) socket.destroy();
-    await new Promise((resolve) => relay?.close(resolve));
-  });
+  afterAll(() => t?.stop());
 
   it("takes it out once its health checks go unanswered, even before any request came, so none waits out ext_proc's message timeout", { timeout: 60_000 }, async () => {
-    const healthy = (): Promise<number> => envoyStat(envoy2.adminUrl, 'cluster.extproc.membership_healthy');
-    await waitFor(async () => (await healthy()) === 2, 'both replicas healthy', 15_000);
+    await waitFor(async () => (await t.healthy()) === 2, 'both replicas healthy', 15_000);
     // It hangs before Envoy sent it any request: only the health checks can tell.
-    freeze();
-    await waitFor(async () => (await healthy()) === 1, 'the hung replica taken out', 15_000);
-    const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } } };
+    t.relay.freeze();
+    await waitFor(async () => (await t.healthy()) === 1, 'the hung replica taken out', 15_000);
     const statuses: number[] = [];
     for (let i = 0; i < 10; i++) {
-      const res = await fetch(endpoint2, { method: 'POST', headers: MCP_HEADERS, body: JSON.stringify(init) });
+      const res = await fetch(t.endpoint, { method: 'POST', headers: MCP_HEADERS, body: JSON.stringify(INIT) });
       statuses.push(res.status);
       await res.text();
     }
     expect(statuses).toEqual(Array(10).fill(200));
+  });
+});
+
+describe('the Envoy topology with a broker replica that stops answering', () => {
+  let t: TwoReplicas;
+  beforeAll(async () => {
+    t = await twoReplicas('broker');
+  }, 60_000);
+  afterAll(() => t?.stop());
+
+  it('takes it out once its health checks go unanswered, so no broker request waits on it forever', { timeout: 60_000 }, async () => {
+    await waitFor(async () => (await t.healthy()) === 2, 'both broker replicas healthy', 15_000);
+    // Failed connections cannot tell: the hung replica accepts them. The broker route has no
+    // timeout, so a request Envoy sent it would never be answered.
+    t.relay.freeze();
+    await waitFor(async () => (await t.healthy()) === 1, 'the hung broker replica taken out', 15_000);
+    const { sessionId } = await rawInitialize(t.endpoint);
+    // Listings and REST tool calls are the broker's: round robin would send every other one to the hung replica.
+    const answers: unknown[] = [];
+    for (let i = 0; i < 6; i++) {
+      const list = await jsonOf(await rawPost(t.endpoint, sessionId, { jsonrpc: '2.0', id: 10 + i, method: 'tools/list' }));
+      answers.push(list.result.tools.length);
+      const call = await jsonOf(await rawPost(t.endpoint, sessionId, { jsonrpc: '2.0', id: 20 + i, method: 'tools/call', params: { name: 'orders_get_order', arguments: { id: '1002' } } }));
+      answers.push(call.result.structuredContent.item);
+    }
+    expect(answers).toEqual(Array(6).fill([ORDER_TOOLS.length, 'monitor']).flat());
   });
 });

@@ -1,4 +1,4 @@
-/** The envoy/envoy.yaml renderer: tagged ports, gateway hosts for containers, still valid YAML. */
+/** The envoy/envoy.yaml renderer (tagged ports, gateway hosts for containers, still valid YAML), and settings of the file that must agree. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -48,5 +48,16 @@ describe('renderEnvoyConfig', () => {
     expect(clusterAddress(config, 'xds')).toEqual({ address: '10.1.2.3', port_value: 9100 });
     expect(out).toContain('# PORT:xds');
     expect(out).toContain('failure_mode_allow: false');
+  });
+});
+
+describe('envoy/envoy.yaml', () => {
+  it('checks broker replicas with the timing of the ext_proc replicas\' checks (Envoy reads no YAML merge keys to share it), each on what its replica answers', () => {
+    const clusters = parse(TEMPLATE).static_resources.clusters as { name: string; health_checks: Record<string, unknown>[] }[];
+    const [extproc, broker] = ['extproc', 'broker'].map((name) => clusters.find((c) => c.name === name)!.health_checks);
+    const timing = ({ grpc_health_check: _g, http_health_check: _h, ...rest }: Record<string, unknown>) => rest;
+    expect(broker!.map(timing)).toEqual(extproc!.map(timing));
+    expect(extproc![0]!.grpc_health_check).toEqual({ service_name: 'envoy.service.ext_proc.v3.ExternalProcessor' });
+    expect(broker![0]!.http_health_check).toEqual({ path: '/livez' });
   });
 });
