@@ -75,12 +75,10 @@ export class Broker {
   /** Calls running on this process, by session and client request id (a stateless call: its own token), so a client can cancel them. */
   private readonly inflight = new Map<string, AbortController>();
 
-  private readonly quota: SessionQuota;
   /** What stateless (2026-07-28) clients get that session clients do not; absent: only sessions are served. */
   private readonly stateless: StatelessReplies | undefined;
 
   constructor(private readonly opts: BrokerOptions) {
-    this.quota = new SessionQuota(opts.limits.maxSessionsPerPrincipal);
     this.stateless = opts.stateless && new StatelessReplies({ ...opts.stateless, serverInfo: opts.serverInfo, catalog: opts.catalog, forward: (d) => this.forward(d) });
     opts.sessions.onExpired((r) => void this.release(r));
     opts.catalog.onChange((_s, changed) => {
@@ -137,16 +135,6 @@ export class Broker {
     }
   }
 
-  /**
-   * At the limit, forget counted sessions the store no longer holds (deleted through another
-   * instance, evicted, expired while this one was disconnected), then try `id` again. Costs store
-   * reads only for a caller at its limit.
-   */
-  private async pruned(owner: string, id: string): Promise<boolean> {
-    for (const counted of this.quota.idsOf(owner)) if (!(await this.opts.sessions.current(counted))) this.quota.remove(counted);
-    return this.quota.tryAdd(id, owner);
-  }
-
   /** The answer of one batch item that failed inside the gateway, under its own id. */
   private failedItem(d: Decision, err: unknown): Reply {
     const id = 'message' in d && isRequest(d.message) ? d.message.id : null;
@@ -166,14 +154,9 @@ export class Broker {
     // Bound to the endpoint it was created on: admission refuses it on any other.
     const record = d.virtualServer === undefined ? created : { ...created, virtualServer: d.virtualServer };
     const owner = SessionQuota.owner(principal, samePrincipal(principal, ANONYMOUS), sourceIp);
-    if (!this.quota.tryAdd(record.id, owner) && !(await this.pruned(owner, record.id))) {
+    // Counted by the store: with Hazelcast, across every instance of the cluster.
+    if (!(await this.opts.sessions.createWithin(record, owner, this.opts.limits.maxSessionsPerPrincipal))) {
       return this.handle(reject('GW_TOO_MANY_SESSIONS', message.id, `the limit is ${this.opts.limits.maxSessionsPerPrincipal} per caller`));
-    }
-    try {
-      await this.opts.sessions.create(record);
-    } catch (err) {
-      this.quota.remove(record.id);
-      throw err;
     }
     this.opts.logger.debug({ session: sessionRef(record.id), client: record.clientInfo, protocolVersion }, 'session created');
     const result = {
@@ -364,7 +347,6 @@ export class Broker {
 
   /** Free what an ended session holds: its GET streams and its backend sessions. */
   private async release(record: SessionRecord): Promise<void> {
-    this.quota.remove(record.id);
     this.opts.streams.closeSession(record.id);
     await this.opts.mcp.closeSessions(record, this.opts.catalog.current().backends);
   }

@@ -2,6 +2,7 @@ import type { Client, IMap } from 'hazelcast-client';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
 import { HazelcastConnection } from './hazelcast-connection.js';
+import { HazelcastOwners } from './hazelcast-owners.js';
 import { withBackendSession, withRelay, withTask, type BackendSession, handoffKey, type Handoff, type PendingRelay, type SessionRecord, type SessionStore } from './store.js';
 
 export interface HazelcastStoreOptions {
@@ -41,6 +42,8 @@ export class HazelcastSessionStore implements SessionStore {
   private readonly handoffListeners: Array<(id: string, key: string, message: Handoff) => void> = [];
   /** Handed-off messages, in a map of their own beside the sessions (`<mapName>.handoffs`): short-lived, never a session. */
   private handoffs: SessionMap | undefined;
+  /** Who holds which session (`<mapName>.owners`), for `sessions.maxPerPrincipal` across the cluster. */
+  private owners: HazelcastOwners | undefined;
   private readonly touchIntervalMs: number;
   private readonly cacheTtlMs: number;
   private readonly sweeper: NodeJS.Timeout;
@@ -105,9 +108,12 @@ export class HazelcastSessionStore implements SessionStore {
       );
       const handoffs = await client.getMap<string, string>(`${this.opts.mapName}.handoffs`);
       await handoffs.addEntryListener({ added: (e) => this.announce(e.key, e.value) }, undefined, true);
+      // The lease outlasts an owner's count and create (each step bounded by the invocation timeout) with room to spare.
+      const owners = await HazelcastOwners.open(client, `${this.opts.mapName}.owners`, { waitMs: this.opts.invocationTimeoutMs, leaseMs: 5 * this.opts.invocationTimeoutMs });
       if (client === this.client) {
         this.map = map;
         this.handoffs = handoffs;
+        this.owners = owners;
       }
     })().catch((err: unknown) => {
       // Only this client's attempt: a failure of a replaced client must not undo its successor's.
@@ -130,6 +136,19 @@ export class HazelcastSessionStore implements SessionStore {
     this.cache.set(record.id, { record, at: now });
   }
 
+  /** Counted in the cluster (src/session/hazelcast-owners.ts): exact however many instances create at once. */
+  async createWithin(record: SessionRecord, owner: string, max: number): Promise<boolean> {
+    const counted: SessionRecord = { ...record, quotaOwner: owner };
+    const made = await this.op('create', (map) =>
+      this.ownersIndex().within(owner, record.id, max, this.ownersTtl(), (id) => map.containsKey(id), () => map.set(record.id, JSON.stringify(counted), this.entryTtl())),
+    );
+    if (!made) return false;
+    const now = Date.now();
+    this.touched.set(record.id, now);
+    this.cache.set(record.id, { record: counted, at: now });
+    return true;
+  }
+
   async createIfAbsent(record: SessionRecord): Promise<SessionRecord> {
     const held = await this.op('create', (map) => map.putIfAbsent(record.id, JSON.stringify(record), this.entryTtl()));
     const now = Date.now();
@@ -148,6 +167,7 @@ export class HazelcastSessionStore implements SessionStore {
     if (now - (this.touched.get(id) ?? 0) >= this.touchIntervalMs) {
       this.touched.set(id, now);
       this.map?.setTtl(id, this.entryTtl()).catch((err: unknown) => this.opts.logger.debug({ err: (err as Error).message }, 'session touch failed'));
+      this.touchCount(record);
     }
     return { ...record, lastSeenAt: now };
   }
@@ -205,7 +225,11 @@ export class HazelcastSessionStore implements SessionStore {
   async delete(id: string): Promise<SessionRecord | undefined> {
     const json = await this.op('delete', (map) => map.remove(id));
     this.forget(id);
-    return typeof json === 'string' ? decode(json) : undefined;
+    if (typeof json !== 'string') return undefined;
+    const record = decode(json);
+    // The session is gone already: an entry left behind counts only until the owner's limit prunes it.
+    if (record.quotaOwner !== undefined) await this.owners?.remove(id).catch((err: unknown) => this.opts.logger.debug({ err: (err as Error).message }, 'dropping a deleted session from its owner failed'));
+    return record;
   }
 
   onExpired(listener: (record: SessionRecord) => void): void {
@@ -221,6 +245,7 @@ export class HazelcastSessionStore implements SessionStore {
     this.connected = false;
     this.map = undefined;
     this.handoffs = undefined;
+    this.owners = undefined;
     this.cache.clear();
     await this.connection.close();
   }
@@ -236,6 +261,7 @@ export class HazelcastSessionStore implements SessionStore {
       if (await this.op('update', (map) => map.replaceIfSame(id, view.value, next))) {
         this.cache.set(id, { record, at: Date.now() });
         await this.op('update', (map) => map.setTtl(id, this.entryTtl()));
+        this.touchCount(record);
         return;
       }
     }
@@ -245,6 +271,22 @@ export class HazelcastSessionStore implements SessionStore {
   /** TTL of an entry: the idle TTL plus one touch interval, so a session never expires early. */
   private entryTtl(): number {
     return this.opts.ttlMs + this.touchIntervalMs;
+  }
+
+  /** The owner's count of the session lives at least as long as the session: one touch interval more. */
+  private ownersTtl(): number {
+    return this.entryTtl() + this.touchIntervalMs;
+  }
+
+  /** Push the expiry of the session's count with the session's own, in the background (calls never wait for it). */
+  private touchCount(record: SessionRecord): void {
+    if (record.quotaOwner === undefined) return;
+    this.owners?.touch(record.id, record.quotaOwner, this.ownersTtl()).catch((err: unknown) => this.opts.logger.debug({ err: (err as Error).message }, 'touching the count of a session failed'));
+  }
+
+  private ownersIndex(): HazelcastOwners {
+    if (!this.owners) throw new Error('the owners map is not open');
+    return this.owners;
   }
 
   private forget(id: string): void {

@@ -1,3 +1,4 @@
+import { SessionQuota } from './quota.js';
 import { withBackendSession, withRelay, withTask, type BackendSession, handoffKey, type Handoff, type PendingRelay, type SessionRecord, type SessionStore } from './store.js';
 
 /** In-process sessions with sliding idle expiry; the default for a single gateway. */
@@ -7,6 +8,7 @@ export class MemorySessionStore implements SessionStore {
   private readonly handoffs = new Map<string, { readonly message: Handoff; readonly until: number }>();
   private readonly handoffListeners: Array<(id: string, key: string, message: Handoff) => void> = [];
   private readonly sweeper: NodeJS.Timeout;
+  private readonly quota = new SessionQuota();
 
   constructor(
     private readonly ttlMs: number,
@@ -18,6 +20,21 @@ export class MemorySessionStore implements SessionStore {
 
   async create(record: SessionRecord): Promise<void> {
     this.sessions.set(record.id, record);
+  }
+
+  /** One process, one count: exact without locking (nothing else runs between count and create). */
+  async createWithin(record: SessionRecord, owner: string, max: number): Promise<boolean> {
+    if (!this.quota.tryAdd(record.id, owner, max)) {
+      // At the limit: sessions idle past the TTL that the sweep has not reached yet free their places first.
+      for (const id of this.quota.idsOf(owner)) {
+        const r = this.sessions.get(id);
+        if (!r) this.quota.remove(id);
+        else if (this.now() - r.lastSeenAt > this.ttlMs) this.expire(r);
+      }
+      if (!this.quota.tryAdd(record.id, owner, max)) return false;
+    }
+    this.sessions.set(record.id, record);
+    return true;
   }
 
   async createIfAbsent(record: SessionRecord): Promise<SessionRecord> {
@@ -94,6 +111,7 @@ export class MemorySessionStore implements SessionStore {
   async delete(id: string): Promise<SessionRecord | undefined> {
     const r = this.sessions.get(id);
     this.sessions.delete(id);
+    this.quota.remove(id);
     return r;
   }
 
@@ -119,6 +137,7 @@ export class MemorySessionStore implements SessionStore {
 
   private expire(r: SessionRecord): void {
     this.sessions.delete(r.id);
+    this.quota.remove(r.id);
     for (const l of this.expiredListeners) l(r);
   }
 }

@@ -56,6 +56,12 @@ export interface SessionRecord {
   readonly tasks?: readonly string[];
   /** Backend requests relayed to the client and waiting for its answer, by the id the client saw. */
   readonly relays?: Readonly<Record<string, PendingRelay>>;
+  /**
+   * Who the session counts against under `sessions.maxPerPrincipal` (SessionQuota.owner), where the
+   * store keeps that count beside the records (Hazelcast): every use that keeps the record alive
+   * keeps its count alive too. Absent in records nobody counts (gateway-held ones) and in memory.
+   */
+  readonly quotaOwner?: string;
   /** The virtual server the session was created on (absent: `/mcp`); on any other endpoint it is unknown. */
   readonly virtualServer?: string;
   readonly createdAt: number;
@@ -68,6 +74,13 @@ export interface SessionRecord {
  */
 export interface SessionStore {
   create(record: SessionRecord): Promise<void>;
+  /**
+   * Create the record unless `owner` already holds `max` live sessions; false (nothing created)
+   * then. Exact across every instance sharing the store: two instances creating a session for one
+   * owner at once never both pass at `max - 1`. Sessions deleted or expired free their places.
+   * Only `initialize` pays for the count.
+   */
+  createWithin(record: SessionRecord, owner: string, max: number): Promise<boolean>;
   /**
    * Create the record unless a live one has its id, atomically across instances; returns the
    * record the store holds now (the existing one, or `record`). For ids that two requests may

@@ -80,3 +80,33 @@ describe('memory session store: held records and handoffs', () => {
     await store.close();
   });
 });
+
+describe('memory session store: sessions per owner', () => {
+  it('creates up to the limit per owner, and a deleted session frees its place', async () => {
+    const store = new MemorySessionStore(60_000);
+    for (const id of ['a1', 'a2']) expect(await store.createWithin(record(id, Date.now()), 'alice', 2)).toBe(true);
+    expect(await store.createWithin(record('a3', Date.now()), 'alice', 2)).toBe(false);
+    expect(await store.current('a3')).toBeUndefined();
+    expect(await store.createWithin(record('b1', Date.now()), 'bob', 2)).toBe(true); // another owner's count
+    await store.delete('a1');
+    expect(await store.createWithin(record('a3', Date.now()), 'alice', 2)).toBe(true);
+    expect(await store.createWithin(record('a4', Date.now()), 'alice', 2)).toBe(false);
+    await store.close();
+  });
+
+  it('frees the place of a session idle past the TTL before the sweep reaches it, and reports it expired', async () => {
+    let now = 0;
+    const store = new MemorySessionStore(1000, () => now);
+    const expired: string[] = [];
+    store.onExpired((r) => expired.push(r.id));
+    expect(await store.createWithin(record('idle', now), 'alice', 2)).toBe(true);
+    expect(await store.createWithin(record('used', now), 'alice', 2)).toBe(true);
+    now = 900;
+    await store.get('used');
+    now = 1500;
+    expect(await store.createWithin(record('new', now), 'alice', 2)).toBe(true);
+    expect(expired).toEqual(['idle']);
+    expect(await store.createWithin(record('more', now), 'alice', 2)).toBe(false); // `used` still counts
+    await store.close();
+  });
+});
