@@ -14,6 +14,31 @@ export interface AnyResource {
 /** Encoded resources by type URL, then by resource name (in name order). */
 export type EncodedSnapshot = ReadonlyMap<string, ReadonlyMap<string, AnyResource>>;
 
+/**
+ * The circuit breakers of every backend cluster: those envoy/envoy.yaml gives the gateway's own
+ * clusters (`&gateway_capacity`). A tool call holds its HTTP/1 connection to the backend for as
+ * long as it lasts (a long or streamed call: seconds, minutes), so under Envoy's defaults (1,024
+ * connections, pending and active requests per cluster) the 1,025th call open to one backend waits
+ * in Envoy for another to end, up to its whole time budget, and past 1,024 waiting ones calls are
+ * refused (503 UO: GW_UPSTREAM_UNAVAILABLE). No lower cap per backend: backend settings carry no
+ * concurrency limit to take one from, and a guess would hold back calls the backend could take; a
+ * backend at its limit refuses connections itself (outlier detection and retries handle that).
+ * Retries (at most two per native call, envoy.yaml's backend routes) get a budget, a fifth of the
+ * open requests and at least 10, instead of Envoy's default of 3 at once per cluster, which fails
+ * the retries of a burst of failed connections.
+ */
+const BACKEND_CAPACITY = {
+  thresholds: [
+    {
+      priority: 'DEFAULT',
+      max_connections: { value: 100_000 },
+      max_pending_requests: { value: 100_000 },
+      max_requests: { value: 100_000 },
+      retry_budget: { budget_percent: { value: 20 }, min_retry_concurrency: { value: 10 } },
+    },
+  ],
+};
+
 /** The Envoy cluster for one backend; its endpoints come from EDS over the same ADS stream. */
 export function clusterMessage(c: XdsCluster): Record<string, unknown> {
   return {
@@ -41,9 +66,8 @@ export function clusterMessage(c: XdsCluster): Record<string, unknown> {
       base_ejection_time: { seconds: 10 },
       max_ejection_percent: { value: 100 },
     },
-    // No circuit_breakers: Envoy's defaults (1,024 connections, pending and active requests per
-    // cluster) are above what one gateway sends one MCP backend; a lower guess would only shed
-    // load that the backend could take.
+    // Not Envoy's default of 1,024 calls open at once (BACKEND_CAPACITY).
+    circuit_breakers: BACKEND_CAPACITY,
   };
 }
 

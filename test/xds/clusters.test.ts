@@ -3,6 +3,8 @@
  * deduplicated, stable), and the Envoy messages built from them.
  */
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { readEnvoyTemplate } from '../../examples/envoy-config.js';
 import type { BackendDescriptor } from '../../src/catalog/model.js';
 import { backendSchema } from '../../src/config/schema.js';
 import { clusterName, clusterTargets, envoyRoutable, resolveSnapshot } from '../../src/xds/clusters.js';
@@ -76,6 +78,22 @@ describe('Envoy resources', () => {
     });
   });
 
+  it('lifts Envoy\'s default circuit breakers (1,024 calls open per cluster) as envoy.yaml does for the gateway\'s own clusters, retries on a budget', () => {
+    const cluster = decodeResource(encodeSnapshot(snapshot).get(TYPE_URL.cluster)!.get('mcp_backend.docs')!);
+    // Decoded, wrappers are `{ value }` and the DEFAULT priority (enum 0) is left out.
+    const [thresholds] = unwrap(cluster.circuit_breakers.thresholds) as Array<Record<string, unknown>>;
+    expect({ priority: 'DEFAULT', ...thresholds }).toEqual({
+      priority: 'DEFAULT',
+      max_connections: 100_000,
+      max_pending_requests: 100_000,
+      max_requests: 100_000,
+      // A fifth of the open requests may be retries at once, instead of Envoy's default of 3.
+      retry_budget: { budget_percent: 20, min_retry_concurrency: 10 },
+    });
+    const extproc = parse(readEnvoyTemplate()).static_resources.clusters.find((c: { name: string }) => c.name === 'extproc');
+    expect(unwrap(extproc.circuit_breakers.thresholds)).toEqual([{ priority: 'DEFAULT', ...thresholds }]);
+  });
+
   it('encodes the endpoints as one locality of socket addresses', () => {
     const assignment = decodeResource(encodeSnapshot(snapshot).get(TYPE_URL.endpoints)!.get('mcp_backend.docs')!);
     expect(assignment.cluster_name).toBe('mcp_backend.docs');
@@ -91,3 +109,12 @@ describe('Envoy resources', () => {
     expect(a.equals(b)).toBe(true);
   });
 });
+
+/** Protobuf wrapper messages (`{ value: 20 }`) as the plain values Envoy's YAML may also write. */
+function unwrap(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(unwrap);
+  if (typeof v !== 'object' || v === null) return v;
+  const entries = Object.entries(v);
+  if (entries.length === 1 && entries[0]![0] === 'value') return entries[0]![1];
+  return Object.fromEntries(entries.map(([k, x]) => [k, unwrap(x)]));
+}
