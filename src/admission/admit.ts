@@ -12,7 +12,7 @@ import { hostMatcher, hostRejection, type HostCheck } from './host.js';
 import { originMatcher } from './origin.js';
 import { toolCallDecision } from './tool-call.js';
 import type { RequestContext } from './authorize.js';
-import { completionDecision, promptDecision, resourceDecision, taskDecision } from './routed.js';
+import { completionDecision, promptDecision, resourceDecision, taskDecision, taskListDecision } from './routed.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Caller } from '../auth/caller.js';
 import type { PolicyEngine } from '../policy/engine.js';
@@ -236,6 +236,8 @@ export class Admission {
         return completionDecision(this.context(spec, r));
       case 'task-id':
         return taskDecision(this.context(spec, r));
+      case 'session-tasks':
+        return taskListDecision(this.context(spec, r));
     }
   }
 

@@ -38,6 +38,7 @@ export interface GatewayRequest {
  * - list: answer an aggregated listing (`tools/list`, `resources/list`, …) from the catalog;
  * - call-tool: route `tools/call` to the tool's backend;
  * - forward: route a request by resource URI, prompt name or completion ref to its backend;
+ * - list-tasks: a session's `tasks/list`, each of its tasks read from the backend that runs it;
  * - open-stream / end-session: GET and DELETE on the endpoint;
  * - batch: the decisions of a JSON-RPC batch's messages (2025-03-26 sessions only);
  * - discover: answer a stateless client's `server/discover`;
@@ -93,6 +94,19 @@ export type Decision =
       resume?: Resume;
       /** A stateless client's `tasks/update`: its answers to the task's input requests. */
       taskAnswers?: Record<string, unknown>;
+    }
+  | {
+      kind: 'list-tasks';
+      session: SessionRecord;
+      message: JsonRpcRequest;
+      /** The session's task ids (as the client sees them) the caller may read now. */
+      tasks: readonly string[];
+      cursor: string | undefined;
+      caller: Caller;
+      /** The peer's address (audit trail of each task read). */
+      sourceIp: string | null;
+      /** The request's trace context headers, continued to the backends. */
+      trace?: TraceCarrier;
     }
   /** `instructions`: the virtual server's, when the request came through one that has them. */
   | { kind: 'discover'; message: JsonRpcRequest; caller: Caller; instructions?: string }

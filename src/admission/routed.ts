@@ -11,6 +11,7 @@ import type { PolicyKind } from '../mcp/methods.js';
 import { accepts } from './media.js';
 import { completionPart, promptPart, resourcePart, type PolicyItem } from '../policy/input.js';
 import { traceCarrier } from '../telemetry/trace.js';
+import { missingScopes } from '../auth/caller.js';
 import { authorize, hiddenFrom, refuse, type RequestContext } from './authorize.js';
 import type { Decision, RoutedTarget } from './decision.js';
 
@@ -90,6 +91,25 @@ export async function taskDecision(c: RequestContext): Promise<Decision> {
   if (!owned) return refuse(c, 'GW_INVALID_PARAMS', `unknown task "${taskId}"`);
   const item: PolicyItem = { request: { method: c.message.method, kind: 'task', name: taskId, service: owned.backend, arguments: {} } };
   return routed(c, owned.backend, item, { backend: owned.backend, kind: 'task', name: taskId, params: { ...c.message.params, taskId: owned.taskId }, arguments: {} });
+}
+
+/**
+ * `tasks/list`: the session's tasks, as many as its `tasks/get` reaches now. A task whose backend
+ * wants scopes the caller's token lacks is left out, as `tasks/get` would refuse it (403); the
+ * policy is asked nothing, as for `tasks/get`. The broker reads each task from its backend.
+ */
+export function taskListDecision(c: RequestContext): Decision {
+  const cursor = c.message.params?.cursor;
+  if (cursor !== undefined && typeof cursor !== 'string') return refuse(c, 'GW_INVALID_PARAMS', '"cursor" must be a string');
+  if (c.trail) c.trail.kind = 'task';
+  const tasks = (c.session.tasks ?? []).filter((id) => {
+    const backend = parseTaskId(id)?.backend;
+    return backend !== undefined && missingScopes(c.caller, c.catalog.backends.get(backend)?.requiredScopes ?? []).length === 0;
+  });
+  const decision: Extract<Decision, { kind: 'list-tasks' }> = { kind: 'list-tasks', session: c.session, message: c.message, tasks, cursor, caller: c.caller, sourceIp: c.req.remoteAddress ?? null };
+  const trace = traceCarrier(c.req.headers);
+  if (trace) decision.trace = trace;
+  return decision;
 }
 
 /** A completion's template as listed, else wherever its URI routes. */

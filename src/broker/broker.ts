@@ -26,6 +26,7 @@ import type { CacheHint } from '../mcp/stateless-results.js';
 import type { HeldCalls } from './held-calls.js';
 import type { PassedCalls } from './passed-calls.js';
 import { StatelessReplies, type PassOn } from './stateless.js';
+import { listTasks } from './task-list.js';
 import type { McpBackendConfig } from '../config/schema.js';
 import type { CatalogTool } from '../catalog/model.js';
 import { confirmed, type SessionConfirmOptions } from '../confirm/session.js';
@@ -109,6 +110,8 @@ export class Broker {
         return this.statelessCall(decision) ?? this.callTool(decision);
       case 'forward':
         return this.statelessCall(decision) ?? this.forward(decision);
+      case 'list-tasks':
+        return json(await listTasks(decision, { forward: (d) => this.forward(d), pageSize: () => this.opts.catalog.current().pageSize }));
       case 'discover':
         if (!this.stateless) return this.handle(reject('GW_UNKNOWN_METHOD', decision.message.id, '"server/discover"'));
         return json(success(decision.message.id, this.stateless.discover(decision.instructions)));

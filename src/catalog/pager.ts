@@ -77,11 +77,13 @@ export class Pager<T> {
   }
 }
 
-function encodeCursor(lastKey: string): string {
+/** The opaque cursor that resumes a listing after `lastKey` (other paged listings share it). */
+export function encodeCursor(lastKey: string): string {
   return Buffer.from(lastKey, 'utf8').toString('base64url');
 }
 
-function decodeCursor(cursor: string): string {
+/** The key a cursor resumes after; {@link InvalidCursorError} for one the gateway did not make. */
+export function decodeCursor(cursor: string): string {
   const key = Buffer.from(cursor, 'base64url').toString('utf8');
   if (key === '' || encodeCursor(key) !== cursor) throw new InvalidCursorError(`invalid cursor "${cursor}"`);
   return key;

@@ -46,7 +46,9 @@ export type GatewayAnswer = 'initialize' | 'ping' | 'set-log-level' | 'discover'
  * - tool-name / resource-uri / prompt-name / completion-ref: to the one backend that owns the
  *   named tool, the URI, the prompt, or the completion's reference;
  * - task-id: to the backend that runs the task (2025-11-25 tasks, ids namespaced per backend; for
- *   stateless clients the tasks extension, bridged to the backend's 2025-11-25 tasks).
+ *   stateless clients the tasks extension, bridged to the backend's 2025-11-25 tasks);
+ * - session-tasks: the tasks the session's own calls created, each read from the backend that
+ *   runs it (`tasks/list`, src/broker/task-list.ts).
  */
 export type Route =
   | { readonly by: 'gateway'; readonly answer: GatewayAnswer }
@@ -55,7 +57,8 @@ export type Route =
   | { readonly by: 'resource-uri' }
   | { readonly by: 'prompt-name' }
   | { readonly by: 'completion-ref' }
-  | { readonly by: 'task-id' };
+  | { readonly by: 'task-id' }
+  | { readonly by: 'session-tasks' };
 
 /** The server capability (initialize result) that announces a method. */
 export type Capability = 'tools' | 'resources' | 'prompts' | 'completions' | 'logging' | 'tasks';
@@ -128,9 +131,11 @@ const METHODS: readonly MethodSpec[] = [
   { method: 'completion/complete', eras: BOTH, session: true, route: { by: 'completion-ref' }, policy: 'completion', audit: 'call', envoyDirect: false, capability: 'completions' },
   // Tasks: 2025-11-25's core tasks for sessions; for stateless clients the tasks extension, which
   // polls with tasks/get (no tasks/result), answers input with tasks/update and has no tasks/list.
-  // Only the caller (session, or held record) whose call created a task reaches it.
+  // Only the caller (session, or held record) whose call created a task reaches it; tasks/list shows
+  // a session exactly the tasks its tasks/get reaches, each read with a tasks/get (audited as one).
   { method: 'tasks/get', eras: BOTH, session: true, route: { by: 'task-id' }, policy: null, audit: 'call', envoyDirect: false, capability: 'tasks', mirrorsName: 'taskId', statelessExtension: TASKS_EXTENSION },
   { method: 'tasks/result', eras: SESSION, session: true, route: { by: 'task-id' }, policy: null, audit: 'call', envoyDirect: false, capability: 'tasks' },
+  { method: 'tasks/list', eras: SESSION, session: true, route: { by: 'session-tasks' }, policy: null, audit: 'call', envoyDirect: false, capability: 'tasks' },
   { method: 'tasks/cancel', eras: BOTH, session: true, route: { by: 'task-id' }, policy: null, audit: 'call', envoyDirect: false, capability: 'tasks', mirrorsName: 'taskId', statelessExtension: TASKS_EXTENSION },
   { method: 'tasks/update', eras: STATELESS, session: true, route: { by: 'task-id' }, policy: null, audit: 'call', envoyDirect: false, capability: 'tasks', mirrorsName: 'taskId', statelessExtension: TASKS_EXTENSION, answersTask: true },
 ];
@@ -156,7 +161,8 @@ export function allMethods(): readonly MethodSpec[] {
 /**
  * The `capabilities` of the gateway's initialize result: exactly what the table serves. Lists
  * announce `listChanged` (the catalog sends the notifications); `resources` announces `subscribe`
- * when `resources/subscribe` is served; `tasks` announces task-augmented `tools/call`.
+ * when `resources/subscribe` is served; `tasks` announces task-augmented `tools/call`, and `list`
+ * and `cancel` where `tasks/list` and `tasks/cancel` are served.
  */
 export function serverCapabilities(era: Era = 'session'): Record<string, Record<string, unknown>> {
   const out: Record<string, Record<string, unknown>> = {};
@@ -169,8 +175,14 @@ export function serverCapabilities(era: Era = 'session'): Record<string, Record<
   if (out.resources && (describeMethodIn('resources/subscribe', era) || describeMethodIn('subscriptions/listen', era))) out.resources.subscribe = true;
   // Stateless clients ask for backends' log messages per request (`_meta` logLevel), not with logging/setLevel.
   if (era === 'stateless') out.logging = {};
-  // Task-augmented tool calls; cancellable; no tasks/list (tasks live in their backends).
-  if (out.tasks) out.tasks = { ...(describeMethodIn('tasks/cancel', era) ? { cancel: {} } : {}), requests: { tools: { call: {} } } };
+  // Task-augmented tool calls; listed and cancellable where the era has those methods.
+  if (out.tasks) {
+    out.tasks = {
+      ...(describeMethodIn('tasks/list', era) ? { list: {} } : {}),
+      ...(describeMethodIn('tasks/cancel', era) ? { cancel: {} } : {}),
+      requests: { tools: { call: {} } },
+    };
+  }
   // Stateless clients are offered tasks as the extension, never in the session era's `tasks` slot.
   if (era === 'stateless' && out.tasks) {
     delete out.tasks;

@@ -30,7 +30,7 @@ async function session(): Promise<string> {
     body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'tasker', version: '1' } } }),
   });
   const body = (await res.json()) as any;
-  expect(body.result.capabilities.tasks).toEqual({ cancel: {}, requests: { tools: { call: {} } } });
+  expect(body.result.capabilities.tasks).toEqual({ list: {}, cancel: {}, requests: { tools: { call: {} } } });
   return res.headers.get('mcp-session-id')!;
 }
 

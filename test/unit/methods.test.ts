@@ -50,7 +50,7 @@ describe('the one description of every MCP method', () => {
       const routed = m.route.by !== 'gateway' && m.route.by !== 'aggregate';
       expect(m.audit === 'call', m.method).toBe(routed);
       // A task is reached only from the session whose call (decided by policy) created it.
-      if ((routed || m.route.by === 'aggregate') && m.method !== 'resources/unsubscribe' && m.route.by !== 'task-id') expect(m.policy, m.method).not.toBeNull();
+      if ((routed || m.route.by === 'aggregate') && m.method !== 'resources/unsubscribe' && m.route.by !== 'task-id' && m.route.by !== 'session-tasks') expect(m.policy, m.method).not.toBeNull();
     }
     expect(describeMethod('resources/unsubscribe')!.policy).toBeNull();
   });
@@ -62,7 +62,12 @@ describe('the one description of every MCP method', () => {
       prompts: { listChanged: true },
       completions: {},
       logging: {},
-      tasks: { cancel: {}, requests: { tools: { call: {} } } },
+      tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } },
     });
+  });
+
+  it('lists tasks only for session clients: the tasks extension has no tasks/list', () => {
+    expect(describeMethodIn('tasks/list', 'session')).toMatchObject({ route: { by: 'session-tasks' }, policy: null, audit: 'call', envoyDirect: false });
+    expect(describeMethodIn('tasks/list', 'stateless')).toBeUndefined();
   });
 });
