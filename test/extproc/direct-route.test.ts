@@ -174,6 +174,32 @@ describe('native MCP tools/call routed straight to the backend', () => {
     late.close();
   });
 
+  it("pipelined: Envoy's circuit breaker refusing a call (503, x-envoy-overloaded) answers GW_UPSTREAM_BUSY, and neither cools the instance nor drops the backend session", async () => {
+    const { sessionId } = await rawInitialize(gw.brokerUrl);
+    const routed = async (id: number) => {
+      const s = openStream();
+      s.push(pipelinedHeaders('POST', { ...MCP_HEADERS, 'mcp-session-id': sessionId }));
+      s.push(body({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'notes_add_note', arguments: { text: `call ${id}` } } }));
+      const answer = await s.next();
+      const set: Record<string, string | undefined> = { ...setHeaders(answer.request_headers.response.header_mutation), 'x-mcp-gateway-call': carriedMetadata(answer).call };
+      await s.next();
+      return { s, set };
+    };
+    const first = await routed(71);
+    const apart = openStream();
+    const answer = await apart.send(responseHeaders(503, { 'content-type': 'text/plain', 'x-envoy-overloaded': 'true', 'x-mcp-gateway-call': first.set['x-mcp-gateway-call']! }));
+    expect(JSON.parse(answer.immediate_response.body.toString())).toMatchObject({ id: 71, result: { isError: true, _meta: { 'io.github.mcp-gateway/error': 'GW_UPSTREAM_BUSY' } } });
+    apart.close();
+    first.s.close();
+    const outcome = async () => /mcp_gateway_tool_calls_total\{tool="notes_add_note",backend="notes",outcome="upstream_error"/.test((await gw.core.telemetry.metrics.scrape()).body);
+    await waitFor(outcome, 'the refused call counted as an upstream failure');
+    // The call never reached the instance: not cooled, and the pinned backend session still serves the next call.
+    expect((await gw.core.telemetry.metrics.scrape()).body).toMatch(/mcp_gateway_upstream_instance_cooling\{backend="notes",[^}]*\} 0/);
+    const second = await routed(72);
+    expect(second.set['mcp-session-id']).toBe(first.set['mcp-session-id']);
+    second.s.close();
+  });
+
   it('pipelined: a call whose stream Envoy closed before it was answered (Envoy gave up waiting) is recorded unanswered, not as answered', async () => {
     const { sessionId } = await rawInitialize(gw.brokerUrl);
     const hitsBefore = gated.hits.count;
