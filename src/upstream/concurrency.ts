@@ -5,7 +5,7 @@
  * more call piled onto it: so a call past the cap is not queued but answered `GW_UPSTREAM_BUSY`.
  * In the Envoy topology, Envoy's circuit breaker caps the calls it routes itself (src/xds/resources.ts).
  */
-import type { JsonRpcMessage } from '../mcp/jsonrpc.js';
+import { isResponse, type JsonRpcMessage } from '../mcp/jsonrpc.js';
 import type { UpstreamCall } from './call.js';
 import { failureShapeOf } from './failure.js';
 
@@ -59,7 +59,12 @@ export class ConcurrencyCaps {
       return;
     }
     try {
-      yield* execute(call);
+      for await (const m of execute(call)) {
+        // Given back with the backend's answer, before the client reads it: a client that calls
+        // again as soon as it has the answer finds the slot free, whatever cleanup the call still does.
+        if (isResponse(m)) release();
+        yield m;
+      }
     } finally {
       release();
     }
