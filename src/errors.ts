@@ -64,6 +64,8 @@ export const ERRORS = {
   GW_UPSTREAM_TIMEOUT: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend did not answer in time' },
   GW_UPSTREAM_HTTP_ERROR: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend answered with an HTTP error' },
   GW_UPSTREAM_TOO_LARGE: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend answered with more than the gateway accepts for one call' },
+  /** The backend's `maxConcurrentCalls` calls are open already (this process's, or Envoy's circuit breaker): the call was not sent. */
+  GW_UPSTREAM_BUSY: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend has as many calls open as it takes at once; retry shortly' },
   GW_UPSTREAM_PROTOCOL: { status: 200, rpcCode: 0, surface: 'tool', message: 'The backend answered with something the gateway could not understand' },
   /** What a backend gets instead of its client's answer (server→client requests, docs/errors.md). */
   GW_RELAY_NOT_DECLARED: { status: 200, rpcCode: -32601, surface: 'jsonrpc', message: 'The client did not declare the capability this request needs' },

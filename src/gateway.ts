@@ -27,6 +27,7 @@ import { ClientRelay } from './upstream/client-relay.js';
 import type { BackendDescriptor } from './catalog/model.js';
 import { BackendStreams } from './upstream/backend-streams.js';
 import { Pools } from './upstream/pool.js';
+import { ConcurrencyCaps } from './upstream/concurrency.js';
 import { BackendEras } from './upstream/backend-eras.js';
 import { StatelessBackends } from './upstream/stateless-backend.js';
 import { OutboundCredentials } from './upstream/credentials.js';
@@ -208,6 +209,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     observeCall: (call, execute) => telemetry.observeCall(call, execute),
     observeRequest: (call, execute) => telemetry.observeRequest(call, execute),
     routedCalls: direct,
+    caps: new ConcurrencyCaps(),
     relay,
     relayTimeoutMs: config.upstream.timeoutMs,
     confirm: { relay, timeoutMs: config.confirmation.timeoutMs, redact },

@@ -30,6 +30,7 @@ import { listTasks } from './task-list.js';
 import type { McpBackendConfig } from '../config/schema.js';
 import type { CatalogTool } from '../catalog/model.js';
 import { confirmed, type SessionConfirmOptions } from '../confirm/session.js';
+import type { ConcurrencyCaps } from '../upstream/concurrency.js';
 
 export interface BrokerOptions {
   readonly sessions: SessionStore;
@@ -54,6 +55,8 @@ export interface BrokerOptions {
   readonly relay?: ClientRelay;
   /** How long a client has to answer a backend's request made outside a call (a backend without its own `timeoutMs`). */
   readonly relayTimeoutMs?: number;
+  /** Each backend's cap on calls open at once (`maxConcurrentCalls`), counted for this process; absent: no caps. */
+  readonly caps?: ConcurrencyCaps;
   /** How a call the policy asks to confirm is put to the user (docs/confirmation.md); absent: such calls are refused as unavailable. */
   readonly confirm?: SessionConfirmOptions;
   /** Stateless (2026-07-28) clients: how their results may be cached, and the bridge that holds calls for their input. */
@@ -192,7 +195,8 @@ export class Broker {
     if (!backend) return json(wireError('GW_UNKNOWN_TOOL', d.message.id, `"${d.tool.name}" (its backend is gone)`));
     return this.run(d.session, d.message, (abort) => {
       const call = { ...toolCallOf(d, backend, abort), uriPrefix: this.uriPrefix(backend) };
-      const execute = confirmed(d, this.opts.confirm, d.tool.route.kind === 'rest' ? this.opts.rest : native);
+      // Capped inside the confirmation: a call holds a slot of its backend only once the user said yes.
+      const execute = confirmed(d, this.opts.confirm, this.capped(d.tool.route.kind === 'rest' ? this.opts.rest : native));
       return this.opts.observeCall ? this.opts.observeCall(call, execute) : execute(call);
     });
   }
@@ -203,9 +207,15 @@ export class Broker {
     if (!backend) return json(wireError('GW_RESOURCE_NOT_FOUND', d.message.id, `"${d.target.name}" (its backend is gone)`));
     return this.run(d.session, d.message, (abort) => {
       const call = { ...routedCallOf(d, backend, abort), uriPrefix: this.uriPrefix(backend) };
-      const execute: RoutedExecutor = backend.kind === 'rest' ? this.opts.restRouted : native;
+      // A REST backend's prompts are the gateway's own templates: only its resource reads reach it.
+      const execute: RoutedExecutor = backend.kind === 'rest' ? (d.message.method === 'resources/read' ? this.capped(this.opts.restRouted) : this.opts.restRouted) : this.capped(native);
       return this.opts.observeRequest ? this.opts.observeRequest(call, execute) : execute(call);
     });
+  }
+
+  /** `execute` under the backends' caps on calls open at once, when there are caps. */
+  private capped<C extends UpstreamCall>(execute: (call: C) => AsyncGenerator<JsonRpcMessage>): (call: C) => AsyncGenerator<JsonRpcMessage> {
+    return this.opts.caps ? this.opts.caps.limit(execute) : execute;
   }
 
   /** A stateless client's call or routed request (src/broker/stateless.ts); undefined for a session client. */

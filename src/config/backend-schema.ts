@@ -115,6 +115,12 @@ const backendCommon = {
   credentials: backendCredentials.default({ type: 'none' }),
   /** Overrides of `pinning.mode` and `pinning.onDrift` for this backend (docs/tool-pinning.md). */
   pinning: backendPinning.optional(),
+  /**
+   * The most calls open at once to this backend, per gateway process (and per Envoy instance for
+   * calls Envoy routes): a call past it is refused at once with `GW_UPSTREAM_BUSY` instead of
+   * piling onto a backend that cannot take it. Absent: no cap.
+   */
+  maxConcurrentCalls: z.number().int('must be a whole number').min(1, 'must be at least 1').optional(),
 };
 
 /** A resource a REST backend serves at a fixed path (read with GET; the answer's body is the content). */

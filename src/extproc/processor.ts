@@ -29,6 +29,7 @@ import type { DirectCall, DirectCalls } from '../upstream/direct.js';
 import type { CommonResponse, HttpBody, HttpHeaders, MetadataStruct, ProcessingMode, ProcessingRequest, ProcessingResponse } from './messages.js';
 import {
   answer,
+  answerStatus,
   directRoute,
   immediate,
   noAnswer,
@@ -302,7 +303,7 @@ export class RequestProcessor {
       routed.abandon();
       return { response_headers: { response: {} } };
     }
-    const answer = await routed.settle(Number(answered.pseudo[':status']) || undefined);
+    const answer = await routed.settle(answerStatus(answered));
     if (answer) return immediate(200, answer, this.cors);
     return passResponse(this.cors, [HEADER_SESSION_ID]);
   }
@@ -319,7 +320,7 @@ export class RequestProcessor {
     const named = failedCallOf(h);
     if (!calls || !named) return { response_headers: { response: {} } };
     const answered = readHeaders(h);
-    const answer = await calls.failedAnswer(named.id, Number(answered.pseudo[':status']) || undefined, answered.internal.includes(RATE_LIMITED_HEADER), named.facts);
+    const answer = await calls.failedAnswer(named.id, answerStatus(answered), answered.internal.includes(RATE_LIMITED_HEADER), named.facts);
     return answer ? immediate(200, answer) : { response_headers: { response: {} } };
   }
 

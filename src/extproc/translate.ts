@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { ANONYMOUS } from '../session/store.js';
 import { IDENTITY_PREFIX } from '../upstream/credentials.js';
 import { CLIENT_ONLY_HEADERS, type DirectCallPlan } from '../upstream/direct.js';
-import type { FailureFacts } from '../upstream/direct-failures.js';
+import { OVERFLOW, type AnswerStatus, type FailureFacts } from '../upstream/direct-failures.js';
 import type { CommonResponse, HeaderMutation, HeaderValue, HeaderValueOption, HttpHeaders, MetadataStruct, ProcessingRequest, ProcessingResponse } from './messages.js';
 import { hostPort, unbracket } from '../net.js';
 import { memoize } from '../memo.js';
@@ -139,6 +139,16 @@ export function readHeaders(h: HttpHeaders | undefined): ReceivedHeaders {
   // HTTP/2 has no Host: admission reads it from :authority. Made here once for both phases.
   const withHost = authority !== undefined && headers.host === undefined ? { ...headers, host: authority } : headers;
   return { headers, pseudo, internal, withHost };
+}
+
+/**
+ * A routed call's answer status, Envoy's circuit-breaker refusal told apart: the router's own 503
+ * when the backend's cluster has `max_requests` calls open (src/xds/resources.ts) carries
+ * `x-envoy-overloaded` (flag UO). A backend's own sidecar overflowing says the same, and means the same.
+ */
+export function answerStatus(answered: ReceivedHeaders): AnswerStatus {
+  const status = Number(answered.pseudo[':status']) || undefined;
+  return status === 503 && answered.headers['x-envoy-overloaded'] === 'true' ? OVERFLOW : status;
 }
 
 /** One header's value, internal ones included ({@link readHeaders} keeps only their names). */

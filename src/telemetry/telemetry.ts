@@ -32,7 +32,7 @@ export interface TelemetryDeps {
 
 const MAX_TEXT = 256;
 const TIMEOUT = 'GW_UPSTREAM_TIMEOUT';
-const UPSTREAM_FAILURES = new Set(['GW_UPSTREAM_UNAVAILABLE', 'GW_UPSTREAM_PROTOCOL', 'GW_TOKEN_EXCHANGE_UNAVAILABLE']);
+const UPSTREAM_FAILURES = new Set(['GW_UPSTREAM_UNAVAILABLE', 'GW_UPSTREAM_BUSY', 'GW_UPSTREAM_PROTOCOL', 'GW_TOKEN_EXCHANGE_UNAVAILABLE']);
 
 /**
  * Audit trail, metrics and tracing for one gateway core. The core reports to it, not the

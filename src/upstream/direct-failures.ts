@@ -13,6 +13,16 @@ import type { SessionStore } from '../session/store.js';
 import { statelessResponse, type ServerInfo } from '../mcp/stateless-results.js';
 import { toolError } from './results.js';
 
+/**
+ * Envoy's circuit breaker refused the call (the backend's `maxConcurrentCalls` calls are open
+ * through this Envoy): its 503 carries `x-envoy-overloaded`. The call never reached an instance, so
+ * nothing is learnt from it (no instance failed, no backend session was lost).
+ */
+export const OVERFLOW = 'overflow';
+
+/** A routed call's failing answer as the gateway reads it: its HTTP status, {@link OVERFLOW}, or none (no answer). */
+export type AnswerStatus = number | typeof OVERFLOW | undefined;
+
 /** What the gateway's answer to a routed call's failure says. */
 export interface FailureFacts {
   readonly requestId: JsonRpcId;
@@ -30,8 +40,8 @@ export interface FailureFacts {
  * backend's 4xx: it carries the backend's own JSON-RPC error for the client (a header that does not
  * match the body, -32020; a capability the client did not declare, -32021), which passes on as is.
  */
-export function replacesAnswer(f: Pick<FailureFacts, 'stateless'>, status: number | undefined): boolean {
-  return !(f.stateless && status !== undefined && status >= 400 && status < 500);
+export function replacesAnswer(f: Pick<FailureFacts, 'stateless'>, status: AnswerStatus): boolean {
+  return !(f.stateless && typeof status === 'number' && status >= 400 && status < 500);
 }
 
 /**
@@ -39,12 +49,13 @@ export function replacesAnswer(f: Pick<FailureFacts, 'stateless'>, status: numbe
  * same failures), in the 2026-07-28 result shape for a stateless client (`server`: the gateway's
  * serverInfo, which that shape carries).
  */
-export function routedFailureAnswer(f: FailureFacts, status: number | undefined, server?: ServerInfo): JsonRpcResponse {
+export function routedFailureAnswer(f: FailureFacts, status: AnswerStatus, server?: ServerInfo): JsonRpcResponse {
   const answer = success(f.requestId, failureResult(f, status));
   return f.stateless && server ? statelessResponse(answer, server) : answer;
 }
 
-function failureResult(f: FailureFacts, status: number | undefined): Record<string, unknown> {
+function failureResult(f: FailureFacts, status: AnswerStatus): Record<string, unknown> {
+  if (status === OVERFLOW) return toolError('GW_UPSTREAM_BUSY', `backend "${f.backend}" has as many calls open through this Envoy as it takes (its maxConcurrentCalls); retry shortly`);
   if (status === 504) return toolError('GW_UPSTREAM_TIMEOUT', `no answer from backend "${f.backend}" within ${f.budgetMs} ms`);
   if (status === 404 && f.pinned) return toolError('GW_UPSTREAM_SESSION_LOST', `backend "${f.backend}" no longer knows the session; call the tool again`);
   if (status === undefined) return toolError('GW_UPSTREAM_UNAVAILABLE', `backend "${f.backend}" did not answer`);
@@ -55,9 +66,9 @@ function failureResult(f: FailureFacts, status: number | undefined): Record<stri
 export interface WatchedCall {
   readonly id: string;
   /** Settle from the failing status: the answer the client gets instead (undefined once settled). */
-  settle(status: number | undefined): Promise<JsonRpcResponse | undefined>;
+  settle(status: AnswerStatus): Promise<JsonRpcResponse | undefined>;
   /** Learn from a failing status that came after the call was recorded. */
-  learnLate(status: number | undefined): Promise<void>;
+  learnLate(status: AnswerStatus): Promise<void>;
   /** A rate limiter refused it after ext_proc: it never reached the backend. */
   abandon(): void;
 }
@@ -80,7 +91,7 @@ export class FailedAnswers {
     private readonly server?: ServerInfo,
   ) {
     sessions?.onHandoff((id, key, message) => {
-      if (id === HANDOFF_ID && key.startsWith(HANDOFF_KEY)) void this.handedOver(key.slice(HANDOFF_KEY.length), typeof message.status === 'number' ? message.status : undefined);
+      if (id === HANDOFF_ID && key.startsWith(HANDOFF_KEY)) void this.handedOver(key.slice(HANDOFF_KEY.length), typeof message.status === 'number' || message.status === OVERFLOW ? message.status : undefined);
     });
   }
 
@@ -100,7 +111,7 @@ export class FailedAnswers {
    * through (a rate limiter's refusal, or nothing to answer with). The call's own replica settles
    * it; any other answers from `facts` and hands the status over.
    */
-  async answer(id: string, status: number | undefined, rateLimited: boolean, facts: FailureFacts | undefined): Promise<JsonRpcResponse | undefined> {
+  async answer(id: string, status: AnswerStatus, rateLimited: boolean, facts: FailureFacts | undefined): Promise<JsonRpcResponse | undefined> {
     const call = this.watched.get(id);
     if (call) {
       if (rateLimited) return void call.abandon();
@@ -111,7 +122,7 @@ export class FailedAnswers {
     return replacesAnswer(facts, status) ? routedFailureAnswer(facts, status, this.server) : undefined;
   }
 
-  private async handedOver(id: string, status: number | undefined): Promise<void> {
+  private async handedOver(id: string, status: AnswerStatus): Promise<void> {
     const call = this.watched.get(id);
     if (call) await call.settle(status);
     else await this.ended.get(id)?.learnLate(status);

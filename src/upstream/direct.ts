@@ -29,7 +29,7 @@ import { answersServerRequests } from '../mcp/client-capabilities.js';
 import { GatewayError } from '../errors.js';
 import { eraOf, STATELESS_PROTOCOL_VERSION } from '../mcp/era.js';
 import { samePath, statelessTarget, type DirectTarget } from './direct-stateless.js';
-import { replacesAnswer, routedFailureAnswer, FailedAnswers, type FailureFacts } from './direct-failures.js';
+import { OVERFLOW, replacesAnswer, routedFailureAnswer, FailedAnswers, type AnswerStatus, type FailureFacts } from './direct-failures.js';
 import type { SessionStore } from '../session/store.js';
 import type { ServerInfo } from '../mcp/stateless-results.js';
 import { memoize } from '../memo.js';
@@ -110,7 +110,7 @@ export class DirectCalls {
   }
 
   /** @internal The answer in place of a routed call's failing one, in its client's era's shape. */
-  failureAnswer(plan: DirectCallPlan, status: number | undefined): JsonRpcResponse {
+  failureAnswer(plan: DirectCallPlan, status: AnswerStatus): JsonRpcResponse {
     return routedFailureAnswer(plan, status, this.opts.serverInfo);
   }
 
@@ -125,7 +125,7 @@ export class DirectCalls {
    * replica that did not route it): the answer the client gets instead, as {@link DirectCall.settle}
    * gives it; undefined to let it through (a rate limiter's refusal: `rateLimited`, or nothing known).
    */
-  failedAnswer(id: string, status: number | undefined, rateLimited: boolean, facts?: FailureFacts): Promise<JsonRpcResponse | undefined> {
+  failedAnswer(id: string, status: AnswerStatus, rateLimited: boolean, facts?: FailureFacts): Promise<JsonRpcResponse | undefined> {
     return this.failures.answer(id, status, rateLimited, facts);
   }
 
@@ -387,7 +387,7 @@ export class DirectCall {
    * the answer the client gets instead. 200 passes; 404 means the backend lost the session;
    * anything else means the call failed on this instance.
    */
-  async settle(status: number | undefined): Promise<JsonRpcResponse | undefined> {
+  async settle(status: AnswerStatus): Promise<JsonRpcResponse | undefined> {
     if (this.settled) return undefined;
     this.settled = true;
     await this.learn(status);
@@ -403,13 +403,15 @@ export class DirectCall {
   }
 
   /** @internal A failing status handed over after the call was recorded: what it tells is learnt all the same. */
-  async learnLate(status: number | undefined): Promise<void> {
+  async learnLate(status: AnswerStatus): Promise<void> {
     if (status !== 200 && status !== 202) await this.learn(status);
   }
 
   /** What the answer's status tells about the instance, the backend session, the backend's work. */
-  private async learn(status: number | undefined): Promise<void> {
+  private async learn(status: AnswerStatus): Promise<void> {
     const { plan } = this;
+    // Envoy's circuit breaker refused it: no instance saw the call, and the backend session is intact.
+    if (status === OVERFLOW) return;
     if (status === 200 || status === 202) this.owner.succeeded(plan);
     else if (status === 504) this.owner.timedOut(this);
     // A 2026-07-28 backend's 4xx is its answer to the request, not a failing instance.

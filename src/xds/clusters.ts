@@ -21,6 +21,8 @@ export interface XdsCluster {
   readonly backend: string;
   /** Sorted and without duplicates, so equal content encodes to equal bytes. */
   readonly endpoints: readonly XdsEndpoint[];
+  /** The backend's `maxConcurrentCalls`: the most calls Envoy keeps open to it at once. Absent: no cap. */
+  readonly maxRequests?: number;
 }
 
 /** Everything the ADS server serves; sorted by cluster name. */
@@ -33,6 +35,7 @@ export interface ClusterTarget {
   readonly name: string;
   readonly backend: string;
   readonly hosts: readonly { readonly host: string; readonly port: number }[];
+  readonly maxRequests?: number;
 }
 
 /** Resolves a hostname to all its addresses (node:dns `lookup` by default). */
@@ -68,6 +71,7 @@ export function clusterTargets(backends: readonly BackendDescriptor[]): ClusterT
         const url = new URL(u);
         return { host: unbracket(url.hostname), port: Number(url.port || 80) };
       }),
+      ...(b.maxConcurrentCalls === undefined ? {} : { maxRequests: b.maxConcurrentCalls }),
     }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
@@ -94,7 +98,7 @@ export async function resolveSnapshot(targets: readonly ClusterTarget[], logger:
           }
         }),
       );
-      return { name: t.name, backend: t.backend, endpoints: uniqueSorted(found.flat()) };
+      return { name: t.name, backend: t.backend, endpoints: uniqueSorted(found.flat()), ...(t.maxRequests === undefined ? {} : { maxRequests: t.maxRequests }) };
     }),
   );
   return { clusters };

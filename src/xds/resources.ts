@@ -20,24 +20,33 @@ export type EncodedSnapshot = ReadonlyMap<string, ReadonlyMap<string, AnyResourc
  * long as it lasts (a long or streamed call: seconds, minutes), so under Envoy's defaults (1,024
  * connections, pending and active requests per cluster) the 1,025th call open to one backend waits
  * in Envoy for another to end, up to its whole time budget, and past 1,024 waiting ones calls are
- * refused (503 UO: GW_UPSTREAM_UNAVAILABLE). No lower cap per backend: backend settings carry no
- * concurrency limit to take one from, and a guess would hold back calls the backend could take; a
- * backend at its limit refuses connections itself (outlier detection and retries handle that).
- * Retries (at most two per native call, envoy.yaml's backend routes) get a budget, a fifth of the
- * open requests and at least 10, instead of Envoy's default of 3 at once per cluster, which fails
- * the retries of a burst of failed connections.
+ * refused (503 UO). A backend's own cap (`maxConcurrentCalls`) lowers `max_requests` alone
+ * ({@link capacityOf}). Retries (at most two per native call, envoy.yaml's backend routes) get a
+ * budget, a fifth of the open requests and at least 10, instead of Envoy's default of 3 at once per
+ * cluster, which fails the retries of a burst of failed connections.
  */
 const BACKEND_CAPACITY = {
-  thresholds: [
-    {
-      priority: 'DEFAULT',
-      max_connections: { value: 100_000 },
-      max_pending_requests: { value: 100_000 },
-      max_requests: { value: 100_000 },
-      retry_budget: { budget_percent: { value: 20 }, min_retry_concurrency: { value: 10 } },
-    },
-  ],
+  priority: 'DEFAULT',
+  max_connections: { value: 100_000 },
+  max_pending_requests: { value: 100_000 },
+  max_requests: { value: 100_000 },
+  retry_budget: { budget_percent: { value: 20 }, min_retry_concurrency: { value: 10 } },
 };
+
+/**
+ * The circuit breakers of a backend's cluster. With a cap, `max_requests` is the cap: Envoy
+ * refuses a call past it at once (503, flag UO, `x-envoy-overloaded`), which ext_proc answers as
+ * `GW_UPSTREAM_BUSY` (src/upstream/direct-failures.ts); Envoy neither retries nor counts it for
+ * outlier detection (a cluster-wide refusal, not the instance's failure). `max_pending_requests`
+ * stays high, not 0: an HTTP/1 call that finds no idle connection waits as pending while one is
+ * opened (every call does, on a cold cluster), and the `max_requests` check comes when it is
+ * attached to that connection; with 0 pending Envoy would refuse any call that needs a new
+ * connection, even below the cap. So a call past the cap is refused once a connection is open
+ * for it (about a connect's time, within `connect_timeout`), never queued behind the open ones.
+ */
+function capacityOf(c: XdsCluster): Record<string, unknown> {
+  return { thresholds: [c.maxRequests === undefined ? BACKEND_CAPACITY : { ...BACKEND_CAPACITY, max_requests: { value: c.maxRequests } }] };
+}
 
 /** The Envoy cluster for one backend; its endpoints come from EDS over the same ADS stream. */
 export function clusterMessage(c: XdsCluster): Record<string, unknown> {
@@ -66,8 +75,8 @@ export function clusterMessage(c: XdsCluster): Record<string, unknown> {
       base_ejection_time: { seconds: 10 },
       max_ejection_percent: { value: 100 },
     },
-    // Not Envoy's default of 1,024 calls open at once (BACKEND_CAPACITY).
-    circuit_breakers: BACKEND_CAPACITY,
+    // Not Envoy's default of 1,024 calls open at once (BACKEND_CAPACITY), or the backend's own cap.
+    circuit_breakers: capacityOf(c),
   };
 }
 

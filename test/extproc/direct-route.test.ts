@@ -60,6 +60,17 @@ async function sendAsEnvoy(common: any, clientHeaders: Record<string, string>): 
   return fetch(new URL(set[':path']!, notes.url), { method: 'POST', headers: sent, body: common.body_mutation.body });
 }
 
+/** A `notes_add_note` call routed in the pipelined mode: its stream, and the headers set with the call's name (for a failing answer shown apart). */
+async function pipelinedCall(sessionId: string, id: number) {
+  const s = openStream();
+  s.push(pipelinedHeaders('POST', { ...MCP_HEADERS, 'mcp-session-id': sessionId }));
+  s.push(body({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'notes_add_note', arguments: { text: `call ${id}` } } }));
+  const answer = await s.next();
+  const set: Record<string, string | undefined> = { ...setHeaders(answer.request_headers.response.header_mutation), 'x-mcp-gateway-call': carriedMetadata(answer).call };
+  await s.next();
+  return { s, set };
+}
+
 async function routedCall(sessionId: string, id: number, name: string, args: Record<string, unknown>) {
   const clientHeaders = { ...MCP_HEADERS, 'mcp-session-id': sessionId, authorization: 'Bearer the-clients-own-token', 'x-mcp-gateway-subject': 'admin' };
   const s = openStream();
@@ -144,15 +155,7 @@ describe('native MCP tools/call routed straight to the backend', () => {
 
   it('pipelined: a failing answer shown apart settles the call (the tool error instead, the lost session forgotten); a passing one is never shown', async () => {
     const { sessionId } = await rawInitialize(gw.brokerUrl);
-    const routed = async (id: number) => {
-      const s = openStream();
-      s.push(pipelinedHeaders('POST', { ...MCP_HEADERS, 'mcp-session-id': sessionId }));
-      s.push(body({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'notes_add_note', arguments: { text: `call ${id}` } } }));
-      const answer = await s.next();
-      const set: Record<string, string | undefined> = { ...setHeaders(answer.request_headers.response.header_mutation), 'x-mcp-gateway-call': carriedMetadata(answer).call };
-      await s.next();
-      return { s, set };
-    };
+    const routed = (id: number) => pipelinedCall(sessionId, id);
     const first = await routed(61);
     const backendSession = first.set['mcp-session-id']!;
     expect(notes.sessions.has(backendSession)).toBe(true);
@@ -172,6 +175,24 @@ describe('native MCP tools/call routed straight to the backend', () => {
     const late = openStream();
     expect((await late.send(responseHeaders(500, { 'x-mcp-gateway-call': second.set['x-mcp-gateway-call']! }))).response).toBe('response_headers');
     late.close();
+  });
+
+  it("pipelined: Envoy's circuit breaker refusing a call (503, x-envoy-overloaded) answers GW_UPSTREAM_BUSY, and neither cools the instance nor drops the backend session", async () => {
+    const { sessionId } = await rawInitialize(gw.brokerUrl);
+    const routed = (id: number) => pipelinedCall(sessionId, id);
+    const first = await routed(71);
+    const apart = openStream();
+    const answer = await apart.send(responseHeaders(503, { 'content-type': 'text/plain', 'x-envoy-overloaded': 'true', 'x-mcp-gateway-call': first.set['x-mcp-gateway-call']! }));
+    expect(JSON.parse(answer.immediate_response.body.toString())).toMatchObject({ id: 71, result: { isError: true, _meta: { 'io.github.mcp-gateway/error': 'GW_UPSTREAM_BUSY' } } });
+    apart.close();
+    first.s.close();
+    const outcome = async () => /mcp_gateway_tool_calls_total\{tool="notes_add_note",backend="notes",outcome="upstream_error"/.test((await gw.core.telemetry.metrics.scrape()).body);
+    await waitFor(outcome, 'the refused call counted as an upstream failure');
+    // The call never reached the instance: not cooled, and the pinned backend session still serves the next call.
+    expect((await gw.core.telemetry.metrics.scrape()).body).toMatch(/mcp_gateway_upstream_instance_cooling\{backend="notes",[^}]*\} 0/);
+    const second = await routed(72);
+    expect(second.set['mcp-session-id']).toBe(first.set['mcp-session-id']);
+    second.s.close();
   });
 
   it('pipelined: a call whose stream Envoy closed before it was answered (Envoy gave up waiting) is recorded unanswered, not as answered', async () => {

@@ -44,6 +44,15 @@ describe('configuration', () => {
     expect(() => parseConfig({ stateless: { cacheTtlMs: -1 } })).toThrow(/stateless\.cacheTtlMs/);
   });
 
+  it('takes a backend\'s maxConcurrentCalls as a whole number of at least 1, absent by default, naming the key otherwise', () => {
+    expect(parseConfig({ backends: [rest('a', ['t'], { maxConcurrentCalls: 2 })] }).backends[0]!.maxConcurrentCalls).toBe(2);
+    expect(parseConfig({ backends: [{ name: 'm', kind: 'mcp', urls: ['http://a'], maxConcurrentCalls: 8 }] }).backends[0]!.maxConcurrentCalls).toBe(8);
+    expect(parseConfig({ backends: [rest('a', ['t'])] }).backends[0]!.maxConcurrentCalls).toBeUndefined();
+    expect(() => parseConfig({ backends: [rest('a', ['t'], { maxConcurrentCalls: 0 })] })).toThrow(/backends\[0\]\.maxConcurrentCalls: must be at least 1/);
+    expect(() => parseConfig({ backends: [rest('a', ['t'], { maxConcurrentCalls: 2.5 })] })).toThrow(/backends\[0\]\.maxConcurrentCalls: must be a whole number/);
+    expect(() => parseConfig({ backends: [rest('a', ['t'], { maxConcurrentCalls: 'two' })] })).toThrow(/backends\[0\]\.maxConcurrentCalls/);
+  });
+
   it('rejects an unknown backend kind', () => {
     expect(() => parseConfig({ backends: [{ name: 'x', kind: 'soap', urls: ['http://a'] }] })).toThrow(/backends\[0\]\.kind/);
   });

@@ -91,6 +91,17 @@ describe('Consul service → backend', () => {
     expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'mcp', 'mcp-era': 'modern' })], undefined, PREFIXES).problem).toMatch(/^consul service "svc" is left out: era/);
   });
 
+  it('caps the calls open at once with mcp-max-concurrent, none by default, and leaves out a service whose value is not a whole number of at least 1', () => {
+    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'mcp', 'mcp-max-concurrent': '8' })], undefined, PREFIXES).backend).toMatchObject({ maxConcurrentCalls: 8 });
+    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'rest', 'mcp-max-concurrent': '50' })], tools([TOOL]), PREFIXES).backend).toMatchObject({ maxConcurrentCalls: 50 });
+    expect(mapService('svc', [entry('a', 1, { 'mcp-kind': 'mcp' })], undefined, PREFIXES).backend!.maxConcurrentCalls).toBeUndefined();
+    for (const bad of ['0', '-1', '8.5', '1e3', ' 8', 'eight', '']) {
+      const m = mapService('svc', [entry('a', 1, { 'mcp-kind': 'mcp', 'mcp-max-concurrent': bad })], undefined, PREFIXES);
+      expect(m.backend).toBeUndefined();
+      expect(m.problem).toBe(`consul service "svc" is left out: service meta mcp-max-concurrent must be a whole number of calls, at least 1, got "${bad}"`);
+    }
+  });
+
   it('takes credentials and pinning from the operator’s settings for the service name, never from the service’s meta', () => {
     const settings = parseConfig({
       auth: { issuer: 'https://idp.example', audience: 'gw' },

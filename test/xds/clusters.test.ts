@@ -94,6 +94,18 @@ describe('Envoy resources', () => {
     expect(unwrap(extproc.circuit_breakers.thresholds)).toEqual([{ priority: 'DEFAULT', ...thresholds }]);
   });
 
+  it('caps the calls Envoy keeps open to a backend at its maxConcurrentCalls, and only those: pending calls (waiting for a connection) stay allowed', async () => {
+    const { logger } = capturingLogger();
+    const capped = await resolveSnapshot(clusterTargets([backendSchema.parse({ name: 'legacy', kind: 'mcp', urls: ['http://10.0.0.3:3000/mcp'], maxConcurrentCalls: 8 })]), logger);
+    expect(capped.clusters[0]!.maxRequests).toBe(8);
+    const cluster = decodeResource(encodeSnapshot(capped).get(TYPE_URL.cluster)!.get('mcp_backend.legacy')!);
+    const [thresholds] = unwrap(cluster.circuit_breakers.thresholds) as Array<Record<string, unknown>>;
+    // 0 pending would refuse every call that needs a new HTTP/1 connection, even below the cap.
+    expect(thresholds).toEqual({ priority: 'DEFAULT', max_connections: 100_000, max_pending_requests: 100_000, max_requests: 8, retry_budget: { budget_percent: 20, min_retry_concurrency: 10 } });
+    // Overflow is not an instance failure: outlier detection stays as it is for every backend.
+    expect(cluster.outlier_detection).toEqual(decodeResource(encodeSnapshot(snapshot).get(TYPE_URL.cluster)!.get('mcp_backend.docs')!).outlier_detection);
+  });
+
   it('encodes the endpoints as one locality of socket addresses', () => {
     const assignment = decodeResource(encodeSnapshot(snapshot).get(TYPE_URL.endpoints)!.get('mcp_backend.docs')!);
     expect(assignment.cluster_name).toBe('mcp_backend.docs');

@@ -14,6 +14,8 @@ export const META = {
   /** An OpenAPI document describing a REST service's tools: a URL on the service's own instances or under `openapiUrls`, or a KV key under `openapiPrefix` (docs/openapi.md). */
   openapi: 'mcp-openapi',
   era: 'mcp-era',
+  /** The most calls open at once the service takes (`backends[].maxConcurrentCalls`): its team knows its capacity. */
+  maxConcurrent: 'mcp-max-concurrent',
 } as const;
 
 /** The parts of a `/v1/health/service/<name>` entry the mapping reads. */
@@ -73,6 +75,12 @@ export function mapService(name: string, entries: readonly HealthEntry[], kv: Kv
   const raw: Record<string, unknown> = { name, kind, urls };
   if (meta[META.prefix] !== undefined) raw.prefix = meta[META.prefix];
   if (kind === 'mcp' && meta[META.era] !== undefined) raw.era = meta[META.era];
+  const maxConcurrent = meta[META.maxConcurrent];
+  if (maxConcurrent !== undefined) {
+    // Meta values are strings: only plain digits, so "8.5", "1e3" or " 8" are not read as numbers.
+    if (!/^[1-9][0-9]{0,8}$/.test(maxConcurrent)) return { problem: `${where} is left out: service meta ${META.maxConcurrent} must be a whole number of calls, at least 1, got "${maxConcurrent}"` };
+    raw.maxConcurrentCalls = Number(maxConcurrent);
+  }
   let note: string | undefined;
   const document = meta[META.openapi];
   if (kind === 'rest') {
