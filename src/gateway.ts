@@ -6,6 +6,7 @@ import { Admission } from './admission/admit.js';
 import { effectiveAllowedHosts } from './admission/host.js';
 import { Broker } from './broker/broker.js';
 import { StreamHub } from './broker/streams.js';
+import { StreamDelivery } from './broker/stream-delivery.js';
 import type { EventLog } from './events/log.js';
 import { openEventLog } from './events/open.js';
 import { Catalog } from './catalog/catalog.js';
@@ -118,7 +119,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     credentials,
     policy,
     backends: (): ReadonlyMap<string, BackendDescriptor> => catalog.current().backends,
-    notifyClient: (sid, message): void => void streams.send(sid, message),
+    notifyClient: (sid, message): void => delivery.send(sid, message),
     audit: (facts): void => telemetry.relayed(facts),
     logger,
   });
@@ -162,6 +163,8 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   });
   const events = deps.events ?? (await openEventLog(config, logger, (result) => telemetry.metrics.streamResumed(result)));
   const streams = new StreamHub(events);
+  // A holder of the session's GET stream claims a handed-off message within one store operation.
+  const delivery = new StreamDelivery({ hub: streams, sessions, claimMs: config.sessions.hazelcast.invocationTimeoutMs + 500, logger });
   if (!stateKeys.shared) logger.debug('stateless.stateKey not configured: requestState and held sessions use a random key of this process');
   const serverInfo = { name: 'mcp-gateway', version: VERSION, title: 'MCP Gateway' };
   // Arguments a user is asked to confirm are shown as the audit trail records them.
@@ -195,6 +198,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     restRouted: restPublishedExecutor({ dispatcher, pools, credentials, defaultTimeoutMs: config.upstream.timeoutMs }),
     mcp,
     streams,
+    delivery,
     visibility,
     logger,
     limits: { maxSessionsPerPrincipal: config.sessions.maxPerPrincipal, maxStreamsPerSession: config.sessions.maxStreamsPerSession },

@@ -18,6 +18,7 @@ import type { McpBackends } from '../upstream/mcp-backend.js';
 import type { ClientRelay } from '../upstream/client-relay.js';
 import { answerBatch, type Reply } from './reply.js';
 import type { StreamHub } from './streams.js';
+import type { StreamDelivery } from './stream-delivery.js';
 import { streamReply } from './resume.js';
 import type { ListVisibility } from '../policy/visibility.js';
 import { inflightKey, newInflightKey } from '../upstream/inflight.js';
@@ -40,6 +41,8 @@ export interface BrokerOptions {
   readonly restRouted: RoutedExecutor;
   readonly mcp: McpBackends;
   readonly streams: StreamHub;
+  /** What reaches a session's GET stream from outside a call, on whichever instance holds the stream. */
+  readonly delivery: StreamDelivery;
   readonly visibility: ListVisibility;
   readonly logger: Logger;
   /** Per-caller bounds (`sessions.maxPerPrincipal`, `sessions.maxStreamsPerSession`). */
@@ -295,25 +298,25 @@ export class Broker {
   }
 
   /**
-   * What a followed backend session sent unasked goes to the client session's GET stream: resource
-   * updates, log messages at or above the client's level, progress, URL-mode elicitation
-   * completions, and the backend's requests
-   * (relayed like those during a call). (List changes are heard by the catalog's own watch of each backend.)
+   * What a followed backend session sent unasked goes to the client session's GET stream, on
+   * whichever gateway instance holds it: resource updates, log messages at or above the client's
+   * level, progress, URL-mode elicitation completions, and the backend's requests (relayed like
+   * those during a call). (List changes are heard by every instance's own watch of each backend.)
    */
   backendNotification(clientSessionId: string, message: JsonRpcNotification | JsonRpcRequest, from: StreamSource): void {
     // A refusal ends nothing here (no call asked): the backend has its answer already.
     if (isRequest(message)) void this.relayUnasked(clientSessionId, message, from).catch((err: Error) => this.opts.logger.debug({ err: err.message }, 'a backend request outside a call was refused'));
     else if (message.method === RESOURCE_UPDATED && this.stateless?.resourceUpdated(clientSessionId, message)) return;
-    else if (PASSED_UNASKED.has(message.method)) this.opts.streams.send(clientSessionId, message);
+    else if (PASSED_UNASKED.has(message.method)) this.opts.delivery.send(clientSessionId, message);
     else if (message.method === RELAYED_NOTIFICATIONS.message) void this.logUnasked(clientSessionId, message);
   }
 
   private async logUnasked(clientSessionId: string, message: JsonRpcNotification): Promise<void> {
     const session = await this.opts.sessions.current(clientSessionId).catch(() => undefined);
-    if (session && logVisible(session.logLevel, message.params?.level)) this.opts.streams.send(clientSessionId, message);
+    if (session && logVisible(session.logLevel, message.params?.level)) this.opts.delivery.send(clientSessionId, message);
   }
 
-  /** A backend's request outside a call: to the client's GET stream on this process, if it has one open here. */
+  /** A backend's request outside a call: to the client's GET stream on any instance; with none, the backend gets GW_RELAY_NO_STREAM. */
   private async relayUnasked(clientSessionId: string, request: JsonRpcRequest, from: StreamSource): Promise<void> {
     const relay = this.opts.relay;
     const session = await this.opts.sessions.current(clientSessionId).catch(() => undefined);
@@ -323,7 +326,7 @@ export class Broker {
     const via = { instance: endpoint.url, sessionId: endpoint.sessionId ?? null, protocolVersion: endpoint.protocolVersion ?? session.protocolVersion };
     const timeoutMs = backend.timeoutMs ?? this.opts.relayTimeoutMs ?? 60_000;
     const out = await relay.toClient({ session, backend, via, endpoint, timeoutMs }, request);
-    if (out && !this.opts.streams.send(clientSessionId, out)) relay.abandon([out.id as string], 'GW_RELAY_NO_STREAM');
+    if (out) this.opts.delivery.send(clientSessionId, out, () => relay.abandon([out.id as string], 'GW_RELAY_NO_STREAM'));
   }
 
   /** Whether `info` notifications (streamed REST chunks) are wanted by the session. */

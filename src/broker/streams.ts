@@ -59,11 +59,21 @@ export class StreamHub {
    * the session has none on this process.
    */
   send(sessionId: string, message: JsonRpcMessage): boolean {
-    const list = this.bySession.get(sessionId);
-    const stream = list?.[list.length - 1];
-    if (!stream || stream.writer.window.ended) return false;
+    const stream = this.newest(sessionId);
+    if (!stream) return false;
     stream.writer.append(JSON.stringify(message));
     return true;
+  }
+
+  /** Whether `send` would reach a stream of the session on this process (connected or recording for a resume). */
+  holds(sessionId: string): boolean {
+    return this.newest(sessionId) !== undefined;
+  }
+
+  private newest(sessionId: string): SessionStream | undefined {
+    const list = this.bySession.get(sessionId);
+    const stream = list?.[list.length - 1];
+    return stream && !stream.writer.window.ended ? stream : undefined;
   }
 
   broadcast(message: JsonRpcMessage): void {

@@ -35,6 +35,7 @@ type SessionMap = IMap<string, string>;
  * GW_SESSION_STORE_UNAVAILABLE (503) instead of serving stale reads.
  */
 export class HazelcastSessionStore implements SessionStore {
+  readonly shared = true;
   private connected = false;
   private readonly touched = new Map<string, number>();
   private readonly cache = new Map<string, { record: SessionRecord; at: number }>();

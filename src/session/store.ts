@@ -128,6 +128,11 @@ export interface SessionStore {
   onExpired(listener: (record: SessionRecord) => void): void;
   size(): Promise<number>;
   close(): Promise<void>;
+  /**
+   * Whether other gateway instances share the store (Hazelcast): what one instance hands off may
+   * be for a client another one serves. Absent: this process alone (memory).
+   */
+  readonly shared?: boolean;
   /** Whether the store can be reached now (readiness); absent: always (a local store). */
   isConnected?(): boolean;
 }

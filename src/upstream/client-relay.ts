@@ -59,7 +59,7 @@ export interface ClientRelayOptions {
   readonly policy: PolicyEngine;
   /** The catalog's backends now (an answer landing on this instance is sent with the backend's credentials). */
   readonly backends: () => ReadonlyMap<string, BackendDescriptor>;
-  /** Tell the client, on its GET stream, that a relayed request is off (timeout); false when none is open here. */
+  /** Tell the client, on its GET stream (on whichever instance holds it), that a relayed request is off. */
   readonly notifyClient?: (sessionId: string, message: JsonRpcNotification) => void;
   readonly audit?: (facts: RelayFacts) => void;
   readonly logger: Logger;
