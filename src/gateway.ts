@@ -154,7 +154,8 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   });
   pins?.onChange(() => catalog.reapply());
   // The checks are assembled below; metrics read them only when scraped.
-  const telemetry = await Telemetry.open(config, { logger, sessions, catalog, pools, pins, health: () => healthReport(checks) }).catch(async (err: unknown) => {
+  const caps = new ConcurrencyCaps();
+  const telemetry = await Telemetry.open(config, { logger, sessions, catalog, pools, pins, caps, health: () => healthReport(checks) }).catch(async (err: unknown) => {
     await pins?.stop();
     if (!deps.sessions) await sessions.close();
     if (!deps.dispatcher) await dispatcher.close();
@@ -213,7 +214,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     observeCall: (call, execute) => telemetry.observeCall(call, execute),
     observeRequest: (call, execute) => telemetry.observeRequest(call, execute),
     routedCalls: direct,
-    caps: new ConcurrencyCaps(),
+    caps,
     relay,
     relayTimeoutMs: config.upstream.timeoutMs,
     confirm: { relay, timeoutMs: config.confirmation.timeoutMs, redact },

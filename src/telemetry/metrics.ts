@@ -14,6 +14,8 @@ export interface MetricsSources {
   pinFindings?(): Iterable<{ readonly backend: string; readonly kind: string; readonly status: 'new' | 'drifted' }>;
   /** The era each native backend was found to speak (`session` or `stateless`). */
   eras(): ReadonlyMap<string, string>;
+  /** Each backend with a `maxConcurrentCalls` in the current catalog: its cap and the calls open to it on this process. */
+  capped?(): Iterable<{ readonly backend: string; readonly open: number; readonly max: number }>;
   /** The readiness checks (the admin `/readyz`), once the core is assembled. */
   health?(): HealthReport | undefined;
 }
@@ -142,6 +144,27 @@ export class GatewayMetrics {
       },
     });
     this.pinGauges(sources, registers);
+    this.capGauges(sources, registers);
+  }
+
+  /** Capped backends (`maxConcurrentCalls`): how full each cap is, to alert on before calls are refused. */
+  private capGauges(sources: MetricsSources, registers: Registry[]): void {
+    const capped = sources.capped?.bind(sources);
+    if (!capped) return;
+    const gauge = (name: string, help: string, value: (c: { open: number; max: number }) => number): void =>
+      void new Gauge({
+        name,
+        help,
+        labelNames: ['backend'],
+        registers,
+        collect() {
+          // Rebuilt on each scrape so a backend that left the catalog or lost its cap disappears.
+          this.reset();
+          for (const c of capped()) this.set({ backend: c.backend }, value(c));
+        },
+      });
+    gauge('mcp_gateway_backend_open_calls', 'Calls open now on this process to a backend with maxConcurrentCalls (past the cap, calls get GW_UPSTREAM_BUSY)', (c) => c.open);
+    gauge('mcp_gateway_backend_max_concurrent_calls', "A backend's maxConcurrentCalls: the calls this process keeps open to it at most", (c) => c.max);
   }
 
   /** Where pinning is on: drifted and unapproved definitions per backend, counted at scrape time. */

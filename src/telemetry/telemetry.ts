@@ -15,6 +15,7 @@ import { ERROR_META_KEY } from '../upstream/results.js';
 import { AuditLog, sessionRef, type AuditClient, type AuditPrincipal, type RelayOutcome } from './audit.js';
 import { GatewayMetrics, type CallOutcome, type MetricsSources } from './metrics.js';
 import type { DefinitionPins, PinReport } from '../pinning/pins.js';
+import type { ConcurrencyCaps } from '../upstream/concurrency.js';
 import { createRedactor, type Redactor } from './redact.js';
 import { routedSpan, toolCallSpan } from './call-spans.js';
 import { endCallSpan, startCallSpan, traceCarrier, traceIdOf, type CallSpan } from './trace.js';
@@ -26,6 +27,8 @@ export interface TelemetryDeps {
   readonly catalog: Catalog;
   readonly pools: Pools;
   readonly pins?: DefinitionPins | undefined;
+  /** The per-backend caps on calls open at once, read at scrape time. */
+  readonly caps?: ConcurrencyCaps;
   /** The core's readiness report, read at scrape time (the checks are assembled after telemetry). */
   readonly health?: () => HealthReport | undefined;
 }
@@ -49,7 +52,7 @@ export class Telemetry implements AdmissionObserver {
   ) {}
 
   static async open(config: Readonly<GatewayConfig>, deps: TelemetryDeps): Promise<Telemetry> {
-    const { catalog, pools, sessions, pins } = deps;
+    const { catalog, pools, sessions, pins, caps } = deps;
     const sources: MetricsSources = {
       health: () => deps.health?.(),
       sessions: () => sessions.size(),
@@ -66,6 +69,13 @@ export class Telemetry implements AdmissionObserver {
       },
       ...(pins ? { pinFindings: () => pins.pending() } : {}),
       eras: () => catalog.eras(),
+      ...(caps
+        ? {
+            *capped() {
+              for (const b of catalog.current().backends.values()) if (b.maxConcurrentCalls !== undefined) yield { backend: b.name, open: caps.openCalls(b.name), max: b.maxConcurrentCalls };
+            },
+          }
+        : {}),
     };
     const metrics = new GatewayMetrics(sources, config.metrics.processMetrics);
     const audit = await AuditLog.open(config.audit, deps.logger, () => metrics.auditDropped());

@@ -101,6 +101,13 @@ async function outcomes(tool: string, outcome: string): Promise<number> {
   return line ? Number(line.split(' ').at(-1)) : 0;
 }
 
+/** One backend's sample of a per-backend gauge; undefined when the gauge has none for it. */
+async function gauge(name: string, backend: string): Promise<number | undefined> {
+  const text = await (await fetch(new URL('/metrics', gw.url))).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{backend="${backend}"}`));
+  return line ? Number(line.split(' ').at(-1)) : undefined;
+}
+
 describe('a backend with maxConcurrentCalls in the standalone gateway', () => {
   it('lets two calls reach a native backend capped at 2, refuses the third at once, and takes calls again once a slot is free', { timeout: 30_000 }, async () => {
     const a = call(1, 'held_hold');
@@ -116,6 +123,9 @@ describe('a backend with maxConcurrentCalls in the standalone gateway', () => {
     // Audited and counted like the other failures on the way to a backend.
     expect(await auditOf(3)).toMatchObject({ backend: 'held', tool: 'held_hold', outcome: 'upstream_error', errorCode: 'GW_UPSTREAM_BUSY' });
     expect(await outcomes('held_hold', 'upstream_error')).toBe(1);
+    // Operators see how full the cap is: both slots taken, of 2.
+    expect(await gauge('mcp_gateway_backend_open_calls', 'held')).toBe(2);
+    expect(await gauge('mcp_gateway_backend_max_concurrent_calls', 'held')).toBe(2);
 
     // The client cancels the first: its slot is free once its exchange has ended (204, no answer).
     expect((await rawPost(gw.url, sessionId, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1, reason: 'stop' } })).status).toBe(202);
@@ -128,6 +138,7 @@ describe('a backend with maxConcurrentCalls in the standalone gateway', () => {
     expect((await d).answer.result.content[0].text).toBe('released');
     // Both slots free again: a new call passes.
     expect((await call(5, 'held_hold')).answer.result.content[0].text).toBe('released');
+    expect(await gauge('mcp_gateway_backend_open_calls', 'held')).toBe(0);
   });
 
   it('frees the slot of a call that timed out: the next call reaches the backend instead of being refused', { timeout: 30_000 }, async () => {

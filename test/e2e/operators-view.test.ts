@@ -91,7 +91,8 @@ beforeAll(async () => {
   orders = await startOrdersApi();
   gw = await startGateway({
     backends: [
-      { name: 'orders', kind: 'rest', urls: [orders.url], tools: ORDER_TOOLS },
+      // Capped, so the gauges of capped backends have a series too.
+      { name: 'orders', kind: 'rest', urls: [orders.url], tools: ORDER_TOOLS, maxConcurrentCalls: 100 },
       { name: 'dead', kind: 'rest', urls: [await deadUrl()], tools: [{ name: 'ping', inputSchema: { type: 'object' }, http: { method: 'GET', path: '/ping' } }] },
     ],
   });
