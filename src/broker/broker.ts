@@ -117,7 +117,7 @@ export class Broker {
       case 'forward':
         return this.statelessCall(decision) ?? this.forward(decision);
       case 'list-tasks':
-        return json(await listTasks(decision, { forward: (d) => this.forward(d), pageSize: () => this.opts.catalog.current().pageSize }));
+        return json(await listTasks(decision, { forward: (d) => this.forward(d), pageSize: () => this.opts.catalog.current().pageSize, forget: (ids) => this.forgetTasks(decision.session.id, ids) }));
       case 'discover':
         if (!this.stateless) return this.handle(reject('GW_UNKNOWN_METHOD', decision.message.id, '"server/discover"'));
         return json(success(decision.message.id, this.stateless.discover(decision.instructions)));
@@ -142,6 +142,11 @@ export class Broker {
         return answerBatch(settled.map((s, i) => (s.status === 'fulfilled' ? s.value : this.failedItem(decision.decisions[i]!, s.reason))));
       }
     }
+  }
+
+  /** Tasks a listing found forgotten by their backend leave the session's record; the listing is answered whatever the store does. */
+  private async forgetTasks(sessionId: string, taskIds: readonly string[]): Promise<void> {
+    await this.opts.sessions.forgetTasks(sessionId, taskIds).catch((err: unknown) => this.opts.logger.debug({ err: (err as Error).message, session: sessionRef(sessionId) }, 'forgetting tasks failed'));
   }
 
   /** The answer of one batch item that failed inside the gateway, under its own id. */

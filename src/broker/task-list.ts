@@ -16,7 +16,9 @@
  * The work is bounded: a session keeps at most 256 tasks, a page reads at most {@link MAX_TASKS_PAGE}
  * of them, {@link PARALLEL_READS} at a time.
  *
- * A task its backend no longer knows (-32602: expired, deleted, the backend restarted) drops out. A
+ * A task its backend no longer knows (-32602: expired, deleted, the backend restarted) drops out,
+ * and the session forgets it (`forget`): later listings do not read it again, and `tasks/get` on it
+ * is refused by the gateway as for any task the session does not hold. A
  * backend that cannot be asked now (down, timing out, gone from the catalog) fails no listing: its
  * tasks are left out of the page and named in `_meta["io.github.mcp-gateway/unavailable-tasks"]`,
  * so the client knows which to ask for again. Pages follow the ids in sorted order and the cursor is
@@ -47,6 +49,8 @@ export interface TaskListOptions {
   readonly forward: (d: Forward) => Reply;
   /** The catalog listings' page size; a page of tasks is at most {@link MAX_TASKS_PAGE}. */
   readonly pageSize: () => number;
+  /** Drop tasks their backend no longer knows from the session's record; a failure loses nothing but the saving. */
+  readonly forget: (taskIds: readonly string[]) => Promise<void>;
 }
 
 /** The answer to a session client's `tasks/list`. */
@@ -61,10 +65,13 @@ export async function listTasks(d: ListTasks, opts: TaskListOptions): Promise<Js
   const read = await inParallel(page.ids, PARALLEL_READS, (id) => readTask(d, id, opts.forward));
   const tasks: Record<string, unknown>[] = [];
   const unavailable: string[] = [];
+  const unknown: string[] = [];
   read.forEach((task, i) => {
     if (task === 'unavailable') unavailable.push(page.ids[i]!);
-    else if (task !== 'unknown') tasks.push(task);
+    else if (task === 'unknown') unknown.push(page.ids[i]!);
+    else tasks.push(task);
   });
+  if (unknown.length > 0) await opts.forget(unknown);
   return success(d.message.id, {
     tasks,
     ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
 import { HazelcastConnection } from './hazelcast-connection.js';
 import { HazelcastOwners } from './hazelcast-owners.js';
-import { withBackendSession, withRelay, withTask, type BackendSession, handoffKey, type Handoff, type PendingRelay, type SessionRecord, type SessionStore } from './store.js';
+import { withBackendSession, withRelay, withTask, withoutTasks, type BackendSession, handoffKey, type Handoff, type PendingRelay, type SessionRecord, type SessionStore } from './store.js';
 
 export interface HazelcastStoreOptions {
   readonly clusterName: string;
@@ -195,6 +195,10 @@ export class HazelcastSessionStore implements SessionStore {
 
   addTask(id: string, taskId: string): Promise<void> {
     return this.update(id, (r) => withTask(r, taskId));
+  }
+
+  forgetTasks(id: string, taskIds: readonly string[]): Promise<void> {
+    return this.update(id, (r) => withoutTasks(r, taskIds));
   }
 
   addRelay(id: string, relayId: string, relay: PendingRelay): Promise<void> {

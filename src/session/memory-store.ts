@@ -1,5 +1,5 @@
 import { SessionQuota } from './quota.js';
-import { withBackendSession, withRelay, withTask, type BackendSession, handoffKey, type Handoff, type PendingRelay, type SessionRecord, type SessionStore } from './store.js';
+import { withBackendSession, withRelay, withTask, withoutTasks, type BackendSession, handoffKey, type Handoff, type PendingRelay, type SessionRecord, type SessionStore } from './store.js';
 
 /** In-process sessions with sliding idle expiry; the default for a single gateway. */
 export class MemorySessionStore implements SessionStore {
@@ -76,6 +76,11 @@ export class MemorySessionStore implements SessionStore {
   async addTask(id: string, taskId: string): Promise<void> {
     const r = this.sessions.get(id);
     if (r) this.sessions.set(id, withTask(r, taskId));
+  }
+
+  async forgetTasks(id: string, taskIds: readonly string[]): Promise<void> {
+    const r = this.sessions.get(id);
+    if (r) this.sessions.set(id, withoutTasks(r, taskIds));
   }
 
   async addRelay(id: string, relayId: string, relay: PendingRelay): Promise<void> {

@@ -101,6 +101,8 @@ export interface SessionStore {
   setLogLevel(id: string, level: string): Promise<void>;
   /** Remember a task one of the session's calls created (the id the client sees). */
   addTask(id: string, taskId: string): Promise<void>;
+  /** Forget tasks the session can no longer reach (their backend no longer knows them): a listing stops reading them. */
+  forgetTasks(id: string, taskIds: readonly string[]): Promise<void>;
   /** Remember a backend request relayed to the client under `relayId`. */
   addRelay(id: string, relayId: string, relay: PendingRelay): Promise<void>;
   /**
@@ -152,6 +154,12 @@ const MAX_TASKS = 256;
 export function withTask(r: SessionRecord, taskId: string): SessionRecord {
   const tasks = [...(r.tasks ?? []).filter((t) => t !== taskId), taskId];
   return { ...r, tasks: tasks.slice(-MAX_TASKS) };
+}
+
+/** The record without the given tasks. */
+export function withoutTasks(r: SessionRecord, taskIds: readonly string[]): SessionRecord {
+  const gone = new Set(taskIds);
+  return { ...r, tasks: (r.tasks ?? []).filter((t) => !gone.has(t)) };
 }
 
 /** How long a pending relay outlives its expiry, so the instance whose timer gave up still finds it. */

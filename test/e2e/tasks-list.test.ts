@@ -152,8 +152,9 @@ describe('tasks/list', () => {
     expect((await audited()).find((e) => e.target === id && e.method === 'tasks/get')).toMatchObject({ event: 'mcp.request', kind: 'task', backend: 'alpha', outcome: 'ok' });
   });
 
-  it('drops a task its backend forgot', async () => {
-    const c = await client();
+  it('drops a task its backend forgot, and the session forgets it too', async () => {
+    const { client: c, transport } = await connectClient(gw.url, 'forgetter');
+    clients.push(c);
     const kept = await createTask(c, 'alpha_slow_compute', { seconds: 600 });
     // The backend's task store deletes a task when its ttl has passed.
     const expiring = await createTask(c, 'alpha_slow_compute', { seconds: 600 }, 200);
@@ -161,6 +162,8 @@ describe('tasks/list', () => {
     const listed = await listAll(c);
     expect(listed.tasks.map((t) => t.taskId)).toEqual([kept]);
     expect(listed.unavailable).toEqual([]);
+    // Later listings do not ask its backend again: the session's record holds the kept task only.
+    expect((await gw.core.sessions.current(transport.sessionId!))?.tasks).toEqual([kept]);
   });
 
   it('lists what it can when a backend is down, naming the tasks it could not read', async () => {
