@@ -216,7 +216,10 @@ export class Broker {
     return this.run(d.session, d.message, (abort) => {
       const call = { ...routedCallOf(d, backend, abort), uriPrefix: this.uriPrefix(backend) };
       // A REST backend's prompts are the gateway's own templates: only its resource reads reach it.
-      const execute: RoutedExecutor = backend.kind === 'rest' ? (d.message.method === 'resources/read' ? this.capped(this.opts.restRouted) : this.opts.restRouted) : this.capped(native);
+      // Task requests (get, result, cancel, and tasks/list's reads) hold no slot: the task's work was
+      // counted by the call that created it, and a `tasks/result` waiting for the end of a long task,
+      // or a listing reading eight tasks at once, would otherwise shut the backend's calls out.
+      const execute: RoutedExecutor = backend.kind === 'rest' ? (d.message.method === 'resources/read' ? this.capped(this.opts.restRouted) : this.opts.restRouted) : d.target.kind === 'task' ? native : this.capped(native);
       return this.opts.observeRequest ? this.opts.observeRequest(call, execute) : execute(call);
     });
   }

@@ -11,7 +11,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { CreateTaskResultSchema, McpError, type Task } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, CreateTaskResultSchema, McpError, type Task } from '@modelcontextprotocol/sdk/types.js';
 import type { McpHttpServer } from '../../examples/backends/mcp-http.js';
 import { startTaskConformanceBackend } from '../conformance/task-backend.js';
 import { connectClient } from '../support/client.js';
@@ -197,5 +197,42 @@ describe('tasks/list', () => {
     const fewer = await idp.token('alice', { scope: 'tools:call' });
     expect((await post(fewer, sid, 'tasks/get', { taskId: guardedTask })).status).toBe(403);
     expect((await post(fewer, sid, 'tasks/list', {})).body.result.tasks.map((t: Task) => t.taskId)).toEqual([mine]);
+  });
+});
+
+describe('tasks of a backend with maxConcurrentCalls', () => {
+  let capped: McpHttpServer;
+  let gw1: TestGateway;
+  let c: Client;
+
+  beforeAll(async () => {
+    capped = await startTaskConformanceBackend();
+    gw1 = await startGateway({ backends: [{ name: 'capped', kind: 'mcp', urls: [capped.url], maxConcurrentCalls: 1 }] });
+    await waitFor(() => gw1.core.catalog.current().tools.has('capped_slow_compute'), 'discovery', 15_000);
+    ({ client: c } = await connectClient(gw1.url, 'capped-lister'));
+  }, 30_000);
+
+  afterAll(async () => {
+    await c?.close().catch(() => undefined);
+    await gw1?.stop();
+    await capped?.close();
+  });
+
+  it('lists every idle task of a backend capped at one call: its reads take no slot', async () => {
+    const ids = [];
+    for (let i = 0; i < 4; i++) ids.push(await createTask(c, 'capped_slow_compute', { seconds: 600 }));
+    const listed = await listAll(c);
+    expect(listed.unavailable).toEqual([]);
+    expect(listed.tasks.map((t) => t.taskId).sort()).toEqual([...ids].sort());
+  });
+
+  it('takes a call while another client waits in tasks/result: the wait holds no slot', { timeout: 20_000 }, async () => {
+    const long = await createTask(c, 'capped_slow_compute', { seconds: 3 });
+    const waiting = c.experimental.tasks.getTaskResult(long, CallToolResultSchema);
+    // The backend's only slot is free for another call while the result is awaited.
+    await new Promise((r) => setTimeout(r, 300));
+    const other = await c.callTool({ name: 'capped_slow_compute', arguments: { seconds: 0 } });
+    expect(other.isError ?? false).toBe(false);
+    expect((await waiting).content).toEqual([{ type: 'text', text: 'computed  after 3s' }]);
   });
 });
