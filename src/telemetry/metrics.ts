@@ -26,7 +26,8 @@ export const METRICS_PREFIX = 'mcp_gateway_';
 /** Outcomes of a `tools/call` that ran (see docs/observability.md). */
 /** How a call ended; `backend_error`: a routed request the backend answered with its own JSON-RPC error. */
 /** `cut`: the gateway stopped (its shutdown grace period ended) before the call did. */
-export type CallOutcome = 'ok' | 'tool_error' | 'backend_error' | 'upstream_error' | 'timeout' | 'cancelled' | 'cut' | 'internal_error';
+/** `busy`: refused at the backend's `maxConcurrentCalls` without reaching it (the gateway shed the load; the backend did not fail). */
+export type CallOutcome = 'ok' | 'tool_error' | 'backend_error' | 'upstream_error' | 'busy' | 'timeout' | 'cancelled' | 'cut' | 'internal_error';
 
 const SESSIONS_TIMEOUT_MS = 1_000;
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];

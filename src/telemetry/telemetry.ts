@@ -35,7 +35,9 @@ export interface TelemetryDeps {
 
 const MAX_TEXT = 256;
 const TIMEOUT = 'GW_UPSTREAM_TIMEOUT';
-const UPSTREAM_FAILURES = new Set(['GW_UPSTREAM_UNAVAILABLE', 'GW_UPSTREAM_BUSY', 'GW_UPSTREAM_PROTOCOL', 'GW_TOKEN_EXCHANGE_UNAVAILABLE']);
+/** Refused at the backend's `maxConcurrentCalls` before reaching it: load shed by the gateway, not a backend failure (`busy`). */
+const BUSY = 'GW_UPSTREAM_BUSY';
+const UPSTREAM_FAILURES = new Set(['GW_UPSTREAM_UNAVAILABLE', 'GW_UPSTREAM_PROTOCOL', 'GW_TOKEN_EXCHANGE_UNAVAILABLE']);
 
 /**
  * Audit trail, metrics and tracing for one gateway core. The core reports to it, not the
@@ -304,12 +306,14 @@ interface Running<C extends UpstreamCall> {
 function outcomeOf(r: JsonRpcResponse): readonly [CallOutcome, string | null] {
   if ('error' in r) {
     const code = (r.error.data as { code?: unknown } | undefined)?.code;
+    if (code === BUSY) return ['busy', code];
     return ['upstream_error', typeof code === 'string' ? code : `jsonrpc:${r.error.code}`];
   }
   if (r.result.isError !== true) return ['ok', null];
   const code = (r.result._meta as Record<string, unknown> | undefined)?.[ERROR_META_KEY];
   if (typeof code !== 'string') return ['tool_error', null];
   if (code === TIMEOUT) return ['timeout', code];
+  if (code === BUSY) return ['busy', code];
   return [UPSTREAM_FAILURES.has(code) ? 'upstream_error' : 'tool_error', code];
 }
 
@@ -318,6 +322,7 @@ function requestOutcomeOf(r: JsonRpcResponse): readonly [CallOutcome, string | n
   if (!('error' in r)) return ['ok', null];
   const code = (r.error.data as { code?: unknown } | undefined)?.code;
   if (code === TIMEOUT) return ['timeout', code];
+  if (code === BUSY) return ['busy', code];
   // The gateway's own failures on the way to the backend, not an answer of the backend's.
   if (typeof code === 'string' && (code.startsWith('GW_UPSTREAM_') || code.startsWith('GW_TOKEN_EXCHANGE_'))) return ['upstream_error', code];
   return ['backend_error', typeof code === 'string' ? code : `jsonrpc:${r.error.code}`];

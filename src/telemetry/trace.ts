@@ -121,7 +121,7 @@ function forwardOnly(propagator: TextMapPropagator, carrier: TraceCarrier | unde
 const NO_SPAN: CallSpan = Object.freeze({ span: undefined, client: undefined, headers: undefined, traceId: undefined });
 
 /** Outcomes that mark the spans as failed; a tool's `isError` answer too (`error.type` `tool_error`), as the MCP conventions ask. */
-const FAILED = new Set(['upstream_error', 'backend_error', 'timeout', 'internal_error', 'tool_error']);
+const FAILED = new Set(['upstream_error', 'busy', 'backend_error', 'timeout', 'internal_error', 'tool_error']);
 
 /** End a call's spans with how it ended, and the backend instance that served it (or last failed it). */
 export function endCallSpan(s: CallSpan, outcome: string, errorCode: string | null, instance: string | null): void {

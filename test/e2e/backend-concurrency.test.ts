@@ -121,8 +121,8 @@ describe('a backend with maxConcurrentCalls in the standalone gateway', () => {
     expect(third.answer.result.content[0].text).toContain('backend "held" has 2 calls open');
     expect(holder.holding()).toBe(2);
     // Audited and counted like the other failures on the way to a backend.
-    expect(await auditOf(3)).toMatchObject({ backend: 'held', tool: 'held_hold', outcome: 'upstream_error', errorCode: 'GW_UPSTREAM_BUSY' });
-    expect(await outcomes('held_hold', 'upstream_error')).toBe(1);
+    expect(await auditOf(3)).toMatchObject({ backend: 'held', tool: 'held_hold', outcome: 'busy', errorCode: 'GW_UPSTREAM_BUSY' });
+    expect(await outcomes('held_hold', 'busy')).toBe(1);
     // Operators see how full the cap is: both slots taken, of 2.
     expect(await gauge('mcp_gateway_backend_open_calls', 'held')).toBe(2);
     expect(await gauge('mcp_gateway_backend_max_concurrent_calls', 'held')).toBe(2);

@@ -71,7 +71,7 @@ describe('a native backend with maxConcurrentCalls behind Envoy', () => {
     expect(await holderStat('membership_healthy')).toBe(1);
     // Counted like other failures on the way to a backend.
     const scrape = (await gw.core.telemetry.metrics.scrape()).body;
-    expect(scrape).toMatch(/mcp_gateway_tool_calls_total\{tool="holder_hold",backend="holder",outcome="upstream_error"[^}]*\} 4/);
+    expect(scrape).toMatch(/mcp_gateway_tool_calls_total\{tool="holder_hold",backend="holder",outcome="busy"[^}]*\} 4/);
 
     holder.release();
     for (const [i, answer] of (await Promise.all(held)).entries()) expect(answer, `call ${i + 1}`).toMatchObject({ result: { content: [{ text: 'released' }] } });
