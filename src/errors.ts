@@ -46,6 +46,7 @@ export const ERRORS = {
   GW_SESSION_REQUIRED: { status: 400, rpcCode: -32000, surface: 'http', message: 'Bad Request: Mcp-Session-Id header is required' },
   GW_SESSION_NOT_FOUND: { status: 404, rpcCode: -32001, surface: 'http', message: 'Session not found or expired; start a new session with initialize' },
   GW_TOO_MANY_SESSIONS: { status: 429, rpcCode: -32000, surface: 'http', message: 'Too many sessions for this caller; end one (DELETE) or let one expire' },
+  GW_SESSION_CREATION_BUSY: { status: 429, rpcCode: -32000, surface: 'http', message: 'Too many sessions being created at once for this caller; retry shortly' },
   GW_TOO_MANY_STREAMS: { status: 429, rpcCode: -32000, surface: 'http', message: 'Too many open GET streams for this session; close one first' },
   GW_SESSION_STORE_UNAVAILABLE: { status: 503, rpcCode: -32603, surface: 'http', message: 'Session store unavailable; retry later' },
   GW_PARSE_ERROR: { status: 400, rpcCode: -32700, surface: 'http', message: 'Parse error' },

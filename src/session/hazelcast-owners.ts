@@ -1,4 +1,5 @@
 import { Predicates, type Client, type IMap } from 'hazelcast-client';
+import { GatewayError } from '../errors.js';
 
 /** How long an owner's cluster lock may be waited for, and how long it is held at most. */
 export interface OwnerLockTimes {
@@ -47,8 +48,10 @@ export class HazelcastOwners {
     const queuedAt = Date.now();
     return this.serially(owner, async () => {
       const waitMs = this.lock.waitMs - (Date.now() - queuedAt);
+      // The owner's earlier creations (here or on another instance) held the lock all along: the
+      // store answers, the caller creates sessions faster than they can be counted one by one.
       if (waitMs <= 0 || !(await this.map.tryLock(owner, waitMs, this.lock.leaseMs))) {
-        throw new Error(`the session count of this caller stayed locked for ${this.lock.waitMs} ms`);
+        throw new GatewayError('GW_SESSION_CREATION_BUSY', `the session count of this caller stayed locked for ${this.lock.waitMs} ms by its other initialize requests`);
       }
       const lockedAt = Date.now();
       try {

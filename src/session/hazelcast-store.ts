@@ -305,6 +305,8 @@ export class HazelcastSessionStore implements SessionStore {
     try {
       return await fn(map);
     } catch (err) {
+      // A refusal the store gave on purpose (src/session/hazelcast-owners.ts), not a failure to reach it.
+      if (err instanceof GatewayError) throw err;
       throw new GatewayError('GW_SESSION_STORE_UNAVAILABLE', `${what} failed: ${(err as Error).message}`, { cause: err });
     }
   }

@@ -17,11 +17,11 @@ afterAll(async () => {
 });
 
 /** Two gateway instances on the member, sharing one session map; every caller (anonymous, one address) may hold 3 sessions. */
-async function twoInstances(ttlSeconds = 60): Promise<[TestGateway, TestGateway]> {
+async function twoInstances(ttlSeconds = 60, invocationTimeoutMs = 5_000): Promise<[TestGateway, TestGateway]> {
   const mapName = `sessions-${randomUUID()}`;
   const start = async (): Promise<TestGateway> => {
     const gw = await startGateway({
-      sessions: { store: 'hazelcast', maxPerPrincipal: 3, ttlSeconds, hazelcast: { clusterName: member.clusterName, members: [member.address], mapName, invocationTimeoutMs: 5_000 } },
+      sessions: { store: 'hazelcast', maxPerPrincipal: 3, ttlSeconds, hazelcast: { clusterName: member.clusterName, members: [member.address], mapName, invocationTimeoutMs } },
       backends: [],
     });
     cleanup(() => gw.stop());
@@ -71,6 +71,20 @@ describe('sessions.maxPerPrincipal with Hazelcast', () => {
     expect(created).toHaveLength(3);
     expect(await a.core.sessions.size()).toBe(3);
     for (const id of created) expect((await ping(a.url, id)).status).toBe(200);
+  });
+
+  it('answers a burst that outlasts the count\'s lock with 429 GW_SESSION_CREATION_BUSY, never as a store outage', async () => {
+    // 150 ms for the lock: 60 initialize requests of one caller at once queue longer than that.
+    const [a, b] = await twoInstances(60, 150);
+    const statuses = await Promise.all(
+      Array.from({ length: 60 }, async (_, i) => {
+        const res = await initialize(i % 2 ? a.url : b.url);
+        return res.status === 200 ? (await res.body?.cancel(), 'created') : `${res.status} ${(await jsonOf(res)).error.data.code}`;
+      }),
+    );
+    const counts = Object.fromEntries([...new Set(statuses)].map((s) => [s, statuses.filter((x) => x === s).length]));
+    expect(Object.keys(counts).filter((s) => !['created', '429 GW_TOO_MANY_SESSIONS', '429 GW_SESSION_CREATION_BUSY'].includes(s)), JSON.stringify(counts)).toEqual([]);
+    expect(counts.created ?? 0, JSON.stringify(counts)).toBeLessThanOrEqual(3);
   });
 
   it('keeps counting a session as long as it is used, and stops counting expired ones', async () => {
