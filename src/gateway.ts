@@ -7,6 +7,7 @@ import { effectiveAllowedHosts } from './admission/host.js';
 import { Broker } from './broker/broker.js';
 import { StreamHub } from './broker/streams.js';
 import { StreamDelivery } from './broker/stream-delivery.js';
+import { ListenFanout } from './broker/listen-fanout.js';
 import type { EventLog } from './events/log.js';
 import { openEventLog } from './events/open.js';
 import { Catalog } from './catalog/catalog.js';
@@ -165,7 +166,10 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   const events = deps.events ?? (await openEventLog(config, logger, (result) => telemetry.metrics.streamResumed(result)));
   const streams = new StreamHub(events);
   // A holder of the session's GET stream claims a handed-off message within one store operation.
-  const delivery = new StreamDelivery({ hub: streams, sessions, claimMs: config.sessions.hazelcast.invocationTimeoutMs + 500, logger });
+  const handoffMs = config.sessions.hazelcast.invocationTimeoutMs + 500;
+  const delivery = new StreamDelivery({ hub: streams, sessions, claimMs: handoffMs, logger });
+  // Heard by the other instances at once; kept as long so one that reconnects within it reads it again.
+  const fanout = new ListenFanout({ sessions, ttlMs: handoffMs, logger });
   if (!stateKeys.shared) logger.debug('stateless.stateKey not configured: requestState and held sessions use a random key of this process');
   const serverInfo = { name: 'mcp-gateway', version: VERSION, title: 'MCP Gateway' };
   // Arguments a user is asked to confirm are shown as the audit trail records them.
@@ -207,6 +211,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     stateless: {
       held,
       passed,
+      fanout,
       // Shared caches may keep an answer only when it is everyone's: no authentication, no policy filtering.
       cache: { ttlMs: config.stateless.cacheTtlMs, cacheScope: config.auth || config.policy.engine !== 'allow-all' ? 'private' : 'public' },
       ...(config.stateless.instructions ? { instructions: config.stateless.instructions } : {}),

@@ -12,6 +12,7 @@ import type { StreamSource } from '../upstream/backend-streams.js';
 import { HEADER_SESSION_ID } from '../mcp/protocol.js';
 import { ANONYMOUS, newSessionRecord, samePrincipal, type SessionRecord, type SessionStore } from '../session/store.js';
 import { SessionQuota } from '../session/quota.js';
+import { isHeldSessionId } from '../session/held.js';
 import { routedCallOf, toolCallOf, type RoutedCall, type RoutedExecutor, type ToolCall, type ToolExecutor, type UpstreamCall } from '../upstream/call.js';
 import { sessionRef } from '../telemetry/audit.js';
 import type { McpBackends } from '../upstream/mcp-backend.js';
@@ -27,6 +28,7 @@ import type { CacheHint } from '../mcp/stateless-results.js';
 import type { HeldCalls } from './held-calls.js';
 import type { PassedCalls } from './passed-calls.js';
 import { StatelessReplies, type PassOn } from './stateless.js';
+import type { ListenFanout } from './listen-fanout.js';
 import { listTasks } from './task-list.js';
 import type { McpBackendConfig } from '../config/schema.js';
 import type { CatalogTool } from '../catalog/model.js';
@@ -68,6 +70,8 @@ export interface BrokerOptions {
     readonly held: HeldCalls;
     readonly passed: PassedCalls;
     readonly instructions?: string;
+    /** Carries resource updates to listen streams on other instances (src/broker/listen-fanout.ts). */
+    readonly fanout?: ListenFanout;
   };
 }
 
@@ -309,12 +313,13 @@ export class Broker {
    * What a followed backend session sent unasked goes to the client session's GET stream, on
    * whichever gateway instance holds it: resource updates, log messages at or above the client's
    * level, progress, URL-mode elicitation completions, and the backend's requests (relayed like
-   * those during a call). (List changes are heard by every instance's own watch of each backend.)
+   * those during a call). A held record's resource updates go to its `subscriptions/listen`
+   * streams, on every instance. (List changes are heard by every instance's own watch of each backend.)
    */
   backendNotification(clientSessionId: string, message: JsonRpcNotification | JsonRpcRequest, from: StreamSource): void {
     // A refusal ends nothing here (no call asked): the backend has its answer already.
     if (isRequest(message)) void this.relayUnasked(clientSessionId, message, from).catch((err: Error) => this.opts.logger.debug({ err: err.message }, 'a backend request outside a call was refused'));
-    else if (message.method === RESOURCE_UPDATED && this.stateless?.resourceUpdated(clientSessionId, message)) return;
+    else if (message.method === RESOURCE_UPDATED && isHeldSessionId(clientSessionId)) this.stateless?.resourceUpdated(clientSessionId, message, from.perInstance === true);
     else if (PASSED_UNASKED.has(message.method)) this.opts.delivery.send(clientSessionId, message);
     else if (message.method === RELAYED_NOTIFICATIONS.message) void this.logUnasked(clientSessionId, message);
   }

@@ -16,6 +16,7 @@ import { retryParams, type PassedCalls } from './passed-calls.js';
 import type { BackendDescriptor } from '../catalog/model.js';
 import { wireError } from '../errors.js';
 import { Listeners } from './listen.js';
+import type { ListenFanout } from './listen-fanout.js';
 import { responseOf, type Reply } from './reply.js';
 import { StatelessTasks } from './stateless-tasks.js';
 
@@ -37,6 +38,8 @@ export interface StatelessRepliesOptions {
   readonly catalog: Catalog;
   /** Runs a routed request in its (held) session: the broker's own `forward`. */
   readonly forward: (d: Forward) => Reply;
+  /** Carries resource updates to listen streams on other gateway instances; absent: this process's streams only. */
+  readonly fanout?: ListenFanout;
 }
 
 export class StatelessReplies {
@@ -45,6 +48,7 @@ export class StatelessReplies {
 
   constructor(private readonly opts: StatelessRepliesOptions) {
     this.listeners = new Listeners(opts.catalog);
+    opts.fanout?.onUpdate((held, message) => this.listeners.resourceUpdated(held, message));
     this.tasks = new StatelessTasks({ forward: opts.forward, held: opts.held, serverInfo: opts.serverInfo });
   }
 
@@ -127,9 +131,14 @@ export class StatelessReplies {
     return { kind: 'messages', session: d.session, messages: this.listeners.stream(d.message.id, d.session.id, honored, abort.signal), abort, finish: () => {}, keepAlive: true };
   }
 
-  /** A followed backend session's resource update for a held record: to the listen streams that subscribed it. */
-  resourceUpdated(held: string, message: JsonRpcNotification): boolean {
-    return this.listeners.resourceUpdated(held, message);
+  /**
+   * A backend's resource update for a held record: to the listen streams here that subscribed it,
+   * and, unless the backend sends it to every instance's own subscription (`perInstance`), to
+   * those on every other instance.
+   */
+  resourceUpdated(held: string, message: JsonRpcNotification, perInstance: boolean): void {
+    this.listeners.resourceUpdated(held, message);
+    if (!perInstance) this.opts.fanout?.publish(held, message);
   }
 
   closeListeners(): void {

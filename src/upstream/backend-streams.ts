@@ -10,6 +10,12 @@ import { describeNetworkError } from './transport.js';
 export interface StreamSource {
   readonly backend: string;
   readonly endpoint: McpEndpoint;
+  /**
+   * Sent to this instance's own subscription (a stateless backend's `subscriptions/listen`, which
+   * each instance opens for the URIs subscribed on it), not on the one backend session all
+   * instances share: every other instance that subscribed hears it from its own.
+   */
+  readonly perInstance?: true;
 }
 
 /**
@@ -63,7 +69,7 @@ export class BackendStreams {
     if (uris.size === 0) return;
     const abort = new AbortController();
     this.open.set(key, { clientSessionId, abort, uris });
-    const from: StreamSource = { backend, endpoint: { url: '', headers: {} } };
+    const from: StreamSource = { backend, endpoint: { url: '', headers: {} }, perInstance: true };
     void (async () => {
       try {
         for await (const m of open([...uris], abort.signal)) {

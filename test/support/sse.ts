@@ -67,3 +67,13 @@ export function sseGet(url: string, sessionId: string, lastEventId?: string): Pr
 
 /** The JSON-RPC messages of events (priming events, which have no data, left out). */
 export const messagesOf = (events: EventSourceMessage[]): any[] => events.filter((e) => e.data !== '').map((e) => JSON.parse(e.data));
+
+/** POST one stateless (2026-07-28) request, no session, and read its answer as SSE (a `subscriptions/listen` stream). */
+export function sseStateless(url: string, message: { id: string | number; method: string; params?: Record<string, unknown> }): Promise<SseReader> {
+  const _meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {}, 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' } };
+  return reader(url, {
+    method: 'POST',
+    headers: { ...MCP_HEADERS, 'mcp-protocol-version': '2026-07-28', 'mcp-method': message.method },
+    body: JSON.stringify({ jsonrpc: '2.0', ...message, params: { ...message.params, _meta } }),
+  });
+}
