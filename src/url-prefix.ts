@@ -41,7 +41,8 @@ export function parseUrlPrefix(text: string): URL | string {
  */
 export function ambiguousPath(url: URL): string | undefined {
   if (ENCODED_SEPARATOR.test(url.pathname)) return 'has a percent-encoded ".", "/", "\\" or "%" in its path';
-  if (url.pathname.split('/').some((s) => /^\.{1,2};/.test(s))) return 'has a "." or ".." path segment with ";" parameters';
+  // `;` percent-encoded too (`..%3b/`): a server that decodes before reading parameters sees `..;`.
+  if (url.pathname.split('/').some((s) => /^\.{1,2}(;|%3b)/i.test(s))) return 'has a "." or ".." path segment with ";" parameters';
   return undefined;
 }
 

@@ -40,6 +40,8 @@ describe('URL prefixes (catalog.consul.openapiUrls)', () => {
       'https://specs.example.com/apis/..%5Csecret.json',
       'https://specs.example.com/apis/%252e%252e/secret.json',
       'https://specs.example.com/apis/..;/secret.json',
+      'https://specs.example.com/apis/..%3b/secret.json',
+      'https://specs.example.com/apis/..%3B/secret.json',
       'https://169.254.169.254/latest/meta-data/',
     ]) {
       expect(under(url, SPECS), url).toBe(false);
