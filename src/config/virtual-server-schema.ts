@@ -10,7 +10,15 @@ export const DEFAULT_SERVER = 'default';
 
 /** A safe URL path segment: no `/`, `%`, dots-only names or anything a client would have to escape. */
 const SERVER_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-export const serverName = z.string().regex(SERVER_NAME, 'must be 1-63 characters of a-z 0-9 _ - starting with a letter or digit (one URL path segment)');
+/**
+ * `livez` is the liveness path every MCP listener answers (Envoy health-checks the broker on it):
+ * with `server.path: /` a server of that name would be `/livez` itself.
+ */
+const RESERVED_NAMES = new Set(['livez']);
+export const serverName = z
+  .string()
+  .regex(SERVER_NAME, 'must be 1-63 characters of a-z 0-9 _ - starting with a letter or digit (one URL path segment)')
+  .refine((n) => !RESERVED_NAMES.has(n), 'is reserved (the liveness path /livez)');
 
 /** The name a rename gives a tool or prompt: what MCP clients accept (SEP-986 charset). */
 const exposedName = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 _ . -');

@@ -105,11 +105,12 @@ export class StandaloneServer {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
     if (this.draining) return writeJson(res, 503, JSON.stringify(wireError('GW_SHUTTING_DOWN', null)), { connection: 'close', 'retry-after': '1' });
-    // `/mcp` and `/mcp/<name>` (virtual servers; admission answers 404 to a name nobody configured).
-    const mcpEndpoint = endpointOf(path, this.core.config.server.path) !== undefined;
     // Liveness on every MCP listener, whatever the Host: Envoy's health checks of the broker ask it
     // (under the cluster's name, which no allow-list holds), and the answer tells nobody anything.
-    if (!mcpEndpoint && path === LIVEZ_PATH && req.method === 'GET') return writeAlive(res);
+    // Before the MCP endpoints: with `server.path: /` it is no virtual server (the name is reserved).
+    if (path === LIVEZ_PATH && req.method === 'GET') return writeAlive(res);
+    // `/mcp` and `/mcp/<name>` (virtual servers; admission answers 404 to a name nobody configured).
+    const mcpEndpoint = endpointOf(path, this.core.config.server.path) !== undefined;
     // Admission checks the Host of MCP requests (also for ext_proc); the other endpoints are checked here.
     if (!mcpEndpoint) {
       const refused = hostRejection(this.hostAllowed(req.headers.host), req.headers.host);

@@ -52,4 +52,13 @@ describe('GET /livez on the MCP listener', () => {
     expect((await fetch(`${mcpOrigin}/healthz`)).status).toBe(404);
     expect((await fetch(`${gw.adminUrl}/livez`)).status).toBe(200);
   });
+
+  it('answers with the MCP endpoint at the root (server.path "/"), where /livez would otherwise name a virtual server', async () => {
+    const gw = await startGateway({ server: { path: '/' }, admin: { port: 0 }, backends: [{ name: 'orders', kind: 'rest', urls: [orders.url], tools: ORDER_TOOLS }] });
+    stopLater(() => gw.stop());
+    const live = await fetch(`${new URL(gw.url).origin}/livez`);
+    expect(live.status).toBe(200);
+    expect(await live.json()).toEqual({ status: 'alive' });
+  });
 });
+

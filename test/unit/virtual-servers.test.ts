@@ -118,6 +118,10 @@ describe('virtual server configuration', () => {
     }
   });
 
+  it('refuses the name livez, the liveness path every MCP listener answers', () => {
+    expect(configWith([{ name: 'livez', select: {} }])).toThrow('virtualServers[0].name: is reserved (the liveness path /livez)');
+  });
+
   it('refuses two renames onto one name, naming both', () => {
     expect(configWith([{ name: 'a', select: {}, rename: { crm_lookup: 'find', git_log: 'find' } }])).toThrow('virtualServers[0].rename.git_log: renames to "find", as "crm_lookup" does; give one another name');
   });
