@@ -5,7 +5,7 @@ import { InvalidCursorError } from '../catalog/pager.js';
 import type { BackendDescriptor } from '../catalog/model.js';
 import { prefixOf } from '../catalog/naming.js';
 import { GatewayError, wireError } from '../errors.js';
-import { isNotification, isObject, isRequest, isResponse, success, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest } from '../mcp/jsonrpc.js';
+import { isNotification, isObject, isRequest, isResponse, success, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from '../mcp/jsonrpc.js';
 import { LIST_CHANGED, RELAYED_NOTIFICATIONS, RESOURCE_UPDATED, ROOTS_LIST_CHANGED, serverCapabilities } from '../mcp/methods.js';
 import { logVisible } from '../mcp/log-level.js';
 import type { StreamSource } from '../upstream/backend-streams.js';
@@ -121,7 +121,7 @@ export class Broker {
       case 'forward':
         return this.statelessCall(decision) ?? this.forward(decision);
       case 'list-tasks':
-        return json(await listTasks(decision, { forward: (d) => this.forward(d), pageSize: () => this.opts.catalog.current().pageSize, forget: (ids) => this.forgetTasks(decision.session.id, ids) }));
+        return json(await this.listTasks(decision));
       case 'discover':
         if (!this.stateless) return this.handle(reject('GW_UNKNOWN_METHOD', decision.message.id, '"server/discover"'));
         return json(success(decision.message.id, this.stateless.discover(decision.instructions)));
@@ -145,6 +145,27 @@ export class Broker {
         const settled = await Promise.allSettled(decision.decisions.map((d) => this.handle(d)));
         return answerBatch(settled.map((s, i) => (s.status === 'fulfilled' ? s.value : this.failedItem(decision.decisions[i]!, s.reason))));
       }
+    }
+  }
+
+  /**
+   * A session client's `tasks/list`. Its reads of the tasks run together under the listing's own
+   * request id: the listing is the one call of that id on this process (the client's cancellation
+   * of it stops every read; a draining server waits for it), each read with a signal of its own
+   * that the listing's aborts (a read that times out stops no other).
+   */
+  private async listTasks(d: Extract<Decision, { kind: 'list-tasks' }>): Promise<JsonRpcResponse> {
+    const listing = new AbortController();
+    const key = newInflightKey(d.session.id, d.message.id);
+    this.inflight.set(key, listing);
+    try {
+      return await listTasks(d, {
+        forward: (read) => this.forward(read, undefined, listing.signal),
+        pageSize: () => this.opts.catalog.current().pageSize,
+        forget: (ids) => this.forgetTasks(d.session.id, ids),
+      });
+    } finally {
+      if (this.inflight.get(key) === listing) this.inflight.delete(key);
     }
   }
 
@@ -213,11 +234,16 @@ export class Broker {
     });
   }
 
-  /** A request routed by URI, prompt name or completion ref: sent in the client's backend session (REST: translated), or by `native`. */
-  private forward(d: Extract<Decision, { kind: 'forward' }>, native: RoutedExecutor = (c) => this.opts.mcp.forward(c)): Reply {
+  /**
+   * A request routed by URI, prompt name or completion ref: sent in the client's backend session
+   * (REST: translated), or by `native`. `within`: the signal of the request this one is part of (a
+   * listing's read of a task), which then runs it rather than as a call of its own.
+   */
+  private forward(d: Extract<Decision, { kind: 'forward' }>, native: RoutedExecutor = (c) => this.opts.mcp.forward(c), within?: AbortSignal): Reply {
     const backend = this.opts.catalog.current().backends.get(d.target.backend);
     if (!backend) return json(wireError('GW_RESOURCE_NOT_FOUND', d.message.id, `"${d.target.name}" (its backend is gone)`));
-    return this.run(d.session, d.message, (abort) => {
+    const run = within ? this.runWithin(d.session, within) : this.run.bind(this, d.session, d.message);
+    return run((abort) => {
       const call = { ...routedCallOf(d, backend, abort), uriPrefix: this.uriPrefix(backend) };
       // A REST backend's prompts are the gateway's own templates: only its resource reads reach it.
       // Task requests (get, result, cancel, and tasks/list's reads) hold no slot: the task's work was
@@ -293,6 +319,21 @@ export class Broker {
       if (this.inflight.get(key) === abort) this.inflight.delete(key);
     };
     return { kind: 'messages', session, messages, abort, finish };
+  }
+
+  /**
+   * Like {@link run} for a part of another request (`within`, which is registered itself): not
+   * registered under the shared request id, aborted when `within` is.
+   */
+  private runWithin(session: SessionRecord, within: AbortSignal): (start: (abort: AbortController) => AsyncGenerator<JsonRpcMessage>) => Reply {
+    return (start) => {
+      const abort = new AbortController();
+      const stop = (): void => abort.abort(within.reason);
+      if (within.aborted) stop();
+      else within.addEventListener('abort', stop, { once: true });
+      const messages = start(abort);
+      return { kind: 'messages', session, messages, abort, finish: () => within.removeEventListener('abort', stop) };
+    };
   }
 
   /** How many calls run on this process now (a draining server waits for them). */

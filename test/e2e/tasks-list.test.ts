@@ -15,6 +15,7 @@ import { CallToolResultSchema, CreateTaskResultSchema, McpError, type Task } fro
 import type { McpHttpServer } from '../../examples/backends/mcp-http.js';
 import { startTaskConformanceBackend } from '../conformance/task-backend.js';
 import { connectClient } from '../support/client.js';
+import { freezableRelay, type FreezableRelay } from '../support/freezable-relay.js';
 import { MCP_HEADERS, startGateway, type TestGateway } from '../support/gateway.js';
 import { startIdp, type TestIdp } from '../support/oidc.js';
 import { waitFor } from '../support/wait.js';
@@ -236,3 +237,52 @@ describe('tasks of a backend with maxConcurrentCalls', () => {
     expect((await waiting).content).toEqual([{ type: 'text', text: 'computed  after 3s' }]);
   });
 });
+
+describe('a tasks/list its client cancels', () => {
+  let backend: McpHttpServer;
+  let relay: FreezableRelay;
+  let gw2: TestGateway;
+  let auditDir: string;
+
+  beforeAll(async () => {
+    backend = await startTaskConformanceBackend();
+    // The backend is reached through a relay that can hang like a stuck process.
+    relay = await freezableRelay(Number(new URL(backend.url).port));
+    auditDir = await mkdtemp(join(tmpdir(), 'gw-tasks-cancel-'));
+    gw2 = await startGateway({
+      audit: { sink: 'file', file: join(auditDir, 'audit.jsonl'), flushIntervalMs: 0 },
+      backends: [{ name: 'hung', kind: 'mcp', urls: [`http://127.0.0.1:${relay.port}/mcp`], timeoutMs: 20_000 }],
+    });
+    await waitFor(() => gw2.core.catalog.current().tools.has('hung_slow_compute'), 'discovery', 15_000);
+  }, 30_000);
+
+  afterAll(async () => {
+    await gw2?.stop();
+    await relay?.close();
+    await backend?.close();
+    if (auditDir) await rm(auditDir, { recursive: true, force: true });
+  });
+
+  it('stops every one of its reads, not only the last one started', { timeout: 30_000 }, async () => {
+    const { client: c } = await connectClient(gw2.url, 'canceller');
+    clients.push(c);
+    const ids = [await createTask(c, 'hung_slow_compute', { seconds: 600 }), await createTask(c, 'hung_slow_compute', { seconds: 600 }), await createTask(c, 'hung_slow_compute', { seconds: 600 })];
+    relay.freeze();
+    const stop = new AbortController();
+    const listing = c.experimental.tasks.listTasks(undefined, { signal: stop.signal }).catch((err: unknown) => err);
+    await waitFor(() => gw2.core.broker.running > 0, 'the listing running');
+    stop.abort('the user gave up');
+    await listing;
+    // Each read ends as cancelled at once, none waits out the backend's 20 s budget.
+    const reads = async () =>
+      (await readFile(join(auditDir, 'audit.jsonl'), 'utf8').catch(() => ''))
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+        .filter((e) => e.method === 'tasks/get' && ids.includes(e.target));
+    await waitFor(async () => (await reads()).length === 3, 'the three reads ended', 10_000);
+    expect((await reads()).map((e) => e.outcome)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+    expect(gw2.core.broker.running).toBe(0);
+  });
+});
+

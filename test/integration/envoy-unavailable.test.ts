@@ -5,53 +5,14 @@
  * whose process stops answering, as the extproc cluster or the broker cluster sees it (Envoy's
  * health checks must take it out).
  */
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOrdersApi, type OrdersApi } from '../../examples/backends/orders-api.js';
 import type { RunningExtProc } from '../../src/extproc/run.js';
 import type { EnvoyHandle } from '../harness/envoy.js';
 import { envoyStat, startTopologyEnvoy } from '../harness/topology-envoy.js';
 import { jsonOf, MCP_HEADERS, ORDER_TOOLS, rawInitialize, rawPost, startExtProc } from '../support/gateway.js';
+import { freezableRelay, type FreezableRelay } from '../support/freezable-relay.js';
 import { waitFor } from '../support/wait.js';
-
-/**
- * A second replica: a relay to a real gateway port, which can freeze like a process whose event
- * loop got stuck (its port still accepts connections; nothing answers).
- */
-interface FreezableRelay {
-  readonly port: number;
-  freeze(): void;
-  close(): Promise<void>;
-}
-
-async function freezableRelay(target: number): Promise<FreezableRelay> {
-  const held = new Set<Socket>();
-  let frozen = false;
-  const relay: Server = createServer((client) => {
-    held.add(client);
-    client.on('error', () => undefined);
-    if (frozen) return;
-    const upstream = connect(target, '127.0.0.1');
-    held.add(upstream);
-    upstream.on('error', () => undefined);
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (relay.address() as AddressInfo).port,
-    freeze: () => {
-      frozen = true;
-      for (const socket of held) {
-        socket.unpipe();
-        socket.pause();
-      }
-    },
-    close: async () => {
-      for (const socket of held) socket.destroy();
-      await new Promise((resolve) => relay.close(resolve));
-    },
-  };
-}
 
 /** envoy.yaml with a second endpoint, at `port`, in the cluster whose endpoint is tagged `# PORT:<tag>`. */
 function withSecondEndpoint(tag: 'extproc' | 'broker', port: number): (template: string) => string {
