@@ -22,7 +22,7 @@ import type { StreamHub } from './streams.js';
 import type { StreamDelivery } from './stream-delivery.js';
 import { streamReply } from './resume.js';
 import type { ListVisibility } from '../policy/visibility.js';
-import { inflightKey, newInflightKey } from '../upstream/inflight.js';
+import { RunningCalls, type Start } from './running-calls.js';
 import { eraOf } from '../mcp/era.js';
 import type { CacheHint } from '../mcp/stateless-results.js';
 import type { HeldCalls } from './held-calls.js';
@@ -84,7 +84,7 @@ const INFO_VISIBLE = new Set([undefined, 'debug', 'info']);
  */
 export class Broker {
   /** Calls running on this process, by session and client request id (a stateless call: its own token), so a client can cancel them. */
-  private readonly inflight = new Map<string, AbortController>();
+  private readonly calls = new RunningCalls();
 
   /** What stateless (2026-07-28) clients get that session clients do not; absent: only sessions are served. */
   private readonly stateless: StatelessReplies | undefined;
@@ -156,8 +156,7 @@ export class Broker {
    */
   private async listTasks(d: Extract<Decision, { kind: 'list-tasks' }>): Promise<JsonRpcResponse> {
     const listing = new AbortController();
-    const key = newInflightKey(d.session.id, d.message.id);
-    this.inflight.set(key, listing);
+    const done = this.calls.register(d.session.id, d.message.id, listing);
     try {
       return await listTasks(d, {
         forward: (read) => this.forward(read, undefined, listing.signal),
@@ -165,7 +164,7 @@ export class Broker {
         forget: (ids) => this.forgetTasks(d.session.id, ids),
       });
     } finally {
-      if (this.inflight.get(key) === listing) this.inflight.delete(key);
+      done();
     }
   }
 
@@ -226,7 +225,7 @@ export class Broker {
   private callTool(d: Extract<Decision, { kind: 'call-tool' }>, native: ToolExecutor = (c) => this.opts.mcp.execute(c)): Reply {
     const backend = this.opts.catalog.current().backends.get(d.tool.backend);
     if (!backend) return json(wireError('GW_UNKNOWN_TOOL', d.message.id, `"${d.tool.name}" (its backend is gone)`));
-    return this.run(d.session, d.message, (abort) => {
+    return this.calls.run(d.session, d.message.id, (abort) => {
       const call = { ...toolCallOf(d, backend, abort), uriPrefix: this.uriPrefix(backend) };
       // Capped inside the confirmation: a call holds a slot of its backend only once the user said yes.
       const execute = confirmed(d, this.opts.confirm, this.capped(d.tool.route.kind === 'rest' ? this.opts.rest : native));
@@ -242,8 +241,7 @@ export class Broker {
   private forward(d: Extract<Decision, { kind: 'forward' }>, native: RoutedExecutor = (c) => this.opts.mcp.forward(c), within?: AbortSignal): Reply {
     const backend = this.opts.catalog.current().backends.get(d.target.backend);
     if (!backend) return json(wireError('GW_RESOURCE_NOT_FOUND', d.message.id, `"${d.target.name}" (its backend is gone)`));
-    const run = within ? this.runWithin(d.session, within) : this.run.bind(this, d.session, d.message);
-    return run((abort) => {
+    const start: Start = (abort) => {
       const call = { ...routedCallOf(d, backend, abort), uriPrefix: this.uriPrefix(backend) };
       // A REST backend's prompts are the gateway's own templates: only its resource reads reach it.
       // Task requests (get, result, cancel, and tasks/list's reads) hold no slot: the task's work was
@@ -251,7 +249,8 @@ export class Broker {
       // or a listing reading eight tasks at once, would otherwise shut the backend's calls out.
       const execute: RoutedExecutor = backend.kind === 'rest' ? (d.message.method === 'resources/read' ? this.capped(this.opts.restRouted) : this.opts.restRouted) : d.target.kind === 'task' ? native : this.capped(native);
       return this.opts.observeRequest ? this.opts.observeRequest(call, execute) : execute(call);
-    });
+    };
+    return within ? this.calls.runWithin(d.session, within, start) : this.calls.run(d.session, d.message.id, start);
   }
 
   /** `execute` under the backends' caps on calls open at once, when there are caps. */
@@ -309,43 +308,15 @@ export class Broker {
     return this.opts.catalog.current().rewritesUris.has(backend.name) ? prefixOf(backend) : '';
   }
 
-  /** Run a request that reaches a backend, cancellable by the client while it runs on this process. */
-  private run(session: SessionRecord, request: JsonRpcRequest, start: (abort: AbortController) => AsyncGenerator<JsonRpcMessage>): Reply {
-    const abort = new AbortController();
-    const key = newInflightKey(session.id, request.id);
-    this.inflight.set(key, abort);
-    const messages = start(abort);
-    const finish = (): void => {
-      if (this.inflight.get(key) === abort) this.inflight.delete(key);
-    };
-    return { kind: 'messages', session, messages, abort, finish };
-  }
-
-  /**
-   * Like {@link run} for a part of another request (`within`, which is registered itself): not
-   * registered under the shared request id, aborted when `within` is.
-   */
-  private runWithin(session: SessionRecord, within: AbortSignal): (start: (abort: AbortController) => AsyncGenerator<JsonRpcMessage>) => Reply {
-    return (start) => {
-      const abort = new AbortController();
-      const stop = (): void => abort.abort(within.reason);
-      if (within.aborted) stop();
-      else within.addEventListener('abort', stop, { once: true });
-      const messages = start(abort);
-      return { kind: 'messages', session, messages, abort, finish: () => within.removeEventListener('abort', stop) };
-    };
-  }
-
   /** How many calls run on this process now (a draining server waits for them). */
   get running(): number {
-    return this.inflight.size;
+    return this.calls.size;
   }
 
   /** Cut every call still running (shutdown after the grace period): each is recorded as `cut`. */
   cutAll(): number {
-    const n = this.inflight.size;
     const reason = new GatewayError('GW_SHUTTING_DOWN', 'the gateway stopped before the call ended');
-    for (const abort of this.inflight.values()) abort.abort(reason);
+    const n = this.calls.cutAll(reason);
     this.stateless?.cutAll(reason);
     return n;
   }
@@ -410,9 +381,7 @@ export class Broker {
     if (!isNotification(message) || message.method !== 'notifications/cancelled') return;
     const requestId = message.params?.requestId;
     if (typeof requestId !== 'string' && typeof requestId !== 'number') return;
-    const running = this.inflight.get(inflightKey(session.id, requestId));
-    if (running) running.abort(new Error('cancelled by the client'));
-    else this.opts.routedCalls?.cancel(session.id, requestId, typeof message.params?.reason === 'string' ? message.params.reason : 'cancelled by the client');
+    if (!this.calls.cancel(session.id, requestId, new Error('cancelled by the client'))) this.opts.routedCalls?.cancel(session.id, requestId, typeof message.params?.reason === 'string' ? message.params.reason : 'cancelled by the client');
   }
 
   /** Free what an ended session holds: its GET streams and its backend sessions. */
