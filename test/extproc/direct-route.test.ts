@@ -186,8 +186,8 @@ describe('native MCP tools/call routed straight to the backend', () => {
     expect(JSON.parse(answer.immediate_response.body.toString())).toMatchObject({ id: 71, result: { isError: true, _meta: { 'io.github.mcp-gateway/error': 'GW_UPSTREAM_BUSY' } } });
     apart.close();
     first.s.close();
-    const outcome = async () => /mcp_gateway_tool_calls_total\{tool="notes_add_note",backend="notes",outcome="upstream_error"/.test((await gw.core.telemetry.metrics.scrape()).body);
-    await waitFor(outcome, 'the refused call counted as an upstream failure');
+    const outcome = async () => /mcp_gateway_tool_calls_total\{tool="notes_add_note",backend="notes",outcome="busy"/.test((await gw.core.telemetry.metrics.scrape()).body);
+    await waitFor(outcome, 'the refused call counted as busy (load shed, not a backend failure)');
     // The call never reached the instance: not cooled, and the pinned backend session still serves the next call.
     expect((await gw.core.telemetry.metrics.scrape()).body).toMatch(/mcp_gateway_upstream_instance_cooling\{backend="notes",[^}]*\} 0/);
     const second = await routed(72);
