@@ -121,7 +121,7 @@ export class Broker {
       case 'forward':
         return this.statelessCall(decision) ?? this.forward(decision);
       case 'list-tasks':
-        return json(await this.listTasks(decision));
+        return this.listTasks(decision);
       case 'discover':
         if (!this.stateless) return this.handle(reject('GW_UNKNOWN_METHOD', decision.message.id, '"server/discover"'));
         return json(success(decision.message.id, this.stateless.discover(decision.instructions)));
@@ -154,15 +154,18 @@ export class Broker {
    * of it stops every read; a draining server waits for it), each read with a signal of its own
    * that the listing's aborts (a read that times out stops no other).
    */
-  private async listTasks(d: Extract<Decision, { kind: 'list-tasks' }>): Promise<JsonRpcResponse> {
+  private async listTasks(d: Extract<Decision, { kind: 'list-tasks' }>): Promise<Reply> {
     const listing = new AbortController();
     const done = this.calls.register(d.session.id, d.message.id, listing);
     try {
-      return await listTasks(d, {
+      const answer = await listTasks(d, {
         forward: (read) => this.forward(read, undefined, listing.signal),
         pageSize: () => this.opts.catalog.current().pageSize,
         forget: (ids) => this.forgetTasks(d.session.id, ids),
+        signal: listing.signal,
       });
+      // Cancelled: no answer, as for any request the client cancelled (204, no body).
+      return answer ? json(answer) : { kind: 'empty', status: 204 };
     } finally {
       done();
     }

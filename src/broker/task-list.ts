@@ -51,10 +51,12 @@ export interface TaskListOptions {
   readonly pageSize: () => number;
   /** Drop tasks their backend no longer knows from the session's record; a failure loses nothing but the saving. */
   readonly forget: (taskIds: readonly string[]) => Promise<void>;
+  /** The listing's own signal: the client cancelled it (or the gateway cut it), so no read starts after it and nothing is answered. */
+  readonly signal: AbortSignal;
 }
 
-/** The answer to a session client's `tasks/list`. */
-export async function listTasks(d: ListTasks, opts: TaskListOptions): Promise<JsonRpcResponse> {
+/** The answer to a session client's `tasks/list`; undefined when the listing was cancelled (a cancelled request gets no answer). */
+export async function listTasks(d: ListTasks, opts: TaskListOptions): Promise<JsonRpcResponse | undefined> {
   let page: { ids: readonly string[]; nextCursor?: string };
   try {
     page = pageOf(d.tasks, d.cursor, Math.min(opts.pageSize(), MAX_TASKS_PAGE));
@@ -62,7 +64,8 @@ export async function listTasks(d: ListTasks, opts: TaskListOptions): Promise<Js
     if (err instanceof InvalidCursorError) return wireError('GW_INVALID_PARAMS', d.message.id, err.message);
     throw err;
   }
-  const read = await inParallel(page.ids, PARALLEL_READS, (id) => readTask(d, id, opts.forward));
+  const read = await inParallel(page.ids, PARALLEL_READS, opts.signal, (id) => readTask(d, id, opts.forward));
+  if (opts.signal.aborted) return undefined;
   const tasks: Record<string, unknown>[] = [];
   const unavailable: string[] = [];
   const unknown: string[] = [];
@@ -119,12 +122,12 @@ function forgotten(response: JsonRpcFailure): boolean {
   return code === -32602 && !(isObject(data) && typeof data.code === 'string' && data.code.startsWith('GW_'));
 }
 
-/** `fn` over `items`, at most `limit` at once, results in the items' order. */
-async function inParallel<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+/** `fn` over `items`, at most `limit` at once, results in the items' order; none starts once `signal` is aborted (their results stay unset). */
+async function inParallel<T, R>(items: readonly T[], limit: number, signal: AbortSignal, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < items.length) {
+    while (next < items.length && !signal.aborted) {
       const i = next++;
       out[i] = await fn(items[i]!);
     }

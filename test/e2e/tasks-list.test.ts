@@ -16,7 +16,7 @@ import type { McpHttpServer } from '../../examples/backends/mcp-http.js';
 import { startTaskConformanceBackend } from '../conformance/task-backend.js';
 import { connectClient } from '../support/client.js';
 import { freezableRelay, type FreezableRelay } from '../support/freezable-relay.js';
-import { MCP_HEADERS, startGateway, type TestGateway } from '../support/gateway.js';
+import { MCP_HEADERS, rawPost, startGateway, type TestGateway } from '../support/gateway.js';
 import { startIdp, type TestIdp } from '../support/oidc.js';
 import { waitFor } from '../support/wait.js';
 
@@ -263,16 +263,20 @@ describe('a tasks/list its client cancels', () => {
     if (auditDir) await rm(auditDir, { recursive: true, force: true });
   });
 
-  it('stops every one of its reads, not only the last one started', { timeout: 30_000 }, async () => {
-    const { client: c } = await connectClient(gw2.url, 'canceller');
+  it('stops every one of its reads, not only the last one started, and answers nothing', { timeout: 30_000 }, async () => {
+    const { client: c, transport } = await connectClient(gw2.url, 'canceller');
     clients.push(c);
+    const sessionId = transport.sessionId!;
     const ids = [await createTask(c, 'hung_slow_compute', { seconds: 600 }), await createTask(c, 'hung_slow_compute', { seconds: 600 }), await createTask(c, 'hung_slow_compute', { seconds: 600 })];
     relay.freeze();
-    const stop = new AbortController();
-    const listing = c.experimental.tasks.listTasks(undefined, { signal: stop.signal }).catch((err: unknown) => err);
+    // On the wire, to see what the gateway answers a listing its client cancelled.
+    const listing = rawPost(gw2.url, sessionId, { jsonrpc: '2.0', id: 'list-1', method: 'tasks/list', params: {} }, { 'mcp-protocol-version': '2025-11-25' });
     await waitFor(() => gw2.core.broker.running > 0, 'the listing running');
-    stop.abort('the user gave up');
-    await listing;
+    const cancel = await rawPost(gw2.url, sessionId, { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'list-1', reason: 'the user gave up' } }, { 'mcp-protocol-version': '2025-11-25' });
+    expect(cancel.status).toBe(202);
+    // A cancelled request gets no answer: not a page claiming every task unavailable.
+    const answered = await listing;
+    expect([answered.status, await answered.text()]).toEqual([204, '']);
     // Each read ends as cancelled at once, none waits out the backend's 20 s budget.
     const reads = async () =>
       (await readFile(join(auditDir, 'audit.jsonl'), 'utf8').catch(() => ''))
