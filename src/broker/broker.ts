@@ -196,7 +196,15 @@ export class Broker {
     const record = d.virtualServer === undefined ? created : { ...created, virtualServer: d.virtualServer };
     const owner = SessionQuota.owner(principal, samePrincipal(principal, ANONYMOUS), sourceIp);
     // Counted by the store: with Hazelcast, across every instance of the cluster.
-    if (!(await this.opts.sessions.createWithin(record, owner, this.opts.limits.maxSessionsPerPrincipal))) {
+    let made: boolean;
+    try {
+      made = await this.opts.sessions.createWithin(record, owner, this.opts.limits.maxSessionsPerPrincipal);
+    } catch (err) {
+      // The caller's other initialize requests held its count: a refusal of this request (its id kept, not logged as a failure).
+      if (err instanceof GatewayError && err.code === 'GW_SESSION_CREATION_BUSY') return this.handle(reject(err.code, message.id, err.detail));
+      throw err;
+    }
+    if (!made) {
       return this.handle(reject('GW_TOO_MANY_SESSIONS', message.id, `the limit is ${this.opts.limits.maxSessionsPerPrincipal} per caller`));
     }
     this.opts.logger.debug({ session: sessionRef(record.id), client: record.clientInfo, protocolVersion }, 'session created');

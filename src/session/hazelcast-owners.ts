@@ -26,7 +26,7 @@ export interface OwnerLockTimes {
  */
 export class HazelcastOwners {
   /** This process's creations in progress, by owner (the cluster lock cannot keep them apart). */
-  private readonly queues = new Map<string, Promise<void>>();
+  private readonly queues = new Map<string, Promise<boolean>>();
 
   private constructor(
     private readonly map: IMap<string, string>,
@@ -46,8 +46,12 @@ export class HazelcastOwners {
    */
   within(owner: string, id: string, max: number, ttlMs: number, isLive: (id: string) => Promise<boolean>, create: () => Promise<void>): Promise<boolean> {
     const queuedAt = Date.now();
-    return this.serially(owner, async () => {
+    return this.serially(owner, async (storeFailedBefore) => {
       const waitMs = this.lock.waitMs - (Date.now() - queuedAt);
+      // The wait went on the creations queued here before this one: when the last of them found the
+      // cluster unreachable, so is it for this one (the caller of `within` answers that as the store's
+      // failure), not a queue of the caller's own making.
+      if (waitMs <= 0 && storeFailedBefore) throw new Error('the cluster did not answer the creations queued before this one');
       // The owner's earlier creations (here or on another instance) held the lock all along: the
       // store answers, the caller creates sessions faster than they can be counted one by one.
       if (waitMs <= 0 || !(await this.map.tryLock(owner, waitMs, this.lock.leaseMs))) {
@@ -96,12 +100,15 @@ export class HazelcastOwners {
     return ids.length - gone.length;
   }
 
-  /** Run `fn` after this process's earlier creations for `owner` have ended. */
-  private serially<T>(owner: string, fn: () => Promise<T>): Promise<T> {
-    const run = (this.queues.get(owner) ?? Promise.resolve()).then(fn);
+  /**
+   * Run `fn` after this process's earlier creations for `owner` have ended, telling it whether the
+   * last of them failed for the store (any error but the gateway's own refusals).
+   */
+  private serially<T>(owner: string, fn: (storeFailedBefore: boolean) => Promise<T>): Promise<T> {
+    const run = (this.queues.get(owner) ?? Promise.resolve(false)).then(fn);
     const tail = run.then(
-      () => undefined,
-      () => undefined,
+      () => false,
+      (err: unknown) => !(err instanceof GatewayError),
     );
     this.queues.set(owner, tail);
     void tail.then(() => {
