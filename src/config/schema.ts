@@ -417,6 +417,14 @@ export const configSchema = z
       if (s.credentials?.type === 'oauth2-token-exchange') ctx.addIssue({ code: 'custom', message, path: ['catalog', 'consul', 'services', name, 'credentials', 'type'] });
     }
   })
+  .refine((c) => !['/healthz', '/livez', '/readyz'].includes(c.server.path), { message: 'must differ from /healthz, /livez and /readyz (the operator endpoints)', path: ['server', 'path'] })
+  .superRefine((c, ctx) => {
+    // At the root, a virtual server is `/<name>`: one named like the metrics path would lose it (or take it).
+    if (c.server.path !== '/' || !c.metrics.enabled) return;
+    c.virtualServers.forEach((v, i) => {
+      if (`/${v.name}` === c.metrics.path) ctx.addIssue({ code: 'custom', message: `is metrics.path (${c.metrics.path}) with server.path "/"`, path: ['virtualServers', i, 'name'] });
+    });
+  })
   .refine((c) => !c.metrics.enabled || (c.metrics.path !== c.server.path && !['/healthz', '/livez', '/readyz'].includes(c.metrics.path)), {
     message: 'must differ from server.path, /healthz, /livez and /readyz',
     path: ['metrics', 'path'],

@@ -11,14 +11,15 @@ export const DEFAULT_SERVER = 'default';
 /** A safe URL path segment: no `/`, `%`, dots-only names or anything a client would have to escape. */
 const SERVER_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 /**
- * `livez` is the liveness path every MCP listener answers (Envoy health-checks the broker on it):
- * with `server.path: /` a server of that name would be `/livez` itself.
+ * The operator endpoints' names: every MCP listener answers `/livez` (Envoy health-checks the
+ * broker on it), and one without an admin port `/healthz` and `/readyz`; with `server.path: /` a
+ * server of such a name would be that path itself, and lose it.
  */
-const RESERVED_NAMES = new Set(['livez']);
+export const RESERVED_NAMES: ReadonlySet<string> = new Set(['livez', 'healthz', 'readyz']);
 export const serverName = z
   .string()
   .regex(SERVER_NAME, 'must be 1-63 characters of a-z 0-9 _ - starting with a letter or digit (one URL path segment)')
-  .refine((n) => !RESERVED_NAMES.has(n), 'is reserved (the liveness path /livez)');
+  .refine((n) => !RESERVED_NAMES.has(n), 'is reserved (the operator endpoints /livez, /healthz, /readyz)');
 
 /** The name a rename gives a tool or prompt: what MCP clients accept (SEP-986 charset). */
 const exposedName = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 _ . -');

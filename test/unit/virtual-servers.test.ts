@@ -118,8 +118,15 @@ describe('virtual server configuration', () => {
     }
   });
 
-  it('refuses the name livez, the liveness path every MCP listener answers', () => {
-    expect(configWith([{ name: 'livez', select: {} }])).toThrow('virtualServers[0].name: is reserved (the liveness path /livez)');
+  it('refuses the names of the operator endpoints, which a server at the root would shadow', () => {
+    for (const name of ['livez', 'healthz', 'readyz']) {
+      expect(configWith([{ name, select: {} }]), name).toThrow('virtualServers[0].name: is reserved (the operator endpoints /livez, /healthz, /readyz)');
+    }
+    // The metrics path, where the MCP endpoint is the root.
+    expect(() => parseConfig({ server: { path: '/' }, virtualServers: [{ name: 'metrics', select: {} }] })).toThrow('virtualServers[0].name: is metrics.path (/metrics) with server.path "/"');
+    expect(() => parseConfig({ virtualServers: [{ name: 'metrics', select: {} }] })).not.toThrow();
+    // Nor may the MCP endpoint itself be one of them.
+    expect(() => parseConfig({ server: { path: '/livez' } })).toThrow('server.path: must differ from /healthz, /livez and /readyz (the operator endpoints)');
   });
 
   it('refuses two renames onto one name, naming both', () => {
