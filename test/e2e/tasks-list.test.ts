@@ -227,7 +227,7 @@ describe('tasks of a backend with maxConcurrentCalls', () => {
     expect(listed.tasks.map((t) => t.taskId).sort()).toEqual([...ids].sort());
   });
 
-  it('takes a call while another client waits in tasks/result: the wait holds no slot', { timeout: 20_000 }, async () => {
+  it('takes a call while a tasks/result of the session waits: the wait holds no slot', { timeout: 20_000 }, async () => {
     const long = await createTask(c, 'capped_slow_compute', { seconds: 3 });
     const waiting = c.experimental.tasks.getTaskResult(long, CallToolResultSchema);
     // The backend's only slot is free for another call while the result is awaited.
