@@ -17,7 +17,7 @@ import { routedCallOf, toolCallOf, type RoutedCall, type RoutedExecutor, type To
 import { sessionRef } from '../telemetry/audit.js';
 import type { McpBackends } from '../upstream/mcp-backend.js';
 import type { ClientRelay } from '../upstream/client-relay.js';
-import { answerBatch, type Reply } from './reply.js';
+import { answerBatch, json, type Reply } from './reply.js';
 import type { StreamHub } from './streams.js';
 import type { StreamDelivery } from './stream-delivery.js';
 import { streamReply } from './resume.js';
@@ -29,7 +29,7 @@ import type { HeldCalls } from './held-calls.js';
 import type { PassedCalls } from './passed-calls.js';
 import { StatelessReplies, type PassOn } from './stateless.js';
 import type { ListenFanout } from './listen-fanout.js';
-import { listTasks } from './task-list.js';
+import { serveTaskList } from './task-list.js';
 import type { McpBackendConfig } from '../config/schema.js';
 import type { CatalogTool } from '../catalog/model.js';
 import { confirmed, type SessionConfirmOptions } from '../confirm/session.js';
@@ -121,7 +121,13 @@ export class Broker {
       case 'forward':
         return this.statelessCall(decision) ?? this.forward(decision);
       case 'list-tasks':
-        return this.listTasks(decision);
+        return serveTaskList(decision, {
+          forward: (read, within) => this.forward(read, undefined, within),
+          pageSize: () => this.opts.catalog.current().pageSize,
+          // A failure loses nothing but the saving: the listing is answered whatever the store does.
+          forget: (ids) => this.opts.sessions.forgetTasks(decision.session.id, ids).catch((err: unknown) => this.opts.logger.debug({ err: (err as Error).message, session: sessionRef(decision.session.id) }, 'forgetting tasks failed')),
+          calls: this.calls,
+        });
       case 'discover':
         if (!this.stateless) return this.handle(reject('GW_UNKNOWN_METHOD', decision.message.id, '"server/discover"'));
         return json(success(decision.message.id, this.stateless.discover(decision.instructions)));
@@ -146,34 +152,6 @@ export class Broker {
         return answerBatch(settled.map((s, i) => (s.status === 'fulfilled' ? s.value : this.failedItem(decision.decisions[i]!, s.reason))));
       }
     }
-  }
-
-  /**
-   * A session client's `tasks/list`. Its reads of the tasks run together under the listing's own
-   * request id: the listing is the one call of that id on this process (the client's cancellation
-   * of it stops every read; a draining server waits for it), each read with a signal of its own
-   * that the listing's aborts (a read that times out stops no other).
-   */
-  private async listTasks(d: Extract<Decision, { kind: 'list-tasks' }>): Promise<Reply> {
-    const listing = new AbortController();
-    const done = this.calls.register(d.session.id, d.message.id, listing);
-    try {
-      const answer = await listTasks(d, {
-        forward: (read) => this.forward(read, undefined, listing.signal),
-        pageSize: () => this.opts.catalog.current().pageSize,
-        forget: (ids) => this.forgetTasks(d.session.id, ids),
-        signal: listing.signal,
-      });
-      // Cancelled: no answer, as for any request the client cancelled (204, no body).
-      return answer ? json(answer) : { kind: 'empty', status: 204 };
-    } finally {
-      done();
-    }
-  }
-
-  /** Tasks a listing found forgotten by their backend leave the session's record; the listing is answered whatever the store does. */
-  private async forgetTasks(sessionId: string, taskIds: readonly string[]): Promise<void> {
-    await this.opts.sessions.forgetTasks(sessionId, taskIds).catch((err: unknown) => this.opts.logger.debug({ err: (err as Error).message, session: sessionRef(sessionId) }, 'forgetting tasks failed'));
   }
 
   /** The answer of one batch item that failed inside the gateway, under its own id. */
@@ -410,8 +388,4 @@ const CLOSE_BRACE = Buffer.from('}');
 /** Whether a decision's session stands for a stateless client (its gateway-held record, src/session/held.ts). */
 function isStateless(session: SessionRecord): boolean {
   return eraOf(session.protocolVersion) === 'stateless';
-}
-
-function json(body: unknown): Reply {
-  return { kind: 'json', status: 200, body: JSON.stringify(body) };
 }

@@ -60,6 +60,11 @@ async function responsesOf(r: Extract<Reply, { kind: 'messages' }>): Promise<Jso
  * The response a reply ends with, for a request the gateway sent for itself (not streamed to a
  * client): read to its response, then finished. Undefined when none came.
  */
+/** A JSON-RPC message (or batch) answered as one JSON body, 200. */
+export function json(body: unknown): Reply {
+  return { kind: 'json', status: 200, body: JSON.stringify(body) };
+}
+
 export async function responseOf(reply: Reply): Promise<JsonRpcResponse | undefined> {
   if (reply.kind === 'json') return JSON.parse(typeof reply.body === 'string' ? reply.body : Buffer.concat(reply.body).toString('utf8')) as JsonRpcResponse;
   if (reply.kind !== 'messages') return undefined;

@@ -30,7 +30,8 @@ import { decodeCursor, encodeCursor, InvalidCursorError } from '../catalog/pager
 import { wireError } from '../errors.js';
 import { isObject, success, type JsonRpcFailure, type JsonRpcResponse } from '../mcp/jsonrpc.js';
 import { parseTaskId } from '../mcp/task-ids.js';
-import { responseOf, type Reply } from './reply.js';
+import { json, responseOf, type Reply } from './reply.js';
+import type { RunningCalls } from './running-calls.js';
 
 type ListTasks = Extract<Decision, { kind: 'list-tasks' }>;
 type Forward = Extract<Decision, { kind: 'forward' }>;
@@ -45,18 +46,39 @@ const PARALLEL_READS = 8;
 export const UNAVAILABLE_TASKS = 'io.github.mcp-gateway/unavailable-tasks';
 
 export interface TaskListOptions {
-  /** Runs a routed request in the client's backend session, under audit: the broker's own `forward`. */
-  readonly forward: (d: Forward) => Reply;
+  /**
+   * Runs a routed request in the client's backend session, under audit (the broker's own
+   * `forward`), as a part of the listing: stopped when `within` is, not registered on its own.
+   */
+  readonly forward: (d: Forward, within: AbortSignal) => Reply;
   /** The catalog listings' page size; a page of tasks is at most {@link MAX_TASKS_PAGE}. */
   readonly pageSize: () => number;
-  /** Drop tasks their backend no longer knows from the session's record; a failure loses nothing but the saving. */
+  /** Drop tasks their backend no longer knows from the session's record; never fails the listing. */
   readonly forget: (taskIds: readonly string[]) => Promise<void>;
-  /** The listing's own signal: the client cancelled it (or the gateway cut it), so no read starts after it and nothing is answered. */
-  readonly signal: AbortSignal;
+  /** Where the listing is registered as the one call of its request id. */
+  readonly calls: RunningCalls;
 }
 
-/** The answer to a session client's `tasks/list`; undefined when the listing was cancelled (a cancelled request gets no answer). */
-export async function listTasks(d: ListTasks, opts: TaskListOptions): Promise<JsonRpcResponse | undefined> {
+/**
+ * A session client's `tasks/list`. Its reads run together under the listing's own request id: the
+ * listing is the one call of that id on this process (the client's cancellation of it stops every
+ * read and no read starts after it; a draining server waits for it), each read with a signal of its
+ * own that the listing's aborts (a read that times out stops no other). A cancelled listing gets no
+ * answer (204), as any request the client cancelled.
+ */
+export async function serveTaskList(d: ListTasks, opts: TaskListOptions): Promise<Reply> {
+  const listing = new AbortController();
+  const done = opts.calls.register(d.session.id, d.message.id, listing);
+  try {
+    const answer = await listTasks(d, opts, listing.signal);
+    return answer ? json(answer) : { kind: 'empty', status: 204 };
+  } finally {
+    done();
+  }
+}
+
+/** The answer to the listing; undefined once `signal` is aborted. */
+async function listTasks(d: ListTasks, opts: TaskListOptions, signal: AbortSignal): Promise<JsonRpcResponse | undefined> {
   let page: { ids: readonly string[]; nextCursor?: string };
   try {
     page = pageOf(d.tasks, d.cursor, Math.min(opts.pageSize(), MAX_TASKS_PAGE));
@@ -64,8 +86,8 @@ export async function listTasks(d: ListTasks, opts: TaskListOptions): Promise<Js
     if (err instanceof InvalidCursorError) return wireError('GW_INVALID_PARAMS', d.message.id, err.message);
     throw err;
   }
-  const read = await inParallel(page.ids, PARALLEL_READS, opts.signal, (id) => readTask(d, id, opts.forward));
-  if (opts.signal.aborted) return undefined;
+  const read = await inParallel(page.ids, PARALLEL_READS, signal, (id) => readTask(d, id, (get) => opts.forward(get, signal)));
+  if (signal.aborted) return undefined;
   const tasks: Record<string, unknown>[] = [];
   const unavailable: string[] = [];
   const unknown: string[] = [];
@@ -93,7 +115,7 @@ export function pageOf(ids: readonly string[], cursor: string | undefined, size:
 }
 
 /** One task as its backend's `tasks/get` reports it (its id already the client's), or why it is not listed. */
-async function readTask(d: ListTasks, id: string, forward: TaskListOptions['forward']): Promise<Record<string, unknown> | 'unknown' | 'unavailable'> {
+async function readTask(d: ListTasks, id: string, forward: (d: Forward) => Reply): Promise<Record<string, unknown> | 'unknown' | 'unavailable'> {
   const owned = parseTaskId(id);
   if (!owned) return 'unknown';
   const get: Forward = {
