@@ -5,7 +5,7 @@ import { InvalidCursorError } from '../catalog/pager.js';
 import type { BackendDescriptor } from '../catalog/model.js';
 import { prefixOf } from '../catalog/naming.js';
 import { GatewayError, wireError } from '../errors.js';
-import { isNotification, isObject, isRequest, isResponse, success, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest, type JsonRpcResponse } from '../mcp/jsonrpc.js';
+import { isNotification, isObject, isRequest, isResponse, success, type JsonRpcMessage, type JsonRpcNotification, type JsonRpcRequest } from '../mcp/jsonrpc.js';
 import { LIST_CHANGED, RELAYED_NOTIFICATIONS, RESOURCE_UPDATED, ROOTS_LIST_CHANGED, serverCapabilities } from '../mcp/methods.js';
 import { logVisible } from '../mcp/log-level.js';
 import type { StreamSource } from '../upstream/backend-streams.js';
