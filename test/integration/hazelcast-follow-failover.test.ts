@@ -53,13 +53,18 @@ async function subscribed(via: string, sid: string, seen: any[]): Promise<void> 
   await announced(seen, 'an update while the first instance follows');
 }
 
-/** Announce README changes until one more reaches `seen`. */
+/**
+ * Announce changes of documents never announced before until one reaches `seen`: only a follower
+ * in place since the first of them can have delivered it (not an update still on its way).
+ */
 async function announced(seen: any[], what: string, timeoutMs = 10_000): Promise<void> {
-  const before = updatesOf(seen, README);
+  const touched = new Set<string>();
   await waitFor(
     async () => {
-      await library.touch('file:///README.md');
-      return updatesOf(seen, README) > before;
+      const path = `file:///docs/${randomUUID()}`;
+      touched.add(`mcpgw://lib/${path}`);
+      await library.touch(path);
+      return seen.some((m) => m.method === 'notifications/resources/updated' && touched.has(m.params?.uri));
     },
     what,
     timeoutMs,
