@@ -143,6 +143,7 @@ export class HazelcastFollows implements FollowLeases {
     const live = await maps.followers.keySet();
     // Nobody here to open them yet (the gateway is starting): they wait for an instance that can.
     const orphans = this.takeoverListeners.length === 0 ? [] : await maps.follows.entrySetWithPredicate(Predicates.not(Predicates.inPredicate('owner', ...live)));
+    let taken = 0;
     // In random order, so instances racing for many orphans share them out.
     for (const [key, before] of shuffled(orphans)) {
       if (this.released) return;
@@ -152,9 +153,11 @@ export class HazelcastFollows implements FollowLeases {
       // Every entry was written by encode(), so encoding it again gives the stored value back to compare with.
       if (!(await maps.follows.replaceIfSame(key, new HazelcastJsonValue(encode(f, was.owner)), new HazelcastJsonValue(value)))) continue;
       this.mine.set(key, { f, value, since: Date.now() });
-      this.opts.logger.info({ backend: f.backend }, 'took over following a backend session from a gateway instance that stopped');
+      taken++;
       for (const l of this.takeoverListeners) l(f);
     }
+    // One line per sweep: a rolling deploy hands over every following of an instance at once.
+    if (taken > 0) this.opts.logger.info({ followings: taken }, 'took over following backend sessions from gateway instances that stopped');
     const held = new Set(await maps.follows.keySetWithPredicate(Predicates.equal('owner', this.instance)));
     for (const [key, m] of this.mine) {
       if (held.has(key) || m.since >= startedAt) continue;
