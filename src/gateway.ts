@@ -28,6 +28,7 @@ import { McpDiscovery } from './upstream/mcp-discovery.js';
 import { ClientRelay } from './upstream/client-relay.js';
 import type { BackendDescriptor } from './catalog/model.js';
 import { BackendStreams } from './upstream/backend-streams.js';
+import { takeOverFollowings } from './upstream/follow-handover.js';
 import { Pools } from './upstream/pool.js';
 import { ConcurrencyCaps } from './upstream/concurrency.js';
 import { BackendEras } from './upstream/backend-eras.js';
@@ -107,7 +108,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   });
   // Bound once the broker exists: it decides where a followed backend's notifications go.
   let broker: Broker | undefined;
-  const followed = new BackendStreams(dispatcher, (sid, message, from) => broker?.backendNotification(sid, message, from), logger);
+  const followed = new BackendStreams(dispatcher, (sid, message, from) => broker?.backendNotification(sid, message, from), logger, sessions.follows);
   const policy = createPolicy(config.policy, dispatcher, logger);
   const clientInfo = { name: 'mcp-gateway', version: VERSION };
   // What each native backend speaks, shared by discovery (which probes it) and calls (which read it).
@@ -263,6 +264,8 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
       // Approvals first: the first catalog build is judged against them.
       await pins?.start();
       await Promise.all([catalog.start(), verifier?.start(), policy.start?.()]);
+      // Only with a catalog can this instance take over following the backend sessions of instances that stopped.
+      if (sessions.follows) takeOverFollowings({ leases: sessions.follows, streams: followed, sessions, credentials, backends: () => catalog.current().backends, logger });
       if (policy instanceof OpaPolicy && config.catalog.consul) {
         stopSnippets = watchPolicySnippets(config.catalog.consul, logger.child({ component: 'consul-policies' }), (s) => void policy.syncServiceSnippets(s));
       }
@@ -276,6 +279,8 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
       policy.stop?.();
       streams.closeAll();
       followed.closeAll();
+      // Right after the backend streams closed, so another instance opens them again within a sweep.
+      await sessions.follows?.release().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'cannot hand the followed backend sessions over; other instances take them over once the lease expires'));
       await events.close();
       await catalog.stop();
       await openapi.close();

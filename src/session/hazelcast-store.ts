@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
 import { HazelcastConnection } from './hazelcast-connection.js';
 import { HazelcastOwners } from './hazelcast-owners.js';
+import { HazelcastFollows } from './hazelcast-follows.js';
 import { withBackendSession, withRelay, withTask, withoutTasks, type BackendSession, handoffKey, type Handoff, type PendingRelay, type SessionRecord, type SessionStore } from './store.js';
 
 export interface HazelcastStoreOptions {
@@ -45,6 +46,8 @@ export class HazelcastSessionStore implements SessionStore {
   private handoffs: SessionMap | undefined;
   /** Who holds which session (`<mapName>.owners`), for `sessions.maxPerPrincipal` across the cluster. */
   private owners: HazelcastOwners | undefined;
+  /** Which instance follows which backend session (`<mapName>.follows`, `<mapName>.followers`), so another takes over when it stops. */
+  readonly follows: HazelcastFollows;
   private readonly touchIntervalMs: number;
   private readonly cacheTtlMs: number;
   private readonly sweeper: NodeJS.Timeout;
@@ -58,6 +61,8 @@ export class HazelcastSessionStore implements SessionStore {
     this.cacheTtlMs = Math.min(this.touchIntervalMs, 2_000);
     this.sweeper = setInterval(() => this.sweep(), Math.max(opts.ttlMs, 1_000));
     this.sweeper.unref();
+    // An instance is taken for gone after three renewals it missed, each bounded by the invocation timeout.
+    this.follows = new HazelcastFollows({ leaseMs: 3 * opts.invocationTimeoutMs, sweepMs: opts.invocationTimeoutMs, logger: opts.logger });
     this.connection = new HazelcastConnection(opts, { connected: (c) => this.onConnected(c), disconnected: () => this.onDisconnected() });
   }
 
@@ -80,7 +85,7 @@ export class HazelcastSessionStore implements SessionStore {
     }
     this.connected = true;
     // A reconnect of the same client: the listeners survive, but events sent meanwhile were missed.
-    if (this.mapReady) void this.mapReady.then(() => this.replayHandoffs());
+    if (this.mapReady) void this.mapReady.then(() => this.replayHandoffs().finally(() => this.follows.soon()));
     else void this.prepareMap();
   }
 
@@ -115,6 +120,7 @@ export class HazelcastSessionStore implements SessionStore {
         this.map = map;
         this.handoffs = handoffs;
         this.owners = owners;
+        await this.follows.attach(client, this.opts.mapName);
       }
     })().catch((err: unknown) => {
       // Only this client's attempt: a failure of a replaced client must not undo its successor's.
@@ -247,6 +253,7 @@ export class HazelcastSessionStore implements SessionStore {
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
+    this.follows.close();
     this.connected = false;
     this.map = undefined;
     this.handoffs = undefined;

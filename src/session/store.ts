@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { FollowLeases } from './follow-leases.js';
 
 /** Who a session belongs to. Anonymous until authentication is configured. */
 export interface Principal {
@@ -135,6 +136,11 @@ export interface SessionStore {
    * be for a client another one serves. Absent: this process alone (memory).
    */
   readonly shared?: boolean;
+  /**
+   * Who follows which backend session among the instances sharing the store, so another takes a
+   * following over when its instance stops (Hazelcast); absent: this process alone (memory).
+   */
+  readonly follows?: FollowLeases;
   /** Whether the store can be reached now (readiness); absent: always (a local store). */
   isConnected?(): boolean;
 }

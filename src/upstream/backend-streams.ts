@@ -5,6 +5,8 @@ import { isNotification, isRequest, type JsonRpcMessage, type JsonRpcNotificatio
 import { RESOURCE_UPDATED } from '../mcp/methods.js';
 import { openStream, replyMessages, type McpEndpoint } from './mcp-wire.js';
 import { describeNetworkError } from './transport.js';
+import { followingKey, type FollowLeases, type Following } from '../session/follow-leases.js';
+import { pause } from '../wait.js';
 
 /** Which backend session a message on a followed stream comes from. */
 export interface StreamSource {
@@ -24,31 +26,92 @@ export interface StreamSource {
  */
 export type BackendNotificationSink = (clientSessionId: string, message: JsonRpcNotification | JsonRpcRequest, from: StreamSource) => void;
 
+/** One stream held on this process. */
+interface Followed {
+  readonly clientSessionId: string;
+  readonly abort: AbortController;
+  readonly uris?: ReadonlySet<string>;
+  /** Whether this instance holds the following's lease (undefined: no shared store, or it could not be recorded). */
+  leased?: boolean;
+}
+
+/** How often, and how far apart, a taken-over stream is asked again while the backend still holds the previous follower's. */
+const CONFLICT_RETRIES = 10;
+const CONFLICT_PAUSE_MS = 300;
+
 /**
  * GET streams the gateway holds on client sessions' backend sessions, opened when a client
  * subscribes to a resource, or calls a tool of the backend while it declares capabilities backends
  * may use outside a call: the backend sends `notifications/resources/updated`, list changes, log
  * messages and its own requests to the client there, not in answer to a request. Each notification is handed to the sink with the
- * URIs it names exposed (src/catalog/uris.ts). One stream per client session and backend session;
- * it lives on this process until the client session ends or the backend closes it.
+ * URIs it names exposed (src/catalog/uris.ts). One stream per client session and backend session,
+ * held until the client session ends or the backend closes it. With a shared session store one
+ * instance of the cluster holds it (the one holding the following's lease, src/session/follow-leases.ts),
+ * and when that instance stops another takes it over (src/upstream/follow-handover.ts); with the
+ * memory store it ends with this process.
  */
 export class BackendStreams {
-  private readonly open = new Map<string, { clientSessionId: string; abort: AbortController; uris?: ReadonlySet<string> }>();
+  private readonly open = new Map<string, Followed>();
+  /** Set once the gateway stops: streams aborted then are handed over, not given up. */
+  private stopping = false;
 
   constructor(
     private readonly dispatcher: Dispatcher,
     private readonly sink: BackendNotificationSink,
     private readonly logger: Logger,
+    /** Shared with the other gateway instances (Hazelcast): a following outlives this one. */
+    private readonly leases?: FollowLeases,
   ) {}
 
-  /** Follow a backend session for a client session, unless it is followed already; never throws. */
+  /**
+   * Follow a backend session for a client session, unless it is followed already (here, or with
+   * a shared store by another live instance, which holds its lease); never throws.
+   */
   follow(clientSessionId: string, backend: string, prefix: string, ep: McpEndpoint): void {
-    const key = `${clientSessionId}\u0000${backend}\u0000${ep.sessionId ?? ''}`;
-    if (this.open.has(key) || !ep.sessionId) return; // a stateless backend has no stream to follow
-    const abort = new AbortController();
-    this.open.set(key, { clientSessionId, abort });
-    void this.relay(clientSessionId, backend, prefix, ep, abort.signal).finally(() => {
-      if (this.open.get(key)?.abort === abort) this.open.delete(key);
+    if (!ep.sessionId) return; // a stateless backend has no stream to follow
+    const f: Following = { session: clientSessionId, backend, backendSession: ep.sessionId, prefix };
+    this.start(f, ep, async (followed) => {
+      if (this.leases) followed.leased = await this.leases.claim(f).catch((err: unknown) => {
+        // Followed all the same, as with one instance: only the takeover is lost.
+        this.logger.debug({ backend, err: (err as Error).message }, 'cannot record the following of a backend session; following it here only');
+        return undefined;
+      });
+      return followed.leased !== false;
+    });
+  }
+
+  /**
+   * Follow a backend session this instance took over from one that stopped (its lease is held
+   * here already). The backend may not have seen the previous follower's stream close yet and
+   * refuse a second one (409): it is asked again for a few seconds.
+   */
+  adopt(f: Following, ep: McpEndpoint): void {
+    this.start(f, ep, async (followed) => {
+      followed.leased = true;
+      return true;
+    }, CONFLICT_RETRIES);
+  }
+
+  /** Another instance follows it now (this one lost the cluster for longer than its lease): stop, without giving it up. */
+  lost(f: Following): void {
+    const followed = this.open.get(followingKey(f));
+    if (!followed) return;
+    followed.leased = false;
+    followed.abort.abort();
+  }
+
+  /** Run one following on this process: `claim` decides whether it is this process's to follow. */
+  private start(f: Following, ep: McpEndpoint, claim: (followed: Followed) => Promise<boolean>, conflictRetries = 0): void {
+    const key = followingKey(f);
+    if (this.open.has(key) || this.stopping) return;
+    const followed: Followed = { clientSessionId: f.session, abort: new AbortController() };
+    this.open.set(key, followed);
+    void (async () => {
+      if (await claim(followed)) await this.relay(f.session, f.backend, f.prefix, ep, followed.abort.signal, conflictRetries);
+    })().finally(() => {
+      if (this.open.get(key) === followed) this.open.delete(key);
+      // Ended by itself, or closed with its client session: nobody is to take it over. Handed over when the gateway stops.
+      if (followed.leased && !this.stopping) void this.leases?.drop(f).catch((err: unknown) => this.logger.debug({ backend: f.backend, err: (err as Error).message }, 'giving up the following of a backend session failed'));
     });
   }
 
@@ -92,14 +155,21 @@ export class BackendStreams {
     }
   }
 
+  /** The gateway stops: every stream ends here, and what a shared store records of them is left for the others to take over. */
   closeAll(): void {
+    this.stopping = true;
     for (const s of this.open.values()) s.abort.abort();
     this.open.clear();
   }
 
-  private async relay(clientSessionId: string, backend: string, prefix: string, ep: McpEndpoint, signal: AbortSignal): Promise<void> {
+  private async relay(clientSessionId: string, backend: string, prefix: string, ep: McpEndpoint, signal: AbortSignal, conflictRetries = 0): Promise<void> {
     try {
-      const reply = await openStream(this.dispatcher, ep, signal);
+      let reply = await openStream(this.dispatcher, ep, signal);
+      for (let retry = 0; reply.status === 409 && retry < conflictRetries; retry++) {
+        await reply.body.dump();
+        await pause(CONFLICT_PAUSE_MS, signal);
+        reply = await openStream(this.dispatcher, ep, signal);
+      }
       if (reply.status !== 200 || reply.contentType !== 'text/event-stream') {
         await reply.body.dump();
         this.logger.debug({ backend, status: reply.status }, 'backend offers no GET stream; resource updates are not relayed');

@@ -6,11 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHazelcast, type HazelcastHandle } from '../harness/hazelcast.js';
-import { MCP_HEADERS, jsonOf, rawPost, startGateway, type TestGateway } from '../support/gateway.js';
+import { rawPost, startGateway, type TestGateway } from '../support/gateway.js';
 import { startAskingServer, type AskingServer } from '../support/asking-mcp.js';
 import { startLibraryServer, type LibraryServer } from '../support/library-mcp.js';
 import { startModernServer, type ModernServer } from '../support/modern-mcp.js';
-import { messagesOf, sseGet, type SseReader } from '../support/sse.js';
+import type { SseReader } from '../support/sse.js';
+import { collect, getStream as getStreamOf, request, session, updatesOf } from '../support/outside-call.js';
 import { stopAfterEach } from '../support/cleanup.js';
 import { waitFor } from '../support/wait.js';
 
@@ -43,41 +44,7 @@ async function gateway(): Promise<TestGateway> {
   return gw;
 }
 
-/** A session-era client session created on `url`, declaring `capabilities`. */
-async function session(url: string, capabilities: Record<string, unknown> = {}): Promise<string> {
-  const init = await fetch(url, {
-    method: 'POST',
-    headers: MCP_HEADERS,
-    body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities, clientInfo: { name: 'raw', version: '1' } } }),
-  });
-  await init.text();
-  return init.headers.get('mcp-session-id')!;
-}
-
-/** A GET stream of the session on `url`, past its priming event, closed after the test. */
-async function getStream(url: string, sid: string): Promise<SseReader> {
-  const get = await sseGet(url, sid);
-  expect(get.status).toBe(200);
-  expect((await get.next())!.data).toBe('');
-  cleanup(async () => get.close());
-  return get;
-}
-
-/** JSON-RPC messages arriving on a stream, collected in the background. */
-function collect(get: SseReader): any[] {
-  const seen: any[] = [];
-  void (async () => {
-    for (let e = await get.next(); e; e = await get.next()) seen.push(...messagesOf([e]));
-  })().catch(() => undefined);
-  return seen;
-}
-
-async function request(url: string, sid: string, id: number, method: string, params: Record<string, unknown>): Promise<any> {
-  const res = await rawPost(url, sid, { jsonrpc: '2.0', id, method, params });
-  return jsonOf(res);
-}
-
-const updatesOf = (seen: any[], uri: string): number => seen.filter((m) => m.method === 'notifications/resources/updated' && m.params?.uri === uri).length;
+const getStream = (url: string, sid: string): Promise<SseReader> => getStreamOf(url, sid, cleanup);
 
 describe('outside a call, across gateway instances', () => {
   it("a session-era backend's resource update reaches exactly one of the client's GET streams on other instances", async () => {
