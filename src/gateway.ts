@@ -265,7 +265,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
       await pins?.start();
       await Promise.all([catalog.start(), verifier?.start(), policy.start?.()]);
       // Only with a catalog can this instance take over following the backend sessions of instances that stopped.
-      if (sessions.follows) takeOverFollowings({ leases: sessions.follows, streams: followed, sessions, credentials, backends: () => catalog.current().backends, logger });
+      if (sessions.follows) takeOverFollowings({ leases: sessions.follows, streams: followed, sessions, credentials, backends: () => catalog.current().backends });
       if (policy instanceof OpaPolicy && config.catalog.consul) {
         stopSnippets = watchPolicySnippets(config.catalog.consul, logger.child({ component: 'consul-policies' }), (s) => void policy.syncServiceSnippets(s));
       }

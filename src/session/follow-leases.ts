@@ -13,6 +13,9 @@ export interface Following {
   readonly prefix: string;
 }
 
+/** What a claim found: this instance holds the lease, or the (live) instance that does. */
+export type Claim = { readonly mine: true } | { readonly mine: false; readonly owner: string };
+
 /**
  * Who follows which backend session, across the gateway instances sharing a session store, so
  * a following outlives the instance that holds it: exactly one live instance holds each one's
@@ -21,10 +24,16 @@ export interface Following {
  */
 export interface FollowLeases {
   /**
-   * Hold the following's lease for this instance; false when another live instance holds it (it
-   * follows already). True also when this instance holds it already.
+   * Hold the following's lease for this instance (`mine` also when it holds it already), or name
+   * the instance holding it (it follows already).
    */
-  claim(f: Following): Promise<boolean>;
+  claim(f: Following): Promise<Claim>;
+  /**
+   * Whether an instance still held its lease when this one last looked (it renews its own every
+   * few seconds): a following it holds need not be claimed again meanwhile, which would cost a
+   * cluster write on every call.
+   */
+  isLive(owner: string): boolean;
   /** This instance stops the following for good (not wanted any more): nobody takes it over. */
   drop(f: Following): Promise<void>;
   /**
@@ -32,8 +41,18 @@ export interface FollowLeases {
    * lease now): open the stream, or `drop` it when it is no longer wanted.
    */
   onTakeover(listener: (f: Following) => void): void;
-  /** Called with a following of this instance another one holds now (after this one lost the cluster for longer than a lease). */
+  /**
+   * Called with a following of this instance that another one holds now (this one lost the
+   * cluster for longer than a lease and was taken over). An entry merely gone is written again.
+   */
   onLost(listener: (f: Following) => void): void;
+  /**
+   * Called with a client session (or held record) deleted through any instance: the one following
+   * its backend sessions stops, as it does when the session expires.
+   */
+  onSessionEnded(listener: (session: string) => void): void;
+  /** Stop taking over (the gateway drains): what instances leave meanwhile goes to those that stay, not to one about to leave too. */
+  retire(): void;
   /** Hand every following of this instance over to the others at once (graceful stop), before the store closes. */
   release(): Promise<void>;
 }

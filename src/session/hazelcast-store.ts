@@ -62,7 +62,9 @@ export class HazelcastSessionStore implements SessionStore {
     this.sweeper = setInterval(() => this.sweep(), Math.max(opts.ttlMs, 1_000));
     this.sweeper.unref();
     // An instance is taken for gone after three renewals it missed, each bounded by the invocation timeout.
-    this.follows = new HazelcastFollows({ leaseMs: 3 * opts.invocationTimeoutMs, sweepMs: opts.invocationTimeoutMs, logger: opts.logger });
+    const leaseMs = 3 * opts.invocationTimeoutMs;
+    // A following's entry lasts as long as its session could, and a lease more for its owner to refresh it.
+    this.follows = new HazelcastFollows({ leaseMs, renewMs: opts.invocationTimeoutMs, entryTtlMs: this.entryTtl() + leaseMs, logger: opts.logger });
     this.connection = new HazelcastConnection(opts, { connected: (c) => this.onConnected(c), disconnected: () => this.onDisconnected() });
   }
 
@@ -104,7 +106,11 @@ export class HazelcastSessionStore implements SessionStore {
       const map = await client.getMap<string, string>(this.opts.mapName);
       await map.addEntryListener(
         {
-          removed: (e) => this.forget(e.key),
+          removed: (e) => {
+            this.forget(e.key);
+            // Deleted through whichever instance: the one following its backend sessions stops.
+            this.follows.sessionEnded(e.key);
+          },
           updated: (e) => this.forget(e.key),
           evicted: (e) => this.forget(e.key),
           expired: (e) => this.onExpiredEntry(e.key, e.oldValue ?? e.value),

@@ -88,6 +88,8 @@ export class StandaloneServer {
    */
   async drain(graceMs: number): Promise<void> {
     this.draining = true;
+    // Followings other instances leave now go to instances that stay, not to this one about to leave too.
+    this.core.sessions.follows?.retire();
     this.server.close();
     this.server.closeIdleConnections();
     this.core.streams.closeAll();

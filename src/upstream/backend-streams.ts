@@ -6,7 +6,7 @@ import { RESOURCE_UPDATED } from '../mcp/methods.js';
 import { openStream, replyMessages, type McpEndpoint } from './mcp-wire.js';
 import { describeNetworkError } from './transport.js';
 import { followingKey, type FollowLeases, type Following } from '../session/follow-leases.js';
-import { pause } from '../wait.js';
+import { Backoff, pause, type BackoffOptions } from '../wait.js';
 
 /** Which backend session a message on a followed stream comes from. */
 export interface StreamSource {
@@ -35,9 +35,8 @@ interface Followed {
   leased?: boolean;
 }
 
-/** How often, and how far apart, a taken-over stream is asked again while the backend still holds the previous follower's. */
-const CONFLICT_RETRIES = 10;
-const CONFLICT_PAUSE_MS = 300;
+/** How far apart a taken-over stream is asked again while the backend still holds the previous follower's (409). */
+const CONFLICT_BACKOFF: BackoffOptions = { firstMs: 300, maxMs: 10_000, jitter: 0.5 };
 
 /**
  * GET streams the gateway holds on client sessions' backend sessions, opened when a client
@@ -52,6 +51,11 @@ const CONFLICT_PAUSE_MS = 300;
  */
 export class BackendStreams {
   private readonly open = new Map<string, Followed>();
+  /**
+   * Followings another live instance holds (key → that instance and the client session), so a
+   * call through this instance does not ask the cluster again each time.
+   */
+  private readonly elsewhere = new Map<string, { readonly session: string; readonly owner: string }>();
   /** Set once the gateway stops: streams aborted then are handed over, not given up. */
   private stopping = false;
 
@@ -61,7 +65,11 @@ export class BackendStreams {
     private readonly logger: Logger,
     /** Shared with the other gateway instances (Hazelcast): a following outlives this one. */
     private readonly leases?: FollowLeases,
-  ) {}
+    private readonly conflictBackoff: BackoffOptions = CONFLICT_BACKOFF,
+  ) {
+    // A session deleted through another instance: its backend sessions are followed here, maybe.
+    leases?.onSessionEnded((session) => this.close(session));
+  }
 
   /**
    * Follow a backend session for a client session, unless it is followed already (here, or with
@@ -70,26 +78,37 @@ export class BackendStreams {
   follow(clientSessionId: string, backend: string, prefix: string, ep: McpEndpoint): void {
     if (!ep.sessionId) return; // a stateless backend has no stream to follow
     const f: Following = { session: clientSessionId, backend, backendSession: ep.sessionId, prefix };
-    this.start(f, ep, async (followed) => {
-      if (this.leases) followed.leased = await this.leases.claim(f).catch((err: unknown) => {
+    const key = followingKey(f);
+    const other = this.elsewhere.get(key);
+    if (other && this.leases?.isLive(other.owner)) return;
+    this.elsewhere.delete(key);
+    this.start(f, async (followed) => {
+      if (!this.leases) return ep;
+      const claim = await this.leases.claim(f).catch((err: unknown) => {
         // Followed all the same, as with one instance: only the takeover is lost.
         this.logger.debug({ backend, err: (err as Error).message }, 'cannot record the following of a backend session; following it here only');
         return undefined;
       });
-      return followed.leased !== false;
+      followed.leased = claim?.mine;
+      if (!claim || claim.mine) return ep;
+      this.elsewhere.set(key, { session: clientSessionId, owner: claim.owner });
+      return undefined;
     });
   }
 
   /**
    * Follow a backend session this instance took over from one that stopped (its lease is held
-   * here already). The backend may not have seen the previous follower's stream close yet and
-   * refuse a second one (409): it is asked again for a few seconds.
+   * here already). `endpoint` reads the session record again each time: undefined once the
+   * following is no longer wanted. The backend may not have seen the previous follower's stream
+   * close yet (node loss, partition, a hung instance) and refuse a second one (409): it is asked
+   * again with a back-off for as long as the following is wanted, the lease kept meanwhile, so the
+   * following is never left to nobody.
    */
-  adopt(f: Following, ep: McpEndpoint): void {
-    this.start(f, ep, async (followed) => {
+  adopt(f: Following, endpoint: () => Promise<McpEndpoint | undefined>): void {
+    this.start(f, async (followed) => {
       followed.leased = true;
-      return true;
-    }, CONFLICT_RETRIES);
+      return endpoint();
+    }, true);
   }
 
   /** Another instance follows it now (this one lost the cluster for longer than its lease): stop, without giving it up. */
@@ -100,14 +119,33 @@ export class BackendStreams {
     followed.abort.abort();
   }
 
-  /** Run one following on this process: `claim` decides whether it is this process's to follow. */
-  private start(f: Following, ep: McpEndpoint, claim: (followed: Followed) => Promise<boolean>, conflictRetries = 0): void {
+  /**
+   * Run one following on this process: `endpoint` decides whether it is this process's to follow
+   * (undefined: not), and where. With `whileRefused`, a 409 has it asked again.
+   */
+  private start(f: Following, endpoint: (followed: Followed) => Promise<McpEndpoint | undefined>, whileRefused = false): void {
     const key = followingKey(f);
     if (this.open.has(key) || this.stopping) return;
     const followed: Followed = { clientSessionId: f.session, abort: new AbortController() };
+    const { signal } = followed.abort;
     this.open.set(key, followed);
     void (async () => {
-      if (await claim(followed)) await this.relay(f.session, f.backend, f.prefix, ep, followed.abort.signal, conflictRetries);
+      const backoff = new Backoff(this.conflictBackoff);
+      while (!signal.aborted) {
+        let ep: McpEndpoint | undefined;
+        try {
+          ep = await endpoint(followed);
+        } catch (err) {
+          // The store or the credentials failing now says nothing of whether the following is wanted: asked again.
+          this.logger.debug({ backend: f.backend, err: (err as Error).message }, 'cannot open a followed backend session yet');
+          if (!whileRefused) return;
+          await pause(backoff.next(), signal);
+          continue;
+        }
+        if (!ep || signal.aborted) return;
+        if ((await this.relay(f.session, f.backend, f.prefix, ep, signal)) !== 'refused' || !whileRefused) return;
+        await pause(backoff.next(), signal);
+      }
     })().finally(() => {
       if (this.open.get(key) === followed) this.open.delete(key);
       // Ended by itself, or closed with its client session: nobody is to take it over. Handed over when the gateway stops.
@@ -115,7 +153,7 @@ export class BackendStreams {
     });
   }
 
-  /**
+/**
    * A client session's resource subscriptions at a stateless-era backend, which has no session
    * stream: one `subscriptions/listen` request (`open`) per client session and backend, naming
    * every URI subscribed (the backend's URIs), reopened when the set changes and closed when it
@@ -148,6 +186,7 @@ export class BackendStreams {
 
   /** Stop following every backend session of a client session (DELETE, expiry). */
   close(clientSessionId: string): void {
+    for (const [key, e] of this.elsewhere) if (e.session === clientSessionId) this.elsewhere.delete(key);
     for (const [key, s] of this.open) {
       if (s.clientSessionId !== clientSessionId) continue;
       s.abort.abort();
@@ -162,18 +201,14 @@ export class BackendStreams {
     this.open.clear();
   }
 
-  private async relay(clientSessionId: string, backend: string, prefix: string, ep: McpEndpoint, signal: AbortSignal, conflictRetries = 0): Promise<void> {
+  /** Relay a backend session's GET stream until it ends; 'refused' when the backend holds another stream on it (409). */
+  private async relay(clientSessionId: string, backend: string, prefix: string, ep: McpEndpoint, signal: AbortSignal): Promise<'ended' | 'refused'> {
     try {
-      let reply = await openStream(this.dispatcher, ep, signal);
-      for (let retry = 0; reply.status === 409 && retry < conflictRetries; retry++) {
-        await reply.body.dump();
-        await pause(CONFLICT_PAUSE_MS, signal);
-        reply = await openStream(this.dispatcher, ep, signal);
-      }
+      const reply = await openStream(this.dispatcher, ep, signal);
       if (reply.status !== 200 || reply.contentType !== 'text/event-stream') {
         await reply.body.dump();
-        this.logger.debug({ backend, status: reply.status }, 'backend offers no GET stream; resource updates are not relayed');
-        return;
+        this.logger.debug({ backend, status: reply.status }, 'backend offers no GET stream (409: it holds another on this session); resource updates are not relayed');
+        return reply.status === 409 ? 'refused' : 'ended';
       }
       const from: StreamSource = { backend, endpoint: ep };
       for await (const m of replyMessages(reply)) {
@@ -183,5 +218,6 @@ export class BackendStreams {
     } catch (err) {
       if (!signal.aborted) this.logger.debug({ backend, err: describeNetworkError(err) }, 'backend GET stream ended');
     }
+    return 'ended';
   }
 }
