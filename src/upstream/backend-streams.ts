@@ -49,13 +49,19 @@ const CONFLICT_BACKOFF: BackoffOptions = { firstMs: 300, maxMs: 10_000, jitter: 
  * and when that instance stops another takes it over (src/upstream/follow-handover.ts); with the
  * memory store it ends with this process.
  */
+/** How long a following known to be held by another live instance is not asked about again. */
+const ELSEWHERE_RECHECK_MS = 30_000;
+
 export class BackendStreams {
   private readonly open = new Map<string, Followed>();
   /**
-   * Followings another live instance holds (key → that instance and the client session), so a
-   * call through this instance does not ask the cluster again each time.
+   * Followings another live instance holds (key → that instance, the client session, when it was
+   * learnt), so a call through this instance does not ask the cluster again each time. Trusted for
+   * {@link ELSEWHERE_RECHECK_MS} only: a following the other instance gave up (its backend ended
+   * the stream) is claimed again by the next call through here after that, at one cluster write
+   * per following and interval rather than per call.
    */
-  private readonly elsewhere = new Map<string, { readonly session: string; readonly owner: string }>();
+  private readonly elsewhere = new Map<string, { readonly session: string; readonly owner: string; readonly at: number }>();
   /** Set once the gateway stops: streams aborted then are handed over, not given up. */
   private stopping = false;
 
@@ -80,7 +86,7 @@ export class BackendStreams {
     const f: Following = { session: clientSessionId, backend, backendSession: ep.sessionId, prefix };
     const key = followingKey(f);
     const other = this.elsewhere.get(key);
-    if (other && this.leases?.isLive(other.owner)) return;
+    if (other && Date.now() - other.at < ELSEWHERE_RECHECK_MS && this.leases?.isLive(other.owner)) return;
     this.elsewhere.delete(key);
     this.start(f, async (followed) => {
       if (!this.leases) return ep;
@@ -91,7 +97,7 @@ export class BackendStreams {
       });
       followed.leased = claim?.mine;
       if (!claim || claim.mine) return ep;
-      this.elsewhere.set(key, { session: clientSessionId, owner: claim.owner });
+      this.elsewhere.set(key, { session: clientSessionId, owner: claim.owner, at: Date.now() });
       return undefined;
     });
   }

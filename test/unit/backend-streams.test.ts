@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { Agent } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BackendStreams } from '../../src/upstream/backend-streams.js';
 import type { Claim, FollowLeases, Following } from '../../src/session/follow-leases.js';
 import { waitFor } from '../support/wait.js';
@@ -85,6 +85,32 @@ describe('following backend sessions with a shared lease store', () => {
     streams.follow('client-1', 'lib', 'lib', ep);
     await settled();
     expect(leases.claims).toBe(3);
+  });
+
+  it('asks again after a while, in case the other instance gave the following up (its backend ended the stream)', async () => {
+    const leases = new CountedLeases();
+    leases.answer = { mine: false, owner: 'instance-b' };
+    leases.live.add('instance-b');
+    const streams = new BackendStreams(dispatcher, () => undefined, logger, leases);
+    const ep = { url: 'http://127.0.0.1:9/mcp', sessionId: 'backend-1', headers: {} };
+    const start = Date.now();
+    vi.spyOn(Date, 'now').mockImplementation(() => start);
+    try {
+      streams.follow('client-1', 'lib', 'lib', ep);
+      await settled();
+      streams.follow('client-1', 'lib', 'lib', ep);
+      await settled();
+      expect(leases.claims).toBe(1);
+      // Half a minute on, the still-live owner's word is taken again from the cluster, once.
+      vi.spyOn(Date, 'now').mockImplementation(() => start + 30_000);
+      streams.follow('client-1', 'lib', 'lib', ep);
+      await settled();
+      streams.follow('client-1', 'lib', 'lib', ep);
+      await settled();
+      expect(leases.claims).toBe(2);
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 
   it('keeps the lease of a taken-over following while the backend refuses a second stream, and follows once it accepts', async () => {
