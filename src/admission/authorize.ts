@@ -26,6 +26,11 @@ export interface RequestContext {
   readonly canSee?: (list: 'tools' | 'prompts', name: string) => Promise<boolean>;
 }
 
+/** The scopes of `backend`'s `requiredScopes` the caller's token lacks (none: it may reach the backend). */
+export function missingBackendScopes(c: RequestContext, backend: string): readonly string[] {
+  return missingScopes(c.caller, c.catalog.backends.get(backend)?.requiredScopes ?? []);
+}
+
 /**
  * The checks every routed request passes after its own: the backend's required scopes (403
  * `insufficient_scope`), then the policy on `item` (unless the method asks none). Null when both allow; otherwise the refusal,
@@ -33,8 +38,7 @@ export interface RequestContext {
  * (tool calls) and counts as allowed; without `onConfirm` it is a denial.
  */
 export async function authorize(c: RequestContext, backend: string, item: PolicyItem, onConfirm?: (confirm: Confirmation) => void): Promise<Decision | null> {
-  const needed = c.catalog.backends.get(backend)?.requiredScopes ?? [];
-  const missing = missingScopes(c.caller, needed);
+  const missing = missingBackendScopes(c, backend);
   if (missing.length > 0) {
     const denied = c.authenticator.insufficientScope(c.req, missing);
     return reject(denied.code, c.message.id, denied.detail, denied.headers);

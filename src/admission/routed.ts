@@ -11,8 +11,7 @@ import type { PolicyKind } from '../mcp/methods.js';
 import { accepts } from './media.js';
 import { completionPart, promptPart, resourcePart, type PolicyItem } from '../policy/input.js';
 import { traceCarrier } from '../telemetry/trace.js';
-import { missingScopes } from '../auth/caller.js';
-import { authorize, hiddenFrom, refuse, type RequestContext } from './authorize.js';
+import { authorize, hiddenFrom, missingBackendScopes, refuse, type RequestContext } from './authorize.js';
 import type { Decision, RoutedTarget } from './decision.js';
 
 /** `resources/read`, `resources/subscribe`, `resources/unsubscribe`: by the URI. */
@@ -104,7 +103,7 @@ export function taskListDecision(c: RequestContext): Decision {
   if (c.trail) c.trail.kind = 'task';
   const tasks = (c.session.tasks ?? []).filter((id) => {
     const backend = parseTaskId(id)?.backend;
-    return backend !== undefined && missingScopes(c.caller, c.catalog.backends.get(backend)?.requiredScopes ?? []).length === 0;
+    return backend !== undefined && missingBackendScopes(c, backend).length === 0;
   });
   const decision: Extract<Decision, { kind: 'list-tasks' }> = { kind: 'list-tasks', session: c.session, message: c.message, tasks, cursor, caller: c.caller, sourceIp: c.req.remoteAddress ?? null };
   const trace = traceCarrier(c.req.headers);
